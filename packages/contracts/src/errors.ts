@@ -1,0 +1,32 @@
+/**
+ * The one registry of problem codes. Each code has a stable string (clients match on it), the HTTP
+ * status the gateway answers with, and a title. Services raise domain errors by code only.
+ */
+export const ERROR_CODES = {
+  validation_failed: { status: 400, title: 'The request is not valid' },
+  invalid_label_selector: { status: 400, title: 'The label selector is not valid' },
+  delivery_id_required: { status: 400, title: 'A deliveryId is required' },
+  invalid_delivery_id: { status: 400, title: 'The deliveryId is not valid' },
+  unauthorized: { status: 401, title: 'Authentication is required' },
+  forbidden: { status: 403, title: 'The principal may not do this' },
+  policy_denied: { status: 403, title: 'Denied by policy' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict with the current state' },
+  request_in_progress: { status: 409, title: 'A request with this deliveryId is still in progress' },
+  payload_too_large: { status: 413, title: 'The request body is too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported content type' },
+  reference_not_found: { status: 422, title: 'A referenced resource does not exist' },
+  idempotency_key_reused: { status: 422, title: 'The deliveryId was used for a different request' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  internal: { status: 500, title: 'Internal error' },
+  unavailable: { status: 503, title: 'A dependency is unavailable' },
+  timeout: { status: 504, title: 'The request timed out' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base URI of the problem `type` documents; each code gets `${PROBLEM_TYPE_BASE}<code>`. */
+export const PROBLEM_TYPE_BASE = 'https://jangar.proompteng.ai/problems/';
+
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];

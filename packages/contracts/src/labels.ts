@@ -1,0 +1,18 @@
+/** Label and annotation keys that Jangar sets on every custom resource it writes. */
+export const JANGAR_LABELS = {
+  /** The UUID Jangar assigns to a resource when it accepts the request. */
+  id: 'jangar.proompteng.ai/id',
+  /** A label-safe digest of the request key, for selecting what one delivery created. */
+  delivery: 'jangar.proompteng.ai/delivery',
+  managedBy: 'app.kubernetes.io/managed-by',
+} as const;
+
+export const JANGAR_ANNOTATIONS = {
+  /** The client's deliveryId, verbatim (annotations have no label-value limits). */
+  deliveryId: 'jangar.proompteng.ai/delivery-id',
+  /** The principal that asked for the resource. */
+  requestedBy: 'jangar.proompteng.ai/requested-by',
+  /** The provider binding chosen by the provisioner (JSON). */
+  binding: 'jangar.proompteng.ai/binding',
+  correlationId: 'jangar.proompteng.ai/correlation-id',
+} as const;

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { FieldError } from './problem.js';
+import { KubeObject } from './rest.js';
+import { NormalizedRun } from './runs.js';
+import { ERROR_CODE_LIST } from './errors.js';
+
+export const Verb = z.enum(['create', 'update', 'delete']);
+export type Verb = z.infer<typeof Verb>;
+
+/** Who asked: the authenticated subject behind a token. */
+export const Principal = z.object({
+  subject: z.string(),
+  roles: z.array(z.string()).default([]),
+});
+export type Principal = z.infer<typeof Principal>;
+
+/**
+ * What every bus message carries besides its payload. `requestKey` is the deliveryId qualified by
+ * the principal's scope; it is the JetStream dedup ID and the key every consumer is idempotent on.
+ */
+export function envelopeOf<P extends z.ZodType>(payload: P) {
+  return z.object({
+    deliveryId: z.string(),
+    requestKey: z.string(),
+    correlationId: z.string(),
+    principal: Principal,
+    namespace: z.string(),
+    occurredAt: z.string(),
+    payload,
+  });
+}
+
+/** A request to change a primitive, as the gateway accepted it. */
+export const RequestPayload = z.object({
+  id: z.uuid(),
+  kind: z.string(),
+  verb: Verb,
+  metadata: z.object({
+    namespace: z.string(),
+    name: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+  spec: z.unknown(),
+});
+export type RequestPayload = z.infer<typeof RequestPayload>;
+
+export const Verdict = z.enum(['allow', 'deny', 'pending']);
+export type Verdict = z.infer<typeof Verdict>;
+
+export const Violation = z.object({ ruleId: z.string(), path: z.string(), reason: z.string() });
+export type Violation = z.infer<typeof Violation>;
+
+/** The policy service's decision on one request, with the rules that fired. */
+export const DecisionPayload = z.object({
+  request: RequestPayload,
+  verdict: Verdict,
+  mode: z.enum(['enforce', 'audit']),
+  violations: z.array(Violation),
+  policyVersion: z.string(),
+  evaluatedAt: z.string(),
+});
+export type DecisionPayload = z.infer<typeof DecisionPayload>;
+
+/** A domain error that crossed the bus; the gateway maps `code` to an HTTP status. */
+export const DomainErrorPayload = z.object({
+  code: z.enum(ERROR_CODE_LIST as [string, ...string[]]),
+  detail: z.string(),
+  errors: z.array(FieldError).optional(),
+  violations: z.array(Violation).optional(),
+});
+export type DomainErrorPayload = z.infer<typeof DomainErrorPayload>;
+
+/** The final result of a request: the resource as applied, or why nothing was applied. */
+export const OutcomePayload = z.discriminatedUnion('result', [
+  z.object({ result: z.literal('applied'), id: z.string(), kind: z.string(), verb: Verb, created: z.boolean(), resource: KubeObject }),
+  z.object({ result: z.literal('rejected'), id: z.string(), kind: z.string(), verb: Verb, error: DomainErrorPayload }),
+]);
+export type OutcomePayload = z.infer<typeof OutcomePayload>;
+
+/** One observed change of a run's normalized status. */
+export const RunStatusPayload = z.object({
+  run: NormalizedRun,
+  previousPhase: z.string().optional(),
+});
+export type RunStatusPayload = z.infer<typeof RunStatusPayload>;

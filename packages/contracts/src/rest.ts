@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { Labels, NamespaceName, ObjectMeta, ResourceName } from './meta.js';
+import type { KindDefinition } from './kinds.js';
+
+/** Allowed form of an idempotency key. */
+export const DeliveryId = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9._:-]+$/, { message: 'must be 1-255 characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"' });
+
+export const DEFAULT_NAMESPACE = 'jangar';
+
+export const CreateMetadata = z.strictObject({
+  namespace: NamespaceName.default(DEFAULT_NAMESPACE),
+  name: ResourceName.optional(),
+  labels: Labels.optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+export type CreateMetadata = z.infer<typeof CreateMetadata>;
+
+/** Body of `POST /v1/<kind>` for a kind whose spec schema is `spec`. */
+export function createBodyFor<S extends z.ZodType>(spec: S) {
+  return z.strictObject({
+    deliveryId: DeliveryId.optional(),
+    correlationId: z.string().min(1).max(255).optional(),
+    metadata: CreateMetadata.default({ namespace: DEFAULT_NAMESPACE }),
+    spec,
+  });
+}
+
+/** The create body for any registered kind. */
+export function createBodyOf(kind: KindDefinition) {
+  return createBodyFor(kind.spec);
+}
+
+/** A primitive as the API returns it. */
+export const ResourceView = z.object({
+  id: z.string(),
+  kind: z.string(),
+  apiVersion: z.string(),
+  metadata: ObjectMeta,
+  spec: z.unknown(),
+  status: z.unknown(),
+});
+export type ResourceView = z.infer<typeof ResourceView>;
+
+/** A Kubernetes object as stored in the cluster (what the provisioner reads and writes). */
+export const KubeObject = z.object({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: ObjectMeta,
+  spec: z.unknown().optional(),
+  status: z.unknown().optional(),
+});
+export type KubeObject = z.infer<typeof KubeObject>;
+
+/** `202 Accepted` body when the outcome is slower than the gateway's wait budget. */
+export const AcceptedView = z.object({
+  id: z.string(),
+  kind: z.string(),
+  status: z.literal('Accepted'),
+  deliveryId: z.string(),
+  links: z.object({ self: z.string() }),
+});
+export type AcceptedView = z.infer<typeof AcceptedView>;
+
+/** A page of a list endpoint. */
+export function listOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), continue: z.string().optional() });
+}
+
+/** The API view of a stored object: Jangar's id, kind and the parts of metadata users need. */
+export function toResourceView(obj: KubeObject, idLabel: string): ResourceView {
+  const m = obj.metadata;
+  return {
+    id: m.labels?.[idLabel] ?? m.uid,
+    kind: obj.kind,
+    apiVersion: obj.apiVersion,
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      ...(m.generation !== undefined ? { generation: m.generation } : {}),
+      creationTimestamp: m.creationTimestamp,
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+      labels: m.labels ?? {},
+      ...(m.annotations ? { annotations: m.annotations } : {}),
+    },
+    spec: obj.spec ?? {},
+    status: obj.status ?? {},
+  };
+}

@@ -1,0 +1,59 @@
+import { STREAM_NAMES, SUBJECTS } from './subjects.js';
+
+/** A JetStream stream as Jangar declares it; service-kit turns it into a StreamConfig. */
+export interface StreamDefinition {
+  readonly name: string;
+  readonly subjects: readonly string[];
+  /** How long the server remembers a dedup ID (`duplicate_window`). */
+  readonly duplicateWindowMs: number;
+  readonly maxAgeMs: number;
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/**
+ * The duplicate window bounds how long JetStream itself drops a re-published message; past it, the
+ * database rows keyed by the same IDs (deliveries, audit events, run history) are what keep every
+ * effect single. Two minutes covers every in-process retry with room to spare.
+ */
+export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+
+/** Every stream, keyed by role. `duplicateWindowMs` may be overridden by configuration. */
+export function streamDefinitions(duplicateWindowMs = DEFAULT_DUPLICATE_WINDOW_MS): Record<keyof typeof STREAM_NAMES, StreamDefinition> {
+  return {
+    requests: { name: STREAM_NAMES.requests, subjects: [`${SUBJECTS.request.prefix}.>`], duplicateWindowMs, maxAgeMs: 7 * DAY },
+    decisions: { name: STREAM_NAMES.decisions, subjects: [`${SUBJECTS.decision.prefix}.>`], duplicateWindowMs, maxAgeMs: 7 * DAY },
+    outcomes: { name: STREAM_NAMES.outcomes, subjects: [`${SUBJECTS.outcome.prefix}.>`], duplicateWindowMs, maxAgeMs: 7 * DAY },
+    runStatus: { name: STREAM_NAMES.runStatus, subjects: [`${SUBJECTS.runStatus.prefix}.>`], duplicateWindowMs, maxAgeMs: 7 * DAY },
+  };
+}
+
+/**
+ * A durable pull consumer. Every replica of a service binds the same durable name, so JetStream
+ * splits the work between them. One filter per consumer: nats-server 2.9 has no filter_subjects.
+ */
+export interface ConsumerDefinition {
+  readonly stream: string;
+  readonly durable: string;
+  readonly filter: string;
+  /** Redelivery after this long without an ack (a crashed or stuck replica). */
+  readonly ackWaitMs: number;
+  readonly maxDeliver: number;
+}
+
+const consumer = (stream: string, durable: string, filter: string): ConsumerDefinition => ({
+  stream,
+  durable,
+  filter,
+  ackWaitMs: 30_000,
+  maxDeliver: -1,
+});
+
+export const CONSUMERS = {
+  policyRequests: consumer(STREAM_NAMES.requests, 'policy-requests', SUBJECTS.request.filter()),
+  provisionerAllowed: consumer(STREAM_NAMES.decisions, 'provisioner-allowed', SUBJECTS.decision.filter({ verdict: 'allow' })),
+  auditDecisions: consumer(STREAM_NAMES.decisions, 'audit-decisions', SUBJECTS.decision.filter()),
+  auditOutcomes: consumer(STREAM_NAMES.outcomes, 'audit-outcomes', SUBJECTS.outcome.filter()),
+  auditRunStatus: consumer(STREAM_NAMES.runStatus, 'audit-run-status', SUBJECTS.runStatus.filter()),
+  gatewayOutcomes: consumer(STREAM_NAMES.outcomes, 'gateway-outcomes', SUBJECTS.outcome.filter()),
+} as const satisfies Record<string, ConsumerDefinition>;

@@ -1,0 +1,75 @@
+import type { z } from 'zod';
+import { envelopeOf, DecisionPayload, OutcomePayload, RequestPayload, RunStatusPayload } from './messages.js';
+import { z as zod } from 'zod';
+
+/**
+ * Subjects are defined once, as values that pair the subject's shape with its message schema;
+ * the publisher and every consumer import the same value.
+ */
+export interface SubjectDefinition<T extends string, S extends z.ZodType> {
+  readonly prefix: string;
+  readonly tokens: readonly T[];
+  readonly stream: string;
+  readonly schema: S;
+  /** The concrete subject for one message. */
+  subject(params: Readonly<Record<T, string>>): string;
+  /** A filter: given tokens are fixed, the others match anything. */
+  filter(params?: Partial<Readonly<Record<T, string>>>): string;
+}
+
+/** Makes a value safe as one NATS subject token (Kubernetes names may contain dots). */
+export function subjectToken(value: string): string {
+  if (value === '') throw new Error('empty subject token');
+  return value.replace(/[.*>\s]/g, '_');
+}
+
+function defineSubject<T extends string, S extends z.ZodType>(
+  prefix: string,
+  tokens: readonly T[],
+  stream: string,
+  schema: S,
+): SubjectDefinition<T, S> {
+  return {
+    prefix,
+    tokens,
+    stream,
+    schema,
+    subject: (params) => [prefix, ...tokens.map((t) => subjectToken(params[t]))].join('.'),
+    filter: (params = {}) => [prefix, ...tokens.map((t) => (params[t] === undefined ? '*' : subjectToken(params[t] as string)))].join('.'),
+  };
+}
+
+export const STREAM_NAMES = {
+  requests: 'JANGAR_REQUESTS',
+  decisions: 'JANGAR_DECISIONS',
+  outcomes: 'JANGAR_OUTCOMES',
+  runStatus: 'JANGAR_RUN_STATUS',
+} as const;
+
+export const RequestMessage = envelopeOf(RequestPayload);
+export type RequestMessage = zod.infer<typeof RequestMessage>;
+export const DecisionMessage = envelopeOf(DecisionPayload);
+export type DecisionMessage = zod.infer<typeof DecisionMessage>;
+export const OutcomeMessage = envelopeOf(OutcomePayload);
+export type OutcomeMessage = zod.infer<typeof OutcomeMessage>;
+export const RunStatusMessage = zod.object({ occurredAt: zod.string(), payload: RunStatusPayload });
+export type RunStatusMessage = zod.infer<typeof RunStatusMessage>;
+
+export const SUBJECTS = {
+  /** `jangar.req.<kind>.<verb>`: accepted requests; dedup ID = requestKey. */
+  request: defineSubject('jangar.req', ['kind', 'verb'], STREAM_NAMES.requests, RequestMessage),
+  /** `jangar.decision.<verdict>.<kind>.<verb>`: policy decisions; dedup ID = `<requestKey>:decision`. */
+  decision: defineSubject('jangar.decision', ['verdict', 'kind', 'verb'], STREAM_NAMES.decisions, DecisionMessage),
+  /** `jangar.outcome.<kind>.<verb>`: final results; dedup ID = `<requestKey>:outcome`. */
+  outcome: defineSubject('jangar.outcome', ['kind', 'verb'], STREAM_NAMES.outcomes, OutcomeMessage),
+  /** `jangar.run.status.<namespace>.<type>.<name>`: run status changes; dedup ID = `<uid>:<resourceVersion>`. */
+  runStatus: defineSubject('jangar.run.status', ['namespace', 'type', 'name'], STREAM_NAMES.runStatus, RunStatusMessage),
+} as const;
+
+/** Derived dedup IDs, so a redelivered message produces no second derived message. */
+export const dedupIds = {
+  request: (requestKey: string) => requestKey,
+  decision: (requestKey: string) => `${requestKey}:decision`,
+  outcome: (requestKey: string) => `${requestKey}:outcome`,
+  runStatus: (uid: string, resourceVersion: string) => `${uid}:${resourceVersion}`,
+};

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CONSUMERS,
+  dedupIds,
+  ERROR_CODES,
+  KINDS,
+  kindByRoute,
+  normalizeRun,
+  streamDefinitions,
+  SUBJECTS,
+  subjectToken,
+} from '../src/index.js';
+
+describe('subjects', () => {
+  it('builds concrete subjects and filters from one definition', () => {
+    expect(SUBJECTS.request.subject({ kind: 'agentrun', verb: 'create' })).toBe('jangar.req.agentrun.create');
+    expect(SUBJECTS.decision.filter({ verdict: 'allow' })).toBe('jangar.decision.allow.*.*');
+    expect(SUBJECTS.runStatus.subject({ namespace: 'team-a', type: 'agentrun', name: 'run.v1' })).toBe(
+      'jangar.run.status.team-a.agentrun.run_v1',
+    );
+  });
+
+  it('never lets a token break the subject hierarchy', () => {
+    expect(subjectToken('a.b*c>d e')).toBe('a_b_c_d_e');
+    expect(() => subjectToken('')).toThrow();
+  });
+
+  it('derives dedup IDs from the request key', () => {
+    expect(dedupIds.decision('k:1')).toBe('k:1:decision');
+    expect(dedupIds.outcome('k:1')).toBe('k:1:outcome');
+    expect(dedupIds.runStatus('uid', '42')).toBe('uid:42');
+  });
+
+  it('gives every consumer a stream that captures its filter', () => {
+    const streams = Object.values(streamDefinitions());
+    for (const consumer of Object.values(CONSUMERS)) {
+      const stream = streams.find((s) => s.name === consumer.stream);
+      expect(stream, consumer.durable).toBeDefined();
+      const prefix = stream!.subjects[0]!.replace(/>$/, '');
+      expect(consumer.filter.startsWith(prefix), consumer.durable).toBe(true);
+    }
+  });
+
+  it('validates messages against the subject schema', () => {
+    expect(SUBJECTS.request.schema.safeParse({ deliveryId: 'x' }).success).toBe(false);
+  });
+});
+
+describe('kinds', () => {
+  it('serves every kind under its route and aliases', () => {
+    expect(kindByRoute('orchestration-executions')?.kind).toBe('OrchestrationRun');
+    expect(kindByRoute('orchestration-runs')?.kind).toBe('OrchestrationRun');
+    expect(new Set(KINDS.map((k) => k.route)).size).toBe(KINDS.length);
+  });
+});
+
+describe('error codes', () => {
+  it('map to client errors except the server-side ones', () => {
+    for (const [code, entry] of Object.entries(ERROR_CODES)) {
+      const serverSide = ['internal', 'unavailable', 'timeout'].includes(code);
+      expect(entry.status >= 500, code).toBe(serverSide);
+    }
+  });
+});
+
+describe('normalizeRun', () => {
+  const base = {
+    apiVersion: 'agents.proompteng.ai/v1alpha1',
+    kind: 'AgentRun',
+    metadata: {
+      name: 'r1',
+      namespace: 'ns',
+      uid: 'u1',
+      resourceVersion: '7',
+      creationTimestamp: '2026-11-25T10:00:00Z',
+      labels: { 'jangar.proompteng.ai/id': 'id-1' },
+    },
+    spec: { runtime: { type: 'job' } },
+  };
+
+  it('treats a run without status as Pending and uses the Jangar id', () => {
+    const run = normalizeRun(base);
+    expect(run).toMatchObject({
+      id: 'id-1',
+      type: 'AgentRun',
+      phase: 'Pending',
+      provider: { type: 'job' },
+      updatedAt: base.metadata.creationTimestamp,
+    });
+  });
+
+  it('reports a failed run with its error and step progress', () => {
+    const run = normalizeRun({
+      ...base,
+      status: {
+        phase: 'Failed',
+        conditions: [{ type: 'Failed', status: 'True', reason: 'Error', message: 'boom' }],
+        workflow: {
+          steps: [
+            { name: 'a', phase: 'Succeeded' },
+            { name: 'b', phase: 'Failed' },
+          ],
+        },
+      },
+    });
+    expect(run.error).toEqual({ code: 'run_failed', reason: 'Error', message: 'boom' });
+    expect(run.steps).toEqual({ done: 1, total: 2, current: undefined });
+  });
+});
