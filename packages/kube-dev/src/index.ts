@@ -1,0 +1,17 @@
+export { startKubeDev } from './kube-dev.js';
+export type { KubeDev, KubeDevOptions } from './kube-dev.js';
+export { kubeconfigFor, writeKubeconfig, KUBECONFIG_NAMES } from './kubeconfig.js';
+export type { KubeconfigOptions } from './kubeconfig.js';
+export { ResourceDefinition, PROVIDER_RESOURCES, resourcesFromKinds, apiVersionOf, ResourceRegistry } from './resources.js';
+export type { KindLike, PrinterColumn } from './resources.js';
+export { ObjectStore } from './store.js';
+export type { StoreListener } from './store.js';
+export type { StoreEvent, StoreEventType } from './event-log.js';
+export type { KubeObject, ObjectMeta } from './types.js';
+export { ApiError } from './api-error.js';
+export type { Status, StatusReason } from './api-error.js';
+export { parseLabelSelector, matchesLabels, SelectorSyntaxError } from './label-selector.js';
+export type { LabelRequirement } from './label-selector.js';
+export { nextRunStatus, scenarioOf, setCondition, SCENARIO_ANNOTATION, SimScenario, TERMINAL_PHASES } from './run-lifecycle.js';
+export type { Condition, RunSnapshot, RunStatus } from './run-lifecycle.js';
+export { Simulator, SIMULATED_KINDS } from './simulator.js';

@@ -1,0 +1,87 @@
+import type { Logger } from 'pino';
+import { startApiServer } from './http-server.js';
+import { Journal } from './journal.js';
+import { ResourceRegistry } from './resources.js';
+import type { ResourceDefinition } from './resources.js';
+import { Simulator } from './simulator.js';
+import { ObjectStore } from './store.js';
+
+/** Options for {@link startKubeDev}. */
+export interface KubeDevOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Defaults to 127.0.0.1. */
+  host?: string;
+  /** JSONL journal path; without it state lives in memory only. */
+  stateFile?: string;
+  /** Served resources; defaults to the `@jangar/contracts` kinds plus Job and Workflow. */
+  resources?: ResourceDefinition[];
+  /** Run simulation (on by default, 300 ms per step); `false` turns it off. */
+  simulate?: false | { stepMs?: number };
+  /** Events kept for watch resumption; older resourceVersions get 410 Expired. Default 10,000. */
+  eventLogSize?: number;
+  /** How often watches that allow bookmarks get one. Default 5,000 ms. */
+  bookmarkIntervalMs?: number;
+  logger?: Logger;
+}
+
+/** A running kube-dev instance. */
+export interface KubeDev {
+  url: string;
+  port: number;
+  store: ObjectStore;
+  registry: ResourceRegistry;
+  /** Stops the simulator, ends watches, closes the server and flushes the journal. */
+  close(): Promise<void>;
+}
+
+async function resolveResources(resources: ResourceDefinition[] | undefined): Promise<ResourceDefinition[]> {
+  if (resources) return resources;
+  // Loaded lazily so callers that pass their own resources do not depend on @jangar/contracts.
+  const { defaultResources } = await import('./default-resources.js');
+  return defaultResources();
+}
+
+/** Starts a development Kubernetes API server for the given resources. */
+export async function startKubeDev(opts: KubeDevOptions = {}): Promise<KubeDev> {
+  const { logger } = opts;
+  const registry = new ResourceRegistry(await resolveResources(opts.resources));
+  const store = new ObjectStore({ eventLogSize: opts.eventLogSize ?? 10_000, logger });
+  const journal = opts.stateFile ? await Journal.open(opts.stateFile, store, registry, logger) : undefined;
+  const simulator = opts.simulate === false ? undefined : new Simulator(store, registry, { stepMs: opts.simulate?.stepMs ?? 300, logger });
+  simulator?.start();
+  let server;
+  try {
+    server = await startApiServer({
+      host: opts.host ?? '127.0.0.1',
+      port: opts.port ?? 0,
+      registry,
+      store,
+      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5_000,
+      logger,
+    });
+  } catch (err) {
+    simulator?.close();
+    journal?.close();
+    throw err;
+  }
+  const api = server;
+  let closing: Promise<void> | undefined;
+  return {
+    url: api.url,
+    port: api.port,
+    store,
+    registry,
+    close: () => {
+      closing ??= (async () => {
+        simulator?.close();
+        try {
+          await api.close();
+        } finally {
+          journal?.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}

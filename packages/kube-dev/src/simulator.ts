@@ -1,0 +1,118 @@
+import type { Logger } from 'pino';
+import type { StoreEvent } from './event-log.js';
+import { isJsonObject } from './json.js';
+import type { ResourceDefinition, ResourceRegistry } from './resources.js';
+import { nextRunStatus, scenarioOf } from './run-lifecycle.js';
+import type { RunStatus } from './run-lifecycle.js';
+import { objectKey } from './store.js';
+import type { ObjectStore } from './store.js';
+import type { KubeObject } from './types.js';
+
+/** The run kinds the simulator drives, by group and kind. */
+export const SIMULATED_KINDS = [
+  { group: 'agents.proompteng.ai', kind: 'AgentRun' },
+  { group: 'orchestration.proompteng.ai', kind: 'OrchestrationRun' },
+] as const;
+
+/** Options for {@link Simulator}. */
+export interface SimulatorOptions {
+  /** Delay between phases after the first (Pending is written at once). */
+  stepMs: number;
+  now?: () => Date;
+  logger?: Logger;
+}
+
+function isSimulated(res: ResourceDefinition): boolean {
+  return SIMULATED_KINDS.some((k) => k.group === res.group && k.kind === res.kind);
+}
+
+/**
+ * Moves runs through their phases in-process, as a runtime controller would, writing through
+ * the status subresource so watchers see ordinary MODIFIED events.
+ */
+export class Simulator {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private unsubscribe: (() => void) | undefined;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly registry: ResourceRegistry,
+    private readonly options: SimulatorOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Subscribes to the store and resumes runs left mid-flight by a restart. */
+  start(): void {
+    this.unsubscribe = this.store.subscribe((event) => this.onEvent(event));
+    for (const res of this.registry.all.filter(isSimulated)) {
+      for (const [, obj] of this.store.scan(res)) this.consider(res, obj);
+    }
+  }
+
+  /** Stops driving runs and cancels pending steps. */
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private timerKey(res: ResourceDefinition, obj: KubeObject): string {
+    return `${res.group}/${res.plural}/${objectKey(obj.metadata.namespace, obj.metadata.name)}`;
+  }
+
+  private onEvent(event: StoreEvent): void {
+    if (!isSimulated(event.resource)) return;
+    if (event.type === 'DELETED') {
+      this.cancel(this.timerKey(event.resource, event.object));
+      return;
+    }
+    this.consider(event.resource, event.object);
+  }
+
+  private cancel(key: string): void {
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+  }
+
+  private statusOf(obj: KubeObject): RunStatus | undefined {
+    return isJsonObject(obj.status) ? (obj.status as RunStatus) : undefined;
+  }
+
+  private advance(obj: KubeObject): RunStatus | undefined {
+    return nextRunStatus({
+      status: this.statusOf(obj),
+      scenario: scenarioOf(obj.metadata.annotations),
+      generation: obj.metadata.generation,
+      now: this.now(),
+    });
+  }
+
+  private consider(res: ResourceDefinition, obj: KubeObject): void {
+    const key = this.timerKey(res, obj);
+    if (obj.metadata.deletionTimestamp !== undefined) return this.cancel(key);
+    if (this.timers.has(key) || this.advance(obj) === undefined) return;
+    // A new run is accepted at once; later phases wait a step. Never write from inside a listener.
+    const delay = this.statusOf(obj)?.phase ? this.options.stepMs : 0;
+    const { namespace, name } = obj.metadata;
+    const timer = setTimeout(() => this.step(res, key, namespace, name), delay);
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  private step(res: ResourceDefinition, key: string, namespace: string, name: string): void {
+    this.timers.delete(key);
+    const current = this.store.get(res, namespace, name);
+    if (!current || current.metadata.deletionTimestamp !== undefined) return;
+    const status = this.advance(current);
+    if (!status) return;
+    try {
+      this.store.update(res, namespace, name, { ...current, status }, 'status');
+      this.options.logger?.debug({ kind: res.kind, namespace, name, phase: status.phase }, 'simulated run step');
+    } catch (err) {
+      this.options.logger?.error({ err, kind: res.kind, namespace, name }, 'simulated run step failed');
+    }
+  }
+}
