@@ -1,0 +1,31 @@
+# One image per service: docker build --build-arg SERVICE=policy -t jangar-policy .
+# Services run their TypeScript through tsx, so the image holds sources, not a build output.
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages/contracts/package.json packages/contracts/
+COPY packages/service-kit/package.json packages/service-kit/
+COPY packages/kube-dev/package.json packages/kube-dev/
+COPY packages/devstack/package.json packages/devstack/
+COPY packages/stack/package.json packages/stack/
+COPY services/api-gateway/package.json services/api-gateway/
+COPY services/policy/package.json services/policy/
+COPY services/provisioner/package.json services/provisioner/
+COPY services/status-aggregator/package.json services/status-aggregator/
+COPY services/audit/package.json services/audit/
+RUN npm ci --no-audit --no-fund --ignore-scripts
+
+FROM ${NODE_IMAGE} AS runtime
+ARG SERVICE
+ENV NODE_ENV=production SERVICE_ENTRY=services/${SERVICE}/src/main.ts HEALTH_PORT=9090 HEALTH_HOST=0.0.0.0
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY packages ./packages
+COPY services ./services
+USER node
+EXPOSE 9090 8080
+HEALTHCHECK --interval=10s --timeout=3s --retries=6 CMD node -e "fetch('http://127.0.0.1:'+process.env.HEALTH_PORT+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["sh", "-c", "exec node --import tsx \"$SERVICE_ENTRY\""]

@@ -1,0 +1,119 @@
+/**
+ * Typed publish and consume over JetStream.
+ *
+ * Delivery: at least once. A consumer acks only after its handler resolved, i.e. after its effect
+ * is durable; a crash before the ack means redelivery after `ackWaitMs`, so every handler must be
+ * idempotent on the message's dedup ID. Publishers pass a dedup ID as `msgID`, so a re-publish
+ * inside the stream's duplicate window is dropped by the server (`PubAck.duplicate`).
+ *
+ * Shutdown: `stop()` stops pulling, waits for in-flight handlers (bounded), and returns; messages
+ * not yet acked are redelivered to another replica.
+ */
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type JetStreamClient, type JsMsg, type PubAck } from '@nats-io/jetstream';
+import type { ConsumerDefinition, SubjectDefinition } from '@jangar/contracts';
+import type { z } from 'zod';
+import type { Logger } from './logger.js';
+import { extractTrace, injectTrace, SpanKind, withSpan } from './tracing.js';
+
+/** Publishes one message on a typed subject; the message is validated against the subject's schema first. */
+export async function publish<T extends string, S extends z.ZodType>(
+  js: JetStreamClient,
+  def: SubjectDefinition<T, S>,
+  params: Readonly<Record<T, string>>,
+  message: z.input<S>,
+  msgID: string,
+): Promise<PubAck> {
+  const subject = def.subject(params);
+  const body = def.schema.parse(message);
+  return withSpan(
+    `publish ${def.prefix}`,
+    { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination': subject, 'messaging.message.id': msgID } },
+    async () => {
+      const h = natsHeaders();
+      injectTrace(h);
+      return js.publish(subject, JSON.stringify(body), { msgID, headers: h });
+    },
+  );
+}
+
+export interface HandlerContext {
+  readonly subject: string;
+  readonly deliveryCount: number;
+  readonly redelivered: boolean;
+  readonly log: Logger;
+}
+
+export interface Subscription {
+  /** Stops pulling and waits for in-flight handlers. */
+  stop(): Promise<void>;
+  /** Messages handled and acked since start. */
+  readonly handled: () => number;
+}
+
+/** Delay before a failed message is offered again, growing with each attempt. */
+function backoffMs(deliveryCount: number): number {
+  return Math.min(250 * 2 ** Math.max(0, deliveryCount - 1), 10_000);
+}
+
+/**
+ * Consumes a durable consumer with at most `concurrency` handlers in flight. A message that does not
+ * parse is terminated (it can never succeed); a handler failure is nak'ed with backoff.
+ */
+export async function consume<S extends z.ZodType>(
+  nc: NatsConnection,
+  def: ConsumerDefinition,
+  schema: S,
+  handler: (message: z.infer<S>, ctx: HandlerContext) => Promise<void>,
+  opts: { logger: Logger; concurrency?: number; drainTimeoutMs?: number },
+): Promise<Subscription> {
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get(def.stream, def.durable);
+  const concurrency = opts.concurrency ?? 16;
+  const messages = await consumer.consume({ max_messages: concurrency * 2 });
+  const inFlight = new Set<Promise<void>>();
+  let handled = 0;
+
+  const handleOne = async (m: JsMsg): Promise<void> => {
+    const log = opts.logger.child({ consumer: def.durable, subject: m.subject, seq: m.seq });
+    let parsed: z.infer<S>;
+    try {
+      parsed = schema.parse(m.json());
+    } catch (err) {
+      log.error({ err }, 'message does not match its schema; terminating it');
+      m.term('schema mismatch');
+      return;
+    }
+    const parent = extractTrace(m.headers);
+    try {
+      await withSpan(
+        `process ${def.durable}`,
+        { kind: SpanKind.CONSUMER, parent, attributes: { 'messaging.destination': m.subject } },
+        () => handler(parsed, { subject: m.subject, deliveryCount: m.info.deliveryCount, redelivered: m.redelivered, log }),
+      );
+      m.ack();
+      handled++;
+    } catch (err) {
+      const delay = backoffMs(m.info.deliveryCount);
+      log.warn({ err, deliveryCount: m.info.deliveryCount, retryInMs: delay }, 'handler failed; message will be redelivered');
+      m.nak(delay);
+    }
+  };
+
+  const loop = (async () => {
+    for await (const m of messages) {
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      const p = handleOne(m).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+  })();
+
+  return {
+    handled: () => handled,
+    async stop() {
+      await messages.close();
+      const drain = Promise.all([loop, ...inFlight]).then(() => undefined);
+      await Promise.race([drain, new Promise<void>((r) => setTimeout(r, opts.drainTimeoutMs ?? 10_000).unref())]);
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** Settings every service reads. Each service extends this with its own. */
+export const BaseConfig = z.object({
+  NATS_URL: z.string().min(1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Port of the /livez and /readyz endpoints; 0 picks a free one (it is logged). */
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  HEALTH_HOST: z.string().default('127.0.0.1'),
+  OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'file']).default('none'),
+  OTEL_EXPORTER_FILE_PATH: z.string().optional(),
+  JANGAR_DEDUP_WINDOW_MS: z.coerce.number().int().positive().optional(),
+  /** How long a draining service waits for in-flight messages before it exits anyway. */
+  JANGAR_DRAIN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+export const DatabaseConfig = z.object({ DATABASE_URL: z.string().min(1) });
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment with a zod schema, naming every bad variable at once. */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  return result.data;
+}

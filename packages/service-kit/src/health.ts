@@ -1,0 +1,60 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A named readiness check; it resolves to true when the dependency is usable. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<boolean> | boolean;
+}
+
+/** Runs the checks and reports each one; a check that throws counts as not ready. */
+export async function runChecks(checks: readonly ReadinessCheck[]): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+  const results = await Promise.all(
+    checks.map(async (c) => {
+      try {
+        return [c.name, await c.check()] as const;
+      } catch {
+        return [c.name, false] as const;
+      }
+    }),
+  );
+  return { ready: results.every(([, ok]) => ok), checks: Object.fromEntries(results) };
+}
+
+/** Serves `/livez` (the process answers) and `/readyz` (every check passes) for probes. */
+export async function startHealthServer(opts: {
+  host: string;
+  port: number;
+  checks: () => readonly ReadinessCheck[];
+  extra?: (path: string) => Promise<{ status: number; body: string; type: string } | undefined>;
+}): Promise<{ port: number; server: Server; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      if (path === '/livez') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+        return;
+      }
+      if (path === '/readyz') {
+        const report = await runChecks(opts.checks());
+        res.writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
+        return;
+      }
+      const extra = await opts.extra?.(path);
+      if (extra) {
+        res.writeHead(extra.status, { 'content-type': extra.type }).end(extra.body);
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"status":"not found"}');
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

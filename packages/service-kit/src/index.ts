@@ -1,0 +1,13 @@
+// Heavy clients have their own entries (`@jangar/service-kit/db`, `@jangar/service-kit/kube`), so a
+// service loads only what it uses.
+export * from './errors.js';
+export * from './config.js';
+export * from './logger.js';
+export * from './tracing.js';
+export * from './nats.js';
+export * from './bus.js';
+export * from './rpc.js';
+export * from './health.js';
+export * from './lifecycle.js';
+export * from './canonical.js';
+export * from './naming.js';

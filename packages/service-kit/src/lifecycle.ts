@@ -1,0 +1,104 @@
+/**
+ * The life of a service process: parse config, connect, start, report ready, drain on SIGTERM.
+ *
+ * Drain order matters: readiness turns false first (load balancers stop sending), then the
+ * service's own stop (stop pulling, finish in-flight, ack), then the NATS connection drains
+ * (flushes pending publishes) and the process exits 0. A second signal exits at once.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { streamDefinitions } from '@jangar/contracts';
+import type { z } from 'zod';
+import { BaseConfig, ConfigError, loadConfig } from './config.js';
+import { startHealthServer, type ReadinessCheck } from './health.js';
+import { createLogger, type Logger } from './logger.js';
+import { connectNats, ensureStreams, manager } from './nats.js';
+import { initTracing, shutdownTracing } from './tracing.js';
+
+export interface ServiceContext<C> {
+  readonly config: C;
+  readonly logger: Logger;
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+}
+
+export interface RunningService {
+  /** Extra readiness checks beyond the NATS connection. */
+  readonly checks?: readonly ReadinessCheck[];
+  /** Stops taking work and finishes what is in flight. */
+  stop(): Promise<void>;
+}
+
+/** Starts a service process and keeps it running until SIGTERM or SIGINT. */
+export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
+  name: string;
+  config: S;
+  start(ctx: ServiceContext<z.infer<S> & z.infer<typeof BaseConfig>>): Promise<RunningService>;
+}): Promise<void> {
+  let config: z.infer<S> & z.infer<typeof BaseConfig>;
+  try {
+    config = loadConfig(BaseConfig.extend(opts.config.shape)) as never;
+  } catch (err) {
+    process.stderr.write(`${opts.name}: ${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+  initTracing(opts.name, config.OTEL_TRACES_EXPORTER, config.OTEL_EXPORTER_FILE_PATH);
+  const logger = createLogger(opts.name, config.LOG_LEVEL);
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled rejection');
+    process.exit(1);
+  });
+
+  // Read by the health checks and the signal handlers before start() has finished.
+  const state: { draining: boolean; running?: RunningService } = { draining: false };
+  const nc = await connectNats(config.NATS_URL, opts.name, logger);
+  await ensureStreams(await manager(nc), Object.values(streamDefinitions(config.JANGAR_DEDUP_WINDOW_MS)));
+  const ctx: ServiceContext<typeof config> = { config, logger, nc, js: jetstream(nc) };
+
+  const natsCheck: ReadinessCheck = { name: 'nats', check: () => !nc.isClosed() && !nc.isDraining() };
+  const health = await startHealthServer({
+    host: config.HEALTH_HOST,
+    port: config.HEALTH_PORT,
+    checks: () =>
+      state.draining || !state.running ? [{ name: 'started', check: () => false }] : [natsCheck, ...(state.running.checks ?? [])],
+  });
+
+  const shutdown = async (signal: string) => {
+    if (state.draining) {
+      logger.warn({ signal }, 'second signal; exiting now');
+      process.exit(1);
+    }
+    state.draining = true;
+    logger.info({ signal }, 'draining');
+    const deadline = setTimeout(() => {
+      logger.error('drain took too long; exiting');
+      process.exit(1);
+    }, config.JANGAR_DRAIN_TIMEOUT_MS + 5_000);
+    deadline.unref();
+    try {
+      await state.running?.stop();
+      await nc.drain();
+      await health.close();
+      await shutdownTracing();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'drain failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    state.running = await opts.start(ctx);
+  } catch (err) {
+    logger.fatal({ err }, 'start failed');
+    process.exit(1);
+  }
+  logger.info({ healthPort: health.port }, 'ready');
+}

@@ -1,0 +1,77 @@
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import type { ConsumerDefinition, StreamDefinition } from '@jangar/contracts';
+import type { Logger } from './logger.js';
+
+/** Connects to NATS with endless reconnects, logging connection state changes. */
+export async function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
+  const nc = await connect({ servers: url.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true });
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
+        logger.warn({ nats: status.type }, 'nats connection state changed');
+      }
+    }
+  })();
+  return nc;
+}
+
+/** Creates each stream, or updates it when its settings changed; safe for concurrent callers. */
+export async function ensureStreams(jsm: JetStreamManager, streams: readonly StreamDefinition[]): Promise<void> {
+  for (const def of streams) {
+    const config = {
+      name: def.name,
+      subjects: [...def.subjects],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      duplicate_window: nanos(def.duplicateWindowMs),
+      max_age: nanos(def.maxAgeMs),
+    };
+    try {
+      const info = await jsm.streams.info(def.name);
+      if (info.config.duplicate_window !== config.duplicate_window || info.config.max_age !== config.max_age) {
+        await jsm.streams.update(def.name, { ...info.config, duplicate_window: config.duplicate_window, max_age: config.max_age });
+      }
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      try {
+        await jsm.streams.add(config);
+      } catch (addErr) {
+        // Another replica created it between our info() and add(): fine.
+        if (!/already in use|exists/i.test(String((addErr as Error).message))) throw addErr;
+      }
+    }
+  }
+}
+
+/** Creates the durable consumer if missing; every replica binds the same one. */
+export async function ensureConsumer(jsm: JetStreamManager, def: ConsumerDefinition): Promise<void> {
+  try {
+    await jsm.consumers.info(def.stream, def.durable);
+    return;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  try {
+    await jsm.consumers.add(def.stream, {
+      durable_name: def.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: def.filter,
+      ack_wait: nanos(def.ackWaitMs),
+      max_deliver: def.maxDeliver,
+      max_ack_pending: 1000,
+    });
+  } catch (err) {
+    if (!/already in use|exists/i.test(String((err as Error).message))) throw err;
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return /not found/i.test(String((err as Error)?.message));
+}
+
+/** A JetStream manager for the connection. */
+export async function manager(nc: NatsConnection): Promise<JetStreamManager> {
+  return jetstreamManager(nc);
+}

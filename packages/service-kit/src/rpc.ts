@@ -1,0 +1,97 @@
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
+import type { RpcDefinition } from '@jangar/contracts';
+import type { z } from 'zod';
+import { DomainError } from './errors.js';
+import type { Logger } from './logger.js';
+import { extractTrace, injectTrace, SpanKind, withSpan } from './tracing.js';
+
+type AnyRpc = RpcDefinition<z.ZodType, z.ZodType>;
+type Value<D extends AnyRpc> = Extract<z.infer<D['response']>, { ok: true }> extends { value: infer V } ? V : never;
+
+/** One endpoint and the function that answers it. */
+export interface RpcEndpoint<D extends AnyRpc = AnyRpc> {
+  def: D;
+  handle(request: z.infer<D['request']>): Promise<Value<D>>;
+}
+
+/** Pairs an RPC definition with its handler, keeping the types tied together. */
+export function endpoint<D extends AnyRpc>(def: D, handle: (request: z.infer<D['request']>) => Promise<Value<D>>): RpcEndpoint<D> {
+  return { def, handle };
+}
+
+/**
+ * Registers the service with `@nats-io/services` (so PING/INFO/STATS work and readiness can find
+ * it) and serves its endpoints; replicas share a queue group, so each request reaches one.
+ */
+export async function serveRpc(nc: NatsConnection, name: string, endpoints: readonly RpcEndpoint[], logger: Logger): Promise<Service> {
+  const service = await new Svcm(nc).add({ name, version: '0.1.0', description: `Jangar ${name}` });
+  for (const ep of endpoints) {
+    service.addEndpoint(ep.def.name, {
+      subject: ep.def.subject,
+      handler: (err: Error | null, msg: ServiceMsg) => {
+        if (err) {
+          logger.error({ err }, 'rpc endpoint failed');
+          return;
+        }
+        void answer(ep, msg, logger);
+      },
+    });
+  }
+  return service;
+}
+
+async function answer(ep: RpcEndpoint, msg: ServiceMsg, logger: Logger): Promise<void> {
+  const reply = (body: unknown) => msg.respond(JSON.stringify(body));
+  await withSpan(`rpc ${ep.def.subject}`, { kind: SpanKind.SERVER, parent: extractTrace(msg.headers) }, async () => {
+    const parsed = ep.def.request.safeParse(msg.json());
+    if (!parsed.success) {
+      reply({ ok: false, error: { code: 'validation_failed', detail: 'invalid rpc request' } });
+      return;
+    }
+    try {
+      reply({ ok: true, value: await ep.handle(parsed.data) });
+    } catch (err) {
+      if (err instanceof DomainError) {
+        reply({ ok: false, error: err.toPayload() });
+        return;
+      }
+      logger.error({ err, rpc: ep.def.subject }, 'rpc handler failed');
+      reply({ ok: false, error: { code: 'internal', detail: 'the service failed to answer' } });
+    }
+  });
+}
+
+/** Calls an RPC; a domain error in the reply is thrown as a DomainError, no responder as `unavailable`. */
+export async function callRpc<D extends AnyRpc>(
+  nc: NatsConnection,
+  def: D,
+  request: z.input<D['request']>,
+  timeoutMs = 5_000,
+): Promise<Value<D>> {
+  return withSpan(`call ${def.subject}`, { kind: SpanKind.CLIENT }, async () => {
+    const h = natsHeaders();
+    injectTrace(h);
+    let reply;
+    try {
+      reply = await nc.request(def.subject, JSON.stringify(def.request.parse(request)), { timeout: timeoutMs, headers: h });
+    } catch (err) {
+      throw new DomainError('unavailable', `${def.service} did not answer`, { cause: err });
+    }
+    const body = def.response.parse(reply.json()) as
+      { ok: true; value: Value<D> } | { ok: false; error: Parameters<typeof DomainError.fromPayload>[0] };
+    if (!body.ok) throw DomainError.fromPayload(body.error);
+    return body.value;
+  });
+}
+
+/** Names of the given services that answered a PING within `timeoutMs`. */
+export async function pingServices(nc: NatsConnection, names: readonly string[], timeoutMs = 500): Promise<Set<string>> {
+  const client = new Svcm(nc).client({ strategy: 'timer', maxWait: timeoutMs });
+  const seen = new Set<string>();
+  const iter = await client.ping();
+  for await (const identity of iter) {
+    if (names.includes(identity.name)) seen.add(identity.name);
+  }
+  return seen;
+}

@@ -1,0 +1,108 @@
+import { appendFileSync } from 'node:fs';
+import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  NodeTracerProvider,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-node';
+import type { MsgHdrs } from '@nats-io/transport-node';
+
+/** Writes finished spans as JSON lines; tests read the file to check the parent/child chain. */
+class FileSpanExporter implements SpanExporter {
+  constructor(private readonly path: string) {}
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    const lines = spans.map((s) =>
+      JSON.stringify({
+        name: s.name,
+        service: s.resource.attributes['service.name'],
+        traceId: s.spanContext().traceId,
+        spanId: s.spanContext().spanId,
+        parentSpanId: s.parentSpanContext?.spanId,
+        kind: s.kind,
+        attributes: s.attributes,
+        startTime: s.startTime,
+        endTime: s.endTime,
+      }),
+    );
+    appendFileSync(this.path, lines.map((l) => `${l}\n`).join(''));
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  async shutdown(): Promise<void> {}
+}
+
+let provider: NodeTracerProvider | undefined;
+
+/**
+ * Installs the tracer provider. Even with no exporter, spans exist so that trace ids reach the logs
+ * and travel in NATS headers.
+ */
+export function initTracing(service: string, exporter: 'none' | 'console' | 'file', filePath?: string): void {
+  if (provider) return;
+  const processors: SpanProcessor[] = [];
+  if (exporter === 'console') processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
+  if (exporter === 'file') {
+    if (!filePath) throw new Error('OTEL_EXPORTER_FILE_PATH is required with OTEL_TRACES_EXPORTER=file');
+    processors.push(new SimpleSpanProcessor(new FileSpanExporter(filePath)));
+  }
+  provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': service }), spanProcessors: processors });
+  provider.register();
+}
+
+/** Flushes and stops the tracer provider. */
+export async function shutdownTracing(): Promise<void> {
+  await provider?.shutdown();
+  provider = undefined;
+}
+
+export const tracer = () => trace.getTracer('jangar');
+
+/** Writes the active trace context into NATS headers (W3C `traceparent`). */
+export function injectTrace(headers: MsgHdrs, ctx: Context = context.active()): void {
+  propagation.inject(ctx, headers, { set: (h, k, v) => h.set(k, v) });
+}
+
+/** Reads the trace context a publisher put into NATS headers. */
+export function extractTrace(headers: MsgHdrs | undefined): Context {
+  if (!headers) return context.active();
+  return propagation.extract(context.active(), headers, {
+    get: (h, k) => (h.has(k) ? h.get(k) : undefined),
+    keys: (h) => h.keys(),
+  });
+}
+
+/** The id of the active trace, for problem bodies and audit rows. */
+export function activeTraceId(): string | undefined {
+  return trace.getActiveSpan()?.spanContext().traceId;
+}
+
+/** Runs `fn` inside a new span, recording failures on it. */
+export async function withSpan<T>(
+  name: string,
+  opts: { kind?: SpanKind; parent?: Context; attributes?: Record<string, string | number | boolean> },
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = opts.parent ?? context.active();
+  return tracer().startActiveSpan(
+    name,
+    { kind: opts.kind ?? SpanKind.INTERNAL, attributes: opts.attributes ?? {} },
+    parent,
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+export { SpanKind };

@@ -1,0 +1,216 @@
+/**
+ * The whole control plane on one machine: nats-server, Postgres and the development Kubernetes
+ * API server (each replaced by an external one when NATS_URL, DATABASE_URL or KUBECONFIG is set),
+ * then the five services as their own processes. `npm start`, the end-to-end tests, benchmarks
+ * and chaos runs all start Jangar through here, so they exercise the same thing.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { freePort, spawnService, startNatsServer, startPostgres, waitFor, type ServiceProcess } from '@jangar/devstack';
+import { Progress } from './progress.js';
+import { KUBE_DEV_ENTRY, REPO_ROOT, SERVICE_NAMES, serviceEntry, tsxArgs, type ServiceName } from './services.js';
+
+export interface StackOptions {
+  /** Where state lives (`.jangar` for `npm start`, a temp dir in tests). */
+  dataDir: string;
+  /** Gateway port; 0 picks a free one. */
+  httpPort?: number;
+  natsUrl?: string | undefined;
+  databaseUrl?: string | undefined;
+  kubeconfig?: string | undefined;
+  /** Variables for every service process. */
+  env?: Record<string, string>;
+  /** Variables for one service's processes. */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** How many processes of each service (default 1). */
+  replicas?: Partial<Record<ServiceName, number>>;
+  simStepMs?: number;
+  devToken?: string;
+  log?: (line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+interface Instance {
+  proc: ServiceProcess;
+  healthPort: number;
+}
+
+export interface Stack {
+  readonly gatewayUrl: string;
+  readonly natsUrl: string;
+  readonly databaseUrl: string;
+  readonly kubeconfig: string;
+  readonly dataDir: string;
+  readonly devToken: string;
+  /** Running processes of a service. */
+  processes(name: ServiceName): ServiceProcess[];
+  /** Kills one process of a service (SIGKILL by default), for crash tests. */
+  kill(name: ServiceName, index?: number, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a service's processes again and waits until they are ready. */
+  restart(name: ServiceName): Promise<void>;
+  /** Stops every process this stack started, services first. */
+  stop(): Promise<void>;
+}
+
+/** Starts the control plane and resolves once every part reports ready. */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const log = opts.log ?? (() => undefined);
+  const progress = new Progress(log);
+  const dataDir = path.resolve(opts.dataDir);
+  const logs = path.join(dataDir, 'logs');
+  await mkdir(logs, { recursive: true });
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  };
+
+  try {
+    const natsUrl =
+      opts.natsUrl ??
+      (await progress.step(
+        'nats-server',
+        async () => {
+          const nats = await startNatsServer({ storeDir: path.join(dataDir, 'nats'), logFile: path.join(logs, 'nats-server.log'), log });
+          cleanups.push(() => nats.stop());
+          return nats.url;
+        },
+        (url) => `${url} (JetStream, data in ${path.relative(REPO_ROOT, path.join(dataDir, 'nats')) || dataDir})`,
+      ));
+
+    const databaseUrl =
+      opts.databaseUrl ??
+      (await progress.step(
+        'postgres',
+        async () => {
+          const pg = await startPostgres({ dataDir: path.join(dataDir, 'postgres'), logFile: path.join(logs, 'postgres.log'), log });
+          cleanups.push(() => pg.stop());
+          return pg.url;
+        },
+        (url) => `127.0.0.1:${new URL(url).port} (embedded, database ${new URL(url).pathname.slice(1)})`,
+      ));
+
+    const kubeconfig =
+      opts.kubeconfig ??
+      (await progress.step(
+        'kubernetes',
+        async () => {
+          const file = path.join(dataDir, 'kubeconfig');
+          const port = await freePort();
+          const proc = await spawnService({
+            name: 'kube-dev',
+            command: process.execPath,
+            args: tsxArgs(KUBE_DEV_ENTRY),
+            cwd: REPO_ROOT,
+            logFile: path.join(logs, 'kube-dev.log'),
+            env: {
+              KUBE_DEV_PORT: String(port),
+              KUBE_DEV_STATE_FILE: path.join(dataDir, 'kube', 'state.jsonl'),
+              KUBE_DEV_KUBECONFIG: file,
+              JANGAR_SIM_STEP_MS: String(opts.simStepMs ?? 300),
+            },
+          });
+          cleanups.push(async () => void (await proc.stop()));
+          await waitFor(
+            'the development Kubernetes API server',
+            async () => {
+              if (proc.exitInfo) throw new Error(`kube-dev exited:\n${proc.recentOutput()}`);
+              const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+              return res?.ok ? true : undefined;
+            },
+            { timeoutMs: opts.readyTimeoutMs ?? 60_000 },
+          );
+          return file;
+        },
+        (file) => `development API server (kubeconfig ${path.relative(REPO_ROOT, file) || file})`,
+      ));
+
+    const devToken = opts.devToken ?? 'dev';
+    const httpPort = opts.httpPort === undefined || opts.httpPort === 0 ? await freePort() : opts.httpPort;
+    const instances = new Map<ServiceName, Instance[]>();
+    const baseEnv = { NATS_URL: natsUrl, DATABASE_URL: databaseUrl, KUBECONFIG: kubeconfig, JANGAR_DEV_TOKEN: devToken, ...opts.env };
+
+    const startInstance = async (name: ServiceName, index: number): Promise<Instance> => {
+      const healthPort = await freePort();
+      const env: Record<string, string> = { ...baseEnv, HEALTH_PORT: String(healthPort), ...opts.serviceEnv?.[name] };
+      if (name === 'api-gateway') env.JANGAR_HTTP_PORT = String(httpPort);
+      const proc = await spawnService({
+        name: index === 0 ? name : `${name}-${index}`,
+        command: process.execPath,
+        args: tsxArgs(serviceEntry(name)),
+        cwd: REPO_ROOT,
+        env,
+        logFile: path.join(logs, `${name}${index === 0 ? '' : `-${index}`}.log`),
+      });
+      return { proc, healthPort };
+    };
+    const waitReady = (name: ServiceName, inst: Instance) =>
+      waitFor(
+        `${name} to be ready`,
+        async () => {
+          if (inst.proc.exitInfo) throw new Error(`${name} exited (code ${inst.proc.exitInfo.code}):\n${inst.proc.recentOutput()}`);
+          const res = await fetch(`http://127.0.0.1:${inst.healthPort}/readyz`).catch(() => undefined);
+          return res?.ok ? true : undefined;
+        },
+        { timeoutMs: opts.readyTimeoutMs ?? 90_000, intervalMs: 100 },
+      );
+
+    const startService = async (name: ServiceName) => {
+      const count = opts.replicas?.[name] ?? 1;
+      const started = await Promise.all(Array.from({ length: count }, (_, i) => startInstance(name, i)));
+      instances.set(name, started);
+      await Promise.all(started.map((inst) => waitReady(name, inst)));
+      return started;
+    };
+
+    cleanups.push(async () => {
+      await Promise.all([...instances.values()].flat().map((i) => i.proc.stop()));
+    });
+    await Promise.all(
+      SERVICE_NAMES.map((name) =>
+        progress.step(
+          name,
+          () => startService(name),
+          (started) => (started.length > 1 ? `${started.length} replicas ready` : 'ready'),
+        ),
+      ),
+    );
+    const gatewayUrl = `http://127.0.0.1:${httpPort}`;
+    await progress.step(
+      'readiness',
+      () =>
+        waitFor(
+          'GET /readyz to answer 200',
+          async () => {
+            const res = await fetch(`${gatewayUrl}/readyz`).catch(() => undefined);
+            return res?.ok ? true : undefined;
+          },
+          { timeoutMs: opts.readyTimeoutMs ?? 60_000 },
+        ),
+      () => `${gatewayUrl}/readyz answers 200`,
+    );
+
+    return {
+      gatewayUrl,
+      natsUrl,
+      databaseUrl,
+      kubeconfig,
+      dataDir,
+      devToken,
+      processes: (name) => (instances.get(name) ?? []).map((i) => i.proc),
+      async kill(name, index = 0, signal = 'SIGKILL') {
+        const inst = instances.get(name)?.[index];
+        if (!inst) throw new Error(`no process ${index} of ${name}`);
+        inst.proc.kill(signal);
+        await inst.proc.exited;
+      },
+      async restart(name) {
+        await Promise.all((instances.get(name) ?? []).map((i) => i.proc.stop()));
+        await startService(name);
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

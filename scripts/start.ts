@@ -1,0 +1,48 @@
+/**
+ * `npm start`: the whole control plane on embedded defaults, state kept in `.jangar/`.
+ * NATS_URL, DATABASE_URL and KUBECONFIG switch each part to an external one.
+ */
+import path from 'node:path';
+import { startStack, REPO_ROOT } from '@jangar/stack';
+
+const port = Number(process.env.JANGAR_HTTP_PORT ?? 8080);
+const devToken = process.env.JANGAR_DEV_TOKEN ?? 'dev';
+const dataDir = process.env.JANGAR_DATA_DIR ?? path.join(REPO_ROOT, '.jangar');
+
+console.log(`Jangar: starting the control plane (state in ${path.relative(process.cwd(), dataDir) || dataDir})`);
+let stack: Awaited<ReturnType<typeof startStack>> | undefined;
+let stopping = false;
+const stop = async (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nJangar: stopping…');
+  await stack?.stop();
+  console.log('Jangar: stopped.');
+  process.exit(code);
+};
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+try {
+  stack = await startStack({
+    dataDir,
+    httpPort: port,
+    devToken,
+    natsUrl: process.env.NATS_URL,
+    databaseUrl: process.env.DATABASE_URL,
+    kubeconfig: process.env.KUBECONFIG,
+    log: (line) => console.log(line),
+  });
+} catch (err) {
+  console.error(`\nJangar did not start: ${(err as Error).message}`);
+  console.error(`Logs are in ${path.join(dataDir, 'logs')}.`);
+  await stop(1);
+}
+
+console.log(`
+Jangar is ready at ${stack!.gatewayUrl}
+
+  curl -s -H 'Authorization: Bearer ${devToken}' ${stack!.gatewayUrl}/readyz
+  kubectl --kubeconfig ${path.relative(process.cwd(), stack!.kubeconfig) || stack!.kubeconfig} get agentruns -A
+
+Logs: ${path.relative(process.cwd(), path.join(dataDir, 'logs'))}/   Press Ctrl-C to stop.`);

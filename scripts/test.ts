@@ -1,0 +1,25 @@
+/**
+ * `npm test`: everything CI checks, in order, failing fast — typecheck, lint, then every vitest
+ * test (unit, integration against real servers, end to end). Binaries the tests need are found or
+ * installed once up front, so parallel test files never race to install them.
+ */
+import { spawnSync } from 'node:child_process';
+import { findOrInstallNatsServer } from '@jangar/devstack';
+
+function step(name: string, command: string, args: string[]): void {
+  const t0 = Date.now();
+  console.log(`\n▶ ${name}: ${command} ${args.join(' ')}`);
+  const result = spawnSync(command, args, { stdio: 'inherit', env: process.env });
+  const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+  if (result.status !== 0) {
+    console.error(`✗ ${name} failed (exit ${result.status ?? result.signal}) after ${seconds}s`);
+    process.exit(result.status ?? 1);
+  }
+  console.log(`✓ ${name} (${seconds}s)`);
+}
+
+const nats = await findOrInstallNatsServer({ log: (line) => console.log(line) });
+console.log(`nats-server: ${nats}`);
+step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+step('lint', 'npx', ['eslint', '.']);
+step('tests', 'npx', ['vitest', 'run', ...process.argv.slice(2)]);

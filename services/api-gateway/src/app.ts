@@ -1,0 +1,75 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { ERROR_CODES, type ErrorCode } from '@jangar/contracts';
+import { activeTraceId, DomainError } from '@jangar/service-kit';
+import type { Caller } from './auth.js';
+import type { GatewayDeps } from './deps.js';
+import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
+import { registerCreateRoutes } from './routes/create.js';
+import { registerRunRoutes } from './routes/runs.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+/** Maps fastify's own failures (parsing, limits) onto the code registry. */
+function codeForFastifyError(err: FastifyError): ErrorCode {
+  if (err.statusCode === 413) return 'payload_too_large';
+  if (err.statusCode === 415) return 'unsupported_media_type';
+  if (err.statusCode === 404) return 'not_found';
+  if (err.statusCode === 405) return 'method_not_allowed';
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return 'validation_failed';
+  return 'internal';
+}
+
+/** Builds the HTTP API. Failures are turned into problem+json here, once, and nowhere else. */
+export function buildApp(deps: GatewayDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.config.JANGAR_BODY_LIMIT_BYTES,
+    genReqId: () => crypto.randomUUID(),
+  });
+
+  app.setErrorHandler((err: FastifyError | DomainError, req, reply) => {
+    const traceId = activeTraceId();
+    const instance = req.url;
+    if (err instanceof DomainError) {
+      if (err.code === 'request_in_progress') reply.header('Retry-After', '1');
+      if (ERROR_CODES[err.code].status >= 500) req.log.warn({ err }, 'request failed');
+      const body = problemFor(err.code, err.message, {
+        errors: err.errors,
+        violations: err.violations,
+        instance,
+        ...(traceId ? { traceId } : {}),
+      });
+      return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+    }
+    const code = codeForFastifyError(err as FastifyError);
+    if (code === 'internal') req.log.error({ err }, 'unhandled error');
+    // Never echo internals to a client: only fastify's own client-error messages pass through.
+    const detail = code === 'internal' ? 'the gateway failed to answer; the error is logged with this trace id' : err.message;
+    const body = problemFor(code, detail, { instance, ...(traceId ? { traceId } : {}) });
+    return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const body = problemFor('not_found', `no route ${req.method} ${req.url.split('?')[0]}`, { instance: req.url });
+    return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(body);
+  });
+
+  app.get('/livez', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const report = await deps.readiness();
+    return reply.code(report.ready ? 200 : 503).send(report);
+  });
+
+  app.register(async (v1) => {
+    v1.addHook('onRequest', async (req) => {
+      req.caller = deps.auth.authenticate(req.headers.authorization);
+    });
+    registerCreateRoutes(v1, deps);
+    registerRunRoutes(v1, deps);
+  });
+  return app;
+}

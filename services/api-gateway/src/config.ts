@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { DatabaseConfig } from '@jangar/service-kit';
+
+export const GatewayConfig = DatabaseConfig.extend({
+  JANGAR_HTTP_HOST: z.string().default('127.0.0.1'),
+  JANGAR_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** JSON array of `{ token, subject, namespaces, roles? }`; see the README. */
+  JANGAR_API_TOKENS: z.string().optional(),
+  /** A token for every namespace, honoured only while the gateway listens on loopback. */
+  JANGAR_DEV_TOKEN: z.string().min(1).optional(),
+  /** How long a request waits for its outcome before answering 202 with a Location. */
+  JANGAR_WAIT_MS: z.coerce.number().int().min(0).default(2_000),
+  /** How long a deliveryId and its stored response are kept. */
+  JANGAR_IDEMPOTENCY_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(7 * 24),
+  JANGAR_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+});
+export type GatewayConfig = z.infer<typeof GatewayConfig>;

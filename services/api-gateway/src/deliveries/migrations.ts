@@ -1,0 +1,36 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/** The deliveries table: one row per (principal scope, deliveryId), the stored answer included. */
+export class Migration20261125000001Deliveries extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('create schema if not exists gateway');
+    this.addSql(`create table if not exists gateway.deliveries (
+      request_key text primary key,
+      principal text not null,
+      delivery_id text not null,
+      fingerprint text not null,
+      resource_id uuid not null,
+      kind text not null,
+      verb text not null,
+      namespace text not null,
+      name text,
+      message jsonb not null,
+      state text not null default 'pending' check (state in ('pending', 'completed')),
+      published_at timestamptz,
+      status_code integer,
+      content_type text,
+      response_body text,
+      resource jsonb,
+      created_at timestamptz not null default now(),
+      completed_at timestamptz,
+      expires_at timestamptz not null
+    )`);
+    this.addSql('create index if not exists deliveries_resource_id on gateway.deliveries (resource_id)');
+    this.addSql('create index if not exists deliveries_expires_at on gateway.deliveries (expires_at)');
+    this.addSql(
+      "create index if not exists deliveries_unpublished on gateway.deliveries (created_at) where state = 'pending' and published_at is null",
+    );
+  }
+}
+
+export const GATEWAY_MIGRATIONS = [{ name: 'Migration20261125000001Deliveries', class: Migration20261125000001Deliveries }];

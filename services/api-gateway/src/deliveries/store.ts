@@ -1,0 +1,130 @@
+/**
+ * The idempotency store. A row is claimed before anything is published, so a crash after the claim
+ * leaves a pending row that a retry or the recovery sweep publishes again; the answer is stored
+ * once, by whichever path sees the outcome first (`where state = 'pending'`).
+ */
+import type { Database } from '@jangar/service-kit/db';
+import type { RequestMessage } from '@jangar/contracts';
+
+export interface DeliveryRow {
+  request_key: string;
+  principal: string;
+  delivery_id: string;
+  fingerprint: string;
+  resource_id: string;
+  kind: string;
+  verb: string;
+  namespace: string;
+  name: string | null;
+  message: RequestMessage;
+  state: 'pending' | 'completed';
+  published_at: Date | null;
+  status_code: number | null;
+  content_type: string | null;
+  response_body: string | null;
+  resource: unknown;
+  created_at: Date;
+}
+
+export interface StoredResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export interface NewDelivery {
+  requestKey: string;
+  principal: string;
+  deliveryId: string;
+  fingerprint: string;
+  resourceId: string;
+  kind: string;
+  verb: string;
+  namespace: string;
+  name: string | undefined;
+  message: RequestMessage;
+}
+
+export class DeliveryStore {
+  constructor(
+    private readonly db: Database,
+    private readonly retentionHours: number,
+  ) {}
+
+  /** Inserts the delivery unless its key exists; returns the existing row when it does. */
+  async claim(d: NewDelivery): Promise<{ claimed: true } | { claimed: false; existing: DeliveryRow }> {
+    const inserted = await this.db.query(
+      `insert into gateway.deliveries (request_key, principal, delivery_id, fingerprint, resource_id, kind, verb, namespace, name, message, expires_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now() + make_interval(secs => ?))
+       on conflict (request_key) do nothing returning request_key`,
+      [
+        d.requestKey,
+        d.principal,
+        d.deliveryId,
+        d.fingerprint,
+        d.resourceId,
+        d.kind,
+        d.verb,
+        d.namespace,
+        d.name ?? null,
+        JSON.stringify(d.message),
+        this.retentionHours * 3600,
+      ],
+    );
+    if (inserted.length > 0) return { claimed: true };
+    const existing = await this.get(d.requestKey);
+    if (!existing) return this.claim(d); // purged between the two statements
+    return { claimed: false, existing };
+  }
+
+  async get(requestKey: string): Promise<DeliveryRow | undefined> {
+    const rows = await this.db.query<DeliveryRow>('select * from gateway.deliveries where request_key = ?', [requestKey]);
+    return rows[0];
+  }
+
+  async markPublished(requestKey: string): Promise<void> {
+    await this.db.query('update gateway.deliveries set published_at = coalesce(published_at, now()) where request_key = ?', [requestKey]);
+  }
+
+  /** Stores the final answer once; returns the answer that is stored, whoever stored it. */
+  async complete(requestKey: string, response: StoredResponse, resource: unknown): Promise<StoredResponse | undefined> {
+    await this.db.query(
+      `update gateway.deliveries set state = 'completed', status_code = ?, content_type = ?, response_body = ?, resource = ?::jsonb, completed_at = now(),
+         published_at = coalesce(published_at, now())
+       where request_key = ? and state = 'pending'`,
+      [response.status, response.contentType, response.body, resource === undefined ? null : JSON.stringify(resource), requestKey],
+    );
+    const row = await this.get(requestKey);
+    return row ? storedResponse(row) : undefined;
+  }
+
+  /** The most recent completed delivery that created the resource with this Jangar id. */
+  async findResource(resourceId: string): Promise<DeliveryRow | undefined> {
+    const rows = await this.db.query<DeliveryRow>(
+      "select * from gateway.deliveries where resource_id = ? and state = 'completed' and resource is not null order by completed_at desc limit 1",
+      [resourceId],
+    );
+    return rows[0];
+  }
+
+  /** Pending rows never marked published, older than `olderThanMs`: a crash hit between claim and publish. */
+  async unpublished(olderThanMs: number, limit = 100): Promise<DeliveryRow[]> {
+    return this.db.query<DeliveryRow>(
+      `select * from gateway.deliveries where state = 'pending' and published_at is null
+         and created_at < now() - make_interval(secs => ?) order by created_at limit ?`,
+      [olderThanMs / 1000, limit],
+    );
+  }
+
+  /** Deletes deliveries past their retention; returns how many. */
+  async purgeExpired(): Promise<number> {
+    const rows = await this.db.query('delete from gateway.deliveries where expires_at < now() returning request_key');
+    return rows.length;
+  }
+}
+
+/** The stored answer of a completed row. */
+export function storedResponse(row: DeliveryRow): StoredResponse | undefined {
+  if (row.state !== 'completed' || row.status_code === null || row.response_body === null) return undefined;
+  return { status: row.status_code, contentType: row.content_type ?? 'application/json', body: row.response_body };
+}

@@ -1,0 +1,69 @@
+import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
+import { callRpc, consume, ensureConsumer, manager, runService, serveRpc } from '@jangar/service-kit';
+import { openDatabase } from '@jangar/service-kit/db';
+import { buildApp } from './app.js';
+import { Authenticator } from './auth.js';
+import { GatewayConfig } from './config.js';
+import { GATEWAY_MIGRATIONS } from './deliveries/migrations.js';
+import { DeliveryStore } from './deliveries/store.js';
+import { OutcomeWaiter } from './outcomes.js';
+import { RequestPublisher } from './publisher.js';
+import { readinessProbe } from './readiness.js';
+import { responseForOutcome } from './responses.js';
+import { startSweeps } from './sweeps.js';
+
+await runService({
+  name: 'api-gateway',
+  config: GatewayConfig,
+  async start({ config, logger, nc, js }) {
+    const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.JANGAR_HTTP_HOST);
+    if (config.JANGAR_DEV_TOKEN && !loopback) logger.warn('JANGAR_DEV_TOKEN is ignored: the gateway does not listen on loopback');
+    const auth = new Authenticator(config.JANGAR_API_TOKENS, loopback ? config.JANGAR_DEV_TOKEN : undefined);
+
+    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'gateway', migrations: GATEWAY_MIGRATIONS, logger });
+    const deliveries = new DeliveryStore(db, config.JANGAR_IDEMPOTENCY_RETENTION_HOURS);
+    const waiter = new OutcomeWaiter(nc, logger);
+    const publisher = new RequestPublisher(js, deliveries, waiter, config.JANGAR_WAIT_MS, logger);
+
+    await ensureConsumer(await manager(nc), CONSUMERS.gatewayOutcomes);
+    const outcomes = await consume(
+      nc,
+      CONSUMERS.gatewayOutcomes,
+      SUBJECTS.outcome.schema,
+      async (m) => {
+        await deliveries.complete(
+          m.requestKey,
+          responseForOutcome(m.payload),
+          m.payload.result === 'applied' ? m.payload.resource : undefined,
+        );
+      },
+      { logger },
+    );
+
+    const service = await serveRpc(nc, SERVICE_NAMES.gateway, [], logger);
+    const readiness = readinessProbe(nc, db);
+    const app = buildApp({
+      config,
+      logger,
+      auth,
+      deliveries,
+      publishAndWait: (m) => publisher.publishAndWait(m),
+      getRun: (id) => callRpc(nc, RPCS.getRun, { id }),
+      readiness,
+    });
+    const sweeps = startSweeps({ publisher, deliveries, logger });
+    await app.listen({ host: config.JANGAR_HTTP_HOST, port: config.JANGAR_HTTP_PORT });
+
+    return {
+      checks: [{ name: 'postgres', check: () => db.ping() }],
+      async stop() {
+        sweeps.stop();
+        await app.close();
+        await outcomes.stop();
+        waiter.close();
+        await service.stop();
+        await db.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,72 @@
+/**
+ * How a gateway learns a request's outcome.
+ *
+ * Every replica holds a plain (core NATS) subscription on the outcome subjects: JetStream delivers
+ * each published outcome to it too, so a waiting HTTP request wakes within a round trip. This path
+ * is best-effort; the durable `gateway-outcomes` consumer (shared by all replicas) stores every
+ * outcome's answer in the deliveries table, so an outcome that arrives when nobody waits — after a
+ * 202, or after a gateway crash — is still the answer every retry gets.
+ */
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { SUBJECTS, type OutcomeMessage } from '@jangar/contracts';
+import type { Logger } from '@jangar/service-kit';
+
+export class OutcomeWaiter {
+  private readonly waiters = new Map<string, Set<(m: OutcomeMessage) => void>>();
+  private readonly sub: Subscription;
+
+  constructor(nc: NatsConnection, logger: Logger) {
+    const sub = nc.subscribe(SUBJECTS.outcome.filter());
+    this.sub = sub;
+    void (async () => {
+      for await (const m of sub) {
+        const parsed = SUBJECTS.outcome.schema.safeParse(m.json());
+        if (!parsed.success) {
+          logger.warn({ subject: m.subject }, 'ignoring an outcome that does not match its schema');
+          continue;
+        }
+        const waiting = this.waiters.get(parsed.data.requestKey);
+        if (waiting) for (const resolve of waiting) resolve(parsed.data);
+      }
+    })();
+  }
+
+  /**
+   * Registers interest before the request is published (so the outcome cannot slip by), and
+   * returns a function that waits up to `ms` for it, checking `poll` now and then in case the
+   * outcome passed while this replica was reconnecting.
+   */
+  expect<T>(requestKey: string, poll: () => Promise<T | undefined>): (ms: number) => Promise<OutcomeMessage | T | undefined> {
+    let resolveOutcome!: (m: OutcomeMessage) => void;
+    const arrived = new Promise<OutcomeMessage>((r) => (resolveOutcome = r));
+    const set = this.waiters.get(requestKey) ?? new Set();
+    set.add(resolveOutcome);
+    this.waiters.set(requestKey, set);
+    const release = () => {
+      set.delete(resolveOutcome);
+      if (set.size === 0) this.waiters.delete(requestKey);
+    };
+    return async (ms) => {
+      const deadline = Date.now() + ms;
+      try {
+        for (;;) {
+          const left = deadline - Date.now();
+          if (left <= 0) return undefined;
+          let timer: NodeJS.Timeout | undefined;
+          const tick = new Promise<'tick'>((r) => (timer = setTimeout(() => r('tick'), Math.min(left, 250))));
+          const got = await Promise.race([arrived, tick]);
+          clearTimeout(timer);
+          if (got !== 'tick') return got;
+          const polled = await poll();
+          if (polled !== undefined) return polled;
+        }
+      } finally {
+        release();
+      }
+    };
+  }
+
+  close(): void {
+    this.sub.unsubscribe();
+  }
+}

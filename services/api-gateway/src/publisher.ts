@@ -1,0 +1,58 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { dedupIds, kindByName, SUBJECTS, type RequestMessage } from '@jangar/contracts';
+import { DomainError, publish, type Logger } from '@jangar/service-kit';
+import { storedResponse, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
+import type { OutcomeWaiter } from './outcomes.js';
+import { responseForOutcome } from './responses.js';
+
+/** Publishes accepted requests and turns their outcomes into stored answers. */
+export class RequestPublisher {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly deliveries: DeliveryStore,
+    private readonly waiter: OutcomeWaiter,
+    private readonly waitMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Publishes with the request key as dedup ID; a duplicate PubAck is as good as a first one. */
+  async publish(message: RequestMessage): Promise<void> {
+    const kind = kindByName(message.payload.kind);
+    if (!kind) throw new Error(`unknown kind ${message.payload.kind}`);
+    try {
+      const ack = await publish(
+        this.js,
+        SUBJECTS.request,
+        { kind: kind.token, verb: message.payload.verb },
+        message,
+        dedupIds.request(message.requestKey),
+      );
+      if (ack.duplicate) this.logger.debug({ requestKey: message.requestKey }, 'request was already on the stream');
+    } catch (err) {
+      throw new DomainError('unavailable', 'the message bus did not accept the request; retry with the same deliveryId', { cause: err });
+    }
+    await this.deliveries.markPublished(message.requestKey);
+  }
+
+  /** Publishes, then waits up to the wait budget for the stored answer. */
+  async publishAndWait(message: RequestMessage): Promise<StoredResponse | undefined> {
+    const key = message.requestKey;
+    const wait = this.waiter.expect(key, async () => {
+      const row = await this.deliveries.get(key);
+      return row ? storedResponse(row) : undefined;
+    });
+    await this.publish(message);
+    const got = await wait(this.waitMs);
+    if (got === undefined || 'body' in got) return got;
+    const outcome = got.payload;
+    return this.deliveries.complete(key, responseForOutcome(outcome), outcome.result === 'applied' ? outcome.resource : undefined);
+  }
+
+  /** Re-publishes requests claimed but never published (a crash hit between the two). */
+  async sweepUnpublished(olderThanMs: number): Promise<number> {
+    const rows = await this.deliveries.unpublished(olderThanMs);
+    for (const row of rows) await this.publish(row.message);
+    if (rows.length > 0) this.logger.info({ count: rows.length }, 'recovered unpublished requests');
+    return rows.length;
+  }
+}

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, DomainError } from '@jangar/service-kit';
+import { buildApp } from '../src/app.js';
+import { Authenticator } from '../src/auth.js';
+import type { GatewayDeps } from '../src/deps.js';
+import type { DeliveryStore } from '../src/deliveries/store.js';
+
+/** The HTTP layer around stand-ins for its dependencies: these tests are about HTTP behaviour only. */
+function app(overrides: Partial<GatewayDeps> = {}) {
+  const deps: GatewayDeps = {
+    config: { JANGAR_BODY_LIMIT_BYTES: 4096 } as GatewayDeps['config'],
+    logger: createLogger('test', 'silent'),
+    auth: new Authenticator(JSON.stringify([{ token: 'alice-token', subject: 'alice', namespaces: ['team-a'] }]), 'dev-token'),
+    deliveries: { claim: async () => ({ claimed: true }) } as unknown as DeliveryStore,
+    publishAndWait: async () => ({ status: 201, contentType: 'application/json', body: '{"ok":true}' }),
+    getRun: async (id) => {
+      throw new DomainError('not_found', `no run ${id}`);
+    },
+    readiness: async () => ({ ready: true, checks: {} }),
+    ...overrides,
+  };
+  return buildApp(deps);
+}
+
+const auth = { authorization: 'Bearer alice-token' };
+const validRun = {
+  metadata: { namespace: 'team-a' },
+  spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'x' } } },
+};
+
+describe('gateway HTTP behaviour', () => {
+  it('answers 401 problem+json without a bearer token', async () => {
+    const res = await app().inject({ method: 'POST', url: '/v1/agent-runs', payload: validRun });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ code: 'unauthorized', status: 401, type: 'https://jangar.proompteng.ai/problems/unauthorized' });
+  });
+
+  it('requires a deliveryId on every create', async () => {
+    const res = await app().inject({ method: 'POST', url: '/v1/agent-runs', headers: auth, payload: validRun });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'delivery_id_required', errors: [{ path: 'deliveryId' }] });
+  });
+
+  it('takes the deliveryId from the Idempotency-Key header', async () => {
+    const res = await app().inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: { ...auth, 'idempotency-key': 'k-1' },
+      payload: validRun,
+    });
+    expect(res.statusCode).toBe(201);
+  });
+
+  it('refuses a body deliveryId that differs from the header', async () => {
+    const res = await app().inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: { ...auth, 'idempotency-key': 'k-1' },
+      payload: { ...validRun, deliveryId: 'k-2' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('invalid_delivery_id');
+  });
+
+  it.each(['', 'has space', 'x'.repeat(256), 'slash/inside'])('refuses the malformed deliveryId %j', async (deliveryId) => {
+    const res = await app().inject({ method: 'POST', url: '/v1/agent-runs', headers: auth, payload: { ...validRun, deliveryId } });
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('answers 413 problem+json for an oversized body', async () => {
+    const res = await app().inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: JSON.stringify({ pad: 'x'.repeat(10_000) }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().code).toBe('payload_too_large');
+  });
+
+  it('answers 400, not 500, for malformed JSON', async () => {
+    const res = await app().inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"broken',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('answers 415 for a body that is not JSON', async () => {
+    const res = await app().inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: { ...auth, 'content-type': 'text/xml' },
+      payload: '<x/>',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().code).toBe('unsupported_media_type');
+  });
+
+  it('answers 202 with a Location when the outcome is slower than the wait budget', async () => {
+    const res = await app({ publishAndWait: async () => undefined }).inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: auth,
+      payload: { ...validRun, deliveryId: 'slow' },
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.headers.location).toBe(`/v1/runs/${res.json().id}`);
+  });
+
+  it('never shows an internal error to the client', async () => {
+    const res = await app({ publishAndWait: async () => Promise.reject(new Error('secret connection string postgres://u:p@h')) }).inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: auth,
+      payload: { ...validRun, deliveryId: 'boom' },
+    });
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('postgres://');
+    expect(res.json().code).toBe('internal');
+  });
+
+  it('answers unknown routes with 404 problem+json', async () => {
+    const res = await app().inject({ method: 'GET', url: '/v1/nothing', headers: auth });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().code).toBe('not_found');
+  });
+});

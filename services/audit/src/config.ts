@@ -1,0 +1,3 @@
+import { DatabaseConfig } from '@jangar/service-kit';
+
+export const AuditConfig = DatabaseConfig;

@@ -1,0 +1,80 @@
+import { dedupIds, type DecisionMessage, type OutcomeMessage, type RunStatusMessage } from '@jangar/contracts';
+import { activeTraceId } from '@jangar/service-kit';
+import type { Database } from '@jangar/service-kit/db';
+import { appendAuditEvent } from './events.js';
+import { redact } from './redact.js';
+
+/** One audit event per request outcome: who asked for what, what policy said, what happened. */
+export async function recordOutcome(db: Database, m: OutcomeMessage): Promise<void> {
+  const o = m.payload;
+  const resource = o.result === 'applied' ? o.resource : undefined;
+  await appendAuditEvent(db, {
+    dedupId: dedupIds.outcome(m.requestKey),
+    occurredAt: m.occurredAt,
+    actor: m.principal.subject,
+    action: `${o.kind.toLowerCase()}.${o.verb}`,
+    resourceKind: o.kind,
+    namespace: m.namespace,
+    name: resource?.metadata.name ?? null,
+    uid: resource?.metadata.uid ?? null,
+    resourceId: o.id,
+    deliveryId: m.deliveryId,
+    correlationId: m.correlationId,
+    traceId: activeTraceId() ?? null,
+    decision: o.result === 'rejected' && o.error.code === 'policy_denied' ? 'deny' : o.result === 'applied' ? 'allow' : null,
+    outcome: o.result === 'applied' ? (o.created ? 'created' : 'applied') : `rejected:${o.error.code}`,
+    summary: o.result === 'applied' ? { spec: redact(resource?.spec), labels: resource?.metadata.labels ?? {} } : { error: o.error },
+  });
+}
+
+/** Every policy decision, once. */
+export async function recordDecision(db: Database, m: DecisionMessage): Promise<void> {
+  const d = m.payload;
+  await db.query(
+    `insert into audit.policy_decisions (dedup_id, request_key, delivery_id, correlation_id, actor, kind, verb, namespace, resource_id, verdict, mode,
+       violations, policy_version, trace_id, decided_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?) on conflict (dedup_id) do nothing`,
+    [
+      dedupIds.decision(m.requestKey),
+      m.requestKey,
+      m.deliveryId,
+      m.correlationId,
+      m.principal.subject,
+      d.request.kind,
+      d.request.verb,
+      m.namespace,
+      d.request.id,
+      d.verdict,
+      d.mode,
+      JSON.stringify(d.violations),
+      d.policyVersion,
+      activeTraceId() ?? null,
+      d.evaluatedAt,
+    ],
+  );
+}
+
+/** Every observed status transition of a run, once per resourceVersion. */
+export async function recordRunStatus(db: Database, m: RunStatusMessage): Promise<void> {
+  const run = m.payload.run;
+  const latest = [...run.conditions].sort((a, b) => (a.lastTransitionTime ?? '').localeCompare(b.lastTransitionTime ?? '')).at(-1);
+  await db.query(
+    `insert into audit.run_history (dedup_id, run_id, uid, type, namespace, name, phase, previous_phase, reason, message, resource_version, conditions, observed_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?) on conflict (dedup_id) do nothing`,
+    [
+      dedupIds.runStatus(run.uid, run.resourceVersion),
+      run.id,
+      run.uid,
+      run.type,
+      run.namespace,
+      run.name,
+      run.phase,
+      m.payload.previousPhase ?? null,
+      latest?.reason ?? null,
+      latest?.message ?? null,
+      run.resourceVersion,
+      JSON.stringify(run.conditions),
+      m.occurredAt,
+    ],
+  );
+}

@@ -1,0 +1,32 @@
+import { apiVersionOf, JANGAR_ANNOTATIONS, JANGAR_LABELS, type DecisionMessage, type KindDefinition } from '@jangar/contracts';
+import { deliveryLabelValue } from '@jangar/service-kit';
+import type { Binding } from './bindings/index.js';
+
+/** The custom resource a request becomes: the user's metadata plus Jangar's labels and annotations. */
+export function buildObject(message: DecisionMessage, kind: KindDefinition, binding: Binding | undefined) {
+  const request = message.payload.request;
+  const name = request.metadata.name;
+  if (!name) throw new Error('the gateway names every resource before it is published');
+  return {
+    apiVersion: apiVersionOf(kind),
+    kind: kind.kind,
+    metadata: {
+      name,
+      namespace: request.metadata.namespace,
+      labels: {
+        ...request.metadata.labels,
+        [JANGAR_LABELS.id]: request.id,
+        [JANGAR_LABELS.delivery]: deliveryLabelValue(message.requestKey),
+        [JANGAR_LABELS.managedBy]: 'jangar',
+      },
+      annotations: {
+        ...request.metadata.annotations,
+        [JANGAR_ANNOTATIONS.deliveryId]: message.deliveryId,
+        [JANGAR_ANNOTATIONS.requestedBy]: message.principal.subject,
+        [JANGAR_ANNOTATIONS.correlationId]: message.correlationId,
+        ...(binding ? { [JANGAR_ANNOTATIONS.binding]: JSON.stringify(binding) } : {}),
+      },
+    },
+    spec: request.spec,
+  };
+}

@@ -1,0 +1,44 @@
+import { RPCS, SERVICE_NAMES } from '@jangar/contracts';
+import { DomainError, endpoint, runService, serveRpc } from '@jangar/service-kit';
+import { openDatabase } from '@jangar/service-kit/db';
+import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
+import { StatusConfig } from './config.js';
+import { STATUS_MIGRATIONS } from './migrations.js';
+import { observeRun } from './observe.js';
+import { RunStore } from './store.js';
+import { watchRuns } from './watch.js';
+
+await runService({
+  name: 'status-aggregator',
+  config: StatusConfig,
+  async start({ config, logger, nc, js }) {
+    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'status', migrations: STATUS_MIGRATIONS, logger });
+    const store = new RunStore(db);
+    const kc = loadKubeConfig(config.KUBECONFIG);
+    const watcher = watchRuns(kc, customObjects(kc), async (obj) => void (await observeRun(obj, { js, store })), logger);
+    await watcher.start();
+    const service = await serveRpc(
+      nc,
+      SERVICE_NAMES.statusAggregator,
+      [
+        endpoint(RPCS.getRun, async ({ id }) => {
+          const run = await store.get(id);
+          if (!run) throw new DomainError('not_found', `no run with id "${id}"`);
+          return run;
+        }),
+      ],
+      logger,
+    );
+    return {
+      checks: [
+        { name: 'postgres', check: () => db.ping() },
+        { name: 'informers', check: () => watcher.synced() },
+      ],
+      async stop() {
+        await watcher.stop();
+        await service.stop();
+        await db.close();
+      },
+    };
+  },
+});

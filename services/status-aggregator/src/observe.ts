@@ -1,0 +1,27 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { dedupIds, normalizeRun, SUBJECTS, type KubeObject } from '@jangar/contracts';
+import { publish } from '@jangar/service-kit';
+import { statusDigest, type RunStore } from './store.js';
+
+/**
+ * Records one observed version of a run. A status change is published before it is stored, with
+ * `<uid>:<resourceVersion>` as dedup ID: a crash between the two re-publishes the same ID after
+ * restart (dropped by JetStream), and a stored digest that matches means nothing new to publish.
+ */
+export async function observeRun(obj: KubeObject, deps: { js: JetStreamClient; store: RunStore }): Promise<'published' | 'unchanged'> {
+  const run = normalizeRun(obj);
+  const previous = await deps.store.previous(run.uid);
+  if (previous?.digest === statusDigest(run)) {
+    await deps.store.upsert(run);
+    return 'unchanged';
+  }
+  await publish(
+    deps.js,
+    SUBJECTS.runStatus,
+    { namespace: run.namespace, type: run.type.toLowerCase(), name: run.name },
+    { occurredAt: new Date().toISOString(), payload: { run, ...(previous ? { previousPhase: previous.phase } : {}) } },
+    dedupIds.runStatus(run.uid, run.resourceVersion),
+  );
+  await deps.store.upsert(run);
+  return 'published';
+}

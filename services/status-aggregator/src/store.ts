@@ -1,0 +1,52 @@
+import { NormalizedRun } from '@jangar/contracts';
+import { canonicalJson, sha256 } from '@jangar/service-kit';
+import type { Database } from '@jangar/service-kit/db';
+
+/** The parts of a run whose change is a status change worth publishing. */
+export function statusDigest(run: NormalizedRun): string {
+  const { phase, conditions, provider, retry, error, steps, startedAt, finishedAt } = run;
+  return sha256(canonicalJson({ phase, conditions, provider, retry, error, steps, startedAt, finishedAt }));
+}
+
+/** The aggregator's own store of normalized runs. */
+export class RunStore {
+  constructor(private readonly db: Database) {}
+
+  /** The stored status digest and phase of a run, if the run is known. */
+  async previous(uid: string): Promise<{ digest: string; phase: string } | undefined> {
+    const rows = await this.db.query<{ status_digest: string; phase: string }>(
+      'select status_digest, phase from status.runs where uid = ?',
+      [uid],
+    );
+    return rows[0] ? { digest: rows[0].status_digest, phase: rows[0].phase } : undefined;
+  }
+
+  /** Writes the run's latest state. */
+  async upsert(run: NormalizedRun): Promise<void> {
+    await this.db.query(
+      `insert into status.runs (id, uid, type, namespace, name, phase, labels, resource_version, status_digest, run, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?::jsonb, ?, now())
+       on conflict (uid) do update set phase = excluded.phase, labels = excluded.labels, resource_version = excluded.resource_version,
+         status_digest = excluded.status_digest, run = excluded.run, updated_at = now()`,
+      [
+        run.id,
+        run.uid,
+        run.type,
+        run.namespace,
+        run.name,
+        run.phase,
+        JSON.stringify(run.labels),
+        run.resourceVersion,
+        statusDigest(run),
+        JSON.stringify(run),
+        run.createdAt,
+      ],
+    );
+  }
+
+  /** A run by Jangar id (or Kubernetes uid). */
+  async get(id: string): Promise<NormalizedRun | undefined> {
+    const rows = await this.db.query<{ run: unknown }>('select run from status.runs where id = ? or uid = ? limit 1', [id, id]);
+    return rows[0] ? NormalizedRun.parse(rows[0].run) : undefined;
+  }
+}

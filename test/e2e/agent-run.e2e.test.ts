@@ -1,0 +1,176 @@
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, eventually, testStack } from '../support/stack.js';
+
+const TEAM_TOKEN = 'team-a-token-123';
+let stack: Awaited<ReturnType<typeof testStack>>;
+let dev: ReturnType<typeof api>;
+let teamA: ReturnType<typeof api>;
+
+const agent = (name: string, namespace = 'team-a') => ({ metadata: { namespace, name }, spec: { providerRef: { name: 'codex' } } });
+const run = (agentName: string, namespace = 'team-a') => ({
+  metadata: { namespace, labels: { team: 'a' } },
+  spec: { agentRef: { name: agentName }, runtime: { type: 'job' }, implementation: { inline: { text: 'fix the flaky test' } } },
+});
+
+beforeAll(async () => {
+  stack = await testStack({
+    env: { JANGAR_API_TOKENS: JSON.stringify([{ token: TEAM_TOKEN, subject: 'alice', namespaces: ['team-a'] }]) },
+  });
+  dev = api(stack.gatewayUrl, stack.devToken);
+  teamA = api(stack.gatewayUrl, TEAM_TOKEN);
+  const created = await dev.post('/v1/agents', { deliveryId: 'agent-coder', ...agent('coder') });
+  expect(created.status).toBe(201);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('an AgentRun end to end', () => {
+  it('travels gateway → policy → provisioner → Kubernetes → status-aggregator → audit', async () => {
+    const res = await teamA.post('/v1/agent-runs', { deliveryId: 'run-1', ...run('coder') });
+    expect(res.status).toBe(201);
+    const body = res.json!;
+    expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(body).toMatchObject({
+      kind: 'AgentRun',
+      metadata: { namespace: 'team-a', labels: { team: 'a', 'jangar.proompteng.ai/id': body.id } },
+      spec: { agentRef: { name: 'coder' } },
+    });
+    expect(body.metadata).toHaveProperty('uid');
+    expect(body.metadata).toHaveProperty('resourceVersion');
+    expect(body.metadata).toHaveProperty('creationTimestamp');
+
+    // The custom resource, read straight from the Kubernetes API with client-node.
+    const kc = new KubeConfig();
+    kc.loadFromFile(stack.kubeconfig);
+    const list = (await kc.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
+      group: 'agents.proompteng.ai',
+      version: 'v1alpha1',
+      namespace: 'team-a',
+      plural: 'agentruns',
+      labelSelector: `jangar.proompteng.ai/id=${body.id}`,
+    })) as { items: Array<{ metadata: { name: string; annotations: Record<string, string> } }> };
+    expect(list.items).toHaveLength(1);
+    expect(list.items[0]!.metadata.name).toBe(body.metadata.name);
+    expect(JSON.parse(list.items[0]!.metadata.annotations['jangar.proompteng.ai/binding']!)).toMatchObject({
+      provider: 'job',
+      resource: { kind: 'Job' },
+    });
+
+    // The simulated runtime drives it to Succeeded; the normalized view follows.
+    const done = await eventually('the run to succeed', async () => {
+      const r = await teamA.get(`/v1/runs/${body.id}`);
+      return r.json?.phase === 'Succeeded' ? r.json : undefined;
+    });
+    expect(done).toMatchObject({ id: body.id, type: 'AgentRun', namespace: 'team-a', name: body.metadata.name, deliveryId: 'run-1' });
+    expect(done.conditions.map((c: { type: string }) => c.type)).toEqual(expect.arrayContaining(['Accepted', 'Succeeded']));
+    expect(done.finishedAt).toBeDefined();
+
+    // One audit row for the request, and the run's lifecycle in the history.
+    const audit = await eventually('the audit row', async () => {
+      const { rows } = await stack.db.query('select * from audit.audit_events where resource_id = $1', [body.id]);
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({
+      actor: 'alice',
+      action: 'agentrun.create',
+      decision: 'allow',
+      outcome: 'created',
+      delivery_id: 'run-1',
+      namespace: 'team-a',
+    });
+    const phases = await eventually('the lifecycle history', async () => {
+      const { rows } = await stack.db.query('select phase from audit.run_history where run_id = $1 order by resource_version::bigint', [
+        body.id,
+      ]);
+      return rows.some((r: { phase: string }) => r.phase === 'Succeeded') ? rows.map((r: { phase: string }) => r.phase) : undefined;
+    });
+    expect(phases.at(-1)).toBe('Succeeded');
+  });
+
+  it('returns the stored response, byte for byte, when a deliveryId is retried', async () => {
+    const first = await teamA.post('/v1/agent-runs', { deliveryId: 'run-retry', ...run('coder') });
+    const again = await teamA.post('/v1/agent-runs', { deliveryId: 'run-retry', ...run('coder') });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.text).toBe(first.text);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const { rows } = await stack.db.query("select count(*)::int as n from audit.audit_events where delivery_id = 'run-retry'");
+    expect(rows[0].n).toBeLessThanOrEqual(1);
+  });
+
+  it('answers 422 idempotency_key_reused when a deliveryId comes back with another body', async () => {
+    await teamA.post('/v1/agent-runs', { deliveryId: 'run-reused', ...run('coder') });
+    const other = await teamA.post('/v1/agent-runs', {
+      deliveryId: 'run-reused',
+      ...run('coder'),
+      metadata: { namespace: 'team-a', labels: { team: 'b' } },
+    });
+    expect(other.status).toBe(422);
+    expect(other.json).toMatchObject({ code: 'idempotency_key_reused' });
+  });
+
+  it('answers 422 naming spec.agentRef.name when the Agent does not exist', async () => {
+    const res = await teamA.post('/v1/agent-runs', { deliveryId: 'run-no-agent', ...run('ghost') });
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.json).toMatchObject({ code: 'reference_not_found', errors: [{ path: 'spec.agentRef.name' }] });
+  });
+
+  it('answers 400 problem+json with every failing field path', async () => {
+    const res = await teamA.post('/v1/agent-runs', {
+      deliveryId: 'run-bad',
+      metadata: { namespace: 'team-a' },
+      spec: { agentRef: {}, runtime: { type: 'argo' } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.json!.code).toBe('validation_failed');
+    expect(res.json!.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'spec.agentRef.name',
+      'spec.implementation',
+      'spec.runtime.type',
+    ]);
+    expect(res.text).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
+
+describe('authentication and namespaces', () => {
+  it('answers 401 without a token or with a wrong one', async () => {
+    expect((await api(stack.gatewayUrl, 'wrong-token').get('/v1/runs/x')).status).toBe(401);
+    const res = await fetch(`${stack.gatewayUrl}/v1/agent-runs`, { method: 'POST' });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it("forbids writes outside the token's namespaces", async () => {
+    const res = await teamA.post('/v1/agent-runs', { deliveryId: 'run-elsewhere', ...run('coder', 'team-b') });
+    expect(res.status).toBe(403);
+    expect(res.json).toMatchObject({ code: 'forbidden' });
+  });
+
+  it("hides another namespace's runs as not found", async () => {
+    await dev.post('/v1/agents', { deliveryId: 'agent-b', ...agent('coder', 'team-b') });
+    const other = await dev.post('/v1/agent-runs', { deliveryId: 'run-team-b', ...run('coder', 'team-b') });
+    expect(other.status).toBe(201);
+    expect((await dev.get(`/v1/runs/${other.json!.id}`)).status).toBe(200);
+    expect((await teamA.get(`/v1/runs/${other.json!.id}`)).status).toBe(404);
+  });
+
+  it('reports ready only when every service answers', async () => {
+    const res = await fetch(`${stack.gatewayUrl}/readyz`);
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as { checks: Record<string, boolean> };
+    expect(Object.keys(report.checks).sort()).toEqual([
+      'jangar-audit',
+      'jangar-policy',
+      'jangar-provisioner',
+      'jangar-status-aggregator',
+      'nats',
+      'postgres',
+    ]);
+  });
+});

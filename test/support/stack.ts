@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startStack, type Stack, type StackOptions } from '@jangar/stack';
+
+/** A stack in a temp dir, removed again by `close()`; progress goes to the test log only on failure. */
+export async function testStack(opts: Omit<StackOptions, 'dataDir'> = {}): Promise<Stack & { close(): Promise<void>; db: pg.Pool }> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jangar-e2e-'));
+  const lines: string[] = [];
+  let stack: Stack;
+  try {
+    stack = await startStack({ dataDir, httpPort: 0, simStepMs: 50, log: (l) => lines.push(l), ...opts });
+  } catch (err) {
+    throw new Error(`the stack did not start:\n${lines.join('\n')}\n${(err as Error).message}`, { cause: err });
+  }
+  const db = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+  return Object.assign(stack, {
+    db,
+    async close() {
+      await db.end();
+      await stack.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** A small client for the gateway. */
+export function api(baseUrl: string, token: string) {
+  const call = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${baseUrl}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary response bodies
+      json: text ? (JSON.parse(text) as any) : undefined,
+    };
+  };
+  return {
+    post: (url: string, body: unknown, headers?: Record<string, string>) => call('POST', url, body, headers),
+    get: (url: string, headers?: Record<string, string>) => call('GET', url, undefined, headers),
+  };
+}
+
+/** Polls until `probe` returns a value, or fails naming `what` after the deadline. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
