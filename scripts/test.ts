@@ -4,7 +4,8 @@
  * installed once up front, so parallel test files never race to install them.
  */
 import { spawnSync } from 'node:child_process';
-import { findOrInstallNatsServer } from '@jangar/devstack';
+import { findOrInstallNatsServer, findOrInstallTool } from '@jangar/devstack';
+import { DOCKER_COMPOSE } from './tools.js';
 
 function step(name: string, command: string, args: string[]): void {
   const t0 = Date.now();
@@ -18,8 +19,9 @@ function step(name: string, command: string, args: string[]): void {
   console.log(`✓ ${name} (${seconds}s)`);
 }
 
-const nats = await findOrInstallNatsServer({ log: (line) => console.log(line) });
-console.log(`nats-server: ${nats}`);
+const log = (line: string) => console.log(line);
+console.log(`nats-server: ${await findOrInstallNatsServer({ log })}`);
+console.log(`docker-compose: ${await findOrInstallTool(DOCKER_COMPOSE, { log })}`);
 step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
 step('lint', 'npx', ['eslint', '.']);
 step('tests', 'npx', ['vitest', 'run', ...process.argv.slice(2)]);

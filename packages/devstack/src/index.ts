@@ -3,6 +3,8 @@ export { freePort } from './ports.js';
 export { waitFor } from './wait.js';
 export type { WaitForOptions } from './wait.js';
 export { findOrInstallNatsServer } from './nats-binary.js';
+export { findOrInstallTool } from './debian-tool.js';
+export type { DebianTool, FindToolOptions } from './debian-tool.js';
 export type { FindNatsOptions } from './nats-binary.js';
 export { startNatsServer } from './nats-server.js';
 export type { NatsServerHandle, StartNatsOptions } from './nats-server.js';

@@ -67,10 +67,7 @@ interface ProcInfo {
 /** Reads /proc for `pid`; undefined when it does not exist (or /proc is unavailable). */
 export async function procInfo(pid: number): Promise<ProcInfo | undefined> {
   try {
-    const [cmdline, stat] = await Promise.all([
-      fs.readFile(`/proc/${pid}/cmdline`, 'utf8'),
-      fs.readFile(`/proc/${pid}/stat`, 'utf8'),
-    ]);
+    const [cmdline, stat] = await Promise.all([fs.readFile(`/proc/${pid}/cmdline`, 'utf8'), fs.readFile(`/proc/${pid}/stat`, 'utf8')]);
     // The command name in field 2 may contain spaces and parentheses, so parse from the last ')'.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { cmdline: cmdline.split('\0').join(' '), ppid: Number(rest[1]), zombie: rest[0] === 'Z' || rest[0] === 'X' };

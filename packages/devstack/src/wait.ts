@@ -9,11 +9,7 @@ export interface WaitForOptions {
 }
 
 /** Polls `probe` until it yields a value other than `undefined`/`false`, or throws an Error naming `what` once the deadline passes. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  opts: WaitForOptions = {},
-): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, opts: WaitForOptions = {}): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const intervalMs = opts.intervalMs ?? 50;
   const started = Date.now();
