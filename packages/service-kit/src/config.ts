@@ -10,6 +10,8 @@ export const BaseConfig = z.object({
   OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'file']).default('none'),
   OTEL_EXPORTER_FILE_PATH: z.string().optional(),
   JANGAR_DEDUP_WINDOW_MS: z.coerce.number().int().positive().optional(),
+  /** How long a consumer waits for an ack before JetStream redelivers (a crashed replica's work). */
+  JANGAR_ACK_WAIT_MS: z.coerce.number().int().positive().optional(),
   /** How long a draining service waits for in-flight messages before it exits anyway. */
   JANGAR_DRAIN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });

@@ -11,3 +11,4 @@ export * from './health.js';
 export * from './lifecycle.js';
 export * from './canonical.js';
 export * from './naming.js';
+export * from './faults.js';

@@ -7,12 +7,13 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { streamDefinitions } from '@jangar/contracts';
+import { streamDefinitions, type ConsumerDefinition } from '@jangar/contracts';
+import { consume, type HandlerContext, type Subscription } from './bus.js';
 import type { z } from 'zod';
 import { BaseConfig, ConfigError, loadConfig } from './config.js';
 import { startHealthServer, type ReadinessCheck } from './health.js';
 import { createLogger, type Logger } from './logger.js';
-import { connectNats, ensureStreams, manager } from './nats.js';
+import { connectNats, ensureConsumer, ensureStreams, manager } from './nats.js';
 import { initTracing, shutdownTracing } from './tracing.js';
 
 export interface ServiceContext<C> {
@@ -20,6 +21,12 @@ export interface ServiceContext<C> {
   readonly logger: Logger;
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
+  /** Ensures the durable consumer (with the configured ack wait) and consumes it. */
+  consume<S extends z.ZodType>(
+    def: ConsumerDefinition,
+    schema: S,
+    handler: (message: z.infer<S>, ctx: HandlerContext) => Promise<void>,
+  ): Promise<Subscription>;
 }
 
 export interface RunningService {
@@ -56,8 +63,18 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
   // Read by the health checks and the signal handlers before start() has finished.
   const state: { draining: boolean; running?: RunningService } = { draining: false };
   const nc = await connectNats(config.NATS_URL, opts.name, logger);
-  await ensureStreams(await manager(nc), Object.values(streamDefinitions(config.JANGAR_DEDUP_WINDOW_MS)));
-  const ctx: ServiceContext<typeof config> = { config, logger, nc, js: jetstream(nc) };
+  const jsm = await manager(nc);
+  await ensureStreams(jsm, Object.values(streamDefinitions(config.JANGAR_DEDUP_WINDOW_MS)));
+  const ctx: ServiceContext<typeof config> = {
+    config,
+    logger,
+    nc,
+    js: jetstream(nc),
+    async consume(def, schema, handler) {
+      await ensureConsumer(jsm, def, { ackWaitMs: config.JANGAR_ACK_WAIT_MS });
+      return consume(nc, def, schema, handler, { logger, drainTimeoutMs: config.JANGAR_DRAIN_TIMEOUT_MS });
+    },
+  };
 
   const natsCheck: ReadinessCheck = { name: 'nats', check: () => !nc.isClosed() && !nc.isDraining() };
   const health = await startHealthServer({

@@ -44,10 +44,16 @@ export async function ensureStreams(jsm: JetStreamManager, streams: readonly Str
   }
 }
 
-/** Creates the durable consumer if missing; every replica binds the same one. */
-export async function ensureConsumer(jsm: JetStreamManager, def: ConsumerDefinition): Promise<void> {
+/** Creates the durable consumer if missing (every replica binds the same one); applies a changed ack wait. */
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  def: ConsumerDefinition,
+  overrides: { ackWaitMs?: number | undefined } = {},
+): Promise<void> {
+  const ackWait = nanos(overrides.ackWaitMs ?? def.ackWaitMs);
   try {
-    await jsm.consumers.info(def.stream, def.durable);
+    const info = await jsm.consumers.info(def.stream, def.durable);
+    if (info.config.ack_wait !== ackWait) await jsm.consumers.update(def.stream, def.durable, { ack_wait: ackWait });
     return;
   } catch (err) {
     if (!isNotFound(err)) throw err;
@@ -58,7 +64,7 @@ export async function ensureConsumer(jsm: JetStreamManager, def: ConsumerDefinit
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       filter_subject: def.filter,
-      ack_wait: nanos(def.ackWaitMs),
+      ack_wait: ackWait,
       max_deliver: def.maxDeliver,
       max_ack_pending: 1000,
     });

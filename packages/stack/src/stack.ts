@@ -46,10 +46,24 @@ export interface Stack {
   processes(name: ServiceName): ServiceProcess[];
   /** Kills one process of a service (SIGKILL by default), for crash tests. */
   kill(name: ServiceName, index?: number, signal?: NodeJS.Signals): Promise<void>;
-  /** Starts a service's processes again and waits until they are ready. */
-  restart(name: ServiceName): Promise<void>;
+  /** Starts a service's processes again (with `env` replacing its per-service variables) and waits until they are ready. */
+  restart(name: ServiceName, env?: Record<string, string>): Promise<void>;
   /** Stops every process this stack started, services first. */
   stop(): Promise<void>;
+}
+
+/** Waits until `url` answers 2xx; gives up at once, with the process's last output, if it exits. */
+async function waitHealthy(what: string, proc: ServiceProcess, url: string, timeoutMs: number): Promise<void> {
+  const exited = new AbortController();
+  void proc.exited.then((info) => exited.abort(new Error(`it exited (code ${info.code}, signal ${info.signal}):\n${proc.recentOutput()}`)));
+  await waitFor(
+    what,
+    async () => {
+      const res = await fetch(url).catch(() => undefined);
+      return res?.ok ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 100, signal: exited.signal },
+  );
 }
 
 /** Starts the control plane and resolves once every part reports ready. */
@@ -110,15 +124,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
             },
           });
           cleanups.push(async () => void (await proc.stop()));
-          await waitFor(
-            'the development Kubernetes API server',
-            async () => {
-              if (proc.exitInfo) throw new Error(`kube-dev exited:\n${proc.recentOutput()}`);
-              const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-              return res?.ok ? true : undefined;
-            },
-            { timeoutMs: opts.readyTimeoutMs ?? 60_000 },
-          );
+          await waitHealthy('the development Kubernetes API server', proc, `http://127.0.0.1:${port}/readyz`, opts.readyTimeoutMs ?? 60_000);
           return file;
         },
         (file) => `development API server (kubeconfig ${path.relative(REPO_ROOT, file) || file})`,
@@ -129,9 +135,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const instances = new Map<ServiceName, Instance[]>();
     const baseEnv = { NATS_URL: natsUrl, DATABASE_URL: databaseUrl, KUBECONFIG: kubeconfig, JANGAR_DEV_TOKEN: devToken, ...opts.env };
 
+    const serviceEnv = new Map(Object.entries(opts.serviceEnv ?? {}) as Array<[ServiceName, Record<string, string>]>);
     const startInstance = async (name: ServiceName, index: number): Promise<Instance> => {
       const healthPort = await freePort();
-      const env: Record<string, string> = { ...baseEnv, HEALTH_PORT: String(healthPort), ...opts.serviceEnv?.[name] };
+      const env: Record<string, string> = { ...baseEnv, HEALTH_PORT: String(healthPort), ...serviceEnv.get(name) };
       if (name === 'api-gateway') env.JANGAR_HTTP_PORT = String(httpPort);
       const proc = await spawnService({
         name: index === 0 ? name : `${name}-${index}`,
@@ -144,15 +151,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       return { proc, healthPort };
     };
     const waitReady = (name: ServiceName, inst: Instance) =>
-      waitFor(
-        `${name} to be ready`,
-        async () => {
-          if (inst.proc.exitInfo) throw new Error(`${name} exited (code ${inst.proc.exitInfo.code}):\n${inst.proc.recentOutput()}`);
-          const res = await fetch(`http://127.0.0.1:${inst.healthPort}/readyz`).catch(() => undefined);
-          return res?.ok ? true : undefined;
-        },
-        { timeoutMs: opts.readyTimeoutMs ?? 90_000, intervalMs: 100 },
-      );
+      waitHealthy(`${name} to be ready`, inst.proc, `http://127.0.0.1:${inst.healthPort}/readyz`, opts.readyTimeoutMs ?? 90_000);
 
     const startService = async (name: ServiceName) => {
       const count = opts.replicas?.[name] ?? 1;
@@ -203,7 +202,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         inst.proc.kill(signal);
         await inst.proc.exited;
       },
-      async restart(name) {
+      async restart(name, env) {
+        if (env) serviceEnv.set(name, env);
         await Promise.all((instances.get(name) ?? []).map((i) => i.proc.stop()));
         await startService(name);
       },

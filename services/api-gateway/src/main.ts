@@ -1,5 +1,5 @@
 import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { callRpc, consume, ensureConsumer, manager, runService, serveRpc } from '@jangar/service-kit';
+import { callRpc, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { buildApp } from './app.js';
 import { Authenticator } from './auth.js';
@@ -15,7 +15,7 @@ import { startSweeps } from './sweeps.js';
 await runService({
   name: 'api-gateway',
   config: GatewayConfig,
-  async start({ config, logger, nc, js }) {
+  async start({ config, logger, nc, js, consume }) {
     const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.JANGAR_HTTP_HOST);
     if (config.JANGAR_DEV_TOKEN && !loopback) logger.warn('JANGAR_DEV_TOKEN is ignored: the gateway does not listen on loopback');
     const auth = new Authenticator(config.JANGAR_API_TOKENS, loopback ? config.JANGAR_DEV_TOKEN : undefined);
@@ -25,20 +25,13 @@ await runService({
     const waiter = new OutcomeWaiter(nc, logger);
     const publisher = new RequestPublisher(js, deliveries, waiter, config.JANGAR_WAIT_MS, logger);
 
-    await ensureConsumer(await manager(nc), CONSUMERS.gatewayOutcomes);
-    const outcomes = await consume(
-      nc,
-      CONSUMERS.gatewayOutcomes,
-      SUBJECTS.outcome.schema,
-      async (m) => {
-        await deliveries.complete(
-          m.requestKey,
-          responseForOutcome(m.payload),
-          m.payload.result === 'applied' ? m.payload.resource : undefined,
-        );
-      },
-      { logger },
-    );
+    const outcomes = await consume(CONSUMERS.gatewayOutcomes, SUBJECTS.outcome.schema, async (m) => {
+      await deliveries.complete(
+        m.requestKey,
+        responseForOutcome(m.payload),
+        m.payload.result === 'applied' ? m.payload.resource : undefined,
+      );
+    });
 
     const service = await serveRpc(nc, SERVICE_NAMES.gateway, [], logger);
     const readiness = readinessProbe(nc, db);
@@ -51,7 +44,13 @@ await runService({
       getRun: (id) => callRpc(nc, RPCS.getRun, { id }),
       readiness,
     });
-    const sweeps = startSweeps({ publisher, deliveries, logger });
+    const sweeps = startSweeps({
+      publisher,
+      deliveries,
+      logger,
+      recoverEveryMs: config.JANGAR_RECOVERY_SWEEP_MS,
+      purgeEveryMs: config.JANGAR_IDEMPOTENCY_PURGE_INTERVAL_MS,
+    });
     await app.listen({ host: config.JANGAR_HTTP_HOST, port: config.JANGAR_HTTP_PORT });
 
     return {

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { dedupIds, kindByName, SUBJECTS, type RequestMessage } from '@jangar/contracts';
-import { DomainError, publish, type Logger } from '@jangar/service-kit';
+import { DomainError, faultPoint, publish, type Logger } from '@jangar/service-kit';
 import { storedResponse, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
 import type { OutcomeWaiter } from './outcomes.js';
 import { responseForOutcome } from './responses.js';
@@ -42,6 +42,7 @@ export class RequestPublisher {
       return row ? storedResponse(row) : undefined;
     });
     await this.publish(message);
+    faultPoint('gateway.after-publish');
     const got = await wait(this.waitMs);
     if (got === undefined || 'body' in got) return got;
     const outcome = got.payload;

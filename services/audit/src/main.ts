@@ -1,5 +1,5 @@
 import { CONSUMERS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { consume, ensureConsumer, manager, runService, serveRpc } from '@jangar/service-kit';
+import { runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { AuditConfig } from './config.js';
 import { recordDecision, recordOutcome, recordRunStatus } from './handlers.js';
@@ -8,14 +8,12 @@ import { AUDIT_MIGRATIONS } from './migrations.js';
 await runService({
   name: 'audit',
   config: AuditConfig,
-  async start({ logger, nc, config }) {
+  async start({ logger, nc, config, consume }) {
     const db = await openDatabase({ url: config.DATABASE_URL, schema: 'audit', migrations: AUDIT_MIGRATIONS, logger });
-    const jsm = await manager(nc);
-    for (const c of [CONSUMERS.auditOutcomes, CONSUMERS.auditDecisions, CONSUMERS.auditRunStatus]) await ensureConsumer(jsm, c);
     const subs = [
-      await consume(nc, CONSUMERS.auditOutcomes, SUBJECTS.outcome.schema, (m) => recordOutcome(db, m), { logger }),
-      await consume(nc, CONSUMERS.auditDecisions, SUBJECTS.decision.schema, (m) => recordDecision(db, m), { logger }),
-      await consume(nc, CONSUMERS.auditRunStatus, SUBJECTS.runStatus.schema, (m) => recordRunStatus(db, m), { logger }),
+      await consume(CONSUMERS.auditOutcomes, SUBJECTS.outcome.schema, (m) => recordOutcome(db, m)),
+      await consume(CONSUMERS.auditDecisions, SUBJECTS.decision.schema, (m) => recordDecision(db, m)),
+      await consume(CONSUMERS.auditRunStatus, SUBJECTS.runStatus.schema, (m) => recordRunStatus(db, m)),
     ];
     const service = await serveRpc(nc, SERVICE_NAMES.audit, [], logger);
     return {

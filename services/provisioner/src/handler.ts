@@ -8,7 +8,7 @@ import {
   type DomainErrorPayload,
   type OutcomePayload,
 } from '@jangar/contracts';
-import { deliveryLabelValue, publish, type Logger } from '@jangar/service-kit';
+import { deliveryLabelValue, faultPoint, publish, type Logger } from '@jangar/service-kit';
 import { bindRuntime } from './bindings/index.js';
 import { buildObject } from './build.js';
 import type { Cluster } from './cluster.js';
@@ -72,6 +72,7 @@ async function provision(message: DecisionMessage, deps: ProvisionerDeps): Promi
   }
   const body = buildObject(message, kind, binding);
   const created = await deps.cluster.create(kind, namespace, body);
+  faultPoint('provisioner.after-create');
   if (created) return { ...base, result: 'applied', created: true, resource: created };
 
   const existing = await deps.cluster.get(kind, namespace, body.metadata.name);

@@ -1,5 +1,5 @@
 import { CONSUMERS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { consume, ensureConsumer, manager, runService, serveRpc } from '@jangar/service-kit';
+import { runService, serveRpc } from '@jangar/service-kit';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { Cluster } from './cluster.js';
 import { ProvisionerConfig } from './config.js';
@@ -8,16 +8,9 @@ import { handleDecision } from './handler.js';
 await runService({
   name: 'provisioner',
   config: ProvisionerConfig,
-  async start({ config, logger, nc, js }) {
+  async start({ config, logger, nc, js, consume }) {
     const cluster = new Cluster(customObjects(loadKubeConfig(config.KUBECONFIG)));
-    await ensureConsumer(await manager(nc), CONSUMERS.provisionerAllowed);
-    const sub = await consume(
-      nc,
-      CONSUMERS.provisionerAllowed,
-      SUBJECTS.decision.schema,
-      (m) => handleDecision(m, { js, cluster, logger }),
-      { logger },
-    );
+    const sub = await consume(CONSUMERS.provisionerAllowed, SUBJECTS.decision.schema, (m) => handleDecision(m, { js, cluster, logger }));
     const service = await serveRpc(nc, SERVICE_NAMES.provisioner, [], logger);
     return {
       async stop() {

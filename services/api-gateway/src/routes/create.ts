@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createBodyOf, fieldErrorsFromZod, KINDS, type KindDefinition, type RequestMessage } from '@jangar/contracts';
-import { DomainError, deriveResourceName, requestKeyFor } from '@jangar/service-kit';
+import { DomainError, deriveResourceName, faultPoint, requestKeyFor } from '@jangar/service-kit';
 import { assertMayWrite } from '../auth.js';
 import { storedResponse, type DeliveryRow, type StoredResponse } from '../deliveries/store.js';
 import { requestFingerprint, resolveDeliveryId } from '../idempotency.js';
@@ -60,6 +60,7 @@ export function registerCreateRoutes(app: FastifyInstance, deps: GatewayDeps): v
           message,
         });
         if (!claim.claimed) return answerExisting(deps, reply, claim.existing, fingerprint);
+        faultPoint('gateway.after-claim');
 
         const outcome = await deps.publishAndWait(message);
         if (outcome) return send(reply, outcome, false);

@@ -1,0 +1,231 @@
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SUBJECTS } from '@jangar/contracts';
+import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
+import { api, eventually, testStack } from '../support/stack.js';
+
+const DEDUP_WINDOW_MS = 1_000;
+const tokens = [
+  { token: 'alice-token-123', subject: 'alice', namespaces: ['team-a'] },
+  { token: 'bob-token-12345', subject: 'bob', namespaces: ['team-a'] },
+];
+
+let stack: Awaited<ReturnType<typeof testStack>>;
+let alice: ReturnType<typeof api>;
+let bob: ReturnType<typeof api>;
+let nc: NatsConnection;
+let kube: CustomObjectsApi;
+
+const run = (text = 'do the thing', labels: Record<string, string> = {}) => ({
+  metadata: { namespace: 'team-a', labels },
+  spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text } } },
+});
+
+/** Custom resources created for one caller's deliveryId, found by the label the provisioner sets. */
+async function resourcesFor(subject: string, deliveryId: string): Promise<number> {
+  const list = (await kube.listNamespacedCustomObject({
+    group: 'agents.proompteng.ai',
+    version: 'v1alpha1',
+    namespace: 'team-a',
+    plural: 'agentruns',
+    labelSelector: `jangar.proompteng.ai/delivery=${deliveryLabelValue(requestKeyFor(subject, deliveryId))}`,
+  })) as { items: unknown[] };
+  return list.items.length;
+}
+
+async function auditEventsFor(deliveryId: string, actor = 'alice'): Promise<number> {
+  const { rows } = await stack.db.query('select count(*)::int as n from audit.audit_events where delivery_id = $1 and actor = $2', [
+    deliveryId,
+    actor,
+  ]);
+  return rows[0].n as number;
+}
+
+/** Waits until audit has recorded the request, so "exactly one" is checked after the work is done. */
+const audited = (deliveryId: string, actor = 'alice') =>
+  eventually(`the audit event of ${deliveryId}`, async () => ((await auditEventsFor(deliveryId, actor)) > 0 ? true : undefined));
+
+beforeAll(async () => {
+  stack = await testStack({
+    env: {
+      JANGAR_API_TOKENS: JSON.stringify(tokens),
+      JANGAR_DEDUP_WINDOW_MS: String(DEDUP_WINDOW_MS),
+      JANGAR_ACK_WAIT_MS: '2000',
+      JANGAR_WAIT_MS: '1500',
+      JANGAR_RECOVERY_SWEEP_MS: '500',
+      JANGAR_IDEMPOTENCY_PURGE_INTERVAL_MS: '500',
+    },
+  });
+  alice = api(stack.gatewayUrl, 'alice-token-123');
+  bob = api(stack.gatewayUrl, 'bob-token-12345');
+  nc = await connect({ servers: stack.natsUrl });
+  const kc = new KubeConfig();
+  kc.loadFromFile(stack.kubeconfig);
+  kube = kc.makeApiClient(CustomObjectsApi);
+  const agent = await api(stack.gatewayUrl, stack.devToken).post('/v1/agents', {
+    deliveryId: 'agent-coder',
+    metadata: { namespace: 'team-a', name: 'coder' },
+    spec: { providerRef: { name: 'codex' } },
+  });
+  expect(agent.status).toBe(201);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await stack?.close();
+});
+
+describe('idempotency with deliveryId', () => {
+  it('replays from the database after the JetStream duplicate window, and a redelivered request creates nothing', async () => {
+    const first = await alice.post('/v1/agent-runs', { deliveryId: 'late-retry', ...run() });
+    expect(first.status).toBe(201);
+    await audited('late-retry');
+    const published = Date.now();
+    // The behaviour under test is what happens once the server forgets the dedup ID: let that time pass.
+    await eventually('the duplicate window to pass', async () => (Date.now() - published > DEDUP_WINDOW_MS * 2 ? true : undefined));
+
+    const retry = await alice.post('/v1/agent-runs', { deliveryId: 'late-retry', ...run() });
+    expect(retry.status).toBe(201);
+    expect(retry.text).toBe(first.text);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+
+    // Re-publish the original request itself, past the window: JetStream accepts it as new, so
+    // policy, provisioner and audit all see it again — and still nothing is created twice.
+    const { rows } = await stack.db.query("select message from gateway.deliveries where delivery_id = 'late-retry'");
+    const message = rows[0].message;
+    const ack = await jetstream(nc).publish(SUBJECTS.request.subject({ kind: 'agentrun', verb: 'create' }), JSON.stringify(message), {
+      msgID: message.requestKey,
+    });
+    expect(ack.duplicate).toBe(false);
+    await eventually('the redelivered decision to be processed', async () => {
+      const { rows: d } = await stack.db.query("select count(*)::int as n from audit.policy_decisions where delivery_id = 'late-retry'");
+      return d[0].n >= 1 ? true : undefined;
+    });
+    const again = await alice.post('/v1/agent-runs', { deliveryId: 'late-retry', ...run() });
+    expect(again.text).toBe(first.text);
+    expect(await resourcesFor('alice', 'late-retry')).toBe(1);
+    expect(await auditEventsFor('late-retry')).toBe(1);
+  });
+
+  it('gives 50 parallel requests with one deliveryId one resource, one audit event and 50 identical answers', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => alice.post('/v1/agent-runs', { deliveryId: 'burst-1', ...run('burst') })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(201));
+    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+    expect(answers.filter((a) => a.headers.get('idempotent-replayed') === 'true')).toHaveLength(49);
+    await audited('burst-1');
+    expect(await resourcesFor('alice', 'burst-1')).toBe(1);
+    expect(await auditEventsFor('burst-1')).toBe(1);
+  });
+
+  it('refuses the same deliveryId with a different body (422) and creates nothing for it', async () => {
+    const first = await alice.post('/v1/agent-runs', { deliveryId: 'reused-1', ...run('one') });
+    expect(first.status).toBe(201);
+    const other = await alice.post('/v1/agent-runs', { deliveryId: 'reused-1', ...run('two') });
+    expect(other.status).toBe(422);
+    expect(other.json).toMatchObject({ code: 'idempotency_key_reused', errors: [{ path: 'deliveryId' }] });
+    await audited('reused-1');
+    expect(await resourcesFor('alice', 'reused-1')).toBe(1);
+    expect(await auditEventsFor('reused-1')).toBe(1);
+  });
+
+  it("keeps two principals' equal keys apart", async () => {
+    const a = await alice.post('/v1/agent-runs', { deliveryId: 'shared-key', ...run('alice work') });
+    const b = await bob.post('/v1/agent-runs', { deliveryId: 'shared-key', ...run('bob work') });
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(201);
+    expect(b.json!.id).not.toBe(a.json!.id);
+    expect(b.json!.spec.implementation.inline.text).toBe('bob work');
+    expect((await bob.post('/v1/agent-runs', { deliveryId: 'shared-key', ...run('bob work') })).text).toBe(b.text);
+    expect(await resourcesFor('alice', 'shared-key')).toBe(1);
+    expect(await resourcesFor('bob', 'shared-key')).toBe(1);
+  });
+
+  it('ignores an Idempotency-Key on reads', async () => {
+    const created = await alice.post('/v1/agent-runs', { ...run() }, { 'idempotency-key': 'read-check' });
+    expect(created.status).toBe(201);
+    const read = await alice.get(`/v1/runs/${created.json!.id}`, { 'idempotency-key': 'anything' });
+    expect(read.status).toBe(200);
+  });
+
+  it('answers 409 request_in_progress with Retry-After while the first request is still in flight', async () => {
+    await stack.kill('policy');
+    const first = await alice.post('/v1/agent-runs', { deliveryId: 'in-flight', ...run() });
+    expect(first.status).toBe(202);
+    expect(first.headers.get('location')).toBe(`/v1/runs/${first.json!.id}`);
+    const retry = await alice.post('/v1/agent-runs', { deliveryId: 'in-flight', ...run() });
+    expect(retry.status).toBe(409);
+    expect(retry.headers.get('retry-after')).toBe('1');
+    expect(retry.json).toMatchObject({ code: 'request_in_progress' });
+
+    await stack.restart('policy');
+    const done = await eventually('the request to complete', async () => {
+      const r = await alice.post('/v1/agent-runs', { deliveryId: 'in-flight', ...run() });
+      return r.status === 201 ? r : undefined;
+    });
+    expect(done.json!.id).toBe(first.json!.id);
+    expect(await resourcesFor('alice', 'in-flight')).toBe(1);
+  });
+});
+
+describe('crashes lose nothing and duplicate nothing', () => {
+  it('recovers when the provisioner dies after creating the resource but before acking', async () => {
+    await stack.restart('provisioner', { JANGAR_FAULTS: 'provisioner.after-create' });
+    const [provisioner] = stack.processes('provisioner');
+    const first = await alice.post('/v1/agent-runs', { deliveryId: 'crash-provisioner', ...run() });
+    expect(first.status).toBe(202);
+    await provisioner!.exited;
+    expect(await resourcesFor('alice', 'crash-provisioner')).toBe(1);
+
+    await stack.restart('provisioner', {});
+    const retry = await eventually('the final result', async () => {
+      const r = await alice.post('/v1/agent-runs', { deliveryId: 'crash-provisioner', ...run() });
+      return r.status === 201 ? r : undefined;
+    });
+    expect(retry.json!.id).toBe(first.json!.id);
+    await audited('crash-provisioner');
+    expect(await resourcesFor('alice', 'crash-provisioner')).toBe(1);
+    expect(await auditEventsFor('crash-provisioner')).toBe(1);
+  });
+
+  it('recovers when the gateway dies after publishing but before answering', async () => {
+    await stack.restart('api-gateway', { JANGAR_FAULTS: 'gateway.after-publish' });
+    await expect(alice.post('/v1/agent-runs', { deliveryId: 'crash-gateway', ...run() })).rejects.toThrow();
+    await stack.restart('api-gateway', {});
+    const retry = await eventually('the final result', async () => {
+      const r = await alice.post('/v1/agent-runs', { deliveryId: 'crash-gateway', ...run() });
+      return r.status === 201 ? r : undefined;
+    });
+    expect(retry.json).toMatchObject({ kind: 'AgentRun' });
+    await audited('crash-gateway');
+    expect(await resourcesFor('alice', 'crash-gateway')).toBe(1);
+    expect(await auditEventsFor('crash-gateway')).toBe(1);
+  });
+
+  it('publishes a request the gateway claimed but never published, without any retry', async () => {
+    await stack.restart('api-gateway', { JANGAR_FAULTS: 'gateway.after-claim' });
+    await expect(alice.post('/v1/agent-runs', { deliveryId: 'crash-claim', ...run() })).rejects.toThrow();
+    await stack.restart('api-gateway', {});
+    await audited('crash-claim');
+    expect(await resourcesFor('alice', 'crash-claim')).toBe(1);
+    const replay = await alice.post('/v1/agent-runs', { deliveryId: 'crash-claim', ...run() });
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+  });
+});
+
+describe('retention', () => {
+  it('purges deliveries past their retention', async () => {
+    await stack.db.query(
+      `insert into gateway.deliveries (request_key, principal, delivery_id, fingerprint, resource_id, kind, verb, namespace, message, expires_at)
+       values ('expired:key', 'alice', 'expired', 'f', gen_random_uuid(), 'AgentRun', 'create', 'team-a', '{}'::jsonb, now() - interval '1 second')`,
+    );
+    await eventually('the expired delivery to be purged', async () => {
+      const { rows } = await stack.db.query("select 1 from gateway.deliveries where request_key = 'expired:key'");
+      return rows.length === 0 ? true : undefined;
+    });
+  });
+});
