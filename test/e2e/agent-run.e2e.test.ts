@@ -1,5 +1,6 @@
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVICE_NAMES } from '@jangar/stack';
 import { api, eventually, testStack } from '../support/stack.js';
 
 const TEAM_TOKEN = 'team-a-token-123';
@@ -172,5 +173,15 @@ describe('authentication and namespaces', () => {
       'nats',
       'postgres',
     ]);
+  });
+});
+
+describe('shutdown', () => {
+  // Last in this file: it stops the services the tests above use.
+  it('drains every service on SIGTERM and exits 0', async () => {
+    const exits = await Promise.all(
+      SERVICE_NAMES.flatMap((name) => stack.processes(name).map(async (p) => [name, await p.stop()] as const)),
+    );
+    for (const [name, info] of exits) expect(info, name).toEqual({ code: 0, signal: null });
   });
 });
