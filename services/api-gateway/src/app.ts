@@ -3,6 +3,7 @@ import { ERROR_CODES, type ErrorCode } from '@jangar/contracts';
 import { activeTraceId, DomainError } from '@jangar/service-kit';
 import type { Caller } from './auth.js';
 import type { GatewayDeps } from './deps.js';
+import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 import { registerCreateRoutes } from './routes/create.js';
 import { registerRunRoutes } from './routes/runs.js';
@@ -59,6 +60,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   });
 
   app.get('/livez', async () => ({ status: 'ok' }));
+  app.get('/openapi.json', async () => openApiDocument);
   app.get('/readyz', async (_req, reply) => {
     const report = await deps.readiness();
     return reply.code(report.ready ? 200 : 503).send(report);

@@ -1,0 +1,197 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DeliveryId, ERROR_CODE_LIST, ERROR_CODES, KINDS, type ErrorCode } from '@jangar/contracts';
+import { createLogger, DomainError } from '@jangar/service-kit';
+import { buildApp } from '../src/app.js';
+import { Authenticator } from '../src/auth.js';
+import type { GatewayDeps } from '../src/deps.js';
+import type { DeliveryStore } from '../src/deliveries/store.js';
+import { buildOpenApi, IDEMPOTENCY_KEY_PATTERN } from '../src/openapi.js';
+import { OPENAPI_FILE, REGENERATE_HINT, REPO_ROOT, renderOpenApi } from '../../../scripts/generate-openapi.js';
+
+type Json = Record<string, unknown>;
+interface Operation {
+  path: string;
+  method: string;
+  op: Json;
+}
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+const doc = buildOpenApi() as Json;
+
+function isObject(value: unknown): value is Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function get(node: unknown, ...keys: string[]): unknown {
+  return keys.reduce<unknown>((at, key) => (isObject(at) ? at[key] : undefined), node);
+}
+
+/** Follows a local `$ref` (a JSON pointer into the document); undefined when it points nowhere. */
+function resolvePointer(ref: string): unknown {
+  if (!ref.startsWith('#/')) return undefined;
+  let node: unknown = doc;
+  for (const raw of ref.slice(2).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!isObject(node) || !Object.hasOwn(node, key)) return undefined;
+    node = node[key];
+  }
+  return node;
+}
+
+/** A reference object's target, or the node itself. */
+function deref(node: unknown): Json {
+  const target = isObject(node) && typeof node.$ref === 'string' ? resolvePointer(node.$ref) : node;
+  if (!isObject(target)) throw new Error(`not an object: ${JSON.stringify(node)}`);
+  return target;
+}
+
+/** Every `$ref` in the tree with the JSON path it sits at. */
+function refsIn(node: unknown, at = '#'): Array<{ at: string; ref: unknown }> {
+  if (Array.isArray(node)) return node.flatMap((item, i) => refsIn(item, `${at}/${i}`));
+  if (!isObject(node)) return [];
+  return Object.entries(node).flatMap(([key, value]) => (key === '$ref' ? [{ at, ref: value }] : refsIn(value, `${at}/${key}`)));
+}
+
+function operations(): Operation[] {
+  const paths = (doc.paths ?? {}) as Record<string, Json>;
+  return Object.entries(paths).flatMap(([p, item]) =>
+    HTTP_METHODS.filter((m) => isObject(item[m])).map((method) => ({ path: p, method, op: item[method] as Json })),
+  );
+}
+
+function responsesOf(op: Json): Record<string, Json> {
+  return Object.fromEntries(Object.entries((op.responses ?? {}) as Json).map(([status, r]) => [status, deref(r)]));
+}
+
+function parametersOf(op: Json): Json[] {
+  return ((op.parameters ?? []) as unknown[]).map(deref);
+}
+
+/** The HTTP layer around stand-ins for its dependencies, as in app.test.ts. */
+function app() {
+  const deps: GatewayDeps = {
+    config: { JANGAR_BODY_LIMIT_BYTES: 4096 } as GatewayDeps['config'],
+    logger: createLogger('test', 'silent'),
+    auth: new Authenticator(JSON.stringify([{ token: 'alice-token', subject: 'alice', namespaces: ['team-a'] }]), 'dev-token'),
+    deliveries: { claim: async () => ({ claimed: true }) } as unknown as DeliveryStore,
+    publishAndWait: async () => undefined,
+    getRun: async (id) => {
+      throw new DomainError('not_found', `no run ${id}`);
+    },
+    readiness: async () => ({ ready: true, checks: {} }),
+  };
+  return buildApp(deps);
+}
+
+describe('OpenAPI document', () => {
+  it('is the committed docs/openapi.json', () => {
+    const file = path.join(REPO_ROOT, OPENAPI_FILE);
+    expect(existsSync(file), `${OPENAPI_FILE} is missing; ${REGENERATE_HINT}`).toBe(true);
+    const committed = readFileSync(file, 'utf8');
+    expect(JSON.parse(committed), `${OPENAPI_FILE} is stale; ${REGENERATE_HINT}`).toEqual(buildOpenApi());
+    expect(committed, `${OPENAPI_FILE} is not formatted as the generator writes it; ${REGENERATE_HINT}`).toBe(renderOpenApi());
+  });
+
+  it('names every code of the error registry', () => {
+    const text = JSON.stringify(doc);
+    for (const code of ERROR_CODE_LIST) expect(text, code).toContain(`"${code}"`);
+    expect(get(doc, 'components', 'schemas', 'ErrorCode', 'enum')).toEqual(ERROR_CODE_LIST);
+  });
+
+  it('answers each problem status only with codes the registry gives that status', () => {
+    for (const { path: p, method, op } of operations()) {
+      for (const [status, response] of Object.entries(responsesOf(op))) {
+        const codes = response['x-error-codes'] as ErrorCode[] | undefined;
+        if (Number(status) < 400 || p === '/readyz') continue;
+        expect(codes, `${method} ${p} ${status} lists its codes`).toBeDefined();
+        for (const code of codes!) {
+          expect(ERROR_CODES[code].status, `${method} ${p} ${status} ${code}`).toBe(Number(status));
+          expect(response.description, `${method} ${p} ${status} describes ${code}`).toContain(`\`${code}\``);
+        }
+        expect(get(response, 'content', 'application/problem+json', 'schema')).toEqual({ $ref: '#/components/schemas/Problem' });
+      }
+    }
+  });
+
+  it('documents idempotency on every create', () => {
+    const posts = operations().filter((o) => o.method === 'post');
+    const routes = KINDS.flatMap((k) => [k.route, ...k.routeAliases]).map((r) => `/v1/${r}`);
+    expect(posts.map((o) => o.path).sort()).toEqual([...routes].sort());
+    for (const { path: p, op } of posts) {
+      const key = parametersOf(op).find((param) => param.name === 'Idempotency-Key');
+      expect(key, `${p} has the Idempotency-Key header`).toMatchObject({ in: 'header', schema: { pattern: IDEMPOTENCY_KEY_PATTERN } });
+      const responses = responsesOf(op);
+      expect(responses['422']?.['x-error-codes'], p).toEqual(expect.arrayContaining(['reference_not_found', 'idempotency_key_reused']));
+      expect(responses['409']?.headers, p).toHaveProperty('Retry-After');
+      expect(responses['201']?.headers, p).toHaveProperty('Idempotent-Replayed');
+      expect(responses['202']?.headers, p).toHaveProperty('Location');
+      expect(responses, `${p} never answers 200`).not.toHaveProperty('200');
+    }
+  });
+
+  it.each([
+    { label: 'a single character', value: 'a' },
+    { label: 'every allowed character', value: 'run-2026.11:25_E9' },
+    { label: '255 characters', value: 'x'.repeat(255) },
+    { label: '256 characters', value: 'x'.repeat(256) },
+    { label: 'the empty string', value: '' },
+    { label: 'a space', value: 'has space' },
+    { label: 'a slash', value: 'slash/inside' },
+    { label: 'a non-ASCII letter', value: 'ü' },
+  ])('agrees with the contracts on a deliveryId of $label', ({ value }) => {
+    expect(new RegExp(IDEMPOTENCY_KEY_PATTERN).test(value)).toBe(DeliveryId.safeParse(value).success);
+  });
+
+  it('is a structurally valid OpenAPI 3.1 document', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(get(doc, 'info', 'title')).toBe('Jangar');
+    expect(typeof get(doc, 'info', 'version')).toBe('string');
+    const unresolved = refsIn(doc).filter(({ ref }) => typeof ref !== 'string' || resolvePointer(ref) === undefined);
+    expect(unresolved, 'every $ref resolves inside the document').toEqual([]);
+
+    const schemes = Object.keys((get(doc, 'components', 'securitySchemes') ?? {}) as Json);
+    const requirements = [...((doc.security ?? []) as Json[]), ...operations().flatMap((o) => (o.op.security ?? []) as Json[])];
+    for (const requirement of requirements) for (const name of Object.keys(requirement)) expect(schemes).toContain(name);
+
+    const ids = operations().map((o) => o.op.operationId);
+    expect(new Set(ids).size, 'operationIds are unique').toBe(ids.length);
+    for (const { path: p, method, op } of operations()) {
+      const responses = Object.entries(responsesOf(op));
+      expect(responses.length, `${method} ${p} has responses`).toBeGreaterThan(0);
+      for (const [status, response] of responses) {
+        expect(status, `${method} ${p}`).toMatch(/^[1-5](\d\d|XX)$|^default$/);
+        expect(typeof response.description, `${method} ${p} ${status} has a description`).toBe('string');
+      }
+      const params = parametersOf(op);
+      for (const param of params) expect(['query', 'header', 'path', 'cookie']).toContain(param.in);
+      for (const [, name] of p.matchAll(/\{([^}]+)\}/g)) {
+        expect(params, `${method} ${p} declares {${name}}`).toContainEqual(expect.objectContaining({ name, in: 'path', required: true }));
+      }
+    }
+  });
+
+  it('leaves only the probes and this document open', () => {
+    const open = operations().filter((o) => Array.isArray(o.op.security) && o.op.security.length === 0);
+    expect(open.map((o) => o.path).sort()).toEqual(['/livez', '/openapi.json', '/readyz']);
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('serves the built document without a token', async () => {
+    const res = await app().inject({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('application/json');
+    expect(res.json()).toEqual(buildOpenApi());
+  });
+
+  it('documents only routes the gateway serves', async () => {
+    const gateway = app();
+    await gateway.ready();
+    for (const { path: p, method } of operations()) {
+      const url = p.replace(/\{([^}]+)\}/g, ':$1');
+      expect(gateway.hasRoute({ method: method.toUpperCase() as 'GET', url }), `${method} ${p}`).toBe(true);
+    }
+  });
+});
