@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NormalizedRun } from './runs.js';
 import { DomainErrorPayload } from './messages.js';
+import { listOf } from './rest.js';
 
 /** A request-reply endpoint served by one service through `@nats-io/services`. */
 export interface RpcDefinition<Req extends z.ZodType, Res extends z.ZodType> {
@@ -61,17 +62,61 @@ export const AuditEventView = z.object({
 });
 export type AuditEventView = z.infer<typeof AuditEventView>;
 
+/** Which namespaces a caller may see; `*` means all. Services filter by it, so a caller never learns of the rest. */
+const Scope = z.object({ namespaces: z.array(z.string()).min(1) });
+
+export const AuditQuery = Scope.extend({
+  namespace: z.string().optional(),
+  actor: z.string().optional(),
+  action: z.string().optional(),
+  /** A kind (`AgentRun`), a kind with namespace and name (`AgentRun/team-a/r1`), or a Jangar id. */
+  resource: z.string().optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+  continue: z.string().optional(),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+
+export const ChainVerification = z.object({
+  intact: z.boolean(),
+  checked: z.number().int(),
+  firstBroken: z
+    .object({ seq: z.number().int(), id: z.string(), reason: z.enum(['content_changed', 'chain_broken']), detail: z.string() })
+    .optional(),
+});
+export type ChainVerification = z.infer<typeof ChainVerification>;
+
+export const RunHistoryEntry = z.object({
+  phase: z.string(),
+  previousPhase: z.string().optional(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  resourceVersion: z.string(),
+  conditions: z.array(z.unknown()),
+  observedAt: z.string(),
+});
+
+export const RunHistory = z.object({
+  id: z.string(),
+  namespace: z.string(),
+  type: z.string(),
+  name: z.string(),
+  items: z.array(RunHistoryEntry),
+});
+export type RunHistory = z.infer<typeof RunHistory>;
+
+export const Correlation = z.object({
+  correlationId: z.string(),
+  requests: z.array(AuditEventView),
+  runs: z.array(z.object({ id: z.string(), type: z.string(), namespace: z.string(), name: z.string(), phase: z.string() })),
+});
+export type Correlation = z.infer<typeof Correlation>;
+
 export const RPCS = {
   getRun: defineRpc('status', 'get-run', z.object({ id: z.string() }), NormalizedRun),
-  listAuditEvents: defineRpc(
-    'audit',
-    'list-events',
-    z.object({
-      namespace: z.string().optional(),
-      resourceId: z.string().optional(),
-      deliveryId: z.string().optional(),
-      limit: z.number().int().min(1).max(500).default(100),
-    }),
-    z.object({ items: z.array(AuditEventView) }),
-  ),
+  listAuditEvents: defineRpc('audit', 'list-events', AuditQuery, listOf(AuditEventView)),
+  verifyAudit: defineRpc('audit', 'verify', z.object({}), ChainVerification),
+  runHistory: defineRpc('audit', 'run-history', z.object({ id: z.string() }), RunHistory),
+  correlation: defineRpc('audit', 'correlation', Scope.extend({ correlationId: z.string().min(1).max(255) }), Correlation),
 } as const;

@@ -6,17 +6,19 @@ import { DomainError } from './errors.js';
 import type { Logger } from './logger.js';
 import { extractTrace, injectTrace, SpanKind, withSpan } from './tracing.js';
 
-type AnyRpc = RpcDefinition<z.ZodType, z.ZodType>;
-type Value<D extends AnyRpc> = Extract<z.infer<D['response']>, { ok: true }> extends { value: infer V } ? V : never;
+/** Any RPC definition. */
+export type AnyRpc = RpcDefinition<z.ZodType, z.ZodType>;
+/** What a successful call of `D` returns. */
+export type RpcValue<D extends AnyRpc> = Extract<z.infer<D['response']>, { ok: true }> extends { value: infer V } ? V : never;
 
 /** One endpoint and the function that answers it. */
 export interface RpcEndpoint<D extends AnyRpc = AnyRpc> {
   def: D;
-  handle(request: z.infer<D['request']>): Promise<Value<D>>;
+  handle(request: z.infer<D['request']>): Promise<RpcValue<D>>;
 }
 
 /** Pairs an RPC definition with its handler, keeping the types tied together. */
-export function endpoint<D extends AnyRpc>(def: D, handle: (request: z.infer<D['request']>) => Promise<Value<D>>): RpcEndpoint<D> {
+export function endpoint<D extends AnyRpc>(def: D, handle: (request: z.infer<D['request']>) => Promise<RpcValue<D>>): RpcEndpoint<D> {
   return { def, handle };
 }
 
@@ -68,7 +70,7 @@ export async function callRpc<D extends AnyRpc>(
   def: D,
   request: z.input<D['request']>,
   timeoutMs = 5_000,
-): Promise<Value<D>> {
+): Promise<RpcValue<D>> {
   return withSpan(`call ${def.subject}`, { kind: SpanKind.CLIENT }, async () => {
     const h = natsHeaders();
     injectTrace(h);
@@ -79,7 +81,7 @@ export async function callRpc<D extends AnyRpc>(
       throw new DomainError('unavailable', `${def.service} did not answer`, { cause: err });
     }
     const body = def.response.parse(reply.json()) as
-      { ok: true; value: Value<D> } | { ok: false; error: Parameters<typeof DomainError.fromPayload>[0] };
+      { ok: true; value: RpcValue<D> } | { ok: false; error: Parameters<typeof DomainError.fromPayload>[0] };
     if (!body.ok) throw DomainError.fromPayload(body.error);
     return body.value;
   });

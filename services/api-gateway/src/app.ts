@@ -5,6 +5,7 @@ import type { Caller } from './auth.js';
 import type { GatewayDeps } from './deps.js';
 import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
+import { registerAuditRoutes } from './routes/audit.js';
 import { registerCreateRoutes } from './routes/create.js';
 import { registerRunRoutes } from './routes/runs.js';
 
@@ -72,6 +73,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     });
     registerCreateRoutes(v1, deps);
     registerRunRoutes(v1, deps);
+    registerAuditRoutes(v1, deps);
   });
   return app;
 }

@@ -18,7 +18,11 @@ export const GatewayConfig = DatabaseConfig.extend({
   /** How often claimed-but-unpublished requests are looked for, and how old they must be. */
   JANGAR_RECOVERY_SWEEP_MS: z.coerce.number().int().positive().default(5_000),
   /** How often expired deliveries are purged. */
-  JANGAR_IDEMPOTENCY_PURGE_INTERVAL_MS: z.coerce.number().int().positive().default(60 * 60 * 1000),
+  JANGAR_IDEMPOTENCY_PURGE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(60 * 60 * 1000),
   JANGAR_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

@@ -1,5 +1,6 @@
-import type { NormalizedRun, RequestMessage } from '@jangar/contracts';
-import type { Logger } from '@jangar/service-kit';
+import type { RequestMessage } from '@jangar/contracts';
+import type { AnyRpc, Logger, RpcValue } from '@jangar/service-kit';
+import type { z } from 'zod';
 import type { Authenticator } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import type { DeliveryStore, StoredResponse } from './deliveries/store.js';
@@ -12,7 +13,7 @@ export interface GatewayDeps {
   deliveries: DeliveryStore;
   /** Publishes a request (idempotently) and waits up to the wait budget for its stored answer. */
   publishAndWait(message: RequestMessage): Promise<StoredResponse | undefined>;
-  /** Reads a normalized run from the status-aggregator. */
-  getRun(id: string): Promise<NormalizedRun>;
+  /** Calls another service's read endpoint over NATS. */
+  call<D extends AnyRpc>(def: D, request: z.input<D['request']>): Promise<RpcValue<D>>;
   readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }>;
 }

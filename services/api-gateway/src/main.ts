@@ -1,4 +1,4 @@
-import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
+import { CONSUMERS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { callRpc, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { buildApp } from './app.js';
@@ -41,7 +41,7 @@ await runService({
       auth,
       deliveries,
       publishAndWait: (m) => publisher.publishAndWait(m),
-      getRun: (id) => callRpc(nc, RPCS.getRun, { id }),
+      call: (def, request) => callRpc(nc, def, request),
       readiness,
     });
     const sweeps = startSweeps({

@@ -14,7 +14,9 @@ export function startSweeps(opts: {
   purgeEveryMs?: number;
 }) {
   const recover = setInterval(() => {
-    opts.publisher.sweepUnpublished(opts.recoverEveryMs ?? 5_000).catch((err: unknown) => opts.logger.warn({ err }, 'recovery sweep failed'));
+    opts.publisher
+      .sweepUnpublished(opts.recoverEveryMs ?? 5_000)
+      .catch((err: unknown) => opts.logger.warn({ err }, 'recovery sweep failed'));
   }, opts.recoverEveryMs ?? 5_000);
   const purge = setInterval(
     () => {

@@ -1,26 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, DomainError } from '@jangar/service-kit';
-import { buildApp } from '../src/app.js';
-import { Authenticator } from '../src/auth.js';
-import type { GatewayDeps } from '../src/deps.js';
-import type { DeliveryStore } from '../src/deliveries/store.js';
+import { testApp } from './fake-deps.js';
 
-/** The HTTP layer around stand-ins for its dependencies: these tests are about HTTP behaviour only. */
-function app(overrides: Partial<GatewayDeps> = {}) {
-  const deps: GatewayDeps = {
-    config: { JANGAR_BODY_LIMIT_BYTES: 4096 } as GatewayDeps['config'],
-    logger: createLogger('test', 'silent'),
-    auth: new Authenticator(JSON.stringify([{ token: 'alice-token', subject: 'alice', namespaces: ['team-a'] }]), 'dev-token'),
-    deliveries: { claim: async () => ({ claimed: true }) } as unknown as DeliveryStore,
-    publishAndWait: async () => ({ status: 201, contentType: 'application/json', body: '{"ok":true}' }),
-    getRun: async (id) => {
-      throw new DomainError('not_found', `no run ${id}`);
-    },
-    readiness: async () => ({ ready: true, checks: {} }),
-    ...overrides,
-  };
-  return buildApp(deps);
-}
+const app = testApp;
 
 const auth = { authorization: 'Bearer alice-token' };
 const validRun = {

@@ -2,12 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DeliveryId, ERROR_CODE_LIST, ERROR_CODES, KINDS, type ErrorCode } from '@jangar/contracts';
-import { createLogger, DomainError } from '@jangar/service-kit';
-import { buildApp } from '../src/app.js';
-import { Authenticator } from '../src/auth.js';
-import type { GatewayDeps } from '../src/deps.js';
-import type { DeliveryStore } from '../src/deliveries/store.js';
 import { buildOpenApi, IDEMPOTENCY_KEY_PATTERN } from '../src/openapi.js';
+import { testApp } from './fake-deps.js';
 import { OPENAPI_FILE, REGENERATE_HINT, REPO_ROOT, renderOpenApi } from '../../../scripts/generate-openapi.js';
 
 type Json = Record<string, unknown>;
@@ -69,21 +65,7 @@ function parametersOf(op: Json): Json[] {
   return ((op.parameters ?? []) as unknown[]).map(deref);
 }
 
-/** The HTTP layer around stand-ins for its dependencies, as in app.test.ts. */
-function app() {
-  const deps: GatewayDeps = {
-    config: { JANGAR_BODY_LIMIT_BYTES: 4096 } as GatewayDeps['config'],
-    logger: createLogger('test', 'silent'),
-    auth: new Authenticator(JSON.stringify([{ token: 'alice-token', subject: 'alice', namespaces: ['team-a'] }]), 'dev-token'),
-    deliveries: { claim: async () => ({ claimed: true }) } as unknown as DeliveryStore,
-    publishAndWait: async () => undefined,
-    getRun: async (id) => {
-      throw new DomainError('not_found', `no run ${id}`);
-    },
-    readiness: async () => ({ ready: true, checks: {} }),
-  };
-  return buildApp(deps);
-}
+const app = () => testApp({ publishAndWait: async () => undefined });
 
 describe('OpenAPI document', () => {
   it('is the committed docs/openapi.json', () => {

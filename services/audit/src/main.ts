@@ -1,9 +1,10 @@
-import { CONSUMERS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { runService, serveRpc } from '@jangar/service-kit';
+import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
+import { endpoint, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { AuditConfig } from './config.js';
 import { recordDecision, recordOutcome, recordRunStatus } from './handlers.js';
 import { AUDIT_MIGRATIONS } from './migrations.js';
+import { correlation, listEvents, runHistory, verifyChain } from './queries.js';
 
 await runService({
   name: 'audit',
@@ -15,7 +16,17 @@ await runService({
       await consume(CONSUMERS.auditDecisions, SUBJECTS.decision.schema, (m) => recordDecision(db, m)),
       await consume(CONSUMERS.auditRunStatus, SUBJECTS.runStatus.schema, (m) => recordRunStatus(db, m)),
     ];
-    const service = await serveRpc(nc, SERVICE_NAMES.audit, [], logger);
+    const service = await serveRpc(
+      nc,
+      SERVICE_NAMES.audit,
+      [
+        endpoint(RPCS.listAuditEvents, (q) => listEvents(db, q)),
+        endpoint(RPCS.verifyAudit, () => verifyChain(db)),
+        endpoint(RPCS.runHistory, ({ id }) => runHistory(db, id)),
+        endpoint(RPCS.correlation, (q) => correlation(db, q)),
+      ],
+      logger,
+    );
     return {
       checks: [{ name: 'postgres', check: () => db.ping() }],
       async stop() {

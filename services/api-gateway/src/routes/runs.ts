@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { JANGAR_LABELS, KubeObject, normalizeRun, type NormalizedRun } from '@jangar/contracts';
+import { JANGAR_LABELS, KubeObject, normalizeRun, RPCS, type NormalizedRun } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import { mayAccess } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
@@ -17,7 +17,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: GatewayDeps): void
 
 async function findRun(deps: GatewayDeps, id: string): Promise<NormalizedRun | undefined> {
   try {
-    return await deps.getRun(id);
+    return await deps.call(RPCS.getRun, { id });
   } catch (err) {
     if (!(err instanceof DomainError) || err.code !== 'not_found') throw err;
   }

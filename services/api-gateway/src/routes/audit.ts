@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { fieldErrorsFromZod, RPCS } from '@jangar/contracts';
+import { DomainError } from '@jangar/service-kit';
+import { mayAccess, type Caller } from '../auth.js';
+import type { GatewayDeps } from '../deps.js';
+
+const AuditParams = z.strictObject({
+  namespace: z.string().optional(),
+  actor: z.string().optional(),
+  action: z.string().optional(),
+  resource: z.string().optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  continue: z.string().optional(),
+});
+
+/** Roles that may check the integrity of the whole audit log. */
+const AUDITOR_ROLES = ['admin', 'auditor'];
+
+function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success)
+    throw new DomainError('validation_failed', 'the query is not valid', { errors: fieldErrorsFromZod(parsed.error, ['query']) });
+  return parsed.data;
+}
+
+const scopeOf = (caller: Caller) => [...caller.namespaces];
+
+/** Audit trail, chain verification, run history and correlations, read from the audit service. */
+export function registerAuditRoutes(app: FastifyInstance, deps: GatewayDeps): void {
+  app.get('/v1/audit', async (req) => {
+    const caller = req.caller!;
+    const q = parseQuery(AuditParams, req.query);
+    if (q.namespace && !mayAccess(caller, q.namespace))
+      throw new DomainError('forbidden', `the token may not read namespace "${q.namespace}"`);
+    return deps.call(RPCS.listAuditEvents, { ...q, namespaces: scopeOf(caller) });
+  });
+
+  app.get('/v1/audit/verify', async (req) => {
+    if (!req.caller!.roles.some((r) => AUDITOR_ROLES.includes(r)))
+      throw new DomainError('forbidden', 'verifying the audit log needs the admin or auditor role');
+    return deps.call(RPCS.verifyAudit, {});
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/runs/:id/history', async (req) => {
+    const history = await deps.call(RPCS.runHistory, { id: req.params.id });
+    if (!mayAccess(req.caller!, history.namespace)) throw new DomainError('not_found', `no history for run "${req.params.id}"`);
+    return history;
+  });
+
+  app.get<{ Params: { correlationId: string } }>('/v1/correlations/:correlationId', async (req) => {
+    const found = await deps.call(RPCS.correlation, { correlationId: req.params.correlationId, namespaces: scopeOf(req.caller!) });
+    if (found.requests.length === 0 && found.runs.length === 0)
+      throw new DomainError('not_found', `nothing shares correlation id "${req.params.correlationId}"`);
+    return found;
+  });
+}

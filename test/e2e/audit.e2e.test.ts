@@ -1,0 +1,176 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SUBJECTS } from '@jangar/contracts';
+import { api, eventually, testStack } from '../support/stack.js';
+
+const tokens = [
+  { token: 'alice-token-123', subject: 'alice', namespaces: ['team-a'] },
+  { token: 'bob-token-12345', subject: 'bob', namespaces: ['team-b'] },
+];
+let stack: Awaited<ReturnType<typeof testStack>>;
+let dev: ReturnType<typeof api>;
+let alice: ReturnType<typeof api>;
+let bob: ReturnType<typeof api>;
+let nc: NatsConnection;
+
+const run = (namespace: string, extra: object = {}) => ({
+  metadata: { namespace },
+  spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'audit me' } } },
+  ...extra,
+});
+
+async function auditCount(where: string, params: unknown[] = []): Promise<number> {
+  const { rows } = await stack.db.query(`select count(*)::int as n from audit.audit_events where ${where}`, params);
+  return rows[0].n as number;
+}
+
+beforeAll(async () => {
+  stack = await testStack({ env: { JANGAR_API_TOKENS: JSON.stringify(tokens) } });
+  dev = api(stack.gatewayUrl, stack.devToken);
+  alice = api(stack.gatewayUrl, 'alice-token-123');
+  bob = api(stack.gatewayUrl, 'bob-token-12345');
+  nc = await connect({ servers: stack.natsUrl });
+  for (const ns of ['team-a', 'team-b']) {
+    const agent = await dev.post('/v1/agents', {
+      deliveryId: `agent-${ns}`,
+      metadata: { namespace: ns, name: 'coder' },
+      // A secret value in a request must never reach an audit row.
+      spec: {
+        providerRef: { name: 'codex' },
+        env: [{ name: 'OPENAI_API_KEY', value: 'sk-live-DO-NOT-LOG' }],
+        config: { apiKey: 'sk-config-DO-NOT-LOG' },
+      },
+    });
+    expect(agent.status).toBe(201);
+  }
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await stack?.close();
+});
+
+describe('the audit trail', () => {
+  it('lists events newest first, filtered, paged and scoped to the caller', async () => {
+    for (let i = 0; i < 3; i++)
+      expect((await alice.post('/v1/agent-runs', { deliveryId: `audit-a-${i}`, ...run('team-a') })).status).toBe(201);
+    expect((await bob.post('/v1/agent-runs', { deliveryId: 'audit-b-0', ...run('team-b') })).status).toBe(201);
+    await eventually('four run events', async () => ((await auditCount("action = 'agentrun.create'")) === 4 ? true : undefined));
+
+    const mine = await alice.get('/v1/audit?action=agentrun.create');
+    expect(mine.status).toBe(200);
+    expect(mine.json.items.map((e: { deliveryId: string }) => e.deliveryId)).toEqual(['audit-a-2', 'audit-a-1', 'audit-a-0']);
+    expect(mine.json.items[0]).toMatchObject({
+      actor: 'alice',
+      resource: { kind: 'AgentRun', namespace: 'team-a' },
+      decision: 'allow',
+      outcome: 'created',
+    });
+
+    const page1 = await alice.get('/v1/audit?action=agentrun.create&limit=2');
+    expect(page1.json.items).toHaveLength(2);
+    const page2 = await alice.get(`/v1/audit?action=agentrun.create&limit=2&continue=${page1.json.continue}`);
+    expect(page2.json.items.map((e: { deliveryId: string }) => e.deliveryId)).toEqual(['audit-a-0']);
+    expect(page2.json.continue).toBeUndefined();
+
+    expect((await dev.get('/v1/audit?actor=bob')).json.items.map((e: { deliveryId: string }) => e.deliveryId)).toEqual(['audit-b-0']);
+    expect((await alice.get('/v1/audit?namespace=team-b')).status).toBe(403);
+    const bad = await alice.get('/v1/audit?since=yesterday&limit=9999');
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['query.limit', 'query.since']);
+  });
+
+  it('never records secret values from a request', async () => {
+    const { rows } = await stack.db.query("select summary::text as s from audit.audit_events where action = 'agent.create'");
+    expect(rows.length).toBe(2);
+    for (const row of rows) {
+      expect(row.s).not.toContain('DO-NOT-LOG');
+      expect(row.s).toContain('OPENAI_API_KEY');
+    }
+  });
+
+  it('records each event once even when JetStream delivers it again', async () => {
+    const { rows } = await stack.db.query("select message from gateway.deliveries where delivery_id = 'audit-a-0'");
+    const outcome = await eventually('the stored outcome', async () => {
+      const { rows: r } = await stack.db.query(
+        "select resource from gateway.deliveries where delivery_id = 'audit-a-0' and resource is not null",
+      );
+      return r[0]?.resource;
+    });
+    const request = rows[0].message;
+    const js = jetstream(nc);
+    // New message ids, so JetStream itself does not drop them: only the consumers' dedup can.
+    const message = {
+      ...request,
+      payload: { result: 'applied', id: request.payload.id, kind: 'AgentRun', verb: 'create', created: true, resource: outcome },
+    };
+    await js.publish(SUBJECTS.outcome.subject({ kind: 'agentrun', verb: 'create' }), JSON.stringify(message), {
+      msgID: 'replayed-outcome-1',
+    });
+    await js.publish(SUBJECTS.outcome.subject({ kind: 'agentrun', verb: 'create' }), JSON.stringify(message), {
+      msgID: 'replayed-outcome-2',
+    });
+    // A marker published after the duplicates: once it is recorded, the duplicates were handled too.
+    await alice.post('/v1/agent-runs', { deliveryId: 'audit-marker', ...run('team-a') });
+    await eventually('the marker event', async () => ((await auditCount("delivery_id = 'audit-marker'")) === 1 ? true : undefined));
+    expect(await auditCount("delivery_id = 'audit-a-0'")).toBe(1);
+  });
+
+  it('keeps the lifecycle history of a run', async () => {
+    const created = await alice.post('/v1/agent-runs', { deliveryId: 'history-1', ...run('team-a') });
+    const id = created.json.id;
+    const history = await eventually('the full history', async () => {
+      const r = await alice.get(`/v1/runs/${id}/history`);
+      return r.status === 200 && r.json.items.at(-1)?.phase === 'Succeeded' ? r.json : undefined;
+    });
+    expect(history).toMatchObject({ id, namespace: 'team-a', type: 'AgentRun' });
+    const phases = history.items.map((i: { phase: string }) => i.phase);
+    expect(phases[0]).toBe('Pending');
+    expect(phases.at(-1)).toBe('Succeeded');
+    expect(history.items.at(-1).previousPhase).toBe(phases.at(-2));
+    expect((await bob.get(`/v1/runs/${id}/history`)).status).toBe(404);
+  });
+
+  it('finds every request and run that shares a correlation id', async () => {
+    const a = await alice.post('/v1/agent-runs', { deliveryId: 'corr-1', correlationId: 'incident-42', ...run('team-a') });
+    const b = await alice.post('/v1/agent-runs', { deliveryId: 'corr-2', ...run('team-a') }, { 'x-correlation-id': 'incident-42' });
+    await eventually('both correlated events', async () => ((await auditCount("correlation_id = 'incident-42'")) === 2 ? true : undefined));
+    const found = await eventually('both runs in the correlation', async () => {
+      const r = await alice.get('/v1/correlations/incident-42');
+      return r.json?.runs?.length === 2 ? r.json : undefined;
+    });
+    expect(found.requests.map((e: { deliveryId: string }) => e.deliveryId)).toEqual(['corr-1', 'corr-2']);
+    expect(found.runs.map((r: { id: string }) => r.id).sort()).toEqual([a.json.id, b.json.id].sort());
+    expect((await bob.get('/v1/correlations/incident-42')).status).toBe(404);
+  });
+});
+
+describe('tamper evidence', () => {
+  it('refuses updates to audit rows', async () => {
+    await expect(stack.db.query("update audit.audit_events set actor = 'mallory' where seq = 1")).rejects.toThrow(/append-only/);
+  });
+
+  it('names the first row changed by hand', async () => {
+    const before = await dev.get('/v1/audit/verify');
+    expect(before.json).toMatchObject({ intact: true });
+    expect(before.json.checked).toBeGreaterThan(3);
+    expect((await alice.get('/v1/audit/verify')).status).toBe(403);
+
+    const { rows } = await stack.db.query('select seq, id from audit.audit_events order by seq limit 1 offset 2');
+    const client = await stack.db.connect();
+    try {
+      // Someone with database access goes around the append-only trigger.
+      await client.query('alter table audit.audit_events disable trigger audit_events_append_only');
+      await client.query("update audit.audit_events set actor = 'mallory' where seq = $1", [rows[0].seq]);
+      await client.query('alter table audit.audit_events enable trigger audit_events_append_only');
+    } finally {
+      client.release();
+    }
+    const after = await dev.get('/v1/audit/verify');
+    expect(after.json).toMatchObject({
+      intact: false,
+      firstBroken: { seq: Number(rows[0].seq), id: rows[0].id, reason: 'content_changed' },
+    });
+  });
+});
