@@ -61,6 +61,7 @@ function resourceEntries(res: ResourceDefinition): Record<string, unknown>[] {
       kind: res.kind,
       verbs: OBJECT_VERBS,
       shortNames: [...res.shortNames],
+      ...(res.categories?.length ? { categories: [...res.categories] } : {}),
     },
     { name: `${res.plural}/status`, singularName: '', namespaced: true, kind: res.kind, verbs: STATUS_VERBS },
   ];

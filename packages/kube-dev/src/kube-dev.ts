@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { defaultResources } from './default-resources.js';
 import { startApiServer } from './http-server.js';
 import { Journal } from './journal.js';
 import { ResourceRegistry } from './resources.js';
@@ -35,17 +36,10 @@ export interface KubeDev {
   close(): Promise<void>;
 }
 
-async function resolveResources(resources: ResourceDefinition[] | undefined): Promise<ResourceDefinition[]> {
-  if (resources) return resources;
-  // Loaded lazily so callers that pass their own resources do not depend on @jangar/contracts.
-  const { defaultResources } = await import('./default-resources.js');
-  return defaultResources();
-}
-
 /** Starts a development Kubernetes API server for the given resources. */
 export async function startKubeDev(opts: KubeDevOptions = {}): Promise<KubeDev> {
   const { logger } = opts;
-  const registry = new ResourceRegistry(await resolveResources(opts.resources));
+  const registry = new ResourceRegistry(opts.resources ?? defaultResources());
   const store = new ObjectStore({ eventLogSize: opts.eventLogSize ?? 10_000, logger });
   const journal = opts.stateFile ? await Journal.open(opts.stateFile, store, registry, logger) : undefined;
   const simulator = opts.simulate === false ? undefined : new Simulator(store, registry, { stepMs: opts.simulate?.stepMs ?? 300, logger });

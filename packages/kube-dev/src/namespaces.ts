@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { notFound } from './api-error.js';
+import { AGE_COLUMN } from './resources.js';
 import type { ResourceDefinition } from './resources.js';
 import type { ObjectStore } from './store.js';
 import type { KubeObject, ObjectMeta } from './types.js';
@@ -17,7 +18,7 @@ export const NAMESPACE_RESOURCE: ResourceDefinition = {
   singular: 'namespace',
   shortNames: ['ns'],
   namespaced: true,
-  printerColumns: [{ name: 'Status', type: 'string', jsonPath: '.status.phase' }],
+  printerColumns: [{ name: 'Status', type: 'string', jsonPath: '.status.phase' }, AGE_COLUMN],
 };
 
 // Derived from the name so a namespace keeps its uid for as long as it is listed.

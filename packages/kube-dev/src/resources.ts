@@ -1,3 +1,5 @@
+import { crdFor } from '@jangar/contracts';
+import type { KindDefinition } from '@jangar/contracts';
 import { z } from 'zod';
 
 /** An extra kubectl table column, read from the object at a dotted path. */
@@ -16,7 +18,13 @@ export const ResourceDefinition = z.object({
   plural: z.string().regex(/^[a-z][a-z0-9]*$/),
   singular: z.string().regex(/^[a-z][a-z0-9]*$/),
   shortNames: z.array(z.string().regex(/^[a-z][a-z0-9]*$/)).readonly(),
+  /** Groupings such as `jangar` that `kubectl get <category>` expands to this resource. */
+  categories: z
+    .array(z.string().regex(/^[a-z][a-z0-9]*$/))
+    .readonly()
+    .optional(),
   namespaced: z.literal(true),
+  /** Table columns after Name, as in a CRD's `additionalPrinterColumns`; without any, just Age. */
   printerColumns: z.array(PrinterColumn).readonly().optional(),
   /** Field paths beyond metadata.name/namespace that fieldSelector may use (CRD `selectableFields`). */
   selectableFields: z.array(z.string()).readonly().optional(),
@@ -28,18 +36,10 @@ export const ResourceDefinition = z.object({
 });
 export type ResourceDefinition = z.infer<typeof ResourceDefinition>;
 
-/** The subset of a `@jangar/contracts` KindDefinition this server needs. */
-export interface KindLike {
-  readonly kind: string;
-  readonly group: string;
-  readonly version: string;
-  readonly plural: string;
-  readonly singular: string;
-  readonly shortNames: readonly string[];
-  readonly isRun?: boolean;
-}
-
 const PHASE_COLUMN: PrinterColumn = { name: 'Phase', type: 'string', jsonPath: '.status.phase' };
+
+/** Age from creationTimestamp: the one column after Name of a resource that declares none, as for a CRD. */
+export const AGE_COLUMN: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
 /** Provider workload types, registered so provisioners can store them next to the Jangar kinds. */
 export const PROVIDER_RESOURCES: readonly ResourceDefinition[] = [
@@ -61,22 +61,29 @@ export const PROVIDER_RESOURCES: readonly ResourceDefinition[] = [
     singular: 'workflow',
     shortNames: ['wf'],
     namespaced: true,
-    printerColumns: [PHASE_COLUMN],
+    printerColumns: [PHASE_COLUMN, AGE_COLUMN],
   },
 ];
 
-/** Turns contract kinds into resource definitions; runs get a Phase column like their CRDs. */
-export function resourcesFromKinds(kinds: readonly KindLike[]): ResourceDefinition[] {
-  return kinds.map((k) => ({
-    group: k.group,
-    version: k.version,
-    kind: k.kind,
-    plural: k.plural,
-    singular: k.singular,
-    shortNames: [...k.shortNames],
-    namespaced: true as const,
-    ...(k.isRun ? { printerColumns: [PHASE_COLUMN] } : {}),
-  }));
+/** Turns contract kinds into resource definitions, named and printed exactly as their committed CRDs. */
+export function resourcesFromKinds(kinds: readonly KindDefinition[]): ResourceDefinition[] {
+  return kinds.map((kind) => {
+    // The CRD is the source, not the kind, so kubectl prints the same table here as on a real cluster.
+    const { group, names, versions } = crdFor(kind).spec;
+    const served = versions[0];
+    if (!served) throw new Error(`the CRD of ${kind.kind} declares no version`);
+    return {
+      group,
+      version: served.name,
+      kind: names.kind,
+      plural: names.plural,
+      singular: names.singular,
+      shortNames: [...names.shortNames],
+      categories: [...names.categories],
+      namespaced: true as const,
+      printerColumns: served.additionalPrinterColumns.map((c) => ({ ...c })),
+    };
+  });
 }
 
 /** `group/version`, the apiVersion written on objects of this resource. */

@@ -1,5 +1,6 @@
+import { LabelSelectorError, matchesLabelSelector, parseLabelSelector } from '@jangar/contracts';
+import type { LabelRequirement } from '@jangar/contracts';
 import { badRequest } from './api-error.js';
-import { matchesLabels, parseLabelSelector, SelectorSyntaxError } from './label-selector.js';
 import type { ResourceDefinition } from './resources.js';
 import type { KubeObject } from './types.js';
 
@@ -38,12 +39,12 @@ function unescape(text: string): string {
   return text.replace(/\\(.)/g, '$1');
 }
 
-/** Parses `a=b,c!=d` (with `\` escapes) into requirements. */
+/** Parses `a=b,c!=d` (with `\` escapes) into requirements; malformed input is a 400. */
 export function parseFieldSelector(selector: string): FieldRequirement[] {
   if (selector.trim() === '') return [];
   return splitUnescaped(selector, ',').map((term) => {
     const match = /^((?:[^\\=!]|\\.)+?)\s*(!=|==|=)(.*)$/.exec(term.trim());
-    if (!match) throw new SelectorSyntaxError(`invalid field selector: '${term}': no operator`);
+    if (!match) throw badRequest(`invalid field selector: '${term}': no operator`);
     const [, field = '', op, value = ''] = match;
     return { field: unescape(field), negate: op === '!=', value: unescape(value) };
   });
@@ -61,20 +62,20 @@ function fieldValue(obj: KubeObject, path: string): string {
 
 /** Compiles the `labelSelector` and `fieldSelector` query parameters; malformed input is a 400. */
 export function compileFilter(res: ResourceDefinition, labelSelector: string | null, fieldSelector: string | null): ObjectFilter {
-  let labels;
-  let fields: FieldRequirement[];
+  let labels: LabelRequirement[];
   try {
     labels = parseLabelSelector(labelSelector ?? '');
-    fields = parseFieldSelector(fieldSelector ?? '');
   } catch (err) {
-    if (err instanceof SelectorSyntaxError) throw badRequest(err.message);
+    // kube-apiserver answers an unparsable selector with a 400 Status carrying the parser's message.
+    if (err instanceof LabelSelectorError) throw badRequest(err.message);
     throw err;
   }
+  const fields = parseFieldSelector(fieldSelector ?? '');
   const selectable = [...ALWAYS_SELECTABLE, ...(res.selectableFields ?? [])];
   for (const req of fields) {
     if (!selectable.includes(req.field)) throw badRequest(`field label not supported: ${req.field}`);
   }
   if (labels.length === 0 && fields.length === 0) return () => true;
   return (obj) =>
-    matchesLabels(labels, obj.metadata.labels) && fields.every((req) => (fieldValue(obj, req.field) === req.value) !== req.negate);
+    matchesLabelSelector(labels, obj.metadata.labels) && fields.every((req) => (fieldValue(obj, req.field) === req.value) !== req.negate);
 }

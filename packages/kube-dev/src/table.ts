@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ageOf } from './human-duration.js';
+import { AGE_COLUMN } from './resources.js';
 import type { ResourceDefinition } from './resources.js';
 import type { KubeObject } from './types.js';
 
@@ -29,6 +30,8 @@ export function tableRequest(req: IncomingMessage, includeObject: string | null)
   return undefined;
 }
 
+const CREATION_TIMESTAMP_DESCRIPTION = 'CreationTimestamp is a timestamp representing the server time when this object was created.';
+
 function cellAt(obj: KubeObject, jsonPath: string): unknown {
   let cursor: unknown = obj;
   for (const part of jsonPath.slice(1).split('.')) {
@@ -46,25 +49,24 @@ export function toTable(
   listMeta: Record<string, unknown>,
   now: Date = new Date(),
 ): Record<string, unknown> {
-  const extra = res.printerColumns ?? [];
+  // As apiextensions-apiserver does: Name, then the declared columns, or Age when none are declared.
+  const columns = res.printerColumns?.length ? res.printerColumns : [AGE_COLUMN];
   const columnDefinitions = [
     { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
-    ...extra.map((c) => ({ name: c.name, type: c.type, format: '', description: c.jsonPath, priority: 0 })),
-    {
-      name: 'Age',
-      type: 'date',
+    ...columns.map((c) => ({
+      name: c.name,
+      type: c.type,
       format: '',
-      description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+      description: c.jsonPath === AGE_COLUMN.jsonPath ? CREATION_TIMESTAMP_DESCRIPTION : c.jsonPath,
       priority: 0,
-    },
+    })),
   ];
   const rows = objects.map((obj) => {
     const row: Record<string, unknown> = {
       // Like a CRD's table convertor, date columns are rendered as ages on the server.
       cells: [
         obj.metadata.name,
-        ...extra.map((c) => (c.type === 'date' ? ageOf(cellAt(obj, c.jsonPath), now) : cellAt(obj, c.jsonPath))),
-        ageOf(obj.metadata.creationTimestamp, now),
+        ...columns.map((c) => (c.type === 'date' ? ageOf(cellAt(obj, c.jsonPath), now) : cellAt(obj, c.jsonPath))),
       ],
     };
     if (request.include === 'Object') row.object = obj;

@@ -47,6 +47,7 @@ describe('discovery and plumbing endpoints', () => {
       kind: 'AgentRun',
       verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
       shortNames: ['ar'],
+      categories: ['jangar'],
     });
     expect(resources).toContainEqual(
       expect.objectContaining({ name: 'agentruns/status', kind: 'AgentRun', verbs: ['get', 'patch', 'update'] }),

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { Agent, AgentRun, crdFor } from '@jangar/contracts';
 import { writeKubeconfig } from '../src/index.js';
 import type { KubeObject } from '../src/index.js';
 import { AR, agentRun, serverHarness } from './support.js';
@@ -42,13 +43,40 @@ describe('kubectl against kube-dev', () => {
 
     // The kubeconfig's context namespace is `jangar`.
     const table = await kubectl('get', 'agentruns.agents.proompteng.ai');
-    expect(table.split('\n')[0]).toMatch(/^NAME\s+PHASE\s+AGE/);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+AGENT\s+RUNTIME\s+PHASE\s+AGE\s*$/);
+    // No phase yet (simulation is off), so that cell is blank.
+    expect(table).toMatch(/^in-default-ns\s+agent\s+job\s+\d+s\s*$/m);
     expect(table).toContain('in-default-ns');
     expect(table).not.toContain('first');
 
     expect((await kubectl('get', 'ar', '-n', 'ns', '-l', 'a=b', '-o', 'name')).trim()).toBe('agentrun.agents.proompteng.ai/first');
     expect((await kubectl('get', 'ar', '-A', '--no-headers')).split('\n').filter(Boolean)).toHaveLength(3);
     expect(await kubectl('get', 'ar', 'second', '-n', 'ns', '-o', 'jsonpath={.metadata.uid}')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('prints the columns of the committed CRDs and expands the jangar category', async () => {
+    const server = await harness.start();
+    const kubectl = await kubectlFor(server);
+    await server.api.createNamespacedCustomObject({ ...AR, namespace: 'jangar', body: agentRun('run') });
+    await server.api.createNamespacedCustomObject({
+      group: Agent.group,
+      version: Agent.version,
+      plural: Agent.plural,
+      namespace: 'jangar',
+      body: {
+        apiVersion: `${Agent.group}/${Agent.version}`,
+        kind: 'Agent',
+        metadata: { name: 'helper' },
+        spec: { providerRef: { name: 'p' } },
+      },
+    });
+    for (const kind of [Agent, AgentRun]) {
+      const columns = crdFor(kind).spec.versions[0]?.additionalPrinterColumns ?? [];
+      const header = (await kubectl('get', `${kind.plural}.${kind.group}`)).split('\n')[0] ?? '';
+      expect(header.trim().split(/\s+/), kind.kind).toEqual(['NAME', ...columns.map((c) => c.name.toUpperCase())]);
+    }
+    const all = await kubectl('get', 'jangar', '-o', 'name');
+    expect(all.trim().split('\n').sort()).toEqual(['agent.agents.proompteng.ai/helper', 'agentrun.agents.proompteng.ai/run']);
   });
 
   it('creates, applies, labels, patches and deletes from the command line', async () => {

@@ -66,6 +66,9 @@ describe('list', () => {
       ['!env', ['charlie', 'echo']],
       ['tier=web,env=prod', ['alpha']],
       ['tier in (web, db), !env', ['charlie']],
+      // As in Kubernetes, `()` is the set holding only the empty value, not a syntax error.
+      ['tier in ()', []],
+      ['tier notin ()', ['alpha', 'bravo', 'charlie', 'delta', 'echo']],
       ['', ['alpha', 'bravo', 'charlie', 'delta', 'echo']],
     ];
     for (const [labelSelector, expected] of cases) {
@@ -75,11 +78,13 @@ describe('list', () => {
 
   it('rejects a malformed label selector with 400', async () => {
     const server = await harness.start();
-    for (const labelSelector of ['tier in web', 'a=b=c', 'tier in ()', '=x', 'bad key!=1']) {
+    for (const labelSelector of ['tier in web', 'a=b=c', 'tier in (web', '=x', 'env=prod,bad key!=1']) {
       const err = await errorOf(server.api.listClusterCustomObject({ ...AR, labelSelector }));
       expect(err.code, labelSelector).toBe(400);
-      expect(err.body.reason).toBe('BadRequest');
+      expect(err.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'BadRequest', code: 400 });
     }
+    const err = await errorOf(server.api.listClusterCustomObject({ ...AR, labelSelector: 'env=prod,bad key!=1' }));
+    expect(err.body.message).toContain('"bad key!=1"');
   });
 
   it('filters by field selector', async () => {
@@ -144,8 +149,12 @@ describe('list', () => {
     });
     const table = (await res.json()) as { kind: string; columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
     expect(table.kind).toBe('Table');
-    expect(table.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Phase', 'Age']);
-    expect(table.rows.map((r) => r.cells[0])).toEqual(['alpha', 'charlie']);
+    // The committed AgentRun CRD's columns, not a kube-dev choice.
+    expect(table.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Agent', 'Runtime', 'Phase', 'Age']);
+    expect(table.rows.map((r) => r.cells.slice(0, 4))).toEqual([
+      ['alpha', 'agent', 'job', null],
+      ['charlie', 'agent', 'job', null],
+    ]);
 
     await server.api.deleteCollectionNamespacedCustomObject({ ...AR, namespace: 'ns-a', labelSelector: 'env=prod' });
     expect(await names(server, {})).toEqual(['charlie', 'delta', 'echo']);
