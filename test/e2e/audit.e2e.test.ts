@@ -146,6 +146,63 @@ describe('the audit trail', () => {
   });
 });
 
+describe('when Postgres stops', () => {
+  it('loses nothing mid-burst: every accepted request lands once after it is back', async () => {
+    const outcomes: Array<{ deliveryId: string; status: number }> = [];
+    const send = async (i: number) => {
+      const deliveryId = `pg-burst-${i}`;
+      const status = await alice.post('/v1/agent-runs', { deliveryId, ...run('team-a') }).then(
+        (r) => r.status,
+        () => 0,
+      );
+      outcomes.push({ deliveryId, status });
+    };
+    const burst = Array.from({ length: 30 }, (_, i) => send(i));
+    await eventually('the first answers', async () => (outcomes.length >= 3 ? true : undefined));
+    await stack.stopPostgres();
+    await Promise.all(Array.from({ length: 5 }, (_, i) => send(100 + i)));
+    await stack.startPostgres();
+    await Promise.all(burst);
+
+    const accepted = outcomes.filter((o) => o.status === 201 || o.status === 202).map((o) => o.deliveryId);
+    const refused = outcomes.filter((o) => !(o.status === 201 || o.status === 202));
+    expect(accepted.length).toBeGreaterThan(0);
+    // Refused while the database was down: a 503 the client may retry, never a 500.
+    for (const o of refused) expect([0, 503]).toContain(o.status);
+    await eventually(
+      'every accepted request in the audit log',
+      async () => {
+        const { rows } = await stack.db.query(
+          'select delivery_id, count(*)::int as n from audit.audit_events where delivery_id = any($1) group by delivery_id',
+          [accepted],
+        );
+        return rows.length === accepted.length ? rows : undefined;
+      },
+      60_000,
+    ).then((rows) => {
+      for (const row of rows) expect(row.n, row.delivery_id).toBe(1);
+    });
+  });
+});
+
+describe('revisions', () => {
+  it('lists every spec revision of a primitive with who, when and the deliveryId', async () => {
+    const res = await alice.get('/v1/agents/team-a/coder/revisions');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ kind: 'Agent', namespace: 'team-a', name: 'coder' });
+    expect(res.json.items).toHaveLength(1);
+    expect(res.json.items[0]).toMatchObject({
+      generation: 1,
+      actor: 'dev',
+      deliveryId: 'agent-team-a',
+      spec: { providerRef: { name: 'codex' } },
+    });
+    expect(JSON.stringify(res.json)).not.toContain('DO-NOT-LOG');
+    expect((await bob.get('/v1/agents/team-a/coder/revisions')).status).toBe(404);
+    expect((await alice.get('/v1/agents/team-a/nobody/revisions')).status).toBe(404);
+  });
+});
+
 describe('tamper evidence', () => {
   it('refuses updates to audit rows', async () => {
     await expect(stack.db.query("update audit.audit_events set actor = 'mallory' where seq = 1")).rejects.toThrow(/append-only/);

@@ -15,12 +15,15 @@ export async function testStack(opts: Omit<StackOptions, 'dataDir'> = {}): Promi
     throw new Error(`the stack did not start:\n${lines.join('\n')}\n${(err as Error).message}`, { cause: err });
   }
   const db = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+  // Tests that restart Postgres break idle connections; the pool replaces them.
+  db.on('error', () => undefined);
   return Object.assign(stack, {
     db,
     async close() {
       await db.end();
       await stack.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      // JANGAR_KEEP_TEST_DATA=1 keeps the data and logs of a run for a post-mortem.
+      if (!process.env.JANGAR_KEEP_TEST_DATA) await rm(dataDir, { recursive: true, force: true });
     },
   });
 }

@@ -113,10 +113,24 @@ export const Correlation = z.object({
 });
 export type Correlation = z.infer<typeof Correlation>;
 
+export const Revision = z.object({
+  generation: z.number().int(),
+  resourceVersion: z.string(),
+  spec: z.unknown(),
+  labels: z.record(z.string(), z.string()),
+  actor: z.string(),
+  deliveryId: z.string(),
+  occurredAt: z.string(),
+});
+
+export const Revisions = z.object({ kind: z.string(), namespace: z.string(), name: z.string(), items: z.array(Revision) });
+export type Revisions = z.infer<typeof Revisions>;
+
 export const RPCS = {
   getRun: defineRpc('status', 'get-run', z.object({ id: z.string() }), NormalizedRun),
   listAuditEvents: defineRpc('audit', 'list-events', AuditQuery, listOf(AuditEventView)),
   verifyAudit: defineRpc('audit', 'verify', z.object({}), ChainVerification),
   runHistory: defineRpc('audit', 'run-history', z.object({ id: z.string() }), RunHistory),
+  revisions: defineRpc('audit', 'revisions', z.object({ kind: z.string(), namespace: z.string(), name: z.string() }), Revisions),
   correlation: defineRpc('audit', 'correlation', Scope.extend({ correlationId: z.string().min(1).max(255) }), Correlation),
 } as const;

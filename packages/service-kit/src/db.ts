@@ -6,6 +6,7 @@
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
 import { Migrator, type Migration } from '@mikro-orm/migrations';
 import type { Constructor, EntitySchema } from '@mikro-orm/core';
+import { TransientError } from './errors.js';
 import type { Logger } from './logger.js';
 
 export interface Database {
@@ -72,20 +73,54 @@ async function migrate(orm: MikroORM, opts: DatabaseOptions): Promise<void> {
   }
 }
 
+/** Errors that mean "Postgres is not reachable right now" rather than "this statement is wrong". */
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
+  return /Connection terminated|connection error|not queryable|Timeout acquiring a connection/i.test(String((err as Error)?.message));
+}
+
+/** Translates a lost connection into a TransientError at the boundary; other errors pass unchanged. */
+async function translated<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isConnectionError(err)) throw new TransientError('the database is unavailable', { cause: err });
+    throw err;
+  }
+}
+
 function wrap(orm: MikroORM): Database {
   return {
     orm,
     em: () => orm.em.fork(),
-    async query(sql, params = []) {
-      return (await orm.em.getConnection().execute(sql, [...params], 'all')) as never;
+    query(sql, params = []) {
+      return translated(async () => (await orm.em.getConnection().execute(sql, [...params], 'all')) as never);
     },
-    async transaction(fn) {
-      return orm.em.fork().transactional(async (em) => {
-        const ctx = em.getTransactionContext();
-        const q = async (sql: string, params: readonly unknown[] = []) =>
-          (await em.getConnection().execute(sql, [...params], 'all', ctx)) as never;
-        return fn(q, em);
-      });
+    transaction(fn) {
+      return translated(() =>
+        orm.em.fork().transactional(async (em) => {
+          const ctx = em.getTransactionContext();
+          const q = async (sql: string, params: readonly unknown[] = []) =>
+            (await em.getConnection().execute(sql, [...params], 'all', ctx)) as never;
+          return fn(q, em);
+        }),
+      );
     },
     async ping() {
       try {

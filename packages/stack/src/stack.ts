@@ -48,6 +48,10 @@ export interface Stack {
   kill(name: ServiceName, index?: number, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a service's processes again (with `env` replacing its per-service variables) and waits until they are ready. */
   restart(name: ServiceName, env?: Record<string, string>): Promise<void>;
+  /** Stops the embedded Postgres (as a crash would: services see connection errors). */
+  stopPostgres(): Promise<void>;
+  /** Starts the embedded Postgres again on the same port and data. */
+  startPostgres(): Promise<void>;
   /** Stops every process this stack started, services first. */
   stop(): Promise<void>;
 }
@@ -91,13 +95,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         (url) => `${url} (JetStream, data in ${path.relative(REPO_ROOT, path.join(dataDir, 'nats')) || dataDir})`,
       ));
 
+    let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
+    const pgOptions = { dataDir: path.join(dataDir, 'postgres'), logFile: path.join(logs, 'postgres.log'), log };
     const databaseUrl =
       opts.databaseUrl ??
       (await progress.step(
         'postgres',
         async () => {
-          const pg = await startPostgres({ dataDir: path.join(dataDir, 'postgres'), logFile: path.join(logs, 'postgres.log'), log });
-          cleanups.push(() => pg.stop());
+          pg = await startPostgres(pgOptions);
+          cleanups.push(() => pg?.stop() ?? Promise.resolve());
           return pg.url;
         },
         (url) => `127.0.0.1:${new URL(url).port} (embedded, database ${new URL(url).pathname.slice(1)})`,
@@ -124,7 +130,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
             },
           });
           cleanups.push(async () => void (await proc.stop()));
-          await waitHealthy('the development Kubernetes API server', proc, `http://127.0.0.1:${port}/readyz`, opts.readyTimeoutMs ?? 60_000);
+          await waitHealthy(
+            'the development Kubernetes API server',
+            proc,
+            `http://127.0.0.1:${port}/readyz`,
+            opts.readyTimeoutMs ?? 60_000,
+          );
           return file;
         },
         (file) => `development API server (kubeconfig ${path.relative(REPO_ROOT, file) || file})`,
@@ -206,6 +217,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         if (env) serviceEnv.set(name, env);
         await Promise.all((instances.get(name) ?? []).map((i) => i.proc.stop()));
         await startService(name);
+      },
+      async stopPostgres() {
+        if (!pg) throw new Error('Postgres is external to this stack');
+        await pg.kill();
+      },
+      async startPostgres() {
+        if (!pg) throw new Error('Postgres is external to this stack');
+        pg = await startPostgres({ ...pgOptions, port: pg.port });
       },
       stop: stopAll,
     };

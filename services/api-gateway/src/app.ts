@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { ERROR_CODES, type ErrorCode } from '@jangar/contracts';
-import { activeTraceId, DomainError } from '@jangar/service-kit';
+import { activeTraceId, DomainError, TransientError } from '@jangar/service-kit';
 import type { Caller } from './auth.js';
 import type { GatewayDeps } from './deps.js';
 import { openApiDocument } from './openapi.js';
@@ -8,6 +8,7 @@ import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCreateRoutes } from './routes/create.js';
 import { registerRunRoutes } from './routes/runs.js';
+import { traceRequests } from './tracing-hook.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,6 +33,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     bodyLimit: deps.config.JANGAR_BODY_LIMIT_BYTES,
     genReqId: () => crypto.randomUUID(),
   });
+  traceRequests(app);
 
   app.setErrorHandler((err: FastifyError | DomainError, req, reply) => {
     const traceId = activeTraceId();
@@ -46,6 +48,14 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
         ...(traceId ? { traceId } : {}),
       });
       return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+    }
+    if (err instanceof TransientError) {
+      req.log.warn({ err }, 'a dependency is unavailable');
+      const body = problemFor('unavailable', 'a dependency of the gateway is unavailable; retry with the same deliveryId', {
+        instance,
+        ...(traceId ? { traceId } : {}),
+      });
+      return reply.code(503).header('Retry-After', '1').type(PROBLEM_CONTENT_TYPE).send(body);
     }
     const code = codeForFastifyError(err as FastifyError);
     if (code === 'internal') req.log.error({ err }, 'unhandled error');

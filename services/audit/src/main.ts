@@ -4,7 +4,7 @@ import { openDatabase } from '@jangar/service-kit/db';
 import { AuditConfig } from './config.js';
 import { recordDecision, recordOutcome, recordRunStatus } from './handlers.js';
 import { AUDIT_MIGRATIONS } from './migrations.js';
-import { correlation, listEvents, runHistory, verifyChain } from './queries.js';
+import { correlation, listEvents, revisions, runHistory, verifyChain } from './queries.js';
 
 await runService({
   name: 'audit',
@@ -24,6 +24,7 @@ await runService({
         endpoint(RPCS.verifyAudit, () => verifyChain(db)),
         endpoint(RPCS.runHistory, ({ id }) => runHistory(db, id)),
         endpoint(RPCS.correlation, (q) => correlation(db, q)),
+        endpoint(RPCS.revisions, (q) => revisions(db, q)),
       ],
       logger,
     );

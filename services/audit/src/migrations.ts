@@ -74,4 +74,30 @@ export class Migration20261125000201Audit extends Migration {
   }
 }
 
-export const AUDIT_MIGRATIONS = [{ name: 'Migration20261125000201Audit', class: Migration20261125000201Audit }];
+/** Every spec revision of a primitive, for the revision timeline. */
+export class Migration20261125000202Revisions extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`create table if not exists audit.revisions (
+      dedup_id text primary key,
+      kind text not null,
+      namespace text not null,
+      name text not null,
+      uid text not null,
+      resource_id text not null,
+      generation integer not null,
+      resource_version text not null,
+      spec jsonb not null,
+      labels jsonb not null,
+      actor text not null,
+      delivery_id text not null,
+      occurred_at timestamptz not null,
+      unique (uid, generation)
+    )`);
+    this.addSql('create index if not exists revisions_resource on audit.revisions (kind, namespace, name, generation)');
+  }
+}
+
+export const AUDIT_MIGRATIONS = [
+  { name: 'Migration20261125000201Audit', class: Migration20261125000201Audit },
+  { name: 'Migration20261125000202Revisions', class: Migration20261125000202Revisions },
+];

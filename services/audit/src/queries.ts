@@ -1,4 +1,4 @@
-import type { AuditEventView, AuditQuery, ChainVerification, Correlation, RunHistory } from '@jangar/contracts';
+import type { AuditEventView, AuditQuery, ChainVerification, Correlation, Revisions, RunHistory } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import { chainHash, GENESIS_HASH } from './chain.js';
@@ -219,5 +219,35 @@ export async function correlation(db: Database, q: { correlationId: string; name
     correlationId: q.correlationId,
     requests,
     runs: latest.map((r) => ({ id: r.run_id, type: r.type, namespace: r.namespace, name: r.name, phase: r.phase })),
+  };
+}
+
+/** Every recorded spec revision of one primitive, oldest first. */
+export async function revisions(db: Database, q: { kind: string; namespace: string; name: string }): Promise<Revisions> {
+  const rows = await db.query<{
+    generation: number;
+    resource_version: string;
+    spec: unknown;
+    labels: Record<string, string>;
+    actor: string;
+    delivery_id: string;
+    occurred_at: Date | string;
+  }>('select * from audit.revisions where kind = ? and namespace = ? and name = ? order by generation, occurred_at', [
+    q.kind,
+    q.namespace,
+    q.name,
+  ]);
+  if (rows.length === 0) throw new DomainError('not_found', `no revisions of ${q.kind} ${q.namespace}/${q.name}`);
+  return {
+    ...q,
+    items: rows.map((r) => ({
+      generation: r.generation,
+      resourceVersion: r.resource_version,
+      spec: r.spec,
+      labels: r.labels,
+      actor: r.actor,
+      deliveryId: r.delivery_id,
+      occurredAt: iso(r.occurred_at),
+    })),
   };
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { fieldErrorsFromZod, RPCS } from '@jangar/contracts';
+import { fieldErrorsFromZod, KINDS, RPCS } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import { mayAccess, type Caller } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
@@ -49,6 +49,16 @@ export function registerAuditRoutes(app: FastifyInstance, deps: GatewayDeps): vo
     if (!mayAccess(req.caller!, history.namespace)) throw new DomainError('not_found', `no history for run "${req.params.id}"`);
     return history;
   });
+
+  for (const kind of KINDS) {
+    for (const route of [kind.route, ...kind.routeAliases]) {
+      app.get<{ Params: { namespace: string; name: string } }>(`/v1/${route}/:namespace/:name/revisions`, async (req) => {
+        const { namespace, name } = req.params;
+        if (!mayAccess(req.caller!, namespace)) throw new DomainError('not_found', `no revisions of ${kind.kind} ${namespace}/${name}`);
+        return deps.call(RPCS.revisions, { kind: kind.kind, namespace, name });
+      });
+    }
+  }
 
   app.get<{ Params: { correlationId: string } }>('/v1/correlations/:correlationId', async (req) => {
     const found = await deps.call(RPCS.correlation, { correlationId: req.params.correlationId, namespaces: scopeOf(req.caller!) });
