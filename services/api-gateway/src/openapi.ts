@@ -6,15 +6,21 @@
 import { z } from 'zod';
 import {
   AcceptedView,
+  AuditEventView,
+  ChainVerification,
+  Correlation,
   createBodyOf,
   ERROR_CODE_LIST,
   ERROR_CODES,
   FieldError,
   KINDS,
+  listOf,
   NormalizedRun,
   Problem,
   PROBLEM_TYPE_BASE,
   ResourceView,
+  Revisions,
+  RunHistory,
   Violation,
   type ErrorCode,
   type KindDefinition,
@@ -106,6 +112,11 @@ function componentSchemas(): Record<string, Json> {
   answers.add(FieldError, { id: 'FieldError' });
   answers.add(Violation, { id: 'Violation' });
   answers.add(ReadinessReport, { id: 'ReadinessReport' });
+  answers.add(listOf(AuditEventView), { id: 'AuditEventPage' });
+  answers.add(ChainVerification, { id: 'ChainVerification' });
+  answers.add(RunHistory, { id: 'RunHistory' });
+  answers.add(Correlation, { id: 'Correlation' });
+  answers.add(Revisions, { id: 'Revisions' });
   answers.add(Liveness, { id: 'Liveness' });
   const input = renderRegistry(requests, 'input');
   const output = renderRegistry(answers, 'output');
@@ -252,6 +263,82 @@ function runPath(): Json {
   };
 }
 
+const READ_CODES: readonly ErrorCode[] = ['validation_failed', 'unauthorized', 'forbidden', 'not_found', 'internal', 'unavailable'];
+
+const pathParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
+const queryParam = (name: string, description: string, schema: Json = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+
+/** One GET operation answering a component schema, with the read problem codes. */
+function readOperation(operationId: string, tag: string, summary: string, schemaId: string, parameters: Json[]): Json {
+  return {
+    get: {
+      operationId,
+      tags: [tag],
+      summary,
+      parameters,
+      responses: { '200': { description: summary, content: jsonContent(schemaId) }, ...problemResponses(READ_CODES) },
+    },
+  };
+}
+
+/** The audit trail, its verification, run history, correlations and revisions. */
+function auditPaths(): Record<string, Json> {
+  const revisions = Object.fromEntries(
+    KINDS.flatMap((kind) =>
+      [kind.route, ...kind.routeAliases].map((route) => [
+        `/v1/${route}/{namespace}/{name}/revisions`,
+        readOperation(
+          `list${kind.kind}Revisions${route === kind.route ? '' : 'Alias'}`,
+          'audit',
+          `Every spec revision of a ${kind.kind}, oldest first`,
+          'Revisions',
+          [pathParam('namespace', 'The namespace.'), pathParam('name', 'The name.')],
+        ),
+      ]),
+    ),
+  );
+  return {
+    '/v1/audit': readOperation('listAuditEvents', 'audit', "Audit events in the caller's namespaces, newest first", 'AuditEventPage', [
+      queryParam('namespace', "Only this namespace (403 outside the token's namespaces)."),
+      queryParam('actor', 'Only events of this principal.'),
+      queryParam('action', 'Only this action, e.g. `agentrun.create`.'),
+      queryParam('resource', 'A kind (`AgentRun`), `Kind/namespace/name`, or a Jangar id.'),
+      queryParam('since', 'RFC 3339 time, inclusive.', { type: 'string', format: 'date-time' }),
+      queryParam('until', 'RFC 3339 time, exclusive.', { type: 'string', format: 'date-time' }),
+      queryParam('limit', 'Page size, 1-500 (default 100).', { type: 'integer', minimum: 1, maximum: 500 }),
+      queryParam('continue', 'The `continue` token of the previous page.'),
+    ]),
+    '/v1/audit/verify': readOperation(
+      'verifyAudit',
+      'audit',
+      'Walk the hash chain and report the first broken link (admin or auditor role)',
+      'ChainVerification',
+      [],
+    ),
+    '/v1/runs/{id}/history': readOperation(
+      'getRunHistory',
+      'runs',
+      'Every recorded status transition of a run, oldest first',
+      'RunHistory',
+      [pathParam('id', 'The run id.')],
+    ),
+    '/v1/correlations/{correlationId}': readOperation(
+      'getCorrelation',
+      'audit',
+      'Every request and run that shares a correlation id',
+      'Correlation',
+      [pathParam('correlationId', 'The `correlationId` of the requests (body field or `X-Correlation-Id`).')],
+    ),
+    ...revisions,
+  };
+}
+
 /** Probe and discovery routes: outside `/v1`, so no token is needed. */
 function unauthenticatedPaths(): Record<string, Json> {
   const open = { tags: ['operations'], security: [] };
@@ -313,10 +400,11 @@ export function buildOpenApi(): object {
     tags: [
       { name: 'resources', description: 'Create the agent primitives.' },
       { name: 'runs', description: 'Read runs in their normalized form.' },
+      { name: 'audit', description: 'The audit trail, revisions and correlations.' },
       { name: 'operations', description: 'Probes and discovery; no token needed.' },
     ],
     security: [{ bearer: [] }],
-    paths: { ...createPaths(), '/v1/runs/{id}': runPath(), ...unauthenticatedPaths() },
+    paths: { ...createPaths(), '/v1/runs/{id}': runPath(), ...auditPaths(), ...unauthenticatedPaths() },
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'A token from `JANGAR_API_TOKENS` (or `JANGAR_DEV_TOKEN` on loopback).' },
