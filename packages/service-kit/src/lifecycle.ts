@@ -26,6 +26,7 @@ export interface ServiceContext<C> {
     def: ConsumerDefinition,
     schema: S,
     handler: (message: z.infer<S>, ctx: HandlerContext) => Promise<void>,
+    opts?: { concurrency?: number },
   ): Promise<Subscription>;
 }
 
@@ -70,9 +71,9 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
     logger,
     nc,
     js: jetstream(nc),
-    async consume(def, schema, handler) {
+    async consume(def, schema, handler, opts = {}) {
       await ensureConsumer(jsm, def, { ackWaitMs: config.JANGAR_ACK_WAIT_MS });
-      return consume(nc, def, schema, handler, { logger, drainTimeoutMs: config.JANGAR_DRAIN_TIMEOUT_MS });
+      return consume(nc, def, schema, handler, { logger, drainTimeoutMs: config.JANGAR_DRAIN_TIMEOUT_MS, ...opts });
     },
   };
 

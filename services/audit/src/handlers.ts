@@ -1,18 +1,20 @@
-import { dedupIds, type DecisionMessage, type OutcomeMessage, type RunStatusMessage } from '@jangar/contracts';
+import { dedupIds, type DecisionMessage, type KubeObject, type OutcomeMessage, type RunStatusMessage } from '@jangar/contracts';
 import { activeTraceId } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
-import { appendAuditEvent } from './events.js';
+import type { TxQuery } from './events.js';
+import type { AuditWriter } from './group-commit.js';
 import { redact } from './redact.js';
 
 /**
  * One audit event per request outcome (who asked for what, what policy said, what happened) and,
  * for an applied one, the spec revision it produced — in one transaction, so both land or neither.
  */
-export async function recordOutcome(db: Database, m: OutcomeMessage): Promise<void> {
+export async function recordOutcome(writer: AuditWriter, m: OutcomeMessage): Promise<void> {
   const o = m.payload;
   const resource = o.result === 'applied' ? o.resource : undefined;
-  await db.transaction(async (q) => {
-    await appendAuditEvent(q, {
+  const revision = resource ? (q: TxQuery) => recordRevision(q, m, o.kind, o.id, resource) : undefined;
+  await writer.append(
+    {
       dedupId: dedupIds.outcome(m.requestKey),
       occurredAt: m.occurredAt,
       actor: m.principal.subject,
@@ -28,28 +30,31 @@ export async function recordOutcome(db: Database, m: OutcomeMessage): Promise<vo
       decision: o.result === 'rejected' && o.error.code === 'policy_denied' ? 'deny' : o.result === 'applied' ? 'allow' : null,
       outcome: o.result === 'applied' ? (o.created ? 'created' : 'applied') : `rejected:${o.error.code}`,
       summary: o.result === 'applied' ? { spec: redact(resource?.spec), labels: resource?.metadata.labels ?? {} } : { error: o.error },
-    });
-    if (!resource) return;
-    await q(
-      `insert into audit.revisions (dedup_id, kind, namespace, name, uid, resource_id, generation, resource_version, spec, labels, actor, delivery_id, occurred_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?) on conflict do nothing`,
-      [
-        dedupIds.outcome(m.requestKey),
-        o.kind,
-        resource.metadata.namespace,
-        resource.metadata.name,
-        resource.metadata.uid,
-        o.id,
-        resource.metadata.generation ?? 1,
-        resource.metadata.resourceVersion,
-        JSON.stringify(redact(resource.spec ?? {})),
-        JSON.stringify(resource.metadata.labels ?? {}),
-        m.principal.subject,
-        m.deliveryId,
-        m.occurredAt,
-      ],
-    );
-  });
+    },
+    revision,
+  );
+}
+
+async function recordRevision(q: TxQuery, m: OutcomeMessage, kind: string, id: string, resource: KubeObject): Promise<void> {
+  await q(
+    `insert into audit.revisions (dedup_id, kind, namespace, name, uid, resource_id, generation, resource_version, spec, labels, actor, delivery_id, occurred_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?) on conflict do nothing`,
+    [
+      dedupIds.outcome(m.requestKey),
+      kind,
+      resource.metadata.namespace,
+      resource.metadata.name,
+      resource.metadata.uid,
+      id,
+      resource.metadata.generation ?? 1,
+      resource.metadata.resourceVersion,
+      JSON.stringify(redact(resource.spec ?? {})),
+      JSON.stringify(resource.metadata.labels ?? {}),
+      m.principal.subject,
+      m.deliveryId,
+      m.occurredAt,
+    ],
+  );
 }
 
 /** Every policy decision, once. */

@@ -3,6 +3,7 @@ import { endpoint, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { AuditConfig } from './config.js';
 import { recordDecision, recordOutcome, recordRunStatus } from './handlers.js';
+import { AuditWriter } from './group-commit.js';
 import { AUDIT_MIGRATIONS } from './migrations.js';
 import { correlation, listEvents, revisions, runHistory, verifyChain } from './queries.js';
 
@@ -11,8 +12,12 @@ await runService({
   config: AuditConfig,
   async start({ logger, nc, config, consume }) {
     const db = await openDatabase({ url: config.DATABASE_URL, schema: 'audit', migrations: AUDIT_MIGRATIONS, logger });
+    const writer = new AuditWriter(db);
     const subs = [
-      await consume(CONSUMERS.auditOutcomes, SUBJECTS.outcome.schema, (m) => recordOutcome(db, m)),
+      await consume(CONSUMERS.auditOutcomes, SUBJECTS.outcome.schema, (m) => recordOutcome(writer, m), {
+        // Many in flight at once is what lets the group commit batch them.
+        concurrency: 128,
+      }),
       await consume(CONSUMERS.auditDecisions, SUBJECTS.decision.schema, (m) => recordDecision(db, m)),
       await consume(CONSUMERS.auditRunStatus, SUBJECTS.runStatus.schema, (m) => recordRunStatus(db, m)),
     ];
