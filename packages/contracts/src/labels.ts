@@ -15,4 +15,9 @@ export const JANGAR_ANNOTATIONS = {
   /** The provider binding chosen by the provisioner (JSON). */
   binding: 'jangar.proompteng.ai/binding',
   correlationId: 'jangar.proompteng.ai/correlation-id',
+  /**
+   * W3C traceparent of the request that created the object: watchers see the object, not the
+   * message, so this is how their work joins the request's trace.
+   */
+  traceparent: 'jangar.proompteng.ai/traceparent',
 } as const;

@@ -80,6 +80,43 @@ export function activeTraceId(): string | undefined {
   return trace.getActiveSpan()?.spanContext().traceId;
 }
 
+/**
+ * The W3C `traceparent` of `span` (default: the active span), for carriers that are not NATS
+ * headers: an HTTP response, an annotation on a Kubernetes object. Undefined without a valid span.
+ */
+export function traceparentOf(span?: Span): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(span ? trace.setSpan(context.active(), span) : context.active(), carrier);
+  return carrier.traceparent;
+}
+
+/**
+ * The context a `traceparent` string names, to start spans under it (the inverse of
+ * `traceparentOf`). An absent or malformed value yields the active context, so the new span simply
+ * starts its own trace.
+ */
+export function contextFromTraceparent(traceparent: string | undefined): Context {
+  if (!traceparent) return context.active();
+  return propagation.extract(context.active(), { traceparent });
+}
+
+/** Starts a span the caller ends; for work that does not begin and end in one function, like an HTTP exchange. */
+export function startSpan(
+  name: string,
+  opts: { kind?: SpanKind; parent?: Context; attributes?: Record<string, string | number | boolean> } = {},
+): Span {
+  return tracer().startSpan(
+    name,
+    { kind: opts.kind ?? SpanKind.INTERNAL, attributes: opts.attributes ?? {} },
+    opts.parent ?? context.active(),
+  );
+}
+
+/** Runs `fn` with `span` active, so the spans started inside it become its children. */
+export function runInSpan<T>(span: Span, fn: () => T): T {
+  return context.with(trace.setSpan(context.active(), span), fn);
+}
+
 /** Runs `fn` inside a new span, recording failures on it. */
 export async function withSpan<T>(
   name: string,
@@ -105,4 +142,5 @@ export async function withSpan<T>(
   );
 }
 
-export { SpanKind };
+export { SpanKind, SpanStatusCode };
+export type { Span };

@@ -3,8 +3,9 @@
  * RPC calls, and through them the other services' work — belongs to one trace.
  *
  * The span starts in `onRequest`, so authentication failures are traced too, and ends in
- * `onResponse` with the status actually sent. A hook cannot make a context active for the stages
- * after it, so each route handler is wrapped to run with the span active.
+ * `onResponse` with the status actually sent. The rest of the lifecycle is continued with the span
+ * active, which reaches the later hooks and their error handling; but body parsing runs on stream
+ * events, which lose the context, so each route handler is also wrapped to run with the span active.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { contextFromTraceparent, runInSpan, SpanKind, SpanStatusCode, startSpan, traceparentOf, type Span } from '@jangar/service-kit';
@@ -44,7 +45,7 @@ export function traceRequests(app: FastifyInstance): void {
     // Lets a client find the trace of its request, whatever the answer was.
     const traceparent = traceparentOf(span);
     if (traceparent) reply.header('traceparent', traceparent);
-    done();
+    runInSpan(span, done);
   });
 
   app.addHook('onRoute', (route) => {

@@ -2,8 +2,11 @@ import { apiVersionOf, JANGAR_ANNOTATIONS, JANGAR_LABELS, type DecisionMessage, 
 import { deliveryLabelValue } from '@jangar/service-kit';
 import type { Binding } from './bindings/index.js';
 
-/** The custom resource a request becomes: the user's metadata plus Jangar's labels and annotations. */
-export function buildObject(message: DecisionMessage, kind: KindDefinition, binding: Binding | undefined) {
+/**
+ * The custom resource a request becomes: the user's metadata plus Jangar's labels and annotations.
+ * `traceparent` is the request's trace, for whoever later reacts to the object.
+ */
+export function buildObject(message: DecisionMessage, kind: KindDefinition, binding: Binding | undefined, traceparent: string | undefined) {
   const request = message.payload.request;
   const name = request.metadata.name;
   if (!name) throw new Error('the gateway names every resource before it is published');
@@ -25,6 +28,7 @@ export function buildObject(message: DecisionMessage, kind: KindDefinition, bind
         [JANGAR_ANNOTATIONS.requestedBy]: message.principal.subject,
         [JANGAR_ANNOTATIONS.correlationId]: message.correlationId,
         ...(binding ? { [JANGAR_ANNOTATIONS.binding]: JSON.stringify(binding) } : {}),
+        ...(traceparent ? { [JANGAR_ANNOTATIONS.traceparent]: traceparent } : {}),
       },
     },
     spec: request.spec,

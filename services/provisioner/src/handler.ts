@@ -8,7 +8,7 @@ import {
   type DomainErrorPayload,
   type OutcomePayload,
 } from '@jangar/contracts';
-import { deliveryLabelValue, faultPoint, publish, type Logger } from '@jangar/service-kit';
+import { deliveryLabelValue, faultPoint, publish, traceparentOf, type Logger } from '@jangar/service-kit';
 import { bindRuntime } from './bindings/index.js';
 import { buildObject } from './build.js';
 import type { Cluster } from './cluster.js';
@@ -70,7 +70,7 @@ async function provision(message: DecisionMessage, deps: ProvisionerDeps): Promi
       errors: [{ path: 'spec.runtime.type', message: 'unknown runtime type' }],
     });
   }
-  const body = buildObject(message, kind, binding);
+  const body = buildObject(message, kind, binding, traceparentOf());
   const created = await deps.cluster.create(kind, namespace, body);
   faultPoint('provisioner.after-create');
   if (created) return { ...base, result: 'applied', created: true, resource: created };

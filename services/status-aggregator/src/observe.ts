@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { dedupIds, normalizeRun, SUBJECTS, type KubeObject } from '@jangar/contracts';
-import { publish } from '@jangar/service-kit';
+import { dedupIds, JANGAR_ANNOTATIONS, normalizeRun, SUBJECTS, type KubeObject } from '@jangar/contracts';
+import { contextFromTraceparent, publish, withSpan } from '@jangar/service-kit';
 import { statusDigest, type RunStore } from './store.js';
 
 /**
@@ -15,13 +15,19 @@ export async function observeRun(obj: KubeObject, deps: { js: JetStreamClient; s
     await deps.store.upsert(run);
     return 'unchanged';
   }
-  await publish(
-    deps.js,
-    SUBJECTS.runStatus,
-    { namespace: run.namespace, type: run.type.toLowerCase(), name: run.name },
-    { occurredAt: new Date().toISOString(), payload: { run, ...(previous ? { previousPhase: previous.phase } : {}) } },
-    dedupIds.runStatus(run.uid, run.resourceVersion),
-  );
-  await deps.store.upsert(run);
-  return 'published';
+  // Only changes join the request's trace: an informer's re-lists would otherwise keep adding
+  // spans to traces long finished.
+  const parent = contextFromTraceparent(obj.metadata.annotations?.[JANGAR_ANNOTATIONS.traceparent]);
+  const attributes = { 'k8s.namespace.name': run.namespace, 'k8s.object.name': run.name, 'jangar.run.phase': run.phase };
+  return withSpan('observe run', { parent, attributes }, async () => {
+    await publish(
+      deps.js,
+      SUBJECTS.runStatus,
+      { namespace: run.namespace, type: run.type.toLowerCase(), name: run.name },
+      { occurredAt: new Date().toISOString(), payload: { run, ...(previous ? { previousPhase: previous.phase } : {}) } },
+      dedupIds.runStatus(run.uid, run.resourceVersion),
+    );
+    await deps.store.upsert(run);
+    return 'published' as const;
+  });
 }
