@@ -65,7 +65,8 @@ export type AuditEventView = z.infer<typeof AuditEventView>;
 /** Which namespaces a caller may see; `*` means all. Services filter by it, so a caller never learns of the rest. */
 const Scope = z.object({ namespaces: z.array(z.string()).min(1) });
 
-export const AuditQuery = Scope.extend({
+/** The filters of `GET /v1/audit`, as the query string carries them (hence the coercion). */
+export const AuditFilter = z.strictObject({
   namespace: z.string().optional(),
   actor: z.string().optional(),
   action: z.string().optional(),
@@ -73,9 +74,12 @@ export const AuditQuery = Scope.extend({
   resource: z.string().optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
-  limit: z.number().int().min(1).max(500).default(100),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
   continue: z.string().optional(),
 });
+
+/** The audit service's list request: the filters plus the caller's scope. */
+export const AuditQuery = AuditFilter.extend(Scope.shape);
 export type AuditQuery = z.infer<typeof AuditQuery>;
 
 export const ChainVerification = z.object({

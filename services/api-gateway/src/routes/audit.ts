@@ -1,20 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { fieldErrorsFromZod, KINDS, RPCS } from '@jangar/contracts';
+import type { z } from 'zod';
+import { AuditFilter, fieldErrorsFromZod, KINDS, RPCS } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import { mayAccess, type Caller } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
-
-const AuditParams = z.strictObject({
-  namespace: z.string().optional(),
-  actor: z.string().optional(),
-  action: z.string().optional(),
-  resource: z.string().optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  continue: z.string().optional(),
-});
 
 /** Roles that may check the integrity of the whole audit log. */
 const AUDITOR_ROLES = ['admin', 'auditor'];
@@ -32,7 +21,7 @@ const scopeOf = (caller: Caller) => [...caller.namespaces];
 export function registerAuditRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   app.get('/v1/audit', async (req) => {
     const caller = req.caller!;
-    const q = parseQuery(AuditParams, req.query);
+    const q = parseQuery(AuditFilter, req.query);
     if (q.namespace && !mayAccess(caller, q.namespace))
       throw new DomainError('forbidden', `the token may not read namespace "${q.namespace}"`);
     return deps.call(RPCS.listAuditEvents, { ...q, namespaces: scopeOf(caller) });
