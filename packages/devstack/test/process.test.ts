@@ -57,9 +57,7 @@ describe('spawnService', () => {
       stopTimeoutMs: 200,
     });
     await waitFor('the stubborn child to print "up"', async () => ready);
-    const started = Date.now();
     expect(await proc.stop()).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect(proc.recentOutput()).toContain('ignored');
   });
 

