@@ -1,0 +1,151 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { LoadResult } from './load.js';
+import type { BenchOptions } from './options.js';
+import type { SettleReport } from './settle.js';
+
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  totalMemoryGiB: number;
+  node: string;
+  platform: string;
+  release: string;
+  arch: string;
+  /** 1, 5 and 15 minute load averages: other work on the machine shows up here. */
+  loadAvgBefore: number[];
+  loadAvgAfter?: number[];
+}
+
+export interface StepResult extends LoadResult {
+  /** How long the control plane took to work off this step's backlog afterwards. */
+  settle: SettleReport;
+}
+
+export interface Ratio {
+  connections: number;
+  p50: number;
+  p99: number;
+  p50Pass: boolean;
+  p99Pass: boolean;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  runId: string;
+  config: BenchOptions & { path: string; waitBudgetMs: number };
+  machine: MachineInfo;
+  stackStartSec: number;
+  /** Completed deliveryIds the replay steps cycled through. */
+  replayPoolSize: number;
+  first: StepResult[];
+  replay: StepResult[];
+  ratios: Ratio[];
+}
+
+/** What this machine is, for comparing runs. */
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    totalMemoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: os.platform(),
+    release: os.release(),
+    arch: os.arch(),
+    loadAvgBefore: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+/** Replay ÷ first latency per concurrency, judged against the goal. */
+export function ratios(first: LoadResult[], replay: LoadResult[], goal: number): Ratio[] {
+  return first.flatMap((f) => {
+    const r = replay.find((x) => x.connections === f.connections);
+    if (!r) return [];
+    const p50 = Math.round((r.latencyMs.p50 / f.latencyMs.p50) * 1000) / 1000;
+    const p99 = Math.round((r.latencyMs.p99 / f.latencyMs.p99) * 1000) / 1000;
+    return [{ connections: f.connections, p50, p99, p50Pass: p50 <= goal, p99Pass: p99 <= goal }];
+  });
+}
+
+/** Right-aligns every column but the first; columns are separated by two spaces. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const ms = (n: number) => (Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0));
+const count = (r: LoadResult, status: string) => String(r.statusCounts[status] ?? 0);
+const verdict = (ratio: number, pass: boolean) => `${Number.isFinite(ratio) ? ratio.toFixed(2) : '-'} ${pass ? 'PASS' : 'MISS'}`;
+
+/** The plain-text report printed at the end of a run. */
+export function renderReport(results: BenchResults): string {
+  const { config, machine } = results;
+  const first = formatTable(
+    ['concurrency', 'answers', '2xx/s', '201', '202', 'non-2xx', 'errors', 'p50 ms', 'p90 ms', 'p99 ms'],
+    results.first.map((r) => [
+      String(r.connections),
+      String(r.answered),
+      r.acceptedPerSec.toFixed(1),
+      count(r, '201'),
+      count(r, '202'),
+      String(r.non2xx),
+      String(r.errors),
+      ms(r.latencyMs.p50),
+      ms(r.latencyMs.p90),
+      ms(r.latencyMs.p99),
+    ]),
+  );
+  const replay = formatTable(
+    ['concurrency', 'answers', '2xx/s', 'replayed', 'non-2xx', 'errors', 'p50 ms', 'p90 ms', 'p99 ms'],
+    results.replay.map((r) => [
+      String(r.connections),
+      String(r.answered),
+      r.acceptedPerSec.toFixed(1),
+      String(r.replayed),
+      String(r.non2xx),
+      String(r.errors),
+      ms(r.latencyMs.p50),
+      ms(r.latencyMs.p90),
+      ms(r.latencyMs.p99),
+    ]),
+  );
+  const ratio = formatTable(
+    ['concurrency', 'p50 replay/first', 'p99 replay/first'],
+    results.ratios.map((r) => [String(r.connections), verdict(r.p50, r.p50Pass), verdict(r.p99, r.p99Pass)]),
+  );
+  const indent = (s: string) => s.replace(/^/gm, '  ');
+  return [
+    `POST ${config.path}, ${config.durationSec} s per step, ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}`,
+    `load average before ${machine.loadAvgBefore.join(' ')}, after ${machine.loadAvgAfter?.join(' ') ?? '-'}`,
+    '',
+    'First requests (a fresh deliveryId each; 201 = answered within the wait budget, 202 = accepted, still processing)',
+    indent(first),
+    '',
+    `Replayed retries (cycling through ${results.replayPoolSize} deliveryIds answered 201 above)`,
+    indent(replay),
+    '',
+    `Replay ÷ first latency (goal ≤ ${config.goalRatio})`,
+    indent(ratio),
+  ].join('\n');
+}
+
+/** Writes the results as `bench-<timestamp>.json` and `latest.json`; returns the first path. */
+export async function writeResults(dir: string, results: BenchResults): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  // Colons are not allowed in file names on every system a results file might be copied to.
+  const file = path.join(dir, `bench-${results.startedAt.replace(/:/g, '-')}.json`);
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  await writeFile(file, json);
+  await writeFile(path.join(dir, 'latest.json'), json);
+  return file;
+}
