@@ -14,6 +14,7 @@ import { jetstream, type JetStreamClient, type JsMsg, type PubAck } from '@nats-
 import type { ConsumerDefinition, SubjectDefinition } from '@jangar/contracts';
 import type { z } from 'zod';
 import type { Logger } from './logger.js';
+import { metrics } from './metrics.js';
 import { extractTrace, injectTrace, SpanKind, withSpan } from './tracing.js';
 
 /** Publishes one message on a typed subject; the message is validated against the subject's schema first. */
@@ -73,6 +74,12 @@ export async function consume<S extends z.ZodType>(
   const messages = await consumer.consume({ max_messages: concurrency * 2 });
   const inFlight = new Set<Promise<void>>();
   let handled = 0;
+  const meter = metrics();
+  const labels = { consumer: def.durable };
+  // Zero-valued series from the start, so a replica that got no work shows 0 rather than nothing.
+  meter.messagesHandled.inc(labels, 0);
+  meter.messagesFailed.inc({ ...labels, reason: 'handler' }, 0);
+  meter.messagesFailed.inc({ ...labels, reason: 'schema' }, 0);
 
   const handleOne = async (m: JsMsg): Promise<void> => {
     const log = opts.logger.child({ consumer: def.durable, subject: m.subject, seq: m.seq });
@@ -82,21 +89,27 @@ export async function consume<S extends z.ZodType>(
     } catch (err) {
       log.error({ err }, 'message does not match its schema; terminating it');
       m.term('schema mismatch');
+      meter.messagesFailed.inc({ ...labels, reason: 'schema' });
       return;
     }
     const parent = extractTrace(m.headers);
+    const timer = meter.messageHandleSeconds.startTimer(labels);
     try {
       await withSpan(
         `process ${def.durable}`,
         { kind: SpanKind.CONSUMER, parent, attributes: { 'messaging.destination': m.subject } },
         () => handler(parsed, { subject: m.subject, deliveryCount: m.info.deliveryCount, redelivered: m.redelivered, log }),
       );
+      timer();
       m.ack();
       handled++;
+      meter.messagesHandled.inc(labels);
     } catch (err) {
+      timer();
       const delay = backoffMs(m.info.deliveryCount);
       log.warn({ err, deliveryCount: m.info.deliveryCount, retryInMs: delay }, 'handler failed; message will be redelivered');
       m.nak(delay);
+      meter.messagesFailed.inc({ ...labels, reason: 'handler' });
     }
   };
 

@@ -21,7 +21,7 @@ export async function runChecks(checks: readonly ReadinessCheck[]): Promise<{ re
   return { ready: results.every(([, ok]) => ok), checks: Object.fromEntries(results) };
 }
 
-/** Serves `/livez` (the process answers) and `/readyz` (every check passes) for probes. */
+/** Serves `/livez` (the process answers) and `/readyz` (every check passes) for probes, and `extra` paths (e.g. `/metrics`). */
 export async function startHealthServer(opts: {
   host: string;
   port: number;
@@ -40,7 +40,12 @@ export async function startHealthServer(opts: {
         res.writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
         return;
       }
-      const extra = await opts.extra?.(path);
+      // A failing extra path (a metrics collector, say) must answer 500, not reject unhandled and end the process.
+      const extra = await opts.extra?.(path).catch((err: unknown) => ({
+        status: 500,
+        body: JSON.stringify({ status: 'error', message: String((err as Error)?.message ?? err) }),
+        type: 'application/json',
+      }));
       if (extra) {
         res.writeHead(extra.status, { 'content-type': extra.type }).end(extra.body);
         return;

@@ -8,6 +8,7 @@ export * from './nats.js';
 export * from './bus.js';
 export * from './rpc.js';
 export * from './health.js';
+export * from './metrics.js';
 export * from './lifecycle.js';
 export * from './canonical.js';
 export * from './naming.js';

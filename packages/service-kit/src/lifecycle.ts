@@ -4,6 +4,8 @@
  * Drain order matters: readiness turns false first (load balancers stop sending), then the
  * service's own stop (stop pulling, finish in-flight, ack), then the NATS connection drains
  * (flushes pending publishes) and the process exits 0. A second signal exits at once.
+ *
+ * The health server also serves the process's Prometheus metrics at `/metrics`.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
@@ -12,7 +14,8 @@ import { consume, type HandlerContext, type Subscription } from './bus.js';
 import type { z } from 'zod';
 import { BaseConfig, ConfigError, loadConfig } from './config.js';
 import { startHealthServer, type ReadinessCheck } from './health.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, ignoreBrokenStdio, type Logger } from './logger.js';
+import { initMetrics, metricsEndpoint } from './metrics.js';
 import { connectNats, ensureConsumer, ensureStreams, manager } from './nats.js';
 import { initTracing, shutdownTracing } from './tracing.js';
 
@@ -52,6 +55,8 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
   }
   initTracing(opts.name, config.OTEL_TRACES_EXPORTER, config.OTEL_EXPORTER_FILE_PATH);
   const logger = createLogger(opts.name, config.LOG_LEVEL);
+  ignoreBrokenStdio();
+  const meter = initMetrics(opts.name);
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
     process.exit(1);
@@ -73,6 +78,7 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
     js: jetstream(nc),
     async consume(def, schema, handler, opts = {}) {
       await ensureConsumer(jsm, def, { ackWaitMs: config.JANGAR_ACK_WAIT_MS });
+      meter.trackConsumer(def.durable, () => jsm.consumers.info(def.stream, def.durable));
       return consume(nc, def, schema, handler, { logger, drainTimeoutMs: config.JANGAR_DRAIN_TIMEOUT_MS, ...opts });
     },
   };
@@ -83,6 +89,7 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
     port: config.HEALTH_PORT,
     checks: () =>
       state.draining || !state.running ? [{ name: 'started', check: () => false }] : [natsCheck, ...(state.running.checks ?? [])],
+    extra: metricsEndpoint,
   });
 
   const shutdown = async (signal: string) => {

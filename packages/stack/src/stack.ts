@@ -44,6 +44,8 @@ export interface Stack {
   readonly devToken: string;
   /** Running processes of a service. */
   processes(name: ServiceName): ServiceProcess[];
+  /** Base URL of one process's health server (`/livez`, `/readyz`, `/metrics`); it changes on restart. */
+  healthUrl(name: ServiceName, index?: number): string;
   /** Kills one process of a service (SIGKILL by default), for crash tests. */
   kill(name: ServiceName, index?: number, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a service's processes again (with `env` replacing its per-service variables) and waits until they are ready. */
@@ -207,6 +209,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       dataDir,
       devToken,
       processes: (name) => (instances.get(name) ?? []).map((i) => i.proc),
+      healthUrl(name, index = 0) {
+        const inst = instances.get(name)?.[index];
+        if (!inst) throw new Error(`no process ${index} of ${name}`);
+        return `http://127.0.0.1:${inst.healthPort}`;
+      },
       async kill(name, index = 0, signal = 'SIGKILL') {
         const inst = instances.get(name)?.[index];
         if (!inst) throw new Error(`no process ${index} of ${name}`);

@@ -3,6 +3,7 @@ import { ERROR_CODES, type ErrorCode } from '@jangar/contracts';
 import { activeTraceId, DomainError, TransientError } from '@jangar/service-kit';
 import type { Caller } from './auth.js';
 import type { GatewayDeps } from './deps.js';
+import { instrumentRequests } from './metrics-hook.js';
 import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 import { registerAuditRoutes } from './routes/audit.js';
@@ -34,6 +35,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     genReqId: () => crypto.randomUUID(),
   });
   traceRequests(app);
+  instrumentRequests(app);
 
   app.setErrorHandler((err: FastifyError | DomainError, req, reply) => {
     const traceId = activeTraceId();

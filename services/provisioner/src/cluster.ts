@@ -1,6 +1,6 @@
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { KubeObject, type KindDefinition } from '@jangar/contracts';
-import { SpanKind, withSpan, type Span } from '@jangar/service-kit';
+import { SpanKind, timeKubeCall, withSpan, type Span } from '@jangar/service-kit';
 import { kubeStatusCode, translateKubeError } from '@jangar/service-kit/kube';
 
 /** A CLIENT span around one API server call, so a slow or failing cluster shows in the request's trace. */
@@ -31,7 +31,9 @@ export class Cluster {
     return kubeSpan('get', kind, namespace, name, async (span) => {
       try {
         return KubeObject.parse(
-          await this.api.getNamespacedCustomObject({ group: kind.group, version: kind.version, namespace, plural: kind.plural, name }),
+          await timeKubeCall('get', kind.kind, () =>
+            this.api.getNamespacedCustomObject({ group: kind.group, version: kind.version, namespace, plural: kind.plural, name }),
+          ),
         );
       } catch (err) {
         if (noteStatus(span, err) === 404) return undefined;
@@ -45,7 +47,12 @@ export class Cluster {
     return kubeSpan('create', kind, namespace, body.metadata.name, async (span) => {
       try {
         return KubeObject.parse(
-          await this.api.createNamespacedCustomObject({ group: kind.group, version: kind.version, namespace, plural: kind.plural, body }),
+          await timeKubeCall(
+            'create',
+            kind.kind,
+            () => this.api.createNamespacedCustomObject({ group: kind.group, version: kind.version, namespace, plural: kind.plural, body }),
+            201,
+          ),
         );
       } catch (err) {
         if (noteStatus(span, err) === 409) return undefined;

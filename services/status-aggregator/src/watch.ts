@@ -1,6 +1,6 @@
 import { makeInformer, type CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { AgentRun, KubeObject, OrchestrationRun, type KindDefinition } from '@jangar/contracts';
-import type { Logger } from '@jangar/service-kit';
+import { timeKubeCall, type Logger } from '@jangar/service-kit';
 
 export const RUN_KINDS: readonly KindDefinition[] = [AgentRun, OrchestrationRun];
 
@@ -36,7 +36,10 @@ export function watchRuns(kc: KubeConfig, api: CustomObjectsApi, onObject: (obj:
     const informer = makeInformer(
       kc,
       `/apis/${kind.group}/${kind.version}/${kind.plural}`,
-      () => api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }) as never,
+      () =>
+        timeKubeCall('list', kind.kind, () =>
+          api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }),
+        ) as never,
     );
     informer.on('add', enqueue);
     informer.on('update', enqueue);
