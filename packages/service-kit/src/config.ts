@@ -7,7 +7,7 @@ export const BaseConfig = z.object({
   /** Port of the /livez and /readyz endpoints; 0 picks a free one (it is logged). */
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   HEALTH_HOST: z.string().default('127.0.0.1'),
-  OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'file']).default('none'),
+  OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'file', 'otlp']).default('none'),
   OTEL_EXPORTER_FILE_PATH: z.string().optional(),
   JANGAR_DEDUP_WINDOW_MS: z.coerce.number().int().positive().optional(),
   /** How long a consumer waits for an ack before JetStream redelivers (a crashed replica's work). */

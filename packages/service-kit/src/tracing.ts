@@ -2,8 +2,10 @@ import { appendFileSync } from 'node:fs';
 import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
-  NodeTracerProvider,
+  BatchSpanProcessor,
   ConsoleSpanExporter,
   SimpleSpanProcessor,
   type ReadableSpan,
@@ -35,28 +37,46 @@ class FileSpanExporter implements SpanExporter {
   async shutdown(): Promise<void> {}
 }
 
-let provider: NodeTracerProvider | undefined;
+let sdk: NodeSDK | undefined;
 
-/**
- * Installs the tracer provider. Even with no exporter, spans exist so that trace ids reach the logs
- * and travel in NATS headers.
- */
-export function initTracing(service: string, exporter: 'none' | 'console' | 'file', filePath?: string): void {
-  if (provider) return;
-  const processors: SpanProcessor[] = [];
-  if (exporter === 'console') processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
-  if (exporter === 'file') {
-    if (!filePath) throw new Error('OTEL_EXPORTER_FILE_PATH is required with OTEL_TRACES_EXPORTER=file');
-    processors.push(new SimpleSpanProcessor(new FileSpanExporter(filePath)));
+/** Where finished spans go: nowhere (ids only), the console, a JSON-lines file, or OTLP over HTTP. */
+export type TraceExporterName = 'none' | 'console' | 'file' | 'otlp';
+
+function processorsFor(exporter: TraceExporterName, filePath: string | undefined): SpanProcessor[] {
+  switch (exporter) {
+    case 'none':
+      return [];
+    case 'console':
+      return [new SimpleSpanProcessor(new ConsoleSpanExporter())];
+    case 'file':
+      if (!filePath) throw new Error('OTEL_EXPORTER_FILE_PATH is required with OTEL_TRACES_EXPORTER=file');
+      return [new SimpleSpanProcessor(new FileSpanExporter(filePath))];
+    case 'otlp':
+      // Endpoint, headers and timeout come from the standard OTEL_EXPORTER_OTLP_* variables.
+      return [new BatchSpanProcessor(new OTLPTraceExporter())];
   }
-  provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': service }), spanProcessors: processors });
-  provider.register();
 }
 
-/** Flushes and stops the tracer provider. */
+/**
+ * Starts the OpenTelemetry SDK. Even with no exporter, spans exist so that trace ids reach the
+ * logs and travel in NATS headers. Instrumentations stay off: the spans that matter (HTTP,
+ * bus, Kubernetes, RPC) are made explicitly where the boundaries are.
+ */
+export function initTracing(service: string, exporter: TraceExporterName, filePath?: string): void {
+  if (sdk) return;
+  sdk = new NodeSDK({
+    resource: resourceFromAttributes({ 'service.name': service }),
+    spanProcessors: processorsFor(exporter, filePath),
+    instrumentations: [],
+    resourceDetectors: [],
+  });
+  sdk.start();
+}
+
+/** Flushes and stops the SDK. */
 export async function shutdownTracing(): Promise<void> {
-  await provider?.shutdown();
-  provider = undefined;
+  await sdk?.shutdown();
+  sdk = undefined;
 }
 
 export const tracer = () => trace.getTracer('jangar');
