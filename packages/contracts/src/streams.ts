@@ -7,6 +7,8 @@ export interface StreamDefinition {
   /** How long the server remembers a dedup ID (`duplicate_window`). */
   readonly duplicateWindowMs: number;
   readonly maxAgeMs: number;
+  /** Copies kept by a NATS cluster (3 in production; 1 on a single server). */
+  readonly replicas: number;
 }
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -18,13 +20,17 @@ const DAY = 24 * 60 * 60 * 1000;
  */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
-/** Every stream, keyed by role. `duplicateWindowMs` may be overridden by configuration. */
-export function streamDefinitions(duplicateWindowMs = DEFAULT_DUPLICATE_WINDOW_MS): Record<keyof typeof STREAM_NAMES, StreamDefinition> {
+/** Every stream, keyed by role. The duplicate window and replica count come from configuration. */
+export function streamDefinitions(
+  duplicateWindowMs = DEFAULT_DUPLICATE_WINDOW_MS,
+  replicas = 1,
+): Record<keyof typeof STREAM_NAMES, StreamDefinition> {
+  const common = { duplicateWindowMs, maxAgeMs: 7 * DAY, replicas };
   return {
-    requests: { name: STREAM_NAMES.requests, subjects: [`${SUBJECTS.request.prefix}.>`], duplicateWindowMs, maxAgeMs: 7 * DAY },
-    decisions: { name: STREAM_NAMES.decisions, subjects: [`${SUBJECTS.decision.prefix}.>`], duplicateWindowMs, maxAgeMs: 7 * DAY },
-    outcomes: { name: STREAM_NAMES.outcomes, subjects: [`${SUBJECTS.outcome.prefix}.>`], duplicateWindowMs, maxAgeMs: 7 * DAY },
-    runStatus: { name: STREAM_NAMES.runStatus, subjects: [`${SUBJECTS.runStatus.prefix}.>`], duplicateWindowMs, maxAgeMs: 7 * DAY },
+    requests: { name: STREAM_NAMES.requests, subjects: [`${SUBJECTS.request.prefix}.>`], ...common },
+    decisions: { name: STREAM_NAMES.decisions, subjects: [`${SUBJECTS.decision.prefix}.>`], ...common },
+    outcomes: { name: STREAM_NAMES.outcomes, subjects: [`${SUBJECTS.outcome.prefix}.>`], ...common },
+    runStatus: { name: STREAM_NAMES.runStatus, subjects: [`${SUBJECTS.runStatus.prefix}.>`], ...common },
   };
 }
 

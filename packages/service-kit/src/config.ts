@@ -10,6 +10,8 @@ export const BaseConfig = z.object({
   OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'file', 'otlp']).default('none'),
   OTEL_EXPORTER_FILE_PATH: z.string().optional(),
   JANGAR_DEDUP_WINDOW_MS: z.coerce.number().int().positive().optional(),
+  /** Replicas of every JetStream stream: 3 on a production NATS cluster, 1 on a single server. */
+  JANGAR_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** How long a consumer waits for an ack before JetStream redelivers (a crashed replica's work). */
   JANGAR_ACK_WAIT_MS: z.coerce.number().int().positive().optional(),
   /** How long a draining service waits for in-flight messages before it exits anyway. */

@@ -70,7 +70,7 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
   const state: { draining: boolean; running?: RunningService } = { draining: false };
   const nc = await connectNats(config.NATS_URL, opts.name, logger);
   const jsm = await manager(nc);
-  await ensureStreams(jsm, Object.values(streamDefinitions(config.JANGAR_DEDUP_WINDOW_MS)));
+  await ensureStreams(jsm, Object.values(streamDefinitions(config.JANGAR_DEDUP_WINDOW_MS, config.JANGAR_STREAM_REPLICAS)));
   const ctx: ServiceContext<typeof config> = {
     config,
     logger,

@@ -25,12 +25,19 @@ export async function ensureStreams(jsm: JetStreamManager, streams: readonly Str
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       duplicate_window: nanos(def.duplicateWindowMs),
+      num_replicas: def.replicas,
       max_age: nanos(def.maxAgeMs),
     };
     try {
       const info = await jsm.streams.info(def.name);
-      if (info.config.duplicate_window !== config.duplicate_window || info.config.max_age !== config.max_age) {
-        await jsm.streams.update(def.name, { ...info.config, duplicate_window: config.duplicate_window, max_age: config.max_age });
+      const changed = (['duplicate_window', 'max_age', 'num_replicas'] as const).some((k) => info.config[k] !== config[k]);
+      if (changed) {
+        await jsm.streams.update(def.name, {
+          ...info.config,
+          duplicate_window: config.duplicate_window,
+          max_age: config.max_age,
+          num_replicas: config.num_replicas,
+        });
       }
     } catch (err) {
       if (!isNotFound(err)) throw err;
