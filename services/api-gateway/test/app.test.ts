@@ -49,6 +49,17 @@ describe('gateway HTTP behaviour', () => {
     expect(res.statusCode).toBe(400);
   });
 
+  it('refuses an X-Correlation-Id that is too long', async () => {
+    const res = await app().inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: { ...auth, 'idempotency-key': 'k-corr', 'x-correlation-id': 'c'.repeat(256) },
+      payload: validRun,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([{ path: 'header.X-Correlation-Id', message: expect.any(String) }]);
+  });
+
   it('answers 413 problem+json for an oversized body', async () => {
     const res = await app().inject({
       method: 'POST',

@@ -17,6 +17,17 @@ function locationOf(kind: KindDefinition, id: string, namespace: string, name: s
   return kind.isRun ? `/v1/runs/${id}` : `/v1/${kind.route}/${namespace}/${name}`;
 }
 
+/** The `X-Correlation-Id` header, held to the same form as the body's `correlationId`. */
+function correlationHeader(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 255) {
+    throw new DomainError('validation_failed', 'X-Correlation-Id must be one value of 1-255 characters', {
+      errors: [{ path: 'header.X-Correlation-Id', message: 'must be one value of 1-255 characters' }],
+    });
+  }
+  return value;
+}
+
 /** `POST /v1/<route>` for every registered kind (and its aliases). */
 export function registerCreateRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   for (const kind of KINDS) {
@@ -37,7 +48,7 @@ export function registerCreateRoutes(app: FastifyInstance, deps: GatewayDeps): v
         const fingerprint = requestFingerprint(caller.subject, 'POST', kind.kind, body);
         const id = randomUUID();
         const name = deriveResourceName(kind, metadata, spec, requestKey);
-        const correlation = parsed.data.correlationId ?? (req.headers['x-correlation-id'] as string | undefined) ?? deliveryId;
+        const correlation = parsed.data.correlationId ?? correlationHeader(req.headers['x-correlation-id']) ?? deliveryId;
         const message: RequestMessage = {
           deliveryId,
           requestKey,
