@@ -41,7 +41,12 @@ export class RequestPublisher {
       const row = await this.deliveries.get(key);
       return row ? storedResponse(row) : undefined;
     });
-    await this.publish(message);
+    try {
+      await this.publish(message);
+    } catch (err) {
+      await wait(0); // releases the waiter registered above
+      throw err;
+    }
     faultPoint('gateway.after-publish');
     const got = await wait(this.waitMs);
     if (got === undefined || 'body' in got) return got;
