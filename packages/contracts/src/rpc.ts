@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { NormalizedRun } from './runs.js';
+import { NormalizedRun, RunType } from './runs.js';
+import { RunPhase } from './primitives/agent-run.js';
 import { DomainErrorPayload } from './messages.js';
 import { listOf } from './rest.js';
 
@@ -82,6 +83,37 @@ export const AuditFilter = z.strictObject({
 export const AuditQuery = AuditFilter.extend(Scope.shape);
 export type AuditQuery = z.infer<typeof AuditQuery>;
 
+/** A comma list (or repeated parameter) of phases, any of which matches; an unknown phase is named in the error. */
+const PhaseList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v.flatMap((p) => (typeof p === 'string' ? p.split(',') : [p])) : v),
+  z.array(z.string()).transform((values, ctx) => {
+    const unknown = values.filter((v) => !RunPhase.safeParse(v).success);
+    if (unknown.length === 0 && values.length > 0) return values as RunPhase[];
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a phase: ${unknown.map((v) => JSON.stringify(v)).join(', ')}; expected a comma list of ${RunPhase.options.join(', ')}`,
+    });
+    return z.NEVER;
+  }),
+);
+
+/**
+ * The filters of `GET /v1/runs`, as the query string carries them. `labelSelector` stays text here:
+ * a bad one is `invalid_label_selector`, not a schema failure, so it is parsed where it is used.
+ */
+export const RunFilter = z.strictObject({
+  namespace: z.string().min(1).optional(),
+  type: RunType.optional(),
+  labelSelector: z.string().optional(),
+  phase: PhaseList.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  continue: z.string().min(1).optional(),
+});
+
+/** The status-aggregator's list request: the filters plus the caller's scope. */
+export const RunQuery = RunFilter.extend(Scope.shape);
+export type RunQuery = z.infer<typeof RunQuery>;
+
 export const ChainVerification = z.object({
   intact: z.boolean(),
   checked: z.number().int(),
@@ -132,6 +164,7 @@ export type Revisions = z.infer<typeof Revisions>;
 
 export const RPCS = {
   getRun: defineRpc('status', 'get-run', z.object({ id: z.string() }), NormalizedRun),
+  listRuns: defineRpc('status', 'list-runs', RunQuery, listOf(NormalizedRun)),
   listAuditEvents: defineRpc('audit', 'list-events', AuditQuery, listOf(AuditEventView)),
   verifyAudit: defineRpc('audit', 'verify', z.object({}), ChainVerification),
   runHistory: defineRpc('audit', 'run-history', z.object({ id: z.string() }), RunHistory),

@@ -15,5 +15,10 @@ export interface GatewayDeps {
   publishAndWait(message: RequestMessage): Promise<StoredResponse | undefined>;
   /** Calls another service's read endpoint over NATS. */
   call<D extends AnyRpc>(def: D, request: z.input<D['request']>): Promise<RpcValue<D>>;
+  /**
+   * A core NATS subscription (no replay) delivering each message's JSON. It resolves once the server
+   * has registered it, so every later publication reaches it; the returned function unsubscribes.
+   */
+  subscribe(subject: string, onMessage: (data: unknown) => void): Promise<() => void>;
   readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }>;
 }

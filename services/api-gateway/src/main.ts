@@ -42,6 +42,20 @@ await runService({
       deliveries,
       publishAndWait: (m) => publisher.publishAndWait(m),
       call: (def, request) => callRpc(nc, def, request),
+      subscribe: async (subject, onMessage) => {
+        const sub = nc.subscribe(subject, {
+          callback: (err, msg) => {
+            if (err) return logger.warn({ err, subject }, 'subscription failed');
+            try {
+              onMessage(msg.json());
+            } catch (e) {
+              logger.warn({ err: e, subject }, 'dropping a message that is not JSON');
+            }
+          },
+        });
+        await nc.flush();
+        return () => sub.unsubscribe();
+      },
       readiness,
     });
     const sweeps = startSweeps({

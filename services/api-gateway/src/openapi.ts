@@ -21,6 +21,8 @@ import {
   ResourceView,
   Revisions,
   RunHistory,
+  RunPhase,
+  RunType,
   Violation,
   type ErrorCode,
   type KindDefinition,
@@ -58,6 +60,15 @@ const CREATE_CODES: readonly ErrorCode[] = [
   'unavailable',
 ];
 const GET_RUN_CODES: readonly ErrorCode[] = ['unauthorized', 'not_found', 'internal', 'unavailable'];
+const LIST_RUN_CODES: readonly ErrorCode[] = [
+  'validation_failed',
+  'invalid_label_selector',
+  'unauthorized',
+  'forbidden',
+  'internal',
+  'unavailable',
+];
+const RUN_EVENTS_CODES: readonly ErrorCode[] = ['validation_failed', 'unauthorized', 'not_found', 'internal', 'unavailable'];
 
 // What a code means on this API beyond its registry title.
 const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
@@ -69,6 +80,7 @@ const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
   request_in_progress: 'retry after `Retry-After` seconds with the same deliveryId',
   reference_not_found: '`errors` names the field, e.g. `spec.agentRef.name`',
   not_found: 'also a run in a namespace the token may not read',
+  invalid_label_selector: '`errors` names `query.labelSelector` and the message quotes the failing requirement',
 };
 
 const schemaRef = (id: string) => `#/components/schemas/${id}`;
@@ -113,6 +125,7 @@ function componentSchemas(): Record<string, Json> {
   answers.add(Violation, { id: 'Violation' });
   answers.add(ReadinessReport, { id: 'ReadinessReport' });
   answers.add(listOf(AuditEventView), { id: 'AuditEventPage' });
+  answers.add(listOf(NormalizedRun), { id: 'RunPage' });
   answers.add(ChainVerification, { id: 'ChainVerification' });
   answers.add(RunHistory, { id: 'RunHistory' });
   answers.add(Correlation, { id: 'Correlation' });
@@ -263,6 +276,65 @@ function runPath(): Json {
   };
 }
 
+/** `GET /v1/runs` and the event stream of one run. */
+function runListPaths(): Record<string, Json> {
+  const phases = RunPhase.options.map((p) => `\`${p}\``).join(', ');
+  return {
+    '/v1/runs': {
+      get: {
+        operationId: 'listRuns',
+        tags: ['runs'],
+        summary: "AgentRuns and OrchestrationRuns in the caller's namespaces, newest first (createdAt, then id)",
+        parameters: [
+          queryParam('namespace', "Only this namespace (403 outside the token's namespaces)."),
+          queryParam('type', 'Only this run type.', { type: 'string', enum: RunType.options }),
+          queryParam(
+            'labelSelector',
+            `Kubernetes label selector: \`k=v\`, \`k==v\`, \`k!=v\`, \`k in (a,b)\`, \`k notin (a)\`, \`k\`, \`!k\`, \`k>1\`, \`k<1\`, joined by commas (else ${cite('invalid_label_selector')}).`,
+          ),
+          queryParam('phase', `Comma list of phases, any of which matches: ${phases}.`),
+          queryParam('limit', 'Page size, 1-500 (default 50).', { type: 'integer', minimum: 1, maximum: 500 }),
+          queryParam('continue', 'The `continue` token of the previous page; pages are keyset-based, so inserts never shift them.'),
+        ],
+        responses: {
+          '200': { description: 'A page of normalized runs.', content: jsonContent('RunPage') },
+          ...problemResponses(LIST_RUN_CODES),
+        },
+      },
+    },
+    '/v1/runs/{id}/events': {
+      get: {
+        operationId: 'streamRunEvents',
+        tags: ['runs'],
+        summary: 'Server-Sent Events of every status change of a run, until it is terminal',
+        description:
+          'Sends the current state first, then each change, and ends after a terminal phase. Each event is ' +
+          '`id: <resourceVersion>`, `event: status`, `data: <NormalizedRun JSON>`; a comment is sent every 15 s. ' +
+          'With `Last-Event-ID` (or `lastEventId`), recorded transitions after that resourceVersion are replayed first ' +
+          '(from the audit history: their phase and conditions over the run as it is now).',
+        parameters: [
+          pathParam('id', 'The run id.'),
+          {
+            name: 'Last-Event-ID',
+            in: 'header',
+            required: false,
+            description: 'The id of the last event received.',
+            schema: { type: 'string' },
+          },
+          queryParam('lastEventId', 'As the `Last-Event-ID` header, for clients that cannot set it.'),
+        ],
+        responses: {
+          '200': {
+            description: 'The event stream.',
+            content: { 'text/event-stream': { schema: { type: 'string' }, 'x-event-data': ref('NormalizedRun') } },
+          },
+          ...problemResponses(RUN_EVENTS_CODES),
+        },
+      },
+    },
+  };
+}
+
 const READ_CODES: readonly ErrorCode[] = ['validation_failed', 'unauthorized', 'forbidden', 'not_found', 'internal', 'unavailable'];
 
 const pathParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
@@ -404,7 +476,7 @@ export function buildOpenApi(): object {
       { name: 'operations', description: 'Probes and discovery; no token needed.' },
     ],
     security: [{ bearer: [] }],
-    paths: { ...createPaths(), '/v1/runs/{id}': runPath(), ...auditPaths(), ...unauthenticatedPaths() },
+    paths: { ...createPaths(), ...runListPaths(), '/v1/runs/{id}': runPath(), ...auditPaths(), ...unauthenticatedPaths() },
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'A token from `JANGAR_API_TOKENS` (or `JANGAR_DEV_TOKEN` on loopback).' },

@@ -18,6 +18,7 @@ export function testApp(overrides: Partial<GatewayDeps> = {}) {
     call: async () => {
       throw new DomainError('not_found', 'nothing here');
     },
+    subscribe: async () => () => undefined,
     readiness: async () => ({ ready: true, checks: {} }),
     ...overrides,
   };

@@ -5,6 +5,7 @@ import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { StatusConfig } from './config.js';
 import { STATUS_MIGRATIONS } from './migrations.js';
 import { observeRun } from './observe.js';
+import { listRuns } from './queries.js';
 import { RunStore } from './store.js';
 import { watchRuns } from './watch.js';
 
@@ -26,6 +27,7 @@ await runService({
           if (!run) throw new DomainError('not_found', `no run with id "${id}"`);
           return run;
         }),
+        endpoint(RPCS.listRuns, (query) => listRuns(db, query)),
       ],
       logger,
     );

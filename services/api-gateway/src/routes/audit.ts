@@ -1,19 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { z } from 'zod';
-import { AuditFilter, fieldErrorsFromZod, KINDS, RPCS } from '@jangar/contracts';
+import { AuditFilter, KINDS, RPCS } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import { mayAccess, type Caller } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
+import { parseQuery } from '../query.js';
 
 /** Roles that may check the integrity of the whole audit log. */
 const AUDITOR_ROLES = ['admin', 'auditor'];
-
-function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
-  const parsed = schema.safeParse(query);
-  if (!parsed.success)
-    throw new DomainError('validation_failed', 'the query is not valid', { errors: fieldErrorsFromZod(parsed.error, ['query']) });
-  return parsed.data;
-}
 
 const scopeOf = (caller: Caller) => [...caller.namespaces];
 

@@ -1,11 +1,23 @@
 import type { FastifyInstance } from 'fastify';
-import { JANGAR_LABELS, KubeObject, normalizeRun, RPCS, type NormalizedRun } from '@jangar/contracts';
+import { RPCS, RunFilter } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import { mayAccess } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
+import { checkLabelSelector, parseQuery } from '../query.js';
+import { findRun } from './find-run.js';
+import { registerRunEventsRoute } from './run-events.js';
 
-/** `GET /v1/runs/{id}`: the normalized run, whatever its type. */
+/** `GET /v1/runs`, `GET /v1/runs/{id}` and its event stream: the normalized runs, whatever their type. */
 export function registerRunRoutes(app: FastifyInstance, deps: GatewayDeps): void {
+  app.get('/v1/runs', async (req) => {
+    const caller = req.caller!;
+    const q = parseQuery(RunFilter, req.query);
+    checkLabelSelector(q.labelSelector);
+    if (q.namespace && !mayAccess(caller, q.namespace))
+      throw new DomainError('forbidden', `the token may not read namespace "${q.namespace}"`);
+    return deps.call(RPCS.listRuns, { ...q, namespaces: [...caller.namespaces] });
+  });
+
   app.get<{ Params: { id: string } }>('/v1/runs/:id', async (req) => {
     const caller = req.caller!;
     const run = await findRun(deps, req.params.id);
@@ -13,20 +25,6 @@ export function registerRunRoutes(app: FastifyInstance, deps: GatewayDeps): void
     if (!run || !mayAccess(caller, run.namespace)) throw new DomainError('not_found', `no run with id "${req.params.id}"`);
     return run;
   });
-}
 
-async function findRun(deps: GatewayDeps, id: string): Promise<NormalizedRun | undefined> {
-  try {
-    return await deps.call(RPCS.getRun, { id });
-  } catch (err) {
-    if (!(err instanceof DomainError) || err.code !== 'not_found') throw err;
-  }
-  // The aggregator sees a new run a moment after the provisioner created it; until then the
-  // created object stored with the delivery answers, so a client can read right after 201.
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  const row = await deps.deliveries.findResource(id);
-  const parsed = KubeObject.safeParse(row?.resource);
-  if (!parsed.success || parsed.data.metadata.labels?.[JANGAR_LABELS.id] !== id) return undefined;
-  if (parsed.data.kind !== 'AgentRun' && parsed.data.kind !== 'OrchestrationRun') return undefined;
-  return normalizeRun(parsed.data);
+  registerRunEventsRoute(app, deps);
 }

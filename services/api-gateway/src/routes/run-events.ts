@@ -1,0 +1,115 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { isTerminalPhase, NormalizedRun, RPCS, SUBJECTS, type RunHistory } from '@jangar/contracts';
+import { DomainError } from '@jangar/service-kit';
+import { mayAccess } from '../auth.js';
+import type { GatewayDeps } from '../deps.js';
+import { parseQuery } from '../query.js';
+import { openSse, type SseStream } from '../sse.js';
+import { findRun } from './find-run.js';
+
+/** How often an idle stream sends a comment, so proxies keep the connection open. */
+export const HEARTBEAT_MS = 15_000;
+
+const EventsQuery = z.strictObject({ lastEventId: z.string().min(1).optional() });
+
+/** True when resourceVersion `rv` is later than `ref`; Kubernetes versions are integers in practice, else any other version counts as later. */
+export function isLaterVersion(rv: string, ref: string | undefined): boolean {
+  if (ref === undefined) return true;
+  if (/^\d+$/.test(rv) && /^\d+$/.test(ref)) return BigInt(rv) > BigInt(ref);
+  return rv !== ref;
+}
+
+/**
+ * The run as it was at each recorded transition after `after`. The audit history keeps phase and
+ * conditions per resourceVersion, so the rest of the run comes from its current state, minus the
+ * fields that only a later phase sets.
+ */
+function replayAfter(history: RunHistory | undefined, current: NormalizedRun, after: string): NormalizedRun[] {
+  if (!history) return [];
+  return history.items.flatMap((entry) => {
+    if (!isLaterVersion(entry.resourceVersion, after)) return [];
+    const { finishedAt: _f, error: _e, startedAt, ...rest } = current;
+    const parsed = NormalizedRun.safeParse({
+      ...rest,
+      ...(entry.phase === 'Pending' ? {} : { startedAt }),
+      ...(isTerminalPhase(entry.phase as NormalizedRun['phase']) ? { finishedAt: current.finishedAt, error: current.error } : {}),
+      phase: entry.phase,
+      conditions: entry.conditions,
+      resourceVersion: entry.resourceVersion,
+      updatedAt: entry.observedAt,
+    });
+    return parsed.success ? [parsed.data] : [];
+  });
+}
+
+async function historyOf(deps: GatewayDeps, id: string): Promise<RunHistory | undefined> {
+  try {
+    return await deps.call(RPCS.runHistory, { id });
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'not_found') return undefined;
+    throw err;
+  }
+}
+
+/** `GET /v1/runs/{id}/events`: every status change of a run as Server-Sent Events, until it is terminal. */
+export function registerRunEventsRoute(app: FastifyInstance, deps: GatewayDeps): void {
+  const open = new Set<SseStream>();
+  // Open streams would hold the server's close until their runs finish.
+  app.addHook('preClose', async () => {
+    for (const stream of open) stream.close();
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/runs/:id/events', async (req, reply) => {
+    const { id } = req.params;
+    const q = parseQuery(EventsQuery, req.query);
+    const header = req.headers['last-event-id'];
+    const lastEventId = q.lastEventId ?? (typeof header === 'string' && header !== '' ? header : undefined);
+
+    const known = await findRun(deps, id);
+    if (!known || !mayAccess(req.caller!, known.namespace)) throw new DomainError('not_found', `no run with id "${id}"`);
+
+    // Subscribe before reading the current state, so a change between the read and the
+    // subscription cannot be missed; changes that arrive before the stream opens wait in `early`.
+    const early: NormalizedRun[] = [];
+    let deliver: (run: NormalizedRun) => void = (run) => {
+      early.push(run);
+    };
+    const subject = SUBJECTS.runStatus.filter({ namespace: known.namespace, type: known.type.toLowerCase(), name: known.name });
+    const unsubscribe = await deps.subscribe(subject, (data) => {
+      const parsed = SUBJECTS.runStatus.schema.safeParse(data);
+      // A run deleted and created again under the same name is another run.
+      if (parsed.success && parsed.data.payload.run.uid === known.uid) deliver(parsed.data.payload.run);
+    });
+    let current: NormalizedRun;
+    let replay: NormalizedRun[];
+    try {
+      current = (await findRun(deps, id)) ?? known;
+      replay = lastEventId === undefined ? [] : replayAfter(await historyOf(deps, current.id), current, lastEventId);
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
+
+    const stream = openSse(reply, {
+      heartbeatMs: HEARTBEAT_MS,
+      onClose: () => {
+        unsubscribe();
+        open.delete(stream);
+      },
+    });
+    open.add(stream);
+    // Versions only move forward: anything not later than what the client has is a duplicate.
+    let last = lastEventId;
+    const send = (run: NormalizedRun) => {
+      if (stream.closed || !isLaterVersion(run.resourceVersion, last)) return;
+      last = run.resourceVersion;
+      stream.event({ id: run.resourceVersion, event: 'status', data: JSON.stringify(run) });
+      if (isTerminalPhase(run.phase)) stream.close();
+    };
+    for (const run of [...replay, current, ...early]) send(run);
+    deliver = send;
+    // A terminal run changes no more; with Last-Event-ID at its last version nothing was sent above.
+    if (isTerminalPhase(current.phase)) stream.close();
+  });
+}

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { RPCS, type NormalizedRun } from '@jangar/contracts';
+import { DomainError, type AnyRpc } from '@jangar/service-kit';
+import type { GatewayDeps } from '../src/deps.js';
+import { isLaterVersion } from '../src/routes/run-events.js';
+import { testApp } from './fake-deps.js';
+
+const auth = { authorization: 'Bearer alice-token' };
+
+const run = (over: Partial<NormalizedRun> = {}): NormalizedRun => ({
+  id: '11111111-1111-1111-1111-111111111111',
+  type: 'AgentRun',
+  namespace: 'team-a',
+  name: 'r1',
+  uid: 'u1',
+  resourceVersion: '10',
+  labels: {},
+  phase: 'Running',
+  conditions: [],
+  createdAt: '2026-11-25T00:00:00Z',
+  updatedAt: '2026-11-25T00:00:01Z',
+  ...over,
+});
+
+/** Records the RPC calls; list and get answer from the given values. */
+function recording(answers: { get?: NormalizedRun; history?: unknown } = {}) {
+  const calls: Array<{ def: AnyRpc; request: unknown }> = [];
+  const call = (async (def: AnyRpc, request: unknown) => {
+    calls.push({ def, request });
+    if (def === RPCS.listRuns) return { items: [] };
+    if (def === RPCS.getRun && answers.get) return answers.get;
+    if (def === RPCS.runHistory && answers.history) return answers.history;
+    throw new DomainError('not_found', 'nothing here');
+  }) as GatewayDeps['call'];
+  return { calls, call };
+}
+
+describe('GET /v1/runs', () => {
+  it('passes the parsed filters and the caller scope to the aggregator', async () => {
+    const { calls, call } = recording();
+    const res = await testApp({ call }).inject({
+      method: 'GET',
+      url: '/v1/runs?type=AgentRun&phase=Running,Succeeded&labelSelector=app%20in%20(a,b),!old&limit=5',
+      headers: auth,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ items: [] });
+    expect(calls[0]?.request).toEqual({
+      type: 'AgentRun',
+      phase: ['Running', 'Succeeded'],
+      labelSelector: 'app in (a,b),!old',
+      limit: 5,
+      namespaces: ['team-a'],
+    });
+  });
+
+  it('defaults the page size to 50', async () => {
+    const { calls, call } = recording();
+    await testApp({ call }).inject({ method: 'GET', url: '/v1/runs', headers: auth });
+    expect(calls[0]?.request).toMatchObject({ limit: 50 });
+  });
+
+  it('refuses a bad label selector naming the failing requirement', async () => {
+    const res = await testApp().inject({ method: 'GET', url: '/v1/runs?labelSelector=app%3Dx,tier%20in%20(a', headers: auth });
+    expect(res.statusCode).toBe(400);
+    const body = res.json();
+    expect(body.code).toBe('invalid_label_selector');
+    expect(body.detail).toContain('"tier in (a"');
+    expect(body.errors).toEqual([{ path: 'query.labelSelector', message: expect.stringContaining('tier in (a') }]);
+  });
+
+  it.each([
+    ['a phase that does not exist', 'phase=Running,Done', 'query.phase'],
+    ['an empty phase', 'phase=', 'query.phase'],
+    ['an unknown type', 'type=Job', 'query.type'],
+    ['a limit of 0', 'limit=0', 'query.limit'],
+    ['a limit over 500', 'limit=501', 'query.limit'],
+    ['a limit that is not a number', 'limit=ten', 'query.limit'],
+    ['an unknown parameter', 'label=app', 'query'],
+  ])('refuses %s', async (_what, query, path) => {
+    const res = await testApp().inject({ method: 'GET', url: `/v1/runs?${query}`, headers: auth });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'validation_failed', errors: [expect.objectContaining({ path })] });
+  });
+
+  it("forbids a namespace outside the token's", async () => {
+    const res = await testApp().inject({ method: 'GET', url: '/v1/runs?namespace=team-b', headers: auth });
+    expect(res.statusCode).toBe(403);
+  });
+});
+
+describe('GET /v1/runs/{id}/events', () => {
+  it('answers 404 for a run of another namespace', async () => {
+    const { call } = recording({ get: run({ namespace: 'team-b' }) });
+    const res = await testApp({ call }).inject({ method: 'GET', url: `/v1/runs/${run().id}/events`, headers: auth });
+    expect(res.statusCode).toBe(404);
+  });
+
+  it('refuses unknown query parameters', async () => {
+    const res = await testApp().inject({ method: 'GET', url: `/v1/runs/${run().id}/events?since=1`, headers: auth });
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('sends the current state, the live changes in order without duplicates, and ends after a terminal phase', async () => {
+    const { call } = recording({ get: run() });
+    let unsubscribed = false;
+    const subscribe: GatewayDeps['subscribe'] = async (_subject, onMessage) => {
+      const publish = (r: NormalizedRun) => onMessage({ occurredAt: r.updatedAt, payload: { run: r } });
+      // Delivered after the stream opened: a duplicate of the current state, a change, an old version, the end.
+      setImmediate(() => {
+        publish(run());
+        publish(run({ resourceVersion: '11', phase: 'Running' }));
+        publish(run({ resourceVersion: '9', phase: 'Pending' }));
+        publish(run({ resourceVersion: '12', phase: 'Succeeded' }));
+      });
+      return () => {
+        unsubscribed = true;
+      };
+    };
+    const res = await testApp({ call, subscribe }).inject({ method: 'GET', url: `/v1/runs/${run().id}/events`, headers: auth });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/event-stream');
+    const events = res.body
+      .split('\n\n')
+      .filter((e) => e.startsWith('id:'))
+      .map((e) => e.split('\n'));
+    expect(events.map((lines) => lines[0])).toEqual(['id: 10', 'id: 11', 'id: 12']);
+    expect(events.every((lines) => lines[1] === 'event: status')).toBe(true);
+    expect(JSON.parse(events[2]![2]!.slice('data: '.length))).toMatchObject({ phase: 'Succeeded', resourceVersion: '12' });
+    expect(unsubscribed).toBe(true);
+  });
+
+  it('replays recorded transitions after Last-Event-ID, then closes at the terminal state', async () => {
+    const history = {
+      id: run().id,
+      namespace: 'team-a',
+      type: 'AgentRun',
+      name: 'r1',
+      items: [
+        { phase: 'Pending', resourceVersion: '5', conditions: [], observedAt: '2026-11-25T00:00:00Z' },
+        { phase: 'Running', resourceVersion: '7', conditions: [], observedAt: '2026-11-25T00:00:01Z' },
+        { phase: 'Succeeded', resourceVersion: '9', conditions: [], observedAt: '2026-11-25T00:00:02Z' },
+      ],
+    };
+    const { call } = recording({ get: run({ resourceVersion: '9', phase: 'Succeeded' }), history });
+    const res = await testApp({ call }).inject({
+      method: 'GET',
+      url: `/v1/runs/${run().id}/events`,
+      headers: { ...auth, 'last-event-id': '5' },
+    });
+    expect(res.body.match(/^id: .*$/gm)).toEqual(['id: 7', 'id: 9']);
+  });
+});
+
+describe('resourceVersion order', () => {
+  it('compares integer versions numerically', () => {
+    expect(isLaterVersion('10', '9')).toBe(true);
+    expect(isLaterVersion('9', '10')).toBe(false);
+    expect(isLaterVersion('9', '9')).toBe(false);
+    expect(isLaterVersion('1', undefined)).toBe(true);
+  });
+});

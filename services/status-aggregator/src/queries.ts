@@ -1,0 +1,108 @@
+import { LabelSelectorError, NormalizedRun, parseLabelSelector, type LabelRequirement, type RunQuery } from '@jangar/contracts';
+import { DomainError } from '@jangar/service-kit';
+import type { Database } from '@jangar/service-kit/db';
+
+/** A page of runs and, when more follow, the token of the next page. */
+export interface RunPage {
+  items: NormalizedRun[];
+  continue?: string;
+}
+
+/** Where a page ended: the sort key of its last run, `at` in microseconds as Postgres keeps it, so no precision is lost. */
+interface Cursor {
+  at: string;
+  id: string;
+}
+
+const CURSOR_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+// Knex would read a `?` in SQL text as a binding, so this format has none.
+const CURSOR_TIME_SQL = `to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+
+function decodeCursor(token: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(token, 'base64url').toString()) as Partial<Cursor>;
+    if (typeof c.at === 'string' && CURSOR_TIME.test(c.at) && typeof c.id === 'string') return { at: c.at, id: c.id };
+  } catch {
+    // fall through to the domain error
+  }
+  throw new DomainError('validation_failed', 'the continue token is not valid', {
+    errors: [{ path: 'query.continue', message: 'not a token this API returned' }],
+  });
+}
+
+/** Parses a selector, turning a malformed one into the API's error naming the failing requirement. */
+export function selectorRequirements(selector: string | undefined): LabelRequirement[] {
+  if (selector === undefined) return [];
+  try {
+    return parseLabelSelector(selector);
+  } catch (err) {
+    if (!(err instanceof LabelSelectorError)) throw err;
+    throw new DomainError('invalid_label_selector', err.message, { errors: [{ path: 'query.labelSelector', message: err.message }] });
+  }
+}
+
+// Knex reads `?` as a binding, so jsonb's key-exists operator is written `\?`. Sets travel as one
+// JSON value because knex expands a bound array into a list.
+const HAS_KEY = 'labels \\? ?';
+const IN_SET = 'labels->>? in (select jsonb_array_elements_text(?::jsonb))';
+
+/** One requirement as SQL over the jsonb `labels` column, with the semantics of `matchesLabelSelector`. */
+function requirementSql(req: LabelRequirement): { sql: string; params: unknown[] } {
+  switch (req.op) {
+    case 'eq':
+      return { sql: 'labels @> ?::jsonb', params: [JSON.stringify({ [req.key]: req.value })] };
+    case 'neq':
+      return { sql: 'not (labels @> ?::jsonb)', params: [JSON.stringify({ [req.key]: req.value })] };
+    case 'in':
+      return { sql: `(${HAS_KEY} and ${IN_SET})`, params: [req.key, req.key, JSON.stringify(req.values)] };
+    case 'notin':
+      return { sql: `(not (${HAS_KEY}) or not (${IN_SET}))`, params: [req.key, req.key, JSON.stringify(req.values)] };
+    case 'exists':
+      return { sql: HAS_KEY, params: [req.key] };
+    case 'notexists':
+      return { sql: `not (${HAS_KEY})`, params: [req.key] };
+    case 'gt':
+    case 'lt':
+      // `case` evaluates in order, so a label that is not an integer is never cast (and never matches);
+      // `{0,1}` stands for `?`, which knex would take for a binding.
+      return {
+        sql: `(case when labels->>? ~ '^[+-]{0,1}[0-9]{1,19}$' then (labels->>?)::numeric ${req.op === 'gt' ? '>' : '<'} ?::numeric else false end)`,
+        params: [req.key, req.key, req.value],
+      };
+  }
+}
+
+/** Runs newest first (createdAt, then id), filtered, scoped and keyset-paged, so inserts never shift a page. */
+export async function listRuns(db: Database, q: RunQuery): Promise<RunPage> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]) => {
+    where.push(sql);
+    params.push(...values);
+  };
+  if (!q.namespaces.includes('*')) add('namespace in (select jsonb_array_elements_text(?::jsonb))', JSON.stringify(q.namespaces));
+  if (q.namespace !== undefined) add('namespace = ?', q.namespace);
+  if (q.type !== undefined) add('type = ?', q.type);
+  if (q.phase !== undefined) add('phase in (select jsonb_array_elements_text(?::jsonb))', JSON.stringify(q.phase));
+  for (const req of selectorRequirements(q.labelSelector)) {
+    const { sql, params: values } = requirementSql(req);
+    add(sql, ...values);
+  }
+  if (q.continue !== undefined) {
+    const cursor = decodeCursor(q.continue);
+    add('(created_at, id) < (?::timestamptz, ?)', cursor.at, cursor.id);
+  }
+  const rows = await db.query<{ run: unknown; id: string; created_key: string }>(
+    `select run, id, ${CURSOR_TIME_SQL} as created_key from status.runs ${where.length ? `where ${where.join(' and ')}` : ''}
+     order by created_at desc, id desc limit ?`,
+    [...params, q.limit + 1],
+  );
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => NormalizedRun.parse(r.run)),
+    ...(rows.length > q.limit && last ? { continue: encodeCursor({ at: last.created_key, id: last.id }) } : {}),
+  };
+}
