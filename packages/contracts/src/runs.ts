@@ -50,6 +50,80 @@ export function isTerminalPhase(phase: RunPhase): boolean {
   return TERMINAL_PHASES.includes(phase);
 }
 
+/**
+ * The label a provider object (Job, Workflow) carries with the uid of the run it belongs to, so
+ * a watcher of provider objects finds the run without parsing every binding.
+ */
+export const PROVIDER_RUN_UID_LABEL = 'jangar.proompteng.ai/run-uid';
+
+/**
+ * `status.provider` of a run: the provider object's state as the runtime controller last saw it.
+ * `phase` uses the run phases (Pending, Running, Succeeded, Failed); `message` is the provider's own.
+ */
+export const RunProviderStatus = z.object({ phase: z.string(), message: z.string().optional() });
+export type RunProviderStatus = z.infer<typeof RunProviderStatus>;
+
+/**
+ * `status.retry` of a run: `attempt` is the attempt in progress (or the last one), counted from 1;
+ * `lastError` and `nextRetryAt` describe the failure that caused it.
+ */
+export const RunRetryStatus = z.object({
+  attempt: z.number().int().min(1),
+  maxAttempts: z.number().int().min(1).optional(),
+  lastError: z.string().optional(),
+  nextRetryAt: z.string().optional(),
+});
+export type RunRetryStatus = z.infer<typeof RunRetryStatus>;
+
+/** The provider resource a binding names. */
+export const ProviderResource = z.object({ apiVersion: z.string(), kind: z.string(), name: z.string(), namespace: z.string() });
+export type ProviderResource = z.infer<typeof ProviderResource>;
+
+/** The binding JSON the provisioner writes to the `binding` annotation, as readers need it. */
+export const RunBinding = z.looseObject({ provider: z.string(), resource: ProviderResource.optional() });
+export type RunBinding = z.infer<typeof RunBinding>;
+
+/** The binding recorded on a run, or undefined when absent or unreadable. */
+export function bindingOf(obj: Pick<KubeObject, 'metadata'>): RunBinding | undefined {
+  const raw = obj.metadata.annotations?.[JANGAR_ANNOTATIONS.binding];
+  if (!raw) return undefined;
+  try {
+    const parsed = RunBinding.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const JobStatus = z
+  .object({
+    active: z.number().optional(),
+    succeeded: z.number().optional(),
+    failed: z.number().optional(),
+    conditions: z.array(z.object({ type: z.string(), status: z.string(), message: z.string().optional() })).optional(),
+  })
+  .catch({});
+const WorkflowStatus = z.object({ phase: z.string().optional(), message: z.string().optional() }).catch({});
+
+/** The state of a batch/v1 Job or an Argo Workflow in run phases; undefined for other kinds. */
+export function providerStateOf(obj: { kind: string; status?: unknown }): RunProviderStatus | undefined {
+  if (obj.kind === 'Job') {
+    const status = JobStatus.parse(obj.status ?? {});
+    const done = (type: string) => status.conditions?.find((c) => c.type === type && c.status === 'True');
+    const failed = done('Failed');
+    if (failed) return { phase: 'Failed', ...(failed.message ? { message: failed.message } : {}) };
+    if (done('Complete')) return { phase: 'Succeeded' };
+    return { phase: (status.active ?? 0) > 0 ? 'Running' : 'Pending' };
+  }
+  if (obj.kind === 'Workflow') {
+    const status = WorkflowStatus.parse(obj.status ?? {});
+    // Argo reports Error for infrastructure failures; for a run it is a failure all the same.
+    const phase = status.phase === 'Error' ? 'Failed' : (status.phase ?? 'Pending');
+    return { phase, ...(status.message ? { message: status.message } : {}) };
+  }
+  return undefined;
+}
+
 const LooseStatus = z
   .object({
     phase: RunPhase.optional(),
@@ -63,10 +137,23 @@ const LooseStatus = z
     workflow: z.object({ steps: z.array(z.object({ name: z.string(), phase: z.string().optional() })).optional() }).optional(),
   })
   .catch({});
+// Parsed apart so a malformed provider or retry record costs only itself, not the whole status.
+const LooseExtras = z.object({
+  provider: RunProviderStatus.optional().catch(undefined),
+  retry: RunRetryStatus.optional().catch(undefined),
+});
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 const LooseRuntime = z.object({ runtime: z.object({ type: z.string() }).optional() }).catch({});
 
-/** Normalizes an AgentRun or OrchestrationRun object into the shape every reader sees. */
+/**
+ * Normalizes an AgentRun or OrchestrationRun object into the shape every reader sees. `provider`
+ * comes from the binding annotation (type, resource) and `status.provider` (phase, message);
+ * `retry` from `status.retry`; `steps` from `status.stepStatuses` (or `status.workflow.steps`).
+ */
 export function normalizeRun(obj: KubeObject): NormalizedRun {
   const type = RunType.parse(obj.kind);
   const status = LooseStatus.parse(obj.status ?? {});
@@ -76,7 +163,11 @@ export function normalizeRun(obj: KubeObject): NormalizedRun {
   const steps = status.stepStatuses ?? status.workflow?.steps;
   const current = steps?.find((s) => s.phase === 'Running')?.name;
   const runtimeType = LooseRuntime.parse(obj.spec ?? {}).runtime?.type;
+  const extras = LooseExtras.parse(isRecord(obj.status) ? obj.status : {});
+  const binding = bindingOf(obj);
+  const providerType = binding?.provider ?? runtimeType ?? (type === 'OrchestrationRun' ? 'orchestration' : undefined);
   const failed = phase === 'Failed' ? (status.conditions ?? []).find((c) => c.type === 'Failed' || c.type === 'InvalidSpec') : undefined;
+  const failedStep = phase === 'Failed' ? steps?.find((s) => s.phase === 'Failed')?.name : undefined;
   return {
     id: labels[JANGAR_LABELS.id] ?? meta.uid,
     type,
@@ -89,14 +180,24 @@ export function normalizeRun(obj: KubeObject): NormalizedRun {
     deliveryId: meta.annotations?.[JANGAR_ANNOTATIONS.deliveryId],
     phase,
     conditions: status.conditions ?? [],
-    provider: runtimeType ? { type: runtimeType } : type === 'OrchestrationRun' ? { type: 'orchestration' } : undefined,
-    error: failed
+    provider: providerType
       ? {
-          code: failed.type === 'InvalidSpec' ? 'invalid_spec' : 'run_failed',
-          reason: failed.reason ?? status.reason,
-          message: failed.message ?? status.message,
+          type: providerType,
+          ...(binding?.resource ? { resource: binding.resource } : {}),
+          ...(extras.provider ? { phase: extras.provider.phase } : {}),
+          ...(extras.provider?.message ? { message: extras.provider.message } : {}),
         }
       : undefined,
+    retry: extras.retry,
+    error:
+      phase === 'Failed'
+        ? {
+            code: failed?.type === 'InvalidSpec' ? 'invalid_spec' : 'run_failed',
+            reason: failed?.reason ?? status.reason ?? (failedStep ? 'StepFailed' : undefined),
+            message:
+              failed?.message ?? status.message ?? extras.provider?.message ?? (failedStep ? `step "${failedStep}" failed` : undefined),
+          }
+        : undefined,
     steps:
       steps && steps.length > 0 ? { done: steps.filter((s) => s.phase === 'Succeeded').length, total: steps.length, current } : undefined,
     createdAt: meta.creationTimestamp,

@@ -10,6 +10,16 @@ export type { StoreEvent, StoreEventType } from './event-log.js';
 export type { KubeObject, ObjectMeta } from './types.js';
 export { ApiError } from './api-error.js';
 export type { Status, StatusReason } from './api-error.js';
-export { nextRunStatus, scenarioOf, setCondition, SCENARIO_ANNOTATION, SimScenario, TERMINAL_PHASES } from './run-lifecycle.js';
-export type { Condition, RunSnapshot, RunStatus } from './run-lifecycle.js';
+export {
+  nextRunStatus,
+  scenarioOf,
+  setCondition,
+  DEFAULT_MAX_ATTEMPTS,
+  SCENARIO_ANNOTATION,
+  SimScenario,
+  TERMINAL_PHASES,
+} from './run-lifecycle.js';
+export { providerStatusFor } from './provider-lifecycle.js';
+export { SYNTHETIC_STEPS } from './provider-sync.js';
+export type { Condition, RetryStatus, RunSnapshot, RunStatus, StepStatus } from './run-lifecycle.js';
 export { Simulator, SIMULATED_KINDS } from './simulator.js';

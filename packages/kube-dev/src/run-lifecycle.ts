@@ -4,8 +4,11 @@ import { kubeTimestamp } from './object-meta.js';
 /** The annotation that picks how a simulated run ends. */
 export const SCENARIO_ANNOTATION = 'jangar.proompteng.ai/sim-scenario';
 
-/** How a simulated run ends: `stuck` stays Running forever. */
-export const SimScenario = z.enum(['success', 'failure', 'stuck']);
+/**
+ * How a simulated run ends: `stuck` stays Running forever; `retry` fails its first attempt and
+ * succeeds on the second (or fails for good when only one attempt is allowed).
+ */
+export const SimScenario = z.enum(['success', 'failure', 'retry', 'stuck']);
 export type SimScenario = z.infer<typeof SimScenario>;
 
 /** Phases after which the simulator leaves a run alone. */
@@ -34,12 +37,35 @@ export interface RunStatus {
   [field: string]: unknown;
 }
 
+/** One entry of `status.stepStatuses`. */
+export interface StepStatus {
+  name: string;
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** `status.retry`, as documented by RunRetryStatus in `@jangar/contracts`. */
+export interface RetryStatus {
+  attempt: number;
+  maxAttempts: number;
+  lastError?: string;
+  nextRetryAt?: string;
+}
+
+/** Attempts a run gets when `spec.runtime.config.maxAttempts` does not say. */
+export const DEFAULT_MAX_ATTEMPTS = 2;
+
 /** What the step function needs to know about a run. */
 export interface RunSnapshot {
   status: RunStatus | undefined;
   scenario: SimScenario;
   generation: number;
   now: Date;
+  /** Step names of an OrchestrationRun; the run walks them one at a time. */
+  steps?: readonly string[];
+  /** Attempts the `retry` scenario may use; defaults to {@link DEFAULT_MAX_ATTEMPTS}. */
+  maxAttempts?: number;
 }
 
 /** The scenario named by an object's annotations; absent or unknown values mean `success`. */
@@ -77,22 +103,80 @@ export function nextRunStatus(run: RunSnapshot): RunStatus | undefined {
   });
   const base = { ...status, observedGeneration: run.generation, updatedAt: now };
 
+  const steps = stepsOf(status);
+  const setSteps = (list: StepStatus[] | undefined) => (list ? { stepStatuses: list } : {});
+
   if (phase === undefined || phase === '') {
     const accepted = condition('Accepted', 'True', 'Submitted', 'Accepted by the kube-dev simulator');
-    return { ...base, phase: 'Pending', conditions: setCondition(status.conditions, accepted) };
+    const initial = run.steps?.length ? run.steps.map((name): StepStatus => ({ name, phase: 'Pending' })) : undefined;
+    return { ...base, phase: 'Pending', conditions: setCondition(status.conditions, accepted), ...setSteps(initial) };
   }
   if (phase === 'Pending') {
     const inProgress = condition('InProgress', 'True', 'Running', 'Simulated run in progress');
-    return { ...base, phase: 'Running', startedAt: now, conditions: setCondition(status.conditions, inProgress) };
+    const retry = run.scenario === 'retry' ? { retry: { attempt: 1, maxAttempts: maxAttemptsOf(run) } satisfies RetryStatus } : {};
+    return {
+      ...base,
+      phase: 'Running',
+      startedAt: now,
+      conditions: setCondition(status.conditions, inProgress),
+      ...retry,
+      ...setSteps(startNext(steps, now)),
+    };
   }
   if (phase !== 'Running' || run.scenario === 'stuck') return undefined;
-  if (run.scenario === 'failure') {
-    const message = 'Simulated failure (scenario "failure")';
+  const retry = status.retry as RetryStatus | undefined;
+  const firstAttempt = run.scenario === 'retry' && (retry?.attempt ?? 1) === 1;
+  const fails = run.scenario === 'failure' || (firstAttempt && maxAttemptsOf(run) < 2);
+  if (firstAttempt && !fails) {
+    const lastError = 'Simulated failure of attempt 1 (scenario "retry")';
+    const retrying = condition('InProgress', 'True', 'Retrying', lastError);
+    const next: RetryStatus = { attempt: 2, maxAttempts: maxAttemptsOf(run), lastError, nextRetryAt: now };
+    return { ...base, conditions: setCondition(status.conditions, retrying), retry: next };
+  }
+  if (fails) {
+    const message =
+      run.scenario === 'retry' ? 'Simulated failure, no attempts left (scenario "retry")' : 'Simulated failure (scenario "failure")';
     let conditions = setCondition(status.conditions, condition('InProgress', 'False', 'Error', message));
     conditions = setCondition(conditions, condition('Failed', 'True', 'Error', message));
-    return { ...base, phase: 'Failed', finishedAt: now, reason: 'Error', message, conditions };
+    const retried = retry ? { retry: { ...retry, lastError: message } } : {};
+    return {
+      ...base,
+      phase: 'Failed',
+      finishedAt: now,
+      reason: 'Error',
+      message,
+      conditions,
+      ...retried,
+      ...setSteps(failCurrent(steps, now)),
+    };
+  }
+  // A run with steps finishes its current step and starts the next; the last one ends the run.
+  if (steps && steps.some((s) => s.phase === 'Pending')) {
+    return { ...base, stepStatuses: startNext(finishCurrent(steps, now), now) };
   }
   let conditions = setCondition(status.conditions, condition('InProgress', 'False', 'Completed', 'Simulated run finished'));
   conditions = setCondition(conditions, condition('Succeeded', 'True', 'Completed', 'Simulated run completed'));
-  return { ...base, phase: 'Succeeded', finishedAt: now, conditions };
+  return { ...base, phase: 'Succeeded', finishedAt: now, conditions, ...setSteps(finishCurrent(steps, now)) };
+}
+
+function maxAttemptsOf(run: RunSnapshot): number {
+  return run.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+}
+
+function stepsOf(status: RunStatus): StepStatus[] | undefined {
+  return Array.isArray(status.stepStatuses) ? (status.stepStatuses as StepStatus[]) : undefined;
+}
+
+function finishCurrent(steps: StepStatus[] | undefined, now: string): StepStatus[] | undefined {
+  return steps?.map((s) => (s.phase === 'Running' ? { ...s, phase: 'Succeeded', finishedAt: now } : s));
+}
+
+function failCurrent(steps: StepStatus[] | undefined, now: string): StepStatus[] | undefined {
+  return steps?.map((s) => (s.phase === 'Running' ? { ...s, phase: 'Failed', finishedAt: now } : s));
+}
+
+function startNext(steps: StepStatus[] | undefined, now: string): StepStatus[] | undefined {
+  if (!steps) return undefined;
+  const index = steps.findIndex((s) => s.phase === 'Pending');
+  return steps.map((s, i) => (i === index ? { ...s, phase: 'Running', startedAt: now } : s));
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { StoreEvent } from './event-log.js';
 import { isJsonObject } from './json.js';
+import { maxAttemptsOf, stepNamesOf, syncProvider } from './provider-sync.js';
 import type { ResourceDefinition, ResourceRegistry } from './resources.js';
 import { nextRunStatus, scenarioOf } from './run-lifecycle.js';
 import type { RunStatus } from './run-lifecycle.js';
@@ -27,7 +28,8 @@ function isSimulated(res: ResourceDefinition): boolean {
 }
 
 /**
- * Moves runs through their phases in-process, as a runtime controller would, writing through
+ * Moves runs through their phases in-process, together with the provider object (Job, Workflow)
+ * their binding names, as a runtime controller would, writing through
  * the status subresource so watchers see ordinary MODIFIED events.
  */
 export class Simulator {
@@ -82,11 +84,17 @@ export class Simulator {
   }
 
   private advance(obj: KubeObject): RunStatus | undefined {
+    const status = this.statusOf(obj);
+    // Steps are read once, when the run is accepted; afterwards they live in status.stepStatuses.
+    const steps = status?.phase ? undefined : stepNamesOf(this.store, this.registry, obj);
+    const maxAttempts = maxAttemptsOf(obj);
     return nextRunStatus({
-      status: this.statusOf(obj),
+      status,
       scenario: scenarioOf(obj.metadata.annotations),
       generation: obj.metadata.generation,
       now: this.now(),
+      ...(steps ? { steps } : {}),
+      ...(maxAttempts ? { maxAttempts } : {}),
     });
   }
 
@@ -109,7 +117,10 @@ export class Simulator {
     const status = this.advance(current);
     if (!status) return;
     try {
-      this.store.update(res, namespace, name, { ...current, status }, 'status');
+      // The provider object moves first, so a watcher that sees the run's new status can find
+      // the provider object already there.
+      const provider = syncProvider(this.store, this.registry, current, status);
+      this.store.update(res, namespace, name, { ...current, status: provider ? { ...status, provider } : status }, 'status');
       this.options.logger?.debug({ kind: res.kind, namespace, name, phase: status.phase }, 'simulated run step');
     } catch (err) {
       this.options.logger?.error({ err, kind: res.kind, namespace, name }, 'simulated run step failed');

@@ -15,6 +15,12 @@ export async function observeRun(obj: KubeObject, deps: { js: JetStreamClient; s
     await deps.store.upsert(run);
     return 'unchanged';
   }
+  // A change of the provider object alone keeps the run's resourceVersion, and with it the dedup
+  // ID: it is stored for reads at once, and published with the run's next version.
+  if (previous && (await deps.store.get(run.uid))?.resourceVersion === run.resourceVersion) {
+    await deps.store.upsert(run);
+    return 'unchanged';
+  }
   // Only changes join the request's trace: an informer's re-lists would otherwise keep adding
   // spans to traces long finished.
   const parent = contextFromTraceparent(obj.metadata.annotations?.[JANGAR_ANNOTATIONS.traceparent]);

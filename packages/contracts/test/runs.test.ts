@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { bindingOf, NormalizedRun, normalizeRun, providerStateOf } from '../src/index.js';
+import type { KubeObject } from '../src/index.js';
+
+const jobBinding = {
+  provider: 'job',
+  resource: { apiVersion: 'batch/v1', kind: 'Job', name: 'r1', namespace: 'ns' },
+  config: { backoffLimit: 0 },
+};
+
+/** An AgentRun with this status; `binding` null leaves the annotation out. */
+function agentRun(status: unknown, binding: unknown = jobBinding): KubeObject {
+  return {
+    apiVersion: 'agents.proompteng.ai/v1alpha1',
+    kind: 'AgentRun',
+    metadata: {
+      name: 'r1',
+      namespace: 'ns',
+      uid: 'u1',
+      resourceVersion: '7',
+      creationTimestamp: '2026-11-25T10:00:00Z',
+      labels: { 'jangar.proompteng.ai/id': 'id-1' },
+      annotations: binding === null ? {} : { 'jangar.proompteng.ai/binding': JSON.stringify(binding) },
+    },
+    spec: { runtime: { type: 'job' } },
+    status,
+  };
+}
+
+function normalized(obj: KubeObject) {
+  const run = normalizeRun(obj);
+  // Every shape stays valid for readers that parse the schema.
+  expect(NormalizedRun.parse(run)).toEqual(run);
+  return run;
+}
+
+describe('normalizeRun per scenario', () => {
+  it('success: provider type and resource from the binding, phase from status.provider', () => {
+    const run = normalized(agentRun({ phase: 'Succeeded', provider: { phase: 'Succeeded' }, finishedAt: '2026-11-25T10:00:03Z' }));
+    expect(run.provider).toEqual({ type: 'job', resource: jobBinding.resource, phase: 'Succeeded' });
+    expect(run.retry).toBeUndefined();
+    expect(run.error).toBeUndefined();
+  });
+
+  it('failure: error from the Failed condition, provider message carried', () => {
+    const run = normalized(
+      agentRun({
+        phase: 'Failed',
+        reason: 'Error',
+        message: 'boom',
+        conditions: [{ type: 'Failed', status: 'True', reason: 'Error', message: 'boom' }],
+        provider: { phase: 'Failed', message: 'BackoffLimitExceeded' },
+      }),
+    );
+    expect(run.provider).toMatchObject({ phase: 'Failed', message: 'BackoffLimitExceeded' });
+    expect(run.error).toEqual({ code: 'run_failed', reason: 'Error', message: 'boom' });
+  });
+
+  it('failure without a condition still reports an error, from the provider message', () => {
+    const run = normalized(agentRun({ phase: 'Failed', provider: { phase: 'Failed', message: 'pod OOMKilled' } }));
+    expect(run.error).toEqual({ code: 'run_failed', message: 'pod OOMKilled' });
+  });
+
+  it('retry: attempt, maxAttempts, lastError and nextRetryAt from status.retry', () => {
+    const retry = { attempt: 2, maxAttempts: 2, lastError: 'attempt 1 failed', nextRetryAt: '2026-11-25T10:00:02Z' };
+    const run = normalized(agentRun({ phase: 'Running', retry, provider: { phase: 'Running' } }));
+    expect(run.retry).toEqual(retry);
+    expect(run.error).toBeUndefined();
+  });
+
+  it('stuck: Running with the provider Running and nothing else', () => {
+    const run = normalized(agentRun({ phase: 'Running', provider: { phase: 'Running' } }));
+    expect(run).toMatchObject({ phase: 'Running', provider: { type: 'job', phase: 'Running' } });
+  });
+
+  it('steps: done, total and the running step of an OrchestrationRun', () => {
+    const obj = { ...agentRun(undefined, null), kind: 'OrchestrationRun', spec: { orchestrationRef: { name: 'o' } } };
+    const run = normalized({
+      ...obj,
+      status: {
+        phase: 'Running',
+        stepStatuses: [
+          { name: 'a', phase: 'Succeeded' },
+          { name: 'b', phase: 'Running' },
+          { name: 'c', phase: 'Pending' },
+        ],
+      },
+    });
+    expect(run.provider).toEqual({ type: 'orchestration' });
+    expect(run.steps).toEqual({ done: 1, total: 3, current: 'b' });
+    const failed = normalized({ ...obj, status: { phase: 'Failed', stepStatuses: [{ name: 'a', phase: 'Failed' }] } });
+    expect(failed.error).toEqual({ code: 'run_failed', reason: 'StepFailed', message: 'step "a" failed' });
+  });
+
+  it('falls back to runtime.type and ignores malformed provider or retry records', () => {
+    const run = normalized(agentRun({ phase: 'Running', provider: { phase: 3 }, retry: { attempt: 'x' } }, null));
+    expect(run.provider).toEqual({ type: 'job' });
+    expect(run.retry).toBeUndefined();
+    expect(
+      bindingOf({ metadata: { ...agentRun(undefined).metadata, annotations: { 'jangar.proompteng.ai/binding': '{' } } }),
+    ).toBeUndefined();
+  });
+});
+
+describe('providerStateOf', () => {
+  it('reads a Job from active, conditions Complete and Failed', () => {
+    expect(providerStateOf({ kind: 'Job', status: {} })).toEqual({ phase: 'Pending' });
+    expect(providerStateOf({ kind: 'Job', status: { active: 1, failed: 1 } })).toEqual({ phase: 'Running' });
+    expect(providerStateOf({ kind: 'Job', status: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } })).toEqual({
+      phase: 'Succeeded',
+    });
+    expect(providerStateOf({ kind: 'Job', status: { conditions: [{ type: 'Failed', status: 'True', message: 'limit' }] } })).toEqual({
+      phase: 'Failed',
+      message: 'limit',
+    });
+  });
+
+  it('reads a Workflow from status.phase and message, Error counting as Failed', () => {
+    expect(providerStateOf({ kind: 'Workflow' })).toEqual({ phase: 'Pending' });
+    expect(providerStateOf({ kind: 'Workflow', status: { phase: 'Error', message: 'x' } })).toEqual({ phase: 'Failed', message: 'x' });
+    expect(providerStateOf({ kind: 'Pod', status: {} })).toBeUndefined();
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '@jangar/contracts';
+import { belongsTo, withLiveProvider } from '../src/watch.js';
+
+const binding = { provider: 'job', resource: { apiVersion: 'batch/v1', kind: 'Job', name: 'r1', namespace: 'ns' }, config: {} };
+const run = (status: unknown): KubeObject => ({
+  apiVersion: 'agents.proompteng.ai/v1alpha1',
+  kind: 'AgentRun',
+  metadata: {
+    name: 'r1',
+    namespace: 'ns',
+    uid: 'u1',
+    resourceVersion: '7',
+    creationTimestamp: '2026-11-25T10:00:00Z',
+    annotations: { 'jangar.proompteng.ai/binding': JSON.stringify(binding) },
+  },
+  status,
+});
+
+describe('withLiveProvider', () => {
+  it('fills status.provider from the live object when it is further along than the record', () => {
+    const live = { kind: 'Job', status: { active: 1 } };
+    expect(withLiveProvider(run({ phase: 'Pending' }), live).status).toEqual({ phase: 'Pending', provider: { phase: 'Running' } });
+    expect(withLiveProvider(run({ provider: { phase: 'Pending' } }), live).status).toEqual({ provider: { phase: 'Running' } });
+  });
+
+  it('keeps the recorded state when it is as far along, and the run without a live object', () => {
+    const recorded = run({ provider: { phase: 'Succeeded' } });
+    expect(withLiveProvider(recorded, { kind: 'Job', status: { active: 1 } })).toBe(recorded);
+    expect(withLiveProvider(recorded, undefined)).toBe(recorded);
+  });
+});
+
+describe('belongsTo', () => {
+  it('joins by the run-uid label, else by the binding resource', () => {
+    const labelled = (uid: string) => ({
+      kind: 'Job',
+      metadata: { name: 'x', namespace: 'ns', labels: { 'jangar.proompteng.ai/run-uid': uid } },
+    });
+    expect(belongsTo(run({}), labelled('u1'))).toBe(true);
+    expect(belongsTo(run({}), labelled('u2'))).toBe(false);
+    expect(belongsTo(run({}), { kind: 'Job', metadata: { name: 'r1', namespace: 'ns' } })).toBe(true);
+    expect(belongsTo(run({}), { kind: 'Workflow', metadata: { name: 'r1', namespace: 'ns' } })).toBe(false);
+  });
+});
