@@ -6,7 +6,7 @@ import { StatusConfig } from './config.js';
 import { STATUS_MIGRATIONS } from './migrations.js';
 import { observeRun } from './observe.js';
 import { listRuns } from './queries.js';
-import { RunStore } from './store.js';
+import { RunStore, WatchStateStore } from './store.js';
 import { watchRuns } from './watch.js';
 
 await runService({
@@ -16,7 +16,13 @@ await runService({
     const db = await openDatabase({ url: config.DATABASE_URL, schema: 'status', migrations: STATUS_MIGRATIONS, logger });
     const store = new RunStore(db);
     const kc = loadKubeConfig(config.KUBECONFIG);
-    const watcher = watchRuns(kc, customObjects(kc), async (obj) => void (await observeRun(obj, { js, store })), logger);
+    const watcher = watchRuns(
+      kc,
+      customObjects(kc),
+      async (obj) => void (await observeRun(obj, { js, store })),
+      logger,
+      new WatchStateStore(db),
+    );
     await watcher.start();
     const service = await serveRpc(
       nc,

@@ -24,4 +24,18 @@ export class Migration20261125000101Runs extends Migration {
   }
 }
 
-export const STATUS_MIGRATIONS = [{ name: 'Migration20261125000101Runs', class: Migration20261125000101Runs }];
+/** The last resourceVersion fully processed per run kind, so a restart resumes its watch from there. */
+export class Migration20261125000102WatchState extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`create table if not exists status.watch_state (
+      kind text primary key,
+      resource_version text not null,
+      updated_at timestamptz not null default now()
+    )`);
+  }
+}
+
+export const STATUS_MIGRATIONS = [
+  { name: 'Migration20261125000101Runs', class: Migration20261125000101Runs },
+  { name: 'Migration20261125000102WatchState', class: Migration20261125000102WatchState },
+];

@@ -50,3 +50,31 @@ export class RunStore {
     return rows[0] ? NormalizedRun.parse(rows[0].run) : undefined;
   }
 }
+
+/** Where a watch resumes: the last resourceVersion whose events were all observed, per kind. */
+export interface WatchState {
+  get(kind: string): Promise<string | undefined>;
+  set(kind: string, resourceVersion: string): Promise<void>;
+}
+
+/** {@link WatchState} in `status.watch_state`. */
+export class WatchStateStore implements WatchState {
+  constructor(private readonly db: Database) {}
+
+  /** The stored resourceVersion of a kind, if its watch ever ran. */
+  async get(kind: string): Promise<string | undefined> {
+    const rows = await this.db.query<{ resource_version: string }>('select resource_version from status.watch_state where kind = ?', [
+      kind,
+    ]);
+    return rows[0]?.resource_version;
+  }
+
+  /** Records that everything up to `resourceVersion` of `kind` has been observed. */
+  async set(kind: string, resourceVersion: string): Promise<void> {
+    await this.db.query(
+      `insert into status.watch_state (kind, resource_version, updated_at) values (?, ?, now())
+       on conflict (kind) do update set resource_version = excluded.resource_version, updated_at = now()`,
+      [kind, resourceVersion],
+    );
+  }
+}

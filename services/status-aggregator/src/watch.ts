@@ -1,4 +1,4 @@
-import { makeInformer, type CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { makeInformer, Watch, type CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import {
   AgentRun,
   bindingOf,
@@ -10,6 +10,7 @@ import {
   type KindDefinition,
 } from '@jangar/contracts';
 import { timeKubeCall, type Logger } from '@jangar/service-kit';
+import type { WatchState } from './store.js';
 
 export const RUN_KINDS: readonly KindDefinition[] = [AgentRun, OrchestrationRun];
 
@@ -49,18 +50,59 @@ export function belongsTo(run: KubeObject, provider: KubernetesObject): boolean 
   );
 }
 
+type Resource = { group: string; version: string; plural: string; kind: string };
+
+/** True when a watch ended because its resourceVersion is older than the server keeps (410 Gone). */
+export function isGone(err: unknown): boolean {
+  const e = err as { statusCode?: unknown; code?: unknown } | null | undefined;
+  return e?.statusCode === 410 || e?.code === 410;
+}
+
 /**
- * Informers on every run kind and on the provider objects (Jobs, Workflows), cluster-wide. Events
- * of all kinds go through one serial queue, so each object's versions are handled in the order
- * the API server sent them. A provider change re-observes its run as the run informer last saw
- * it, so the provider's phase shows even when only the provider object changed. An informer that
- * fails restarts after a pause (it re-lists, so nothing is missed).
+ * Watches on every run kind, resumed from the resourceVersion stored in `state`, and informers on
+ * the provider objects (Jobs, Workflows), cluster-wide. A run watch with no stored version (or one
+ * the API server no longer keeps: 410 Gone) lists, observes every object, then watches from the
+ * list's version; any other end re-watches from the last version seen. Events of all kinds go
+ * through one serial queue, so each object's versions are handled in the order the API server sent
+ * them, and a kind's version is stored only once everything before it was observed: a restart
+ * replays what it had not finished, and each transition made while it was down is still seen.
+ * A provider change re-observes its run as the run watch last saw it, so the provider's phase
+ * shows even when only the provider object changed.
  */
-export function watchRuns(kc: KubeConfig, api: CustomObjectsApi, onObject: (obj: KubeObject) => Promise<void>, logger: Logger) {
+export function watchRuns(
+  kc: KubeConfig,
+  api: CustomObjectsApi,
+  onObject: (obj: KubeObject) => Promise<void>,
+  logger: Logger,
+  state: WatchState,
+) {
   let queue: Promise<void> = Promise.resolve();
   let stopped = false;
-  let synced = 0;
-  const informerOf = (kind: { group: string; version: string; plural: string; kind: string }) => {
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, fn: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (!stopped) fn();
+    }, ms).unref();
+    timers.add(timer);
+  };
+
+  // A failed step is retried until it lands: dropping it would lose a transition, and skipping it
+  // would store a version past one not yet observed.
+  const step = (what: string, fn: () => Promise<void>) => {
+    queue = queue.then(async () => {
+      for (let attempt = 1; !stopped; attempt++) {
+        try {
+          return await fn();
+        } catch (err) {
+          logger.warn({ err, attempt, what }, 'a status step failed; retrying');
+          await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5_000)));
+        }
+      }
+    });
+  };
+
+  const informerOf = (kind: Resource) => {
     const informer = makeInformer(
       kc,
       `/apis/${kind.group}/${kind.version}/${kind.plural}`,
@@ -76,7 +118,6 @@ export function watchRuns(kc: KubeConfig, api: CustomObjectsApi, onObject: (obj:
     });
     return informer;
   };
-  const runInformers = RUN_KINDS.map((kind) => informerOf(kind));
   const providerInformers = PROVIDER_KINDS.map((kind) => ({ kind, informer: informerOf(kind) }));
 
   const providerOf = (run: KubeObject): (KubernetesObject & { kind: string }) | undefined => {
@@ -98,57 +139,132 @@ export function watchRuns(kc: KubeConfig, api: CustomObjectsApi, onObject: (obj:
       return;
     }
     const obj = withLiveProvider(parsed.data, providerOf(parsed.data));
-    queue = queue.then(async () => {
-      // A failed write is retried until it lands: dropping it would lose a transition.
-      for (let attempt = 1; !stopped; attempt++) {
-        try {
-          await onObject(obj);
-          return;
-        } catch (err) {
-          logger.warn({ err, attempt, name: obj.metadata.name }, 'recording a run failed; retrying');
-          await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5_000)));
-        }
-      }
-    });
+    step(`observe ${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}@${obj.metadata.resourceVersion}`, () => onObject(obj));
   };
+
+  const runWatch = (kind: Resource) => {
+    const path = `/apis/${kind.group}/${kind.version}/${kind.plural}`;
+    // Stands in for the informer cache the provider join reads: the latest version of each run.
+    const cache = new Map<string, KubernetesObject>();
+    const keyOf = (obj: KubernetesObject) => `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+    let lastSeen: string | undefined;
+    let failures = 0;
+    let abort: AbortController | undefined;
+    let established = false;
+    let markReady!: () => void;
+    const ready = new Promise<void>((resolve) => (markReady = () => ((established = true), resolve())));
+    const backoff = () => Math.min(250 * 2 ** failures++, 10_000);
+    const record = (rv: string) => step(`record ${kind.kind}@${rv}`, () => state.set(kind.kind, rv));
+
+    const relist = async (): Promise<void> => {
+      if (stopped) return;
+      try {
+        const list = (await timeKubeCall('list', kind.kind, () =>
+          api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }),
+        )) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string } };
+        cache.clear();
+        for (const item of list.items ?? []) {
+          const typed = { apiVersion: `${kind.group}/${kind.version}`, kind: kind.kind, ...item };
+          cache.set(keyOf(typed), typed);
+          enqueue(typed);
+        }
+        lastSeen = list.metadata?.resourceVersion;
+        // Listed items come in no order of version, so only the list's own version is stored.
+        if (lastSeen) record(lastSeen);
+        markReady();
+        watchFrom(lastSeen);
+      } catch (err) {
+        logger.warn({ err: String(err), kind: kind.kind }, 'list failed; retrying');
+        later(backoff(), () => void relist());
+      }
+    };
+
+    const watchFrom = (rv: string | undefined) => {
+      if (stopped) return;
+      if (rv === undefined) return void relist();
+      let ended = false;
+      const end = (err: unknown) => {
+        if (ended || stopped) return;
+        ended = true;
+        abort?.abort();
+        if (isGone(err)) {
+          logger.info({ kind: kind.kind, resourceVersion: rv }, 'resourceVersion expired; relisting');
+          void relist();
+          return;
+        }
+        if (err) logger.warn({ err: String(err), kind: kind.kind }, 'watch ended; resuming');
+        later(backoff(), () => watchFrom(lastSeen));
+      };
+      const onEvent = (type: string, obj: KubernetesObject & { code?: number }) => {
+        if (ended) return;
+        failures = 0;
+        if (type === 'ERROR') return end(obj);
+        const version = obj.metadata?.resourceVersion;
+        if (type === 'DELETED') cache.delete(keyOf(obj));
+        else if (type !== 'BOOKMARK') {
+          cache.set(keyOf(obj), obj);
+          enqueue(obj);
+        }
+        if (version) {
+          lastSeen = version;
+          record(version);
+        }
+      };
+      new Watch(kc).watch(path, { resourceVersion: rv, allowWatchBookmarks: true }, onEvent, end).then((controller) => {
+        abort = controller;
+        if (ended || stopped) return controller.abort();
+        if (!established) markReady();
+      }, end);
+    };
+
+    return {
+      cache,
+      established: () => established,
+      async start() {
+        const stored = await state.get(kind.kind);
+        // "0" asks for any version, not for the events after one: that is a list.
+        if (stored && stored !== '0') {
+          lastSeen = stored;
+          watchFrom(stored);
+        } else void relist();
+        await ready;
+      },
+      stop: () => abort?.abort(),
+    };
+  };
+  const runWatches = RUN_KINDS.map((kind) => runWatch(kind));
 
   const onProvider = (kind: string) => (provider: KubernetesObject) => {
     const typed = { ...provider, kind };
     const uid = provider.metadata?.labels?.[PROVIDER_RUN_UID_LABEL];
-    for (const informer of runInformers) {
-      const run = informer.list(provider.metadata?.namespace).find((r) => {
-        if (uid) return r.metadata?.uid === uid;
+    for (const watch of runWatches) {
+      for (const r of watch.cache.values()) {
+        if (r.metadata?.namespace !== provider.metadata?.namespace) continue;
         const parsed = KubeObject.safeParse(r);
-        return parsed.success && belongsTo(parsed.data, typed);
-      });
-      if (run) return enqueue(run);
+        if (uid ? r.metadata?.uid === uid : parsed.success && belongsTo(parsed.data, typed)) return enqueue(r);
+      }
     }
   };
 
-  for (const informer of runInformers) {
-    informer.on('add', enqueue);
-    informer.on('update', enqueue);
-  }
   for (const { kind, informer } of providerInformers) {
     informer.on('add', onProvider(kind.kind));
     informer.on('update', onProvider(kind.kind));
   }
   return {
     async start() {
-      for (const informer of runInformers) {
-        await informer.start();
-        synced++;
-      }
+      for (const watch of runWatches) await watch.start();
       // Provider types may not be installed (no Argo on the cluster): their informers retry in
       // the background and never hold up readiness.
       for (const { kind, informer } of providerInformers) {
         void informer.start().catch((err: unknown) => logger.warn({ err: String(err), kind: kind.kind }, 'provider watch failed to start'));
       }
     },
-    synced: () => synced === runInformers.length,
+    synced: () => runWatches.every((w) => w.established()),
     async stop() {
       stopped = true;
-      await Promise.all([...runInformers, ...providerInformers.map((p) => p.informer)].map((i) => i.stop()));
+      for (const timer of timers) clearTimeout(timer);
+      for (const watch of runWatches) watch.stop();
+      await Promise.all(providerInformers.map((p) => p.informer.stop()));
       await queue;
     },
   };

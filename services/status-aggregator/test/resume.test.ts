@@ -1,0 +1,109 @@
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KubeObject } from '@jangar/contracts';
+import { kubeconfigFor, startKubeDev, type KubeDev } from '@jangar/kube-dev';
+import type { Logger } from '@jangar/service-kit';
+import { eventually } from '../../../test/support/stack.js';
+import type { WatchState } from '../src/store.js';
+import { watchRuns } from '../src/watch.js';
+
+const AR = { group: 'agents.proompteng.ai', version: 'v1alpha1', plural: 'agentruns' } as const;
+const NS = 'ns';
+const logged: string[] = [];
+const logger = { info: (_: unknown, msg: string) => void logged.push(msg), warn: () => undefined } as unknown as Logger;
+
+let kd: KubeDev | undefined;
+afterEach(async () => {
+  await kd?.close();
+  kd = undefined;
+});
+
+/** A kube-dev keeping only five events, a client for it and a state kept in memory. */
+async function setup() {
+  kd = await startKubeDev({ simulate: false, eventLogSize: 5 });
+  const kc = new KubeConfig();
+  kc.loadFromString(kubeconfigFor(kd.url));
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const stored = new Map<string, string>();
+  const state: WatchState = { get: async (kind) => stored.get(kind), set: async (kind, rv) => void stored.set(kind, rv) };
+  const seen: KubeObject[] = [];
+  const start = async () => {
+    const w = watchRuns(kc, api, async (obj) => void seen.push(obj), logger, state);
+    await w.start();
+    return w;
+  };
+  const setPhase = async (name: string, phase: string) => {
+    const current = (await api.getNamespacedCustomObject({ ...AR, namespace: NS, name })) as KubeObject;
+    return (await api.replaceNamespacedCustomObjectStatus({
+      ...AR,
+      namespace: NS,
+      name,
+      body: { ...current, status: { phase } },
+    })) as KubeObject;
+  };
+  const create = async (name: string) =>
+    (await api.createNamespacedCustomObject({
+      ...AR,
+      namespace: NS,
+      body: {
+        apiVersion: `${AR.group}/${AR.version}`,
+        kind: 'AgentRun',
+        metadata: { name, namespace: NS },
+        spec: { agentRef: { name: 'agent' }, runtime: { type: 'job' }, implementation: { inline: { text: 'x' } } },
+      },
+    })) as KubeObject;
+  return { stored, seen, start, setPhase, create };
+}
+
+const versionsOf = (seen: KubeObject[], name: string) =>
+  seen.filter((o) => o.metadata.name === name).map((o) => o.metadata.resourceVersion);
+
+describe('run watch resumption', () => {
+  it('replays every version written while it was stopped, from the stored resourceVersion', async () => {
+    const { stored, seen, start, setPhase, create } = await setup();
+    const first = await start();
+    const created = await create('r1');
+    await eventually('r1 observed and recorded', async () =>
+      stored.get('AgentRun') === created.metadata.resourceVersion ? true : undefined,
+    );
+    await first.stop();
+
+    const running = await setPhase('r1', 'Running');
+    const done = await setPhase('r1', 'Succeeded');
+    const second = await start();
+    expect(second.synced()).toBe(true);
+    await eventually('the replayed versions', async () => (stored.get('AgentRun') === done.metadata.resourceVersion ? true : undefined));
+    await second.stop();
+    expect(versionsOf(seen, 'r1')).toEqual([
+      created.metadata.resourceVersion,
+      running.metadata.resourceVersion,
+      done.metadata.resourceVersion,
+    ]);
+  });
+
+  it('relists on 410 Gone and watches on from the list', async () => {
+    const { stored, seen, start, setPhase, create } = await setup();
+    const first = await start();
+    const created = await create('r2');
+    await eventually('r2 recorded', async () => (stored.get('AgentRun') === created.metadata.resourceVersion ? true : undefined));
+    await first.stop();
+    const old = stored.get('AgentRun');
+
+    // More writes than the server keeps: the stored version is gone.
+    let last: KubeObject | undefined;
+    for (let i = 0; i < 8; i++) last = await setPhase('r2', `Step${i}`);
+    seen.length = 0;
+    logged.length = 0;
+    const second = await start();
+    await eventually('r2 relisted', async () => (versionsOf(seen, 'r2').includes(last!.metadata.resourceVersion) ? true : undefined));
+    expect(Number(stored.get('AgentRun'))).toBeGreaterThanOrEqual(Number(last!.metadata.resourceVersion));
+    expect(stored.get('AgentRun')).not.toBe(old);
+    expect(logged).toContain('resourceVersion expired; relisting');
+
+    // The watch after the relist delivers new versions.
+    const after = await setPhase('r2', 'Succeeded');
+    await eventually('the next version', async () => (versionsOf(seen, 'r2').includes(after.metadata.resourceVersion) ? true : undefined));
+    expect(second.synced()).toBe(true);
+    await second.stop();
+  });
+});
