@@ -7,8 +7,8 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: integration files each start real servers, so run files two at a time at most.
     maxWorkers: 2,
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

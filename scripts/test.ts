@@ -24,4 +24,8 @@ console.log(`nats-server: ${await findOrInstallNatsServer({ log })}`);
 console.log(`docker-compose: ${await findOrInstallTool(DOCKER_COMPOSE, { log })}`);
 step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
 step('lint', 'npx', ['eslint', '.']);
-step('tests', 'npx', ['vitest', 'run', ...process.argv.slice(2)]);
+const extra = process.argv.slice(2);
+// Unit and integration tests run two files at a time; the end-to-end files each start the whole
+// control plane (nine processes), so on two cores they run one after another.
+step('unit and integration tests', 'npx', ['vitest', 'run', '--exclude', 'test/e2e/**', ...extra]);
+step('end-to-end tests', 'npx', ['vitest', 'run', 'test/e2e', '--fileParallelism=false', ...extra]);

@@ -1,10 +1,10 @@
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBJECTS } from '@jangar/contracts';
 import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
-import { api, eventually, testStack } from '../support/stack.js';
+import { api, createAgent, eventually, kubeConfigOf, testStack } from '../support/stack.js';
 
 const DEDUP_WINDOW_MS = 1_000;
 const tokens = [
@@ -61,15 +61,8 @@ beforeAll(async () => {
   alice = api(stack.gatewayUrl, 'alice-token-123');
   bob = api(stack.gatewayUrl, 'bob-token-12345');
   nc = await connect({ servers: stack.natsUrl });
-  const kc = new KubeConfig();
-  kc.loadFromFile(stack.kubeconfig);
-  kube = kc.makeApiClient(CustomObjectsApi);
-  const agent = await api(stack.gatewayUrl, stack.devToken).post('/v1/agents', {
-    deliveryId: 'agent-coder',
-    metadata: { namespace: 'team-a', name: 'coder' },
-    spec: { providerRef: { name: 'codex' } },
-  });
-  expect(agent.status).toBe(201);
+  kube = kubeConfigOf(stack).makeApiClient(CustomObjectsApi);
+  await createAgent(stack, 'team-a');
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, eventually, testStack } from '../support/stack.js';
+import { api, createAgent, eventually, testStack } from '../support/stack.js';
 
 const tokens = [
   { token: 'alice-token-123', subject: 'alice', namespaces: ['team-a'] },
@@ -45,12 +45,7 @@ beforeAll(async () => {
   alice = api(stack.gatewayUrl, 'alice-token-123');
   bob = api(stack.gatewayUrl, 'bob-token-12345');
   for (const ns of ['team-a', 'team-b']) {
-    const agent = await dev.post('/v1/agents', {
-      deliveryId: `agent-${ns}`,
-      metadata: { namespace: ns, name: 'coder' },
-      spec: { providerRef: { name: 'codex' } },
-    });
-    expect(agent.status).toBe(201);
+    await createAgent(stack, ns);
   }
   for (const r of LISTED) {
     const annotations = r.stuck ? { 'jangar.proompteng.ai/sim-scenario': 'stuck' } : undefined;
@@ -64,7 +59,7 @@ beforeAll(async () => {
     const settled = all?.filter((r) => r.phase === (r.labels.n === 'a4' ? 'Running' : 'Succeeded'));
     return settled?.length === LISTED.length + 1 ? true : undefined;
   });
-}, 60_000);
+});
 
 afterAll(async () => {
   await stack?.close();

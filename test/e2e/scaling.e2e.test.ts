@@ -3,12 +3,12 @@
  * of a service, nothing is done twice, and a restart of any service under load loses and
  * duplicates nothing. The work split is read from each replica's Prometheus `/metrics`.
  */
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JANGAR_LABELS } from '@jangar/contracts';
 import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
 import type { ServiceName } from '@jangar/stack';
-import { api, eventually, testStack } from '../support/stack.js';
+import { api, createAgent, eventually, kubeConfigOf, testStack } from '../support/stack.js';
 
 const TOKEN = 'alice-token-123';
 const REPLICAS = { policy: 2, provisioner: 2, audit: 2 } as const satisfies Partial<Record<ServiceName, number>>;
@@ -79,7 +79,7 @@ async function auditEventsPerDelivery(deliveryIds: readonly string[]): Promise<M
       );
       return rows.length === deliveryIds.length ? new Map(rows.map((r) => [r.delivery_id, r.n])) : undefined;
     },
-    60_000,
+    120_000,
   );
 }
 
@@ -91,15 +91,8 @@ beforeAll(async () => {
     env: { JANGAR_API_TOKENS: JSON.stringify([{ token: TOKEN, subject: 'alice', namespaces: ['team-a'] }]) },
   });
   alice = api(stack.gatewayUrl, TOKEN);
-  const kc = new KubeConfig();
-  kc.loadFromFile(stack.kubeconfig);
-  kube = kc.makeApiClient(CustomObjectsApi);
-  const agent = await api(stack.gatewayUrl, stack.devToken).post('/v1/agents', {
-    deliveryId: 'agent-coder',
-    metadata: { namespace: 'team-a', name: 'coder' },
-    spec: { providerRef: { name: 'codex' } },
-  });
-  expect(agent.status).toBe(201);
+  kube = kubeConfigOf(stack).makeApiClient(CustomObjectsApi);
+  await createAgent(stack, 'team-a');
 });
 
 afterAll(async () => {
@@ -190,7 +183,7 @@ describe('independent scaling', () => {
     ).toBeGreaterThanOrEqual(N);
   });
 
-  it('loses and duplicates nothing while each service restarts under load', { timeout: 120_000 }, async () => {
+  it('loses and duplicates nothing while each service restarts under load', { timeout: 300_000 }, async () => {
     const TOTAL = 80;
     const ORDER: ServiceName[] = ['policy', 'provisioner', 'status-aggregator', 'audit', 'api-gateway'];
     const perService = TOTAL / ORDER.length;
@@ -221,7 +214,7 @@ describe('independent scaling', () => {
       await stack.restart(name);
       gate.release(perService / 2);
     }
-    await eventually('the load to be sent', async () => (next >= TOTAL ? true : undefined), 60_000);
+    await eventually('the load to be sent', async () => (next >= TOTAL ? true : undefined), 120_000);
     gate.close();
     await Promise.all(workers);
 
@@ -239,7 +232,7 @@ describe('independent scaling', () => {
         }
         return unfinished.size === 0 ? true : undefined;
       },
-      60_000,
+      120_000,
     );
     expect(await auditEventsPerDelivery(ids)).toEqual(ones(ids));
     expect(await resourcesPerDelivery(ids)).toEqual(ones(ids));

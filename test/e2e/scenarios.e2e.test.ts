@@ -1,7 +1,7 @@
-import { BatchV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, eventually, testStack } from '../support/stack.js';
+import { api, createAgent, eventually, kubeConfigOf, testStack } from '../support/stack.js';
 
 const NS = 'scenarios';
 const SCENARIO = 'jangar.proompteng.ai/sim-scenario';
@@ -64,16 +64,10 @@ beforeAll(async () => {
     },
   });
   await nc.flush();
-  const kc = new KubeConfig();
-  kc.loadFromFile(stack.kubeconfig);
+  const kc = kubeConfigOf(stack);
   batch = kc.makeApiClient(BatchV1Api);
   custom = kc.makeApiClient(CustomObjectsApi);
-  const agent = await dev.post('/v1/agents', {
-    deliveryId: 'scenario-agent',
-    metadata: { namespace: NS, name: 'coder' },
-    spec: { providerRef: { name: 'codex' } },
-  });
-  expect(agent.status).toBe(201);
+  await createAgent(stack, NS);
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSUMERS, JANGAR_ANNOTATIONS, SUBJECTS } from '@jangar/contracts';
 import { SpanKind } from '@jangar/service-kit';
-import { api, eventually, testStack } from '../support/stack.js';
+import { api, createAgent, eventually, testStack } from '../support/stack.js';
 
 /** One line of the file exporter. */
 interface SpanLine {
@@ -65,12 +65,7 @@ beforeAll(async () => {
   spanFile = path.join(spanDir, 'spans.jsonl');
   stack = await testStack({ env: { OTEL_TRACES_EXPORTER: 'file', OTEL_EXPORTER_FILE_PATH: spanFile } });
   dev = api(stack.gatewayUrl, stack.devToken);
-  const agent = await dev.post('/v1/agents', {
-    deliveryId: 'trace-agent',
-    metadata: { namespace: 'team-a', name: 'coder' },
-    spec: { providerRef: { name: 'codex' } },
-  });
-  expect(agent.status).toBe(201);
+  await createAgent(stack, 'team-a');
 });
 
 afterAll(async () => {

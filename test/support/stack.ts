@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
 import { startStack, type Stack, type StackOptions } from '@jangar/stack';
 
@@ -10,7 +11,16 @@ export async function testStack(opts: Omit<StackOptions, 'dataDir'> = {}): Promi
   const lines: string[] = [];
   let stack: Stack;
   try {
-    stack = await startStack({ dataDir, httpPort: 0, simStepMs: 50, log: (l) => lines.push(l), ...opts });
+    // A generous wait budget: on a loaded 2-core machine a create can take seconds, and a test that
+    // expects 201 must not get a 202 for it. Tests about the slow path set their own.
+    stack = await startStack({
+      dataDir,
+      httpPort: 0,
+      simStepMs: 50,
+      log: (l) => lines.push(l),
+      ...opts,
+      env: { JANGAR_WAIT_MS: '10000', ...opts.env },
+    });
   } catch (err) {
     throw new Error(`the stack did not start:\n${lines.join('\n')}\n${(err as Error).message}`, { cause: err });
   }
@@ -52,7 +62,7 @@ export function api(baseUrl: string, token: string) {
 }
 
 /** Polls until `probe` returns a value, or fails naming `what` after the deadline. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -65,4 +75,21 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** A client-node configuration for the stack's cluster, loaded from its kubeconfig as a user would. */
+export function kubeConfigOf(stack: Stack): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(stack.kubeconfig);
+  return kc;
+}
+
+/** Creates the Agent `name` in `namespace` through the API with the dev token; fails unless it answers 201. */
+export async function createAgent(stack: Stack, namespace: string, name = 'coder'): Promise<void> {
+  const res = await api(stack.gatewayUrl, stack.devToken).post('/v1/agents', {
+    deliveryId: `agent-${namespace}-${name}`,
+    metadata: { namespace, name },
+    spec: { providerRef: { name: 'codex' } },
+  });
+  if (res.status !== 201) throw new Error(`creating Agent ${namespace}/${name} answered ${res.status}: ${res.text}`);
 }
