@@ -16,7 +16,7 @@ export default tseslint.config(
   },
   {
     // The launcher, test runner and benchmarks talk to a person on a terminal.
-    files: ['scripts/**/*.ts', 'packages/devstack/src/**/*.ts'],
+    files: ['scripts/**/*.ts', 'examples/**/*.ts', 'packages/devstack/src/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
 );
