@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createAgent, eventually, testStack } from '../support/stack.js';
+import { TEAM_TOKENS } from '../support/fixtures.js';
 
-const tokens = [
-  { token: 'alice-token-123', subject: 'alice', namespaces: ['team-a'] },
-  { token: 'bob-token-12345', subject: 'bob', namespaces: ['team-b'] },
-];
+const tokens = TEAM_TOKENS;
 let stack: Awaited<ReturnType<typeof testStack>>;
 let dev: ReturnType<typeof api>;
 let alice: ReturnType<typeof api>;

@@ -9,6 +9,7 @@ import { JANGAR_LABELS } from '@jangar/contracts';
 import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
 import type { ServiceName } from '@jangar/stack';
 import { api, createAgent, eventually, kubeConfigOf, testStack } from '../support/stack.js';
+import { metricSample } from '../support/fixtures.js';
 
 const TOKEN = 'alice-token-123';
 const REPLICAS = { policy: 2, provisioner: 2, audit: 2 } as const satisfies Partial<Record<ServiceName, number>>;
@@ -22,19 +23,7 @@ const run = (text: string) => ({
   spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text } } },
 });
 
-/** The value of the one sample of `name` whose labels include `labels`, read from exposition text. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const found = text
-    .split('\n')
-    .map((line) => /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null && m[1] === name)
-    .filter((m) => {
-      const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-      return Object.entries(labels).every(([k, v]) => have[k] === v);
-    });
-  if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
-  return found[0] ? Number(found[0][3]) : undefined;
-}
+const sample = metricSample;
 
 async function scrape(url: string): Promise<string> {
   const res = await fetch(`${url}/metrics`);

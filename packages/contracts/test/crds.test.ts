@@ -12,11 +12,43 @@ const TYPES = new Set(['object', 'array', 'string', 'integer', 'number', 'boolea
 // The fields of apiextensions/v1 JSONSchemaProps a structural schema may use (no $ref, definitions,
 // patternProperties, dependencies, additionalItems, id, $schema: the API server refuses those).
 const KEYWORDS = new Set([
-  'description', 'title', 'type', 'format', 'nullable', 'enum', 'default', 'example', 'minimum', 'exclusiveMinimum',
-  'maximum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'uniqueItems',
-  'items', 'minProperties', 'maxProperties', 'properties', 'required', 'additionalProperties', 'allOf', 'anyOf', 'oneOf',
-  'not', 'externalDocs', 'x-kubernetes-int-or-string', PRESERVE, 'x-kubernetes-validations', 'x-kubernetes-list-type',
-  'x-kubernetes-list-map-keys', 'x-kubernetes-map-type', 'x-kubernetes-embedded-resource',
+  'description',
+  'title',
+  'type',
+  'format',
+  'nullable',
+  'enum',
+  'default',
+  'example',
+  'minimum',
+  'exclusiveMinimum',
+  'maximum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'items',
+  'minProperties',
+  'maxProperties',
+  'properties',
+  'required',
+  'additionalProperties',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'externalDocs',
+  'x-kubernetes-int-or-string',
+  PRESERVE,
+  'x-kubernetes-validations',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
+  'x-kubernetes-embedded-resource',
 ]);
 const ROOT_KEYWORDS = new Set(['description', 'title', 'type', 'required', 'properties', PRESERVE, 'x-kubernetes-validations']);
 const JUNCTOR_FORBIDDEN = ['type', 'description', 'default', 'additionalProperties', 'nullable'];
@@ -31,7 +63,10 @@ function structuralProblems(node: JsonSchema, at = '', inJunctor = false, outer?
   if (node.properties !== undefined && node.additionalProperties !== undefined) add('properties beside additionalProperties');
   if (node.uniqueItems === true) add('uniqueItems: true');
   if (node[PRESERVE] !== undefined && node[PRESERVE] !== true) add(`${PRESERVE} must be true`);
-  for (const [exclusive, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+  for (const [exclusive, bound] of [
+    ['exclusiveMinimum', 'minimum'],
+    ['exclusiveMaximum', 'maximum'],
+  ] as const) {
     if (node[exclusive] !== undefined && (typeof node[exclusive] !== 'boolean' || typeof node[bound] !== 'number')) {
       add(`${exclusive} must be a boolean beside ${bound}`);
     }
@@ -105,7 +140,11 @@ describe('deploy/crds', () => {
     const out = execFileSync(kubectl, ['kustomize', CRD_DIR], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20_000 });
     const docs = parseAllDocuments(out).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
     expect(docs.map((d) => d.kind)).toEqual(Array(5).fill('CustomResourceDefinition'));
-    expect(docs.map((d) => d.metadata.name).sort()).toEqual(allCrds().map((c) => c.metadata.name).sort());
+    expect(docs.map((d) => d.metadata.name).sort()).toEqual(
+      allCrds()
+        .map((c) => c.metadata.name)
+        .sort(),
+    );
     const byName = new Map(allCrds().map((c) => [c.metadata.name, JSON.parse(JSON.stringify(c)) as unknown]));
     for (const doc of docs) expect(doc).toEqual(byName.get(doc.metadata.name));
   });
@@ -116,7 +155,10 @@ describe('crdFor', () => {
     for (const crd of allCrds()) {
       const root = rootSchemaOf(crd);
       expect(structuralProblems(root), crd.metadata.name).toEqual([]);
-      expect(Object.keys(root).filter((k) => !ROOT_KEYWORDS.has(k)), crd.metadata.name).toEqual([]);
+      expect(
+        Object.keys(root).filter((k) => !ROOT_KEYWORDS.has(k)),
+        crd.metadata.name,
+      ).toEqual([]);
       const properties = root.properties as Record<string, JsonSchema>;
       expect(properties.metadata).toEqual({ type: 'object' });
       expect(properties.apiVersion).toEqual({ type: 'string' });
@@ -166,8 +208,14 @@ describe('crdFor', () => {
   it('restates the AgentRun refinements as CEL rules and maxProperties', () => {
     const spec = (rootSchemaOf(crdFor(AgentRun)).properties as Record<string, JsonSchema>).spec!;
     expect(spec['x-kubernetes-validations']).toEqual([
-      { rule: 'has(self.implementationSpecRef) || has(self.implementation)', message: 'set implementationSpecRef.name or implementation.inline' },
-      { rule: "!has(self.parameters) || !('prompt' in self.parameters)", message: 'the key "prompt" is not allowed; use the implementation text' },
+      {
+        rule: 'has(self.implementationSpecRef) || has(self.implementation)',
+        message: 'set implementationSpecRef.name or implementation.inline',
+      },
+      {
+        rule: "!has(self.parameters) || !('prompt' in self.parameters)",
+        message: 'the key "prompt" is not allowed; use the implementation text',
+      },
       { rule: "self.runtime.type != 'workflow' || has(self.workflow)", message: 'runtime type "workflow" needs workflow.steps' },
     ]);
     expect((spec.properties as Record<string, JsonSchema>).parameters).toEqual({
@@ -203,7 +251,11 @@ describe('structuralSchemaOf', () => {
     expect(structuralSchemaOf(z.record(z.string(), z.string()))).toEqual({ type: 'object', additionalProperties: { type: 'string' } });
     expect(structuralSchemaOf(z.record(z.string(), z.unknown()))).toEqual({ type: 'object', [PRESERVE]: true });
     expect(structuralSchemaOf(z.unknown())).toEqual({ [PRESERVE]: true });
-    expect(structuralSchemaOf(z.object({ at: z.date() }))).toEqual({ type: 'object', properties: { at: { [PRESERVE]: true } }, required: ['at'] });
+    expect(structuralSchemaOf(z.object({ at: z.date() }))).toEqual({
+      type: 'object',
+      properties: { at: { [PRESERVE]: true } },
+      required: ['at'],
+    });
   });
 
   it('keeps unknown fields of loose and catch-all objects instead of additionalProperties', () => {
@@ -215,7 +267,13 @@ describe('structuralSchemaOf', () => {
   it('turns const into enum and numeric exclusive bounds into the OpenAPI 3.0 boolean form', () => {
     for (const convert of [structuralSchemaOf, draft]) {
       expect(convert(z.literal('x'))).toEqual({ type: 'string', enum: ['x'] });
-      expect(convert(z.number().gt(0).lt(10))).toEqual({ type: 'number', minimum: 0, exclusiveMinimum: true, maximum: 10, exclusiveMaximum: true });
+      expect(convert(z.number().gt(0).lt(10))).toEqual({
+        type: 'number',
+        minimum: 0,
+        exclusiveMinimum: true,
+        maximum: 10,
+        exclusiveMaximum: true,
+      });
     }
     expect(structuralSchema({ type: 'integer', minimum: 5, exclusiveMinimum: 2 })).toEqual({ type: 'integer', minimum: 5 });
   });
@@ -240,7 +298,10 @@ describe('structuralSchemaOf', () => {
 
   it('merges unions: literals into one enum, objects into one object, int|string into int-or-string', () => {
     expect(structuralSchemaOf(z.union([z.literal('a'), z.literal('b')]))).toEqual({ type: 'string', enum: ['a', 'b'] });
-    const du = z.discriminatedUnion('kind', [z.object({ kind: z.literal('a'), x: z.string() }), z.object({ kind: z.literal('b'), y: z.number() })]);
+    const du = z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('a'), x: z.string() }),
+      z.object({ kind: z.literal('b'), y: z.number() }),
+    ]);
     expect(draft(du)).toEqual({
       type: 'object',
       properties: { kind: { type: 'string', enum: ['a', 'b'] }, x: { type: 'string' }, y: { type: 'number' } },
@@ -259,7 +320,10 @@ describe('structuralSchemaOf', () => {
     for (const convert of [structuralSchemaOf, draft]) {
       expect(convert(z.object({ s1: Shared, s2: Shared }))).toEqual({
         type: 'object',
-        properties: { s1: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] }, s2: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] } },
+        properties: {
+          s1: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] },
+          s2: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] },
+        },
         required: ['s1', 's2'],
       });
     }
@@ -284,14 +348,22 @@ describe('structuralSchemaOf', () => {
       properties: { kept: { type: 'string' } },
       required: ['kept'],
     });
-    expect(structuralSchemaOf(z.tuple([z.string(), z.number()]))).toEqual({ type: 'array', minItems: 2, maxItems: 2, items: { [PRESERVE]: true } });
+    expect(structuralSchemaOf(z.tuple([z.string(), z.number()]))).toEqual({
+      type: 'array',
+      minItems: 2,
+      maxItems: 2,
+      items: { [PRESERVE]: true },
+    });
   });
 
   it('yields structural schemas for every construct above', () => {
     const Tree: z.ZodType<unknown> = z.lazy(() => z.object({ children: z.array(Tree) }));
     const schemas: z.ZodType[] = [
       z.strictObject({ a: z.string().nullable(), b: z.enum(['x']).nullable(), c: z.record(z.string(), z.unknown()) }),
-      z.discriminatedUnion('k', [z.object({ k: z.literal('a'), n: z.object({ x: z.string() }) }), z.object({ k: z.literal('b'), n: z.object({ y: z.string() }) })]),
+      z.discriminatedUnion('k', [
+        z.object({ k: z.literal('a'), n: z.object({ x: z.string() }) }),
+        z.object({ k: z.literal('b'), n: z.object({ y: z.string() }) }),
+      ]),
       z.union([z.number().int(), z.string()]),
       z.union([z.string(), z.array(z.string())]),
       z.string().startsWith('ab').endsWith('cd'),

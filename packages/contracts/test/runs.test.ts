@@ -1,31 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { bindingOf, NormalizedRun, normalizeRun, providerStateOf } from '../src/index.js';
 import type { KubeObject } from '../src/index.js';
+import { agentRunObject, JOB_BINDING } from '../../../test/support/fixtures.js';
 
-const jobBinding = {
-  provider: 'job',
-  resource: { apiVersion: 'batch/v1', kind: 'Job', name: 'r1', namespace: 'ns' },
-  config: { backoffLimit: 0 },
-};
-
-/** An AgentRun with this status; `binding` null leaves the annotation out. */
-function agentRun(status: unknown, binding: unknown = jobBinding): KubeObject {
-  return {
-    apiVersion: 'agents.proompteng.ai/v1alpha1',
-    kind: 'AgentRun',
-    metadata: {
-      name: 'r1',
-      namespace: 'ns',
-      uid: 'u1',
-      resourceVersion: '7',
-      creationTimestamp: '2026-11-25T10:00:00Z',
-      labels: { 'jangar.proompteng.ai/id': 'id-1' },
-      annotations: binding === null ? {} : { 'jangar.proompteng.ai/binding': JSON.stringify(binding) },
-    },
-    spec: { runtime: { type: 'job' } },
-    status,
-  };
-}
+const agentRun = (status: unknown, binding?: unknown) => agentRunObject(status, { binding });
 
 function normalized(obj: KubeObject) {
   const run = normalizeRun(obj);
@@ -37,7 +15,7 @@ function normalized(obj: KubeObject) {
 describe('normalizeRun per scenario', () => {
   it('success: provider type and resource from the binding, phase from status.provider', () => {
     const run = normalized(agentRun({ phase: 'Succeeded', provider: { phase: 'Succeeded' }, finishedAt: '2026-11-25T10:00:03Z' }));
-    expect(run.provider).toEqual({ type: 'job', resource: jobBinding.resource, phase: 'Succeeded' });
+    expect(run.provider).toEqual({ type: 'job', resource: JOB_BINDING.resource, phase: 'Succeeded' });
     expect(run.retry).toBeUndefined();
     expect(run.error).toBeUndefined();
   });

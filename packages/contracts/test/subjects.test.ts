@@ -10,6 +10,7 @@ import {
   SUBJECTS,
   subjectToken,
 } from '../src/index.js';
+import { agentRunObject } from '../../../test/support/fixtures.js';
 
 describe('subjects', () => {
   it('builds concrete subjects and filters from one definition', () => {
@@ -64,19 +65,7 @@ describe('error codes', () => {
 });
 
 describe('normalizeRun', () => {
-  const base = {
-    apiVersion: 'agents.proompteng.ai/v1alpha1',
-    kind: 'AgentRun',
-    metadata: {
-      name: 'r1',
-      namespace: 'ns',
-      uid: 'u1',
-      resourceVersion: '7',
-      creationTimestamp: '2026-11-25T10:00:00Z',
-      labels: { 'jangar.proompteng.ai/id': 'id-1' },
-    },
-    spec: { runtime: { type: 'job' } },
-  };
+  const base = agentRunObject(undefined, { binding: null });
 
   it('treats a run without status as Pending and uses the Jangar id', () => {
     const run = normalizeRun(base);

@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { startHealthServer } from '../src/health.js';
+import { metricSample } from '../../../test/support/fixtures.js';
 import { createMetrics, initMetrics, metrics, metricsEndpoint, timeKubeCall } from '../src/metrics.js';
 
-/** The value of the one sample of `name` whose labels include `labels`, read from exposition text. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const found = text
-    .split('\n')
-    .map((line) => /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null && m[1] === name)
-    .filter((m) => {
-      const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-      return Object.entries(labels).every(([k, v]) => have[k] === v);
-    });
-  if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
-  return found[0] ? Number(found[0][3]) : undefined;
-}
+const sample = metricSample;
 
 describe('metrics', () => {
   it('renders counters and histograms with their labels and the service label', async () => {

@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '@jangar/contracts';
 import { belongsTo, withLiveProvider } from '../src/watch.js';
+import { agentRunObject } from '../../../test/support/fixtures.js';
 
-const binding = { provider: 'job', resource: { apiVersion: 'batch/v1', kind: 'Job', name: 'r1', namespace: 'ns' }, config: {} };
-const run = (status: unknown): KubeObject => ({
-  apiVersion: 'agents.proompteng.ai/v1alpha1',
-  kind: 'AgentRun',
-  metadata: {
-    name: 'r1',
-    namespace: 'ns',
-    uid: 'u1',
-    resourceVersion: '7',
-    creationTimestamp: '2026-11-25T10:00:00Z',
-    annotations: { 'jangar.proompteng.ai/binding': JSON.stringify(binding) },
-  },
-  status,
-});
+const run = (status: unknown) => agentRunObject(status);
 
 describe('withLiveProvider', () => {
   it('fills status.provider from the live object when it is further along than the record', () => {
