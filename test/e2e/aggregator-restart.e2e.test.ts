@@ -1,9 +1,9 @@
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAM_NAMES } from '@jangar/contracts';
-import { api, eventually, testStack } from '../support/stack.js';
+import { api, createAgent, eventually, kubeConfigOf, testStack } from '../support/stack.js';
 
 const NS = 'restart';
 const AR = { group: 'agents.proompteng.ai', version: 'v1alpha1', plural: 'agentruns' } as const;
@@ -37,15 +37,8 @@ beforeAll(async () => {
     },
   });
   await nc.flush();
-  const kc = new KubeConfig();
-  kc.loadFromFile(stack.kubeconfig);
-  custom = kc.makeApiClient(CustomObjectsApi);
-  const agent = await dev.post('/v1/agents', {
-    deliveryId: 'restart-agent',
-    metadata: { namespace: NS, name: 'coder' },
-    spec: { providerRef: { name: 'codex' } },
-  });
-  expect(agent.status).toBe(201);
+  custom = kubeConfigOf(stack).makeApiClient(CustomObjectsApi);
+  await createAgent(stack, NS);
 });
 
 afterAll(async () => {
