@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT, SERVICE_NAMES } from '@jangar/stack';
+import { KINDS } from '@jangar/contracts';
 
 const run = promisify(execFile);
 
@@ -12,10 +13,11 @@ const run = promisify(execFile);
 const KUBECTL_CANDIDATES = [process.env.KUBECTL, '/usr/bin/kubectl', '/usr/local/bin/kubectl'].filter((p): p is string => !!p);
 
 const VERBS_READ = ['get', 'list', 'watch'];
-const CRD_RESOURCES = {
-  'agents.proompteng.ai': ['agents', 'agentruns', 'memories'],
-  'orchestration.proompteng.ai': ['orchestrations', 'orchestrationruns'],
-} as const;
+/** Every Jangar kind's plurals by API group, from the contracts the CRDs are generated from. */
+const CRD_RESOURCES: Record<string, string[]> = {};
+for (const kind of KINDS) (CRD_RESOURCES[kind.group] ??= []).push(kind.plural);
+/** Provider workloads the provisioner deletes when it cancels a run, and nothing else. */
+const WORKLOADS: Record<string, string[]> = { batch: ['jobs'], 'argoproj.io': ['workflows'] };
 /** Services that use the Kubernetes API; the others get no token and no bindings. */
 const KUBE_CLIENTS = new Set(['provisioner', 'status-aggregator']);
 /** Services that use Postgres (they read DATABASE_URL). */
@@ -277,8 +279,14 @@ describe.each(TARGETS)('kubectl kustomize %s', (target) => {
         expect(can(rules, 'patch', group, `${plural}/status`), `patch ${plural}/status`).toBe(true);
       }
     }
-    // Nothing outside the project's groups.
-    expect(rules.flatMap((rule) => rule.apiGroups ?? []).every((g) => g in CRD_RESOURCES)).toBe(true);
+    for (const [group, plurals] of Object.entries(WORKLOADS))
+      for (const plural of plurals) expect(can(rules, 'delete', group, plural)).toBe(true);
+    // Nothing outside the project's groups, and only deletes of workloads.
+    for (const rule of rules) {
+      const groups = rule.apiGroups ?? [];
+      if (groups.every((g) => g in CRD_RESOURCES)) continue;
+      expect(groups.every((g) => g in WORKLOADS) && rule.verbs.every((v) => v === 'delete'), JSON.stringify(rule)).toBe(true);
+    }
   });
 
   it('lets the status-aggregator only read: runs, jobs and workflows', () => {

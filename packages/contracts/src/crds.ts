@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { KindDefinition } from './kinds.js';
-import { KINDS } from './kinds.js';
+import { KINDS, phasesOf } from './kinds.js';
 
 /** A schema node as apiextensions.k8s.io/v1 `JSONSchemaProps` reads it. */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -50,14 +50,19 @@ const REFINEMENTS: Readonly<Record<string, readonly Refinement[]>> = {
   Agent: [
     {
       at: ['spec', 'defaults'],
-      validations: [{ rule: '!(has(self.systemPrompt) && has(self.systemPromptRef))', message: 'set systemPrompt or systemPromptRef, not both' }],
+      validations: [
+        { rule: '!(has(self.systemPrompt) && has(self.systemPromptRef))', message: 'set systemPrompt or systemPromptRef, not both' },
+      ],
     },
   ],
   AgentRun: [
     {
       at: ['spec'],
       validations: [
-        { rule: 'has(self.implementationSpecRef) || has(self.implementation)', message: 'set implementationSpecRef.name or implementation.inline' },
+        {
+          rule: 'has(self.implementationSpecRef) || has(self.implementation)',
+          message: 'set implementationSpecRef.name or implementation.inline',
+        },
         {
           rule: "!has(self.parameters) || !('prompt' in self.parameters)",
           message: 'the key "prompt" is not allowed; use the implementation text',
@@ -164,11 +169,13 @@ function intersect(a: JsonSchema, b: JsonSchema): JsonSchema {
     else if (same(mine, value)) continue;
     else if (key === 'properties' && isSchema(mine) && isSchema(value)) {
       const props: JsonSchema = { ...mine };
-      for (const [name, sub] of Object.entries(value)) props[name] = isSchema(props[name]) && isSchema(sub) ? intersect(props[name], sub) : sub;
+      for (const [name, sub] of Object.entries(value))
+        props[name] = isSchema(props[name]) && isSchema(sub) ? intersect(props[name], sub) : sub;
       out.properties = props;
     } else if (key === 'required' && Array.isArray(mine) && Array.isArray(value)) out.required = [...new Set([...mine, ...value])];
     else if (key === 'allOf' && Array.isArray(mine) && Array.isArray(value)) out.allOf = [...mine, ...value];
-    else if (STRUCTURAL_ONLY.includes(key) || key === 'items') continue; // the first schema's shape wins
+    else if (STRUCTURAL_ONLY.includes(key) || key === 'items')
+      continue; // the first schema's shape wins
     else residue[key] = value;
   }
   if (Object.keys(residue).length > 0) out.allOf = [...((out.allOf as JsonSchema[] | undefined) ?? []), residue];
@@ -385,13 +392,10 @@ function nodeAt(root: JsonSchema, path: readonly string[], kind: string): JsonSc
   return node;
 }
 
+/** The kind's own columns, then Phase when its status has one, then Age. */
 function printerColumns(kind: KindDefinition): PrinterColumn[] {
-  const columns: PrinterColumn[] = [];
-  if (kind.kind === 'AgentRun') {
-    columns.push({ name: 'Agent', type: 'string', jsonPath: '.spec.agentRef.name' });
-    columns.push({ name: 'Runtime', type: 'string', jsonPath: '.spec.runtime.type' });
-  }
-  if (kind.isRun) columns.push({ name: 'Phase', type: 'string', jsonPath: '.status.phase' });
+  const columns: PrinterColumn[] = kind.columns.map((c) => ({ ...c }));
+  if (phasesOf(kind).length > 0) columns.push({ name: 'Phase', type: 'string', jsonPath: '.status.phase' });
   columns.push({ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' });
   return columns;
 }

@@ -20,4 +20,9 @@ export const JANGAR_ANNOTATIONS = {
    * message, so this is how their work joins the request's trace.
    */
   traceparent: 'jangar.proompteng.ai/traceparent',
+  /**
+   * A digest of the request key of the last update or delete applied to the object: a redelivered
+   * request finds its own mark and answers with what it already did instead of a second change.
+   */
+  lastRequest: 'jangar.proompteng.ai/last-request',
 } as const;

@@ -4,7 +4,8 @@ import { KubeObject } from './rest.js';
 import { NormalizedRun } from './runs.js';
 import { ERROR_CODE_LIST } from './errors.js';
 
-export const Verb = z.enum(['create', 'update', 'delete']);
+/** `update` replaces the spec (PUT), `patch` merges into it (RFC 7386), `delete` removes the resource. */
+export const Verb = z.enum(['create', 'update', 'patch', 'delete']);
 export type Verb = z.infer<typeof Verb>;
 
 /** Who asked: the authenticated subject behind a token. */
@@ -30,7 +31,11 @@ export function envelopeOf<P extends z.ZodType>(payload: P) {
   });
 }
 
-/** A request to change a primitive, as the gateway accepted it. */
+/**
+ * A request to change a primitive, as the gateway accepted it. `id` is the new resource's Jangar id
+ * on create and the request's own id otherwise. `resourceVersion` is the client's precondition;
+ * `patch` is the merge patch of a `patch` request.
+ */
 export const RequestPayload = z.object({
   id: z.uuid(),
   kind: z.string(),
@@ -40,8 +45,11 @@ export const RequestPayload = z.object({
     name: z.string().optional(),
     labels: z.record(z.string(), z.string()).optional(),
     annotations: z.record(z.string(), z.string()).optional(),
+    resourceVersion: z.string().optional(),
   }),
-  spec: z.unknown(),
+  /** The spec of a create or update; a patch carries `patch` instead, a delete neither. */
+  spec: z.unknown().optional(),
+  patch: z.unknown().optional(),
 });
 export type RequestPayload = z.infer<typeof RequestPayload>;
 
@@ -73,7 +81,16 @@ export type DomainErrorPayload = z.infer<typeof DomainErrorPayload>;
 
 /** The final result of a request: the resource as applied, or why nothing was applied. */
 export const OutcomePayload = z.discriminatedUnion('result', [
-  z.object({ result: z.literal('applied'), id: z.string(), kind: z.string(), verb: Verb, created: z.boolean(), resource: KubeObject }),
+  z.object({
+    result: z.literal('applied'),
+    id: z.string(),
+    kind: z.string(),
+    verb: Verb,
+    created: z.boolean(),
+    resource: KubeObject,
+    /** For a delete: `pending` while finalizers hold the object, `completed` once it is gone. */
+    deletion: z.enum(['pending', 'completed']).optional(),
+  }),
   z.object({ result: z.literal('rejected'), id: z.string(), kind: z.string(), verb: Verb, error: DomainErrorPayload }),
 ]);
 export type OutcomePayload = z.infer<typeof OutcomePayload>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Labels, NamespaceName, ObjectMeta, ResourceName } from './meta.js';
+import { LabelKey, Labels, LabelValue, NamespaceName, ObjectMeta, ResourceName } from './meta.js';
 import type { KindDefinition } from './kinds.js';
 
 /** Allowed form of an idempotency key. */
@@ -33,6 +33,43 @@ export function createBodyFor<S extends z.ZodType>(spec: S) {
 export function createBodyOf(kind: KindDefinition) {
   return createBodyFor(kind.spec);
 }
+
+/** Metadata of `PUT /v1/<kind>/{namespace}/{name}`: the labels and annotations it sets, and the version it replaces. */
+export const UpdateMetadata = z.strictObject({
+  namespace: NamespaceName.optional(),
+  name: ResourceName.optional(),
+  labels: Labels.optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  resourceVersion: z
+    .string({ error: 'required: the resourceVersion this update replaces' })
+    .min(1, { message: 'required: the resourceVersion this update replaces' }),
+});
+
+/** Body of `PUT /v1/<kind>/{namespace}/{name}`: the whole desired spec, with a resourceVersion precondition. */
+export function updateBodyFor<S extends z.ZodType>(spec: S) {
+  return z.strictObject({
+    deliveryId: DeliveryId.optional(),
+    correlationId: z.string().min(1).max(255).optional(),
+    metadata: UpdateMetadata,
+    spec,
+  });
+}
+
+/**
+ * Body of `PATCH` (`application/merge-patch+json`, RFC 7386): what to change in labels, annotations
+ * and spec, `null` removing a key. The merged spec is validated where it is applied.
+ */
+export const MergePatchBody = z.strictObject({
+  metadata: z
+    .strictObject({
+      labels: z.record(LabelKey, LabelValue.nullable()).optional(),
+      annotations: z.record(z.string(), z.string().nullable()).optional(),
+      resourceVersion: z.string().min(1).optional(),
+    })
+    .optional(),
+  spec: z.record(z.string(), z.unknown()).optional(),
+});
+export type MergePatchBody = z.infer<typeof MergePatchBody>;
 
 /** A primitive as the API returns it. */
 export const ResourceView = z.object({

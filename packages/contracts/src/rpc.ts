@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NormalizedRun, RunType } from './runs.js';
 import { RunPhase } from './primitives/agent-run.js';
 import { DomainErrorPayload } from './messages.js';
-import { listOf } from './rest.js';
+import { listOf, ResourceView } from './rest.js';
 
 /** A request-reply endpoint served by one service through `@nats-io/services`. */
 export interface RpcDefinition<Req extends z.ZodType, Res extends z.ZodType> {
@@ -83,19 +83,25 @@ export const AuditFilter = z.strictObject({
 export const AuditQuery = AuditFilter.extend(Scope.shape);
 export type AuditQuery = z.infer<typeof AuditQuery>;
 
-/** A comma list (or repeated parameter) of phases, any of which matches; an unknown phase is named in the error. */
-const PhaseList = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v.flatMap((p) => (typeof p === 'string' ? p.split(',') : [p])) : v),
-  z.array(z.string()).transform((values, ctx) => {
-    const unknown = values.filter((v) => !RunPhase.safeParse(v).success);
-    if (unknown.length === 0 && values.length > 0) return values as RunPhase[];
-    ctx.addIssue({
-      code: 'custom',
-      message: `not a phase: ${unknown.map((v) => JSON.stringify(v)).join(', ')}; expected a comma list of ${RunPhase.options.join(', ')}`,
-    });
-    return z.NEVER;
-  }),
-);
+/** A comma list (or repeated parameter) of phases, any of which matches; a phase not in `allowed` is named in the error. */
+export function phaseList<P extends string>(allowed: readonly P[]) {
+  return z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v.flatMap((p) => (typeof p === 'string' ? p.split(',') : [p])) : v),
+    z.array(z.string()).transform((values, ctx) => {
+      const unknown = values.filter((v) => !(allowed as readonly string[]).includes(v));
+      if (unknown.length === 0 && values.length > 0) return values as P[];
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          allowed.length === 0
+            ? 'this kind has no phase to filter on'
+            : `not a phase: ${unknown.map((v) => JSON.stringify(v)).join(', ')}; expected a comma list of ${allowed.join(', ')}`,
+      });
+      return z.NEVER;
+    }),
+  );
+}
+const PhaseList = phaseList(RunPhase.options);
 
 /**
  * The filters of `GET /v1/runs`, as the query string carries them. `labelSelector` stays text here:
@@ -162,7 +168,36 @@ export const Revision = z.object({
 export const Revisions = z.object({ kind: z.string(), namespace: z.string(), name: z.string(), items: z.array(Revision) });
 export type Revisions = z.infer<typeof Revisions>;
 
+/**
+ * The filters of `GET /v1/<kind>`, as the query string carries them. `phase` stays text here: which
+ * phases exist depends on the kind, so the gateway checks it against the kind's status schema.
+ */
+export const ResourceFilter = z.strictObject({
+  namespace: z.string().min(1).optional(),
+  labelSelector: z.string().optional(),
+  phase: z.union([z.string(), z.array(z.string())]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  continue: z.string().min(1).optional(),
+});
+
+/** The provisioner's list request: one kind, its filters (phase already checked) and the caller's scope. */
+export const ResourceQuery = ResourceFilter.omit({ phase: true }).extend({
+  kind: z.string(),
+  phase: z.array(z.string()).optional(),
+  ...Scope.shape,
+});
+export type ResourceQuery = z.infer<typeof ResourceQuery>;
+
+/** One resource by namespace and name, or by Jangar id within the caller's scope. */
+export const ResourceLookup = z.union([
+  z.object({ kind: z.string(), namespace: z.string(), name: z.string() }).extend(Scope.shape),
+  z.object({ kind: z.string(), id: z.string() }).extend(Scope.shape),
+]);
+export type ResourceLookup = z.infer<typeof ResourceLookup>;
+
 export const RPCS = {
+  getResource: defineRpc('provisioner', 'get-resource', ResourceLookup, ResourceView),
+  listResources: defineRpc('provisioner', 'list-resources', ResourceQuery, listOf(ResourceView)),
   getRun: defineRpc('status', 'get-run', z.object({ id: z.string() }), NormalizedRun),
   listRuns: defineRpc('status', 'list-runs', RunQuery, listOf(NormalizedRun)),
   listAuditEvents: defineRpc('audit', 'list-events', AuditQuery, listOf(AuditEventView)),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Condition } from './meta.js';
-import { RunPhase, TERMINAL_PHASES } from './primitives/agent-run.js';
+import { RunPhase, RunProviderStatus, RunRetryStatus, TERMINAL_PHASES } from './primitives/agent-run.js';
 import { JANGAR_ANNOTATIONS, JANGAR_LABELS } from './labels.js';
 import type { KubeObject } from './rest.js';
 
@@ -55,25 +55,6 @@ export function isTerminalPhase(phase: RunPhase): boolean {
  * a watcher of provider objects finds the run without parsing every binding.
  */
 export const PROVIDER_RUN_UID_LABEL = 'jangar.proompteng.ai/run-uid';
-
-/**
- * `status.provider` of a run: the provider object's state as the runtime controller last saw it.
- * `phase` uses the run phases (Pending, Running, Succeeded, Failed); `message` is the provider's own.
- */
-export const RunProviderStatus = z.object({ phase: z.string(), message: z.string().optional() });
-export type RunProviderStatus = z.infer<typeof RunProviderStatus>;
-
-/**
- * `status.retry` of a run: `attempt` is the attempt in progress (or the last one), counted from 1;
- * `lastError` and `nextRetryAt` describe the failure that caused it.
- */
-export const RunRetryStatus = z.object({
-  attempt: z.number().int().min(1),
-  maxAttempts: z.number().int().min(1).optional(),
-  lastError: z.string().optional(),
-  nextRetryAt: z.string().optional(),
-});
-export type RunRetryStatus = z.infer<typeof RunRetryStatus>;
 
 /** The provider resource a binding names. */
 export const ProviderResource = z.object({ apiVersion: z.string(), kind: z.string(), name: z.string(), namespace: z.string() });

@@ -136,10 +136,10 @@ describe('deploy/crds', () => {
   });
 
   const kubectl = '/usr/bin/kubectl';
-  it.skipIf(!existsSync(kubectl))('builds with kubectl kustomize into the five CRDs', () => {
+  it.skipIf(!existsSync(kubectl))('builds with kubectl kustomize into one CRD per kind', () => {
     const out = execFileSync(kubectl, ['kustomize', CRD_DIR], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20_000 });
     const docs = parseAllDocuments(out).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
-    expect(docs.map((d) => d.kind)).toEqual(Array(5).fill('CustomResourceDefinition'));
+    expect(docs.map((d) => d.kind)).toEqual(Array(KINDS.length).fill('CustomResourceDefinition'));
     expect(docs.map((d) => d.metadata.name).sort()).toEqual(
       allCrds()
         .map((c) => c.metadata.name)
@@ -191,7 +191,7 @@ describe('crdFor', () => {
     }
   });
 
-  it('prints Phase for runs, Agent and Runtime for agent runs, and Age for all', () => {
+  it("prints the kind's own columns, then Phase when its status has one, then Age", () => {
     const columns = (name: string) => crdFor(KINDS.find((k) => k.kind === name)!).spec.versions[0]!.additionalPrinterColumns;
     const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
     const phase = { name: 'Phase', type: 'string', jsonPath: '.status.phase' };
@@ -202,7 +202,16 @@ describe('crdFor', () => {
       age,
     ]);
     expect(columns('OrchestrationRun')).toEqual([phase, age]);
-    for (const name of ['Agent', 'Memory', 'Orchestration']) expect(columns(name)).toEqual([age]);
+    expect(columns('Memory')).toEqual([{ name: 'Type', type: 'string', jsonPath: '.spec.type' }, age]);
+    for (const name of ['Agent', 'Orchestration']) expect(columns(name)).toEqual([age]);
+    expect(columns('ToolRun')).toEqual([{ name: 'Tool', type: 'string', jsonPath: '.spec.toolRef.name' }, phase, age]);
+    expect(columns('SecretBinding')).toEqual([phase, age]);
+  });
+
+  it('prints no Phase column when the status schema has no phase, even for a run kind', () => {
+    const columns = crdFor({ ...AgentRun, status: z.object({ updatedAt: z.string().optional() }) }).spec.versions[0]!
+      .additionalPrinterColumns;
+    expect(columns.map((c) => c.name)).toEqual(['Agent', 'Runtime', 'Age']);
   });
 
   it('restates the AgentRun refinements as CEL rules and maxProperties', () => {

@@ -32,7 +32,8 @@ export interface StatusDetails {
 export interface Status {
   kind: 'Status';
   apiVersion: 'v1';
-  metadata: Record<string, never>;
+  /** ListMeta: a 410 for a stale continue token carries one that resumes the list anyway. */
+  metadata: { continue?: string };
   status: 'Failure';
   message: string;
   reason: StatusReason;
@@ -47,6 +48,7 @@ export class ApiError extends Error {
     readonly reason: StatusReason,
     message: string,
     readonly details?: StatusDetails,
+    readonly listMeta: Status['metadata'] = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -57,7 +59,7 @@ export class ApiError extends Error {
     return {
       kind: 'Status',
       apiVersion: 'v1',
-      metadata: {},
+      metadata: { ...this.listMeta },
       status: 'Failure',
       message: this.message,
       reason: this.reason,
@@ -94,7 +96,9 @@ export function conflict(res: ResourceDefinition, name: string, why?: string): A
 
 /** 422 for an object that fails validation; `causes` name the offending fields. */
 export function invalid(res: ResourceDefinition, name: string, causes: StatusCause[]): ApiError {
-  const summary = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
+  // As field.ErrorList's aggregate prints: one error bare, several in brackets, duplicates once.
+  const messages = [...new Set(causes.map((c) => `${c.field}: ${c.message}`))];
+  const summary = messages.length === 1 ? (messages[0] as string) : `[${messages.join(', ')}]`;
   const group = res.group === '' ? '' : `.${res.group}`;
   return new ApiError(422, 'Invalid', `${res.kind}${group} "${name}" is invalid: ${summary}`, {
     name,
@@ -110,8 +114,8 @@ export function badRequest(message: string): ApiError {
 }
 
 /** 410 for a resourceVersion or continue token that is no longer served. */
-export function expired(message: string): ApiError {
-  return new ApiError(410, 'Expired', message);
+export function expired(message: string, listMeta: Status['metadata'] = {}): ApiError {
+  return new ApiError(410, 'Expired', message, undefined, listMeta);
 }
 
 /** 405 for a verb the path does not support. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, methodNotAllowed, notFound } from './api-error.js';
+import { enforceFieldValidation } from './field-validation.js';
 import { readJsonBody, sendJson } from './http-util.js';
 import { readObject, readPatched } from './request-body.js';
 import type { ResourceDefinition } from './resources.js';
@@ -43,6 +44,20 @@ function sendObject(
   else sendJson(res, code, obj);
 }
 
+/**
+ * What kube-apiserver answers to a DELETE that removed a custom resource at once: a Success
+ * Status naming it (`details.kind` is the plural resource name, as the API server writes it).
+ */
+export function deletedStatus(res: ResourceDefinition, obj: KubeObject): Record<string, unknown> {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { name: obj.metadata.name, group: res.group, kind: res.plural, uid: obj.metadata.uid },
+  };
+}
+
 /** GET, PUT, PATCH and DELETE on one object or its status. */
 export async function handleObject(
   store: ObjectStore,
@@ -63,18 +78,24 @@ export async function handleObject(
     case 'PUT': {
       rejectDryRun(query);
       const input = await readObject(req, resource, namespace, name);
+      enforceFieldValidation(resource, input, query, res, store.get(resource, namespace, name));
       return sendJson(res, 200, store.update(resource, namespace, name, input, subresource));
     }
     case 'PATCH': {
       rejectDryRun(query);
-      const input = await readPatched(req, resource, current());
+      const stored = current();
+      const input = await readPatched(req, resource, stored);
+      enforceFieldValidation(resource, input, query, res, stored);
       return sendJson(res, 200, store.update(resource, namespace, name, input, subresource));
     }
     case 'DELETE': {
       if (subresource) throw methodNotAllowed('DELETE');
       rejectDryRun(query);
       const options = await readDeleteOptions(req);
-      return sendJson(res, 200, store.delete(resource, namespace, name, options).object);
+      const { object, removed } = store.delete(resource, namespace, name, options);
+      // An object still held by finalizers comes back as it now is; one that is gone, as a Status
+      // for a custom resource (built-in types return the deleted object).
+      return sendJson(res, 200, removed && !resource.builtin ? deletedStatus(resource, object) : object);
     }
     default:
       throw methodNotAllowed(req.method ?? 'UNKNOWN');

@@ -28,10 +28,20 @@ const SERVER_FIELDS = [
   'managedFields',
 ] as const;
 
+/** The fields clients may set; anything else in submitted metadata is pruned as unknown. */
+const CLIENT_FIELDS = ['name', 'generateName', 'namespace', 'labels', 'annotations', 'ownerReferences', 'finalizers'] as const;
+
+const KNOWN_FIELDS = new Set<string>([...SERVER_FIELDS, ...CLIENT_FIELDS]);
+
+/** Keys of submitted metadata that ObjectMeta does not have; kube-apiserver drops them. */
+export function unknownMetaFields(meta: InputMeta): string[] {
+  return Object.keys(meta).filter((key) => !KNOWN_FIELDS.has(key));
+}
+
 /** The client-owned part of submitted metadata, with empty collections removed as the apiserver does. */
 export function userMeta(meta: InputMeta): Partial<ObjectMeta> {
-  const out: Record<string, unknown> = { ...meta };
-  for (const field of SERVER_FIELDS) delete out[field];
+  const out: Record<string, unknown> = {};
+  for (const field of CLIENT_FIELDS) if (meta[field] !== undefined) out[field] = meta[field];
   for (const field of ['labels', 'annotations'] as const) {
     const map = meta[field];
     if (!map || Object.keys(map).length === 0) delete out[field];

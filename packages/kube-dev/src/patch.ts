@@ -2,16 +2,7 @@ import { z } from 'zod';
 import { badRequest, ApiError } from './api-error.js';
 import { isJsonObject, jsonEqual } from './json.js';
 
-/** RFC 7386 JSON merge patch: objects merge recursively, `null` deletes, anything else replaces. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isJsonObject(patch)) return patch;
-  const out: Record<string, unknown> = isJsonObject(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete out[key];
-    else out[key] = mergePatch(out[key], value);
-  }
-  return out;
-}
+export { mergePatch } from '@jangar/contracts';
 
 const Operation = z.discriminatedUnion('op', [
   z.object({ op: z.literal('add'), path: z.string(), value: z.unknown() }),

@@ -33,6 +33,11 @@ export const ResourceDefinition = z.object({
    * strategic merge patches, as kube-apiserver does for its own types.
    */
   builtin: z.boolean().optional(),
+  /**
+   * The CRD version's `openAPIV3Schema`: objects are pruned, defaulted and validated against it
+   * as kube-apiserver does. Built-in and provider types registered without one are not checked.
+   */
+  schema: z.record(z.string(), z.unknown()).optional(),
 });
 export type ResourceDefinition = z.infer<typeof ResourceDefinition>;
 
@@ -82,6 +87,7 @@ export function resourcesFromKinds(kinds: readonly KindDefinition[]): ResourceDe
       categories: [...names.categories],
       namespaced: true as const,
       printerColumns: served.additionalPrinterColumns.map((c) => ({ ...c })),
+      schema: served.schema.openAPIV3Schema,
     };
   });
 }

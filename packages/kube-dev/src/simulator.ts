@@ -120,7 +120,8 @@ export class Simulator {
       // The provider object moves first, so a watcher that sees the run's new status can find
       // the provider object already there.
       const provider = syncProvider(this.store, this.registry, current, status);
-      this.store.update(res, namespace, name, { ...current, status: provider ? { ...status, provider } : status }, 'status');
+      const next = { ...current, status: provider ? { ...status, provider } : status };
+      this.store.update(res, namespace, name, next, 'status');
       this.options.logger?.debug({ kind: res.kind, namespace, name, phase: status.phase }, 'simulated run step');
     } catch (err) {
       this.options.logger?.error({ err, kind: res.kind, namespace, name }, 'simulated run step failed');

@@ -134,7 +134,10 @@ export class ObjectStore {
     return this.log.since(rv);
   }
 
-  /** Creates an object; the server assigns uid, resourceVersion, generation and creationTimestamp. */
+  /**
+   * Creates an object, pruned, defaulted and validated against the resource's schema; the server
+   * assigns uid, resourceVersion, generation and creationTimestamp.
+   */
   create(res: ResourceDefinition, namespace: string, input: InputObject): KubeObject {
     const bucket = this.bucket(res);
     const name = nameForCreate(input, (candidate) => bucket.objects.has(objectKey(namespace, candidate)));
@@ -147,9 +150,9 @@ export class ObjectStore {
   }
 
   /**
-   * Replaces an object (or, with `subresource`, its status). A write that changes nothing keeps
-   * the old resourceVersion and emits no event; emptying the finalizers of an object being
-   * deleted completes the deletion.
+   * Replaces an object (or, with `subresource`, its status), pruned, defaulted and validated
+   * against the resource's schema. A write that changes nothing keeps the old resourceVersion and
+   * emits no event; emptying the finalizers of an object being deleted completes the deletion.
    */
   update(res: ResourceDefinition, namespace: string, name: string, input: InputObject, subresource?: 'status'): KubeObject {
     const bucket = this.bucket(res);

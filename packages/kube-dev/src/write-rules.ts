@@ -4,8 +4,31 @@ import { jsonEqual } from './json.js';
 import { generatedName, kubeTimestamp, userMeta } from './object-meta.js';
 import { apiVersionOf } from './resources.js';
 import type { ResourceDefinition } from './resources.js';
+import { validatorOf } from './schema-validation.js';
 import type { InputObject, KubeObject, ObjectMeta } from './types.js';
 import { validateMeta } from './validation.js';
+
+/**
+ * A request body as kube-apiserver decodes it for a resource with a schema: fields the schema
+ * does not declare pruned, nulls it does not allow dropped, defaults filled in.
+ */
+export function admittedInput(res: ResourceDefinition, input: InputObject, stored?: KubeObject): InputObject {
+  const validator = validatorOf(res);
+  if (!validator) return input;
+  return validator.normalize(input, stored).object;
+}
+
+/**
+ * Rejects with 422 an object whose name, labels or schema-checked fields are invalid, all causes
+ * in one Status. On update, `old` lets schema errors on unchanged values through (ratcheting).
+ */
+export function checkValid(res: ResourceDefinition, object: KubeObject, old?: KubeObject): void {
+  const causes = [
+    ...validateMeta({ name: object.metadata.name, labels: object.metadata.labels }),
+    ...(validatorOf(res)?.validate(object, old) ?? []),
+  ];
+  if (causes.length > 0) throw invalid(res, object.metadata.name, causes);
+}
 
 /** The name a create will use: the given one, or `generateName` plus a suffix not yet taken. */
 export function nameForCreate(input: InputObject, taken: (name: string) => boolean): string {
@@ -18,18 +41,17 @@ export function nameForCreate(input: InputObject, taken: (name: string) => boole
   return generated;
 }
 
-/** The object a create stores: server-owned metadata assigned, status dropped, labels validated. */
+/** The object a create stores: server-owned metadata assigned, status dropped, then validated. */
 export function createdObject(
   res: ResourceDefinition,
   namespace: string,
   name: string,
-  input: InputObject,
+  body: InputObject,
   rv: number,
   now: Date,
 ): KubeObject {
+  const input = admittedInput(res, body);
   const meta = userMeta(input.metadata);
-  const causes = validateMeta({ name, labels: meta.labels });
-  if (causes.length > 0) throw invalid(res, name, causes);
   // A CRD with a status subresource ignores status on create; status is written through /status.
   const { apiVersion: _v, kind: _k, metadata: _m, status: _s, ...content } = input;
   const metadata: ObjectMeta = {
@@ -41,7 +63,9 @@ export function createdObject(
     generation: 1,
     creationTimestamp: kubeTimestamp(now),
   };
-  return { apiVersion: apiVersionOf(res), kind: res.kind, metadata, ...content };
+  const object: KubeObject = { apiVersion: apiVersionOf(res), kind: res.kind, metadata, ...content };
+  checkValid(res, object);
+  return object;
 }
 
 /** Enforces optimistic concurrency: a stale resourceVersion is a 409, a missing one a 422 for CRDs. */
@@ -63,17 +87,22 @@ function sameDesiredState(a: KubeObject, b: KubeObject): boolean {
 }
 
 /**
- * The object an update produces, still carrying the current resourceVersion. The main resource
- * ignores `.status` and server-owned metadata; the status subresource takes only `.status`.
+ * The object an update produces, still carrying the current resourceVersion, validated against
+ * the schema. The main resource ignores `.status` and server-owned metadata; the status
+ * subresource takes only `.status`.
  */
-export function updatedObject(res: ResourceDefinition, current: KubeObject, input: InputObject, subresource?: 'status'): KubeObject {
+export function updatedObject(res: ResourceDefinition, current: KubeObject, body: InputObject, subresource?: 'status'): KubeObject {
+  const next = unvalidatedUpdate(current, admittedInput(res, body, current), subresource);
+  checkValid(res, next, current);
+  return next;
+}
+
+function unvalidatedUpdate(current: KubeObject, input: InputObject, subresource?: 'status'): KubeObject {
   if (subresource === 'status') {
     const { status: _s, ...rest } = current;
     return input.status === undefined ? rest : { ...rest, status: input.status };
   }
   const meta = userMeta(input.metadata);
-  const causes = validateMeta({ name: current.metadata.name, labels: meta.labels });
-  if (causes.length > 0) throw invalid(res, current.metadata.name, causes);
   const { apiVersion: _v, kind: _k, metadata: _m, status: _s, ...content } = input;
   const { name, namespace, uid, resourceVersion, generation, creationTimestamp, deletionTimestamp } = current.metadata;
   const metadata: ObjectMeta = { ...meta, name, namespace, uid, resourceVersion, generation, creationTimestamp };
@@ -88,10 +117,20 @@ export function updatedObject(res: ResourceDefinition, current: KubeObject, inpu
   return next;
 }
 
-/** The object a delete leaves behind while finalizers remain. */
+/**
+ * The object a delete leaves behind while finalizers remain. Setting deletionTimestamp bumps
+ * the generation, as kube-apiserver does: controllers must see that the desired state changed.
+ */
 export function markedForDeletion(current: KubeObject, rv: number, now: Date): KubeObject {
+  const { metadata } = current;
   return {
     ...current,
-    metadata: { ...current.metadata, resourceVersion: String(rv), deletionTimestamp: kubeTimestamp(now), deletionGracePeriodSeconds: 0 },
+    metadata: {
+      ...metadata,
+      resourceVersion: String(rv),
+      generation: metadata.generation + 1,
+      deletionTimestamp: kubeTimestamp(now),
+      deletionGracePeriodSeconds: 0,
+    },
   };
 }

@@ -50,8 +50,15 @@ describe('object CRUD through client-node', () => {
     expect((jsonPatched.spec as { agentRef: { name: string } }).agentRef.name).toBe('other');
     expect(jsonPatched.metadata.generation).toBe(3);
 
-    const deleted = (await api.deleteNamespacedCustomObject({ ...AR, namespace: ns, name: 'one' })) as KubeObject;
-    expect(deleted.metadata.name).toBe('one');
+    // A custom resource deleted at once is answered with a Success Status, not the object.
+    const deleted = await api.deleteNamespacedCustomObject({ ...AR, namespace: ns, name: 'one' });
+    expect(deleted).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { name: 'one', group: AR.group, kind: 'agentruns', uid: created.metadata.uid },
+    });
     const missing = await errorOf(api.getNamespacedCustomObject({ ...AR, namespace: ns, name: 'one' }));
     expect(missing.code).toBe(404);
     expect(missing.body).toMatchObject({

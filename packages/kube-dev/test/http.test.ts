@@ -1,3 +1,4 @@
+import { KINDS } from '@jangar/contracts';
 import { describe, expect, it } from 'vitest';
 import { serverHarness } from './support.js';
 
@@ -27,12 +28,10 @@ describe('discovery and plumbing endpoints', () => {
       headers: { Accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' },
     });
     expect(groups.type).toBe('application/json');
-    expect((groups.body.groups as { name: string }[]).map((g) => g.name)).toEqual([
-      'agents.proompteng.ai',
-      'orchestration.proompteng.ai',
-      'batch',
-      'argoproj.io',
-    ]);
+    // Every group of the contract kinds, in KINDS order, then the provider workload groups.
+    const kindGroups = [...new Set(KINDS.map((k) => k.group))];
+    expect((groups.body.groups as { name: string }[]).map((g) => g.name)).toEqual([...kindGroups, 'batch', 'argoproj.io']);
+    expect(kindGroups.slice(0, 2)).toEqual(['agents.proompteng.ai', 'orchestration.proompteng.ai']);
 
     expect((await getJson(`${url}/apis/agents.proompteng.ai`)).body).toMatchObject({
       kind: 'APIGroup',

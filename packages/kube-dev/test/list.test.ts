@@ -141,6 +141,24 @@ describe('list', () => {
     expect(garbage.code).toBe(400);
   });
 
+  it('answers a continue token whose snapshot has left the event log with 410 and a token that resumes anyway', async () => {
+    const server = await harness.start({ eventLogSize: 3 });
+    for (const name of ['s-0', 's-1', 's-2'])
+      await server.api.createNamespacedCustomObject({ ...AR, namespace: 'snap', body: agentRun(name) });
+    const first = (await server.api.listNamespacedCustomObject({ ...AR, namespace: 'snap', limit: 1 })) as List;
+    for (let i = 0; i < 4; i++) await server.api.createNamespacedCustomObject({ ...AR, namespace: 'snap', body: agentRun(`t-${i}`) });
+    const stale = await errorOf(
+      server.api.listNamespacedCustomObject({ ...AR, namespace: 'snap', limit: 1, _continue: first.metadata.continue }),
+    );
+    expect(stale.code).toBe(410);
+    expect(stale.body).toMatchObject({ reason: 'Expired', code: 410 });
+    expect(stale.body.message).toMatch(/^The provided continue parameter is too old to display a consistent list result/);
+    const inconsistent = (stale.body as { metadata?: { continue?: string } }).metadata?.continue;
+    const rest = (await server.api.listNamespacedCustomObject({ ...AR, namespace: 'snap', _continue: inconsistent })) as List;
+    // The rest of the list as it is now: the late objects show up.
+    expect(rest.items.map((i) => i.metadata.name)).toEqual(['s-1', 's-2', 't-0', 't-1', 't-2', 't-3']);
+  });
+
   it('serves a Table to kubectl-style Accept headers and deletes collections', async () => {
     const server = await harness.start();
     await seed(server);

@@ -63,7 +63,12 @@ describe('simulated runtime', () => {
     await server.api.createNamespacedCustomObject({
       ...orun,
       namespace: ns,
-      body: { apiVersion: 'orchestration.proompteng.ai/v1alpha1', kind: 'OrchestrationRun', metadata: { name: 'o' }, spec: {} },
+      body: {
+        apiVersion: 'orchestration.proompteng.ai/v1alpha1',
+        kind: 'OrchestrationRun',
+        metadata: { name: 'o' },
+        spec: { orchestrationRef: { name: 'absent' } },
+      },
     });
     await waitFor(async () => {
       const o = (await server.api.getNamespacedCustomObject({ ...orun, namespace: ns, name: 'o' })) as KubeObject;

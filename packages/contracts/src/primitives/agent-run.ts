@@ -23,6 +23,7 @@ const Contract = z.strictObject({
   mappings: z.array(z.strictObject({ from: z.string(), to: z.string() })).optional(),
 });
 
+/** A task written out in full: AgentRun's `implementation.inline`, and the spec of an ImplementationSpec. */
 export const InlineImplementation = z.strictObject({
   text: z.string().min(1).max(INLINE_TEXT_LIMIT, { message: 'must be at most 128 KiB' }),
   summary: z.string().optional(),
@@ -33,6 +34,10 @@ export const InlineImplementation = z.strictObject({
   contract: Contract.optional(),
   vcsRef: LocalRef.optional(),
 });
+
+/** Which runtime adapter executes a run (`job`, `workflow`, `temporal`, `custom`) and its settings; shared by AgentRun and ToolRun. */
+export const Runtime = z.strictObject({ type: RuntimeType, config: FreeForm.optional() });
+export type Runtime = z.infer<typeof Runtime>;
 
 const Parameters = z
   .record(z.string(), z.string())
@@ -69,7 +74,7 @@ const WorkflowStep = z.strictObject({
 export const AgentRunSpec = z
   .strictObject({
     agentRef: LocalRef,
-    runtime: z.strictObject({ type: RuntimeType, config: FreeForm.optional() }),
+    runtime: Runtime,
     implementationSpecRef: LocalRef.optional(),
     implementation: z.strictObject({ inline: InlineImplementation }).optional(),
     parameters: Parameters.optional(),
@@ -117,6 +122,26 @@ export const AgentRunSpec = z
   );
 export type AgentRunSpec = z.infer<typeof AgentRunSpec>;
 
+/**
+ * `status.provider` of a run: the provider object's state as the runtime controller last saw it.
+ * `phase` uses the run phases (Pending, Running, Succeeded, Failed); `message` is the provider's own.
+ */
+export const RunProviderStatus = z.object({ phase: z.string(), message: z.string().optional() });
+export type RunProviderStatus = z.infer<typeof RunProviderStatus>;
+
+/**
+ * `status.retry` of a run: `attempt` is the attempt in progress (or the last one), counted from 1;
+ * `lastError` and `nextRetryAt` describe the failure that caused it.
+ */
+export const RunRetryStatus = z.object({
+  attempt: z.number().int().min(1),
+  maxAttempts: z.number().int().min(1).optional(),
+  lastError: z.string().optional(),
+  nextRetryAt: z.string().optional(),
+});
+export type RunRetryStatus = z.infer<typeof RunRetryStatus>;
+
+/** One step of a multi-step run, as `status.stepStatuses[]` and `status.workflow.steps[]` record it. */
 const StepStatus = z.object({
   name: z.string(),
   phase: z.string().optional(),
@@ -138,6 +163,9 @@ export const AgentRunStatus = z.object({
     .array(z.object({ name: z.string(), key: z.string().optional(), path: z.string().optional(), url: z.string().optional() }))
     .optional(),
   workflow: z.object({ phase: z.string().optional(), steps: z.array(StepStatus).optional() }).optional(),
+  stepStatuses: z.array(StepStatus).optional(),
+  provider: RunProviderStatus.optional(),
+  retry: RunRetryStatus.optional(),
   specHash: z.string().optional(),
   reason: z.string().optional(),
   message: z.string().optional(),

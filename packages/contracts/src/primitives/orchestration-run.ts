@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Condition, FreeForm, LocalRef } from '../meta.js';
-import { RunPhase } from './agent-run.js';
+import { RunPhase, RunProviderStatus, RunRetryStatus } from './agent-run.js';
 
 export const OrchestrationRunSpec = z.strictObject({
   orchestrationRef: LocalRef,
@@ -24,9 +24,13 @@ export const OrchestrationRunStatus = z.object({
         kind: z.string().optional(),
         phase: z.string().optional(),
         attempt: z.number().int().optional(),
+        startedAt: z.string().optional(),
+        finishedAt: z.string().optional(),
         resourceRef: FreeForm.optional(),
         outputs: FreeForm.optional(),
       }),
     )
     .optional(),
+  provider: RunProviderStatus.optional(),
+  retry: RunRetryStatus.optional(),
 });
