@@ -58,6 +58,12 @@ export function api(baseUrl: string, token: string) {
   return {
     post: (url: string, body: unknown, headers?: Record<string, string>) => call('POST', url, body, headers),
     get: (url: string, headers?: Record<string, string>) => call('GET', url, undefined, headers),
+    put: (url: string, body: unknown, headers?: Record<string, string>) => call('PUT', url, body, headers),
+    /** A JSON merge patch; the deliveryId goes in `Idempotency-Key`. */
+    patch: (url: string, body: unknown, deliveryId: string, headers?: Record<string, string>) =>
+      call('PATCH', url, body, { 'content-type': 'application/merge-patch+json', 'idempotency-key': deliveryId, ...headers }),
+    delete: (url: string, deliveryId: string, headers?: Record<string, string>) =>
+      call('DELETE', url, undefined, { 'idempotency-key': deliveryId, ...headers }),
   };
 }
 

@@ -20,15 +20,32 @@ export function kubeStatusCode(err: unknown): number | undefined {
   return err instanceof ApiException ? err.code : undefined;
 }
 
-/** The `message` of the Kubernetes Status body carried by an API failure. */
-export function kubeStatusMessage(err: unknown): string | undefined {
+interface KubeStatus {
+  message?: unknown;
+  details?: { causes?: Array<{ field?: unknown; message?: unknown }> };
+}
+
+function statusBody(err: unknown): KubeStatus | undefined {
   if (!(err instanceof ApiException)) return undefined;
   try {
-    const body = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
-    return typeof body?.message === 'string' ? body.message : undefined;
+    const body: unknown = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
+    return typeof body === 'object' && body !== null ? (body as KubeStatus) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The `message` of the Kubernetes Status body carried by an API failure. */
+export function kubeStatusMessage(err: unknown): string | undefined {
+  const message = statusBody(err)?.message;
+  return typeof message === 'string' ? message : undefined;
+}
+
+/** The field causes of a Kubernetes Status (a 422 names each invalid field), as the API's field errors. */
+export function kubeStatusCauses(err: unknown): Array<{ path: string; message: string }> {
+  return (statusBody(err)?.details?.causes ?? []).flatMap((c) =>
+    typeof c.message === 'string' ? [{ path: typeof c.field === 'string' && c.field !== '' ? c.field : '(root)', message: c.message }] : [],
+  );
 }
 
 /**
@@ -40,7 +57,10 @@ export function translateKubeError(err: unknown, what: string): Error {
   const message = kubeStatusMessage(err) ?? (err as Error)?.message ?? String(err);
   if (code === 404) return new DomainError('not_found', `${what}: not found`, { cause: err });
   if (code === 409) return new DomainError('conflict', `${what}: ${message}`, { cause: err });
-  if (code === 422 || code === 400) return new DomainError('validation_failed', `${what}: ${message}`, { cause: err });
+  if (code === 422 || code === 400) {
+    const errors = kubeStatusCauses(err);
+    return new DomainError('validation_failed', `${what}: ${message}`, { cause: err, ...(errors.length > 0 ? { errors } : {}) });
+  }
   if (code === 403 || code === 401)
     return new DomainError('forbidden', `${what}: the control plane may not do this (${message})`, { cause: err });
   return new TransientError(`${what}: ${message}`, { cause: err });

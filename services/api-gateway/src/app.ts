@@ -8,6 +8,7 @@ import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCreateRoutes } from './routes/create.js';
+import { registerResourceRoutes } from './routes/resources.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { traceRequests } from './tracing-hook.js';
 
@@ -84,6 +85,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       req.caller = deps.auth.authenticate(req.headers.authorization);
     });
     registerCreateRoutes(v1, deps);
+    registerResourceRoutes(v1, deps);
     registerRunRoutes(v1, deps);
     registerAuditRoutes(v1, deps);
   });

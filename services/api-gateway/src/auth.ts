@@ -69,11 +69,11 @@ export function mayAccess(caller: Caller, namespace: string): boolean {
   return caller.namespaces.includes('*') || caller.namespaces.includes(namespace);
 }
 
-/** Writes outside the caller's namespaces are forbidden (403). */
-export function assertMayWrite(caller: Caller, namespace: string): void {
+/** Writes outside the caller's namespaces are forbidden (403); `path` is where the request names the namespace. */
+export function assertMayWrite(caller: Caller, namespace: string, path = 'metadata.namespace'): void {
   if (!mayAccess(caller, namespace)) {
     throw new DomainError('forbidden', `the token may not write in namespace "${namespace}"`, {
-      errors: [{ path: 'metadata.namespace', message: "not one of the token's namespaces" }],
+      errors: [{ path, message: "not one of the token's namespaces" }],
     });
   }
 }

@@ -15,19 +15,23 @@ import {
   FieldError,
   KINDS,
   listOf,
+  MergePatchBody,
   NormalizedRun,
   Problem,
   PROBLEM_TYPE_BASE,
+  phasesOf,
   ResourceView,
   Revisions,
   RunHistory,
   RunPhase,
   RunType,
+  updateBodyFor,
   Violation,
   type ErrorCode,
   type KindDefinition,
 } from '@jangar/contracts';
 import { PROBLEM_CONTENT_TYPE } from './problems.js';
+import { MERGE_PATCH } from './routes/resources.js';
 
 type Json = Record<string, unknown>;
 
@@ -42,6 +46,8 @@ const Liveness = z.object({ status: z.literal('ok') });
 
 // Answers that come from an outcome are stored and replayed; errors the gateway raises itself are not.
 const STORED_OUTCOME_CODES: readonly ErrorCode[] = ['validation_failed', 'policy_denied', 'conflict', 'reference_not_found'];
+// A change to an existing object also stores `not_found` when the object is gone by the time it is applied.
+const STORED_CHANGE_CODES: readonly ErrorCode[] = [...STORED_OUTCOME_CODES, 'not_found'];
 
 const CREATE_CODES: readonly ErrorCode[] = [
   'validation_failed',
@@ -59,8 +65,14 @@ const CREATE_CODES: readonly ErrorCode[] = [
   'internal',
   'unavailable',
 ];
-const GET_RUN_CODES: readonly ErrorCode[] = ['unauthorized', 'not_found', 'internal', 'unavailable'];
-const LIST_RUN_CODES: readonly ErrorCode[] = [
+// PUT and PATCH: a create's codes, and the object may be missing.
+const CHANGE_CODES: readonly ErrorCode[] = [...CREATE_CODES, 'not_found'];
+// DELETE has no body to be too large, of the wrong type, or to name references.
+const DELETE_CODES: readonly ErrorCode[] = CHANGE_CODES.filter(
+  (code) => !(['payload_too_large', 'unsupported_media_type', 'reference_not_found'] as ErrorCode[]).includes(code),
+);
+const GET_ONE_CODES: readonly ErrorCode[] = ['unauthorized', 'not_found', 'internal', 'unavailable'];
+const LIST_CODES: readonly ErrorCode[] = [
   'validation_failed',
   'invalid_label_selector',
   'unauthorized',
@@ -75,11 +87,13 @@ const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
   validation_failed: '`errors` lists the failing fields',
   delivery_id_required: 'neither the body `deliveryId` nor the `Idempotency-Key` header was sent',
   invalid_delivery_id: 'malformed, or the body `deliveryId` and the `Idempotency-Key` header differ',
-  forbidden: 'the token may not write in `metadata.namespace`',
+  forbidden: "the namespace (`metadata.namespace`, the path's `{namespace}` or `?namespace=`) is not one of the token's",
   policy_denied: '`violations` lists the rules that denied it',
+  conflict: 'the object changed since the given resourceVersion, is being deleted, or (on create) already exists',
   request_in_progress: 'retry after `Retry-After` seconds with the same deliveryId',
+  unsupported_media_type: `the body is not \`application/json\` (PATCH: not \`${MERGE_PATCH}\`)`,
   reference_not_found: '`errors` names the field, e.g. `spec.agentRef.name`',
-  not_found: 'also a run in a namespace the token may not read',
+  not_found: 'on a read, also an object in a namespace the token may not read',
   invalid_label_selector: '`errors` names `query.labelSelector` and the message quotes the failing requirement',
 };
 
@@ -93,6 +107,10 @@ function cite(code: ErrorCode): string {
 
 function requestSchemaId(kind: KindDefinition): string {
   return `${kind.kind}CreateRequest`;
+}
+
+function updateSchemaId(kind: KindDefinition): string {
+  return `${kind.kind}UpdateRequest`;
 }
 
 /** Renders a registry's schemas; `$schema` and `$id` go because the OpenAPI document is their base. */
@@ -114,9 +132,16 @@ function errorCodeDescription(): string {
 /** Every schema, request bodies read as input (defaults optional) and answers as output. */
 function componentSchemas(): Record<string, Json> {
   const requests = z.registry<{ id: string }>();
-  for (const kind of KINDS) requests.add(createBodyOf(kind), { id: requestSchemaId(kind) });
+  for (const kind of KINDS) {
+    // The spec is its own schema, so the create and update requests share it rather than each inlining it.
+    requests.add(kind.spec, { id: `${kind.kind}Spec` });
+    requests.add(createBodyOf(kind), { id: requestSchemaId(kind) });
+    requests.add(updateBodyFor(kind.spec), { id: updateSchemaId(kind) });
+  }
+  requests.add(MergePatchBody, { id: 'MergePatch' });
   const answers = z.registry<{ id: string }>();
   answers.add(ResourceView, { id: 'ResourceView' });
+  answers.add(listOf(ResourceView), { id: 'ResourcePage' });
   answers.add(AcceptedView, { id: 'AcceptedView' });
   answers.add(NormalizedRun, { id: 'NormalizedRun' });
   answers.add(ProblemBody, { id: 'Problem' });
@@ -136,9 +161,14 @@ function componentSchemas(): Record<string, Json> {
   const clash = Object.keys(input).filter((id) => id in output);
   if (clash.length > 0) throw new Error(`openapi: schema ids rendered twice: ${clash.join(', ')}`);
   const problemNote = `RFC 9457 problem details. \`type\` is \`${PROBLEM_TYPE_BASE}<code>\`; \`status\` always matches the HTTP status.`;
+  const mergePatchNote =
+    `An RFC 7386 JSON merge patch, sent as \`${MERGE_PATCH}\`: objects merge, \`null\` removes a key, anything else replaces. ` +
+    'The merged spec is validated where it is applied (400 `validation_failed` naming `spec.` paths). ' +
+    'The deliveryId goes in the `Idempotency-Key` header, never in the body.';
   return {
     ...input,
     ...output,
+    MergePatch: { description: mergePatchNote, ...input.MergePatch },
     Problem: { description: problemNote, ...output.Problem },
     ErrorCode: { description: errorCodeDescription(), ...output.ErrorCode },
   };
@@ -156,22 +186,52 @@ function componentHeaders(): Json {
       schema: { type: 'integer', minimum: 0 },
     },
     Location: {
-      description: 'Where the created resource can be read.',
+      description: 'Where the resource can be read.',
       required: true,
       schema: { type: 'string', format: 'uri-reference' },
     },
   };
 }
 
-function idempotencyKeyParameter(): Json {
+function idempotencyKeyParameter(required: boolean, description: string): Json {
+  return { name: 'Idempotency-Key', in: 'header', required, description, schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN } };
+}
+
+/** The deliveryId parameters: in the header or the body (POST, PUT), only the header (PATCH), header or query (DELETE). */
+function componentParameters(): Json {
+  const both = `when both are sent and differ the answer is ${cite('invalid_delivery_id')}`;
   return {
-    name: 'Idempotency-Key',
-    in: 'header',
-    required: false,
-    description:
+    IdempotencyKey: idempotencyKeyParameter(
+      false,
       `The request's deliveryId, as an alternative to the body field \`deliveryId\`. One of the two is required ` +
-      `(else ${cite('delivery_id_required')}); when both are sent and differ the answer is ${cite('invalid_delivery_id')}.`,
-    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
+        `(else ${cite('delivery_id_required')}); ${both}.`,
+    ),
+    PatchIdempotencyKey: idempotencyKeyParameter(
+      true,
+      `The request's deliveryId. A merge patch carries it only here (else ${cite('delivery_id_required')}): ` +
+        `a \`deliveryId\` in the body would be a patch of a field, and is refused with ${cite('validation_failed')}.`,
+    ),
+    DeleteIdempotencyKey: idempotencyKeyParameter(
+      false,
+      `The request's deliveryId, as an alternative to \`?deliveryId=\`. One of the two is required ` +
+        `(else ${cite('delivery_id_required')}); ${both}.`,
+    ),
+    DeliveryIdQuery: {
+      name: 'deliveryId',
+      in: 'query',
+      required: false,
+      description: "The request's deliveryId, for clients that cannot set `Idempotency-Key`.",
+      schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
+    },
+    CorrelationId: {
+      name: 'X-Correlation-Id',
+      in: 'header',
+      required: false,
+      description:
+        'Ties this request to others (see `GET /v1/correlations/{correlationId}`); 1-255 characters. ' +
+        'A body `correlationId` wins over it; without either the deliveryId is used.',
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
+    },
   };
 }
 
@@ -180,12 +240,14 @@ function codeLine(code: ErrorCode): string {
   return `- \`${code}\`: ${ERROR_CODES[code].title}${note ? ` (${note})` : ''}`;
 }
 
-/** One problem response for codes that share a status; headers follow from which codes it carries. */
-function problemResponse(codes: readonly ErrorCode[]): Json {
+/**
+ * One problem response for codes that share a status; headers follow from which codes it carries
+ * and which of them (`stored`) are outcomes a retry replays.
+ */
+function problemResponse(codes: readonly ErrorCode[], stored: readonly ErrorCode[]): Json {
   const headers: Json = {};
   if (codes.includes('request_in_progress')) headers['Retry-After'] = { $ref: '#/components/headers/RetryAfter' };
-  if (codes.some((code) => STORED_OUTCOME_CODES.includes(code)))
-    headers['Idempotent-Replayed'] = { $ref: '#/components/headers/IdempotentReplayed' };
+  if (codes.some((code) => stored.includes(code))) headers['Idempotent-Replayed'] = { $ref: '#/components/headers/IdempotentReplayed' };
   return {
     description: `Problem details with one of these codes:\n${codes.map(codeLine).join('\n')}`,
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
@@ -195,16 +257,25 @@ function problemResponse(codes: readonly ErrorCode[]): Json {
 }
 
 /** Problem responses keyed by HTTP status, grouped by the status the registry gives each code. */
-function problemResponses(codes: readonly ErrorCode[]): Record<string, Json> {
+function problemResponses(codes: readonly ErrorCode[], stored: readonly ErrorCode[] = []): Record<string, Json> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ERROR_CODES[code].status, [...(byStatus.get(ERROR_CODES[code].status) ?? []), code]);
   const statuses = [...byStatus.keys()].sort((a, b) => a - b);
-  return Object.fromEntries(statuses.map((status) => [String(status), problemResponse(byStatus.get(status)!)]));
+  return Object.fromEntries(statuses.map((status) => [String(status), problemResponse(byStatus.get(status)!, stored)]));
 }
 
 function jsonContent(schemaId: string): Json {
   return { 'application/json': { schema: ref(schemaId) } };
 }
+
+const pathParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
+const queryParam = (name: string, description: string, schema: Json = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
 
 function pascalCase(route: string): string {
   return route
@@ -213,27 +284,40 @@ function pascalCase(route: string): string {
     .join('');
 }
 
-function acceptedNote(kind: KindDefinition): string {
-  if (kind.isRun) return 'poll `Location` (`/v1/runs/{id}`) for the run';
-  // locationOf names a per-resource path for other kinds, but no read route serves it yet.
-  return `\`Location\` names \`/v1/${kind.route}/{namespace}/{name}\`, which this gateway does not serve yet; retry the create with the same deliveryId to get the stored answer`;
+const article = (kind: KindDefinition) => (/^[AEIOU]/.test(kind.kind) ? 'an' : 'a');
+
+/** ` (alias of \`METHOD /v1/<route>...\`)` on an alias route's summary; empty on the kind's own route. */
+function aliasNote(kind: KindDefinition, route: string, method: string, suffix = ''): string {
+  return route === kind.route ? '' : ` (alias of \`${method} /v1/${kind.route}${suffix}\`)`;
 }
 
+/** An operationId on one object: `getAgentRun` on the kind's route, `getOrchestrationRunAlias` on an alias. */
+function objectOperationId(verb: string, kind: KindDefinition, route: string, suffix = ''): string {
+  return `${verb}${kind.kind}${suffix}${route === kind.route ? '' : 'Alias'}`;
+}
+
+function acceptedNote(kind: KindDefinition): string {
+  if (kind.isRun) return 'poll `Location` (`/v1/runs/{id}`) for the run';
+  return `\`Location\` names \`/v1/${kind.route}/{namespace}/{name}\`, which answers 404 until the ${kind.kind} exists; or retry the create with the same deliveryId to get the stored answer`;
+}
+
+const REPLAYED = { 'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' } };
+const MUTATION_PARAMETERS = [{ $ref: '#/components/parameters/CorrelationId' }];
+
 function createOperation(kind: KindDefinition, route: string): Json {
-  const alias = route === kind.route ? '' : ` (alias of \`POST /v1/${kind.route}\`)`;
   return {
     operationId: `create${pascalCase(route)}`,
     tags: ['resources'],
-    summary: `Create ${/^[AEIOU]/.test(kind.kind) ? 'an' : 'a'} ${kind.kind}${alias}`,
+    summary: `Create ${article(kind)} ${kind.kind}${aliasNote(kind, route, 'POST')}`,
     description:
       `Validates the request, records it under its deliveryId and waits up to \`JANGAR_WAIT_MS\` for its outcome: ` +
       `201 with the ${kind.kind} when it was applied in time, else 202 (${acceptedNote(kind)}). A create never answers 200.`,
-    parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
+    parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }, ...MUTATION_PARAMETERS],
     requestBody: { required: true, content: jsonContent(requestSchemaId(kind)) },
     responses: {
       '201': {
         description: `The ${kind.kind} was applied.`,
-        headers: { 'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' } },
+        headers: REPLAYED,
         content: jsonContent('ResourceView'),
       },
       '202': {
@@ -241,14 +325,174 @@ function createOperation(kind: KindDefinition, route: string): Json {
         headers: { Location: { $ref: '#/components/headers/Location' } },
         content: jsonContent('AcceptedView'),
       },
-      ...problemResponses(CREATE_CODES),
+      ...problemResponses(CREATE_CODES, STORED_OUTCOME_CODES),
     },
   };
 }
 
-function createPaths(): Record<string, Json> {
+function listOperation(kind: KindDefinition, route: string): Json {
+  const phases = phasesOf(kind);
+  const phaseParameter = {
+    ...queryParam(
+      'phase',
+      `Comma list of \`status.phase\` values, any of which matches: ${phases.map((p) => `\`${p}\``).join(', ')} (else ${cite('validation_failed')} naming \`query.phase\`).`,
+      { type: 'array', items: { type: 'string', enum: [...phases] }, minItems: 1 },
+    ),
+    style: 'form',
+    explode: false,
+  };
+  return {
+    operationId: `list${pascalCase(route)}`,
+    tags: ['resources'],
+    summary: `${kind.kind} resources in the caller's namespaces, newest first${aliasNote(kind, route, 'GET')}`,
+    description:
+      'Ordered by creation time, then namespace and name; pages are keyset-based, so objects created meanwhile never shift a later page.' +
+      (phases.length === 0 ? ` A ${kind.kind} has no \`status.phase\`, so there is no phase filter.` : ''),
+    parameters: [
+      queryParam('namespace', `Only this namespace (else ${cite('forbidden')} outside the token's namespaces).`),
+      queryParam(
+        'labelSelector',
+        `Kubernetes label selector: \`k=v\`, \`k==v\`, \`k!=v\`, \`k in (a,b)\`, \`k notin (a)\`, \`k\`, \`!k\`, \`k>1\`, \`k<1\`, joined by commas (else ${cite('invalid_label_selector')}).`,
+      ),
+      ...(phases.length > 0 ? [phaseParameter] : []),
+      queryParam('limit', 'Page size, 1-500 (default 50).', { type: 'integer', minimum: 1, maximum: 500, default: 50 }),
+      queryParam('continue', 'The `continue` token of the previous page.'),
+    ],
+    responses: {
+      '200': { description: `A page of ${kind.kind} resources.`, content: jsonContent('ResourcePage') },
+      ...problemResponses(LIST_CODES),
+    },
+  };
+}
+
+const OBJECT_PARAMETERS = [pathParam('namespace', 'The namespace.'), pathParam('name', 'The name.')];
+
+function getByIdOperation(kind: KindDefinition, route: string): Json {
+  return {
+    operationId: objectOperationId('get', kind, route, 'ById'),
+    tags: ['resources'],
+    summary: `Read ${article(kind)} ${kind.kind} by its Jangar id${aliasNote(kind, route, 'GET', '/{id}')}`,
+    parameters: [pathParam('id', `The \`id\` of the ${kind.kind} (its ResourceView \`id\`, the \`jangar.proompteng.ai/id\` label).`)],
+    responses: {
+      '200': { description: `The ${kind.kind}.`, content: jsonContent('ResourceView') },
+      ...problemResponses(GET_ONE_CODES),
+    },
+  };
+}
+
+function getOperation(kind: KindDefinition, route: string): Json {
+  return {
+    operationId: objectOperationId('get', kind, route),
+    tags: ['resources'],
+    summary: `Read ${article(kind)} ${kind.kind}${aliasNote(kind, route, 'GET', '/{namespace}/{name}')}`,
+    parameters: OBJECT_PARAMETERS,
+    responses: {
+      '200': {
+        description: `The ${kind.kind}; \`metadata.resourceVersion\` is the precondition of a later change.`,
+        content: jsonContent('ResourceView'),
+      },
+      ...problemResponses(GET_ONE_CODES),
+    },
+  };
+}
+
+/** What PUT and PATCH answer besides their problems: the changed object, or 202 when the outcome is slow. */
+function changeResponses(kind: KindDefinition): Json {
+  return {
+    '200': { description: `The ${kind.kind} as changed.`, headers: REPLAYED, content: jsonContent('ResourceView') },
+    '202': {
+      description:
+        'Accepted; the outcome was slower than the wait budget. `id` identifies this request, not the resource; retry with the same deliveryId for the stored answer.',
+      headers: { Location: { $ref: '#/components/headers/Location' } },
+      content: jsonContent('AcceptedView'),
+    },
+    ...problemResponses(CHANGE_CODES, STORED_CHANGE_CODES),
+  };
+}
+
+function replaceOperation(kind: KindDefinition, route: string): Json {
+  return {
+    operationId: objectOperationId('replace', kind, route),
+    tags: ['resources'],
+    summary: `Replace the spec, labels and annotations of ${article(kind)} ${kind.kind}${aliasNote(kind, route, 'PUT', '/{namespace}/{name}')}`,
+    description:
+      `The body is the whole desired state: labels and annotations not in it are removed (Jangar's own stay). ` +
+      `\`metadata.resourceVersion\` is required and must be the current one (else ${cite('conflict')}); ` +
+      `\`metadata.namespace\` and \`metadata.name\` may be left out, and when sent must be the path's (else ${cite('validation_failed')}). ` +
+      `An unknown reference is ${cite('reference_not_found')} naming the field.`,
+    parameters: [...OBJECT_PARAMETERS, { $ref: '#/components/parameters/IdempotencyKey' }, ...MUTATION_PARAMETERS],
+    requestBody: { required: true, content: jsonContent(updateSchemaId(kind)) },
+    responses: changeResponses(kind),
+  };
+}
+
+function patchOperation(kind: KindDefinition, route: string): Json {
+  return {
+    operationId: objectOperationId('patch', kind, route),
+    tags: ['resources'],
+    summary: `Merge-patch the spec, labels and annotations of ${article(kind)} ${kind.kind}${aliasNote(kind, route, 'PATCH', '/{namespace}/{name}')}`,
+    description:
+      `Takes only \`Content-Type: ${MERGE_PATCH}\` (else ${cite('unsupported_media_type')}) and the deliveryId only in \`Idempotency-Key\`. ` +
+      `With \`metadata.resourceVersion\` the patch applies only to that version (else ${cite('conflict')}); without it, to the current one. ` +
+      `A merged spec that is not valid is ${cite('validation_failed')} with \`spec.\` paths; an unknown reference is ${cite('reference_not_found')}.`,
+    parameters: [...OBJECT_PARAMETERS, { $ref: '#/components/parameters/PatchIdempotencyKey' }, ...MUTATION_PARAMETERS],
+    requestBody: { required: true, content: { [MERGE_PATCH]: { schema: ref('MergePatch') } } },
+    responses: changeResponses(kind),
+  };
+}
+
+function deleteOperation(kind: KindDefinition, route: string): Json {
+  const cancels = kind.isRun
+    ? ` When the ${kind.kind} is still going it is cancelled first: it ends with \`status.phase\` \`Cancelled\` and its workload is removed.`
+    : '';
+  return {
+    operationId: objectOperationId('delete', kind, route),
+    tags: ['resources'],
+    summary: `Delete ${article(kind)} ${kind.kind}${aliasNote(kind, route, 'DELETE', '/{namespace}/{name}')}`,
+    description: `200 with the last state once it is gone; 202 with the object, \`metadata.deletionTimestamp\` set, while finalizers hold it.${cancels}`,
+    parameters: [
+      ...OBJECT_PARAMETERS,
+      { $ref: '#/components/parameters/DeleteIdempotencyKey' },
+      { $ref: '#/components/parameters/DeliveryIdQuery' },
+      queryParam('resourceVersion', `Delete only this version (else ${cite('conflict')}).`, { type: 'string', minLength: 1 }),
+      ...MUTATION_PARAMETERS,
+    ],
+    responses: {
+      '200': { description: `The ${kind.kind} is gone; its last state.`, headers: REPLAYED, content: jsonContent('ResourceView') },
+      '202': {
+        description:
+          'Either finalizers still hold the object (a ResourceView with `metadata.deletionTimestamp`), or the outcome was slower ' +
+          'than the wait budget (an AcceptedView whose `id` identifies this request; retry with the same deliveryId for the stored answer).',
+        headers: {
+          ...REPLAYED,
+          Location: {
+            description: 'With an AcceptedView only: where the resource can be read.',
+            schema: { type: 'string', format: 'uri-reference' },
+          },
+        },
+        content: { 'application/json': { schema: { oneOf: [ref('ResourceView'), ref('AcceptedView')] } } },
+      },
+      ...problemResponses(DELETE_CODES, STORED_CHANGE_CODES),
+    },
+  };
+}
+
+/** Every kind's resource routes, on its own route and each alias: create and list, read by id, and read, replace, patch, delete. */
+function resourcePaths(): Record<string, Json> {
   const entries = KINDS.flatMap((kind) =>
-    [kind.route, ...kind.routeAliases].map((route) => [`/v1/${route}`, { post: createOperation(kind, route) }]),
+    [kind.route, ...kind.routeAliases].flatMap((route) => [
+      [`/v1/${route}`, { get: listOperation(kind, route), post: createOperation(kind, route) }],
+      [`/v1/${route}/{id}`, { get: getByIdOperation(kind, route) }],
+      [
+        `/v1/${route}/{namespace}/{name}`,
+        {
+          get: getOperation(kind, route),
+          put: replaceOperation(kind, route),
+          patch: patchOperation(kind, route),
+          delete: deleteOperation(kind, route),
+        },
+      ],
+    ]),
   );
   return Object.fromEntries(entries);
 }
@@ -270,7 +514,7 @@ function runPath(): Json {
       ],
       responses: {
         '200': { description: 'The normalized run.', content: jsonContent('NormalizedRun') },
-        ...problemResponses(GET_RUN_CODES),
+        ...problemResponses(GET_ONE_CODES),
       },
     },
   };
@@ -298,7 +542,7 @@ function runListPaths(): Record<string, Json> {
         ],
         responses: {
           '200': { description: 'A page of normalized runs.', content: jsonContent('RunPage') },
-          ...problemResponses(LIST_RUN_CODES),
+          ...problemResponses(LIST_CODES),
         },
       },
     },
@@ -336,15 +580,6 @@ function runListPaths(): Record<string, Json> {
 }
 
 const READ_CODES: readonly ErrorCode[] = ['validation_failed', 'unauthorized', 'forbidden', 'not_found', 'internal', 'unavailable'];
-
-const pathParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
-const queryParam = (name: string, description: string, schema: Json = { type: 'string' }) => ({
-  name,
-  in: 'query',
-  required: false,
-  description,
-  schema,
-});
 
 /** One GET operation answering a component schema, with the read problem codes. */
 function readOperation(operationId: string, tag: string, summary: string, schemaId: string, parameters: Json[]): Json {
@@ -453,9 +688,11 @@ function apiDescription(): string {
     'The control plane API for the AI-agent custom resources of `*.proompteng.ai`.',
     '**Authentication.** Every `/v1` request needs `Authorization: Bearer <token>` ' +
       `(else ${cite('unauthorized')}). A token acts only in its namespaces: a write elsewhere is ${cite('forbidden')}, ` +
-      `a read of another namespace's run is ${cite('not_found')}. \`/livez\`, \`/readyz\` and \`/openapi.json\` need no token.`,
-    '**Idempotency.** Every create needs a deliveryId: the body field `deliveryId` or the `Idempotency-Key` header ' +
-      `(1-255 characters of \`A-Za-z0-9._:-\`; neither: ${cite('delivery_id_required')}; both and different: ${cite('invalid_delivery_id')}). ` +
+      `a read of another namespace's object is ${cite('not_found')}. \`/livez\`, \`/readyz\` and \`/openapi.json\` need no token.`,
+    '**Idempotency.** Every mutating request (POST, PUT, PATCH, DELETE) needs a deliveryId of 1-255 characters of `A-Za-z0-9._:-`. ' +
+      'POST and PUT take it from the body field `deliveryId` or the `Idempotency-Key` header; PATCH only from the header; ' +
+      'DELETE from the header or `?deliveryId=` ' +
+      `(none: ${cite('delivery_id_required')}; two that differ: ${cite('invalid_delivery_id')}). ` +
       'Keys are scoped to the caller and kept for `JANGAR_IDEMPOTENCY_RETENTION_HOURS` (7 days by default). ' +
       'A retry of the same request gets the stored status and body byte for byte with `Idempotent-Replayed: true` and causes nothing new; ' +
       `the same key with a different request gets ${cite('idempotency_key_reused')}; a retry while the first is in flight waits for it ` +
@@ -470,18 +707,18 @@ export function buildOpenApi(): object {
     openapi: '3.1.0',
     info: { title: 'Jangar', version: '0.1.0', description: apiDescription() },
     tags: [
-      { name: 'resources', description: 'Create the agent primitives.' },
+      { name: 'resources', description: 'Create, list, read, replace, patch and delete the agent primitives.' },
       { name: 'runs', description: 'Read runs in their normalized form.' },
       { name: 'audit', description: 'The audit trail, revisions and correlations.' },
       { name: 'operations', description: 'Probes and discovery; no token needed.' },
     ],
     security: [{ bearer: [] }],
-    paths: { ...createPaths(), ...runListPaths(), '/v1/runs/{id}': runPath(), ...auditPaths(), ...unauthenticatedPaths() },
+    paths: { ...resourcePaths(), ...runListPaths(), '/v1/runs/{id}': runPath(), ...auditPaths(), ...unauthenticatedPaths() },
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'A token from `JANGAR_API_TOKENS` (or `JANGAR_DEV_TOKEN` on loopback).' },
       },
-      parameters: { IdempotencyKey: idempotencyKeyParameter() },
+      parameters: componentParameters(),
       headers: componentHeaders(),
       schemas: componentSchemas(),
     },

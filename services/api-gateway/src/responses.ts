@@ -9,7 +9,9 @@ import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 export function responseForOutcome(outcome: OutcomePayload): StoredResponse {
   if (outcome.result === 'applied') {
     const view = toResourceView(outcome.resource, JANGAR_LABELS.id);
-    return { status: outcome.verb === 'create' ? 201 : 200, contentType: 'application/json', body: JSON.stringify(view) };
+    // 201 for a new resource, 202 for a delete that finalizers still hold, 200 for the rest.
+    const status = outcome.verb === 'create' ? 201 : outcome.deletion === 'pending' ? 202 : 200;
+    return { status, contentType: 'application/json', body: JSON.stringify(view) };
   }
   const problem = problemFor(outcome.error.code as ErrorCode, outcome.error.detail, {
     errors: outcome.error.errors,

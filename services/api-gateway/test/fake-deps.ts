@@ -1,8 +1,9 @@
+import type { RequestMessage } from '@jangar/contracts';
 import { createLogger, DomainError } from '@jangar/service-kit';
 import { buildApp } from '../src/app.js';
 import { Authenticator } from '../src/auth.js';
 import type { GatewayDeps } from '../src/deps.js';
-import type { DeliveryStore } from '../src/deliveries/store.js';
+import type { DeliveryRow, DeliveryStore, NewDelivery, StoredResponse } from '../src/deliveries/store.js';
 
 /** Tokens the HTTP tests authenticate with. */
 export const TEST_TOKENS = JSON.stringify([{ token: 'alice-token', subject: 'alice', namespaces: ['team-a'] }]);
@@ -23,4 +24,51 @@ export function testApp(overrides: Partial<GatewayDeps> = {}) {
     ...overrides,
   };
   return buildApp(deps);
+}
+
+/**
+ * An in-memory idempotency store and bus, for `testApp({ deliveries, publishAndWait })`: a claim
+ * inserts a row unless its request key exists (then it returns that row), and each publication
+ * stores the answer `answer` gives as the row's, as the gateway's outcome path does. `undefined`
+ * from `answer` is an outcome slower than the wait budget: the row stays pending.
+ */
+export function memoryBus(answer: (message: RequestMessage) => StoredResponse | undefined) {
+  const rows = new Map<string, DeliveryRow>();
+  const published: RequestMessage[] = [];
+  const deliveries = {
+    claim: async (d: NewDelivery): Promise<{ claimed: true } | { claimed: false; existing: DeliveryRow }> => {
+      const existing = rows.get(d.requestKey);
+      if (existing) return { claimed: false, existing };
+      rows.set(d.requestKey, {
+        request_key: d.requestKey,
+        principal: d.principal,
+        delivery_id: d.deliveryId,
+        fingerprint: d.fingerprint,
+        resource_id: d.resourceId,
+        kind: d.kind,
+        verb: d.verb,
+        namespace: d.namespace,
+        name: d.name ?? null,
+        message: d.message,
+        state: 'pending',
+        published_at: null,
+        status_code: null,
+        content_type: null,
+        response_body: null,
+        resource: null,
+        created_at: new Date(),
+      });
+      return { claimed: true };
+    },
+  } as unknown as DeliveryStore;
+  const publishAndWait = async (message: RequestMessage): Promise<StoredResponse | undefined> => {
+    published.push(message);
+    const row = rows.get(message.requestKey);
+    const stored = answer(message);
+    if (row && stored && row.state === 'pending') {
+      Object.assign(row, { state: 'completed', status_code: stored.status, content_type: stored.contentType, response_body: stored.body });
+    }
+    return stored;
+  };
+  return { deliveries, publishAndWait, published, rows };
 }

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DeliveryId, ERROR_CODE_LIST, ERROR_CODES, KINDS, type ErrorCode } from '@jangar/contracts';
+import { DeliveryId, ERROR_CODE_LIST, ERROR_CODES, KINDS, phasesOf, type ErrorCode } from '@jangar/contracts';
 import { buildOpenApi, IDEMPOTENCY_KEY_PATTERN } from '../src/openapi.js';
+import { MERGE_PATCH } from '../src/routes/resources.js';
 import { testApp } from './fake-deps.js';
 import { OPENAPI_FILE, REGENERATE_HINT, REPO_ROOT, renderOpenApi } from '../../../scripts/generate-openapi.js';
 
@@ -67,6 +68,26 @@ function parametersOf(op: Json): Json[] {
 
 const app = () => testApp({ publishAndWait: async () => undefined });
 
+/** Every route of every kind, with the operationIds its six resource operations must have. */
+const kindRoutes = KINDS.flatMap((kind) =>
+  [kind.route, ...kind.routeAliases].map((route) => {
+    const plural = route
+      .split('-')
+      .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+      .join('');
+    const alias = route === kind.route ? '' : 'Alias';
+    return { kind, route, plural, alias };
+  }),
+);
+
+function operation(p: string, method: string): Json {
+  const op = get(doc, 'paths', p, method);
+  if (!isObject(op)) throw new Error(`${method} ${p} is not documented`);
+  return op;
+}
+
+const changes = () => operations().filter((o) => ['put', 'patch', 'delete'].includes(o.method));
+
 describe('OpenAPI document', () => {
   it('is the committed docs/openapi.json', () => {
     const file = path.join(REPO_ROOT, OPENAPI_FILE);
@@ -110,6 +131,79 @@ describe('OpenAPI document', () => {
       expect(responses['201']?.headers, p).toHaveProperty('Idempotent-Replayed');
       expect(responses['202']?.headers, p).toHaveProperty('Location');
       expect(responses, `${p} never answers 200`).not.toHaveProperty('200');
+    }
+  });
+
+  it('documents the six resource operations of every kind on its route and each alias', () => {
+    for (const { kind, route, plural, alias } of kindRoutes) {
+      const base = `/v1/${route}`;
+      const object = `${base}/{namespace}/{name}`;
+      expect(operation(base, 'get').operationId).toBe(`list${plural}`);
+      expect(operation(`${base}/{id}`, 'get').operationId).toBe(`get${kind.kind}ById${alias}`);
+      expect(operation(object, 'get').operationId).toBe(`get${kind.kind}${alias}`);
+      expect(operation(object, 'put').operationId).toBe(`replace${kind.kind}${alias}`);
+      expect(operation(object, 'patch').operationId).toBe(`patch${kind.kind}${alias}`);
+      expect(operation(object, 'delete').operationId).toBe(`delete${kind.kind}${alias}`);
+      expect(get(operation(base, 'get'), 'responses', '200', 'content', 'application/json', 'schema')).toEqual({
+        $ref: '#/components/schemas/ResourcePage',
+      });
+      expect(get(operation(object, 'put'), 'requestBody', 'content', 'application/json', 'schema')).toEqual({
+        $ref: `#/components/schemas/${kind.kind}UpdateRequest`,
+      });
+    }
+  });
+
+  it("lists on each kind's list operation exactly the phases the kind has", () => {
+    for (const { kind, route } of kindRoutes) {
+      const phase = parametersOf(operation(`/v1/${route}`, 'get')).find((param) => param.name === 'phase');
+      const phases = phasesOf(kind);
+      if (phases.length === 0) expect(phase, `${kind.kind} has no phase to filter on`).toBeUndefined();
+      else expect(phase, route).toMatchObject({ in: 'query', style: 'form', explode: false, schema: { items: { enum: [...phases] } } });
+    }
+  });
+
+  it('documents idempotency and the resourceVersion precondition on every PUT, PATCH and DELETE', () => {
+    expect(changes()).toHaveLength(kindRoutes.length * 3);
+    for (const { path: p, method, op } of changes()) {
+      const key = parametersOf(op).find((param) => param.name === 'Idempotency-Key');
+      expect(key, `${method} ${p} has the Idempotency-Key header`).toMatchObject({
+        in: 'header',
+        schema: { pattern: IDEMPOTENCY_KEY_PATTERN },
+      });
+      // A merge patch has no body field for it: the header is the only way.
+      expect(key?.required, `${method} ${p}`).toBe(method === 'patch');
+      if (method === 'delete') expect(parametersOf(op)).toContainEqual(expect.objectContaining({ name: 'deliveryId', in: 'query' }));
+      const responses = responsesOf(op);
+      expect(responses['409']?.['x-error-codes'], p).toEqual(expect.arrayContaining(['conflict', 'request_in_progress']));
+      expect(responses['409']?.headers, p).toHaveProperty('Retry-After');
+      expect(responses['404']?.['x-error-codes'], p).toContain('not_found');
+      expect(responses['404']?.headers, `${method} ${p}: a missing object is a stored outcome`).toHaveProperty('Idempotent-Replayed');
+      expect(responses['422']?.['x-error-codes'], p).toContain('idempotency_key_reused');
+      expect(responses['200']?.headers, p).toHaveProperty('Idempotent-Replayed');
+      expect(responses['202']?.headers, p).toHaveProperty('Location');
+      expect(responses, `${method} ${p} never answers 201`).not.toHaveProperty('201');
+    }
+  });
+
+  it('takes a PATCH only as a JSON merge patch, without a deliveryId in the body', () => {
+    for (const { path: p, op } of changes().filter((o) => o.method === 'patch')) {
+      expect(Object.keys(get(op, 'requestBody', 'content') as Json), p).toEqual([MERGE_PATCH]);
+      expect(get(op, 'requestBody', 'content', MERGE_PATCH, 'schema')).toEqual({ $ref: '#/components/schemas/MergePatch' });
+      expect(responsesOf(op)['415']?.['x-error-codes'], p).toEqual(['unsupported_media_type']);
+    }
+    expect(get(doc, 'components', 'schemas', 'MergePatch', 'properties')).not.toHaveProperty('deliveryId');
+    for (const kind of KINDS) {
+      expect(get(doc, 'components', 'schemas', `${kind.kind}UpdateRequest`, 'properties', 'metadata', 'required')).toEqual([
+        'resourceVersion',
+      ]);
+    }
+  });
+
+  it('never promises a replayed answer on a read', () => {
+    for (const { path: p, method, op } of operations().filter((o) => o.method === 'get')) {
+      for (const [status, response] of Object.entries(responsesOf(op))) {
+        expect(response.headers ?? {}, `${method} ${p} ${status}`).not.toHaveProperty('Idempotent-Replayed');
+      }
     }
   });
 
@@ -166,6 +260,20 @@ describe('GET /openapi.json', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('application/json');
     expect(res.json()).toEqual(buildOpenApi());
+  });
+
+  it('documents every /v1 route the gateway serves', async () => {
+    const gateway = app();
+    const served: string[] = [];
+    // The /v1 routes are registered in a plugin that loads on ready(), after this hook is in place.
+    gateway.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      for (const m of methods) if (m !== 'HEAD' && route.url.startsWith('/v1/')) served.push(`${m.toLowerCase()} ${route.url}`);
+    });
+    await gateway.ready();
+    expect(served.length).toBeGreaterThan(kindRoutes.length * 7);
+    const documented = new Set(operations().map(({ path: p, method }) => `${method} ${p.replace(/\{([^}]+)\}/g, ':$1')}`));
+    expect(served.filter((route) => !documented.has(route))).toEqual([]);
   });
 
   it('documents only routes the gateway serves', async () => {

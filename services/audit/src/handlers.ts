@@ -12,7 +12,8 @@ import { redact } from './redact.js';
 export async function recordOutcome(writer: AuditWriter, m: OutcomeMessage): Promise<void> {
   const o = m.payload;
   const resource = o.result === 'applied' ? o.resource : undefined;
-  const revision = resource ? (q: TxQuery) => recordRevision(q, m, o.kind, o.id, resource) : undefined;
+  // A delete leaves no new revision: the last one stays the spec the resource had.
+  const revision = resource && o.verb !== 'delete' ? (q: TxQuery) => recordRevision(q, m, o.kind, o.id, resource) : undefined;
   await writer.append(
     {
       dedupId: dedupIds.outcome(m.requestKey),

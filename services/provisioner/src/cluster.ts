@@ -1,63 +1,179 @@
-import type { CustomObjectsApi } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import { KubeObject, type KindDefinition } from '@jangar/contracts';
 import { SpanKind, timeKubeCall, withSpan, type Span } from '@jangar/service-kit';
 import { kubeStatusCode, translateKubeError } from '@jangar/service-kit/kube';
+import { z } from 'zod';
 
-/** A CLIENT span around one API server call, so a slow or failing cluster shows in the request's trace. */
-function kubeSpan<T>(verb: string, kind: KindDefinition, namespace: string, name: string, fn: (span: Span) => Promise<T>): Promise<T> {
-  return withSpan(
-    `kube ${verb} ${kind.kind}`,
-    {
-      kind: SpanKind.CLIENT,
-      attributes: { 'k8s.namespace.name': namespace, 'k8s.object.kind': kind.kind, 'k8s.object.name': name },
-    },
-    fn,
-  );
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** A page of a Kubernetes list: its items and the token of the next chunk. */
+const KubeList = z.object({ items: z.array(KubeObject), metadata: z.object({ continue: z.string().optional() }).optional() });
+
+/** Where an object lives: its kind, namespace and (except for lists) name. */
+interface Target {
+  kind: KindDefinition;
+  namespace: string;
+  name: string;
 }
 
-/** Notes the API server's answer on the span; expected answers (404 on get, 409 on create) are not span errors. */
-function noteStatus(span: Span, err: unknown): number | undefined {
-  const code = kubeStatusCode(err);
-  if (code !== undefined) span.setAttribute('http.response.status_code', code);
-  return code;
-}
+/** Answers the API server gives that the caller expects and handles (404 on get, 409 on create): not span errors. */
+type Expected = Partial<Record<404 | 409, 'undefined'>>;
 
-/** The provisioner's view of the cluster: get and create primitives, failures already typed. */
+/** The provisioner's view of the cluster: primitives read and written, failures already typed. */
 export class Cluster {
   constructor(private readonly api: CustomObjectsApi) {}
 
+  /**
+   * One API server call inside a CLIENT span (so a slow or failing cluster shows in the request's
+   * trace), timed, its answer parsed; an expected status becomes `undefined`, anything else a typed error.
+   */
+  private async call<T>(
+    verb: string,
+    t: Target,
+    expected: Expected,
+    successCode: number,
+    fn: (coords: { group: string; version: string; plural: string; namespace: string }) => Promise<unknown>,
+    parse: (raw: unknown) => T,
+  ): Promise<T | undefined> {
+    const { kind, namespace, name } = t;
+    return withSpan(
+      `kube ${verb} ${kind.kind}`,
+      { kind: SpanKind.CLIENT, attributes: { 'k8s.namespace.name': namespace, 'k8s.object.kind': kind.kind, 'k8s.object.name': name } },
+      async (span: Span) => {
+        try {
+          const coords = { group: kind.group, version: kind.version, plural: kind.plural, namespace };
+          return parse(await timeKubeCall(verb, kind.kind, () => fn(coords), successCode));
+        } catch (err) {
+          const code = kubeStatusCode(err);
+          if (code !== undefined) span.setAttribute('http.response.status_code', code);
+          if ((code === 404 || code === 409) && expected[code]) return undefined;
+          throw translateKubeError(err, `${verb} ${kind.kind} ${namespace}/${name}`);
+        }
+      },
+    );
+  }
+
   /** The object, or undefined when it does not exist. */
-  async get(kind: KindDefinition, namespace: string, name: string): Promise<KubeObject | undefined> {
-    return kubeSpan('get', kind, namespace, name, async (span) => {
+  get(kind: KindDefinition, namespace: string, name: string): Promise<KubeObject | undefined> {
+    return this.call(
+      'get',
+      { kind, namespace, name },
+      { 404: 'undefined' },
+      200,
+      (c) => this.api.getNamespacedCustomObject({ ...c, name }),
+      parseObject,
+    );
+  }
+
+  /** Creates the object; `undefined` when one with that name already exists. */
+  create(kind: KindDefinition, namespace: string, body: { metadata: { name: string } }): Promise<KubeObject | undefined> {
+    const t = { kind, namespace, name: body.metadata.name };
+    return this.call('create', t, { 409: 'undefined' }, 201, (c) => this.api.createNamespacedCustomObject({ ...c, body }), parseObject);
+  }
+
+  /** Replaces the object; `undefined` on a resourceVersion conflict, so the caller decides whether to retry. */
+  replace(kind: KindDefinition, body: KubeObject): Promise<KubeObject | undefined> {
+    const { namespace, name } = body.metadata;
+    return this.call(
+      'replace',
+      { kind, namespace, name },
+      { 409: 'undefined' },
+      200,
+      (c) => this.api.replaceNamespacedCustomObject({ ...c, name, body }),
+      parseObject,
+    );
+  }
+
+  /** Merge-patches the status subresource; `undefined` when the object is gone. */
+  patchStatus(kind: KindDefinition, namespace: string, name: string, status: Record<string, unknown>): Promise<KubeObject | undefined> {
+    return this.call(
+      'patch-status',
+      { kind, namespace, name },
+      { 404: 'undefined' },
+      200,
+      (c) => this.api.patchNamespacedCustomObjectStatus({ ...c, name, body: { status } }, mergePatch),
+      parseObject,
+    );
+  }
+
+  /**
+   * Deletes the object, preconditioned on its uid (a newer object of the same name is never the one
+   * removed) and, when given, on the resourceVersion the client last saw. Returns what the server answered: the object still held by
+   * finalizers, or a Status once it is gone; `undefined` when it was already gone.
+   */
+  delete(kind: KindDefinition, current: KubeObject, resourceVersion?: string): Promise<KubeObject | 'gone' | undefined> {
+    const { namespace, name, uid } = current.metadata;
+    return this.call(
+      'delete',
+      { kind, namespace, name },
+      { 404: 'undefined' },
+      200,
+      (c) =>
+        this.api.deleteNamespacedCustomObject({
+          ...c,
+          name,
+          propagationPolicy: 'Background',
+          body: { preconditions: { uid, ...(resourceVersion ? { resourceVersion } : {}) } },
+        }),
+      (raw) => {
+        const parsed = KubeObject.safeParse(raw);
+        return parsed.success && parsed.data.kind === kind.kind ? parsed.data : 'gone';
+      },
+    );
+  }
+
+  /**
+   * Deletes a provider resource (a Job, an Argo Workflow) in the background, so its pods go with it;
+   * already gone is fine.
+   */
+  async deleteProviderResource(ref: { apiVersion: string; kind: string; name: string; namespace: string }): Promise<void> {
+    const [group, version] = ref.apiVersion.includes('/') ? ref.apiVersion.split('/') : ['', ref.apiVersion];
+    const plural = `${ref.kind.toLowerCase()}s`;
+    await withSpan(`kube delete ${ref.kind}`, { kind: SpanKind.CLIENT, attributes: { 'k8s.object.name': ref.name } }, async () => {
       try {
-        return KubeObject.parse(
-          await timeKubeCall('get', kind.kind, () =>
-            this.api.getNamespacedCustomObject({ group: kind.group, version: kind.version, namespace, plural: kind.plural, name }),
-          ),
-        );
+        await this.api.deleteNamespacedCustomObject({
+          group: group ?? '',
+          version: version ?? '',
+          namespace: ref.namespace,
+          plural,
+          name: ref.name,
+          propagationPolicy: 'Background',
+        });
       } catch (err) {
-        if (noteStatus(span, err) === 404) return undefined;
-        throw translateKubeError(err, `get ${kind.kind} ${namespace}/${name}`);
+        if (kubeStatusCode(err) !== 404) throw translateKubeError(err, `delete ${ref.kind} ${ref.namespace}/${ref.name}`);
       }
     });
   }
 
-  /** Creates the object; `undefined` when one with that name already exists. */
-  async create(kind: KindDefinition, namespace: string, body: { metadata: { name: string } }): Promise<KubeObject | undefined> {
-    return kubeSpan('create', kind, namespace, body.metadata.name, async (span) => {
-      try {
-        return KubeObject.parse(
-          await timeKubeCall(
-            'create',
-            kind.kind,
-            () => this.api.createNamespacedCustomObject({ group: kind.group, version: kind.version, namespace, plural: kind.plural, body }),
-            201,
-          ),
-        );
-      } catch (err) {
-        if (noteStatus(span, err) === 409) return undefined;
-        throw translateKubeError(err, `create ${kind.kind} in ${namespace}`);
-      }
-    });
+  /**
+   * Every object of a kind in one namespace (or all, when `namespace` is undefined) matching the
+   * label selector, read in chunks so one list never asks the API server for everything at once.
+   */
+  async list(kind: KindDefinition, namespace: string | undefined, labelSelector: string | undefined): Promise<KubeObject[]> {
+    const items: KubeObject[] = [];
+    let next: string | undefined;
+    do {
+      const page = await this.call(
+        'list',
+        { kind, namespace: namespace ?? '*', name: '' },
+        {},
+        200,
+        (c) => {
+          const query = { group: c.group, version: c.version, plural: c.plural, labelSelector, limit: 500, _continue: next };
+          return namespace === undefined
+            ? this.api.listClusterCustomObject(query)
+            : this.api.listNamespacedCustomObject({ ...query, namespace });
+        },
+        (raw) => KubeList.parse(raw),
+      );
+      // Lists carry no kind on their items; the kind asked for is the kind of every one.
+      for (const item of page?.items ?? []) items.push({ ...item, kind: kind.kind });
+      next = page?.metadata?.continue || undefined;
+    } while (next);
+    return items;
   }
+}
+
+function parseObject(raw: unknown): KubeObject {
+  return KubeObject.parse(raw);
 }

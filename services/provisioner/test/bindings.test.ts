@@ -1,45 +1,58 @@
 import { describe, expect, it } from 'vitest';
-import { BINDERS, bindRuntime } from '../src/bindings/index.js';
+import { PROVIDERS, bindRuntime } from '../src/bindings/index.js';
 
 const input = (type: string, config?: Record<string, unknown>) => ({ name: 'r1', namespace: 'ns', runtime: { type, config } });
 
 describe('provider bindings', () => {
-  it('binds job runs to a batch/v1 Job of the same name', () => {
+  it('binds job runs to a batch/v1 Job of the same name, with defaults for what the config leaves out', () => {
     expect(bindRuntime(input('job'))).toEqual({
-      provider: 'job',
-      resource: { apiVersion: 'batch/v1', kind: 'Job', name: 'r1', namespace: 'ns' },
-      config: { backoffLimit: 0, ttlSecondsAfterFinished: 3600 },
+      binding: {
+        provider: 'job',
+        resource: { apiVersion: 'batch/v1', kind: 'Job', name: 'r1', namespace: 'ns' },
+        config: { backoffLimit: 0, ttlSecondsAfterFinished: 3600 },
+      },
     });
   });
 
   it('binds workflow runs to an Argo Workflow from the named template', () => {
     expect(bindRuntime(input('workflow', { workflowTemplate: 'review' }))).toMatchObject({
-      provider: 'argo',
-      resource: { kind: 'Workflow', apiVersion: 'argoproj.io/v1alpha1' },
-      config: { workflowTemplateRef: { name: 'review' } },
+      binding: {
+        provider: 'argo',
+        resource: { kind: 'Workflow', apiVersion: 'argoproj.io/v1alpha1', name: 'r1' },
+        config: { workflowTemplateRef: { name: 'review' }, serviceAccountName: 'default' },
+      },
     });
   });
 
   it('binds temporal runs to a workflow id, queue and type, with nothing to watch in Kubernetes', () => {
-    const binding = bindRuntime(input('temporal', { taskQueue: 'agents', workflowType: 'Run' }));
-    expect(binding).toEqual({
-      provider: 'temporal',
-      config: { namespace: 'default', taskQueue: 'agents', workflowType: 'Run', workflowId: 'ns.r1' },
+    expect(bindRuntime(input('temporal', { taskQueue: 'agents', workflowType: 'Run' }))).toEqual({
+      binding: { provider: 'temporal', config: { namespace: 'default', taskQueue: 'agents', workflowType: 'Run', workflowId: 'ns.r1' } },
     });
   });
 
   it('binds custom runs to their endpoint', () => {
-    expect(bindRuntime(input('custom', { endpoint: 'http://runner' }))).toEqual({
-      provider: 'custom',
-      config: { endpoint: 'http://runner' },
+    expect(bindRuntime(input('custom', { endpoint: 'http://runner:8080/runs' }))).toEqual({
+      binding: { provider: 'custom', config: { endpoint: 'http://runner:8080/runs' } },
     });
   });
 
   it('binds nothing for an unknown runtime type', () => {
-    expect(bindRuntime(input('mainframe'))).toBeUndefined();
+    expect(bindRuntime(input('mainframe'))).toEqual({ unknown: true });
   });
 
-  it('has a binder for every runtime type of the contract', () => {
-    expect(Object.keys(BINDERS).sort()).toEqual(['custom', 'job', 'temporal', 'workflow']);
+  it.each([
+    ['job', { backoffLimit: 'three' }, 'spec.runtime.config.backoffLimit'],
+    ['job', { ttlSecondsAfterFinished: -1 }, 'spec.runtime.config.ttlSecondsAfterFinished'],
+    ['workflow', { workflowTemplate: 'Not A Name' }, 'spec.runtime.config.workflowTemplate'],
+    ['temporal', { workflowType: 'Run' }, 'spec.runtime.config.taskQueue'],
+    ['custom', { endpoint: 'ftp://runner' }, 'spec.runtime.config.endpoint'],
+  ])('refuses an invalid %s config, naming %j at its path', (type, config, path) => {
+    const bound = bindRuntime(input(type, config));
+    expect(bound).toHaveProperty('errors');
+    expect((bound as { errors: Array<{ path: string }> }).errors.map((e) => e.path)).toContain(path);
+  });
+
+  it('has a provider for every runtime type of the contract', () => {
+    expect(Object.keys(PROVIDERS).sort()).toEqual(['custom', 'job', 'temporal', 'workflow']);
   });
 });

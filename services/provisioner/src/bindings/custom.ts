@@ -1,6 +1,8 @@
-import type { Binding, BindingInput } from './types.js';
+import { z } from 'zod';
+import { defineProvider } from './types.js';
 
 /** `custom`: the run is POSTed to the endpoint the run names. */
-export function bindCustom(input: BindingInput): Binding {
-  return { provider: 'custom', config: { endpoint: input.runtime.config?.endpoint } };
-}
+export const customProvider = defineProvider({
+  config: z.object({ endpoint: z.url({ protocol: /^https?$/ }) }),
+  bind: (_input, config) => ({ provider: 'custom', config: { endpoint: config.endpoint } }),
+});

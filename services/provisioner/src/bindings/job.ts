@@ -1,14 +1,15 @@
-import type { Binding, BindingInput } from './types.js';
+import { z } from 'zod';
+import { defineProvider } from './types.js';
 
 /** `job`: one Kubernetes Job per run, named after the run. */
-export function bindJob(input: BindingInput): Binding {
-  const config = input.runtime.config ?? {};
-  return {
+export const jobProvider = defineProvider({
+  config: z.object({
+    backoffLimit: z.number().int().min(0).default(0),
+    ttlSecondsAfterFinished: z.number().int().min(0).default(3600),
+  }),
+  bind: (input, config) => ({
     provider: 'job',
     resource: { apiVersion: 'batch/v1', kind: 'Job', name: input.name, namespace: input.namespace },
-    config: {
-      backoffLimit: typeof config.backoffLimit === 'number' ? config.backoffLimit : 0,
-      ttlSecondsAfterFinished: typeof config.ttlSecondsAfterFinished === 'number' ? config.ttlSecondsAfterFinished : 3600,
-    },
-  };
-}
+    config,
+  }),
+});

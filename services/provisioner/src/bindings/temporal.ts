@@ -1,15 +1,15 @@
-import type { Binding, BindingInput } from './types.js';
+import { z } from 'zod';
+import { defineProvider } from './types.js';
 
 /** `temporal`: a Temporal workflow execution; there is no Kubernetes resource to watch. */
-export function bindTemporal(input: BindingInput): Binding {
-  const config = input.runtime.config ?? {};
-  return {
+export const temporalProvider = defineProvider({
+  config: z.object({
+    namespace: z.string().min(1).default('default'),
+    taskQueue: z.string().min(1),
+    workflowType: z.string().min(1),
+  }),
+  bind: (input, config) => ({
     provider: 'temporal',
-    config: {
-      namespace: typeof config.namespace === 'string' ? config.namespace : 'default',
-      taskQueue: config.taskQueue,
-      workflowType: config.workflowType,
-      workflowId: `${input.namespace}.${input.name}`,
-    },
-  };
-}
+    config: { ...config, workflowId: `${input.namespace}.${input.name}` },
+  }),
+});

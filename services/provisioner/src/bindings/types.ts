@@ -17,3 +17,17 @@ export interface BindingInput {
   namespace: string;
   runtime: { type: string; config?: Record<string, unknown> | undefined };
 }
+
+/**
+ * One provider: the schema of the `runtime.config` it understands and the pure function that binds
+ * a run with a valid config. Adding a provider is one module exporting one of these.
+ */
+export interface Provider<C extends z.ZodType> {
+  readonly config: C;
+  bind(input: BindingInput, config: z.infer<C>): Binding;
+}
+
+/** Declares a provider, keeping its config type tied to its schema. */
+export function defineProvider<C extends z.ZodType>(provider: Provider<C>): Provider<C> {
+  return provider;
+}

@@ -1,15 +1,16 @@
-import type { Binding, BindingInput } from './types.js';
+import { z } from 'zod';
+import { ResourceName } from '@jangar/contracts';
+import { defineProvider } from './types.js';
 
 /** `workflow`: an Argo Workflow, from a WorkflowTemplate when the run names one. */
-export function bindWorkflow(input: BindingInput): Binding {
-  const config = input.runtime.config ?? {};
-  const template = typeof config.workflowTemplate === 'string' ? config.workflowTemplate : 'jangar-agent-steps';
-  return {
+export const workflowProvider = defineProvider({
+  config: z.object({
+    workflowTemplate: ResourceName.default('jangar-agent-steps'),
+    serviceAccountName: ResourceName.default('default'),
+  }),
+  bind: (input, config) => ({
     provider: 'argo',
     resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', name: input.name, namespace: input.namespace },
-    config: {
-      workflowTemplateRef: { name: template },
-      serviceAccountName: typeof config.serviceAccountName === 'string' ? config.serviceAccountName : 'default',
-    },
-  };
-}
+    config: { workflowTemplateRef: { name: config.workflowTemplate }, serviceAccountName: config.serviceAccountName },
+  }),
+});

@@ -1,6 +1,6 @@
 import { apiVersionOf, JANGAR_ANNOTATIONS, JANGAR_LABELS, type DecisionMessage, type KindDefinition } from '@jangar/contracts';
 import { deliveryLabelValue } from '@jangar/service-kit';
-import type { Binding } from './bindings/index.js';
+import type { Binding } from '../bindings/index.js';
 
 /**
  * The custom resource a request becomes: the user's metadata plus Jangar's labels and annotations.

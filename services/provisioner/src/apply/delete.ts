@@ -1,0 +1,79 @@
+import {
+  JANGAR_ANNOTATIONS,
+  TERMINAL_PHASES,
+  type Condition,
+  type DecisionMessage,
+  type KindDefinition,
+  type KubeObject,
+  type OutcomePayload,
+} from '@jangar/contracts';
+import { DomainError, faultPoint } from '@jangar/service-kit';
+import { Binding } from '../bindings/types.js';
+import type { Cluster } from '../cluster.js';
+import { applied, rejected } from './outcome.js';
+
+/** The status that records a run cancelled by its deletion: phase Cancelled, InProgress turned False. */
+export function cancelledStatus(current: KubeObject, by: string, now: Date): Record<string, unknown> {
+  const status = (current.status ?? {}) as { conditions?: Condition[] };
+  const at = now.toISOString();
+  const cancelled: Condition = {
+    type: 'InProgress',
+    status: 'False',
+    reason: 'Cancelled',
+    message: `cancelled by ${by}: the run was deleted`,
+    lastTransitionTime: at,
+    ...(current.metadata.generation !== undefined ? { observedGeneration: current.metadata.generation } : {}),
+  };
+  const conditions = [...(status.conditions ?? []).filter((c) => c.type !== 'InProgress'), cancelled];
+  return { phase: 'Cancelled', finishedAt: at, updatedAt: at, reason: 'Cancelled', message: cancelled.message, conditions };
+}
+
+function isActiveRun(kind: KindDefinition, obj: KubeObject): boolean {
+  const phase = (obj.status as { phase?: string } | undefined)?.phase;
+  return kind.isRun && !(TERMINAL_PHASES as readonly (string | undefined)[]).includes(phase);
+}
+
+/** Stops a run that is still going: records it Cancelled, then removes its provider workload. */
+async function cancel(kind: KindDefinition, current: KubeObject, cluster: Cluster, by: string): Promise<KubeObject | undefined> {
+  const { namespace, name } = current.metadata;
+  const patched = await cluster.patchStatus(kind, namespace, name, cancelledStatus(current, by, new Date()));
+  const binding = Binding.safeParse(JSON.parse(current.metadata.annotations?.[JANGAR_ANNOTATIONS.binding] ?? 'null'));
+  if (binding.success && binding.data.resource) await cluster.deleteProviderResource(binding.data.resource);
+  return patched;
+}
+
+/**
+ * Deletes a resource. A run still going is cancelled first, so its watchers see it end as
+ * Cancelled. Finalizers are honoured: the object then stays, marked for deletion, and the outcome
+ * says `pending`. A redelivery after the object is gone finds nothing and answers not_found.
+ */
+export async function applyDelete(message: DecisionMessage, kind: KindDefinition, cluster: Cluster): Promise<OutcomePayload> {
+  const request = message.payload.request;
+  const { namespace, name = '', resourceVersion: precondition } = request.metadata;
+  const current = await cluster.get(kind, namespace, name);
+  if (!current) return rejected(request, { code: 'not_found', detail: `no ${kind.kind} "${name}" in namespace "${namespace}"` });
+  if (current.metadata.deletionTimestamp !== undefined) return applied(request, current, { deletion: 'pending' });
+  if (precondition !== undefined && precondition !== current.metadata.resourceVersion) {
+    return rejected(request, {
+      code: 'conflict',
+      detail: `the ${kind.kind} was changed since resourceVersion ${precondition} (now ${current.metadata.resourceVersion})`,
+      errors: [{ path: 'metadata.resourceVersion', message: 'stale' }],
+    });
+  }
+
+  let target = current;
+  if (isActiveRun(kind, current)) {
+    const cancelled = await cancel(kind, current, cluster, message.principal.subject);
+    if (!cancelled) return applied(request, current, { deletion: 'completed' });
+    target = cancelled;
+  }
+  faultPoint('provisioner.before-delete');
+  try {
+    const result = await cluster.delete(kind, target, target === current ? precondition : undefined);
+    if (result === undefined || result === 'gone') return applied(request, target, { deletion: 'completed' });
+    return applied(request, result, { deletion: 'pending' });
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'conflict') return rejected(request, err.toPayload());
+    throw err;
+  }
+}

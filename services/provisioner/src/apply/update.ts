@@ -1,0 +1,110 @@
+import {
+  fieldErrorsFromZod,
+  JANGAR_ANNOTATIONS,
+  mergePatch,
+  MergePatchBody,
+  type DecisionMessage,
+  type KindDefinition,
+  type KubeObject,
+  type OutcomePayload,
+  type RequestPayload,
+} from '@jangar/contracts';
+import { deliveryLabelValue, faultPoint } from '@jangar/service-kit';
+import type { Cluster } from '../cluster.js';
+import { bindingOf } from './binding.js';
+import { applied, rejected } from './outcome.js';
+import { ownedMetadataOf } from './owned-metadata.js';
+import { missingReferences } from './references.js';
+
+/** How many times an update without a client precondition re-reads and retries after losing a race. */
+const MAX_ATTEMPTS = 5;
+
+interface DesiredState {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  spec: unknown;
+}
+
+/** What the user asked the object to become: the whole state for a PUT, the current state merged with the patch for a PATCH. */
+function desiredState(request: RequestPayload, current: KubeObject): DesiredState {
+  const { userLabels, userAnnotations } = ownedMetadataOf(current);
+  if (request.verb === 'update') {
+    return { labels: request.metadata.labels ?? {}, annotations: request.metadata.annotations ?? {}, spec: request.spec };
+  }
+  const patch = MergePatchBody.parse(request.patch ?? {});
+  return {
+    labels: mergePatch(userLabels, patch.metadata?.labels ?? {}) as Record<string, string>,
+    annotations: mergePatch(userAnnotations, patch.metadata?.annotations ?? {}) as Record<string, string>,
+    spec: patch.spec === undefined ? current.spec : mergePatch(current.spec ?? {}, patch.spec),
+  };
+}
+
+function staleVersion(request: RequestPayload, current: KubeObject): OutcomePayload {
+  return rejected(request, {
+    code: 'conflict',
+    detail: `the ${request.kind} was changed since resourceVersion ${request.metadata.resourceVersion ?? ''} (now ${current.metadata.resourceVersion}); read it again and reapply your change`,
+    errors: [{ path: 'metadata.resourceVersion', message: 'stale' }],
+  });
+}
+
+/**
+ * Replaces (PUT) or merge-patches (PATCH) a resource's labels, annotations and spec. The merged spec
+ * is validated against the kind's contract and its references must resolve; Jangar's own labels and
+ * annotations survive whatever the body says. Idempotent under redelivery: the applied update
+ * leaves the request's mark on the object, and a second delivery that finds it answers with the object.
+ */
+export async function applyUpdate(message: DecisionMessage, kind: KindDefinition, cluster: Cluster): Promise<OutcomePayload> {
+  const request = message.payload.request;
+  const { namespace, name = '', resourceVersion: precondition } = request.metadata;
+  const mark = deliveryLabelValue(message.requestKey);
+
+  for (let attempt = 1; ; attempt++) {
+    const current = await cluster.get(kind, namespace, name);
+    if (!current) return rejected(request, { code: 'not_found', detail: `no ${kind.kind} "${name}" in namespace "${namespace}"` });
+    if (current.metadata.annotations?.[JANGAR_ANNOTATIONS.lastRequest] === mark) return applied(request, current);
+    if (current.metadata.deletionTimestamp !== undefined) {
+      return rejected(request, { code: 'conflict', detail: `the ${kind.kind} "${name}" is being deleted and cannot be changed` });
+    }
+    if (precondition !== undefined && precondition !== current.metadata.resourceVersion) return staleVersion(request, current);
+
+    const desired = desiredState(request, current);
+    const spec = kind.spec.safeParse(desired.spec);
+    if (!spec.success) {
+      return rejected(request, {
+        code: 'validation_failed',
+        detail: `the ${kind.kind} spec would not be valid after this change`,
+        errors: fieldErrorsFromZod(spec.error, ['spec']),
+      });
+    }
+    const missing = await missingReferences(cluster, kind.kind, namespace, spec.data);
+    if (missing) return rejected(request, missing);
+    const bound = bindingOf(kind.kind, name, namespace, spec.data);
+    if ('error' in bound) return rejected(request, bound.error);
+
+    const { jangarLabels, jangarAnnotations } = ownedMetadataOf(current);
+    const next: KubeObject = {
+      ...current,
+      metadata: {
+        ...current.metadata,
+        resourceVersion: current.metadata.resourceVersion,
+        labels: { ...desired.labels, ...jangarLabels },
+        annotations: {
+          ...desired.annotations,
+          ...jangarAnnotations,
+          ...(bound.binding ? { [JANGAR_ANNOTATIONS.binding]: JSON.stringify(bound.binding) } : {}),
+          [JANGAR_ANNOTATIONS.lastRequest]: mark,
+        },
+      },
+      spec: spec.data,
+    };
+    const replaced = await cluster.replace(kind, next);
+    faultPoint('provisioner.after-update');
+    if (replaced) return applied(request, replaced);
+    // Lost a race with another writer. With the client's precondition that is the client's conflict;
+    // without one, read again and reapply, as `kubectl patch` would.
+    if (precondition !== undefined || attempt >= MAX_ATTEMPTS) {
+      const latest = (await cluster.get(kind, namespace, name)) ?? current;
+      return staleVersion(request, latest);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import {
+  JANGAR_LABELS,
+  kindByName,
+  toResourceView,
+  type KindDefinition,
+  type KubeObject,
+  type ResourceLookup,
+  type ResourceQuery,
+  type ResourceView,
+} from '@jangar/contracts';
+import { DomainError } from '@jangar/service-kit';
+import type { Cluster } from './cluster.js';
+
+/** Where a page ended: the sort key of its last item. */
+interface Cursor {
+  t: string;
+  ns: string;
+  n: string;
+}
+
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+
+function decodeCursor(token: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(token, 'base64url').toString()) as Partial<Cursor>;
+    if (typeof c.t === 'string' && typeof c.ns === 'string' && typeof c.n === 'string') return { t: c.t, ns: c.ns, n: c.n };
+  } catch {
+    // fall through to the domain error
+  }
+  throw new DomainError('validation_failed', 'the continue token is not valid', {
+    errors: [{ path: 'query.continue', message: 'not a token this API returned' }],
+  });
+}
+
+const keyOf = (o: KubeObject): Cursor => ({ t: o.metadata.creationTimestamp, ns: o.metadata.namespace, n: o.metadata.name });
+
+/** Newest first; equal timestamps (they have one-second resolution) by namespace and name, so the order is total. */
+function compareKeys(a: Cursor, b: Cursor): number {
+  if (a.t !== b.t) return a.t < b.t ? 1 : -1;
+  if (a.ns !== b.ns) return a.ns < b.ns ? -1 : 1;
+  return a.n < b.n ? -1 : a.n > b.n ? 1 : 0;
+}
+
+function kindOf(name: string): KindDefinition {
+  const kind = kindByName(name);
+  if (!kind) throw new DomainError('not_found', `unknown kind "${name}"`);
+  return kind;
+}
+
+const view = (o: KubeObject): ResourceView => toResourceView(o, JANGAR_LABELS.id);
+
+/** The namespaces to read: the one asked for, or every namespace of the caller's scope (undefined: all). */
+function namespacesToRead(namespace: string | undefined, scope: readonly string[]): Array<string | undefined> {
+  if (namespace !== undefined) return scope.includes('*') || scope.includes(namespace) ? [namespace] : [];
+  return scope.includes('*') ? [undefined] : [...scope];
+}
+
+/** One resource by namespace and name, or by its Jangar id; outside the caller's scope it does not exist. */
+export async function getResource(cluster: Cluster, q: ResourceLookup): Promise<ResourceView> {
+  const kind = kindOf(q.kind);
+  if ('id' in q) {
+    const selector = `${JANGAR_LABELS.id}=${q.id}`;
+    for (const ns of namespacesToRead(undefined, q.namespaces)) {
+      const [found] = await cluster.list(kind, ns, selector);
+      if (found) return view(found);
+    }
+    throw new DomainError('not_found', `no ${kind.kind} with id "${q.id}"`);
+  }
+  const found = namespacesToRead(q.namespace, q.namespaces).length > 0 ? await cluster.get(kind, q.namespace, q.name) : undefined;
+  if (!found) throw new DomainError('not_found', `no ${kind.kind} "${q.name}" in namespace "${q.namespace}"`);
+  return view(found);
+}
+
+/**
+ * A page of one kind, newest first, keyset-paged on (creationTimestamp, namespace, name) so objects
+ * created meanwhile never shift a later page. The label selector is the API server's; the phase
+ * filter and the order are applied here, as the API server offers neither for custom resources.
+ */
+export async function listResources(cluster: Cluster, q: ResourceQuery): Promise<{ items: ResourceView[]; continue?: string }> {
+  const kind = kindOf(q.kind);
+  const after = q.continue === undefined ? undefined : decodeCursor(q.continue);
+  const phases = q.phase === undefined ? undefined : new Set(q.phase);
+  const all: KubeObject[] = [];
+  for (const ns of namespacesToRead(q.namespace, q.namespaces)) all.push(...(await cluster.list(kind, ns, q.labelSelector)));
+  const matching = all
+    .filter((o) => phases === undefined || phases.has((o.status as { phase?: string } | undefined)?.phase ?? ''))
+    .filter((o) => after === undefined || compareKeys(keyOf(o), after) > 0)
+    .sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
+  const page = matching.slice(0, q.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(view),
+    ...(matching.length > q.limit && last ? { continue: encodeCursor(keyOf(last)) } : {}),
+  };
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { cancelledStatus } from '../src/apply/delete.js';
+import { agentRunObject } from '../../../test/support/fixtures.js';
+
+describe('the status of a run cancelled by its deletion', () => {
+  const now = new Date('2026-11-25T12:00:00Z');
+
+  it('is phase Cancelled, finished now, with InProgress turned False for the reason Cancelled', () => {
+    const status = cancelledStatus(agentRunObject({ phase: 'Running' }), 'alice', now);
+    expect(status).toMatchObject({ phase: 'Cancelled', finishedAt: '2026-11-25T12:00:00.000Z', reason: 'Cancelled' });
+    expect(status.conditions).toEqual([
+      {
+        type: 'InProgress',
+        status: 'False',
+        reason: 'Cancelled',
+        message: 'cancelled by alice: the run was deleted',
+        lastTransitionTime: '2026-11-25T12:00:00.000Z',
+      },
+    ]);
+  });
+
+  it('keeps the other conditions and replaces the InProgress one', () => {
+    const run = agentRunObject({
+      phase: 'Running',
+      conditions: [
+        { type: 'Accepted', status: 'True', reason: 'Submitted' },
+        { type: 'InProgress', status: 'True', reason: 'Running' },
+      ],
+    });
+    const types = (cancelledStatus(run, 'alice', now).conditions as Array<{ type: string; status: string }>).map(
+      (c) => `${c.type}=${c.status}`,
+    );
+    expect(types).toEqual(['Accepted=True', 'InProgress=False']);
+  });
+});
