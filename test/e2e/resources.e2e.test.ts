@@ -211,6 +211,16 @@ describe('updates and deletes across kinds', () => {
     expect(patched.json.errors[0].path).toBe('spec.steps[0].agentRef.name');
   });
 
+  it("answers 400 naming the config field when the provider refuses a run's runtime config", async () => {
+    const res = await alice.post('/v1/agent-runs', {
+      deliveryId: 'bad-runtime-config',
+      metadata: { namespace: NS },
+      spec: { ...sampleOf(AgentRun), runtime: { type: 'job', config: { backoffLimit: 'three' } } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ code: 'validation_failed', errors: [{ path: 'spec.runtime.config.backoffLimit' }] });
+  });
+
   it('does not let a token change or delete outside its namespaces', async () => {
     await create(Agent, 'guarded');
     expect((await bob.patch(pathOf(Agent, 'guarded'), { metadata: { labels: { x: 'y' } } }, 'bob-1')).status).toBe(403);
