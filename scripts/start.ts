@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole control plane on embedded defaults, state kept in `.jangar/`.
- * NATS_URL, DATABASE_URL and KUBECONFIG switch each part to an external one.
+ * NATS_URL, DATABASE_URL, KUBECONFIG and JANGAR_TEMPORAL_URL switch each part to an external one.
  */
 import path from 'node:path';
 import { startStack, REPO_ROOT } from '@jangar/stack';
@@ -31,6 +31,7 @@ try {
     natsUrl: process.env.NATS_URL,
     databaseUrl: process.env.DATABASE_URL,
     kubeconfig: process.env.KUBECONFIG,
+    temporalUrl: process.env.JANGAR_TEMPORAL_URL,
     log: (line) => console.log(line),
   });
 } catch (err) {

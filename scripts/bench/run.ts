@@ -103,7 +103,18 @@ export async function runBench(argv: string[]): Promise<number> {
   try {
     console.log(`Jangar bench: starting the control plane (state in ${dataDir})`);
     const t0 = Date.now();
-    stack = await startStack({ dataDir, httpPort: 0, simStepMs: opts.simStepMs, log: (line) => console.log(line) });
+    stack = await startStack({
+      dataDir,
+      httpPort: 0,
+      simStepMs: opts.simStepMs,
+      log: (line) => console.log(line),
+      // The accept path is measured, not the concurrency limits: thousands of runs are in flight.
+      env: {
+        JANGAR_POLICY_CONCURRENCY_NAMESPACE: '1000000',
+        JANGAR_POLICY_CONCURRENCY_AGENT: '1000000',
+        JANGAR_POLICY_CONCURRENCY_CLUSTER: '1000000',
+      },
+    });
     const stackStartSec = (Date.now() - t0) / 1000;
     checkInterrupted();
     await createAgent(stack.gatewayUrl, stack.devToken, runId, abort.signal);

@@ -19,9 +19,9 @@ for (const kind of KINDS) (CRD_RESOURCES[kind.group] ??= []).push(kind.plural);
 /** Provider workloads the provisioner deletes when it cancels a run, and nothing else. */
 const WORKLOADS: Record<string, string[]> = { batch: ['jobs'], 'argoproj.io': ['workflows'] };
 /** Services that use the Kubernetes API; the others get no token and no bindings. */
-const KUBE_CLIENTS = new Set(['provisioner', 'status-aggregator']);
+const KUBE_CLIENTS = new Set(['policy', 'provisioner', 'status-aggregator']);
 /** Services that use Postgres (they read DATABASE_URL). */
-const DATABASE_USERS = new Set(['api-gateway', 'status-aggregator', 'audit']);
+const DATABASE_USERS = new Set(['api-gateway', 'policy', 'status-aggregator', 'audit']);
 
 interface Meta {
   name: string;

@@ -19,7 +19,15 @@ export async function testStack(opts: Omit<StackOptions, 'dataDir'> = {}): Promi
       simStepMs: 50,
       log: (l) => lines.push(l),
       ...opts,
-      env: { JANGAR_WAIT_MS: '10000', ...opts.env },
+      // Concurrency limits out of the way: tests that create many runs are not about them; the
+      // policy tests set their own through Guardrails.
+      env: {
+        JANGAR_WAIT_MS: '10000',
+        JANGAR_POLICY_CONCURRENCY_NAMESPACE: '100000',
+        JANGAR_POLICY_CONCURRENCY_AGENT: '100000',
+        JANGAR_POLICY_CONCURRENCY_CLUSTER: '100000',
+        ...opts.env,
+      },
     });
   } catch (err) {
     throw new Error(`the stack did not start:\n${lines.join('\n')}\n${(err as Error).message}`, { cause: err });

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   reference_not_found: { status: 422, title: 'A referenced resource does not exist' },
   idempotency_key_reused: { status: 422, title: 'The deliveryId was used for a different request' },
+  concurrency_limit: { status: 429, title: 'Too many runs are active' },
   rate_limited: { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'A dependency is unavailable' },
@@ -30,3 +31,9 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const PROBLEM_TYPE_BASE = 'https://jangar.proompteng.ai/problems/';
 
 export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
+
+/**
+ * Rejections that say "not now" rather than "no": they are answered but not stored as the
+ * deliveryId's final answer, so a retry with the same deliveryId is decided again.
+ */
+export const RETRYABLE_CODES: readonly ErrorCode[] = ['concurrency_limit', 'rate_limited'];

@@ -23,6 +23,7 @@ export * from './primitives/secret-binding.js';
 export * from './primitives/schedule.js';
 export * from './primitives/artifact.js';
 export * from './primitives/workspace.js';
+export * from './primitives/guardrail.js';
 export * from './kinds.js';
 export * from './rest.js';
 export * from './merge-patch.js';

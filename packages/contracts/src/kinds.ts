@@ -15,6 +15,7 @@ import { SignalDeliverySpec, SignalDeliveryStatus } from './primitives/signal-de
 import { ApprovalPolicySpec, ApprovalPolicyStatus } from './primitives/approval-policy.js';
 import { BudgetSpec, BudgetStatus } from './primitives/budget.js';
 import { SecretBindingSpec, SecretBindingStatus } from './primitives/secret-binding.js';
+import { GuardrailSpec, GuardrailStatus } from './primitives/guardrail.js';
 import { ScheduleSpec, ScheduleStatus } from './primitives/schedule.js';
 import { ArtifactSpec, ArtifactStatus } from './primitives/artifact.js';
 import { WorkspaceSpec, WorkspaceStatus } from './primitives/workspace.js';
@@ -280,6 +281,20 @@ export const SecretBinding = defineKind({
   status: SecretBindingStatus,
 });
 
+/** A namespace's guardrails: allowed providers, runtimes, service accounts and images, and the mode. */
+export const Guardrail = defineKind({
+  kind: 'Guardrail',
+  group: 'security.proompteng.ai',
+  version: API_VERSION,
+  plural: 'guardrails',
+  singular: 'guardrail',
+  shortNames: ['grd'],
+  route: 'guardrails',
+  columns: [{ name: 'Mode', type: 'string', jsonPath: '.spec.mode' }],
+  spec: GuardrailSpec,
+  status: GuardrailStatus,
+});
+
 /** A cron trigger, run through a CronJob. */
 export const Schedule = defineKind({
   kind: 'Schedule',
@@ -342,6 +357,7 @@ export const KINDS = [
   ApprovalPolicy,
   Budget,
   SecretBinding,
+  Guardrail,
   Schedule,
   Artifact,
   Workspace,

@@ -4,6 +4,14 @@ export const JANGAR_LABELS = {
   id: 'jangar.proompteng.ai/id',
   /** A label-safe digest of the request key, for selecting what one delivery created. */
   delivery: 'jangar.proompteng.ai/delivery',
+  /**
+   * On a run that an orchestration started: the name of its OrchestrationRun (same namespace), so
+   * `jangar.proompteng.ai/orchestration-run=<name>` selects every run one execution started. A name
+   * that is not a valid label value (over 63 characters) is shortened with a digest.
+   */
+  orchestrationRun: 'jangar.proompteng.ai/orchestration-run',
+  /** On a run that an orchestration started: the name of the step it executes (shortened like `orchestrationRun`). */
+  step: 'jangar.proompteng.ai/step',
   managedBy: 'app.kubernetes.io/managed-by',
 } as const;
 
@@ -14,6 +22,10 @@ export const JANGAR_ANNOTATIONS = {
   requestedBy: 'jangar.proompteng.ai/requested-by',
   /** The provider binding chosen by the provisioner (JSON). */
   binding: 'jangar.proompteng.ai/binding',
+  /**
+   * The request's correlationId (body `correlationId`, `X-Correlation-Id`, else its deliveryId).
+   * Runs an orchestration starts carry their OrchestrationRun's, so one id finds them all.
+   */
   correlationId: 'jangar.proompteng.ai/correlation-id',
   /**
    * W3C traceparent of the request that created the object: watchers see the object, not the

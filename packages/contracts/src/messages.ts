@@ -23,6 +23,8 @@ export function envelopeOf<P extends z.ZodType>(payload: P) {
   return z.object({
     deliveryId: z.string(),
     requestKey: z.string(),
+    /** 1, or more once the request was retried after a retryable rejection. */
+    attempt: z.number().int().min(1).default(1),
     correlationId: z.string(),
     principal: Principal,
     namespace: z.string(),
@@ -56,7 +58,14 @@ export type RequestPayload = z.infer<typeof RequestPayload>;
 export const Verdict = z.enum(['allow', 'deny', 'pending']);
 export type Verdict = z.infer<typeof Verdict>;
 
-export const Violation = z.object({ ruleId: z.string(), path: z.string(), reason: z.string() });
+/** One rule a request breaks: which rule, where in the request, why, and — when a policy resource set it — which policy and its mode. */
+export const Violation = z.object({
+  ruleId: z.string(),
+  path: z.string(),
+  reason: z.string(),
+  policy: z.string().optional(),
+  mode: z.enum(['enforce', 'audit']).optional(),
+});
 export type Violation = z.infer<typeof Violation>;
 
 /** The policy service's decision on one request, with the rules that fired. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { NormalizedRun, RunType } from './runs.js';
+import { NormalizedRun, RunParent, RunType } from './runs.js';
 import { RunPhase } from './primitives/agent-run.js';
-import { DomainErrorPayload } from './messages.js';
+import { DecisionPayload, DomainErrorPayload, RequestPayload } from './messages.js';
 import { listOf, ResourceView } from './rest.js';
 
 /** A request-reply endpoint served by one service through `@nats-io/services`. */
@@ -148,10 +148,24 @@ export const RunHistory = z.object({
 });
 export type RunHistory = z.infer<typeof RunHistory>;
 
+/**
+ * Everything one correlation id ties together: the requests that carried it and the runs they
+ * created, plus every run that carries it itself (runs an orchestration started), each with its
+ * latest recorded phase and, for a run another run started, its `parent`.
+ */
 export const Correlation = z.object({
   correlationId: z.string(),
   requests: z.array(AuditEventView),
-  runs: z.array(z.object({ id: z.string(), type: z.string(), namespace: z.string(), name: z.string(), phase: z.string() })),
+  runs: z.array(
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      namespace: z.string(),
+      name: z.string(),
+      phase: z.string(),
+      parent: RunParent.optional(),
+    }),
+  ),
 });
 export type Correlation = z.infer<typeof Correlation>;
 
@@ -196,6 +210,7 @@ export const ResourceLookup = z.union([
 export type ResourceLookup = z.infer<typeof ResourceLookup>;
 
 export const RPCS = {
+  evaluatePolicy: defineRpc('policy', 'evaluate', RequestPayload, DecisionPayload),
   getResource: defineRpc('provisioner', 'get-resource', ResourceLookup, ResourceView),
   listResources: defineRpc('provisioner', 'list-resources', ResourceQuery, listOf(ResourceView)),
   getRun: defineRpc('status', 'get-run', z.object({ id: z.string() }), NormalizedRun),

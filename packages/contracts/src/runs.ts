@@ -7,6 +7,10 @@ import type { KubeObject } from './rest.js';
 export const RunType = z.enum(['AgentRun', 'OrchestrationRun']);
 export type RunType = z.infer<typeof RunType>;
 
+/** The run that started this one: an OrchestrationRun in the same namespace, for a run one of its steps started. */
+export const RunParent = z.object({ type: RunType, name: z.string() });
+export type RunParent = z.infer<typeof RunParent>;
+
 /** The one normalized shape of a run, whatever its type or provider. */
 export const NormalizedRun = z.object({
   id: z.string(),
@@ -18,6 +22,9 @@ export const NormalizedRun = z.object({
   generation: z.number().int().optional(),
   labels: z.record(z.string(), z.string()),
   deliveryId: z.string().optional(),
+  /** The correlation id of the request that created the run, or of the run that started it. */
+  correlationId: z.string().optional(),
+  parent: RunParent.optional(),
   phase: RunPhase,
   conditions: z.array(Condition),
   provider: z
@@ -133,7 +140,8 @@ const LooseRuntime = z.object({ runtime: z.object({ type: z.string() }).optional
 /**
  * Normalizes an AgentRun or OrchestrationRun object into the shape every reader sees. `provider`
  * comes from the binding annotation (type, resource) and `status.provider` (phase, message);
- * `retry` from `status.retry`; `steps` from `status.stepStatuses` (or `status.workflow.steps`).
+ * `retry` from `status.retry`; `steps` from `status.stepStatuses` (or `status.workflow.steps`);
+ * `correlationId` from the correlation-id annotation; `parent` from the orchestration-run label.
  */
 export function normalizeRun(obj: KubeObject): NormalizedRun {
   const type = RunType.parse(obj.kind);
@@ -149,6 +157,8 @@ export function normalizeRun(obj: KubeObject): NormalizedRun {
   const providerType = binding?.provider ?? runtimeType ?? (type === 'OrchestrationRun' ? 'orchestration' : undefined);
   const failed = phase === 'Failed' ? (status.conditions ?? []).find((c) => c.type === 'Failed' || c.type === 'InvalidSpec') : undefined;
   const failedStep = phase === 'Failed' ? steps?.find((s) => s.phase === 'Failed')?.name : undefined;
+  const correlationId = meta.annotations?.[JANGAR_ANNOTATIONS.correlationId];
+  const parentName = labels[JANGAR_LABELS.orchestrationRun];
   return {
     id: labels[JANGAR_LABELS.id] ?? meta.uid,
     type,
@@ -159,6 +169,8 @@ export function normalizeRun(obj: KubeObject): NormalizedRun {
     generation: meta.generation,
     labels,
     deliveryId: meta.annotations?.[JANGAR_ANNOTATIONS.deliveryId],
+    ...(correlationId ? { correlationId } : {}),
+    ...(parentName ? { parent: { type: 'OrchestrationRun' as const, name: parentName } } : {}),
     phase,
     conditions: status.conditions ?? [],
     provider: providerType

@@ -62,4 +62,8 @@ export const CONSUMERS = {
   auditOutcomes: consumer(STREAM_NAMES.outcomes, 'audit-outcomes', SUBJECTS.outcome.filter()),
   auditRunStatus: consumer(STREAM_NAMES.runStatus, 'audit-run-status', SUBJECTS.runStatus.filter()),
   gatewayOutcomes: consumer(STREAM_NAMES.outcomes, 'gateway-outcomes', SUBJECTS.outcome.filter()),
+  /** Releases a concurrency slot when a run ends… */
+  policyRunStatus: consumer(STREAM_NAMES.runStatus, 'policy-run-status', SUBJECTS.runStatus.filter()),
+  /** …or when the create that took it was rejected after all. */
+  policyOutcomes: consumer(STREAM_NAMES.outcomes, 'policy-outcomes', SUBJECTS.outcome.filter({ verb: 'create' })),
 } as const satisfies Record<string, ConsumerDefinition>;

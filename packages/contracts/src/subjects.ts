@@ -66,10 +66,16 @@ export const SUBJECTS = {
   runStatus: defineSubject('jangar.run.status', ['namespace', 'type', 'name'], STREAM_NAMES.runStatus, RunStatusMessage),
 } as const;
 
-/** Derived dedup IDs, so a redelivered message produces no second derived message. */
+/** The key of one attempt of a request: the first is the request key itself, a retry after a retryable rejection `<key>#<n>`. */
+const attemptKey = (requestKey: string, attempt = 1) => (attempt > 1 ? `${requestKey}#${attempt}` : requestKey);
+
+/**
+ * Derived dedup IDs, so a redelivered message produces no second derived message. A request
+ * retried after a retryable rejection (`concurrency_limit`) is a new attempt with IDs of its own.
+ */
 export const dedupIds = {
-  request: (requestKey: string) => requestKey,
-  decision: (requestKey: string) => `${requestKey}:decision`,
-  outcome: (requestKey: string) => `${requestKey}:outcome`,
+  request: (requestKey: string, attempt?: number) => attemptKey(requestKey, attempt),
+  decision: (requestKey: string, attempt?: number) => `${attemptKey(requestKey, attempt)}:decision`,
+  outcome: (requestKey: string, attempt?: number) => `${attemptKey(requestKey, attempt)}:outcome`,
   runStatus: (uid: string, resourceVersion: string) => `${uid}:${resourceVersion}`,
 };

@@ -70,6 +70,22 @@ describe('normalizeRun per scenario', () => {
     expect(failed.error).toEqual({ code: 'run_failed', reason: 'StepFailed', message: 'step "a" failed' });
   });
 
+  it('correlation: correlationId from the annotation, parent from the orchestration-run label', () => {
+    const plain = normalized(agentRun({ phase: 'Running' }));
+    expect(plain.correlationId).toBeUndefined();
+    expect(plain.parent).toBeUndefined();
+    const obj = agentRun({ phase: 'Running' });
+    const child = normalized({
+      ...obj,
+      metadata: {
+        ...obj.metadata,
+        labels: { ...obj.metadata.labels, 'jangar.proompteng.ai/orchestration-run': 'release-1', 'jangar.proompteng.ai/step': 'build' },
+        annotations: { ...obj.metadata.annotations, 'jangar.proompteng.ai/correlation-id': 'release-42' },
+      },
+    });
+    expect(child).toMatchObject({ id: 'id-1', correlationId: 'release-42', parent: { type: 'OrchestrationRun', name: 'release-1' } });
+  });
+
   it('falls back to runtime.type and ignores malformed provider or retry records', () => {
     const run = normalized(agentRun({ phase: 'Running', provider: { phase: 3 }, retry: { attempt: 'x' } }, null));
     expect(run.provider).toEqual({ type: 'job' });

@@ -34,6 +34,7 @@ const SUPPORTING = [
   ['ApprovalPolicy', 'approvals.proompteng.ai', 'approvalpolicies', 'approval-policies'],
   ['Budget', 'budgets.proompteng.ai', 'budgets', 'budgets'],
   ['SecretBinding', 'security.proompteng.ai', 'secretbindings', 'secret-bindings'],
+  ['Guardrail', 'security.proompteng.ai', 'guardrails', 'guardrails'],
   ['Schedule', 'schedules.proompteng.ai', 'schedules', 'schedules'],
   ['Artifact', 'artifacts.proompteng.ai', 'artifacts', 'artifacts'],
   ['Workspace', 'workspaces.proompteng.ai', 'workspaces', 'workspaces'],
@@ -167,6 +168,9 @@ const INVALID: ReadonlyArray<{ kind: KindName; why: string; spec: unknown; paths
     paths: ['spec.allowedSecrets[0]'],
   },
   { kind: 'SecretBinding', why: 'a subject without kind', spec: { subjects: [{ name: 'a' }] }, paths: ['spec.subjects[0].kind'] },
+  { kind: 'Guardrail', why: 'an unknown mode', spec: { mode: 'warn' }, paths: ['spec.mode'] },
+  { kind: 'Guardrail', why: 'an unknown runtime type', spec: { allowedRuntimes: ['argo'] }, paths: ['spec.allowedRuntimes[0]'] },
+  { kind: 'Guardrail', why: 'an image pattern with spaces', spec: { allowedImages: ['ghcr.io/a b'] }, paths: ['spec.allowedImages[0]'] },
   { kind: 'Schedule', why: 'cron missing', spec: { suspend: true }, paths: ['spec.cron'] },
   { kind: 'Schedule', why: 'an empty cron', spec: { cron: '' }, paths: ['spec.cron'] },
   { kind: 'Schedule', why: 'a cron of three fields', spec: { cron: '* * *' }, paths: ['spec.cron'] },
@@ -275,7 +279,7 @@ describe('supporting statuses', () => {
 });
 
 describe('kind registry', () => {
-  it('registers all nineteen kinds, the five primitives first, none of the supporting ones as a run', () => {
+  it('registers every kind, the five primitives first, none of the supporting ones as a run', () => {
     expect(kindNames).toEqual(['Agent', 'AgentRun', 'Memory', 'Orchestration', 'OrchestrationRun', ...SUPPORTING.map(([kind]) => kind)]);
     expect(KINDS.filter((k) => k.isRun).map((k) => k.kind)).toEqual(['AgentRun', 'OrchestrationRun']);
   });

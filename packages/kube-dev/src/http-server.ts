@@ -14,6 +14,7 @@ import type { ResourceRegistry } from './resources.js';
 import { resolveRoute } from './routes.js';
 import type { ObjectStore } from './store.js';
 import { tableRequest, toTable } from './table.js';
+import type { TemporalSim } from './temporal-sim.js';
 import { WatchHub } from './watch.js';
 
 /** Options for {@link startApiServer}. */
@@ -23,6 +24,8 @@ export interface ApiServerOptions {
   registry: ResourceRegistry;
   store: ObjectStore;
   bookmarkIntervalMs: number;
+  /** Also serves the simulated Temporal HTTP API under `/api/v1/namespaces/{namespace}/workflows/`. */
+  temporal?: TemporalSim;
   logger?: Logger;
 }
 
@@ -42,6 +45,7 @@ interface Context extends ApiServerOptions {
 async function dispatch(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://kube-dev');
   const query = url.searchParams;
+  if (ctx.temporal?.handle(req, res, url.pathname)) return;
   const route = resolveRoute(ctx.registry, url.pathname);
   if (route.kind !== 'collection' && route.kind !== 'object' && route.kind !== 'unknown' && req.method !== 'GET' && req.method !== 'HEAD') {
     throw methodNotAllowed(req.method ?? '');

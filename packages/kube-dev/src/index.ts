@@ -11,9 +11,12 @@ export type { KubeObject, ObjectMeta } from './types.js';
 export { ApiError } from './api-error.js';
 export type { Status, StatusReason } from './api-error.js';
 export {
+  failChildStart,
   nextRunStatus,
+  recordChild,
   scenarioOf,
   setCondition,
+  stepsAwaitingChild,
   DEFAULT_MAX_ATTEMPTS,
   SCENARIO_ANNOTATION,
   SimScenario,
@@ -21,5 +24,18 @@ export {
 } from './run-lifecycle.js';
 export { providerStatusFor } from './provider-lifecycle.js';
 export { SYNTHETIC_STEPS } from './provider-sync.js';
-export type { Condition, RetryStatus, RunSnapshot, RunStatus, StepStatus } from './run-lifecycle.js';
+export type { Condition, PlannedStep, RetryStatus, RunSnapshot, RunStatus, StepStatus } from './run-lifecycle.js';
+export {
+  AGENT_RUN,
+  CHILD_RUN_STEP_KINDS,
+  childRefOf,
+  childRunFor,
+  childRunName,
+  controllerOf,
+  isChildRunStep,
+  isControlledBy,
+  labelValueOf,
+  stepPhaseOfChild,
+} from './child-runs.js';
+export type { ChildRunBody, ChildRunState, OwnerReference, StepDefinition, StepResourceRef } from './child-runs.js';
 export { Simulator, SIMULATED_KINDS } from './simulator.js';

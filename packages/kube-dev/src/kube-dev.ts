@@ -6,6 +6,7 @@ import { ResourceRegistry } from './resources.js';
 import type { ResourceDefinition } from './resources.js';
 import { Simulator } from './simulator.js';
 import { ObjectStore } from './store.js';
+import { TemporalSim } from './temporal-sim.js';
 
 /** Options for {@link startKubeDev}. */
 export interface KubeDevOptions {
@@ -28,6 +29,7 @@ export interface KubeDevOptions {
 
 /** A running kube-dev instance. */
 export interface KubeDev {
+  /** The Kubernetes API; also the base URL of the simulated Temporal HTTP API (see `temporal-sim.ts`). */
   url: string;
   port: number;
   store: ObjectStore;
@@ -44,6 +46,9 @@ export async function startKubeDev(opts: KubeDevOptions = {}): Promise<KubeDev> 
   const journal = opts.stateFile ? await Journal.open(opts.stateFile, store, registry, logger) : undefined;
   const simulator = opts.simulate === false ? undefined : new Simulator(store, registry, { stepMs: opts.simulate?.stepMs ?? 300, logger });
   simulator?.start();
+  // Temporal's HTTP API, answered from the runs bound to `temporal`, for the status-aggregator to poll.
+  const temporal = new TemporalSim(store, registry);
+  temporal.start();
   let server;
   try {
     server = await startApiServer({
@@ -52,10 +57,12 @@ export async function startKubeDev(opts: KubeDevOptions = {}): Promise<KubeDev> 
       registry,
       store,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5_000,
+      temporal,
       logger,
     });
   } catch (err) {
     simulator?.close();
+    temporal.close();
     journal?.close();
     throw err;
   }
@@ -69,6 +76,7 @@ export async function startKubeDev(opts: KubeDevOptions = {}): Promise<KubeDev> 
     close: () => {
       closing ??= (async () => {
         simulator?.close();
+        temporal.close();
         try {
           await api.close();
         } finally {

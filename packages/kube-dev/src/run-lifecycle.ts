@@ -1,15 +1,9 @@
-import { z } from 'zod';
+import { isChildRunStep, stepPhaseOfChild } from './child-runs.js';
+import type { ChildRunState, StepResourceRef } from './child-runs.js';
 import { kubeTimestamp } from './object-meta.js';
+import type { SimScenario } from './scenario.js';
 
-/** The annotation that picks how a simulated run ends. */
-export const SCENARIO_ANNOTATION = 'jangar.proompteng.ai/sim-scenario';
-
-/**
- * How a simulated run ends: `stuck` stays Running forever; `retry` fails its first attempt and
- * succeeds on the second (or fails for good when only one attempt is allowed).
- */
-export const SimScenario = z.enum(['success', 'failure', 'retry', 'stuck']);
-export type SimScenario = z.infer<typeof SimScenario>;
+export { SCENARIO_ANNOTATION, SimScenario, scenarioOf } from './scenario.js';
 
 /** Phases after which the simulator leaves a run alone. */
 export const TERMINAL_PHASES: readonly string[] = ['Succeeded', 'Failed', 'Cancelled'];
@@ -37,12 +31,20 @@ export interface RunStatus {
   [field: string]: unknown;
 }
 
-/** One entry of `status.stepStatuses`. */
+/** One entry of `status.stepStatuses`. A step of a child-run kind names its child in `resourceRef`. */
 export interface StepStatus {
   name: string;
+  kind?: string;
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   startedAt?: string;
   finishedAt?: string;
+  resourceRef?: StepResourceRef;
+}
+
+/** A step as an OrchestrationRun plans it when accepted: its name and, when known, its kind. */
+export interface PlannedStep {
+  name: string;
+  kind?: string;
 }
 
 /** `status.retry`, as documented by RunRetryStatus in `@jangar/contracts`. */
@@ -62,16 +64,15 @@ export interface RunSnapshot {
   scenario: SimScenario;
   generation: number;
   now: Date;
-  /** Step names of an OrchestrationRun; the run walks them one at a time. */
-  steps?: readonly string[];
+  /** Steps of an OrchestrationRun (names, or names and kinds); the run walks them one at a time. */
+  steps?: readonly (string | PlannedStep)[];
+  /**
+   * The children of the run's steps as they are now, by step name: only children that exist and
+   * belong to the run. A Running step whose `resourceRef` has no entry lost its child.
+   */
+  children?: Readonly<Record<string, ChildRunState>>;
   /** Attempts the `retry` scenario may use; defaults to {@link DEFAULT_MAX_ATTEMPTS}. */
   maxAttempts?: number;
-}
-
-/** The scenario named by an object's annotations; absent or unknown values mean `success`. */
-export function scenarioOf(annotations: Readonly<Record<string, string>> | undefined): SimScenario {
-  const parsed = SimScenario.safeParse(annotations?.[SCENARIO_ANNOTATION]);
-  return parsed.success ? parsed.data : 'success';
 }
 
 /** Upserts a condition, keeping lastTransitionTime unless its status flips. */
@@ -88,7 +89,15 @@ export function setCondition(conditions: readonly Condition[] | undefined, next:
   return list;
 }
 
-/** The status after one simulated step, or undefined when the run should not move (terminal or stuck). */
+/**
+ * The status after one simulated step, or undefined when the run should not move (terminal, stuck,
+ * or waiting for a child run).
+ *
+ * A step of a child-run kind (`AgentRun`) does not advance on its own: once its child is recorded
+ * in `resourceRef` it follows the child (see {@link stepPhaseOfChild}) whatever the run's own
+ * scenario, and a failed (or vanished) child fails the step and the run. The runtime creates the
+ * child when the step starts, in the same write ({@link stepsAwaitingChild}, {@link recordChild}).
+ */
 export function nextRunStatus(run: RunSnapshot): RunStatus | undefined {
   const status = run.status ?? {};
   const phase = status.phase;
@@ -105,10 +114,15 @@ export function nextRunStatus(run: RunSnapshot): RunStatus | undefined {
 
   const steps = stepsOf(status);
   const setSteps = (list: StepStatus[] | undefined) => (list ? { stepStatuses: list } : {});
+  const succeed = (list: StepStatus[] | undefined): RunStatus => {
+    let conditions = setCondition(status.conditions, condition('InProgress', 'False', 'Completed', 'Simulated run finished'));
+    conditions = setCondition(conditions, condition('Succeeded', 'True', 'Completed', 'Simulated run completed'));
+    return { ...base, phase: 'Succeeded', finishedAt: now, conditions, ...setSteps(list) };
+  };
 
   if (phase === undefined || phase === '') {
     const accepted = condition('Accepted', 'True', 'Submitted', 'Accepted by the kube-dev simulator');
-    const initial = run.steps?.length ? run.steps.map((name): StepStatus => ({ name, phase: 'Pending' })) : undefined;
+    const initial = run.steps?.length ? run.steps.map(plannedStepStatus) : undefined;
     return { ...base, phase: 'Pending', conditions: setCondition(status.conditions, accepted), ...setSteps(initial) };
   }
   if (phase === 'Pending') {
@@ -123,7 +137,24 @@ export function nextRunStatus(run: RunSnapshot): RunStatus | undefined {
       ...setSteps(startNext(steps, now)),
     };
   }
-  if (phase !== 'Running' || run.scenario === 'stuck') return undefined;
+  if (phase !== 'Running') return undefined;
+
+  const current = steps?.find((s) => s.phase === 'Running');
+  if (steps && current && isChildRunStep(current.kind)) {
+    const ref = current.resourceRef;
+    if (!ref) return undefined;
+    const child = run.children?.[current.name];
+    const stepPhase = child ? stepPhaseOfChild(child.phase) : 'Failed';
+    if (stepPhase === 'Running') return undefined;
+    if (stepPhase === 'Failed') {
+      const why = child ? `${child.phase ?? 'Failed'}${child.message ? `: ${child.message}` : ''}` : 'no longer exists';
+      return failedStatus(run, base, `step "${current.name}" failed: ${ref.kind} ${ref.name} ${why}`, 'StepFailed');
+    }
+    const done = finishCurrent(steps, now);
+    return done?.some((s) => s.phase === 'Pending') ? { ...base, stepStatuses: startNext(done, now) } : succeed(done);
+  }
+
+  if (run.scenario === 'stuck') return undefined;
   const retry = status.retry as RetryStatus | undefined;
   const firstAttempt = run.scenario === 'retry' && (retry?.attempt ?? 1) === 1;
   const fails = run.scenario === 'failure' || (firstAttempt && maxAttemptsOf(run) < 2);
@@ -136,27 +167,63 @@ export function nextRunStatus(run: RunSnapshot): RunStatus | undefined {
   if (fails) {
     const message =
       run.scenario === 'retry' ? 'Simulated failure, no attempts left (scenario "retry")' : 'Simulated failure (scenario "failure")';
-    let conditions = setCondition(status.conditions, condition('InProgress', 'False', 'Error', message));
-    conditions = setCondition(conditions, condition('Failed', 'True', 'Error', message));
-    const retried = retry ? { retry: { ...retry, lastError: message } } : {};
-    return {
-      ...base,
-      phase: 'Failed',
-      finishedAt: now,
-      reason: 'Error',
-      message,
-      conditions,
-      ...retried,
-      ...setSteps(failCurrent(steps, now)),
-    };
+    const failed = failedStatus(run, base, message, 'Error');
+    return retry ? { ...failed, retry: { ...retry, lastError: message } } : failed;
   }
   // A run with steps finishes its current step and starts the next; the last one ends the run.
   if (steps && steps.some((s) => s.phase === 'Pending')) {
     return { ...base, stepStatuses: startNext(finishCurrent(steps, now), now) };
   }
-  let conditions = setCondition(status.conditions, condition('InProgress', 'False', 'Completed', 'Simulated run finished'));
-  conditions = setCondition(conditions, condition('Succeeded', 'True', 'Completed', 'Simulated run completed'));
-  return { ...base, phase: 'Succeeded', finishedAt: now, conditions, ...setSteps(finishCurrent(steps, now)) };
+  return succeed(finishCurrent(steps, now));
+}
+
+/** `status` ended Failed with `reason` and `message`, its running step Failed with it. */
+function failedStatus(run: Pick<RunSnapshot, 'now' | 'generation'>, status: RunStatus, message: string, reason: string): RunStatus {
+  const now = kubeTimestamp(run.now);
+  const condition = (type: string, value: Condition['status']): Condition => ({
+    type,
+    status: value,
+    reason,
+    message,
+    lastTransitionTime: now,
+    observedGeneration: run.generation,
+  });
+  let conditions = setCondition(status.conditions, condition('InProgress', 'False'));
+  conditions = setCondition(conditions, condition('Failed', 'True'));
+  const steps = failCurrent(stepsOf(status), now);
+  return {
+    ...status,
+    observedGeneration: run.generation,
+    updatedAt: now,
+    phase: 'Failed',
+    finishedAt: now,
+    reason,
+    message,
+    conditions,
+    ...(steps ? { stepStatuses: steps } : {}),
+  };
+}
+
+/** The Running steps of a child-run kind that have no child yet: the runtime starts theirs before it writes `status`. */
+export function stepsAwaitingChild(status: RunStatus): StepStatus[] {
+  return (stepsOf(status) ?? []).filter((s) => s.phase === 'Running' && isChildRunStep(s.kind) && !s.resourceRef);
+}
+
+/** `status` with `ref` recorded as the child of step `name`. */
+export function recordChild(status: RunStatus, name: string, ref: StepResourceRef): RunStatus {
+  const steps = stepsOf(status);
+  if (!steps) return status;
+  return { ...status, stepStatuses: steps.map((s) => (s.name === name ? { ...s, resourceRef: ref } : s)) };
+}
+
+/** `status` Failed because the child of its running step `name` could not be started. */
+export function failChildStart(run: Pick<RunSnapshot, 'now' | 'generation'>, status: RunStatus, name: string, why: string): RunStatus {
+  return failedStatus(run, status, `step "${name}" failed: its AgentRun could not be started: ${why}`, 'StepFailed');
+}
+
+function plannedStepStatus(step: string | PlannedStep): StepStatus {
+  if (typeof step === 'string') return { name: step, phase: 'Pending' };
+  return { name: step.name, ...(step.kind ? { kind: step.kind } : {}), phase: 'Pending' };
 }
 
 function maxAttemptsOf(run: RunSnapshot): number {

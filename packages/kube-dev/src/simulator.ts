@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { StoreEvent } from './event-log.js';
+import { childRefOf, controllerOf } from './child-runs.js';
 import { isJsonObject } from './json.js';
-import { maxAttemptsOf, stepNamesOf, syncProvider } from './provider-sync.js';
+import { childrenOf, maxAttemptsOf, plannedStepsOf, startChildRun, syncProvider } from './provider-sync.js';
 import type { ResourceDefinition, ResourceRegistry } from './resources.js';
-import { nextRunStatus, scenarioOf } from './run-lifecycle.js';
-import type { RunStatus } from './run-lifecycle.js';
+import { failChildStart, nextRunStatus, recordChild, scenarioOf, stepsAwaitingChild } from './run-lifecycle.js';
+import type { RunStatus, StepStatus } from './run-lifecycle.js';
 import { objectKey } from './store.js';
 import type { ObjectStore } from './store.js';
 import type { KubeObject } from './types.js';
@@ -31,6 +32,10 @@ function isSimulated(res: ResourceDefinition): boolean {
  * Moves runs through their phases in-process, together with the provider object (Job, Workflow)
  * their binding names, as a runtime controller would, writing through
  * the status subresource so watchers see ordinary MODIFIED events.
+ *
+ * An OrchestrationRun step of kind AgentRun starts a child AgentRun (see `child-runs.ts`) when
+ * the step starts; the child is simulated like any AgentRun, and every change of a child wakes its
+ * OrchestrationRun, whose step then follows the child.
  */
 export class Simulator {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -67,11 +72,18 @@ export class Simulator {
 
   private onEvent(event: StoreEvent): void {
     if (!isSimulated(event.resource)) return;
-    if (event.type === 'DELETED') {
-      this.cancel(this.timerKey(event.resource, event.object));
-      return;
-    }
-    this.consider(event.resource, event.object);
+    if (event.type === 'DELETED') this.cancel(this.timerKey(event.resource, event.object));
+    else this.consider(event.resource, event.object);
+    this.wakeParent(event.object);
+  }
+
+  /** A child run changed (or is gone): its OrchestrationRun may move now. */
+  private wakeParent(child: KubeObject): void {
+    const owner = controllerOf(child);
+    if (owner?.kind !== 'OrchestrationRun') return;
+    const res = this.registry.all.find((r) => r.kind === owner.kind && `${r.group}/${r.version}` === owner.apiVersion);
+    const parent = res ? this.store.get(res, child.metadata.namespace, owner.name) : undefined;
+    if (res && parent?.metadata.uid === owner.uid) this.consider(res, parent);
   }
 
   private cancel(key: string): void {
@@ -86,7 +98,10 @@ export class Simulator {
   private advance(obj: KubeObject): RunStatus | undefined {
     const status = this.statusOf(obj);
     // Steps are read once, when the run is accepted; afterwards they live in status.stepStatuses.
-    const steps = status?.phase ? undefined : stepNamesOf(this.store, this.registry, obj);
+    const steps = status?.phase ? undefined : plannedStepsOf(this.store, this.registry, obj);
+    const stepStatuses =
+      obj.kind === 'OrchestrationRun' && Array.isArray(status?.stepStatuses) ? (status.stepStatuses as StepStatus[]) : undefined;
+    const children = stepStatuses ? childrenOf(this.store, this.registry, obj, stepStatuses) : undefined;
     const maxAttempts = maxAttemptsOf(obj);
     return nextRunStatus({
       status,
@@ -94,8 +109,27 @@ export class Simulator {
       generation: obj.metadata.generation,
       now: this.now(),
       ...(steps ? { steps } : {}),
+      ...(children ? { children } : {}),
       ...(maxAttempts ? { maxAttempts } : {}),
     });
+  }
+
+  /**
+   * Starts the child runs of the steps `status` starts and records them in their steps; a child
+   * that cannot be started fails its step and the run. Children are created before the run's
+   * status names them, so a watcher that sees the reference can read the child.
+   */
+  private startChildren(run: KubeObject, status: RunStatus): RunStatus {
+    let next = status;
+    for (const step of stepsAwaitingChild(status)) {
+      try {
+        next = recordChild(next, step.name, childRefOf(startChildRun(this.store, this.registry, run, step.name)));
+      } catch (err) {
+        const snapshot = { now: this.now(), generation: run.metadata.generation };
+        return failChildStart(snapshot, next, step.name, err instanceof Error ? err.message : String(err));
+      }
+    }
+    return next;
   }
 
   private consider(res: ResourceDefinition, obj: KubeObject): void {
@@ -114,9 +148,10 @@ export class Simulator {
     this.timers.delete(key);
     const current = this.store.get(res, namespace, name);
     if (!current || current.metadata.deletionTimestamp !== undefined) return;
-    const status = this.advance(current);
-    if (!status) return;
+    const advanced = this.advance(current);
+    if (!advanced) return;
     try {
+      const status = current.kind === 'OrchestrationRun' ? this.startChildren(current, advanced) : advanced;
       // The provider object moves first, so a watcher that sees the run's new status can find
       // the provider object already there.
       const provider = syncProvider(this.store, this.registry, current, status);

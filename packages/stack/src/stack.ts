@@ -1,8 +1,10 @@
 /**
  * The whole control plane on one machine: nats-server, Postgres and the development Kubernetes
  * API server (each replaced by an external one when NATS_URL, DATABASE_URL or KUBECONFIG is set),
- * then the five services as their own processes. `npm start`, the end-to-end tests, benchmarks
- * and chaos runs all start Jangar through here, so they exercise the same thing.
+ * then the five services as their own processes. The development API server also simulates
+ * Temporal's HTTP API, which the status-aggregator then polls for `temporal` runs. `npm start`, the
+ * end-to-end tests, benchmarks and chaos runs all start Jangar through here, so they exercise the
+ * same thing.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,6 +20,11 @@ export interface StackOptions {
   natsUrl?: string | undefined;
   databaseUrl?: string | undefined;
   kubeconfig?: string | undefined;
+  /**
+   * Temporal's HTTP API, which the status-aggregator polls for `temporal` runs. Defaults to the
+   * simulated one of the stack's own development API server; with an external cluster, none.
+   */
+  temporalUrl?: string | undefined;
   /** Variables for every service process. */
   env?: Record<string, string>;
   /** Variables for one service's processes. */
@@ -111,6 +118,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         (url) => `127.0.0.1:${new URL(url).port} (embedded, database ${new URL(url).pathname.slice(1)})`,
       ));
 
+    let kubeDevUrl: string | undefined;
     const kubeconfig =
       opts.kubeconfig ??
       (await progress.step(
@@ -138,6 +146,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
             `http://127.0.0.1:${port}/readyz`,
             opts.readyTimeoutMs ?? 60_000,
           );
+          kubeDevUrl = `http://127.0.0.1:${port}`;
           return file;
         },
         (file) => `development API server (kubeconfig ${path.relative(REPO_ROOT, file) || file})`,
@@ -148,10 +157,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const instances = new Map<ServiceName, Instance[]>();
     const baseEnv = { NATS_URL: natsUrl, DATABASE_URL: databaseUrl, KUBECONFIG: kubeconfig, JANGAR_DEV_TOKEN: devToken, ...opts.env };
 
+    // What a service gets unless `env` or `serviceEnv` say otherwise (they win, and survive restarts).
+    const temporalUrl = opts.temporalUrl ?? kubeDevUrl;
+    const defaultServiceEnv: Partial<Record<ServiceName, Record<string, string>>> = {
+      'status-aggregator': temporalUrl && opts.env?.JANGAR_TEMPORAL_URL === undefined ? { JANGAR_TEMPORAL_URL: temporalUrl } : {},
+    };
     const serviceEnv = new Map(Object.entries(opts.serviceEnv ?? {}) as Array<[ServiceName, Record<string, string>]>);
     const startInstance = async (name: ServiceName, index: number): Promise<Instance> => {
       const healthPort = await freePort();
-      const env: Record<string, string> = { ...baseEnv, HEALTH_PORT: String(healthPort), ...serviceEnv.get(name) };
+      const env: Record<string, string> = {
+        ...baseEnv,
+        HEALTH_PORT: String(healthPort),
+        ...defaultServiceEnv[name],
+        ...serviceEnv.get(name),
+      };
       if (name === 'api-gateway') env.JANGAR_HTTP_PORT = String(httpPort);
       const proc = await spawnService({
         name: index === 0 ? name : `${name}-${index}`,

@@ -9,7 +9,6 @@ import { DeliveryStore } from './deliveries/store.js';
 import { OutcomeWaiter } from './outcomes.js';
 import { RequestPublisher } from './publisher.js';
 import { readinessProbe } from './readiness.js';
-import { responseForOutcome } from './responses.js';
 import { startSweeps } from './sweeps.js';
 
 await runService({
@@ -26,11 +25,7 @@ await runService({
     const publisher = new RequestPublisher(js, deliveries, waiter, config.JANGAR_WAIT_MS, logger);
 
     const outcomes = await consume(CONSUMERS.gatewayOutcomes, SUBJECTS.outcome.schema, async (m) => {
-      await deliveries.complete(
-        m.requestKey,
-        responseForOutcome(m.payload),
-        m.payload.result === 'applied' ? m.payload.resource : undefined,
-      );
+      await publisher.record(m.requestKey, m.attempt, m.payload);
     });
 
     const service = await serveRpc(nc, SERVICE_NAMES.gateway, [], logger);

@@ -9,7 +9,9 @@ import {
   AuditEventView,
   ChainVerification,
   Correlation,
+  createBodyFor,
   createBodyOf,
+  DecisionPayload,
   ERROR_CODE_LIST,
   ERROR_CODES,
   FieldError,
@@ -139,6 +141,7 @@ function componentSchemas(): Record<string, Json> {
     requests.add(updateBodyFor(kind.spec), { id: updateSchemaId(kind) });
   }
   requests.add(MergePatchBody, { id: 'MergePatch' });
+  requests.add(PolicyEvaluateRequest, { id: 'PolicyEvaluateRequest' });
   const answers = z.registry<{ id: string }>();
   answers.add(ResourceView, { id: 'ResourceView' });
   answers.add(listOf(ResourceView), { id: 'ResourcePage' });
@@ -155,6 +158,7 @@ function componentSchemas(): Record<string, Json> {
   answers.add(RunHistory, { id: 'RunHistory' });
   answers.add(Correlation, { id: 'Correlation' });
   answers.add(Revisions, { id: 'Revisions' });
+  answers.add(DecisionPayload, { id: 'PolicyDecision' });
   answers.add(Liveness, { id: 'Liveness' });
   const input = renderRegistry(requests, 'input');
   const output = renderRegistry(answers, 'output');
@@ -646,6 +650,42 @@ function auditPaths(): Record<string, Json> {
   };
 }
 
+// The dry run's body: a create body of any kind, the kind named beside it.
+const PolicyEvaluateRequest = z.object({
+  kind: z.enum(KINDS.map((k) => k.kind) as [string, ...string[]]),
+  metadata: createBodyFor(z.unknown()).shape.metadata,
+  spec: z.unknown().describe("the spec as the kind's create request takes it"),
+});
+
+/** `POST /v1/policy/evaluate`. */
+function policyPaths(): Record<string, Json> {
+  return {
+    '/v1/policy/evaluate': {
+      post: {
+        operationId: 'evaluatePolicy',
+        tags: ['policy'],
+        summary: 'The policy decision a create would get, with nothing published, stored or applied',
+        description:
+          "Validates the body as the kind's create request, then asks the policy service to decide it against the policy as it is now. " +
+          'The answer lists every violation (rule id, field path, reason, the policy that owns it and its mode) and the policy version.',
+        requestBody: { required: true, content: jsonContent('PolicyEvaluateRequest') },
+        responses: {
+          '200': { description: 'The decision.', content: jsonContent('PolicyDecision') },
+          ...problemResponses([
+            'validation_failed',
+            'unauthorized',
+            'forbidden',
+            'payload_too_large',
+            'unsupported_media_type',
+            'internal',
+            'unavailable',
+          ]),
+        },
+      },
+    },
+  };
+}
+
 /** Probe and discovery routes: outside `/v1`, so no token is needed. */
 function unauthenticatedPaths(): Record<string, Json> {
   const open = { tags: ['operations'], security: [] };
@@ -710,10 +750,18 @@ export function buildOpenApi(): object {
       { name: 'resources', description: 'Create, list, read, replace, patch and delete the agent primitives.' },
       { name: 'runs', description: 'Read runs in their normalized form.' },
       { name: 'audit', description: 'The audit trail, revisions and correlations.' },
+      { name: 'policy', description: 'Dry runs of policy decisions.' },
       { name: 'operations', description: 'Probes and discovery; no token needed.' },
     ],
     security: [{ bearer: [] }],
-    paths: { ...resourcePaths(), ...runListPaths(), '/v1/runs/{id}': runPath(), ...auditPaths(), ...unauthenticatedPaths() },
+    paths: {
+      ...resourcePaths(),
+      ...runListPaths(),
+      '/v1/runs/{id}': runPath(),
+      ...auditPaths(),
+      ...policyPaths(),
+      ...unauthenticatedPaths(),
+    },
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'A token from `JANGAR_API_TOKENS` (or `JANGAR_DEV_TOKEN` on loopback).' },

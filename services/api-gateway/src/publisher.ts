@@ -1,7 +1,15 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { dedupIds, kindByName, SUBJECTS, type RequestMessage } from '@jangar/contracts';
+import {
+  dedupIds,
+  kindByName,
+  RETRYABLE_CODES,
+  SUBJECTS,
+  type ErrorCode,
+  type OutcomePayload,
+  type RequestMessage,
+} from '@jangar/contracts';
 import { DomainError, faultPoint, publish, type Logger } from '@jangar/service-kit';
-import { storedResponse, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
+import { answerOfAttempt, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
 import type { OutcomeWaiter } from './outcomes.js';
 import { responseForOutcome } from './responses.js';
 
@@ -25,7 +33,7 @@ export class RequestPublisher {
         SUBJECTS.request,
         { kind: kind.token, verb: message.payload.verb },
         message,
-        dedupIds.request(message.requestKey),
+        dedupIds.request(message.requestKey, message.attempt),
       );
       if (ack.duplicate) this.logger.debug({ requestKey: message.requestKey }, 'request was already on the stream');
     } catch (err) {
@@ -39,7 +47,7 @@ export class RequestPublisher {
     const key = message.requestKey;
     const wait = this.waiter.expect(key, async () => {
       const row = await this.deliveries.get(key);
-      return row ? storedResponse(row) : undefined;
+      return row ? answerOfAttempt(row, message.attempt) : undefined;
     });
     try {
       await this.publish(message);
@@ -50,8 +58,20 @@ export class RequestPublisher {
     faultPoint('gateway.after-publish');
     const got = await wait(this.waitMs);
     if (got === undefined || 'body' in got) return got;
-    const outcome = got.payload;
-    return this.deliveries.complete(key, responseForOutcome(outcome), outcome.result === 'applied' ? outcome.resource : undefined);
+    return this.record(key, got.attempt, got.payload);
+  }
+
+  /**
+   * Stores an attempt's outcome as the gateway's answer: final, or — for a retryable rejection —
+   * kept only as this attempt's answer, so the next retry is decided again.
+   */
+  async record(requestKey: string, attempt: number, outcome: OutcomePayload): Promise<StoredResponse | undefined> {
+    const response = responseForOutcome(outcome);
+    if (isRetryable(outcome)) {
+      await this.deliveries.markRetryable(requestKey, attempt, response);
+      return response;
+    }
+    return this.deliveries.complete(requestKey, attempt, response, outcome.result === 'applied' ? outcome.resource : undefined);
   }
 
   /** Re-publishes requests claimed but never published (a crash hit between the two). */
@@ -61,4 +81,9 @@ export class RequestPublisher {
     if (rows.length > 0) this.logger.info({ count: rows.length }, 'recovered unpublished requests');
     return rows.length;
   }
+}
+
+/** True for a rejection that says "not now": a retry with the same deliveryId is decided again. */
+export function isRetryable(outcome: OutcomePayload): boolean {
+  return outcome.result === 'rejected' && RETRYABLE_CODES.includes(outcome.error.code as ErrorCode);
 }

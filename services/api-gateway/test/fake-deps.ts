@@ -41,6 +41,7 @@ export function memoryBus(answer: (message: RequestMessage) => StoredResponse | 
       if (existing) return { claimed: false, existing };
       rows.set(d.requestKey, {
         request_key: d.requestKey,
+        attempt: 1,
         principal: d.principal,
         delivery_id: d.deliveryId,
         fingerprint: d.fingerprint,

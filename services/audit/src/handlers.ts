@@ -16,7 +16,7 @@ export async function recordOutcome(writer: AuditWriter, m: OutcomeMessage): Pro
   const revision = resource && o.verb !== 'delete' ? (q: TxQuery) => recordRevision(q, m, o.kind, o.id, resource) : undefined;
   await writer.append(
     {
-      dedupId: dedupIds.outcome(m.requestKey),
+      dedupId: dedupIds.outcome(m.requestKey, m.attempt),
       occurredAt: m.occurredAt,
       actor: m.principal.subject,
       action: `${o.kind.toLowerCase()}.${o.verb}`,
@@ -41,7 +41,7 @@ async function recordRevision(q: TxQuery, m: OutcomeMessage, kind: string, id: s
     `insert into audit.revisions (dedup_id, kind, namespace, name, uid, resource_id, generation, resource_version, spec, labels, actor, delivery_id, occurred_at)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?) on conflict do nothing`,
     [
-      dedupIds.outcome(m.requestKey),
+      dedupIds.outcome(m.requestKey, m.attempt),
       kind,
       resource.metadata.namespace,
       resource.metadata.name,
@@ -66,7 +66,7 @@ export async function recordDecision(db: Database, m: DecisionMessage): Promise<
        violations, policy_version, trace_id, decided_at)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?) on conflict (dedup_id) do nothing`,
     [
-      dedupIds.decision(m.requestKey),
+      dedupIds.decision(m.requestKey, m.attempt),
       m.requestKey,
       m.deliveryId,
       m.correlationId,
@@ -85,13 +85,14 @@ export async function recordDecision(db: Database, m: DecisionMessage): Promise<
   );
 }
 
-/** Every observed status transition of a run, once per resourceVersion. */
+/** Every observed status transition of a run, once per resourceVersion, with its correlation id and parent run. */
 export async function recordRunStatus(db: Database, m: RunStatusMessage): Promise<void> {
   const run = m.payload.run;
   const latest = [...run.conditions].sort((a, b) => (a.lastTransitionTime ?? '').localeCompare(b.lastTransitionTime ?? '')).at(-1);
   await db.query(
-    `insert into audit.run_history (dedup_id, run_id, uid, type, namespace, name, phase, previous_phase, reason, message, resource_version, conditions, observed_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?) on conflict (dedup_id) do nothing`,
+    `insert into audit.run_history (dedup_id, run_id, uid, type, namespace, name, phase, previous_phase, reason, message, resource_version, conditions, observed_at,
+       correlation_id, parent_type, parent_name)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?) on conflict (dedup_id) do nothing`,
     [
       dedupIds.runStatus(run.uid, run.resourceVersion),
       run.id,
@@ -106,6 +107,9 @@ export async function recordRunStatus(db: Database, m: RunStatusMessage): Promis
       run.resourceVersion,
       JSON.stringify(run.conditions),
       m.occurredAt,
+      run.correlationId ?? null,
+      run.parent?.type ?? null,
+      run.parent?.name ?? null,
     ],
   );
 }

@@ -97,7 +97,24 @@ export class Migration20261125000202Revisions extends Migration {
   }
 }
 
+/**
+ * The correlation id and parent run of each recorded run transition, so a correlation finds the
+ * runs an orchestration started (they carry its correlation id but no request of their own).
+ * Additive: rows recorded before it keep nulls and are still found through their requests.
+ */
+export class Migration20261125000203RunCorrelation extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('alter table audit.run_history add column if not exists correlation_id text');
+    this.addSql('alter table audit.run_history add column if not exists parent_type text');
+    this.addSql('alter table audit.run_history add column if not exists parent_name text');
+    this.addSql(
+      'create index if not exists run_history_correlation on audit.run_history (correlation_id) where correlation_id is not null',
+    );
+  }
+}
+
 export const AUDIT_MIGRATIONS = [
   { name: 'Migration20261125000201Audit', class: Migration20261125000201Audit },
   { name: 'Migration20261125000202Revisions', class: Migration20261125000202Revisions },
+  { name: 'Migration20261125000203RunCorrelation', class: Migration20261125000203RunCorrelation },
 ];

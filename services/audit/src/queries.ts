@@ -1,4 +1,4 @@
-import type { AuditEventView, AuditQuery, ChainVerification, Correlation, Revisions, RunHistory } from '@jangar/contracts';
+import type { AuditEventView, AuditQuery, ChainVerification, Correlation, Revisions, RunHistory, RunType } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import { chainHash, GENESIS_HASH } from './chain.js';
@@ -201,7 +201,11 @@ export async function runHistory(db: Database, id: string): Promise<RunHistory> 
   };
 }
 
-/** Every request and run that shares a correlation id, within the caller's namespaces. */
+/**
+ * Every request and run that shares a correlation id, within the caller's namespaces: the requests
+ * that carried it, the runs they created, and every run whose history carries it (the runs an
+ * orchestration started), each run once with its latest recorded phase.
+ */
 export async function correlation(db: Database, q: { correlationId: string; namespaces: string[] }): Promise<Correlation> {
   const where = ['correlation_id = ?'];
   const params: unknown[] = [q.correlationId];
@@ -209,16 +213,38 @@ export async function correlation(db: Database, q: { correlationId: string; name
   const rows = await db.query<EventRow>(`select * from audit.audit_events where ${where.join(' and ')} order by seq`, params);
   const requests = rows.map(toView);
   const runIds = [...new Set(rows.filter((r) => r.resource_kind.endsWith('Run') && r.resource_id).map((r) => r.resource_id as string))];
-  const latest = runIds.length
-    ? await db.query<{ run_id: string; type: string; namespace: string; name: string; phase: string }>(
-        `select distinct on (run_id) run_id, type, namespace, name, phase from audit.run_history where run_id in (select jsonb_array_elements_text(?::jsonb)) order by run_id, observed_at desc, recorded_at desc`,
-        [JSON.stringify(runIds)],
-      )
-    : [];
+  const runWhere = ['(run_id in (select jsonb_array_elements_text(?::jsonb)) or correlation_id = ?)'];
+  const runParams: unknown[] = [JSON.stringify(runIds), q.correlationId];
+  scope(q.namespaces, runWhere, runParams);
+  const latest = await db.query<{
+    run_id: string;
+    type: string;
+    namespace: string;
+    name: string;
+    phase: string;
+    parent_type: string | null;
+    parent_name: string | null;
+    first_seen: Date | string;
+  }>(
+    `select * from (
+       select distinct on (run_id) run_id, type, namespace, name, phase, parent_type, parent_name,
+         min(observed_at) over (partition by run_id) as first_seen
+       from audit.run_history where ${runWhere.join(' and ')}
+       order by run_id, observed_at desc, recorded_at desc
+     ) latest order by first_seen, run_id`,
+    runParams,
+  );
   return {
     correlationId: q.correlationId,
     requests,
-    runs: latest.map((r) => ({ id: r.run_id, type: r.type, namespace: r.namespace, name: r.name, phase: r.phase })),
+    runs: latest.map((r) => ({
+      id: r.run_id,
+      type: r.type,
+      namespace: r.namespace,
+      name: r.name,
+      phase: r.phase,
+      ...(r.parent_type && r.parent_name ? { parent: { type: r.parent_type as RunType, name: r.parent_name } } : {}),
+    })),
   };
 }
 

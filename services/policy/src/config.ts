@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { RuntimeType } from '@jangar/contracts';
+import { DatabaseConfig } from '@jangar/service-kit';
+import { NamespaceName, PolicyMode, RuntimeType } from '@jangar/contracts';
 
 /** A comma-separated environment variable, each item checked by `item`. */
 const list = <T extends z.ZodType<string>>(item: T) =>
@@ -14,12 +15,19 @@ const list = <T extends z.ZodType<string>>(item: T) =>
     z.array(item),
   );
 
-export const PolicyConfig = z.object({
-  /** Runtime types a run may ask for. */
+export const PolicyConfig = DatabaseConfig.extend({
+  KUBECONFIG: z.string().optional(),
+  /** The built-in guardrail: runtime types a run may ask for before any Guardrail resource narrows them. */
   JANGAR_POLICY_ALLOWED_RUNTIMES: list(RuntimeType).default(['workflow', 'job', 'temporal', 'custom']),
-  /** Secrets a run may reference; the safe default is none. */
-  JANGAR_POLICY_ALLOWED_SECRETS: list(z.string()).default([]),
-  /** `enforce` blocks a violating request; `audit` records the would-be denial and lets it through. */
-  JANGAR_POLICY_MODE: z.enum(['enforce', 'audit']).default('enforce'),
+  /** The mode of the built-in guardrail and of rules no Guardrail owns (an Agent's allowlists, SecretBindings). */
+  JANGAR_POLICY_MODE: PolicyMode.default('enforce'),
+  /** Where the cluster-wide default Guardrail (named `default`) lives. */
+  JANGAR_POLICY_NAMESPACE: NamespaceName.default('jangar-system'),
+  /** The built-in concurrency limits: active runs per namespace, per Agent and in the cluster. */
+  JANGAR_POLICY_CONCURRENCY_NAMESPACE: z.coerce.number().int().min(0).default(10),
+  JANGAR_POLICY_CONCURRENCY_AGENT: z.coerce.number().int().min(0).default(5),
+  JANGAR_POLICY_CONCURRENCY_CLUSTER: z.coerce.number().int().min(0).default(100),
+  /** How often slots held by runs that are gone or ended (without a status message) are released. */
+  JANGAR_POLICY_RECONCILE_MS: z.coerce.number().int().min(1000).default(30_000),
 });
 export type PolicyConfig = z.infer<typeof PolicyConfig>;

@@ -1,27 +1,36 @@
 import type { DecisionPayload, RequestPayload } from '@jangar/contracts';
 import { canonicalJson, sha256 } from '@jangar/service-kit';
-import { RULES, type PolicySettings, type Rule } from './rules.js';
+import type { DecisionContext } from './context.js';
+import { RULES, type Rule, type Subject } from './rules.js';
 
-/** Identifies the policy a decision was made under: a digest of the settings and rule ids. */
-export function policyVersion(settings: PolicySettings, mode: string, rules: readonly Rule[] = RULES): string {
-  return sha256(canonicalJson({ settings, mode, rules: rules.map((r) => r.id) })).slice(0, 12);
+/** Identifies the policy a decision was made under: the rules and every policy resource consulted, at its version. */
+export function policyVersion(ctx: DecisionContext, rules: readonly Rule[] = RULES): string {
+  const consulted = [...ctx.guardrails, ...(ctx.agent ? [ctx.agent] : []), ...ctx.secretBindings].map((u) => `${u.id}@${u.version}`);
+  return sha256(
+    canonicalJson({ rules: rules.map((r) => r.id), consulted, baseline: ctx.baselineMode, builtIn: ctx.guardrails[0]?.spec }),
+  ).slice(0, 12);
 }
 
-/** Decides one request. Pure: the same request under the same policy always gets the same verdict. */
+/**
+ * Decides one request against its context. Pure: the same request under the same policy always
+ * gets the same verdict. A violation denies when the policy that owns it is in `enforce` mode;
+ * an `audit` policy's violations are recorded and let through.
+ */
 export function evaluate(
   request: RequestPayload,
-  settings: PolicySettings,
-  mode: 'enforce' | 'audit',
+  subject: Subject | undefined,
+  ctx: DecisionContext,
   now: Date,
   rules: readonly Rule[] = RULES,
 ): DecisionPayload {
-  const violations = rules.filter((r) => r.applies(request)).flatMap((r) => r.check(request, settings));
+  const violations = subject ? rules.filter((r) => r.kinds.includes(subject.kind)).flatMap((r) => r.check(subject, ctx)) : [];
+  const enforced = violations.some((v) => (v.mode ?? ctx.baselineMode) === 'enforce');
   return {
     request,
-    verdict: violations.length > 0 && mode === 'enforce' ? 'deny' : 'allow',
-    mode,
+    verdict: enforced ? 'deny' : 'allow',
+    mode: ctx.baselineMode,
     violations,
-    policyVersion: policyVersion(settings, mode, rules),
+    policyVersion: policyVersion(ctx, rules),
     evaluatedAt: now.toISOString(),
   };
 }

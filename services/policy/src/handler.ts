@@ -1,14 +1,76 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { dedupIds, kindByName, SUBJECTS, type RequestMessage } from '@jangar/contracts';
+import {
+  dedupIds,
+  kindByName,
+  SUBJECTS,
+  type DecisionPayload,
+  type DomainErrorPayload,
+  type RequestMessage,
+  type RequestPayload,
+} from '@jangar/contracts';
 import { publish, type Logger } from '@jangar/service-kit';
+import type { ClusterView } from './cluster-view.js';
+import { limitsFor, plainLimits, refusalViolations, takesSlot } from './concurrency.js';
+import { contextFor, type DecisionContext, type PolicySettings } from './context.js';
 import { evaluate } from './evaluate.js';
-import type { PolicySettings } from './rules.js';
+import type { SlotStore } from './slots/store.js';
+import { agentNameOf, subjectOf, type ReadCurrent } from './subject.js';
 
 export interface PolicyDeps {
   js: JetStreamClient;
+  view: ClusterView;
+  readCurrent: ReadCurrent;
+  slots: SlotStore;
   settings: PolicySettings;
-  mode: 'enforce' | 'audit';
   logger: Logger;
+}
+
+type DecideDeps = Pick<PolicyDeps, 'view' | 'readCurrent' | 'settings'>;
+
+/** Decides a request against the policy as the cluster holds it now, without taking anything. Also the dry run. */
+export async function decide(
+  request: RequestPayload,
+  deps: DecideDeps,
+): Promise<{ decision: DecisionPayload; ctx: DecisionContext; agent: string | undefined }> {
+  const subject = await subjectOf(request, deps.readCurrent);
+  const agent = agentNameOf(subject);
+  const ctx = contextFor(deps.view, deps.settings, request.metadata.namespace, agent);
+  return { decision: evaluate(request, subject, ctx, new Date()), ctx, agent };
+}
+
+/**
+ * Decides a request and, when the rules allow a run, takes its concurrency slot: a run over a
+ * limit its guardrail enforces is refused with `concurrency_limit`, a retryable answer.
+ */
+async function admit(message: RequestMessage, deps: PolicyDeps): Promise<{ decision: DecisionPayload; error?: DomainErrorPayload }> {
+  const { decision, ctx, agent } = await decide(message.payload, deps);
+  if (decision.verdict === 'deny') {
+    const enforced = decision.violations.filter((v) => (v.mode ?? decision.mode) === 'enforce');
+    return {
+      decision,
+      error: {
+        code: 'policy_denied',
+        detail: `denied by policy ${decision.policyVersion}: ${enforced.map((v) => v.reason).join('; ')}`,
+        violations: decision.violations,
+      },
+    };
+  }
+  if (!takesSlot(message.payload)) return { decision };
+  const owned = limitsFor(ctx);
+  const request = message.payload;
+  const refusals = await deps.slots.acquire(
+    { requestKey: message.requestKey, kind: request.kind, namespace: request.metadata.namespace, name: request.metadata.name ?? '', agent },
+    plainLimits(owned),
+  );
+  if (refusals.length === 0) return { decision };
+  const over = refusalViolations(refusals, owned, ctx, agent);
+  const enforced = over.filter((v) => (v.mode ?? decision.mode) === 'enforce');
+  const violations = [...decision.violations, ...over];
+  if (enforced.length === 0) return { decision: { ...decision, violations } };
+  return {
+    decision: { ...decision, verdict: 'deny', violations },
+    error: { code: 'concurrency_limit', detail: enforced.map((v) => v.reason).join('; '), violations },
+  };
 }
 
 /**
@@ -16,7 +78,7 @@ export interface PolicyDeps {
  * carry derived dedup IDs, so a redelivered request publishes nothing new.
  */
 export async function handleRequest(message: RequestMessage, deps: PolicyDeps): Promise<void> {
-  const decision = evaluate(message.payload, deps.settings, deps.mode, new Date());
+  const { decision, error } = await admit(message, deps);
   const kind = kindByName(message.payload.kind)?.token ?? message.payload.kind.toLowerCase();
   const envelope = { ...message, occurredAt: decision.evaluatedAt };
   await publish(
@@ -24,30 +86,20 @@ export async function handleRequest(message: RequestMessage, deps: PolicyDeps): 
     SUBJECTS.decision,
     { verdict: decision.verdict, kind, verb: message.payload.verb },
     { ...envelope, payload: decision },
-    dedupIds.decision(message.requestKey),
+    dedupIds.decision(message.requestKey, message.attempt),
   );
   if (decision.violations.length > 0) {
     deps.logger.info({ requestKey: message.requestKey, verdict: decision.verdict, violations: decision.violations }, 'policy violations');
   }
-  if (decision.verdict !== 'deny') return;
+  if (!error) return;
   await publish(
     deps.js,
     SUBJECTS.outcome,
     { kind, verb: message.payload.verb },
     {
       ...envelope,
-      payload: {
-        result: 'rejected',
-        id: message.payload.id,
-        kind: message.payload.kind,
-        verb: message.payload.verb,
-        error: {
-          code: 'policy_denied',
-          detail: `denied by policy ${decision.policyVersion}: ${decision.violations.map((v) => v.reason).join('; ')}`,
-          violations: decision.violations,
-        },
-      },
+      payload: { result: 'rejected', id: message.payload.id, kind: message.payload.kind, verb: message.payload.verb, error },
     },
-    dedupIds.outcome(message.requestKey),
+    dedupIds.outcome(message.requestKey, message.attempt),
   );
 }

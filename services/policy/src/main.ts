@@ -1,24 +1,74 @@
-import { CONSUMERS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { runService, serveRpc } from '@jangar/service-kit';
+import { CONSUMERS, KubeObject, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
+import { endpoint, runService, serveRpc } from '@jangar/service-kit';
+import { openDatabase } from '@jangar/service-kit/db';
+import { customObjects, kubeStatusCode, loadKubeConfig, translateKubeError } from '@jangar/service-kit/kube';
+import { ClusterView } from './cluster-view.js';
 import { PolicyConfig } from './config.js';
-import { handleRequest } from './handler.js';
+import { decide, handleRequest } from './handler.js';
+import { releaseEndedRun, releaseRejected, reconcileSlots } from './slots/release.js';
+import { POLICY_MIGRATIONS } from './slots/migrations.js';
+import { SlotStore } from './slots/store.js';
+import type { ReadCurrent } from './subject.js';
 
 await runService({
   name: 'policy',
   config: PolicyConfig,
   async start({ config, logger, nc, js, consume }) {
-    const deps = {
-      js,
-      logger,
-      mode: config.JANGAR_POLICY_MODE,
-      settings: { allowedRuntimes: config.JANGAR_POLICY_ALLOWED_RUNTIMES, allowedSecrets: config.JANGAR_POLICY_ALLOWED_SECRETS },
+    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'policy', migrations: POLICY_MIGRATIONS, logger });
+    const slots = new SlotStore(db);
+    const kc = loadKubeConfig(config.KUBECONFIG);
+    const api = customObjects(kc);
+    const view = new ClusterView(kc, api, logger);
+    await view.start();
+    const readCurrent: ReadCurrent = async (kind, namespace, name) => {
+      try {
+        return KubeObject.parse(
+          await api.getNamespacedCustomObject({ group: kind.group, version: kind.version, plural: kind.plural, namespace, name }),
+        );
+      } catch (err) {
+        if (kubeStatusCode(err) === 404) return undefined;
+        throw translateKubeError(err, `get ${kind.kind} ${namespace}/${name}`);
+      }
     };
-    const sub = await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, (m) => handleRequest(m, deps));
-    const service = await serveRpc(nc, SERVICE_NAMES.policy, [], logger);
+    const settings = {
+      mode: config.JANGAR_POLICY_MODE,
+      allowedRuntimes: config.JANGAR_POLICY_ALLOWED_RUNTIMES,
+      policyNamespace: config.JANGAR_POLICY_NAMESPACE,
+      concurrency: {
+        namespace: config.JANGAR_POLICY_CONCURRENCY_NAMESPACE,
+        agent: config.JANGAR_POLICY_CONCURRENCY_AGENT,
+        cluster: config.JANGAR_POLICY_CONCURRENCY_CLUSTER,
+      },
+    };
+    const deps = { js, logger, view, readCurrent, slots, settings };
+    const subs = [
+      await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, (m) => handleRequest(m, deps)),
+      await consume(CONSUMERS.policyRunStatus, SUBJECTS.runStatus.schema, (m) => releaseEndedRun(slots, m)),
+      await consume(CONSUMERS.policyOutcomes, SUBJECTS.outcome.schema, (m) => releaseRejected(slots, m)),
+    ];
+    const reconciler = setInterval(() => {
+      reconcileSlots(slots, readCurrent, config.JANGAR_POLICY_RECONCILE_MS).catch((err: unknown) =>
+        logger.warn({ err }, 'slot reconciliation failed'),
+      );
+    }, config.JANGAR_POLICY_RECONCILE_MS);
+    reconciler.unref();
+    const service = await serveRpc(
+      nc,
+      SERVICE_NAMES.policy,
+      [endpoint(RPCS.evaluatePolicy, async (request) => (await decide(request, deps)).decision)],
+      logger,
+    );
     return {
+      checks: [
+        { name: 'kubernetes', check: () => view.ready() },
+        { name: 'postgres', check: () => db.ping() },
+      ],
       async stop() {
-        await sub.stop();
+        clearInterval(reconciler);
+        await Promise.all(subs.map((s) => s.stop()));
         await service.stop();
+        await view.stop();
+        await db.close();
       },
     };
   },

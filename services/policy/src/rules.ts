@@ -1,51 +1,200 @@
-import type { RequestPayload, Violation } from '@jangar/contracts';
+import type { PolicyMode, Violation } from '@jangar/contracts';
+import type { DecisionContext } from './context.js';
 
-/** What a rule may consult besides the request itself. */
-export interface PolicySettings {
-  allowedRuntimes: readonly string[];
-  allowedSecrets: readonly string[];
+/** What is being decided: a kind, and the spec it would have once applied (a patch already merged). */
+export interface Subject {
+  kind: string;
+  spec: unknown;
 }
 
-/** A guardrail: a stable id and a pure check that returns its violations. */
+/** A guardrail: a stable id, the kinds it looks at, and a pure check returning its violations. */
 export interface Rule {
   id: string;
-  applies(request: RequestPayload): boolean;
-  check(request: RequestPayload, settings: PolicySettings): Violation[];
+  kinds: readonly string[];
+  check(subject: Subject, ctx: DecisionContext): Violation[];
 }
 
 interface RunSpecView {
-  runtime?: { type?: string };
+  agentRef?: { name?: string };
+  runtime?: { type?: string; config?: { serviceAccountName?: unknown } };
   secrets?: string[];
+  workload?: { image?: string };
+  workflow?: { steps?: Array<{ name?: string; workload?: { image?: string } }> };
 }
 
-const isAgentRunCreate = (r: RequestPayload) => r.kind === 'AgentRun' && r.verb === 'create';
+const violation = (ruleId: string, path: string, reason: string, policy: string, mode: PolicyMode): Violation => ({
+  ruleId,
+  path,
+  reason,
+  policy,
+  mode,
+});
+
+/** True when `image` matches `pattern`, where `*` stands for any run of characters. */
+export function imageMatches(pattern: string, image: string): boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return regex.test(image);
+}
+
+/** The service account a run executes as: the one its runtime config names, else `default`. */
+export function effectiveServiceAccount(spec: RunSpecView): string {
+  const named = spec.runtime?.config?.serviceAccountName;
+  return typeof named === 'string' && named !== '' ? named : 'default';
+}
+
+/** Every image a run asks for, with where it asks. */
+function imagesOf(spec: RunSpecView): Array<{ image: string; path: string }> {
+  const images = spec.workload?.image ? [{ image: spec.workload.image, path: 'spec.workload.image' }] : [];
+  (spec.workflow?.steps ?? []).forEach((step, i) => {
+    if (step.workload?.image) images.push({ image: step.workload.image, path: `spec.workflow.steps[${i}].workload.image` });
+  });
+  return images;
+}
 
 export const RULES: readonly Rule[] = [
   {
     id: 'runtime-type-allowed',
-    applies: isAgentRunCreate,
-    check(request, settings) {
-      const type = (request.spec as RunSpecView).runtime?.type;
-      if (type === undefined || settings.allowedRuntimes.includes(type)) return [];
-      return [
-        {
-          ruleId: this.id,
-          path: 'spec.runtime.type',
-          reason: `runtime type "${type}" is not allowed (allowed: ${settings.allowedRuntimes.join(', ') || 'none'})`,
-        },
-      ];
+    kinds: ['AgentRun'],
+    check(subject, ctx) {
+      const type = (subject.spec as RunSpecView).runtime?.type;
+      if (type === undefined) return [];
+      return ctx.guardrails.flatMap((g) =>
+        g.spec.allowedRuntimes === undefined || g.spec.allowedRuntimes.includes(type as never)
+          ? []
+          : [
+              violation(
+                this.id,
+                'spec.runtime.type',
+                `runtime type "${type}" is not allowed (allowed: ${g.spec.allowedRuntimes.join(', ') || 'none'})`,
+                g.id,
+                g.mode,
+              ),
+            ],
+      );
+    },
+  },
+  {
+    id: 'provider-allowed',
+    kinds: ['Agent', 'AgentRun'],
+    check(subject, ctx) {
+      // An Agent names its provider; a run uses its Agent's.
+      const isAgent = subject.kind === 'Agent';
+      const provider = isAgent ? (subject.spec as { providerRef?: { name?: string } }).providerRef?.name : ctx.agent?.spec.providerRef.name;
+      if (provider === undefined) return [];
+      const path = isAgent ? 'spec.providerRef.name' : 'spec.agentRef.name';
+      return ctx.guardrails.flatMap((g) =>
+        g.spec.allowedProviders === undefined || g.spec.allowedProviders.includes(provider)
+          ? []
+          : [
+              violation(
+                this.id,
+                path,
+                `provider "${provider}"${isAgent ? '' : ` (of Agent "${(subject.spec as RunSpecView).agentRef?.name}")`} is not allowed (allowed: ${g.spec.allowedProviders.join(', ') || 'none'})`,
+                g.id,
+                g.mode,
+              ),
+            ],
+      );
+    },
+  },
+  {
+    id: 'service-account-allowed',
+    kinds: ['AgentRun'],
+    check(subject, ctx) {
+      const spec = subject.spec as RunSpecView;
+      const account = effectiveServiceAccount(spec);
+      const path = 'spec.runtime.config.serviceAccountName';
+      const out: Violation[] = [];
+      // The Agent's own allowlist; an Agent that lists none allows only `default`.
+      const agentAllows = ctx.agent?.spec.security?.allowedServiceAccounts ?? ['default'];
+      if (!agentAllows.includes(account)) {
+        const agent = ctx.agent?.id ?? `Agent ${ctx.namespace}/${spec.agentRef?.name ?? '?'}`;
+        out.push(
+          violation(
+            this.id,
+            path,
+            `service account "${account}" is not allowed by ${agent} (allowed: ${agentAllows.join(', ')})`,
+            agent,
+            ctx.baselineMode,
+          ),
+        );
+      }
+      for (const g of ctx.guardrails) {
+        if (g.spec.allowedServiceAccounts !== undefined && !g.spec.allowedServiceAccounts.includes(account)) {
+          out.push(
+            violation(
+              this.id,
+              path,
+              `service account "${account}" is not allowed (allowed: ${g.spec.allowedServiceAccounts.join(', ') || 'none'})`,
+              g.id,
+              g.mode,
+            ),
+          );
+        }
+      }
+      return out;
     },
   },
   {
     id: 'secrets-allowlist',
-    applies: isAgentRunCreate,
-    check(request, settings) {
-      const secrets = (request.spec as RunSpecView).secrets ?? [];
-      return secrets.flatMap((secret, i) =>
-        settings.allowedSecrets.includes(secret)
-          ? []
-          : [{ ruleId: this.id, path: `spec.secrets[${i}]`, reason: `secret "${secret}" is not on the allowlist` }],
-      );
+    kinds: ['AgentRun'],
+    check(subject, ctx) {
+      const spec = subject.spec as RunSpecView;
+      const agentName = spec.agentRef?.name ?? '';
+      const agentId = ctx.agent?.id ?? `Agent ${ctx.namespace}/${agentName}`;
+      const agentAllows = ctx.agent?.spec.security?.allowedSecrets ?? [];
+      const account = effectiveServiceAccount(spec);
+      // A SecretBinding covers a secret for this run when it lists the secret and names the run's
+      // Agent or service account among its subjects.
+      const bound = (secret: string) =>
+        ctx.secretBindings.some(
+          (b) =>
+            (b.spec.allowedSecrets ?? []).includes(secret) &&
+            (b.spec.subjects ?? []).some(
+              (s) =>
+                (s.namespace ?? ctx.namespace) === ctx.namespace &&
+                ((s.kind === 'Agent' && s.name === agentName) || (s.kind === 'ServiceAccount' && s.name === account)),
+            ),
+        );
+      return (spec.secrets ?? []).flatMap((secret, i) => {
+        const path = `spec.secrets[${i}]`;
+        if (!agentAllows.includes(secret)) {
+          return [violation(this.id, path, `secret "${secret}" is not in the allowedSecrets of ${agentId}`, agentId, ctx.baselineMode)];
+        }
+        if (!bound(secret)) {
+          return [
+            violation(
+              this.id,
+              path,
+              `no SecretBinding in namespace "${ctx.namespace}" grants secret "${secret}" to Agent "${agentName}" or service account "${account}"`,
+              `SecretBinding ${ctx.namespace}/*`,
+              ctx.baselineMode,
+            ),
+          ];
+        }
+        return [];
+      });
+    },
+  },
+  {
+    id: 'image-allowed',
+    kinds: ['AgentRun'],
+    check(subject, ctx) {
+      const images = imagesOf(subject.spec as RunSpecView);
+      return ctx.guardrails.flatMap((g) => {
+        const patterns = g.spec.allowedImages;
+        if (patterns === undefined) return [];
+        return images
+          .filter(({ image }) => !patterns.some((p) => imageMatches(p, image)))
+          .map(({ image, path }) =>
+            violation(this.id, path, `image "${image}" matches none of ${patterns.join(', ') || 'no patterns'}`, g.id, g.mode),
+          );
+      });
     },
   },
 ];

@@ -1,44 +1,157 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestPayload } from '@jangar/contracts';
+import { GuardrailSpec, type RequestPayload } from '@jangar/contracts';
+import type { DecisionContext } from '../src/context.js';
 import { evaluate } from '../src/evaluate.js';
+import { imageMatches } from '../src/rules.js';
 
-const settings = { allowedRuntimes: ['job'], allowedSecrets: ['github-token'] };
-const request = (spec: object): RequestPayload => ({
-  id: '00000000-0000-4000-8000-000000000001',
-  kind: 'AgentRun',
-  verb: 'create',
-  metadata: { namespace: 'ns', name: 'r' },
-  spec: { agentRef: { name: 'a' }, runtime: { type: 'job' }, ...spec },
-});
 const now = new Date('2026-11-25T00:00:00Z');
+const runSpec = (extra: object = {}) => ({ agentRef: { name: 'coder' }, runtime: { type: 'job' }, ...extra });
+const request = (spec: object, kind = 'AgentRun'): RequestPayload => ({
+  id: '00000000-0000-4000-8000-000000000001',
+  kind,
+  verb: 'create',
+  metadata: { namespace: 'team-a', name: 'r' },
+  spec,
+});
 
-describe('policy evaluation', () => {
-  it('allows a request that breaks no rule', () => {
-    expect(evaluate(request({ secrets: ['github-token'] }), settings, 'enforce', now)).toMatchObject({ verdict: 'allow', violations: [] });
+/** A namespace with the built-in guardrail (every runtime), Agent coder and no SecretBinding, unless overridden. */
+function context(over: Partial<DecisionContext> = {}): DecisionContext {
+  return {
+    namespace: 'team-a',
+    baselineMode: 'enforce',
+    guardrails: [
+      {
+        id: 'built-in',
+        version: '0',
+        mode: 'enforce',
+        scope: 'built-in',
+        spec: GuardrailSpec.parse({ allowedRuntimes: ['job', 'workflow', 'temporal', 'custom'] }),
+      },
+    ],
+    agent: {
+      id: 'Agent team-a/coder',
+      version: '3',
+      spec: { providerRef: { name: 'codex' }, security: { allowedSecrets: ['github-token'] } },
+    },
+    secretBindings: [],
+    ...over,
+  };
+}
+const guardrail = (spec: object, mode: 'enforce' | 'audit' = 'enforce') => ({
+  id: 'Guardrail team-a/strict',
+  version: '7',
+  mode,
+  scope: 'namespace' as const,
+  spec: GuardrailSpec.parse({ mode, ...spec }),
+});
+const decide = (spec: object, ctx = context(), kind = 'AgentRun') => evaluate(request(spec, kind), { kind, spec }, ctx, now);
+
+describe('policy decisions', () => {
+  it('allows a run that breaks no rule', () => {
+    expect(decide(runSpec())).toMatchObject({ verdict: 'allow', violations: [] });
   });
 
-  it('denies a disallowed runtime type, naming the rule and the field', () => {
-    const decision = evaluate(request({ runtime: { type: 'temporal' } }), settings, 'enforce', now);
+  it('denies a runtime type a guardrail does not allow, naming the rule, the field and the guardrail', () => {
+    const decision = decide(
+      runSpec({ runtime: { type: 'temporal' } }),
+      context({ guardrails: [...context().guardrails, guardrail({ allowedRuntimes: ['job'] })] }),
+    );
     expect(decision.verdict).toBe('deny');
     expect(decision.violations).toEqual([
-      { ruleId: 'runtime-type-allowed', path: 'spec.runtime.type', reason: expect.stringContaining('temporal') },
+      {
+        ruleId: 'runtime-type-allowed',
+        path: 'spec.runtime.type',
+        reason: expect.stringContaining('"temporal"'),
+        policy: 'Guardrail team-a/strict',
+        mode: 'enforce',
+      },
     ]);
   });
 
-  it('denies each secret that is not allowlisted', () => {
-    const decision = evaluate(request({ secrets: ['github-token', 'aws-root', 'prod-db'] }), settings, 'enforce', now);
-    expect(decision.violations.map((v) => v.path)).toEqual(['spec.secrets[1]', 'spec.secrets[2]']);
+  it('denies an Agent whose provider is not allowed, and a run of an Agent whose provider is not', () => {
+    const ctx = context({ guardrails: [guardrail({ allowedProviders: ['claude'] })] });
+    expect(decide({ providerRef: { name: 'codex' } }, ctx, 'Agent').violations).toEqual([
+      expect.objectContaining({ ruleId: 'provider-allowed', path: 'spec.providerRef.name' }),
+    ]);
+    expect(decide(runSpec(), ctx).violations).toEqual([
+      expect.objectContaining({ ruleId: 'provider-allowed', path: 'spec.agentRef.name' }),
+    ]);
   });
 
-  it('lets a violating request through in audit mode, recording the violations', () => {
-    const decision = evaluate(request({ runtime: { type: 'custom' } }), settings, 'audit', now);
-    expect(decision).toMatchObject({ verdict: 'allow', mode: 'audit' });
-    expect(decision.violations).toHaveLength(1);
+  it('allows only the default service account unless the Agent and every guardrail allow another', () => {
+    const sa = (name: string) => runSpec({ runtime: { type: 'workflow', config: { serviceAccountName: name } }, workflow: { steps: [] } });
+    expect(decide(sa('default')).verdict).toBe('allow');
+    expect(decide(sa('deployer')).violations.map((v) => v.policy)).toEqual(['Agent team-a/coder']);
+    const agent = {
+      id: 'Agent team-a/coder',
+      version: '3',
+      spec: { providerRef: { name: 'codex' }, security: { allowedServiceAccounts: ['default', 'deployer'] } },
+    };
+    expect(decide(sa('deployer'), context({ agent })).verdict).toBe('allow');
+    expect(
+      decide(sa('deployer'), context({ agent, guardrails: [guardrail({ allowedServiceAccounts: ['default'] })] })).violations.map(
+        (v) => v.policy,
+      ),
+    ).toEqual(['Guardrail team-a/strict']);
   });
 
-  it('versions the policy by its settings', () => {
-    const a = evaluate(request({}), settings, 'enforce', now).policyVersion;
-    const b = evaluate(request({}), { ...settings, allowedRuntimes: ['job', 'custom'] }, 'enforce', now).policyVersion;
+  it('allows a secret only when the Agent allows it and a SecretBinding grants it to the Agent', () => {
+    const binding = {
+      id: 'SecretBinding team-a/gh',
+      version: '1',
+      spec: { allowedSecrets: ['github-token'], subjects: [{ kind: 'Agent', name: 'coder' }] },
+    };
+    expect(decide(runSpec({ secrets: ['github-token'] })).violations).toEqual([
+      expect.objectContaining({
+        ruleId: 'secrets-allowlist',
+        path: 'spec.secrets[0]',
+        reason: expect.stringContaining('no SecretBinding'),
+      }),
+    ]);
+    expect(decide(runSpec({ secrets: ['github-token'] }), context({ secretBindings: [binding] })).verdict).toBe('allow');
+    expect(decide(runSpec({ secrets: ['github-token', 'aws-root'] }), context({ secretBindings: [binding] })).violations).toEqual([
+      expect.objectContaining({ path: 'spec.secrets[1]', reason: expect.stringContaining('allowedSecrets of Agent team-a/coder') }),
+    ]);
+  });
+
+  it('checks the workload image and every step image against allowed patterns', () => {
+    const ctx = context({ guardrails: [guardrail({ allowedImages: ['ghcr.io/proompteng/*'] })] });
+    const spec = runSpec({
+      workload: { image: 'ghcr.io/proompteng/codex:1' },
+      workflow: { steps: [{ name: 'a', workload: { image: 'docker.io/evil:latest' } }] },
+    });
+    expect(decide(spec, ctx).violations.map((v) => v.path)).toEqual(['spec.workflow.steps[0].workload.image']);
+  });
+
+  it('lets a violation of an audit-mode guardrail through, recording it', () => {
+    const decision = decide(
+      runSpec({ runtime: { type: 'custom', config: { endpoint: 'http://x' } } }),
+      context({ guardrails: [guardrail({ allowedRuntimes: ['job'] }, 'audit')] }),
+    );
+    expect(decision.verdict).toBe('allow');
+    expect(decision.violations).toEqual([expect.objectContaining({ ruleId: 'runtime-type-allowed', mode: 'audit' })]);
+  });
+
+  it('decides nothing for a delete', () => {
+    expect(evaluate(request({}), undefined, context(), now)).toMatchObject({ verdict: 'allow', violations: [] });
+  });
+
+  it('versions the policy by every resource it consulted', () => {
+    const a = decide(runSpec()).policyVersion;
+    const b = decide(runSpec(), context({ agent: { ...context().agent!, version: '4' } })).policyVersion;
     expect(a).not.toBe(b);
+    expect(decide(runSpec()).policyVersion).toBe(a);
+  });
+});
+
+describe('image patterns', () => {
+  it.each([
+    ['ghcr.io/proompteng/*', 'ghcr.io/proompteng/codex:1', true],
+    ['ghcr.io/proompteng/*', 'ghcr.io/proompteng-evil/codex:1', false],
+    ['docker.io/library/node:20', 'docker.io/library/node:20', true],
+    ['*.example.com/*', 'registry.example.com/a', true],
+    ['a.b', 'axb', false],
+  ])('%s matches %s: %s', (pattern, image, expected) => {
+    expect(imageMatches(pattern, image)).toBe(expected);
   });
 });

@@ -25,7 +25,7 @@ export async function handleDecision(message: DecisionMessage, deps: Provisioner
     SUBJECTS.outcome,
     { kind, verb: outcome.verb },
     { ...message, occurredAt: new Date().toISOString(), payload: outcome },
-    dedupIds.outcome(message.requestKey),
+    dedupIds.outcome(message.requestKey, message.attempt),
   );
 }
 

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { DatabaseConfig } from '@jangar/service-kit';
 
+// An exported-but-empty variable means "unset", as shells and compose files often produce.
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+
 export const StatusConfig = DatabaseConfig.extend({
   KUBECONFIG: z.string().optional(),
+  /** Base URL of Temporal's HTTP API; without it the status of `temporal` runs is not polled. */
+  JANGAR_TEMPORAL_URL: optional(z.url().optional()),
+  /** How often the runs bound to `temporal` that are still going are polled. */
+  JANGAR_TEMPORAL_POLL_MS: optional(z.coerce.number().int().positive().default(2_000)),
 });

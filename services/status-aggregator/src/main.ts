@@ -6,6 +6,8 @@ import { StatusConfig } from './config.js';
 import { STATUS_MIGRATIONS } from './migrations.js';
 import { observeRun } from './observe.js';
 import { listRuns } from './queries.js';
+import { temporalStatusSource } from './sources/temporal.js';
+import type { PollingStatusSource } from './sources/types.js';
 import { RunStore, WatchStateStore } from './store.js';
 import { watchRuns } from './watch.js';
 
@@ -16,12 +18,18 @@ await runService({
     const db = await openDatabase({ url: config.DATABASE_URL, schema: 'status', migrations: STATUS_MIGRATIONS, logger });
     const store = new RunStore(db);
     const kc = loadKubeConfig(config.KUBECONFIG);
+    const sources: PollingStatusSource[] = [];
+    if (config.JANGAR_TEMPORAL_URL) {
+      sources.push(temporalStatusSource({ url: config.JANGAR_TEMPORAL_URL, intervalMs: config.JANGAR_TEMPORAL_POLL_MS, logger }));
+      logger.info({ url: config.JANGAR_TEMPORAL_URL, intervalMs: config.JANGAR_TEMPORAL_POLL_MS }, 'polling Temporal for temporal runs');
+    }
     const watcher = watchRuns(
       kc,
       customObjects(kc),
       async (obj) => void (await observeRun(obj, { js, store })),
       logger,
       new WatchStateStore(db),
+      { sources },
     );
     await watcher.start();
     const service = await serveRpc(

@@ -8,8 +8,11 @@ import {
   providerStateOf,
   RunProviderStatus,
   type KindDefinition,
+  type RunBinding,
 } from '@jangar/contracts';
 import { timeKubeCall, type Logger } from '@jangar/service-kit';
+import { pollStatuses } from './sources/poller.js';
+import type { BoundRun, PollingStatusSource } from './sources/types.js';
 import type { WatchState } from './store.js';
 
 export const RUN_KINDS: readonly KindDefinition[] = [AgentRun, OrchestrationRun];
@@ -28,7 +31,11 @@ const PHASE_RANK: Record<string, number> = { Pending: 0, Running: 1, Succeeded: 
  * one is the newer one, whichever watch delivered first.
  */
 export function withLiveProvider(run: KubeObject, provider: { kind: string; status?: unknown } | undefined): KubeObject {
-  const live = provider ? providerStateOf(provider) : undefined;
+  return withProviderState(run, provider ? providerStateOf(provider) : undefined);
+}
+
+/** {@link withLiveProvider} for a state that comes from elsewhere than an object (a polled API). */
+export function withProviderState(run: KubeObject, live: RunProviderStatus | undefined): KubeObject {
   if (!live) return run;
   const status = typeof run.status === 'object' && run.status !== null ? (run.status as Record<string, unknown>) : {};
   const recorded = RunProviderStatus.safeParse(status.provider);
@@ -59,15 +66,16 @@ export function isGone(err: unknown): boolean {
 }
 
 /**
- * Watches on every run kind, resumed from the resourceVersion stored in `state`, and informers on
- * the provider objects (Jobs, Workflows), cluster-wide. A run watch with no stored version (or one
+ * Watches on every run kind, resumed from the resourceVersion stored in `state`, informers on
+ * the provider objects (Jobs, Workflows), cluster-wide, and a poller per status source (Temporal)
+ * for the providers that have no objects. A run watch with no stored version (or one
  * the API server no longer keeps: 410 Gone) lists, observes every object, then watches from the
  * list's version; any other end re-watches from the last version seen. Events of all kinds go
  * through one serial queue, so each object's versions are handled in the order the API server sent
  * them, and a kind's version is stored only once everything before it was observed: a restart
  * replays what it had not finished, and each transition made while it was down is still seen.
- * A provider change re-observes its run as the run watch last saw it, so the provider's phase
- * shows even when only the provider object changed.
+ * A provider change — of its object, or of the state a source polled — re-observes its run as the
+ * run watch last saw it, so the provider's phase shows even when only the provider changed.
  */
 export function watchRuns(
   kc: KubeConfig,
@@ -75,6 +83,7 @@ export function watchRuns(
   onObject: (obj: KubeObject) => Promise<void>,
   logger: Logger,
   state: WatchState,
+  options: { sources?: readonly PollingStatusSource[] } = {},
 ) {
   let queue: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -138,7 +147,8 @@ export function watchRuns(
       logger.warn({ name: raw.metadata?.name }, 'ignoring a run object without the expected metadata');
       return;
     }
-    const obj = withLiveProvider(parsed.data, providerOf(parsed.data));
+    const provider = providerOf(parsed.data);
+    const obj = provider ? withLiveProvider(parsed.data, provider) : withProviderState(parsed.data, polledStateOf(parsed.data));
     step(`observe ${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}@${obj.metadata.resourceVersion}`, () => onObject(obj));
   };
 
@@ -250,9 +260,54 @@ export function watchRuns(
     informer.on('add', onProvider(kind.kind));
     informer.on('update', onProvider(kind.kind));
   }
+
+  // Bindings are parsed once per version of a run: cached objects are replaced, never changed.
+  const bindings = new WeakMap<KubernetesObject, RunBinding | null>();
+  const bindingOfCached = (r: KubernetesObject): RunBinding | undefined => {
+    let binding = bindings.get(r);
+    if (binding === undefined) {
+      // bindingOf reads only the annotations, which every cached run has as a string map.
+      binding = r.metadata?.annotations ? (bindingOf(r as unknown as KubeObject) ?? null) : null;
+      bindings.set(r, binding);
+    }
+    return binding ?? undefined;
+  };
+  function* boundRuns(provider: string): Generator<BoundRun> {
+    for (const watch of runWatches) {
+      for (const r of watch.cache.values()) {
+        const binding = bindingOfCached(r);
+        const { uid, namespace, name } = r.metadata ?? {};
+        if (binding?.provider !== provider || !uid || !namespace || !name) continue;
+        const phase = (r as { status?: { phase?: unknown } }).status?.phase;
+        yield { key: uid, namespace, name, phase: typeof phase === 'string' ? phase : undefined, binding };
+      }
+    }
+  }
+  const pollers = new Map(
+    (options.sources ?? []).map((source) => [
+      source.provider,
+      pollStatuses(source, {
+        runs: () => boundRuns(source.provider),
+        onChange: (run) => {
+          for (const watch of runWatches) {
+            const r = watch.cache.get(`${run.namespace}/${run.name}`);
+            if (r?.metadata?.uid === run.key) return enqueue(r);
+          }
+        },
+        logger,
+      }),
+    ]),
+  );
+  function polledStateOf(run: KubeObject): RunProviderStatus | undefined {
+    if (pollers.size === 0) return undefined;
+    const provider = bindingOf(run)?.provider;
+    return provider === undefined ? undefined : pollers.get(provider)?.stateOf(run.metadata.uid);
+  }
+
   return {
     async start() {
       for (const watch of runWatches) await watch.start();
+      for (const poller of pollers.values()) poller.start();
       // Provider types may not be installed (no Argo on the cluster): their informers retry in
       // the background and never hold up readiness.
       for (const { kind, informer } of providerInformers) {
@@ -261,6 +316,7 @@ export function watchRuns(
     },
     synced: () => runWatches.every((w) => w.established()),
     async stop() {
+      await Promise.all([...pollers.values()].map((p) => p.stop()));
       stopped = true;
       for (const timer of timers) clearTimeout(timer);
       for (const watch of runWatches) watch.stop();

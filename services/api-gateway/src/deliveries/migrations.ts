@@ -33,4 +33,21 @@ export class Migration20261125000001Deliveries extends Migration {
   }
 }
 
-export const GATEWAY_MIGRATIONS = [{ name: 'Migration20261125000001Deliveries', class: Migration20261125000001Deliveries }];
+/**
+ * Attempts: a request rejected for a retryable reason (`concurrency_limit`) is `retryable`, not
+ * completed; a retry with the same deliveryId reopens it as the next attempt.
+ */
+export class Migration20261126000001Attempts extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('alter table gateway.deliveries add column if not exists attempt integer not null default 1');
+    this.addSql('alter table gateway.deliveries drop constraint if exists deliveries_state_check');
+    this.addSql(
+      "alter table gateway.deliveries add constraint deliveries_state_check check (state in ('pending', 'completed', 'retryable'))",
+    );
+  }
+}
+
+export const GATEWAY_MIGRATIONS = [
+  { name: 'Migration20261125000001Deliveries', class: Migration20261125000001Deliveries },
+  { name: 'Migration20261126000001Attempts', class: Migration20261126000001Attempts },
+];

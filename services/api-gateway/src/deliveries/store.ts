@@ -17,7 +17,8 @@ export interface DeliveryRow {
   namespace: string;
   name: string | null;
   message: RequestMessage;
-  state: 'pending' | 'completed';
+  state: 'pending' | 'completed' | 'retryable';
+  attempt: number;
   published_at: Date | null;
   status_code: number | null;
   content_type: string | null;
@@ -86,16 +87,42 @@ export class DeliveryStore {
     await this.db.query('update gateway.deliveries set published_at = coalesce(published_at, now()) where request_key = ?', [requestKey]);
   }
 
-  /** Stores the final answer once; returns the answer that is stored, whoever stored it. */
-  async complete(requestKey: string, response: StoredResponse, resource: unknown): Promise<StoredResponse | undefined> {
+  /**
+   * Stores the final answer of an attempt once; returns the answer that is stored, whoever stored
+   * it. An outcome of an earlier attempt (redelivered late) changes nothing.
+   */
+  async complete(requestKey: string, attempt: number, response: StoredResponse, resource: unknown): Promise<StoredResponse | undefined> {
     await this.db.query(
       `update gateway.deliveries set state = 'completed', status_code = ?, content_type = ?, response_body = ?, resource = ?::jsonb, completed_at = now(),
          published_at = coalesce(published_at, now())
-       where request_key = ? and state = 'pending'`,
-      [response.status, response.contentType, response.body, resource === undefined ? null : JSON.stringify(resource), requestKey],
+       where request_key = ? and state = 'pending' and attempt = ?`,
+      [response.status, response.contentType, response.body, resource === undefined ? null : JSON.stringify(resource), requestKey, attempt],
     );
     const row = await this.get(requestKey);
     return row ? storedResponse(row) : undefined;
+  }
+
+  /** Records a retryable rejection of an attempt: its answer is kept for whoever waits, but it is not final. */
+  async markRetryable(requestKey: string, attempt: number, response: StoredResponse): Promise<void> {
+    await this.db.query(
+      `update gateway.deliveries set state = 'retryable', status_code = ?, content_type = ?, response_body = ?, published_at = coalesce(published_at, now())
+       where request_key = ? and state = 'pending' and attempt = ?`,
+      [response.status, response.contentType, response.body, requestKey, attempt],
+    );
+  }
+
+  /**
+   * Reopens a retryably rejected request as its next attempt, with the message to publish. Of
+   * several retries racing, one reopens it; the others get undefined and find it pending.
+   */
+  async reopen(row: DeliveryRow): Promise<DeliveryRow | undefined> {
+    const rows = await this.db.query<DeliveryRow>(
+      `update gateway.deliveries set state = 'pending', attempt = attempt + 1, message = jsonb_set(message, '{attempt}', to_jsonb(attempt + 1)),
+         status_code = null, content_type = null, response_body = null, published_at = null
+       where request_key = ? and state = 'retryable' and attempt = ? returning *`,
+      [row.request_key, row.attempt],
+    );
+    return rows[0];
   }
 
   /** The most recent completed delivery that created the resource with this Jangar id. */
@@ -126,5 +153,12 @@ export class DeliveryStore {
 /** The stored answer of a completed row. */
 export function storedResponse(row: DeliveryRow): StoredResponse | undefined {
   if (row.state !== 'completed' || row.status_code === null || row.response_body === null) return undefined;
+  return { status: row.status_code, contentType: row.content_type ?? 'application/json', body: row.response_body };
+}
+
+/** The answer of an attempt as far as it got: final when completed, the retryable rejection of this very attempt, else nothing yet. */
+export function answerOfAttempt(row: DeliveryRow, attempt: number): StoredResponse | undefined {
+  if (row.state === 'completed') return storedResponse(row);
+  if (row.state !== 'retryable' || row.attempt !== attempt || row.status_code === null || row.response_body === null) return undefined;
   return { status: row.status_code, contentType: row.content_type ?? 'application/json', body: row.response_body };
 }

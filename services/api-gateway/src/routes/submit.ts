@@ -21,8 +21,12 @@ export interface Submission {
   location(id: string): string;
 }
 
+/** How long a client should wait before retrying a `429` (a concurrency or rate limit). */
+const RETRY_AFTER_LIMIT_SECONDS = '5';
+
 function send(reply: FastifyReply, stored: StoredResponse, replayed: boolean): FastifyReply {
   if (replayed) reply.header('Idempotent-Replayed', 'true');
+  if (stored.status === 429) reply.header('Retry-After', RETRY_AFTER_LIMIT_SECONDS);
   return reply.code(stored.status).type(stored.contentType).send(stored.body);
 }
 
@@ -51,6 +55,7 @@ export async function submit(deps: GatewayDeps, reply: FastifyReply, s: Submissi
   const message: RequestMessage = {
     deliveryId,
     requestKey,
+    attempt: 1,
     correlationId: s.correlationId ?? deliveryId,
     principal: { subject: caller.subject, roles: [...caller.roles] },
     namespace: payload.metadata.namespace,
@@ -90,6 +95,17 @@ async function answerExisting(deps: GatewayDeps, reply: FastifyReply, row: Deliv
   }
   const stored = storedResponse(row);
   if (stored) return send(reply, stored, true);
+  if (row.state === 'retryable') {
+    // The last attempt was told "not now": this retry is a new attempt, decided afresh.
+    const reopened = await deps.deliveries.reopen(row);
+    if (reopened) {
+      const outcome = await deps.publishAndWait(reopened.message);
+      if (outcome) return send(reply, outcome, false);
+      throw new DomainError('request_in_progress', 'a request with this deliveryId is still being processed; retry later');
+    }
+    const now = await deps.deliveries.get(row.request_key);
+    if (now) return answerExisting(deps, reply, now, fingerprint);
+  }
   // Still pending: publish again (the dedup ID makes it harmless, and it heals a crash between
   // claim and publish), then wait like the first request did.
   const outcome = await deps.publishAndWait(row.message);

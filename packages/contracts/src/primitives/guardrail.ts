@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { Condition } from '../meta.js';
+import { RuntimeType } from './agent-run.js';
+
+/** `enforce` denies a violating request; `audit` records the would-be denial and lets it through. */
+export const PolicyMode = z.enum(['enforce', 'audit']);
+export type PolicyMode = z.infer<typeof PolicyMode>;
+
+/** An image pattern: a reference with `*` standing for any run of characters (`ghcr.io/proompteng/*`). */
+const ImagePattern = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9._\-/:@*]+$/, { message: 'must be an image reference, with * as a wildcard' });
+
+/**
+ * Spec of a Guardrail: the namespace's rules for what runs may use. A list left out places no
+ * constraint; when several guardrails apply (the namespace's and the cluster default), each is
+ * checked on its own, in its own mode.
+ */
+export const GuardrailSpec = z.strictObject({
+  mode: PolicyMode.default('enforce'),
+  /** AgentProvider names an Agent may bind to. */
+  allowedProviders: z.array(z.string().min(1)).optional(),
+  /** Runtime types a run may ask for. */
+  allowedRuntimes: z.array(RuntimeType).optional(),
+  /** Service accounts a run may execute as (beyond what its Agent allows). */
+  allowedServiceAccounts: z.array(z.string().min(1)).optional(),
+  /** Images a run's workload and steps may use. */
+  allowedImages: z.array(ImagePattern).optional(),
+  /**
+   * How many runs may be active (not yet Succeeded, Failed or Cancelled) at once: in the namespace,
+   * per Agent, and — on the cluster default only — in the whole cluster.
+   */
+  concurrency: z
+    .strictObject({
+      namespace: z.number().int().min(0).optional(),
+      agent: z.number().int().min(0).optional(),
+      cluster: z.number().int().min(0).optional(),
+    })
+    .optional(),
+});
+export type GuardrailSpec = z.infer<typeof GuardrailSpec>;
+
+/** Phases of a Guardrail. */
+export const GuardrailPhase = z.enum(['Ready', 'Invalid']);
+
+/** Status of a Guardrail. */
+export const GuardrailStatus = z.object({
+  phase: GuardrailPhase.optional(),
+  conditions: z.array(Condition).optional(),
+  observedGeneration: z.number().int().optional(),
+  updatedAt: z.string().optional(),
+});
+export type GuardrailStatus = z.infer<typeof GuardrailStatus>;

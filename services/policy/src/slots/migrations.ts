@@ -1,0 +1,21 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/** Concurrency slots: one row per admitted run, released when it ends. */
+export class Migration20261126000101Slots extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('create schema if not exists policy');
+    this.addSql(`create table if not exists policy.run_slots (
+      request_key text primary key,
+      kind text not null,
+      namespace text not null,
+      name text not null,
+      agent text,
+      acquired_at timestamptz not null default now(),
+      released_at timestamptz
+    )`);
+    this.addSql('create index if not exists run_slots_active on policy.run_slots (namespace, agent) where released_at is null');
+    this.addSql('create index if not exists run_slots_run on policy.run_slots (kind, namespace, name) where released_at is null');
+  }
+}
+
+export const POLICY_MIGRATIONS = [{ name: 'Migration20261126000101Slots', class: Migration20261126000101Slots }];

@@ -1,0 +1,95 @@
+import type { Database } from '@jangar/service-kit/db';
+
+/** The limits that apply to one run; a missing one is no limit. */
+export interface Limits {
+  namespace?: number | undefined;
+  agent?: number | undefined;
+  cluster?: number | undefined;
+}
+
+/** A run asking for a slot: its request key (idempotency), identity and Agent. */
+export interface SlotRequest {
+  requestKey: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  agent: string | undefined;
+}
+
+/** Active runs when a slot was refused, scope by scope, with the limit each was held to. */
+export interface Refusal {
+  scope: 'namespace' | 'agent' | 'cluster';
+  active: number;
+  limit: number;
+}
+
+// One lock for every slot decision: counts and insert happen as one step across all replicas.
+const SLOT_LOCK = 0x6a616e67; // "jang"
+
+/**
+ * Concurrency slots in Postgres, shared by every policy replica. A transaction-scoped advisory lock
+ * makes count-then-insert atomic, so no two replicas admit the same last slot.
+ */
+export class SlotStore {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Takes a slot unless a limit is reached; a request that already holds one (a redelivery) keeps
+   * it. Returns the refusals, empty when admitted.
+   */
+  async acquire(req: SlotRequest, limits: Limits): Promise<Refusal[]> {
+    return this.db.transaction(async (q) => {
+      await q('select pg_advisory_xact_lock(?)', [SLOT_LOCK]);
+      const held = await q('select 1 from policy.run_slots where request_key = ? and released_at is null', [req.requestKey]);
+      if (held.length > 0) return [];
+      const [counts] = await q<{ cluster: string; namespace: string; agent: string }>(
+        `select count(*) as cluster,
+                count(*) filter (where namespace = ?) as namespace,
+                count(*) filter (where namespace = ? and agent = ?) as agent
+           from policy.run_slots where released_at is null`,
+        [req.namespace, req.namespace, req.agent ?? null],
+      );
+      const refusals: Refusal[] = [];
+      const check = (scope: Refusal['scope'], active: number, limit: number | undefined) => {
+        if (limit !== undefined && active >= limit) refusals.push({ scope, active, limit });
+      };
+      check('namespace', Number(counts?.namespace ?? 0), limits.namespace);
+      if (req.agent !== undefined) check('agent', Number(counts?.agent ?? 0), limits.agent);
+      check('cluster', Number(counts?.cluster ?? 0), limits.cluster);
+      if (refusals.length > 0) return refusals;
+      await q(
+        `insert into policy.run_slots (request_key, kind, namespace, name, agent) values (?, ?, ?, ?, ?)
+         on conflict (request_key) do update set released_at = null, acquired_at = now()`,
+        [req.requestKey, req.kind, req.namespace, req.name, req.agent ?? null],
+      );
+      return [];
+    });
+  }
+
+  /** Releases the slot of a run that ended; true when one was held. */
+  async releaseRun(kind: string, namespace: string, name: string): Promise<boolean> {
+    const rows = await this.db.query(
+      'update policy.run_slots set released_at = now() where kind = ? and namespace = ? and name = ? and released_at is null returning request_key',
+      [kind, namespace, name],
+    );
+    return rows.length > 0;
+  }
+
+  /** Releases the slot a request took, when the request was rejected after all. */
+  async releaseRequest(requestKey: string): Promise<boolean> {
+    const rows = await this.db.query(
+      'update policy.run_slots set released_at = now() where request_key = ? and released_at is null returning request_key',
+      [requestKey],
+    );
+    return rows.length > 0;
+  }
+
+  /** Slots held longer than `olderThanMs`, for the reconciler to check against the cluster. */
+  async heldSince(olderThanMs: number, limit = 500): Promise<Array<{ kind: string; namespace: string; name: string }>> {
+    return this.db.query(
+      `select kind, namespace, name from policy.run_slots
+        where released_at is null and acquired_at < now() - make_interval(secs => ?) order by acquired_at limit ?`,
+      [olderThanMs / 1000, limit],
+    );
+  }
+}

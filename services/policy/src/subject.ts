@@ -1,0 +1,28 @@
+import { kindByName, mergePatch, MergePatchBody, type KindDefinition, type KubeObject, type RequestPayload } from '@jangar/contracts';
+import type { Subject } from './rules.js';
+
+/** Reads the current object a change applies to; undefined when it does not exist. */
+export type ReadCurrent = (kind: KindDefinition, namespace: string, name: string) => Promise<KubeObject | undefined>;
+
+/**
+ * What a request would make: the spec of a create or update, or the current spec with the patch
+ * merged in — so a patch cannot slip past a rule a full update would break. A delete, or a patch
+ * of something that does not exist (the provisioner answers that), has nothing to decide.
+ */
+export async function subjectOf(request: RequestPayload, readCurrent: ReadCurrent): Promise<Subject | undefined> {
+  if (request.verb === 'delete') return undefined;
+  if (request.verb !== 'patch') return { kind: request.kind, spec: request.spec };
+  const kind = kindByName(request.kind);
+  const patch = MergePatchBody.safeParse(request.patch ?? {});
+  if (!kind || !patch.success || request.metadata.name === undefined) return undefined;
+  const current = await readCurrent(kind, request.metadata.namespace, request.metadata.name);
+  if (!current) return undefined;
+  return { kind: request.kind, spec: patch.data.spec === undefined ? current.spec : mergePatch(current.spec ?? {}, patch.data.spec) };
+}
+
+/** The Agent a subject's rules consult: the run's `agentRef`. */
+export function agentNameOf(subject: Subject | undefined): string | undefined {
+  if (subject?.kind !== 'AgentRun') return undefined;
+  const name = (subject.spec as { agentRef?: { name?: unknown } } | undefined)?.agentRef?.name;
+  return typeof name === 'string' ? name : undefined;
+}

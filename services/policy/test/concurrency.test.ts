@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { GuardrailSpec } from '@jangar/contracts';
+import { limitsFor, refusalViolations } from '../src/concurrency.js';
+import type { DecisionContext } from '../src/context.js';
+
+type Scope = 'built-in' | 'cluster' | 'namespace';
+const g = (id: string, scope: Scope, concurrency: object, mode: 'enforce' | 'audit' = 'enforce') => ({
+  id,
+  version: '1',
+  mode,
+  scope,
+  spec: GuardrailSpec.parse({ mode, concurrency }),
+});
+const ctx = (...guardrails: ReturnType<typeof g>[]): DecisionContext => ({
+  namespace: 'team-a',
+  baselineMode: 'enforce',
+  guardrails,
+  agent: undefined,
+  secretBindings: [],
+});
+const builtIn = g('built-in', 'built-in', { namespace: 10, agent: 5, cluster: 100 });
+
+describe('concurrency limits', () => {
+  it('are the built-in defaults when no guardrail sets any', () => {
+    expect(limitsFor(ctx(builtIn))).toEqual({
+      namespace: { limit: 10, policy: 'built-in', mode: 'enforce' },
+      agent: { limit: 5, policy: 'built-in', mode: 'enforce' },
+      cluster: { limit: 100, policy: 'built-in', mode: 'enforce' },
+    });
+  });
+
+  it('let the cluster default raise or lower the built-in, and the namespace guardrail override both', () => {
+    const limits = limitsFor(
+      ctx(
+        builtIn,
+        g('Guardrail jangar-system/default', 'cluster', { namespace: 50, cluster: 500 }),
+        g('Guardrail team-a/small', 'namespace', { namespace: 3 }),
+      ),
+    );
+    expect(limits.namespace).toMatchObject({ limit: 3, policy: 'Guardrail team-a/small' });
+    expect(limits.agent).toMatchObject({ limit: 5, policy: 'built-in' });
+    expect(limits.cluster).toMatchObject({ limit: 500, policy: 'Guardrail jangar-system/default' });
+  });
+
+  it('take the lowest of several namespace guardrails, and never a cluster limit from a namespace', () => {
+    const limits = limitsFor(
+      ctx(builtIn, g('Guardrail team-a/a', 'namespace', { agent: 4, cluster: 1 }), g('Guardrail team-a/b', 'namespace', { agent: 2 })),
+    );
+    expect(limits.agent).toMatchObject({ limit: 2, policy: 'Guardrail team-a/b' });
+    expect(limits.cluster).toMatchObject({ limit: 100, policy: 'built-in' });
+  });
+
+  it('explain a refusal with the figures, the scope and the guardrail that set the limit', () => {
+    const c = ctx(builtIn, g('Guardrail team-a/small', 'namespace', { namespace: 3 }, 'audit'));
+    expect(refusalViolations([{ scope: 'namespace', active: 3, limit: 3 }], limitsFor(c), c, 'coder')).toEqual([
+      {
+        ruleId: 'concurrency-limit',
+        path: 'metadata.namespace',
+        reason: '3 of 3 runs are active in namespace "team-a"; retry when one ends',
+        policy: 'Guardrail team-a/small',
+        mode: 'audit',
+      },
+    ]);
+  });
+});

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, eventually, testStack } from '../support/stack.js';
+
+const NS = 'conc';
+const LIMIT = 5;
+let stack: Awaited<ReturnType<typeof testStack>>;
+let dev: ReturnType<typeof api>;
+
+/** A run that stays Running until it is deleted, so slots stay taken until the test frees them. */
+const stuckRun = (deliveryId: string) => ({
+  deliveryId,
+  metadata: { namespace: NS, name: deliveryId, annotations: { 'jangar.proompteng.ai/sim-scenario': 'stuck' } },
+  spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'hold a slot' } } },
+});
+
+/** Runs of the namespace not yet ended, as the runs view reports them. */
+async function activeRuns(): Promise<number> {
+  const res = await dev.get(`/v1/runs?namespace=${NS}&phase=Pending,Running&limit=500`);
+  return (res.json.items as unknown[]).length;
+}
+
+beforeAll(async () => {
+  // Two policy replicas share the durable consumer: slots must be counted across both.
+  stack = await testStack({ replicas: { policy: 2 } });
+  dev = api(stack.gatewayUrl, stack.devToken);
+  const agent = await dev.post('/v1/agents', {
+    deliveryId: 'conc-agent',
+    metadata: { namespace: NS, name: 'coder' },
+    spec: { providerRef: { name: 'codex' } },
+  });
+  expect(agent.status).toBe(201);
+  const guardrail = await dev.post('/v1/guardrails', {
+    deliveryId: 'conc-guardrail',
+    metadata: { namespace: NS, name: 'limits' },
+    spec: { concurrency: { namespace: LIMIT } },
+  });
+  expect(guardrail.status).toBe(201);
+  // The policy replicas learn of the guardrail through their informers.
+  await eventually('both policy replicas to know the guardrail', async () => {
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() => dev.post('/v1/policy/evaluate', { kind: 'AgentRun', metadata: { namespace: NS }, spec: stuckRun('x').spec })),
+    );
+    return results.every((r) => r.json?.policyVersion && r.json.verdict === 'allow') ? true : undefined;
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('concurrency limits', () => {
+  const rejected: string[] = [];
+  const admitted: string[] = [];
+
+  it('admits exactly the limit of 100 parallel submits across two policy replicas, and answers the rest 429 with the figures', async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `conc-${i}`);
+    const answers = await Promise.all(ids.map(async (id) => ({ id, res: await dev.post('/v1/agent-runs', stuckRun(id)) })));
+    for (const { id, res } of answers) (res.status === 201 ? admitted : rejected).push(id);
+    expect(admitted).toHaveLength(LIMIT);
+    expect(rejected).toHaveLength(100 - LIMIT);
+    const refusal = answers.find((a) => a.res.status !== 201)!.res;
+    expect(refusal.status).toBe(429);
+    expect(refusal.headers.get('retry-after')).toBeDefined();
+    expect(refusal.json).toMatchObject({
+      code: 'concurrency_limit',
+      violations: [
+        {
+          ruleId: 'concurrency-limit',
+          path: 'metadata.namespace',
+          reason: `${LIMIT} of ${LIMIT} runs are active in namespace "${NS}"; retry when one ends`,
+          policy: `Guardrail ${NS}/limits`,
+        },
+      ],
+    });
+    // Nothing was created for a refused request.
+    expect((await dev.get(`/v1/agent-runs/${NS}/${rejected[0]}`)).status).toBe(404);
+  });
+
+  it('decides a retried deliveryId afresh instead of replaying the 429', async () => {
+    const again = await dev.post('/v1/agent-runs', stuckRun(rejected[0]!));
+    expect(again.status).toBe(429);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('admits the next runs as running ones end, never more than the limit at once', async () => {
+    // Two runs end (deleting a running run cancels it first).
+    for (const id of admitted.slice(0, 2)) expect((await dev.delete(`/v1/agent-runs/${NS}/${id}`, `end-${id}`)).status).toBe(200);
+    const waiting = [...rejected];
+    const newlyAdmitted: string[] = [];
+    await eventually('two more runs to be admitted', async () => {
+      const answers = await Promise.all(waiting.map(async (id) => ({ id, res: await dev.post('/v1/agent-runs', stuckRun(id)) })));
+      for (const { id, res } of answers) {
+        if (res.status === 201) {
+          newlyAdmitted.push(id);
+          waiting.splice(waiting.indexOf(id), 1);
+        } else expect(res.status).toBe(429);
+      }
+      expect(await activeRuns()).toBeLessThanOrEqual(LIMIT);
+      return newlyAdmitted.length >= 2 ? true : undefined;
+    });
+    expect(newlyAdmitted).toHaveLength(2);
+    expect(await activeRuns()).toBeLessThanOrEqual(LIMIT);
+    // Once admitted, the answer is final: a retry replays it.
+    const replay = await dev.post('/v1/agent-runs', stuckRun(newlyAdmitted[0]!));
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+  });
+});
