@@ -106,3 +106,56 @@ describe('concurrency limits', () => {
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
   });
 });
+
+describe('budgets', () => {
+  const BUDGET_NS = 'budget';
+  const run = (deliveryId: string) => ({
+    deliveryId,
+    metadata: { namespace: BUDGET_NS },
+    spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'spend' } } },
+  });
+
+  beforeAll(async () => {
+    const agent = await dev.post('/v1/agents', {
+      deliveryId: 'budget-agent',
+      metadata: { namespace: BUDGET_NS, name: 'coder' },
+      spec: { providerRef: { name: 'codex' } },
+    });
+    expect(agent.status).toBe(201);
+    const budget = await dev.post('/v1/budgets', {
+      deliveryId: 'budget-runs',
+      metadata: { namespace: BUDGET_NS, name: 'hourly' },
+      spec: { limits: { runs: 3 }, period: '1h', subjects: [{ kind: 'Agent', name: 'coder' }] },
+    });
+    expect(budget.status, budget.text).toBe(201);
+    // Both policy replicas must have seen the Budget before the burst; a dry run shows a policy version that names it.
+    const before = (await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...run('x') })).json.policyVersion;
+    await eventually('the policy replicas to know the budget', async () => {
+      const versions = await Promise.all(
+        [1, 2, 3, 4].map(async () => (await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...run('x') })).json?.policyVersion),
+      );
+      return versions.every((v) => v && v !== before) && new Set(versions).size === 1 ? true : undefined;
+    });
+  });
+
+  it('admits exactly the budgeted number of runs from a burst and refuses the rest with 403 budget_exceeded', async () => {
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => dev.post('/v1/agent-runs', run(`budget-${i}`))));
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(3);
+    const refused = answers.filter((a) => a.status !== 201);
+    expect(refused.every((a) => a.status === 403)).toBe(true);
+    expect(refused[0]!.json).toMatchObject({
+      code: 'budget_exceeded',
+      violations: [
+        { ruleId: 'budget-exceeded', policy: 'Budget budget/hourly', reason: 'Budget budget/hourly allows 3 runs per 1h; 3 have started' },
+      ],
+    });
+  });
+
+  it('keeps Budget.status.used current', async () => {
+    const used = await eventually('the budget status to show its use', async () => {
+      const b = (await dev.get(`/v1/budgets/${BUDGET_NS}/hourly`)).json;
+      return b?.status?.used?.runs === 3 ? b.status.used : undefined;
+    });
+    expect(used).toEqual({ runs: 3 });
+  });
+});

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   unauthorized: { status: 401, title: 'Authentication is required' },
   forbidden: { status: 403, title: 'The principal may not do this' },
   policy_denied: { status: 403, title: 'Denied by policy' },
+  budget_exceeded: { status: 403, title: 'A budget is spent' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict with the current state' },

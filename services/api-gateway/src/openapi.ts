@@ -47,7 +47,13 @@ const ReadinessReport = z.object({ ready: z.boolean(), checks: z.record(z.string
 const Liveness = z.object({ status: z.literal('ok') });
 
 // Answers that come from an outcome are stored and replayed; errors the gateway raises itself are not.
-const STORED_OUTCOME_CODES: readonly ErrorCode[] = ['validation_failed', 'policy_denied', 'conflict', 'reference_not_found'];
+const STORED_OUTCOME_CODES: readonly ErrorCode[] = [
+  'validation_failed',
+  'policy_denied',
+  'budget_exceeded',
+  'conflict',
+  'reference_not_found',
+];
 // A change to an existing object also stores `not_found` when the object is gone by the time it is applied.
 const STORED_CHANGE_CODES: readonly ErrorCode[] = [...STORED_OUTCOME_CODES, 'not_found'];
 
@@ -58,6 +64,8 @@ const CREATE_CODES: readonly ErrorCode[] = [
   'unauthorized',
   'forbidden',
   'policy_denied',
+  'budget_exceeded',
+  'concurrency_limit',
   'conflict',
   'request_in_progress',
   'payload_too_large',
@@ -95,6 +103,9 @@ const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
   request_in_progress: 'retry after `Retry-After` seconds with the same deliveryId',
   unsupported_media_type: `the body is not \`application/json\` (PATCH: not \`${MERGE_PATCH}\`)`,
   reference_not_found: '`errors` names the field, e.g. `spec.agentRef.name`',
+  budget_exceeded: '`violations` names the Budget and its figures',
+  concurrency_limit:
+    'runs only; `violations` gives the active count and the limit; not stored: a retry with the same deliveryId after `Retry-After` is decided again',
   not_found: 'on a read, also an object in a namespace the token may not read',
   invalid_label_selector: '`errors` names `query.labelSelector` and the message quotes the failing requirement',
 };
@@ -250,7 +261,8 @@ function codeLine(code: ErrorCode): string {
  */
 function problemResponse(codes: readonly ErrorCode[], stored: readonly ErrorCode[]): Json {
   const headers: Json = {};
-  if (codes.includes('request_in_progress')) headers['Retry-After'] = { $ref: '#/components/headers/RetryAfter' };
+  if (codes.includes('request_in_progress') || codes.includes('concurrency_limit'))
+    headers['Retry-After'] = { $ref: '#/components/headers/RetryAfter' };
   if (codes.some((code) => stored.includes(code))) headers['Idempotent-Replayed'] = { $ref: '#/components/headers/IdempotentReplayed' };
   return {
     description: `Problem details with one of these codes:\n${codes.map(codeLine).join('\n')}`,

@@ -1,6 +1,10 @@
 import {
   Agent,
   AgentSpec,
+  Budget,
+  BudgetSpec,
+  BudgetStatus,
+  type BudgetAmounts,
   Guardrail,
   GuardrailSpec,
   SecretBinding,
@@ -27,6 +31,8 @@ export interface DecisionContext {
   guardrails: Array<Used<GuardrailSpec> & { mode: PolicyMode; scope: 'built-in' | 'cluster' | 'namespace' }>;
   agent: Used<AgentSpec> | undefined;
   secretBindings: Array<Used<SecretBindingSpec>>;
+  /** The namespace's Budgets that apply to the run: those naming no subjects, or naming its Agent. */
+  budgets: Array<Used<BudgetSpec> & { used: BudgetAmounts | undefined }>;
 }
 
 /** What the policy service is configured with: the built-in guardrail and where the cluster default lives. */
@@ -89,5 +95,14 @@ export function contextFor(view: ClusterView, settings: PolicySettings, namespac
       .list(SecretBinding, namespace)
       .map((b) => used(SecretBinding, b, parser(SecretBindingSpec)))
       .filter((b): b is Used<SecretBindingSpec> => b !== undefined),
+    budgets: view.list(Budget, namespace).flatMap((b) => {
+      const u = used(Budget, b, parser(BudgetSpec));
+      if (!u) return [];
+      const applies =
+        !u.spec.subjects?.length ||
+        u.spec.subjects.some((s) => s.kind === 'Agent' && s.name === agentName && (s.namespace ?? namespace) === namespace);
+      const status = BudgetStatus.safeParse(b.status ?? {});
+      return applies ? [{ ...u, used: status.success ? status.data.used : undefined }] : [];
+    }),
   };
 }

@@ -10,6 +10,7 @@ import {
 } from '@jangar/contracts';
 import { publish, type Logger } from '@jangar/service-kit';
 import type { ClusterView } from './cluster-view.js';
+import { runBudgets, runBudgetViolation, spentBudgets } from './budgets.js';
 import { limitsFor, plainLimits, refusalViolations, takesSlot } from './concurrency.js';
 import { contextFor, type DecisionContext, type PolicySettings } from './context.js';
 import { evaluate } from './evaluate.js';
@@ -21,6 +22,8 @@ export interface PolicyDeps {
   view: ClusterView;
   readCurrent: ReadCurrent;
   slots: SlotStore;
+  /** Records a Budget's new usage on its status (best effort: the charges in Postgres are the truth). */
+  recordBudgetUsage(budget: string, runs: number): Promise<void>;
   settings: PolicySettings;
   logger: Logger;
 }
@@ -35,7 +38,18 @@ export async function decide(
   const subject = await subjectOf(request, deps.readCurrent);
   const agent = agentNameOf(subject);
   const ctx = contextFor(deps.view, deps.settings, request.metadata.namespace, agent);
-  return { decision: evaluate(request, subject, ctx, new Date()), ctx, agent };
+  const decision = evaluate(request, subject, ctx, new Date());
+  // A run may not start on a budget the runtime reports spent (tokens, dollars, cpu, memory, gpu).
+  const spent = takesSlot(request) ? spentBudgets(ctx) : [];
+  if (spent.length === 0) return { decision, ctx, agent };
+  const violations = [...decision.violations, ...spent];
+  const enforced = violations.some((v) => (v.mode ?? decision.mode) === 'enforce');
+  return { decision: { ...decision, violations, verdict: enforced ? 'deny' : decision.verdict }, ctx, agent };
+}
+
+/** The problem code of a denial: `budget_exceeded` when only budgets deny it, else `policy_denied`. */
+function denialCode(enforced: DecisionPayload['violations']): 'budget_exceeded' | 'policy_denied' {
+  return enforced.length > 0 && enforced.every((v) => v.ruleId === 'budget-exceeded') ? 'budget_exceeded' : 'policy_denied';
 }
 
 /**
@@ -58,18 +72,26 @@ async function admit(message: RequestMessage, deps: PolicyDeps): Promise<{ decis
   if (!takesSlot(message.payload)) return { decision };
   const owned = limitsFor(ctx);
   const request = message.payload;
-  const refusals = await deps.slots.acquire(
+  const admission = await deps.slots.admit(
     { requestKey: message.requestKey, kind: request.kind, namespace: request.metadata.namespace, name: request.metadata.name ?? '', agent },
     plainLimits(owned),
+    runBudgets(ctx),
   );
-  if (refusals.length === 0) return { decision };
-  const over = refusalViolations(refusals, owned, ctx, agent);
+  for (const c of admission.charged) {
+    await deps
+      .recordBudgetUsage(c.key, c.used)
+      .catch((err: unknown) => deps.logger.warn({ err, budget: c.key }, 'could not record budget usage'));
+  }
+  const over = [...admission.spent.map((r) => runBudgetViolation(ctx, r)), ...refusalViolations(admission.refusals, owned, ctx, agent)];
+  if (over.length === 0) return { decision };
   const enforced = over.filter((v) => (v.mode ?? decision.mode) === 'enforce');
   const violations = [...decision.violations, ...over];
   if (enforced.length === 0) return { decision: { ...decision, violations } };
+  // A spent budget is a "no" for this period; a concurrency limit only a "not now".
+  const code = admission.spent.length > 0 ? 'budget_exceeded' : 'concurrency_limit';
   return {
     decision: { ...decision, verdict: 'deny', violations },
-    error: { code: 'concurrency_limit', detail: enforced.map((v) => v.reason).join('; '), violations },
+    error: { code, detail: enforced.map((v) => v.reason).join('; '), violations },
   };
 }
 

@@ -1,4 +1,5 @@
-import { CONSUMERS, KubeObject, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { Budget, CONSUMERS, KubeObject, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { endpoint, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, kubeStatusCode, loadKubeConfig, translateKubeError } from '@jangar/service-kit/kube';
@@ -9,6 +10,8 @@ import { releaseEndedRun, releaseRejected, reconcileSlots } from './slots/releas
 import { POLICY_MIGRATIONS } from './slots/migrations.js';
 import { SlotStore } from './slots/store.js';
 import type { ReadCurrent } from './subject.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 await runService({
   name: 'policy',
@@ -40,7 +43,23 @@ await runService({
         cluster: config.JANGAR_POLICY_CONCURRENCY_CLUSTER,
       },
     };
-    const deps = { js, logger, view, readCurrent, slots, settings };
+    const recordBudgetUsage = async (budget: string, runs: number) => {
+      // `budget` is the id the context gives it: `Budget <namespace>/<name>`.
+      const [namespace, name] = budget.replace(/^Budget /, '').split('/');
+      if (!namespace || !name) return;
+      await api.patchNamespacedCustomObjectStatus(
+        {
+          group: Budget.group,
+          version: Budget.version,
+          plural: Budget.plural,
+          namespace,
+          name,
+          body: { status: { used: { runs }, updatedAt: new Date().toISOString() } },
+        },
+        mergePatch,
+      );
+    };
+    const deps = { js, logger, view, readCurrent, slots, settings, recordBudgetUsage };
     const subs = [
       await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, (m) => handleRequest(m, deps)),
       await consume(CONSUMERS.policyRunStatus, SUBJECTS.runStatus.schema, (m) => releaseEndedRun(slots, m)),

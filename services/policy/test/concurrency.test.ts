@@ -17,6 +17,7 @@ const ctx = (...guardrails: ReturnType<typeof g>[]): DecisionContext => ({
   guardrails,
   agent: undefined,
   secretBindings: [],
+  budgets: [],
 });
 const builtIn = g('built-in', 'built-in', { namespace: 10, agent: 5, cluster: 100 });
 

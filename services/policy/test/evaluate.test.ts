@@ -34,6 +34,7 @@ function context(over: Partial<DecisionContext> = {}): DecisionContext {
       spec: { providerRef: { name: 'codex' }, security: { allowedSecrets: ['github-token'] } },
     },
     secretBindings: [],
+    budgets: [],
     ...over,
   };
 }

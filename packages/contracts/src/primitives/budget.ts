@@ -1,24 +1,37 @@
 import { z } from 'zod';
 import { Condition } from '../meta.js';
-import { DecimalAmount, Quantity } from './common.js';
+import { DecimalAmount, PolicySubject, Quantity } from './common.js';
 
 /** Phases of a Budget: within its limits, over one of them, or rejected by validation. */
 export const BudgetPhase = z.enum(['Ready', 'Exceeded', 'Invalid']);
 export type BudgetPhase = z.infer<typeof BudgetPhase>;
 
-/** Amounts a Budget counts: resource quantities (cpu `500m`, memory `2Gi`, gpu, tokens `2M`) and dollars as a decimal. */
+/**
+ * Amounts a Budget counts: resource quantities (cpu `500m`, memory `2Gi`, gpu, tokens `2M`),
+ * dollars as a decimal, and runs started per period as a count.
+ */
 export const BudgetAmounts = z.strictObject({
   cpu: Quantity.optional(),
   memory: Quantity.optional(),
   gpu: Quantity.optional(),
   tokens: Quantity.optional(),
   dollars: DecimalAmount.optional(),
+  runs: z.number().int().min(0).optional(),
 });
 export type BudgetAmounts = z.infer<typeof BudgetAmounts>;
 
-/** Spec of a Budget: the limits validatePolicies holds runs to. */
+/** A period as a count and a unit: `30m`, `24h`, `7d`. */
+export const BudgetPeriod = z.string().regex(/^[1-9][0-9]{0,4}(m|h|d)$/, { message: 'must be a period such as 30m, 24h or 7d' });
+
+/**
+ * Spec of a Budget: the limits runs in its namespace are held to — all runs, or those of the
+ * Agents among its `subjects`. `runs` counts the runs started in the trailing `period`; the
+ * other amounts are compared with `status.used` as the runtime reports it.
+ */
 export const BudgetSpec = z.strictObject({
   limits: BudgetAmounts.optional(),
+  period: BudgetPeriod.default('24h'),
+  subjects: z.array(PolicySubject).optional(),
 });
 export type BudgetSpec = z.infer<typeof BudgetSpec>;
 

@@ -18,4 +18,20 @@ export class Migration20261126000101Slots extends Migration {
   }
 }
 
-export const POLICY_MIGRATIONS = [{ name: 'Migration20261126000101Slots', class: Migration20261126000101Slots }];
+/** Budget charges: one row per run a budget admitted, counted over the budget's trailing period. */
+export class Migration20261126000102BudgetCharges extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`create table if not exists policy.budget_charges (
+      budget text not null,
+      request_key text not null,
+      charged_at timestamptz not null default now(),
+      primary key (budget, request_key)
+    )`);
+    this.addSql('create index if not exists budget_charges_window on policy.budget_charges (budget, charged_at)');
+  }
+}
+
+export const POLICY_MIGRATIONS = [
+  { name: 'Migration20261126000101Slots', class: Migration20261126000101Slots },
+  { name: 'Migration20261126000102BudgetCharges', class: Migration20261126000102BudgetCharges },
+];

@@ -16,6 +16,20 @@ export interface SlotRequest {
   agent: string | undefined;
 }
 
+/** A budget that counts runs: its key (`Budget ns/name`), how many per period, and the period. */
+export interface RunBudget {
+  key: string;
+  limit: number;
+  periodMs: number;
+}
+
+/** What admission decided: refused limits, spent budgets, or the budgets charged with their new usage. */
+export interface Admission {
+  refusals: Refusal[];
+  spent: Array<{ key: string; used: number; limit: number }>;
+  charged: Array<{ key: string; used: number }>;
+}
+
 /** Active runs when a slot was refused, scope by scope, with the limit each was held to. */
 export interface Refusal {
   scope: 'namespace' | 'agent' | 'cluster';
@@ -23,7 +37,7 @@ export interface Refusal {
   limit: number;
 }
 
-// One lock for every slot decision: counts and insert happen as one step across all replicas.
+// One lock for every admission: counts and inserts happen as one step across all replicas.
 const SLOT_LOCK = 0x6a616e67; // "jang"
 
 /**
@@ -34,14 +48,29 @@ export class SlotStore {
   constructor(private readonly db: Database) {}
 
   /**
-   * Takes a slot unless a limit is reached; a request that already holds one (a redelivery) keeps
-   * it. Returns the refusals, empty when admitted.
+   * Admits a run: charges every budget that counts runs and takes a concurrency slot, or — when a
+   * budget is spent or a limit reached — does neither. A request that already holds its slot (a
+   * redelivery) is admitted again without a second charge.
    */
-  async acquire(req: SlotRequest, limits: Limits): Promise<Refusal[]> {
+  async admit(req: SlotRequest, limits: Limits, budgets: readonly RunBudget[] = []): Promise<Admission> {
     return this.db.transaction(async (q) => {
       await q('select pg_advisory_xact_lock(?)', [SLOT_LOCK]);
       const held = await q('select 1 from policy.run_slots where request_key = ? and released_at is null', [req.requestKey]);
-      if (held.length > 0) return [];
+      if (held.length > 0) return { refusals: [], spent: [], charged: [] };
+
+      const spent: Admission['spent'] = [];
+      const usage: Admission['charged'] = [];
+      for (const b of budgets) {
+        const [row] = await q<{ n: string; mine: string }>(
+          `select count(*) as n, count(*) filter (where request_key = ?) as mine
+             from policy.budget_charges where budget = ? and charged_at > now() - make_interval(secs => ?)`,
+          [req.requestKey, b.key, b.periodMs / 1000],
+        );
+        const used = Number(row?.n ?? 0);
+        const mine = Number(row?.mine ?? 0) > 0;
+        if (!mine && used >= b.limit) spent.push({ key: b.key, used, limit: b.limit });
+        else usage.push({ key: b.key, used: mine ? used : used + 1 });
+      }
       const [counts] = await q<{ cluster: string; namespace: string; agent: string }>(
         `select count(*) as cluster,
                 count(*) filter (where namespace = ?) as namespace,
@@ -56,13 +85,17 @@ export class SlotStore {
       check('namespace', Number(counts?.namespace ?? 0), limits.namespace);
       if (req.agent !== undefined) check('agent', Number(counts?.agent ?? 0), limits.agent);
       check('cluster', Number(counts?.cluster ?? 0), limits.cluster);
-      if (refusals.length > 0) return refusals;
+      if (spent.length > 0 || refusals.length > 0) return { refusals, spent, charged: [] };
+
+      for (const b of budgets) {
+        await q('insert into policy.budget_charges (budget, request_key) values (?, ?) on conflict do nothing', [b.key, req.requestKey]);
+      }
       await q(
         `insert into policy.run_slots (request_key, kind, namespace, name, agent) values (?, ?, ?, ?, ?)
          on conflict (request_key) do update set released_at = null, acquired_at = now()`,
         [req.requestKey, req.kind, req.namespace, req.name, req.agent ?? null],
       );
-      return [];
+      return { refusals: [], spent: [], charged: usage };
     });
   }
 
