@@ -1,0 +1,287 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { api, eventually, testStack } from '../support/stack.js';
+
+// The `jangar` CLI as a user runs it: a real process (node packages/cli/bin/jangar.js …) started
+// from a directory outside the repository, talking to the real stack through JANGAR_URL/JANGAR_TOKEN.
+
+const BIN = fileURLToPath(new URL('../../packages/cli/bin/jangar.js', import.meta.url));
+const NS = 'cli';
+const API_VERSION = 'agents.proompteng.ai/v1alpha1';
+
+let stack: Awaited<ReturnType<typeof testStack>>;
+let dev: ReturnType<typeof api>;
+let dir: string;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Our worker's VITEST_* variables and any user settings of the CLI stay out of the child. */
+function baseEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && !k.startsWith('JANGAR_')));
+}
+
+function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Result>; stdout: () => string } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    env: {
+      ...baseEnv(),
+      JANGAR_URL: stack.gatewayUrl,
+      JANGAR_TOKEN: stack.devToken,
+      JANGAR_CONFIG: path.join(dir, 'no-config.json'),
+      NO_COLOR: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  const done = new Promise<Result>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  return { child, done, stdout: () => stdout };
+}
+
+/** Runs `jangar <args>` to its end. */
+const jangar = (args: string[], env?: Record<string, string>) => start(args, env).done;
+
+const lines = (text: string) => text.split('\n').filter((l) => l !== '');
+
+const AGENT_AND_RUN = `
+apiVersion: ${API_VERSION}
+kind: Agent
+metadata:
+  name: coder
+  namespace: ${NS}
+spec:
+  providerRef: { name: codex }
+---
+apiVersion: ${API_VERSION}
+kind: AgentRun
+metadata:
+  name: fix-ci
+  namespace: ${NS}
+  labels: { suite: cli }
+spec:
+  agentRef: { name: coder }
+  runtime: { type: job }
+  implementation: { inline: { text: Fix the flaky test in ci.yml } }
+`;
+
+const runDoc = (name: string, extra: { agent?: string; runtime?: boolean; annotations?: Record<string, string> } = {}) => ({
+  apiVersion: API_VERSION,
+  kind: 'AgentRun',
+  metadata: { name, namespace: NS, labels: { suite: 'cli' }, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
+  spec: {
+    agentRef: { name: extra.agent ?? 'coder' },
+    ...(extra.runtime === false ? {} : { runtime: { type: 'job' } }),
+    implementation: { inline: { text: name } },
+  },
+});
+
+async function writeManifest(name: string, content: unknown): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+async function runIdOf(name: string): Promise<string> {
+  const res = await jangar(['get', 'ar', name, '-n', NS, '-o', 'json']);
+  expect(res.code, res.stderr).toBe(0);
+  return (JSON.parse(res.stdout) as { id: string }).id;
+}
+
+const auditCount = async () => ((await dev.get(`/v1/audit?namespace=${NS}&limit=500`)).json.items as unknown[]).length;
+
+beforeAll(async () => {
+  stack = await testStack();
+  dev = api(stack.gatewayUrl, stack.devToken);
+  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-cli-e2e-'));
+});
+
+afterAll(async () => {
+  await stack?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('jangar, against the real stack', () => {
+  it('applies an Agent and an AgentRun from one file: created', async () => {
+    const res = await jangar(['apply', '-f', await writeManifest('agent-and-run.yaml', AGENT_AND_RUN)]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(lines(res.stdout)).toEqual(['agent.agents.proompteng.ai/coder created', 'agentrun.agents.proompteng.ai/fix-ci created']);
+  });
+
+  it('re-applies the same file as a no-op: unchanged, and no new audit event', async () => {
+    // Both creates are recorded (asynchronously) before the count is taken.
+    await eventually('the two creates to be audited', async () => ((await auditCount()) === 2 ? true : undefined));
+    const res = await jangar(['apply', '-f', path.join(dir, 'agent-and-run.yaml')]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(lines(res.stdout)).toEqual(['agent.agents.proompteng.ai/coder unchanged', 'agentrun.agents.proompteng.ai/fix-ci unchanged']);
+    expect(await auditCount()).toBe(2);
+  });
+
+  it('gets agents as a table, and as yaml and json', async () => {
+    const table = await jangar(['get', 'agents', '-n', NS]);
+    expect(table.code, table.stderr).toBe(0);
+    const [header, row, ...rest] = lines(table.stdout);
+    expect(header).toMatch(/^NAME {3,}AGE$/);
+    expect(row).toMatch(/^coder {3,}\d+[sm]/);
+    expect(rest).toEqual([]);
+    expect(lines((await jangar(['get', 'agt', '-A'])).stdout)[0]).toMatch(/^NAMESPACE {3,}NAME {3,}AGE$/);
+
+    const yaml = await jangar(['get', 'agent', 'coder', '-n', NS, '-o', 'yaml']);
+    expect(yaml.code, yaml.stderr).toBe(0);
+    expect(parse(yaml.stdout)).toMatchObject({
+      kind: 'Agent',
+      apiVersion: API_VERSION,
+      metadata: { name: 'coder', namespace: NS },
+      spec: { providerRef: { name: 'codex' } },
+    });
+
+    const json = await jangar(['get', 'agents', '-n', NS, '-o', 'json']);
+    expect((JSON.parse(json.stdout) as { items: Array<{ metadata: { name: string } }> }).items.map((i) => i.metadata.name)).toEqual([
+      'coder',
+    ]);
+  });
+
+  it('gets runs by label selector and phase', async () => {
+    const id = await runIdOf('fix-ci');
+    await eventually('fix-ci to succeed', async () => ((await dev.get(`/v1/runs/${id}`)).json?.phase === 'Succeeded' ? true : undefined));
+
+    const table = await jangar(['get', 'runs', '-n', NS, '-l', 'suite=cli', '--phase', 'Succeeded,Running']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(lines(table.stdout)[0]).toMatch(/^NAME {3,}ID {3,}TYPE {3,}PROVIDER {3,}PHASE {3,}AGE$/);
+    expect(table.stdout).toMatch(new RegExp(`fix-ci +${id} +AgentRun +job +Succeeded`));
+
+    expect(lines((await jangar(['get', 'runs', '-n', NS, '-l', 'suite=cli', '-o', 'name'])).stdout)).toContain(`run/${id}`);
+    const none = await jangar(['get', 'runs', '-n', NS, '-l', 'suite=cli', '--phase', 'Failed']);
+    expect(none).toMatchObject({ code: 0, stdout: '' });
+    expect(none.stderr).toContain('No resources found in cli namespace.');
+    expect((await jangar(['get', 'runs', '-n', NS, '-l', 'suite=other', '-o', 'name'])).stdout).toBe('');
+  });
+
+  it('runs watch exits 0 when the run succeeded', async () => {
+    const id = await runIdOf('fix-ci');
+    const res = await jangar(['runs', 'watch', id]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/Succeeded/);
+    expect(res.stderr).toContain(`AgentRun ${NS}/fix-ci (${id})`);
+  });
+
+  it('runs watch follows a live run, and exits 1 when delete cancels it', async () => {
+    const file = await writeManifest('stuck.json', runDoc('stuck', { annotations: { 'jangar.proompteng.ai/sim-scenario': 'stuck' } }));
+    expect((await jangar(['apply', '-f', file])).stdout.trim()).toBe('agentrun.agents.proompteng.ai/stuck created');
+    const id = await runIdOf('stuck');
+    const watch = start(['runs', 'watch', id]);
+    await eventually('the watch to print Running', async () => (/Running/.test(watch.stdout()) ? true : undefined));
+
+    const del = await jangar(['delete', 'agentrun', 'stuck', '-n', NS]);
+    expect(del.code, del.stderr).toBe(0);
+    expect(del.stdout.trim()).toBe('agentrun.agents.proompteng.ai "stuck" deleted');
+
+    const watched = await watch.done;
+    expect(watched.code, watched.stderr).toBe(1);
+    expect(lines(watched.stdout).at(-1)).toMatch(/Cancelled/);
+    expect(watched.stderr).toContain(`error: run ${NS}/stuck was cancelled`);
+
+    // Gone: not found is exit 4, or 0 when that is fine.
+    const again = await jangar(['delete', 'ar', 'stuck', '-n', NS]);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain('not found');
+    expect((await jangar(['delete', 'ar', 'stuck', '-n', NS, '--ignore-not-found'])).code).toBe(0);
+    expect((await jangar(['get', 'ar', 'stuck', '-n', NS])).code).toBe(4);
+  });
+
+  it('describes a run (status, conditions, history) and an agent (spec, revisions)', async () => {
+    const id = await runIdOf('fix-ci');
+    const run = await jangar(['describe', 'run', id]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Name: +fix-ci$/m);
+    expect(run.stdout).toMatch(/^Phase: +Succeeded$/m);
+    expect(run.stdout).toMatch(/^Provider: +job/m);
+    expect(run.stdout).toMatch(/^Conditions:\n {2}TYPE +STATUS +REASON/m);
+    expect(run.stdout).toMatch(/^History:\n {2}OBSERVED +FROM +PHASE/m);
+    expect(run.stdout).toMatch(/Running +Succeeded/);
+
+    const agent = await jangar(['describe', 'agent', 'coder', '-n', NS]);
+    expect(agent.code, agent.stderr).toBe(0);
+    expect(agent.stdout).toMatch(/^Spec:\n {2}providerRef:\n {4}name: codex$/m);
+    expect(agent.stdout).toMatch(/^Revisions:\n {2}GENERATION +ACTOR +DELIVERY ID +AGE\n {2}1 +dev +apply-[0-9a-f]{64}/m);
+  });
+
+  it('prints what the server refuses with its field paths, and exits 1', async () => {
+    const orphan = await jangar(['apply', '-f', await writeManifest('orphan.json', runDoc('orphan', { agent: 'nobody' }))]);
+    expect(orphan.code).toBe(1);
+    expect(orphan.stdout).toBe('');
+    expect(orphan.stderr).toContain('(reference_not_found)');
+    expect(orphan.stderr).toMatch(/^ {2}spec\.agentRef\.name: Agent "nobody" not found/m);
+
+    const invalid = await jangar(['apply', '-f', await writeManifest('invalid.json', runDoc('invalid', { runtime: false }))]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('(validation_failed)');
+    expect(invalid.stderr).toMatch(/^ {2}spec\.runtime: /m);
+  });
+
+  it('exits 2 on usage errors, 3 when the server cannot be reached, 4 on 404 (approvals not served yet)', async () => {
+    const unknown = await jangar(['get', 'pods']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown resource type "pods"');
+    expect((await jangar(['get', 'agents', '-o', 'xml'])).code).toBe(2);
+
+    // A port nobody listens on.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((resolve) => server.close(resolve));
+    const down = await jangar(['get', 'agents'], { JANGAR_URL: `http://127.0.0.1:${port}` });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain('cannot reach');
+
+    const approve = await jangar(['approve', 'approval-1']);
+    expect(approve.code).toBe(4);
+    expect(approve.stderr).toMatch(/^error: .*\(not_found\)$/m);
+  });
+
+  it('lists audit events and verifies the chain', async () => {
+    const audit = await jangar(['audit', '-n', NS, '--resource', `Agent/${NS}/coder`]);
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(lines(audit.stdout)[0]).toMatch(/^SEQ +TIME +ACTOR +ACTION +RESOURCE +OUTCOME$/);
+    expect(audit.stdout).toMatch(/dev +agent\.create +Agent\/cli\/coder +created/);
+    const verify = await jangar(['audit', 'verify']);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/^audit chain intact: \d+ events checked$/m);
+  });
+
+  it('logs in to a config file (mode 0600) that later commands use', async () => {
+    const config = path.join(dir, 'home', 'jangar.json');
+    const env = { JANGAR_CONFIG: config, JANGAR_URL: '', JANGAR_TOKEN: '' };
+    const login = await jangar(['login', '--server', stack.gatewayUrl, '--token', stack.devToken, '-n', NS], env);
+    expect(login.code, login.stderr).toBe(0);
+    expect((await stat(config)).mode & 0o777).toBe(0o600);
+    const get = await jangar(['get', 'agents', '-o', 'name'], env);
+    expect(get.code, get.stderr).toBe(0);
+    expect(get.stdout.trim()).toBe('agent.agents.proompteng.ai/coder');
+    const refused = await jangar(['login', '--server', stack.gatewayUrl, '--token', 'not-a-token'], {
+      ...env,
+      JANGAR_CONFIG: `${config}.2`,
+    });
+    expect(refused.code).toBe(1);
+    await expect(stat(`${config}.2`)).rejects.toThrow();
+  });
+});
