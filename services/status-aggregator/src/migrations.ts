@@ -35,7 +35,22 @@ export class Migration20261125000102WatchState extends Migration {
   }
 }
 
+/**
+ * Indexes in the lists' own order (`created_at desc, id desc`), so a page reads its 50 runs off
+ * the index instead of sorting every run of the namespace (or of the store): with 100k runs
+ * stored, that sort made a first page take hundreds of milliseconds. One serves lists of a
+ * namespace and their `continue` pages (the cursor is an index condition on it), the other lists
+ * over every namespace.
+ */
+export class Migration20261126000103ListOrder extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('create index if not exists runs_namespace_created_id on status.runs (namespace, created_at desc, id desc)');
+    this.addSql('create index if not exists runs_created_id on status.runs (created_at desc, id desc)');
+  }
+}
+
 export const STATUS_MIGRATIONS = [
   { name: 'Migration20261125000101Runs', class: Migration20261125000101Runs },
   { name: 'Migration20261125000102WatchState', class: Migration20261125000102WatchState },
+  { name: 'Migration20261126000103ListOrder', class: Migration20261126000103ListOrder },
 ];

@@ -189,6 +189,24 @@ export function watchRuns(
       }
     };
 
+    // On resume the watch replays only what changed since the stored version; the cache (which the
+    // provider join and the polling sources read) must also hold the runs that did not change.
+    // Filled from a list without observing: replayed events and later changes are what get observed.
+    const fillCache = async (): Promise<void> => {
+      try {
+        const list = (await timeKubeCall('list', kind.kind, () =>
+          api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }),
+        )) as { items?: KubernetesObject[] };
+        for (const item of list.items ?? []) {
+          const typed = { apiVersion: `${kind.group}/${kind.version}`, kind: kind.kind, ...item };
+          cache.set(keyOf(typed), typed);
+        }
+      } catch (err) {
+        // The watch still resumes; runs unchanged since the restart join their provider on their next change.
+        logger.warn({ err: String(err), kind: kind.kind }, 'could not list runs to fill the cache on resume');
+      }
+    };
+
     const watchFrom = (rv: string | undefined) => {
       if (stopped) return;
       if (rv === undefined) return void relist();
@@ -235,6 +253,7 @@ export function watchRuns(
         // "0" asks for any version, not for the events after one: that is a list.
         if (stored && stored !== '0') {
           lastSeen = stored;
+          await fillCache();
           watchFrom(stored);
         } else void relist();
         await ready;

@@ -5,6 +5,7 @@ import { kubeconfigFor, startKubeDev, type KubeDev } from '@jangar/kube-dev';
 import type { Logger } from '@jangar/service-kit';
 import { eventually } from '../../../test/support/stack.js';
 import type { WatchState } from '../src/store.js';
+import type { BoundRun, PollingStatusSource } from '../src/sources/types.js';
 import { watchRuns } from '../src/watch.js';
 
 const AR = { group: 'agents.proompteng.ai', version: 'v1alpha1', plural: 'agentruns' } as const;
@@ -27,8 +28,18 @@ async function setup() {
   const stored = new Map<string, string>();
   const state: WatchState = { get: async (kind) => stored.get(kind), set: async (kind, rv) => void stored.set(kind, rv) };
   const seen: KubeObject[] = [];
+  const polled = new Set<string>();
+  // A polling source that answers nothing and notes which runs it was asked about.
+  const source: PollingStatusSource = {
+    provider: 'temporal',
+    intervalMs: 50,
+    poll: async (runs: readonly BoundRun[]) => {
+      for (const r of runs) polled.add(r.name);
+      return new Map();
+    },
+  };
   const start = async () => {
-    const w = watchRuns(kc, api, async (obj) => void seen.push(obj), logger, state);
+    const w = watchRuns(kc, api, async (obj) => void seen.push(obj), logger, state, { sources: [source] });
     await w.start();
     return w;
   };
@@ -41,18 +52,18 @@ async function setup() {
       body: { ...current, status: { phase } },
     })) as KubeObject;
   };
-  const create = async (name: string) =>
+  const create = async (name: string, annotations?: Record<string, string>) =>
     (await api.createNamespacedCustomObject({
       ...AR,
       namespace: NS,
       body: {
         apiVersion: `${AR.group}/${AR.version}`,
         kind: 'AgentRun',
-        metadata: { name, namespace: NS },
+        metadata: { name, namespace: NS, ...(annotations ? { annotations } : {}) },
         spec: { agentRef: { name: 'agent' }, runtime: { type: 'job' }, implementation: { inline: { text: 'x' } } },
       },
     })) as KubeObject;
-  return { stored, seen, start, setPhase, create };
+  return { stored, seen, start, setPhase, create, polled };
 }
 
 const versionsOf = (seen: KubeObject[], name: string) =>
@@ -104,6 +115,21 @@ describe('run watch resumption', () => {
     const after = await setPhase('r2', 'Succeeded');
     await eventually('the next version', async () => (versionsOf(seen, 'r2').includes(after.metadata.resourceVersion) ? true : undefined));
     expect(second.synced()).toBe(true);
+    await second.stop();
+  });
+
+  it('still knows, after a restart, the runs that did not change while it was down, so their provider is polled', async () => {
+    const { stored, start, create, polled } = await setup();
+    const first = await start();
+    const binding = JSON.stringify({ provider: 'temporal', config: { namespace: 'default', workflowId: 'ns.quiet' } });
+    const quiet = await create('quiet', { 'jangar.proompteng.ai/binding': binding });
+    await eventually('quiet recorded', async () => (stored.get('AgentRun') === quiet.metadata.resourceVersion ? true : undefined));
+    await first.stop();
+    polled.clear();
+
+    // Nothing changes while it is down: the resumed watch replays nothing for this run.
+    const second = await start();
+    await eventually('the unchanged run to be polled', async () => (polled.has('quiet') ? true : undefined));
     await second.stop();
   });
 });
