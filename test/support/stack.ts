@@ -98,12 +98,20 @@ export function kubeConfigOf(stack: Stack): KubeConfig {
   return kc;
 }
 
-/** Creates the Agent `name` in `namespace` through the API with the dev token; fails unless it answers 201. */
+/** Creates the Agent `name` in `namespace` through the API with the dev token and waits until it exists; fails on any refusal. */
 export async function createAgent(stack: Stack, namespace: string, name = 'coder'): Promise<void> {
   const res = await api(stack.gatewayUrl, stack.devToken).post('/v1/agents', {
     deliveryId: `agent-${namespace}-${name}`,
     metadata: { namespace, name },
     spec: { providerRef: { name: 'codex' } },
   });
+  if (res.status === 202) {
+    // Slower than the stack's wait budget (a loaded machine, or a test that shortens it): the
+    // Agent is still being created; wait until it can be read.
+    await eventually(`Agent ${namespace}/${name} to exist`, async () =>
+      (await api(stack.gatewayUrl, stack.devToken).get(`/v1/agents/${namespace}/${name}`)).status === 200 ? true : undefined,
+    );
+    return;
+  }
   if (res.status !== 201) throw new Error(`creating Agent ${namespace}/${name} answered ${res.status}: ${res.text}`);
 }
