@@ -6,7 +6,6 @@ import { processIo } from '../src/io.js';
 
 const program = buildProgram({ io: processIo(), signal: new AbortController().signal });
 const spec = completionSpecOf(program);
-const has = (shell: string) => spawnSync(shell, ['-c', 'true']).status === 0;
 
 describe('shell completion', () => {
   it('is read from the commands themselves', () => {
@@ -20,7 +19,7 @@ describe('shell completion', () => {
     expect(spec.globals.map((g) => g.long)).toEqual(expect.arrayContaining(['--server', '--token']));
   });
 
-  it.runIf(has('bash'))('bash: a valid script that completes commands, kinds and flag values', () => {
+  it('bash: a valid script that completes commands, kinds and flag values', () => {
     const script = bashCompletion(spec);
     expect(spawnSync('bash', ['-n'], { input: script }).status).toBe(0);
     const complete = (line: string) => {
@@ -35,10 +34,6 @@ describe('shell completion', () => {
     expect(complete('jangar get agents --wat')).toEqual(['--watch']);
     expect(complete('jangar runs w')).toEqual(['watch']);
     expect(complete('jangar completion z')).toEqual(['zsh']);
-  });
-
-  it.runIf(has('zsh'))('zsh: a valid script', () => {
-    expect(spawnSync('zsh', ['-n'], { input: zshCompletion(spec) }).status).toBe(0);
   });
 
   it('zsh: names every command and kind', () => {

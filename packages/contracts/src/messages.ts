@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FieldError } from './problem.js';
+import { FieldError, Violation } from './problem.js';
 import { KubeObject } from './rest.js';
 import { NormalizedRun } from './runs.js';
 import { ERROR_CODE_LIST } from './errors.js';
@@ -57,16 +57,6 @@ export type RequestPayload = z.infer<typeof RequestPayload>;
 
 export const Verdict = z.enum(['allow', 'deny', 'pending']);
 export type Verdict = z.infer<typeof Verdict>;
-
-/** One rule a request breaks: which rule, where in the request, why, and — when a policy resource set it — which policy and its mode. */
-export const Violation = z.object({
-  ruleId: z.string(),
-  path: z.string(),
-  reason: z.string(),
-  policy: z.string().optional(),
-  mode: z.enum(['enforce', 'audit']).optional(),
-});
-export type Violation = z.infer<typeof Violation>;
 
 /** The policy service's decision on one request, with the rules that fired. */
 export const DecisionPayload = z.object({

@@ -8,7 +8,17 @@ export const FieldError = z.object({
 });
 export type FieldError = z.infer<typeof FieldError>;
 
-/** RFC 9457 problem details, with Jangar's stable `code` and failing field paths. */
+/** One rule a request breaks: which rule, where in the request, why, and — when a policy resource set it — which policy and its mode. */
+export const Violation = z.object({
+  ruleId: z.string(),
+  path: z.string(),
+  reason: z.string(),
+  policy: z.string().optional(),
+  mode: z.enum(['enforce', 'audit']).optional(),
+});
+export type Violation = z.infer<typeof Violation>;
+
+/** RFC 9457 problem details, with Jangar's stable `code`, failing field paths and, for a policy denial, the violations. */
 export const Problem = z.object({
   type: z.string(),
   title: z.string(),
@@ -17,6 +27,7 @@ export const Problem = z.object({
   instance: z.string().optional(),
   code: z.enum(ERROR_CODE_LIST as [string, ...string[]]),
   errors: z.array(FieldError).optional(),
+  violations: z.array(Violation).optional(),
   traceId: z.string().optional(),
 });
 export type Problem = z.infer<typeof Problem>;

@@ -269,7 +269,7 @@ describe('supporting statuses', () => {
 
   it('reports Budget usage with the same keys as its limits', () => {
     expect(BudgetStatus.shape.used.unwrap()).toBe(BudgetAmounts);
-    expect(Object.keys(BudgetAmounts.shape).sort()).toEqual(['cpu', 'dollars', 'gpu', 'memory', 'tokens']);
+    expect(Object.keys(BudgetAmounts.shape).sort()).toEqual(['cpu', 'dollars', 'gpu', 'memory', 'runs', 'tokens']);
   });
 
   it('reports the ToolRun run id, runtime reference, start and finish', () => {

@@ -40,8 +40,6 @@ type Json = Record<string, unknown>;
 /** The Idempotency-Key header's form; the test holds it to the contracts' `DeliveryId`. */
 export const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9._:-]{1,255}$';
 
-// A policy denial carries `violations` beside the contract's problem fields (see problemFor).
-const ProblemBody = Problem.extend({ violations: z.array(Violation).optional() });
 // Shapes the gateway answers with that have no contract of their own (see GatewayDeps.readiness).
 const ReadinessReport = z.object({ ready: z.boolean(), checks: z.record(z.string(), z.boolean()) });
 const Liveness = z.object({ status: z.literal('ok') });
@@ -158,7 +156,7 @@ function componentSchemas(): Record<string, Json> {
   answers.add(listOf(ResourceView), { id: 'ResourcePage' });
   answers.add(AcceptedView, { id: 'AcceptedView' });
   answers.add(NormalizedRun, { id: 'NormalizedRun' });
-  answers.add(ProblemBody, { id: 'Problem' });
+  answers.add(Problem, { id: 'Problem' });
   answers.add(Problem.shape.code, { id: 'ErrorCode' });
   answers.add(FieldError, { id: 'FieldError' });
   answers.add(Violation, { id: 'Violation' });
