@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, eventually, testStack } from '../support/stack.js';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { api, eventually, kubeConfigOf, testStack } from '../support/stack.js';
 
 const NS = 'conc';
 const LIMIT = 5;
@@ -122,19 +123,20 @@ describe('budgets', () => {
       spec: { providerRef: { name: 'codex' } },
     });
     expect(agent.status).toBe(201);
+    const versionNow = async () =>
+      (await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...run('x') })).json?.policyVersion as string | undefined;
+    // The policy version names every resource a decision consulted: once every answer shows a
+    // new one, both replicas have seen the Budget.
+    const before = await eventually('a policy version', versionNow);
     const budget = await dev.post('/v1/budgets', {
       deliveryId: 'budget-runs',
       metadata: { namespace: BUDGET_NS, name: 'hourly' },
       spec: { limits: { runs: 3 }, period: '1h', subjects: [{ kind: 'Agent', name: 'coder' }] },
     });
     expect(budget.status, budget.text).toBe(201);
-    // Both policy replicas must have seen the Budget before the burst; a dry run shows a policy version that names it.
-    const before = (await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...run('x') })).json.policyVersion;
     await eventually('the policy replicas to know the budget', async () => {
-      const versions = await Promise.all(
-        [1, 2, 3, 4].map(async () => (await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...run('x') })).json?.policyVersion),
-      );
-      return versions.every((v) => v && v !== before) && new Set(versions).size === 1 ? true : undefined;
+      const versions = await Promise.all([1, 2, 3, 4, 5, 6].map(versionNow));
+      return versions.every((v) => v && v !== before) ? true : undefined;
     });
   });
 
@@ -157,5 +159,44 @@ describe('budgets', () => {
       return b?.status?.used?.runs === 3 ? b.status.used : undefined;
     });
     expect(used).toEqual({ runs: 3 });
+  });
+
+  it('refuses runs once the runtime reports a budget amount used up, with 403 budget_exceeded', async () => {
+    const b = await dev.post('/v1/budgets', {
+      deliveryId: 'budget-tokens',
+      metadata: { namespace: 'budget-tokens', name: 'tokens' },
+      spec: { limits: { tokens: '1M' } },
+    });
+    expect(b.status, b.text).toBe(201);
+    const agent = await dev.post('/v1/agents', {
+      deliveryId: 'budget-tokens-agent',
+      metadata: { namespace: 'budget-tokens', name: 'coder' },
+      spec: { providerRef: { name: 'codex' } },
+    });
+    expect(agent.status).toBe(201);
+    // The runtime reports what its runs used on the Budget's status.
+    const kube = kubeConfigOf(stack).makeApiClient(CustomObjectsApi);
+    await kube.patchNamespacedCustomObjectStatus(
+      {
+        group: 'budgets.proompteng.ai',
+        version: 'v1alpha1',
+        plural: 'budgets',
+        namespace: 'budget-tokens',
+        name: 'tokens',
+        body: { status: { used: { tokens: '1200k' } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const body = { ...run('tokens-1'), metadata: { namespace: 'budget-tokens' } };
+    await eventually('the policy to see the spent budget', async () => {
+      const d = (await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...body })).json;
+      return d?.verdict === 'deny' ? d : undefined;
+    });
+    const res = await dev.post('/v1/agent-runs', body);
+    expect(res.status).toBe(403);
+    expect(res.json).toMatchObject({
+      code: 'budget_exceeded',
+      violations: [{ ruleId: 'budget-exceeded', reason: 'Budget budget-tokens/tokens has used 1200k of 1M tokens' }],
+    });
   });
 });

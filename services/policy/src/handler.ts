@@ -63,7 +63,7 @@ async function admit(message: RequestMessage, deps: PolicyDeps): Promise<{ decis
     return {
       decision,
       error: {
-        code: 'policy_denied',
+        code: denialCode(enforced),
         detail: `denied by policy ${decision.policyVersion}: ${enforced.map((v) => v.reason).join('; ')}`,
         violations: decision.violations,
       },
