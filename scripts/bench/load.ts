@@ -1,20 +1,29 @@
 import autocannon from 'autocannon';
 import type { Instance, Request } from 'autocannon';
 
-export interface LoadSpec {
+/** What every load step has: where, with what token, how many connections, how long. */
+export interface StepSpec {
   gatewayUrl: string;
   token: string;
-  path: string;
   connections: number;
   durationSec: number;
+  /** Aborting ends the step early (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export interface LoadSpec extends StepSpec {
+  path: string;
   /** The deliveryId the next request carries; called once per request. */
   nextDeliveryId: () => string;
   /** The JSON body for a deliveryId; must be the same apart from the id, or a replay is a 409. */
   body: (deliveryId: string) => string;
   /** Sees every answer, with the deliveryId it belongs to. */
   onAnswer?: (deliveryId: string, status: number, replayed: boolean) => void;
-  /** Aborting ends the step early (Ctrl-C). */
-  signal?: AbortSignal;
+}
+
+/** A GET step: each request asks for the path `nextPath` returns (a random run, a page). */
+export interface ReadSpec extends StepSpec {
+  nextPath: () => string;
 }
 
 export interface Latency {
@@ -77,10 +86,7 @@ interface RequestContext {
 }
 
 /** Runs one closed-loop load step with autocannon and summarizes it. */
-export function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  // autocannon's own histogram keeps whole milliseconds, too coarse for replays that take a few ms,
-  // so the exact per-response times from its `response` event are kept instead.
-  const samples: number[] = [];
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   let replayed = 0;
   const request: Request = {
     method: 'POST',
@@ -98,7 +104,28 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
       if (deliveryId !== undefined) spec.onAnswer?.(deliveryId, status, isReplay);
     },
   };
+  const { result } = await measure(spec, request, { 'content-type': 'application/json' });
+  return { ...result, replayed };
+}
 
+/** A {@link LoadResult} with the mean size of an answer's body, for reads whose pages are large. */
+export interface ReadLoadResult extends LoadResult {
+  meanAnswerBytes: number;
+}
+
+/** Runs one closed-loop GET step; `replayed` is always 0. */
+export async function runReadLoad(spec: ReadSpec): Promise<ReadLoadResult> {
+  const request: Request = { method: 'GET', setupRequest: (req) => ({ ...req, path: spec.nextPath() }) };
+  const { result, bytes } = await measure(spec, request, {});
+  return { ...result, meanAnswerBytes: result.answered > 0 ? Math.round(bytes / result.answered) : 0 };
+}
+
+/** One autocannon run of `request`; `replayed` is left 0 for the caller to fill. */
+function measure(spec: StepSpec, request: Request, headers: Record<string, string>): Promise<{ result: LoadResult; bytes: number }> {
+  // autocannon's own histogram keeps whole milliseconds, too coarse for replays that take a few ms,
+  // so the exact per-response times from its `response` event are kept instead.
+  const samples: number[] = [];
+  let bytes = 0;
   return new Promise((resolve, reject) => {
     let instance: Instance | undefined = undefined;
     const onAbort = () => instance?.stop();
@@ -110,7 +137,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         duration: spec.durationSec,
         // Longer than the gateway's 2 s wait budget, so a slow answer is measured rather than dropped.
         timeout: 30,
-        headers: { authorization: `Bearer ${spec.token}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${spec.token}`, ...headers },
         requests: [request],
       },
       (err, result) => {
@@ -120,22 +147,28 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = stat.count ?? 0;
         const answered = Object.values(statusCounts).reduce((s, n) => s + n, 0);
         resolve({
-          connections: spec.connections,
-          durationSec: result.duration,
-          sent: result.requests.sent,
-          answered,
-          accepted: result['2xx'],
-          acceptedPerSec: Math.round((result['2xx'] / (result.duration || spec.durationSec)) * 10) / 10,
-          non2xx: result.non2xx,
-          errors: result.errors,
-          timeouts: result.timeouts,
-          replayed,
-          statusCounts,
-          latencyMs: summarize(samples),
+          bytes,
+          result: {
+            connections: spec.connections,
+            durationSec: result.duration,
+            sent: result.requests.sent,
+            answered,
+            accepted: result['2xx'],
+            acceptedPerSec: Math.round((result['2xx'] / (result.duration || spec.durationSec)) * 10) / 10,
+            non2xx: result.non2xx,
+            errors: result.errors,
+            timeouts: result.timeouts,
+            replayed: 0,
+            statusCounts,
+            latencyMs: summarize(samples),
+          },
         });
       },
     );
-    instance.on('response', (_client, _status, _bytes, responseTime) => samples.push(responseTime));
+    instance.on('response', (_client, _status, resBytes, responseTime) => {
+      samples.push(responseTime);
+      bytes += resBytes;
+    });
     if (spec.signal?.aborted) instance.stop();
     else spec.signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -1,7 +1,16 @@
 import { parseArgs } from 'node:util';
 
+/**
+ * The parts of the bench, each on its own freshly started control plane: `writes` (first requests
+ * and replays of POST /v1/agent-runs) and `reads` (GET /v1/runs/{id} and run lists at two store sizes).
+ */
+export const PHASES = ['writes', 'reads'] as const;
+export type Phase = (typeof PHASES)[number];
+
 /** What one benchmark run does; recorded verbatim in the results JSON. */
 export interface BenchOptions {
+  /** The phases that run, in this order. */
+  phases: Phase[];
   /** Seconds each measured step runs. */
   durationSec: number;
   /** Seconds of unreported load before measuring, so tsx-compiled code and connection pools are warm. */
@@ -10,6 +19,12 @@ export interface BenchOptions {
   concurrencies: number[];
   /** The replay ÷ first latency ratio a concurrency must stay at or under. */
   goalRatio: number;
+  /** Connections of each read step (the reads phase). */
+  readConcurrencies: number[];
+  /** Runs in the aggregator's store when reads are measured, ascending: seeded to each size in turn. */
+  storeSizes: number[];
+  /** The largest ÷ smallest store's read latency ratio (p50 and p99) a read must stay at or under. */
+  readGoalRatio: number;
   /** The development API server's run-simulation step (the `npm start` default). */
   simStepMs: number;
   /** Where the JSON results go, relative to the working directory. */
@@ -17,13 +32,18 @@ export interface BenchOptions {
   quick: boolean;
 }
 
-export const USAGE = `Usage: npm run bench -- [--duration <s>] [--quick] [--concurrency 1,8,32] [--warmup <s>] [--out <dir>]
+export const USAGE = `Usage: npm run bench -- [--only writes,reads] [--duration <s>] [--quick] [--concurrency 1,8,32]
+                        [--read-concurrency 8,32] [--store-sizes 1000,100000] [--warmup <s>] [--out <dir>]
 
-  --duration <s>       seconds per measured step (default 10)
-  --quick              3 s steps and 2 s warm-up, for a smoke check
-  --concurrency <list> comma-separated connection counts (default 1,8,32)
-  --warmup <s>         unreported warm-up load before measuring (default 3; 0 skips it)
-  --out <dir>          where results are written (default bench-results)`;
+  --only <list>             phases to run: writes (POST /v1/agent-runs, first requests and replays),
+                            reads (GET /v1/runs/{id} and run lists at each store size); default writes
+  --duration <s>            seconds per measured step (default 10)
+  --quick                   3 s steps and 2 s warm-up, for a smoke check
+  --concurrency <list>      comma-separated connection counts of the writes phase (default 1,8,32)
+  --read-concurrency <list> comma-separated connection counts of the reads phase (default 8,32)
+  --store-sizes <list>      runs stored when reads are measured, ascending (default 1000,100000)
+  --warmup <s>              unreported warm-up load before measuring (default 3; 0 skips it)
+  --out <dir>               where results are written (default bench-results)`;
 
 const numberFlag = (flag: string, raw: string, allowZero = false): number => {
   const value = Number(raw);
@@ -31,6 +51,14 @@ const numberFlag = (flag: string, raw: string, allowZero = false): number => {
     throw new Error(`${flag} must be a ${allowZero ? 'non-negative' : 'positive'} number, not "${raw}"`);
   return value;
 };
+
+/** A comma-separated list of whole numbers, each at least `min`. */
+const wholeNumbers = (flag: string, raw: string, min = 1): number[] =>
+  raw.split(',').map((c) => {
+    const n = numberFlag(flag, c.trim());
+    if (!Number.isInteger(n) || n < min) throw new Error(`${flag} takes whole numbers of at least ${min}, not "${c}"`);
+    return n;
+  });
 
 /** Parses the command line; throws with a readable message on a bad flag. */
 export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
@@ -40,6 +68,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       duration: { type: 'string' },
       quick: { type: 'boolean', default: false },
       concurrency: { type: 'string' },
+      only: { type: 'string' },
+      'read-concurrency': { type: 'string' },
+      'store-sizes': { type: 'string' },
       warmup: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -54,11 +85,24 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     if (!Number.isInteger(n)) throw new Error(`--concurrency takes whole numbers, not "${c}"`);
     return n;
   });
+  const only = (values.only ?? 'writes').split(',').map((p) => p.trim());
+  for (const p of only) {
+    if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only takes ${PHASES.join(', ')}, not "${p}"`);
+  }
+  const readConcurrencies = wholeNumbers('--read-concurrency', values['read-concurrency'] ?? '8,32');
+  // At 100 runs every seeded namespace still holds a few; fewer makes the lists meaningless.
+  const storeSizes = wholeNumbers('--store-sizes', values['store-sizes'] ?? '1000,100000', 100);
+  if (storeSizes.length < 2 || storeSizes.some((n, i) => i > 0 && n <= (storeSizes[i - 1] as number)))
+    throw new Error(`--store-sizes takes two or more ascending sizes, not "${values['store-sizes']}"`);
   return {
+    phases: PHASES.filter((p) => only.includes(p)),
     durationSec: values.duration !== undefined ? numberFlag('--duration', values.duration) : quick ? 3 : 10,
     warmupSec: values.warmup !== undefined ? numberFlag('--warmup', values.warmup, true) : quick ? 2 : 3,
     concurrencies,
     goalRatio: 0.3,
+    readConcurrencies,
+    storeSizes,
+    readGoalRatio: 1.5,
     simStepMs: 300,
     outDir: values.out ?? 'bench-results',
     quick,

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LoadResult } from './load.js';
 import type { BenchOptions } from './options.js';
+import { planSummary, READ_KINDS, type ReadsResults } from './reads.js';
 import type { SettleReport } from './settle.js';
 
 export interface MachineInfo {
@@ -38,12 +39,15 @@ export interface BenchResults {
   runId: string;
   config: BenchOptions & { path: string; waitBudgetMs: number };
   machine: MachineInfo;
-  stackStartSec: number;
+  // The writes phase: present when it ran.
+  stackStartSec?: number;
   /** Completed deliveryIds the replay steps cycled through. */
-  replayPoolSize: number;
-  first: StepResult[];
-  replay: StepResult[];
-  ratios: Ratio[];
+  replayPoolSize?: number;
+  first?: StepResult[];
+  replay?: StepResult[];
+  ratios?: Ratio[];
+  /** The reads phase: present when it ran. */
+  reads?: ReadsResults;
 }
 
 /** What this machine is, for comparing runs. */
@@ -90,9 +94,30 @@ const verdict = (ratio: number, pass: boolean) => `${Number.isFinite(ratio) ? ra
 /** The plain-text report printed at the end of a run. */
 export function renderReport(results: BenchResults): string {
   const { config, machine } = results;
+  const what = results.first ? `POST ${config.path}` : 'GET /v1/runs';
+  return [
+    `${what}, ${config.durationSec} s per step, ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}`,
+    `load average before ${machine.loadAvgBefore.join(' ')}, after ${machine.loadAvgAfter?.join(' ') ?? '-'}`,
+    ...(results.first && results.replay && results.ratios
+      ? ['', renderWrites(config, results.first, results.replay, results.ratios, results.replayPoolSize ?? 0)]
+      : []),
+    ...(results.reads ? ['', renderReads(config, results.reads)] : []),
+  ].join('\n');
+}
+
+const indent = (s: string) => s.replace(/^/gm, '  ');
+
+/** The writes phase: first requests, replays and their ratio. */
+function renderWrites(
+  config: BenchResults['config'],
+  firstSteps: StepResult[],
+  replaySteps: StepResult[],
+  ratioRows: Ratio[],
+  pool: number,
+): string {
   const first = formatTable(
     ['concurrency', 'answers', '2xx/s', '201', '202', 'non-2xx', 'errors', 'p50 ms', 'p90 ms', 'p99 ms'],
-    results.first.map((r) => [
+    firstSteps.map((r) => [
       String(r.connections),
       String(r.answered),
       r.acceptedPerSec.toFixed(1),
@@ -107,7 +132,7 @@ export function renderReport(results: BenchResults): string {
   );
   const replay = formatTable(
     ['concurrency', 'answers', '2xx/s', 'replayed', 'non-2xx', 'errors', 'p50 ms', 'p90 ms', 'p99 ms'],
-    results.replay.map((r) => [
+    replaySteps.map((r) => [
       String(r.connections),
       String(r.answered),
       r.acceptedPerSec.toFixed(1),
@@ -121,21 +146,86 @@ export function renderReport(results: BenchResults): string {
   );
   const ratio = formatTable(
     ['concurrency', 'p50 replay/first', 'p99 replay/first'],
-    results.ratios.map((r) => [String(r.connections), verdict(r.p50, r.p50Pass), verdict(r.p99, r.p99Pass)]),
+    ratioRows.map((r) => [String(r.connections), verdict(r.p50, r.p50Pass), verdict(r.p99, r.p99Pass)]),
   );
-  const indent = (s: string) => s.replace(/^/gm, '  ');
   return [
-    `POST ${config.path}, ${config.durationSec} s per step, ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}`,
-    `load average before ${machine.loadAvgBefore.join(' ')}, after ${machine.loadAvgAfter?.join(' ') ?? '-'}`,
-    '',
     'First requests (a fresh deliveryId each; 201 = answered within the wait budget, 202 = accepted, still processing)',
     indent(first),
     '',
-    `Replayed retries (cycling through ${results.replayPoolSize} deliveryIds answered 201 above)`,
+    `Replayed retries (cycling through ${pool} deliveryIds answered 201 above)`,
     indent(replay),
     '',
     `Replay ÷ first latency (goal ≤ ${config.goalRatio})`,
     indent(ratio),
+  ].join('\n');
+}
+
+const runsLabel = (n: number) => (n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/** The reads phase: each kind at each store size, the size ratio, and the query plans. */
+function renderReads(config: BenchResults['config'], reads: ReadsResults): string {
+  const stores = reads.stores.map(
+    (s) =>
+      `  store at ${runsLabel(s.runs)}: ${s.seededRuns} runs seeded in ${(s.seedMs / 1000).toFixed(1)} s, vacuum analyze ` +
+      `${(s.vacuumAnalyzeMs / 1000).toFixed(1)} s, checkpoint ${(s.checkpointMs / 1000).toFixed(1)} s; ` +
+      `table ${mib(s.tableBytes)}, indexes ${mib(s.indexBytes)}`,
+  );
+  const steps = formatTable(
+    ['read', 'runs', 'concurrency', 'answers', '2xx/s', 'non-2xx', 'errors', 'p50 ms', 'p90 ms', 'p99 ms', 'KiB/answer'],
+    reads.steps.map((r) => [
+      r.kind,
+      runsLabel(r.storeSize),
+      String(r.connections),
+      String(r.answered),
+      r.acceptedPerSec.toFixed(1),
+      String(r.non2xx),
+      String(r.errors),
+      ms(r.latencyMs.p50),
+      ms(r.latencyMs.p90),
+      ms(r.latencyMs.p99),
+      (r.meanAnswerBytes / 1024).toFixed(1),
+    ]),
+  );
+  const [small, large] = reads.ratios[0]?.sizes ?? [config.storeSizes[0] ?? 0, config.storeSizes.at(-1) ?? 0];
+  const ratio = formatTable(
+    ['read', 'concurrency', `p50 ${runsLabel(large)}/${runsLabel(small)}`, `p99 ${runsLabel(large)}/${runsLabel(small)}`],
+    reads.ratios.map((r) => [r.kind, String(r.connections), verdict(r.p50, r.p50Pass), verdict(r.p99, r.p99Pass)]),
+  );
+  // The groups that matter for a read, then the rest summed; the total is every process the bench started.
+  const groups = ['postgres', 'status-aggregator', 'api-gateway', 'nats-server', 'bench'];
+  const cpu = formatTable(
+    ['read', 'runs', 'concurrency', ...groups, 'other', 'total', 'pg hits', 'pg reads'],
+    reads.steps.map((r) => {
+      const all = Object.entries(r.cpuMsPerAnswer);
+      const sum = (entries: Array<[string, number]>) => entries.reduce((t, [, v]) => t + v, 0);
+      return [
+        r.kind,
+        runsLabel(r.storeSize),
+        String(r.connections),
+        ...groups.map((g) => (r.cpuMsPerAnswer[g] ?? 0).toFixed(2)),
+        sum(all.filter(([g]) => !groups.includes(g))).toFixed(2),
+        sum(all).toFixed(2),
+        r.blocksPerAnswer.hit.toFixed(1),
+        r.blocksPerAnswer.read.toFixed(1),
+      ];
+    }),
+  );
+  const plans = reads.stores.flatMap((s) => s.plans.map((p) => `${`${p.read} @${runsLabel(s.runs)}`.padEnd(34)} ${planSummary(p.plan)}`));
+  return [
+    `Reads, answered by the status-aggregator from status.runs through NATS (lists of ${reads.listLimit})`,
+    ...READ_KINDS.map((k) => `  ${k.padEnd(14)} ${reads.requests[k]}`),
+    ...stores,
+    indent(steps),
+    '',
+    `Reads: ${runsLabel(large)} ÷ ${runsLabel(small)} runs latency (goal ≤ ${config.readGoalRatio})`,
+    indent(ratio),
+    '',
+    'CPU ms per answer, by process (bench = the load generator; from /proc, over the step), and Postgres buffers per answer',
+    indent(cpu),
+    '',
+    "Query plans (EXPLAIN ANALYZE of the aggregator's own SQL, once per size)",
+    indent(plans.join('\n')),
   ].join('\n');
 }
 

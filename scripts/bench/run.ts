@@ -4,6 +4,7 @@ import path from 'node:path';
 import { REPO_ROOT, startStack, type Stack } from '@jangar/stack';
 import { runLoad } from './load.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options.js';
+import { runReads } from './reads.js';
 import { machineInfo, ratios, renderReport, writeResults, type BenchResults, type StepResult } from './report.js';
 import { BacklogProbe } from './settle.js';
 import { createAgent, deliveryIds, primeRun, runBody, RUNS_PATH } from './workload.js';
@@ -36,8 +37,8 @@ export async function runBench(argv: string[]): Promise<number> {
     return 2;
   }
 
-  let stack: Stack | undefined;
   let probe: BacklogProbe | undefined;
+  let exitCode = 0;
   const abort = new AbortController();
   let interruptedAt = 0;
   const interrupt = (why: string) => {
@@ -63,60 +64,95 @@ export async function runBench(argv: string[]): Promise<number> {
   const runId = Date.now().toString(36);
   const startedAt = new Date();
   const machine = machineInfo();
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jangar-bench-'));
-  let keepDataDir = false;
-  let exitCode = 0;
-
-  /** One load step, then waiting until the control plane has worked off what it left behind. */
-  const step = async (
-    label: string,
-    connections: number,
-    durationSec: number,
-    nextDeliveryId: () => string,
-    onAnswer?: (deliveryId: string, status: number) => void,
-  ): Promise<StepResult> => {
-    process.stdout.write(`  ▶ ${label.padEnd(15)} concurrency ${String(connections).padStart(3)}, ${durationSec} s … `);
-    const load = await runLoad({
-      gatewayUrl: stack!.gatewayUrl,
-      token: stack!.devToken,
-      path: RUNS_PATH,
-      connections,
-      durationSec,
-      nextDeliveryId,
-      body: runBody,
-      ...(onAnswer ? { onAnswer } : {}),
-      signal: abort.signal,
-    });
-    checkInterrupted();
-    const settle = await probe!.settle({ quietMs: 1_500, timeoutMs: 120_000, signal: abort.signal });
-    checkInterrupted();
-    const { p50, p99 } = load.latencyMs;
-    console.log(
-      `${load.answered} answers, ${load.acceptedPerSec.toFixed(1)} 2xx/s, ${load.non2xx} non-2xx, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms` +
-        (settle.settled
-          ? `; settled in ${(settle.waitedMs / 1000).toFixed(1)} s`
-          : `; NOT settled after ${(settle.waitedMs / 1000).toFixed(0)} s`),
-    );
-    return { ...load, settle };
+  const results: BenchResults = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
+    runId,
+    config: { ...opts, path: RUNS_PATH, waitBudgetMs: WAIT_BUDGET_MS },
+    machine,
   };
 
-  try {
-    console.log(`Jangar bench: starting the control plane (state in ${dataDir})`);
-    const t0 = Date.now();
-    stack = await startStack({
-      dataDir,
-      httpPort: 0,
-      simStepMs: opts.simStepMs,
-      log: (line) => console.log(line),
-      // The accept path is measured, not the concurrency limits: thousands of runs are in flight.
-      env: {
-        JANGAR_POLICY_CONCURRENCY_NAMESPACE: '1000000',
-        JANGAR_POLICY_CONCURRENCY_AGENT: '1000000',
-        JANGAR_POLICY_CONCURRENCY_CLUSTER: '1000000',
-      },
-    });
-    const stackStartSec = (Date.now() - t0) / 1000;
-    checkInterrupted();
+  /** Starts a fresh control plane, runs `phase` on it, and stops it; false if the phase failed. */
+  const withStack = async (phase: (stack: Stack, stackStartSec: number) => Promise<void>): Promise<boolean> => {
+    let stack: Stack | undefined;
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jangar-bench-'));
+    let keepDataDir = false;
+    try {
+      console.log(`Jangar bench: starting the control plane (state in ${dataDir})`);
+      const t0 = Date.now();
+      stack = await startStack({
+        dataDir,
+        httpPort: 0,
+        simStepMs: opts.simStepMs,
+        log: (line) => console.log(line),
+        // The accept path is measured, not the concurrency limits: thousands of runs are in flight.
+        env: {
+          JANGAR_POLICY_CONCURRENCY_NAMESPACE: '1000000',
+          JANGAR_POLICY_CONCURRENCY_AGENT: '1000000',
+          JANGAR_POLICY_CONCURRENCY_CLUSTER: '1000000',
+        },
+      });
+      const stackStartSec = (Date.now() - t0) / 1000;
+      checkInterrupted();
+      await phase(stack, stackStartSec);
+      return true;
+    } catch (err) {
+      // After an interrupt, requests and queries cut short fail; that is the interrupt, not a crash.
+      if (!(err instanceof Interrupted) && !abort.signal.aborted) {
+        console.error(`\nJangar bench failed: ${(err as Error).stack ?? String(err)}`);
+        console.error(`Logs are kept in ${path.join(dataDir, 'logs')}.`);
+        keepDataDir = true;
+        exitCode = 1;
+      }
+      return false;
+    } finally {
+      await probe?.close();
+      probe = undefined;
+      if (stack) {
+        console.log('Jangar bench: stopping the control plane…');
+        await stack.stop();
+      }
+      if (!keepDataDir) await rm(dataDir, { recursive: true, force: true });
+      console.log('Jangar bench: stopped.');
+    }
+  };
+
+  /** The writes phase: first requests and replays of POST /v1/agent-runs. */
+  const writes = async (stack: Stack, stackStartSec: number): Promise<void> => {
+    /** One load step, then waiting until the control plane has worked off what it left behind. */
+    const step = async (
+      label: string,
+      connections: number,
+      durationSec: number,
+      nextDeliveryId: () => string,
+      onAnswer?: (deliveryId: string, status: number) => void,
+    ): Promise<StepResult> => {
+      process.stdout.write(`  ▶ ${label.padEnd(15)} concurrency ${String(connections).padStart(3)}, ${durationSec} s … `);
+      const load = await runLoad({
+        gatewayUrl: stack.gatewayUrl,
+        token: stack.devToken,
+        path: RUNS_PATH,
+        connections,
+        durationSec,
+        nextDeliveryId,
+        body: runBody,
+        ...(onAnswer ? { onAnswer } : {}),
+        signal: abort.signal,
+      });
+      checkInterrupted();
+      const settle = await probe!.settle({ quietMs: 1_500, timeoutMs: 120_000, signal: abort.signal });
+      checkInterrupted();
+      const { p50, p99 } = load.latencyMs;
+      console.log(
+        `${load.answered} answers, ${load.acceptedPerSec.toFixed(1)} 2xx/s, ${load.non2xx} non-2xx, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms` +
+          (settle.settled
+            ? `; settled in ${(settle.waitedMs / 1000).toFixed(1)} s`
+            : `; NOT settled after ${(settle.waitedMs / 1000).toFixed(0)} s`),
+      );
+      return { ...load, settle };
+    };
+
     await createAgent(stack.gatewayUrl, stack.devToken, runId, abort.signal);
     probe = await BacklogProbe.open(stack.natsUrl, stack.databaseUrl);
     console.log(`  ✓ ${'agent'.padEnd(18)} bench/coder created; gateway ${stack.gatewayUrl}\n`);
@@ -148,39 +184,34 @@ export async function runBench(argv: string[]): Promise<number> {
     const replayIds = () => completed[next++ % completed.length] as string;
     for (const c of opts.concurrencies) replay.push(await step('replays', c, opts.durationSec, replayIds));
 
-    machine.loadAvgAfter = os.loadavg().map((l) => Math.round(l * 100) / 100);
-    const results: BenchResults = {
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
-      runId,
-      config: { ...opts, path: RUNS_PATH, waitBudgetMs: WAIT_BUDGET_MS },
-      machine,
+    Object.assign(results, {
       stackStartSec,
       replayPoolSize: completed.length,
       first,
       replay,
       ratios: ratios(first, replay, opts.goalRatio),
-    };
-    console.log(`\n${renderReport(results)}\n`);
+    });
+  };
+
+  /** The reads phase: GET /v1/runs/{id} and run lists with 1k, then 100k runs stored. */
+  const reads = async (stack: Stack, stackStartSec: number): Promise<void> => {
+    console.log(`  ✓ ${'gateway'.padEnd(18)} ${stack.gatewayUrl}\n`);
+    const ctx = { stack, opts, signal: abort.signal, checkInterrupted, log: (line: string) => console.log(line) };
+    results.reads = await runReads(ctx, stackStartSec);
+  };
+
+  for (const phase of opts.phases) {
+    if (!(await withStack(phase === 'writes' ? writes : reads))) return exitCode;
+  }
+  machine.loadAvgAfter = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  results.finishedAt = new Date().toISOString();
+  console.log(`\n${renderReport(results)}\n`);
+  try {
     const file = await writeResults(path.resolve(REPO_ROOT, opts.outDir), results);
     console.log(`Results: ${path.relative(process.cwd(), file)} (and latest.json)`);
   } catch (err) {
-    // After an interrupt, requests and queries cut short fail; that is the interrupt, not a crash.
-    if (!(err instanceof Interrupted) && !abort.signal.aborted) {
-      console.error(`\nJangar bench failed: ${(err as Error).stack ?? String(err)}`);
-      console.error(`Logs are kept in ${path.join(dataDir, 'logs')}.`);
-      keepDataDir = true;
-      exitCode = 1;
-    }
-  } finally {
-    await probe?.close();
-    if (stack) {
-      console.log('Jangar bench: stopping the control plane…');
-      await stack.stop();
-    }
-    if (!keepDataDir) await rm(dataDir, { recursive: true, force: true });
-    console.log('Jangar bench: stopped.');
+    console.error(`Jangar bench: could not write the results: ${(err as Error).message}`);
+    return 1;
   }
   return exitCode;
 }

@@ -1,0 +1,72 @@
+/**
+ * CPU time of the processes this bench started, grouped by what they are, read from /proc (Linux
+ * only; elsewhere every sample is empty). Taken around a step and divided by its answers, it says
+ * which process a request's cost grows in.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+
+/** Clock ticks per second of /proc's utime and stime (USER_HZ): 100 on every Linux this runs on. */
+const TICKS_PER_SEC = 100;
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  comm: string;
+  /** utime + stime, in ticks. */
+  ticks: number;
+}
+
+async function readProc(pid: number): Promise<Proc | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The command name is in parentheses and may itself contain spaces or parentheses.
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    // After the name: state(0) ppid(1) … utime(11) stime(12).
+    return { pid, ppid: Number(fields[1]), comm, ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined; // gone, or not Linux
+  }
+}
+
+/** What a process is: a service by its entry point, otherwise its command name. */
+async function groupOf(p: Proc, self: number): Promise<string> {
+  if (p.pid === self) return 'bench';
+  if (p.comm === 'postgres' || p.comm === 'nats-server') return p.comm;
+  const cmdline = await readFile(`/proc/${p.pid}/cmdline`, 'utf8').catch(() => '');
+  const service = /services\/([\w-]+)\/src\/main\.ts/.exec(cmdline)?.[1];
+  if (service) return service;
+  if (cmdline.includes('kube-dev')) return 'kube-dev';
+  return 'other';
+}
+
+/** CPU milliseconds so far per group, over this process and everything it started. */
+export async function cpuByGroup(): Promise<Record<string, number>> {
+  const entries = await readdir('/proc').catch(() => [] as string[]);
+  const procs = (await Promise.all(entries.filter((e) => /^\d+$/.test(e)).map((e) => readProc(Number(e))))).filter(
+    (p): p is Proc => p !== undefined,
+  );
+  const children = new Map<number, Proc[]>();
+  for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const self = process.pid;
+  const out: Record<string, number> = {};
+  const root = procs.find((p) => p.pid === self);
+  const queue = root ? [root] : [];
+  for (let p = queue.shift(); p; p = queue.shift()) {
+    const group = await groupOf(p, self);
+    out[group] = (out[group] ?? 0) + (p.ticks * 1000) / TICKS_PER_SEC;
+    queue.push(...(children.get(p.pid) ?? []));
+  }
+  return out;
+}
+
+/** CPU milliseconds per answer and group between two samples; processes that exited in between are left out. */
+export function cpuPerAnswer(before: Record<string, number>, after: Record<string, number>, answers: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [group, ms] of Object.entries(after)) {
+    const used = ms - (before[group] ?? 0);
+    if (used > 0 && answers > 0) out[group] = Math.round((used / answers) * 100) / 100;
+  }
+  return out;
+}
