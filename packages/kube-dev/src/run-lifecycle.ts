@@ -102,14 +102,8 @@ export function nextRunStatus(run: RunSnapshot): RunStatus | undefined {
   const status = run.status ?? {};
   const phase = status.phase;
   const now = kubeTimestamp(run.now);
-  const condition = (type: string, value: Condition['status'], reason: string, message: string): Condition => ({
-    type,
-    status: value,
-    reason,
-    message,
-    lastTransitionTime: now,
-    observedGeneration: run.generation,
-  });
+  const condition = (type: string, value: Condition['status'], reason: string, message: string) =>
+    conditionAt(run, type, value, reason, message);
   const base = { ...status, observedGeneration: run.generation, updatedAt: now };
 
   const steps = stepsOf(status);
@@ -177,17 +171,21 @@ export function nextRunStatus(run: RunSnapshot): RunStatus | undefined {
   return succeed(finishCurrent(steps, now));
 }
 
+/** A condition that changed at the snapshot's time, observed at its generation. */
+function conditionAt(
+  run: Pick<RunSnapshot, 'now' | 'generation'>,
+  type: string,
+  status: Condition['status'],
+  reason: string,
+  message: string,
+): Condition {
+  return { type, status, reason, message, lastTransitionTime: kubeTimestamp(run.now), observedGeneration: run.generation };
+}
+
 /** `status` ended Failed with `reason` and `message`, its running step Failed with it. */
 function failedStatus(run: Pick<RunSnapshot, 'now' | 'generation'>, status: RunStatus, message: string, reason: string): RunStatus {
   const now = kubeTimestamp(run.now);
-  const condition = (type: string, value: Condition['status']): Condition => ({
-    type,
-    status: value,
-    reason,
-    message,
-    lastTransitionTime: now,
-    observedGeneration: run.generation,
-  });
+  const condition = (type: string, value: Condition['status']) => conditionAt(run, type, value, reason, message);
   let conditions = setCondition(status.conditions, condition('InProgress', 'False'));
   conditions = setCondition(conditions, condition('Failed', 'True'));
   const steps = failCurrent(stepsOf(status), now);
