@@ -13,3 +13,4 @@ export * from './lifecycle.js';
 export * from './canonical.js';
 export * from './naming.js';
 export * from './faults.js';
+export * from './continue-token.js';

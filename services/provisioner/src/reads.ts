@@ -8,29 +8,13 @@ import {
   type ResourceQuery,
   type ResourceView,
 } from '@jangar/contracts';
-import { DomainError } from '@jangar/service-kit';
+import { z } from 'zod';
+import { continueToken, DomainError } from '@jangar/service-kit';
 import type { Cluster } from './cluster.js';
 
 /** Where a page ended: the sort key of its last item. */
-interface Cursor {
-  t: string;
-  ns: string;
-  n: string;
-}
-
-const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
-
-function decodeCursor(token: string): Cursor {
-  try {
-    const c = JSON.parse(Buffer.from(token, 'base64url').toString()) as Partial<Cursor>;
-    if (typeof c.t === 'string' && typeof c.ns === 'string' && typeof c.n === 'string') return { t: c.t, ns: c.ns, n: c.n };
-  } catch {
-    // fall through to the domain error
-  }
-  throw new DomainError('validation_failed', 'the continue token is not valid', {
-    errors: [{ path: 'query.continue', message: 'not a token this API returned' }],
-  });
-}
+const cursor = continueToken(z.object({ t: z.string(), ns: z.string(), n: z.string() }));
+type Cursor = ReturnType<typeof cursor.decode>;
 
 const keyOf = (o: KubeObject): Cursor => ({ t: o.metadata.creationTimestamp, ns: o.metadata.namespace, n: o.metadata.name });
 
@@ -78,7 +62,7 @@ export async function getResource(cluster: Cluster, q: ResourceLookup): Promise<
  */
 export async function listResources(cluster: Cluster, q: ResourceQuery): Promise<{ items: ResourceView[]; continue?: string }> {
   const kind = kindOf(q.kind);
-  const after = q.continue === undefined ? undefined : decodeCursor(q.continue);
+  const after = q.continue === undefined ? undefined : cursor.decode(q.continue);
   const phases = q.phase === undefined ? undefined : new Set(q.phase);
   const all: KubeObject[] = [];
   for (const ns of namespacesToRead(q.namespace, q.namespaces)) all.push(...(await cluster.list(kind, ns, q.labelSelector)));
@@ -90,6 +74,6 @@ export async function listResources(cluster: Cluster, q: ResourceQuery): Promise
   const last = page.at(-1);
   return {
     items: page.map(view),
-    ...(matching.length > q.limit && last ? { continue: encodeCursor(keyOf(last)) } : {}),
+    ...(matching.length > q.limit && last ? { continue: cursor.encode(keyOf(last)) } : {}),
   };
 }

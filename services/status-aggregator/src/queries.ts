@@ -1,5 +1,6 @@
 import { LabelSelectorError, NormalizedRun, parseLabelSelector, type LabelRequirement, type RunQuery } from '@jangar/contracts';
-import { DomainError } from '@jangar/service-kit';
+import { z } from 'zod';
+import { continueToken, DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 
 /** A page of runs and, when more follow, the token of the next page. */
@@ -8,29 +9,12 @@ export interface RunPage {
   continue?: string;
 }
 
-/** Where a page ended: the sort key of its last run, `at` in microseconds as Postgres keeps it, so no precision is lost. */
-interface Cursor {
-  at: string;
-  id: string;
-}
-
 const CURSOR_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 // Knex would read a `?` in SQL text as a binding, so this format has none.
 const CURSOR_TIME_SQL = `to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
-
-function decodeCursor(token: string): Cursor {
-  try {
-    const c = JSON.parse(Buffer.from(token, 'base64url').toString()) as Partial<Cursor>;
-    if (typeof c.at === 'string' && CURSOR_TIME.test(c.at) && typeof c.id === 'string') return { at: c.at, id: c.id };
-  } catch {
-    // fall through to the domain error
-  }
-  throw new DomainError('validation_failed', 'the continue token is not valid', {
-    errors: [{ path: 'query.continue', message: 'not a token this API returned' }],
-  });
-}
+/** Where a page ended: the sort key of its last run, `at` in microseconds as Postgres keeps it, so no precision is lost. */
+const cursor = continueToken(z.object({ at: z.string().regex(CURSOR_TIME), id: z.string() }));
 
 /** Parses a selector, turning a malformed one into the API's error naming the failing requirement. */
 export function selectorRequirements(selector: string | undefined): LabelRequirement[] {
@@ -91,8 +75,8 @@ export async function listRuns(db: Database, q: RunQuery): Promise<RunPage> {
     add(sql, ...values);
   }
   if (q.continue !== undefined) {
-    const cursor = decodeCursor(q.continue);
-    add('(created_at, id) < (?::timestamptz, ?)', cursor.at, cursor.id);
+    const after = cursor.decode(q.continue);
+    add('(created_at, id) < (?::timestamptz, ?)', after.at, after.id);
   }
   const rows = await db.query<{ run: unknown; id: string; created_key: string }>(
     `select run, id, ${CURSOR_TIME_SQL} as created_key from status.runs ${where.length ? `where ${where.join(' and ')}` : ''}
@@ -103,6 +87,6 @@ export async function listRuns(db: Database, q: RunQuery): Promise<RunPage> {
   const last = page.at(-1);
   return {
     items: page.map((r) => NormalizedRun.parse(r.run)),
-    ...(rows.length > q.limit && last ? { continue: encodeCursor({ at: last.created_key, id: last.id }) } : {}),
+    ...(rows.length > q.limit && last ? { continue: cursor.encode({ at: last.created_key, id: last.id }) } : {}),
   };
 }
