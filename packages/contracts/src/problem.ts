@@ -34,10 +34,12 @@ export type Problem = z.infer<typeof Problem>;
 
 /** Turns a zod error into field errors with dotted paths (`spec.agentRef.name`, `spec.steps[0].name`). */
 export function fieldErrorsFromZod(error: z.ZodError, prefix: readonly (string | number)[] = []): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: formatPath([...prefix, ...(issue.path as (string | number)[])]),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    const at = [...prefix, ...(issue.path as (string | number)[])];
+    // An unknown field is named where it stands, not at the object that holds it.
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: formatPath([...at, key]), message: 'unknown field' }));
+    return [{ path: formatPath(at), message: issue.message }];
+  });
 }
 
 /** Formats a path array the way users write it: `spec.steps[0].name`. */

@@ -36,7 +36,7 @@ describe('AgentRun create body', () => {
   });
 
   it('rejects a system prompt on the run', () => {
-    expect(pathsOf({ ...valid, spec: { ...valid.spec, systemPrompt: 'be nice' } })).toEqual(['spec']);
+    expect(pathsOf({ ...valid, spec: { ...valid.spec, systemPrompt: 'be nice' } })).toEqual(['spec.systemPrompt']);
   });
 
   it('names the missing temporal settings', () => {

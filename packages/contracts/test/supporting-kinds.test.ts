@@ -132,7 +132,7 @@ const INVALID: ReadonlyArray<{ kind: KindName; why: string; spec: unknown; paths
   },
   { kind: 'Tool', why: 'a timeout below one second', spec: { image: 'i', timeoutSeconds: 0 }, paths: ['spec.timeoutSeconds'] },
   { kind: 'Tool', why: 'an env var without value', spec: { env: [{ name: 'A' }] }, paths: ['spec.env[0].value'] },
-  { kind: 'Tool', why: 'an unknown field', spec: { image: 'i', timeout: 5 }, paths: ['spec'] },
+  { kind: 'Tool', why: 'an unknown field', spec: { image: 'i', timeout: 5 }, paths: ['spec.timeout'] },
   { kind: 'ToolRun', why: 'toolRef missing', spec: { parameters: { a: 'b' } }, paths: ['spec.toolRef'] },
   {
     kind: 'ToolRun',
@@ -159,7 +159,7 @@ const INVALID: ReadonlyArray<{ kind: KindName; why: string; spec: unknown; paths
   },
   { kind: 'Budget', why: 'a cpu limit that is not a quantity', spec: { limits: { cpu: 'lots' } }, paths: ['spec.limits.cpu'] },
   { kind: 'Budget', why: 'a negative dollar limit', spec: { limits: { dollars: '-5' } }, paths: ['spec.limits.dollars'] },
-  { kind: 'Budget', why: 'a limit key it does not count', spec: { limits: { euros: '5' } }, paths: ['spec.limits'] },
+  { kind: 'Budget', why: 'a limit key it does not count', spec: { limits: { euros: '5' } }, paths: ['spec.limits.euros'] },
   { kind: 'Budget', why: 'a numeric token limit (limits are strings)', spec: { limits: { tokens: 1000 } }, paths: ['spec.limits.tokens'] },
   {
     kind: 'SecretBinding',
