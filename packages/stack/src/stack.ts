@@ -34,6 +34,7 @@ export interface StackOptions {
   simStepMs?: number;
   devToken?: string;
   log?: (line: string) => void;
+  /** How long each process may take to become ready; default `JANGAR_READY_TIMEOUT_MS`, else 60 s for servers and 90 s for services. */
   readyTimeoutMs?: number;
 }
 
@@ -63,6 +64,12 @@ export interface Stack {
   startPostgres(): Promise<void>;
   /** Stops every process this stack started, services first. */
   stop(): Promise<void>;
+}
+
+/** The readiness deadline: the option, else `JANGAR_READY_TIMEOUT_MS` (a slow or busy machine), else `fallback`. */
+function readyTimeout(opts: StackOptions, fallback: number): number {
+  const fromEnv = Number(process.env.JANGAR_READY_TIMEOUT_MS);
+  return opts.readyTimeoutMs ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : fallback);
 }
 
 /** Waits until `url` answers 2xx; gives up at once, with the process's last output, if it exits. */
@@ -144,7 +151,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
             'the development Kubernetes API server',
             proc,
             `http://127.0.0.1:${port}/readyz`,
-            opts.readyTimeoutMs ?? 60_000,
+            readyTimeout(opts, 60_000),
           );
           kubeDevUrl = `http://127.0.0.1:${port}`;
           return file;
@@ -183,7 +190,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       return { proc, healthPort };
     };
     const waitReady = (name: ServiceName, inst: Instance) =>
-      waitHealthy(`${name} to be ready`, inst.proc, `http://127.0.0.1:${inst.healthPort}/readyz`, opts.readyTimeoutMs ?? 90_000);
+      waitHealthy(`${name} to be ready`, inst.proc, `http://127.0.0.1:${inst.healthPort}/readyz`, readyTimeout(opts, 90_000));
 
     const startService = async (name: ServiceName) => {
       const count = opts.replicas?.[name] ?? 1;
@@ -215,7 +222,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
             const res = await fetch(`${gatewayUrl}/readyz`).catch(() => undefined);
             return res?.ok ? true : undefined;
           },
-          { timeoutMs: opts.readyTimeoutMs ?? 60_000 },
+          { timeoutMs: readyTimeout(opts, 60_000) },
         ),
       () => `${gatewayUrl}/readyz answers 200`,
     );
