@@ -3,6 +3,7 @@ import { FieldError, Violation } from './problem.js';
 import { KubeObject } from './rest.js';
 import { NormalizedRun } from './runs.js';
 import { ERROR_CODE_LIST } from './errors.js';
+import { ApprovalSummary } from './approvals.js';
 
 /** `update` replaces the spec (PUT), `patch` merges into it (RFC 7386), `delete` removes the resource. */
 export const Verb = z.enum(['create', 'update', 'patch', 'delete']);
@@ -66,6 +67,8 @@ export const DecisionPayload = z.object({
   violations: z.array(Violation),
   policyVersion: z.string(),
   evaluatedAt: z.string(),
+  /** The approval holding a `pending` request, or — once decided — the approval that settled it. */
+  approval: ApprovalSummary.optional(),
 });
 export type DecisionPayload = z.infer<typeof DecisionPayload>;
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { NormalizedRun, RunParent, RunType } from './runs.js';
 import { RunPhase } from './primitives/agent-run.js';
-import { DecisionPayload, DomainErrorPayload, RequestPayload } from './messages.js';
+import { DecisionPayload, DomainErrorPayload, Principal, RequestPayload } from './messages.js';
+import { ApprovalState, ApprovalSummary, ApprovalVerdict } from './approvals.js';
 import { listOf, ResourceView } from './rest.js';
 
 /** A request-reply endpoint served by one service through `@nats-io/services`. */
@@ -120,6 +121,36 @@ export const RunFilter = z.strictObject({
 export const RunQuery = RunFilter.extend(Scope.shape);
 export type RunQuery = z.infer<typeof RunQuery>;
 
+/** A request held for approval, with the request itself so an approver sees what they decide. */
+export const Approval = ApprovalSummary.extend({ request: RequestPayload });
+export type Approval = z.infer<typeof Approval>;
+
+/** The filters of `GET /v1/approvals`, as the query string carries them. */
+export const ApprovalFilter = z.strictObject({
+  namespace: z.string().min(1).optional(),
+  state: ApprovalState.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  continue: z.string().min(1).optional(),
+});
+export const ApprovalQuery = ApprovalFilter.extend(Scope.shape);
+export type ApprovalQuery = z.infer<typeof ApprovalQuery>;
+export const ApprovalLookup = Scope.extend({ id: z.guid() });
+export type ApprovalLookup = z.infer<typeof ApprovalLookup>;
+
+/** An approver's decision as the gateway hands it to the policy service; `deliveryId` makes it idempotent. */
+export const ApprovalDecision = Scope.extend({
+  id: z.guid(),
+  verdict: ApprovalVerdict,
+  deliveryId: z.string().min(1),
+  principal: Principal,
+  reason: z.string().optional(),
+});
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
+
+/** The approval after a decision; `replayed` when this deliveryId had already decided it. */
+export const ApprovalDecided = z.object({ approval: Approval, replayed: z.boolean() });
+export type ApprovalDecided = z.infer<typeof ApprovalDecided>;
+
 export const ChainVerification = z.object({
   intact: z.boolean(),
   checked: z.number().int(),
@@ -211,6 +242,9 @@ export type ResourceLookup = z.infer<typeof ResourceLookup>;
 
 export const RPCS = {
   evaluatePolicy: defineRpc('policy', 'evaluate', RequestPayload, DecisionPayload),
+  listApprovals: defineRpc('policy', 'list-approvals', ApprovalQuery, listOf(Approval)),
+  getApproval: defineRpc('policy', 'get-approval', ApprovalLookup, Approval),
+  decideApproval: defineRpc('policy', 'decide-approval', ApprovalDecision, ApprovalDecided),
   getResource: defineRpc('provisioner', 'get-resource', ResourceLookup, ResourceView),
   listResources: defineRpc('provisioner', 'list-resources', ResourceQuery, listOf(ResourceView)),
   getRun: defineRpc('status', 'get-run', z.object({ id: z.string() }), NormalizedRun),

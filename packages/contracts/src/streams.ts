@@ -62,6 +62,8 @@ export const CONSUMERS = {
   auditOutcomes: consumer(STREAM_NAMES.outcomes, 'audit-outcomes', SUBJECTS.outcome.filter()),
   auditRunStatus: consumer(STREAM_NAMES.runStatus, 'audit-run-status', SUBJECTS.runStatus.filter()),
   gatewayOutcomes: consumer(STREAM_NAMES.outcomes, 'gateway-outcomes', SUBJECTS.outcome.filter()),
+  /** Stores the 202 answer of a request held for approval, so a retry replays it while it waits. */
+  gatewayPending: consumer(STREAM_NAMES.decisions, 'gateway-pending', SUBJECTS.decision.filter({ verdict: 'pending' })),
   /** Releases a concurrency slot when a run ends… */
   policyRunStatus: consumer(STREAM_NAMES.runStatus, 'policy-run-status', SUBJECTS.runStatus.filter()),
   /** …or when the create that took it was rejected after all. */

@@ -79,3 +79,13 @@ export const dedupIds = {
   outcome: (requestKey: string, attempt?: number) => `${attemptKey(requestKey, attempt)}:outcome`,
   runStatus: (uid: string, resourceVersion: string) => `${uid}:${resourceVersion}`,
 };
+
+/**
+ * The dedup ID of a decision message. A request held for approval is decided twice — held
+ * (`pending`), then settled by the approval — and each of the two is published once.
+ */
+export function decisionDedupId(m: Pick<DecisionMessage, 'requestKey' | 'attempt' | 'payload'>): string {
+  const approval = m.payload.approval;
+  const settled = approval && approval.state !== 'Pending' ? `:${approval.state.toLowerCase()}` : '';
+  return dedupIds.decision(m.requestKey, m.attempt) + settled;
+}

@@ -9,6 +9,7 @@ import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCreateRoutes } from './routes/create.js';
 import { registerPolicyRoutes } from './routes/policy.js';
+import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { traceRequests } from './tracing-hook.js';
@@ -88,6 +89,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     registerCreateRoutes(v1, deps);
     registerResourceRoutes(v1, deps);
     registerPolicyRoutes(v1, deps);
+    registerApprovalRoutes(v1, deps);
     registerRunRoutes(v1, deps);
     registerAuditRoutes(v1, deps);
   });

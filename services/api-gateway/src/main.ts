@@ -27,6 +27,7 @@ await runService({
     const outcomes = await consume(CONSUMERS.gatewayOutcomes, SUBJECTS.outcome.schema, async (m) => {
       await publisher.record(m.requestKey, m.attempt, m.payload);
     });
+    const holds = await consume(CONSUMERS.gatewayPending, SUBJECTS.decision.schema, (m) => publisher.recordHold(m));
 
     const service = await serveRpc(nc, SERVICE_NAMES.gateway, [], logger);
     const readiness = readinessProbe(nc, db);
@@ -67,7 +68,7 @@ await runService({
       async stop() {
         sweeps.stop();
         await app.close();
-        await outcomes.stop();
+        await Promise.all([outcomes.stop(), holds.stop()]);
         waiter.close();
         await service.stop();
         await db.close();

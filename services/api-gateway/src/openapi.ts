@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import {
   AcceptedView,
+  Approval,
+  ApprovalDecisionBody,
+  AwaitingApprovalView,
   AuditEventView,
   ChainVerification,
   Correlation,
@@ -49,6 +52,8 @@ const STORED_OUTCOME_CODES: readonly ErrorCode[] = [
   'validation_failed',
   'policy_denied',
   'budget_exceeded',
+  'approval_denied',
+  'approval_expired',
   'conflict',
   'reference_not_found',
 ];
@@ -63,6 +68,8 @@ const CREATE_CODES: readonly ErrorCode[] = [
   'forbidden',
   'policy_denied',
   'budget_exceeded',
+  'approval_denied',
+  'approval_expired',
   'concurrency_limit',
   'conflict',
   'request_in_progress',
@@ -106,6 +113,8 @@ const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
     'runs only; `violations` gives the active count and the limit; not stored: a retry with the same deliveryId after `Retry-After` is decided again',
   not_found: 'on a read, also an object in a namespace the token may not read',
   invalid_label_selector: '`errors` names `query.labelSelector` and the message quotes the failing requirement',
+  approval_denied: 'the request was held for approval and an approver denied it; `detail` gives their reason',
+  approval_expired: 'nobody decided the approval in time; submit again with a new deliveryId',
 };
 
 const schemaRef = (id: string) => `#/components/schemas/${id}`;
@@ -151,10 +160,14 @@ function componentSchemas(): Record<string, Json> {
   }
   requests.add(MergePatchBody, { id: 'MergePatch' });
   requests.add(PolicyEvaluateRequest, { id: 'PolicyEvaluateRequest' });
+  requests.add(ApprovalDecisionBody, { id: 'ApprovalDecisionRequest' });
   const answers = z.registry<{ id: string }>();
   answers.add(ResourceView, { id: 'ResourceView' });
   answers.add(listOf(ResourceView), { id: 'ResourcePage' });
   answers.add(AcceptedView, { id: 'AcceptedView' });
+  answers.add(AwaitingApprovalView, { id: 'AwaitingApprovalView' });
+  answers.add(Approval, { id: 'Approval' });
+  answers.add(listOf(Approval), { id: 'ApprovalPage' });
   answers.add(NormalizedRun, { id: 'NormalizedRun' });
   answers.add(Problem, { id: 'Problem' });
   answers.add(Problem.shape.code, { id: 'ErrorCode' });
@@ -335,9 +348,10 @@ function createOperation(kind: KindDefinition, route: string): Json {
         content: jsonContent('ResourceView'),
       },
       '202': {
-        description: 'Accepted; the outcome was slower than the wait budget.',
+        description:
+          'Accepted; the outcome was slower than the wait budget (`AcceptedView`), or the request is held for approval (`AwaitingApprovalView`, replayed to retries until an approver decides).',
         headers: { Location: { $ref: '#/components/headers/Location' } },
-        content: jsonContent('AcceptedView'),
+        content: { 'application/json': { schema: { oneOf: [ref('AcceptedView'), ref('AwaitingApprovalView')] } } },
       },
       ...problemResponses(CREATE_CODES, STORED_OUTCOME_CODES),
     },
@@ -696,6 +710,66 @@ function policyPaths(): Record<string, Json> {
   };
 }
 
+const APPROVAL_DECISION_CODES: readonly ErrorCode[] = [
+  'validation_failed',
+  'delivery_id_required',
+  'invalid_delivery_id',
+  'unauthorized',
+  'self_approval_forbidden',
+  'approver_role_required',
+  'not_found',
+  'approval_already_decided',
+  'approval_expired',
+  'payload_too_large',
+  'unsupported_media_type',
+  'internal',
+  'unavailable',
+];
+
+function approvalDecisionOperation(verdict: 'approve' | 'deny'): Json {
+  const effect = verdict === 'approve' ? 'provisions the held request' : 'rejects the held request with `approval_denied`';
+  return {
+    post: {
+      operationId: `${verdict}Approval`,
+      tags: ['policy'],
+      summary: `${verdict === 'approve' ? 'Approve' : 'Deny'} a held request`,
+      description:
+        `Records the decision with the caller as approver and ${effect}. Idempotent on the deliveryId: the same approver retrying ` +
+        'with it gets the same answer (`Idempotent-Replayed`); any other decision of a decided approval is 409. The requester may not ' +
+        'decide their own request, and the caller needs the role the gating guardrail names (default `approver`).',
+      parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }, pathParam('id', 'The approval id.')],
+      requestBody: { required: false, content: jsonContent('ApprovalDecisionRequest') },
+      responses: {
+        '200': { description: 'The approval, decided.', headers: REPLAYED, content: jsonContent('Approval') },
+        ...problemResponses(APPROVAL_DECISION_CODES),
+      },
+    },
+  };
+}
+
+/** The approval queue and its decisions. */
+function approvalPaths(): Record<string, Json> {
+  return {
+    '/v1/approvals': readOperation(
+      'listApprovals',
+      'policy',
+      "Requests held for approval in the caller's namespaces, newest first",
+      'ApprovalPage',
+      [
+        queryParam('namespace', "Only this namespace (403 outside the token's namespaces)."),
+        queryParam('state', 'Only approvals in this state.', { type: 'string', enum: ['Pending', 'Approved', 'Denied', 'Expired'] }),
+        queryParam('limit', 'Page size, 1-500 (default 50).', { type: 'integer', minimum: 1, maximum: 500 }),
+        queryParam('continue', 'The `continue` token of the previous page.'),
+      ],
+    ),
+    '/v1/approvals/{id}': readOperation('getApproval', 'policy', 'One approval, with the request it holds', 'Approval', [
+      pathParam('id', 'The approval id.'),
+    ]),
+    '/v1/approvals/{id}/approve': approvalDecisionOperation('approve'),
+    '/v1/approvals/{id}/deny': approvalDecisionOperation('deny'),
+  };
+}
+
 /** Probe and discovery routes: outside `/v1`, so no token is needed. */
 function unauthenticatedPaths(): Record<string, Json> {
   const open = { tags: ['operations'], security: [] };
@@ -760,7 +834,7 @@ export function buildOpenApi(): object {
       { name: 'resources', description: 'Create, list, read, replace, patch and delete the agent primitives.' },
       { name: 'runs', description: 'Read runs in their normalized form.' },
       { name: 'audit', description: 'The audit trail, revisions and correlations.' },
-      { name: 'policy', description: 'Dry runs of policy decisions.' },
+      { name: 'policy', description: 'Dry runs of policy decisions, and the approval queue.' },
       { name: 'operations', description: 'Probes and discovery; no token needed.' },
     ],
     security: [{ bearer: [] }],
@@ -770,6 +844,7 @@ export function buildOpenApi(): object {
       '/v1/runs/{id}': runPath(),
       ...auditPaths(),
       ...policyPaths(),
+      ...approvalPaths(),
       ...unauthenticatedPaths(),
     },
     components: {

@@ -4,6 +4,7 @@ import {
   kindByName,
   RETRYABLE_CODES,
   SUBJECTS,
+  type DecisionMessage,
   type ErrorCode,
   type OutcomePayload,
   type RequestMessage,
@@ -11,7 +12,7 @@ import {
 import { DomainError, faultPoint, publish, type Logger } from '@jangar/service-kit';
 import { answerOfAttempt, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
 import type { OutcomeWaiter } from './outcomes.js';
-import { responseForOutcome } from './responses.js';
+import { responseForHold, responseForOutcome } from './responses.js';
 
 /** Publishes accepted requests and turns their outcomes into stored answers. */
 export class RequestPublisher {
@@ -72,6 +73,12 @@ export class RequestPublisher {
       return response;
     }
     return this.deliveries.complete(requestKey, attempt, response, outcome.result === 'applied' ? outcome.resource : undefined);
+  }
+
+  /** Stores the 202 of a request a `pending` decision holds for approval. */
+  async recordHold(m: DecisionMessage): Promise<void> {
+    const response = responseForHold(m);
+    if (response) await this.deliveries.markAwaiting(m.requestKey, m.attempt, response);
   }
 
   /** Re-publishes requests claimed but never published (a crash hit between the two). */

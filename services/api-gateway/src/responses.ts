@@ -1,4 +1,11 @@
-import { JANGAR_LABELS, toResourceView, type ErrorCode, type OutcomePayload } from '@jangar/contracts';
+import {
+  JANGAR_LABELS,
+  toResourceView,
+  type AwaitingApprovalView,
+  type DecisionMessage,
+  type ErrorCode,
+  type OutcomePayload,
+} from '@jangar/contracts';
 import type { StoredResponse } from './deliveries/store.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 
@@ -18,4 +25,29 @@ export function responseForOutcome(outcome: OutcomePayload): StoredResponse {
     violations: outcome.error.violations,
   });
   return { status: problem.status, contentType: PROBLEM_CONTENT_TYPE, body: JSON.stringify(problem) };
+}
+
+/** The 202 answer of a request held for approval, from the `pending` decision that held it. */
+export function responseForHold(m: DecisionMessage): StoredResponse | undefined {
+  const approval = m.payload.approval;
+  if (!approval) return undefined;
+  const view: AwaitingApprovalView = {
+    id: m.payload.request.id,
+    kind: m.payload.request.kind,
+    status: 'AwaitingApproval',
+    deliveryId: m.deliveryId,
+    phase: 'Pending',
+    conditions: [
+      {
+        type: 'AwaitingApproval',
+        status: 'True',
+        reason: 'ApprovalRequired',
+        message: approval.gates.map((g) => g.reason).join('; '),
+        lastTransitionTime: approval.createdAt,
+      },
+    ],
+    approval,
+    links: { approval: `/v1/approvals/${approval.id}` },
+  };
+  return { status: 202, contentType: 'application/json', body: JSON.stringify(view) };
 }

@@ -119,8 +119,10 @@ describe('OpenAPI document', () => {
   });
 
   it('documents idempotency on every create', () => {
-    // Every POST creates, except the policy dry run, which changes nothing and so takes no key.
-    const posts = operations().filter((o) => o.method === 'post' && o.path !== '/v1/policy/evaluate');
+    // Every POST creates, except the policy dry run (which changes nothing) and approval decisions (below).
+    const posts = operations().filter(
+      (o) => o.method === 'post' && o.path.startsWith('/v1/') && !/^\/v1\/(policy|approvals)\//.test(o.path),
+    );
     const routes = KINDS.flatMap((k) => [k.route, ...k.routeAliases]).map((r) => `/v1/${r}`);
     expect(posts.map((o) => o.path).sort()).toEqual([...routes].sort());
     for (const { path: p, op } of posts) {
@@ -132,6 +134,18 @@ describe('OpenAPI document', () => {
       expect(responses['201']?.headers, p).toHaveProperty('Idempotent-Replayed');
       expect(responses['202']?.headers, p).toHaveProperty('Location');
       expect(responses, `${p} never answers 200`).not.toHaveProperty('200');
+    }
+  });
+
+  it('documents approval decisions as idempotent on the deliveryId, naming who may not decide', () => {
+    const decisions = operations().filter((o) => o.path.startsWith('/v1/approvals/') && o.method === 'post');
+    expect(decisions.map((o) => o.path).sort()).toEqual(['/v1/approvals/{id}/approve', '/v1/approvals/{id}/deny']);
+    for (const { op } of decisions) {
+      expect(parametersOf(op).find((param) => param.name === 'Idempotency-Key')).toBeDefined();
+      const responses = responsesOf(op);
+      expect(responses['200']?.headers).toHaveProperty('Idempotent-Replayed');
+      expect(responses['403']?.['x-error-codes']).toEqual(['self_approval_forbidden', 'approver_role_required']);
+      expect(responses['409']?.['x-error-codes']).toContain('approval_already_decided');
     }
   });
 

@@ -6,14 +6,14 @@ import {
   type KubernetesObject,
   type ObjectCache,
 } from '@kubernetes/client-node';
-import { Agent, Budget, Guardrail, KubeObject, SecretBinding, type KindDefinition } from '@jangar/contracts';
+import { Agent, ApprovalPolicy, Budget, Guardrail, KubeObject, SecretBinding, type KindDefinition } from '@jangar/contracts';
 import type { Logger } from '@jangar/service-kit';
 
 /** How long an informer waits after a failed watch before it lists and watches again. */
 const RESTART_DELAY_MS = 1000;
 
 /** The kinds the policy service decides with, kept current by informers. */
-export const WATCHED_KINDS = [Guardrail, Agent, SecretBinding, Budget] as const;
+export const WATCHED_KINDS = [Guardrail, Agent, SecretBinding, Budget, ApprovalPolicy] as const;
 
 /**
  * The policy service's view of the cluster: every Guardrail, Agent and SecretBinding, cached by

@@ -29,5 +29,7 @@ export const PolicyConfig = DatabaseConfig.extend({
   JANGAR_POLICY_CONCURRENCY_CLUSTER: z.coerce.number().int().min(0).default(100),
   /** How often slots held by runs that are gone or ended (without a status message) are released. */
   JANGAR_POLICY_RECONCILE_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** How often approvals past their expiry are expired, and decided ones not yet carried out are settled. */
+  JANGAR_POLICY_APPROVAL_SWEEP_MS: z.coerce.number().int().min(200).default(5_000),
 });
 export type PolicyConfig = z.infer<typeof PolicyConfig>;

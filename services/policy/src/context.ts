@@ -1,6 +1,8 @@
 import {
   Agent,
   AgentSpec,
+  ApprovalPolicy,
+  ApprovalPolicySpec,
   Budget,
   BudgetSpec,
   BudgetStatus,
@@ -33,6 +35,8 @@ export interface DecisionContext {
   secretBindings: Array<Used<SecretBindingSpec>>;
   /** The namespace's Budgets that apply to the run: those naming no subjects, or naming its Agent. */
   budgets: Array<Used<BudgetSpec> & { used: BudgetAmounts | undefined }>;
+  /** The namespace's ApprovalPolicies: what they name waits for an approver. */
+  approvalPolicies: Array<Used<ApprovalPolicySpec>>;
 }
 
 /** What the policy service is configured with: the built-in guardrail and where the cluster default lives. */
@@ -95,6 +99,10 @@ export function contextFor(view: ClusterView, settings: PolicySettings, namespac
       .list(SecretBinding, namespace)
       .map((b) => used(SecretBinding, b, parser(SecretBindingSpec)))
       .filter((b): b is Used<SecretBindingSpec> => b !== undefined),
+    approvalPolicies: view
+      .list(ApprovalPolicy, namespace)
+      .map((p) => used(ApprovalPolicy, p, parser(ApprovalPolicySpec)))
+      .filter((p): p is Used<ApprovalPolicySpec> => p !== undefined),
     budgets: view.list(Budget, namespace).flatMap((b) => {
       const u = used(Budget, b, parser(BudgetSpec));
       if (!u) return [];

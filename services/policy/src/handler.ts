@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import {
+  decisionDedupId,
   dedupIds,
   kindByName,
+  RequestMessage as RequestMessageSchema,
   SUBJECTS,
   type DecisionPayload,
   type DomainErrorPayload,
@@ -15,6 +18,8 @@ import { limitsFor, plainLimits, refusalViolations, takesSlot } from './concurre
 import { contextFor, type DecisionContext, type PolicySettings } from './context.js';
 import { evaluate } from './evaluate.js';
 import type { SlotStore } from './slots/store.js';
+import { APPROVAL_RULE, approvalGates, type ApprovalGates } from './approvals/gates.js';
+import { toApproval, type ApprovalRow, type ApprovalStore } from './approvals/store.js';
 import { agentNameOf, subjectOf, type ReadCurrent } from './subject.js';
 
 export interface PolicyDeps {
@@ -22,6 +27,7 @@ export interface PolicyDeps {
   view: ClusterView;
   readCurrent: ReadCurrent;
   slots: SlotStore;
+  approvals: ApprovalStore;
   /** Records a Budget's new usage on its status (best effort: the charges in Postgres are the truth). */
   recordBudgetUsage(budget: string, runs: number): Promise<void>;
   settings: PolicySettings;
@@ -30,21 +36,25 @@ export interface PolicyDeps {
 
 type DecideDeps = Pick<PolicyDeps, 'view' | 'readCurrent' | 'settings'>;
 
-/** Decides a request against the policy as the cluster holds it now, without taking anything. Also the dry run. */
+/**
+ * Decides a request against the policy as the cluster holds it now, without taking anything. Also
+ * the dry run. A request no rule denies but an approval gate holds is `pending`.
+ */
 export async function decide(
   request: RequestPayload,
   deps: DecideDeps,
-): Promise<{ decision: DecisionPayload; ctx: DecisionContext; agent: string | undefined }> {
+): Promise<{ decision: DecisionPayload; ctx: DecisionContext; agent: string | undefined; held: ApprovalGates }> {
   const subject = await subjectOf(request, deps.readCurrent);
   const agent = agentNameOf(subject);
   const ctx = contextFor(deps.view, deps.settings, request.metadata.namespace, agent);
-  const decision = evaluate(request, subject, ctx, new Date());
+  const evaluated = evaluate(request, subject, ctx, new Date());
   // A run may not start on a budget the runtime reports spent (tokens, dollars, cpu, memory, gpu).
   const spent = takesSlot(request) ? spentBudgets(ctx) : [];
-  if (spent.length === 0) return { decision, ctx, agent };
-  const violations = [...decision.violations, ...spent];
-  const enforced = violations.some((v) => (v.mode ?? decision.mode) === 'enforce');
-  return { decision: { ...decision, violations, verdict: enforced ? 'deny' : decision.verdict }, ctx, agent };
+  const held = approvalGates(request, subject, ctx);
+  const violations = [...evaluated.violations, ...spent, ...held.gates];
+  const enforced = violations.filter((v) => (v.mode ?? evaluated.mode) === 'enforce');
+  const verdict = enforced.some((v) => v.ruleId !== APPROVAL_RULE) ? 'deny' : enforced.length > 0 ? 'pending' : 'allow';
+  return { decision: { ...evaluated, violations, verdict }, ctx, agent, held };
 }
 
 /** The problem code of a denial: `budget_exceeded` when only budgets deny it, else `policy_denied`. */
@@ -56,10 +66,16 @@ function denialCode(enforced: DecisionPayload['violations']): 'budget_exceeded' 
  * Decides a request and, when the rules allow a run, takes its concurrency slot: a run over a
  * limit its guardrail enforces is refused with `concurrency_limit`, a retryable answer.
  */
-async function admit(message: RequestMessage, deps: PolicyDeps): Promise<{ decision: DecisionPayload; error?: DomainErrorPayload }> {
-  const { decision, ctx, agent } = await decide(message.payload, deps);
+async function admit(
+  message: RequestMessage,
+  deps: PolicyDeps,
+  settled: ApprovalRow | undefined,
+): Promise<{ decision: DecisionPayload; error?: DomainErrorPayload }> {
+  const decided = await decide(message.payload, deps);
+  const { ctx, agent } = decided;
+  let decision = decided.decision;
   if (decision.verdict === 'deny') {
-    const enforced = decision.violations.filter((v) => (v.mode ?? decision.mode) === 'enforce');
+    const enforced = decision.violations.filter((v) => (v.mode ?? decision.mode) === 'enforce' && v.ruleId !== APPROVAL_RULE);
     return {
       decision,
       error: {
@@ -68,6 +84,14 @@ async function admit(message: RequestMessage, deps: PolicyDeps): Promise<{ decis
         violations: decision.violations,
       },
     };
+  }
+  if (decision.verdict === 'pending' || settled) {
+    const row = settled ?? (await deps.approvals.hold(message, decided.held, randomUUID()));
+    const { request: _request, ...approval } = toApproval(row);
+    decision = { ...decision, approval };
+    if (row.state === 'Pending') return { decision: { ...decision, verdict: 'pending' } };
+    if (row.state !== 'Approved') return { decision: { ...decision, verdict: 'deny' }, error: approvalRefusal(row, decision) };
+    decision = { ...decision, verdict: 'allow' };
   }
   if (!takesSlot(message.payload)) return { decision };
   const owned = limitsFor(ctx);
@@ -95,12 +119,30 @@ async function admit(message: RequestMessage, deps: PolicyDeps): Promise<{ decis
   };
 }
 
+/** Why a request held for approval is refused: an approver denied it, or nobody decided in time. */
+function approvalRefusal(row: ApprovalRow, decision: DecisionPayload): DomainErrorPayload {
+  if (row.state === 'Denied') {
+    const why = row.reason ? `: ${row.reason}` : '';
+    return {
+      code: 'approval_denied',
+      detail: `${row.decided_by ?? 'an approver'} denied approval ${row.id}${why}`,
+      violations: decision.violations,
+    };
+  }
+  return {
+    code: 'approval_expired',
+    detail: `nobody decided approval ${row.id} before ${row.expires_at}; submit the request again with a new deliveryId`,
+    violations: decision.violations,
+  };
+}
+
 /**
  * Decides a request and publishes the decision; a denial is also the request's outcome. Both
- * carry derived dedup IDs, so a redelivered request publishes nothing new.
+ * carry derived dedup IDs, so a redelivered request publishes nothing new. `settled` is the
+ * decided approval of a request that was held, when its decision is being carried out.
  */
-export async function handleRequest(message: RequestMessage, deps: PolicyDeps): Promise<void> {
-  const { decision, error } = await admit(message, deps);
+export async function handleRequest(message: RequestMessage, deps: PolicyDeps, settled?: ApprovalRow): Promise<void> {
+  const { decision, error } = await admit(message, deps, settled);
   const kind = kindByName(message.payload.kind)?.token ?? message.payload.kind.toLowerCase();
   const envelope = { ...message, occurredAt: decision.evaluatedAt };
   await publish(
@@ -108,7 +150,7 @@ export async function handleRequest(message: RequestMessage, deps: PolicyDeps): 
     SUBJECTS.decision,
     { verdict: decision.verdict, kind, verb: message.payload.verb },
     { ...envelope, payload: decision },
-    dedupIds.decision(message.requestKey, message.attempt),
+    decisionDedupId({ ...envelope, payload: decision }),
   );
   if (decision.violations.length > 0) {
     deps.logger.info({ requestKey: message.requestKey, verdict: decision.verdict, violations: decision.violations }, 'policy violations');
@@ -124,4 +166,10 @@ export async function handleRequest(message: RequestMessage, deps: PolicyDeps): 
     },
     dedupIds.outcome(message.requestKey, message.attempt),
   );
+}
+
+/** Carries out an approval's decision: provisions an approved request, rejects a denied or expired one, then marks it settled. */
+export async function settleApproval(row: ApprovalRow, deps: PolicyDeps): Promise<void> {
+  await handleRequest(RequestMessageSchema.parse(row.message), deps, row);
+  await deps.approvals.markReleased(row.id);
 }

@@ -9,6 +9,8 @@ import { decide, handleRequest } from './handler.js';
 import { releaseEndedRun, releaseRejected, reconcileSlots } from './slots/release.js';
 import { POLICY_MIGRATIONS } from './slots/migrations.js';
 import { SlotStore } from './slots/store.js';
+import { ApprovalStore } from './approvals/store.js';
+import { approvalEndpoints, sweepApprovals } from './approvals/endpoints.js';
 import type { ReadCurrent } from './subject.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -59,7 +61,8 @@ await runService({
         mergePatch,
       );
     };
-    const deps = { js, logger, view, readCurrent, slots, settings, recordBudgetUsage };
+    const approvals = new ApprovalStore(db);
+    const deps = { js, logger, view, readCurrent, slots, approvals, settings, recordBudgetUsage };
     const subs = [
       await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, (m) => handleRequest(m, deps)),
       await consume(CONSUMERS.policyRunStatus, SUBJECTS.runStatus.schema, (m) => releaseEndedRun(slots, m)),
@@ -71,10 +74,14 @@ await runService({
       );
     }, config.JANGAR_POLICY_RECONCILE_MS);
     reconciler.unref();
+    const approvalSweep = setInterval(() => {
+      sweepApprovals(deps, config.JANGAR_POLICY_APPROVAL_SWEEP_MS).catch((err: unknown) => logger.warn({ err }, 'approval sweep failed'));
+    }, config.JANGAR_POLICY_APPROVAL_SWEEP_MS);
+    approvalSweep.unref();
     const service = await serveRpc(
       nc,
       SERVICE_NAMES.policy,
-      [endpoint(RPCS.evaluatePolicy, async (request) => (await decide(request, deps)).decision)],
+      [endpoint(RPCS.evaluatePolicy, async (request) => (await decide(request, deps)).decision), ...approvalEndpoints(deps)],
       logger,
     );
     return {
@@ -84,6 +91,7 @@ await runService({
       ],
       async stop() {
         clearInterval(reconciler);
+        clearInterval(approvalSweep);
         await Promise.all(subs.map((s) => s.stop()));
         await service.stop();
         await view.stop();

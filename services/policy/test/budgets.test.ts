@@ -10,6 +10,7 @@ const ctx = (budgets: DecisionContext['budgets']): DecisionContext => ({
   agent: undefined,
   secretBindings: [],
   budgets,
+  approvalPolicies: [],
 });
 const budget = (spec: object, used?: object) => ({
   id: 'Budget team-a/monthly',

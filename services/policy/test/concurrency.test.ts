@@ -18,6 +18,7 @@ const ctx = (...guardrails: ReturnType<typeof g>[]): DecisionContext => ({
   agent: undefined,
   secretBindings: [],
   budgets: [],
+  approvalPolicies: [],
 });
 const builtIn = g('built-in', 'built-in', { namespace: 10, agent: 5, cluster: 100 });
 

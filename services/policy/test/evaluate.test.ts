@@ -35,6 +35,7 @@ function context(over: Partial<DecisionContext> = {}): DecisionContext {
     },
     secretBindings: [],
     budgets: [],
+    approvalPolicies: [],
     ...over,
   };
 }

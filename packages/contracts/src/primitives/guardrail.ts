@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Condition } from '../meta.js';
 import { RuntimeType } from './agent-run.js';
+import { parseLabelSelector } from '../label-selector.js';
 
 /** `enforce` denies a violating request; `audit` records the would-be denial and lets it through. */
 export const PolicyMode = z.enum(['enforce', 'audit']);
@@ -12,6 +13,45 @@ const ImagePattern = z
   .min(1)
   .max(255)
   .regex(/^[A-Za-z0-9._\-/:@*]+$/, { message: 'must be an image reference, with * as a wildcard' });
+
+/** A label selector in Kubernetes syntax (`tier=prod,app in (api)`), checked where the Guardrail is admitted. */
+const SelectorText = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (text) => {
+      try {
+        parseLabelSelector(text);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be a Kubernetes label selector such as "tier=prod,app in (api)"' },
+  );
+
+/** One day: how long a request held for approval waits for a decision unless the guardrail says otherwise. */
+export const DEFAULT_APPROVAL_EXPIRY_SECONDS = 24 * 60 * 60;
+
+/**
+ * Which requests wait for a person to approve them: privileged runs (executing as a privileged
+ * service account) and deployments (requests whose labels match `deploymentSelector`).
+ */
+export const GuardrailApprovals = z.strictObject({
+  privilegedServiceAccounts: z.array(z.string().min(1)).optional(),
+  deploymentSelector: SelectorText.optional(),
+  /** The role an approver's token must hold. The requester can never approve their own request. */
+  approverRole: z.string().min(1).max(253).default('approver'),
+  /** How long a held request waits before it is rejected as expired. */
+  expireAfterSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 60 * 60)
+    .default(DEFAULT_APPROVAL_EXPIRY_SECONDS),
+});
+export type GuardrailApprovals = z.infer<typeof GuardrailApprovals>;
 
 /**
  * Spec of a Guardrail: the namespace's rules for what runs may use. A list left out places no
@@ -39,6 +79,7 @@ export const GuardrailSpec = z.strictObject({
       cluster: z.number().int().min(0).optional(),
     })
     .optional(),
+  approvals: GuardrailApprovals.optional(),
 });
 export type GuardrailSpec = z.infer<typeof GuardrailSpec>;
 

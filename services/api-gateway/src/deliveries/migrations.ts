@@ -47,7 +47,21 @@ export class Migration20261126000001Attempts extends Migration {
   }
 }
 
+/**
+ * Held for approval: `awaiting` keeps the 202 a retry replays while an approver decides; the
+ * request's outcome then completes the row as it would a pending one.
+ */
+export class Migration20261126000002Awaiting extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('alter table gateway.deliveries drop constraint if exists deliveries_state_check');
+    this.addSql(
+      "alter table gateway.deliveries add constraint deliveries_state_check check (state in ('pending', 'completed', 'retryable', 'awaiting'))",
+    );
+  }
+}
+
 export const GATEWAY_MIGRATIONS = [
   { name: 'Migration20261125000001Deliveries', class: Migration20261125000001Deliveries },
   { name: 'Migration20261126000001Attempts', class: Migration20261126000001Attempts },
+  { name: 'Migration20261126000002Awaiting', class: Migration20261126000002Awaiting },
 ];

@@ -17,7 +17,7 @@ export interface DeliveryRow {
   namespace: string;
   name: string | null;
   message: RequestMessage;
-  state: 'pending' | 'completed' | 'retryable';
+  state: 'pending' | 'completed' | 'retryable' | 'awaiting';
   attempt: number;
   published_at: Date | null;
   status_code: number | null;
@@ -95,7 +95,7 @@ export class DeliveryStore {
     await this.db.query(
       `update gateway.deliveries set state = 'completed', status_code = ?, content_type = ?, response_body = ?, resource = ?::jsonb, completed_at = now(),
          published_at = coalesce(published_at, now())
-       where request_key = ? and state = 'pending' and attempt = ?`,
+       where request_key = ? and state in ('pending', 'awaiting') and attempt = ?`,
       [response.status, response.contentType, response.body, resource === undefined ? null : JSON.stringify(resource), requestKey, attempt],
     );
     const row = await this.get(requestKey);
@@ -104,10 +104,21 @@ export class DeliveryStore {
 
   /** Records a retryable rejection of an attempt: its answer is kept for whoever waits, but it is not final. */
   async markRetryable(requestKey: string, attempt: number, response: StoredResponse): Promise<void> {
+    await this.setInterim('retryable', requestKey, attempt, response);
+  }
+
+  /** Records that an attempt is held for approval: retries replay its 202 until the outcome completes the row. */
+  async markAwaiting(requestKey: string, attempt: number, response: StoredResponse): Promise<void> {
+    await this.setInterim('awaiting', requestKey, attempt, response);
+  }
+
+  private async setInterim(state: 'retryable' | 'awaiting', requestKey: string, attempt: number, response: StoredResponse): Promise<void> {
+    // Only a row still waiting for this attempt moves: a late message never undoes a final answer.
+    const from = state === 'awaiting' ? ['pending'] : ['pending', 'awaiting'];
     await this.db.query(
-      `update gateway.deliveries set state = 'retryable', status_code = ?, content_type = ?, response_body = ?, published_at = coalesce(published_at, now())
-       where request_key = ? and state = 'pending' and attempt = ?`,
-      [response.status, response.contentType, response.body, requestKey, attempt],
+      `update gateway.deliveries set state = ?, status_code = ?, content_type = ?, response_body = ?, published_at = coalesce(published_at, now())
+       where request_key = ? and state in (select jsonb_array_elements_text(?::jsonb)) and attempt = ?`,
+      [state, response.status, response.contentType, response.body, requestKey, JSON.stringify(from), attempt],
     );
   }
 
@@ -150,15 +161,15 @@ export class DeliveryStore {
   }
 }
 
-/** The stored answer of a completed row. */
+/** The stored answer of a completed row, or the 202 of one held for approval (replayed until it completes). */
 export function storedResponse(row: DeliveryRow): StoredResponse | undefined {
-  if (row.state !== 'completed' || row.status_code === null || row.response_body === null) return undefined;
+  if ((row.state !== 'completed' && row.state !== 'awaiting') || row.status_code === null || row.response_body === null) return undefined;
   return { status: row.status_code, contentType: row.content_type ?? 'application/json', body: row.response_body };
 }
 
 /** The answer of an attempt as far as it got: final when completed, the retryable rejection of this very attempt, else nothing yet. */
 export function answerOfAttempt(row: DeliveryRow, attempt: number): StoredResponse | undefined {
-  if (row.state === 'completed') return storedResponse(row);
+  if (row.state === 'completed' || row.state === 'awaiting') return storedResponse(row);
   if (row.state !== 'retryable' || row.attempt !== attempt || row.status_code === null || row.response_body === null) return undefined;
   return { status: row.status_code, contentType: row.content_type ?? 'application/json', body: row.response_body };
 }

@@ -1,4 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
+import { Migration20261126000201Approvals } from '../approvals/migration.js';
 
 /** Concurrency slots: one row per admitted run, released when it ends. */
 export class Migration20261126000101Slots extends Migration {
@@ -34,4 +35,5 @@ export class Migration20261126000102BudgetCharges extends Migration {
 export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000101Slots', class: Migration20261126000101Slots },
   { name: 'Migration20261126000102BudgetCharges', class: Migration20261126000102BudgetCharges },
+  { name: 'Migration20261126000201Approvals', class: Migration20261126000201Approvals },
 ];

@@ -1,0 +1,83 @@
+import {
+  DEFAULT_APPROVAL_EXPIRY_SECONDS,
+  matchesLabelSelector,
+  parseLabelSelector,
+  type PolicyMode,
+  type RequestPayload,
+  type Violation,
+} from '@jangar/contracts';
+import type { DecisionContext } from '../context.js';
+import { effectiveServiceAccount, type Subject } from '../rules.js';
+
+/** The id every approval gate reports under, so a decision's violations say why a request waits. */
+export const APPROVAL_RULE = 'approval-required';
+
+/** Why a request must wait for an approver, who may approve it, and for how long it waits. */
+export interface ApprovalGates {
+  gates: Violation[];
+  approverRole: string;
+  expireAfterSeconds: number;
+}
+
+const gate = (path: string, reason: string, policy: string, mode: PolicyMode): Violation => ({
+  ruleId: APPROVAL_RULE,
+  path,
+  reason,
+  policy,
+  mode,
+});
+
+/** The resources a request uses that an ApprovalPolicy may name: the request's own target, and a run's Agent or Orchestration. */
+function namedBy(request: RequestPayload, subject: Subject | undefined): Array<{ kind: string; name: string; path: string }> {
+  const named = request.metadata.name ? [{ kind: request.kind, name: request.metadata.name, path: 'metadata.name' }] : [];
+  const spec = subject?.spec as { agentRef?: { name?: unknown }; orchestrationRef?: { name?: unknown } } | undefined;
+  if (request.kind === 'AgentRun' && typeof spec?.agentRef?.name === 'string')
+    named.push({ kind: 'Agent', name: spec.agentRef.name, path: 'spec.agentRef.name' });
+  if (request.kind === 'OrchestrationRun' && typeof spec?.orchestrationRef?.name === 'string')
+    named.push({ kind: 'Orchestration', name: spec.orchestrationRef.name, path: 'spec.orchestrationRef.name' });
+  return named;
+}
+
+/**
+ * The approval gates a request passes through: a guardrail's privileged service accounts and
+ * deployment selector (for new runs), and every ApprovalPolicy naming what the request changes or
+ * uses. Pure. A gate in `audit` mode is recorded but holds nothing.
+ */
+export function approvalGates(request: RequestPayload, subject: Subject | undefined, ctx: DecisionContext): ApprovalGates {
+  const gates: Violation[] = [];
+  const isNewRun = request.verb === 'create' && (request.kind === 'AgentRun' || request.kind === 'OrchestrationRun');
+  let settings: { approverRole: string; expireAfterSeconds: number } | undefined;
+  for (const g of ctx.guardrails) {
+    const approvals = g.spec.approvals;
+    if (!approvals) continue;
+    settings = approvals; // the most specific guardrail (the last) says who approves and for how long
+    if (!isNewRun) continue;
+    if (request.kind === 'AgentRun' && approvals.privilegedServiceAccounts?.length) {
+      const account = effectiveServiceAccount((subject?.spec ?? {}) as Parameters<typeof effectiveServiceAccount>[0]);
+      if (approvals.privilegedServiceAccounts.includes(account)) {
+        gates.push(
+          gate('spec.runtime.config.serviceAccountName', `runs as privileged service account "${account}" (${g.id})`, g.id, g.mode),
+        );
+      }
+    }
+    if (approvals.deploymentSelector && matchesLabelSelector(parseLabelSelector(approvals.deploymentSelector), request.metadata.labels)) {
+      gates.push(gate('metadata.labels', `is a deployment: its labels match "${approvals.deploymentSelector}" (${g.id})`, g.id, g.mode));
+    }
+  }
+  if (request.verb !== 'delete' || request.metadata.name) {
+    const uses = namedBy(request, subject);
+    for (const p of ctx.approvalPolicies) {
+      const mode: PolicyMode = p.spec.mode === 'audit' ? 'audit' : 'enforce';
+      for (const s of p.spec.subjects ?? []) {
+        if ((s.namespace ?? ctx.namespace) !== ctx.namespace) continue;
+        const hit = uses.find((u) => u.kind === s.kind && u.name === s.name);
+        if (hit) gates.push(gate(hit.path, `${s.kind} "${s.name}" needs approval (${p.id})`, p.id, mode));
+      }
+    }
+  }
+  return {
+    gates,
+    approverRole: settings?.approverRole ?? 'approver',
+    expireAfterSeconds: settings?.expireAfterSeconds ?? DEFAULT_APPROVAL_EXPIRY_SECONDS,
+  };
+}

@@ -1,0 +1,38 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * Approvals: one row per request held for an approver, from hold to decision. `released_at` is
+ * the outbox mark — a decided approval whose consequence (provision, or reject) is not yet on the
+ * bus is settled again by the sweep, so a crash between decision and publish loses nothing.
+ */
+export class Migration20261126000201Approvals extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`create table if not exists policy.approvals (
+      id uuid primary key,
+      request_key text not null unique,
+      state text not null default 'Pending' check (state in ('Pending', 'Approved', 'Denied', 'Expired')),
+      namespace text not null,
+      kind text not null,
+      verb text not null,
+      name text,
+      requested_by text not null,
+      delivery_id text not null,
+      correlation_id text not null,
+      approver_role text not null,
+      gates jsonb not null,
+      message jsonb not null,
+      created_at timestamptz not null default now(),
+      expires_at timestamptz not null,
+      decided_by text,
+      decided_at timestamptz,
+      decision_delivery_id text,
+      reason text,
+      released_at timestamptz
+    )`);
+    this.addSql('create index if not exists approvals_listing on policy.approvals (namespace, created_at desc, id desc)');
+    this.addSql("create index if not exists approvals_due on policy.approvals (expires_at) where state = 'Pending'");
+    this.addSql(
+      "create index if not exists approvals_unreleased on policy.approvals (decided_at) where state <> 'Pending' and released_at is null",
+    );
+  }
+}

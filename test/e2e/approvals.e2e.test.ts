@@ -1,0 +1,231 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, eventually, testStack } from '../support/stack.js';
+
+let stack: Awaited<ReturnType<typeof testStack>>;
+let dev: ReturnType<typeof api>;
+/** alice asks; bob approves; carol is on the team without the approver role; eve approves for another team. */
+let alice: ReturnType<typeof api>;
+let bob: ReturnType<typeof api>;
+let carol: ReturnType<typeof api>;
+let eve: ReturnType<typeof api>;
+
+const TOKENS = [
+  { token: 'alice-token', subject: 'alice', namespaces: ['apr-a', 'apr-expiry', 'apr-audit'] },
+  { token: 'bob-token', subject: 'bob', namespaces: ['apr-a', 'apr-expiry'], roles: ['approver'] },
+  { token: 'carol-token', subject: 'carol', namespaces: ['apr-a'] },
+  { token: 'eve-token', subject: 'eve', namespaces: ['apr-b'], roles: ['approver'] },
+];
+
+const privilegedRun = (namespace: string, name: string, deliveryId: string) => ({
+  deliveryId,
+  metadata: { namespace, name },
+  spec: {
+    agentRef: { name: 'coder' },
+    runtime: { type: 'job', config: { serviceAccountName: 'deployer' } },
+    implementation: { inline: { text: 'ship it' } },
+  },
+});
+
+/** Agent coder (may run as deployer) and a Guardrail that holds deployer runs and deployments for approval. */
+async function gatedNamespace(namespace: string, approvals: Record<string, unknown>, mode: 'enforce' | 'audit' = 'enforce') {
+  const agent = await dev.post('/v1/agents', {
+    deliveryId: `agent-${namespace}`,
+    metadata: { namespace, name: 'coder' },
+    spec: { providerRef: { name: 'codex' }, security: { allowedServiceAccounts: ['default', 'deployer'] } },
+  });
+  expect(agent.status, agent.text).toBe(201);
+  const guardrail = await dev.post('/v1/guardrails', {
+    deliveryId: `guardrail-${namespace}`,
+    metadata: { namespace, name: 'approvals' },
+    spec: { mode, approvals: { privilegedServiceAccounts: ['deployer'], deploymentSelector: 'proompteng.ai/deploy=true', ...approvals } },
+  });
+  expect(guardrail.status, guardrail.text).toBe(201);
+  // The policy service learns of the Guardrail through its informer.
+  const { deliveryId: _id, ...body } = privilegedRun(namespace, 'probe', 'probe');
+  await eventually(`the Guardrail in ${namespace} to hold deployer runs`, async () => {
+    const res = await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...body });
+    const gated = res.json?.violations?.some((v: { ruleId: string }) => v.ruleId === 'approval-required');
+    return gated ? res.json : undefined;
+  });
+}
+
+/** Submits a privileged run as alice and returns the approval holding it. */
+async function held(namespace: string, name: string) {
+  const res = await alice.post('/v1/agent-runs', privilegedRun(namespace, name, `run-${name}`));
+  expect(res.status, res.text).toBe(202);
+  return res.json.approval as { id: string };
+}
+
+beforeAll(async () => {
+  stack = await testStack({ env: { JANGAR_API_TOKENS: JSON.stringify(TOKENS), JANGAR_POLICY_APPROVAL_SWEEP_MS: '300' } });
+  dev = api(stack.gatewayUrl, stack.devToken);
+  alice = api(stack.gatewayUrl, 'alice-token');
+  bob = api(stack.gatewayUrl, 'bob-token');
+  carol = api(stack.gatewayUrl, 'carol-token');
+  eve = api(stack.gatewayUrl, 'eve-token');
+  await gatedNamespace('apr-a', { approverRole: 'approver' });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('approvals', () => {
+  it('holds a privileged run: 202 Pending with an AwaitingApproval condition, listed for approvers, nothing created', async () => {
+    const res = await alice.post('/v1/agent-runs', privilegedRun('apr-a', 'deploy-1', 'run-deploy-1'));
+    expect(res.status, res.text).toBe(202);
+    expect(res.json).toMatchObject({
+      kind: 'AgentRun',
+      status: 'AwaitingApproval',
+      phase: 'Pending',
+      deliveryId: 'run-deploy-1',
+      conditions: [{ type: 'AwaitingApproval', status: 'True', reason: 'ApprovalRequired', message: expect.stringContaining('deployer') }],
+      approval: {
+        state: 'Pending',
+        requestedBy: 'alice',
+        approverRole: 'approver',
+        gates: [{ ruleId: 'approval-required', path: 'spec.runtime.config.serviceAccountName' }],
+      },
+    });
+    const { id } = res.json.approval;
+    expect(res.json.links.approval).toBe(`/v1/approvals/${id}`);
+
+    const retry = await alice.post('/v1/agent-runs', privilegedRun('apr-a', 'deploy-1', 'run-deploy-1'));
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.json.approval.id).toBe(id);
+
+    const queue = await bob.get('/v1/approvals?state=Pending&namespace=apr-a');
+    expect(queue.status).toBe(200);
+    const listed = queue.json.items.find((a: { id: string }) => a.id === id);
+    expect(listed).toMatchObject({ kind: 'AgentRun', verb: 'create', name: 'deploy-1', request: { metadata: { name: 'deploy-1' } } });
+    expect((await eve.get('/v1/approvals')).json.items.map((a: { id: string }) => a.id)).not.toContain(id);
+    expect((await dev.get('/v1/agent-runs/apr-a/deploy-1')).status).toBe(404);
+  });
+
+  it('refuses self-approval, an approver without the role, and an approver of another team', async () => {
+    const { id } = await held('apr-a', 'deploy-2');
+    const self = await alice.post(`/v1/approvals/${id}/approve`, { deliveryId: 'self-1' });
+    expect(self.status).toBe(403);
+    expect(self.headers.get('content-type')).toContain('application/problem+json');
+    expect(self.json.code).toBe('self_approval_forbidden');
+    const noRole = await carol.post(`/v1/approvals/${id}/approve`, { deliveryId: 'carol-1' });
+    expect(noRole.status).toBe(403);
+    expect(noRole.json.code).toBe('approver_role_required');
+    expect((await eve.post(`/v1/approvals/${id}/approve`, { deliveryId: 'eve-1' })).status).toBe(404);
+    expect((await bob.get(`/v1/approvals/${id}`)).json.state).toBe('Pending');
+  });
+
+  it('provisions an approved run, records the approver, and answers the original deliveryId with the run', async () => {
+    const { id } = await held('apr-a', 'deploy-3');
+    const approved = await bob.post(`/v1/approvals/${id}/approve`, { deliveryId: 'bob-approves-3', reason: 'change window' });
+    expect(approved.status, approved.text).toBe(200);
+    expect(approved.json).toMatchObject({
+      id,
+      state: 'Approved',
+      decidedBy: 'bob',
+      decisionDeliveryId: 'bob-approves-3',
+      reason: 'change window',
+    });
+
+    const again = await bob.post(`/v1/approvals/${id}/approve`, { deliveryId: 'bob-approves-3', reason: 'change window' });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.json.decidedAt).toBe(approved.json.decidedAt);
+    const other = await bob.post(`/v1/approvals/${id}/deny`, { deliveryId: 'bob-denies-3' });
+    expect(other.status).toBe(409);
+    expect(other.json.code).toBe('approval_already_decided');
+
+    const answer = await eventually('the held request to be answered', async () => {
+      const r = await alice.post('/v1/agent-runs', privilegedRun('apr-a', 'deploy-3', 'run-deploy-3'));
+      return r.status === 201 ? r : undefined;
+    });
+    expect(answer.json).toMatchObject({ kind: 'AgentRun', metadata: { name: 'deploy-3', namespace: 'apr-a' } });
+    await eventually('the approved run to succeed', async () => {
+      const run = await dev.get(`/v1/runs/${answer.json.id}`);
+      return run.json?.phase === 'Succeeded' ? run.json : undefined;
+    });
+  });
+
+  it("rejects a denied run with 403 approval_denied and the approver's reason, and never creates it", async () => {
+    const { id } = await held('apr-a', 'deploy-4');
+    const denied = await bob.post(`/v1/approvals/${id}/deny`, { reason: 'not during the freeze' }, { 'idempotency-key': 'bob-denies-4' });
+    expect(denied.status, denied.text).toBe(200);
+    expect(denied.json).toMatchObject({ state: 'Denied', decidedBy: 'bob' });
+    const answer = await eventually('the denial to reach the requester', async () => {
+      const r = await alice.post('/v1/agent-runs', privilegedRun('apr-a', 'deploy-4', 'run-deploy-4'));
+      return r.status === 403 ? r : undefined;
+    });
+    expect(answer.json).toMatchObject({ code: 'approval_denied', detail: expect.stringContaining('not during the freeze') });
+    expect((await dev.get('/v1/agent-runs/apr-a/deploy-4')).status).toBe(404);
+  });
+
+  it('holds a deployment (labels matching the selector) and a run of an Agent an ApprovalPolicy names', async () => {
+    const deployment = await alice.post('/v1/agent-runs', {
+      deliveryId: 'deployment-1',
+      metadata: { namespace: 'apr-a', name: 'release', labels: { 'proompteng.ai/deploy': 'true' } },
+      spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'release' } } },
+    });
+    expect(deployment.status, deployment.text).toBe(202);
+    expect(deployment.json.approval.gates).toEqual([expect.objectContaining({ path: 'metadata.labels' })]);
+
+    const policy = await dev.post('/v1/approval-policies', {
+      deliveryId: 'approval-policy-1',
+      metadata: { namespace: 'apr-a', name: 'coder-runs' },
+      spec: { subjects: [{ kind: 'Agent', name: 'coder' }] },
+    });
+    expect(policy.status, policy.text).toBe(201);
+    const plain = { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'plain' } } };
+    const decision = await eventually('the ApprovalPolicy to hold runs of coder', async () => {
+      const res = await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', metadata: { namespace: 'apr-a' }, spec: plain });
+      return res.json?.verdict === 'pending' ? res.json : undefined;
+    });
+    expect(decision.violations).toEqual([
+      expect.objectContaining({ ruleId: 'approval-required', path: 'spec.agentRef.name', policy: 'ApprovalPolicy apr-a/coder-runs' }),
+    ]);
+    const deleted = await dev.delete('/v1/approval-policies/apr-a/coder-runs', 'approval-policy-1-delete');
+    expect(deleted.status, deleted.text).toBe(200);
+  });
+
+  it('expires an approval nobody decided: the requester gets 410 approval_expired and nobody can approve it after', async () => {
+    await gatedNamespace('apr-expiry', { expireAfterSeconds: 1 });
+    const { id } = await held('apr-expiry', 'late');
+    await eventually('the approval to expire', async () =>
+      (await bob.get(`/v1/approvals/${id}`)).json?.state === 'Expired' ? true : undefined,
+    );
+    const answer = await eventually('the expiry to reach the requester', async () => {
+      const r = await alice.post('/v1/agent-runs', privilegedRun('apr-expiry', 'late', 'run-late'));
+      return r.status === 410 ? r : undefined;
+    });
+    expect(answer.json.code).toBe('approval_expired');
+    const tooLate = await bob.post(`/v1/approvals/${id}/approve`, { deliveryId: 'bob-late' });
+    expect(tooLate.status).toBe(409);
+    expect(tooLate.json.code).toBe('approval_already_decided');
+    expect((await dev.get('/v1/agent-runs/apr-expiry/late')).status).toBe(404);
+  });
+
+  it('lets a run through an audit-mode gate and records the would-be hold in the decision', async () => {
+    await gatedNamespace('apr-audit', {}, 'audit');
+    const res = await alice.post('/v1/agent-runs', privilegedRun('apr-audit', 'audited', 'run-audited'));
+    expect(res.status, res.text).toBe(201);
+    const rows = await eventually('the decision to be recorded', async () => {
+      const r = await stack.db.query(`select verdict, violations from audit.policy_decisions where delivery_id = 'run-audited'`);
+      return r.rows.length > 0 ? r.rows : undefined;
+    });
+    expect(rows[0]).toMatchObject({
+      verdict: 'allow',
+      violations: [expect.objectContaining({ ruleId: 'approval-required', mode: 'audit' })],
+    });
+  });
+
+  it('answers 404 for an approval id that is not a UUID and 400 naming the field for a bad decision body', async () => {
+    expect((await bob.get('/v1/approvals/not-a-uuid')).status).toBe(404);
+    const { id } = await held('apr-a', 'deploy-5');
+    const bad = await bob.post(`/v1/approvals/${id}/approve`, { deliveryId: 'bob-5', verdict: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors).toEqual([{ path: 'verdict', message: 'unknown field' }]);
+    const missing = await bob.post(`/v1/approvals/${id}/approve`, {});
+    expect(missing.status).toBe(400);
+    expect(missing.json.code).toBe('delivery_id_required');
+  });
+});
