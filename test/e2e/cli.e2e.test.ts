@@ -13,6 +13,7 @@ import { api, eventually, testStack } from '../support/stack.js';
 
 const BIN = fileURLToPath(new URL('../../packages/cli/bin/jangar.js', import.meta.url));
 const NS = 'cli';
+const OPS_TOKEN = 'ops-approver-token';
 const API_VERSION = 'agents.proompteng.ai/v1alpha1';
 
 let stack: Awaited<ReturnType<typeof testStack>>;
@@ -110,7 +111,10 @@ async function runIdOf(name: string): Promise<string> {
 const auditCount = async () => ((await dev.get(`/v1/audit?namespace=${NS}&limit=500`)).json.items as unknown[]).length;
 
 beforeAll(async () => {
-  stack = await testStack();
+  // ops approves what dev (the requester in these tests) asks for.
+  stack = await testStack({
+    env: { JANGAR_API_TOKENS: JSON.stringify([{ token: OPS_TOKEN, subject: 'ops', namespaces: ['*'], roles: ['approver'] }]) },
+  });
   dev = api(stack.gatewayUrl, stack.devToken);
   dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-cli-e2e-'));
 });
@@ -238,7 +242,7 @@ describe('jangar, against the real stack', () => {
     expect(invalid.stderr).toMatch(/^ {2}spec\.runtime: /m);
   });
 
-  it('exits 2 on usage errors, 3 when the server cannot be reached, 4 on 404 (approvals not served yet)', async () => {
+  it('exits 2 on usage errors, 3 when the server cannot be reached, 4 on 404 (an approval that does not exist)', async () => {
     const unknown = await jangar(['get', 'pods']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown resource type "pods"');
@@ -256,6 +260,55 @@ describe('jangar, against the real stack', () => {
     const approve = await jangar(['approve', 'approval-1']);
     expect(approve.code).toBe(4);
     expect(approve.stderr).toMatch(/^error: .*\(not_found\)$/m);
+  });
+
+  it('applies a deployment that is held, lists it with `jangar approvals`, refuses self-approval, and provisions it once approved', async () => {
+    const gated = 'cli-gate';
+    expect(
+      (
+        await dev.post('/v1/agents', {
+          deliveryId: 'cli-gate-agent',
+          metadata: { namespace: gated, name: 'coder' },
+          spec: { providerRef: { name: 'codex' } },
+        })
+      ).status,
+    ).toBe(201);
+    const guardrail = await dev.post('/v1/guardrails', {
+      deliveryId: 'cli-gate-guardrail',
+      metadata: { namespace: gated, name: 'deployments' },
+      spec: { approvals: { deploymentSelector: 'deploy=true' } },
+    });
+    expect(guardrail.status, guardrail.text).toBe(201);
+    const deploy = { ...runDoc('deploy'), metadata: { name: 'deploy', namespace: gated, labels: { deploy: 'true' } } };
+    await eventually('the Guardrail to hold deployments', async () => {
+      const res = await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', metadata: deploy.metadata, spec: deploy.spec });
+      return res.json?.verdict === 'pending' ? true : undefined;
+    });
+
+    const applied = await jangar(['apply', '-f', await writeManifest('deploy.json', deploy)]);
+    expect(applied.code, applied.stderr).toBe(0);
+    const id = /held for approval ([0-9a-f-]{36}) \(approver role: jangar approve \1\)$/m.exec(applied.stdout)?.[1];
+    expect(id, applied.stdout).toBeDefined();
+
+    const queue = await jangar(['approvals', '-n', gated]);
+    expect(queue.code, queue.stderr).toBe(0);
+    expect(lines(queue.stdout)[0]).toMatch(/^ID +NAMESPACE +REQUEST +REQUESTED BY +STATE +EXPIRES +AGE$/);
+    expect(queue.stdout).toMatch(new RegExp(`^${id} +${gated} +create AgentRun/deploy +dev +Pending +in \\d+h`, 'm'));
+
+    const self = await jangar(['approve', id!]);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toContain('(self_approval_forbidden)');
+
+    const approved = await jangar(['approve', id!, '--reason', 'release window'], { JANGAR_TOKEN: OPS_TOKEN });
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toBe(`approval "${id}" approved: create AgentRun/${gated}/deploy requested by dev\n`);
+    // The same decision again is the same request: answered from the record.
+    expect((await jangar(['approve', id!, '--reason', 'release window'], { JANGAR_TOKEN: OPS_TOKEN })).code).toBe(0);
+    await eventually('the approved run to exist', async () =>
+      (await dev.get(`/v1/agent-runs/${gated}/deploy`)).status === 200 ? true : undefined,
+    );
+    const none = await jangar(['approvals', '-n', gated]);
+    expect(none.stderr).toBe('No pending approvals found.\n');
   });
 
   it('lists audit events and verifies the chain', async () => {

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { applyCommandOf } from './commands/apply.js';
-import { approveCommandOf, denyCommandOf } from './commands/approve.js';
+import { approvalsCommandOf, approveCommandOf, denyCommandOf } from './commands/approve.js';
 import { auditCommandOf } from './commands/audit.js';
 import { completionCommandOf } from './commands/completion.js';
 import { deleteCommandOf } from './commands/delete.js';
@@ -43,6 +43,7 @@ ${EXIT_CODES_HELP}`,
     applyCommandOf(rt),
     deleteCommandOf(rt),
     runsCommandOf(rt),
+    approvalsCommandOf(rt),
     approveCommandOf(rt),
     denyCommandOf(rt),
     auditCommandOf(rt),

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { DEFAULT_NAMESPACE, type AcceptedView, type ResourceView } from '@jangar/contracts';
+import { DEFAULT_NAMESPACE, type AcceptedView, type AwaitingApprovalView, type ResourceView } from '@jangar/contracts';
 import type { Answer } from '../client.js';
 import { contextOf, type Context, type Runtime } from '../context.js';
 import { ApiError, EXIT, exitCodeOf, ReportedFailure, UsageError, type ExitCode } from '../errors.js';
@@ -18,7 +18,12 @@ interface ApplyOptions {
 }
 
 /** What applying one manifest did. */
-export type ApplyResult = 'created' | 'configured' | 'unchanged' | 'accepted';
+export type ApplyResult = 'created' | 'configured' | 'unchanged' | 'accepted' | 'held';
+
+type Answered = ResourceView | AcceptedView | AwaitingApprovalView;
+
+/** A 202: still being applied, or held until an approver decides. */
+const pending = (body: Answered): ApplyResult => ('status' in body && body.status === 'AwaitingApproval' ? 'held' : 'accepted');
 
 /** A manifest with its namespace settled. */
 type Placed = Manifest & { namespace: string };
@@ -63,7 +68,7 @@ const bodyMetadata = (m: Placed) => ({
   ...(m.annotations ? { annotations: m.annotations } : {}),
 });
 
-type Outcome = { result: ApplyResult; object: ResourceView | AcceptedView };
+type Outcome = { result: ApplyResult; object: Answered };
 
 /** A write refused earlier and stored under its key: the refusal may no longer hold (the Agent exists now), so it is asked again. */
 const isReplayedRefusal = (err: unknown) =>
@@ -75,11 +80,11 @@ const isReplayedRefusal = (err: unknown) =>
  */
 async function sendWithFreshKey(
   base: string,
-  send: (deliveryId: string) => Promise<Answer<ResourceView | AcceptedView>>,
-  present: (answer: Answer<ResourceView | AcceptedView>) => Promise<Outcome | undefined>,
+  send: (deliveryId: string) => Promise<Answer<Answered>>,
+  present: (answer: Answer<Answered>) => Promise<Outcome | undefined>,
 ): Promise<Outcome> {
   for (let n = 0; n < MAX_KEYS; n++) {
-    let answer: Answer<ResourceView | AcceptedView>;
+    let answer: Answer<Answered>;
     try {
       answer = await send(keyAt(base, n));
     } catch (err) {
@@ -98,7 +103,7 @@ function create(ctx: Context, m: Placed): Promise<Outcome> {
     createDeliveryId(m),
     (deliveryId) => ctx.client.request('POST', `/v1/${m.kind.route}`, { body: { deliveryId, metadata: bodyMetadata(m), spec: m.spec } }),
     async (answer) => {
-      if (answer.status === 202) return { result: 'accepted', object: answer.body };
+      if (answer.status === 202) return { result: pending(answer.body), object: answer.body };
       const created = answer.body as ResourceView;
       if (answer.headers.get('idempotent-replayed') !== 'true') return { result: 'created', object: created };
       // The same content was applied before, and the server answered what it did then.
@@ -126,7 +131,7 @@ function replace(ctx: Context, m: Placed & { name: string }, current: ResourceVi
           spec: m.spec,
         },
       }),
-    async (answer) => ({ result: answer.status === 202 ? 'accepted' : 'configured', object: answer.body }),
+    async (answer) => ({ result: answer.status === 202 ? pending(answer.body) : 'configured', object: answer.body }),
   );
 }
 
@@ -149,9 +154,11 @@ export async function applyOne(ctx: Context, m: Placed): Promise<Outcome> {
 }
 
 /** What apply prints for one object: `agent.agents.proompteng.ai/coder created`. */
-export function resultLine(m: Placed, result: ApplyResult, object: ResourceView | AcceptedView): string {
+export function resultLine(m: Placed, result: ApplyResult, object: Answered): string {
   const name = 'metadata' in object ? object.metadata.name : (m.name ?? `(id ${object.id})`);
   const ref = `${kindRef(m.kind)}/${name}`;
+  if (result === 'held' && 'approval' in object)
+    return `${ref} held for approval ${object.approval.id} (${object.approval.approverRole} role: jangar approve ${object.approval.id})`;
   return result === 'accepted' ? `${ref} created (accepted; the server is still applying it)` : `${ref} ${result}`;
 }
 
