@@ -29,6 +29,7 @@ export interface DatabaseOptions {
   /** The schema this service owns, e.g. `gateway`. */
   schema: string;
   migrations: ReadonlyArray<{ name: string; class: Constructor<Migration> }>;
+  /** The entities of the tables this schema holds; a drift test ({@link schemaDrift}) holds them to the migrations. */
   entities?: ReadonlyArray<EntitySchema>;
   logger: Logger;
   poolMax?: number;
@@ -71,6 +72,18 @@ async function migrate(orm: MikroORM, opts: DatabaseOptions): Promise<void> {
     await conn.query('select pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
     await knex.client.releaseConnection(conn);
   }
+}
+
+/**
+ * The DDL MikroORM would run to make the database match the registered entities: empty when the
+ * migrations and the entities agree. Only the schemas the entities name are compared.
+ */
+export async function schemaDrift(db: Database): Promise<string[]> {
+  const sql = await db.orm.schema.getUpdateSchemaSQL({ wrap: false, safe: false, dropTables: true });
+  return sql
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
 }
 
 /** Errors that mean "Postgres is not reachable right now" rather than "this statement is wrong". */

@@ -10,6 +10,7 @@ import { OutcomeWaiter } from './outcomes.js';
 import { RequestPublisher } from './publisher.js';
 import { readinessProbe } from './readiness.js';
 import { startSweeps } from './sweeps.js';
+import { GATEWAY_ENTITIES } from './entities/index.js';
 
 await runService({
   name: 'api-gateway',
@@ -19,7 +20,7 @@ await runService({
     if (config.JANGAR_DEV_TOKEN && !loopback) logger.warn('JANGAR_DEV_TOKEN is ignored: the gateway does not listen on loopback');
     const auth = new Authenticator(config.JANGAR_API_TOKENS, loopback ? config.JANGAR_DEV_TOKEN : undefined);
 
-    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'gateway', migrations: GATEWAY_MIGRATIONS, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'gateway', migrations: GATEWAY_MIGRATIONS, entities: GATEWAY_ENTITIES, logger });
     const deliveries = new DeliveryStore(db, config.JANGAR_IDEMPOTENCY_RETENTION_HOURS);
     const waiter = new OutcomeWaiter(nc, logger);
     const publisher = new RequestPublisher(js, deliveries, waiter, config.JANGAR_WAIT_MS, logger);

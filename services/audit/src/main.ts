@@ -6,12 +6,13 @@ import { recordDecision, recordOutcome, recordRunStatus } from './handlers.js';
 import { AuditWriter } from './group-commit.js';
 import { AUDIT_MIGRATIONS } from './migrations.js';
 import { correlation, listEvents, revisions, runHistory, verifyChain } from './queries.js';
+import { AUDIT_ENTITIES } from './entities/index.js';
 
 await runService({
   name: 'audit',
   config: AuditConfig,
   async start({ logger, nc, config, consume }) {
-    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'audit', migrations: AUDIT_MIGRATIONS, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'audit', migrations: AUDIT_MIGRATIONS, entities: AUDIT_ENTITIES, logger });
     const writer = new AuditWriter(db);
     const subs = [
       await consume(CONSUMERS.auditOutcomes, SUBJECTS.outcome.schema, (m) => recordOutcome(writer, m), {

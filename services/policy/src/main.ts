@@ -10,6 +10,7 @@ import { releaseEndedRun, releaseRejected, reconcileSlots } from './slots/releas
 import { POLICY_MIGRATIONS } from './slots/migrations.js';
 import { SlotStore } from './slots/store.js';
 import type { ReadCurrent } from './subject.js';
+import { POLICY_ENTITIES } from './entities/index.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -17,7 +18,7 @@ await runService({
   name: 'policy',
   config: PolicyConfig,
   async start({ config, logger, nc, js, consume }) {
-    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'policy', migrations: POLICY_MIGRATIONS, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'policy', migrations: POLICY_MIGRATIONS, entities: POLICY_ENTITIES, logger });
     const slots = new SlotStore(db);
     const kc = loadKubeConfig(config.KUBECONFIG);
     const api = customObjects(kc);

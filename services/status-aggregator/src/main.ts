@@ -10,12 +10,13 @@ import { temporalStatusSource } from './sources/temporal.js';
 import type { PollingStatusSource } from './sources/types.js';
 import { RunStore, WatchStateStore } from './store.js';
 import { watchRuns } from './watch.js';
+import { STATUS_ENTITIES } from './entities/index.js';
 
 await runService({
   name: 'status-aggregator',
   config: StatusConfig,
   async start({ config, logger, nc, js }) {
-    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'status', migrations: STATUS_MIGRATIONS, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'status', migrations: STATUS_MIGRATIONS, entities: STATUS_ENTITIES, logger });
     const store = new RunStore(db);
     const kc = loadKubeConfig(config.KUBECONFIG);
     const sources: PollingStatusSource[] = [];
