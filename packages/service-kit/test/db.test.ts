@@ -37,7 +37,9 @@ describe('openDatabase', () => {
     // Hold the migration lock ourselves, so every replica is provably queued on it before any runs.
     const holder = await connectPg(pg.url);
     await holder.query('select pg_advisory_lock(hashtext($1))', ['jangar:migrate:ledger']);
-    const replicas = Array.from({ length: 3 }, () => openDatabase({ url: pg.url, schema: 'ledger', migrations: LEDGER_MIGRATIONS, logger }));
+    const replicas = Array.from({ length: 3 }, () =>
+      openDatabase({ url: pg.url, schema: 'ledger', migrations: LEDGER_MIGRATIONS, logger }),
+    );
     await waitFor('three replicas waiting on the migration lock', async () => {
       const { rows } = await holder.query<{ n: number }>(
         "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted",
