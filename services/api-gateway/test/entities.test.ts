@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, schemaDrift, type Database } from '@jangar/service-kit/db';
-import { GATEWAY_ENTITIES } from '../src/entities/index.js';
-import { GATEWAY_MIGRATIONS } from '../src/deliveries/migrations.js';
+import { GATEWAY_DATABASE } from '../src/database.js';
 
 let dir: string;
 let pg: PostgresHandle;
@@ -17,9 +16,7 @@ beforeAll(async () => {
   pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
   db = await openDatabase({
     url: pg.url,
-    schema: 'gateway',
-    migrations: GATEWAY_MIGRATIONS,
-    entities: GATEWAY_ENTITIES,
+    ...GATEWAY_DATABASE,
     logger: createLogger('test', 'silent'),
   });
 });

@@ -37,8 +37,7 @@ export const Delivery = defineEntity({
     // Partial: the recovery sweep looks only at claims never published.
     {
       name: 'deliveries_unpublished',
-      expression:
-        "create index deliveries_unpublished on gateway.deliveries (created_at) where state = 'pending' and published_at is null",
+      expression: "create index deliveries_unpublished on gateway.deliveries (created_at) where state = 'pending' and published_at is null",
     },
   ],
 });
