@@ -5,12 +5,11 @@ import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, kubeStatusCode, loadKubeConfig, translateKubeError } from '@jangar/service-kit/kube';
 import { ClusterView } from './cluster-view.js';
 import { PolicyConfig } from './config.js';
+import { POLICY_DATABASE } from './database.js';
 import { decide, handleRequest } from './handler.js';
 import { releaseEndedRun, releaseRejected, reconcileSlots } from './slots/release.js';
-import { POLICY_MIGRATIONS } from './slots/migrations.js';
 import { SlotStore } from './slots/store.js';
 import type { ReadCurrent } from './subject.js';
-import { POLICY_ENTITIES } from './entities/index.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -18,7 +17,7 @@ await runService({
   name: 'policy',
   config: PolicyConfig,
   async start({ config, logger, nc, js, consume }) {
-    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'policy', migrations: POLICY_MIGRATIONS, entities: POLICY_ENTITIES, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, ...POLICY_DATABASE, logger });
     const slots = new SlotStore(db);
     const kc = loadKubeConfig(config.KUBECONFIG);
     const api = customObjects(kc);

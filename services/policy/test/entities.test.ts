@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, schemaDrift, type Database } from '@jangar/service-kit/db';
-import { POLICY_ENTITIES } from '../src/entities/index.js';
-import { POLICY_MIGRATIONS } from '../src/slots/migrations.js';
+import { POLICY_DATABASE } from '../src/database.js';
 
 let dir: string;
 let pg: PostgresHandle;
@@ -17,9 +16,7 @@ beforeAll(async () => {
   pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
   db = await openDatabase({
     url: pg.url,
-    schema: 'policy',
-    migrations: POLICY_MIGRATIONS,
-    entities: POLICY_ENTITIES,
+    ...POLICY_DATABASE,
     logger: createLogger('test', 'silent'),
   });
 });

@@ -3,20 +3,19 @@ import { DomainError, endpoint, runService, serveRpc } from '@jangar/service-kit
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { StatusConfig } from './config.js';
-import { STATUS_MIGRATIONS } from './migrations.js';
+import { STATUS_DATABASE } from './database.js';
 import { observeRun } from './observe.js';
 import { listRuns } from './queries.js';
 import { temporalStatusSource } from './sources/temporal.js';
 import type { PollingStatusSource } from './sources/types.js';
 import { RunStore, WatchStateStore } from './store.js';
 import { watchRuns } from './watch.js';
-import { STATUS_ENTITIES } from './entities/index.js';
 
 await runService({
   name: 'status-aggregator',
   config: StatusConfig,
   async start({ config, logger, nc, js }) {
-    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'status', migrations: STATUS_MIGRATIONS, entities: STATUS_ENTITIES, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, ...STATUS_DATABASE, logger });
     const store = new RunStore(db);
     const kc = loadKubeConfig(config.KUBECONFIG);
     const sources: PollingStatusSource[] = [];

@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, schemaDrift, type Database } from '@jangar/service-kit/db';
-import { STATUS_ENTITIES } from '../src/entities/index.js';
-import { STATUS_MIGRATIONS } from '../src/migrations.js';
+import { STATUS_DATABASE } from '../src/database.js';
 
 let dir: string;
 let pg: PostgresHandle;
@@ -17,9 +16,7 @@ beforeAll(async () => {
   pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
   db = await openDatabase({
     url: pg.url,
-    schema: 'status',
-    migrations: STATUS_MIGRATIONS,
-    entities: STATUS_ENTITIES,
+    ...STATUS_DATABASE,
     logger: createLogger('test', 'silent'),
   });
 });
