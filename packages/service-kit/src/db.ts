@@ -11,8 +11,10 @@ import type { Logger } from './logger.js';
 
 export interface Database {
   readonly orm: MikroORM;
-  /** A fresh entity manager for one unit of work. */
+  /** A fresh entity manager; its errors are not translated, so prefer {@link Database.withEm}. */
   em(): EntityManager;
+  /** Runs `work` with a fresh entity manager; a lost connection becomes a TransientError, as with `query`. */
+  withEm<T>(work: (em: EntityManager) => Promise<T>): Promise<T>;
   /** Runs one SQL statement (knex `?` placeholders) and returns its rows. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** Runs `fn` in one transaction; `q` runs statements inside it. */
@@ -122,6 +124,7 @@ function wrap(orm: MikroORM): Database {
   return {
     orm,
     em: () => orm.em.fork(),
+    withEm: (work) => translated(() => work(orm.em.fork())),
     query(sql, params = []) {
       return translated(async () => (await orm.em.getConnection().execute(sql, [...params], 'all')) as never);
     },

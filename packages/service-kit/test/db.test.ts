@@ -6,6 +6,7 @@ import { Migration } from '@mikro-orm/migrations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPg, startPostgres, waitFor, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '../src/logger.js';
+import { TransientError } from '../src/errors.js';
 import { openDatabase, schemaDrift, type Database } from '../src/db.js';
 
 let dir: string;
@@ -78,5 +79,28 @@ describe('schemaDrift', () => {
     const drift = await schemaDrift(db);
     expect(drift).toContainEqual(expect.stringMatching(/add column "author" text not null/));
     expect(drift).toContainEqual(expect.stringMatching(/alter column "note" drop not null/));
+  });
+});
+
+describe('a lost connection', () => {
+  it('is a TransientError for entity reads and raw statements alike', async () => {
+    // A cluster of its own, since this test stops it.
+    const lost = await startPostgres({ dataDir: path.join(dir, 'pg-lost'), ephemeral: true });
+    const Entry = defineEntity({
+      name: 'Entry',
+      schema: 'ledger',
+      tableName: 'entries',
+      properties: { id: p.integer().primary(), note: p.text() },
+    });
+    const db = await openDatabase({ url: lost.url, schema: 'ledger', migrations: LEDGER_MIGRATIONS, entities: [Entry], logger });
+    try {
+      expect(await db.withEm((em) => em.count(Entry))).toBe(1);
+      await lost.stop();
+      await expect(db.withEm((em) => em.count(Entry))).rejects.toBeInstanceOf(TransientError);
+      await expect(db.query('select 1')).rejects.toBeInstanceOf(TransientError);
+    } finally {
+      await db.close();
+      await lost.stop();
+    }
   });
 });

@@ -70,7 +70,7 @@ export async function listEvents(db: Database, q: AuditQuery): Promise<{ items: 
   if (q.since) where.push({ occurredAt: { $gte: q.since } });
   if (q.until) where.push({ occurredAt: { $lt: q.until } });
   if (q.continue) where.push({ seq: { $lt: String(decodeCursor(q.continue)) } });
-  const rows = await db.em().find(AuditEvent, { $and: where }, { orderBy: { seq: 'desc' }, limit: q.limit + 1 });
+  const rows = await db.withEm((em) => em.find(AuditEvent, { $and: where }, { orderBy: { seq: 'desc' }, limit: q.limit + 1 }));
   const items = rows.slice(0, q.limit).map(toView);
   const more = rows.length > q.limit;
   return { items, ...(more ? { continue: encodeCursor(items.at(-1)!.seq) } : {}) };
@@ -83,7 +83,7 @@ export async function verifyChain(db: Database, batch = 1000): Promise<ChainVeri
   let checked = 0;
   for (;;) {
     // A fresh entity manager per batch: the walk must not keep every row it has checked in memory.
-    const rows = await db.em().find(AuditEvent, { seq: { $gt: String(after) } }, { orderBy: { seq: 'asc' }, limit: batch });
+    const rows = await db.withEm((em) => em.find(AuditEvent, { seq: { $gt: String(after) } }, { orderBy: { seq: 'asc' }, limit: batch }));
     for (const r of rows) {
       const seq = Number(r.seq);
       if (r.prevHash !== prevHash) {
@@ -133,9 +133,9 @@ export async function verifyChain(db: Database, batch = 1000): Promise<ChainVeri
 
 /** Every recorded status transition of one run, oldest first. */
 export async function runHistory(db: Database, id: string): Promise<RunHistory> {
-  const rows = await db
-    .em()
-    .find(RunTransition, { $or: [{ runId: id }, { uid: id }] }, { orderBy: [{ observedAt: 'asc' }, { recordedAt: 'asc' }] });
+  const rows = await db.withEm((em) =>
+    em.find(RunTransition, { $or: [{ runId: id }, { uid: id }] }, { orderBy: [{ observedAt: 'asc' }, { recordedAt: 'asc' }] }),
+  );
   const first = rows[0];
   if (!first) throw new DomainError('not_found', `no history for run "${id}"`);
   return {
@@ -161,9 +161,9 @@ export async function runHistory(db: Database, id: string): Promise<RunHistory> 
  * orchestration started), each run once with its latest recorded phase.
  */
 export async function correlation(db: Database, q: { correlationId: string; namespaces: string[] }): Promise<Correlation> {
-  const rows = await db
-    .em()
-    .find(AuditEvent, { $and: [{ correlationId: q.correlationId }, ...inScope(q.namespaces)] }, { orderBy: { seq: 'asc' } });
+  const rows = await db.withEm((em) =>
+    em.find(AuditEvent, { $and: [{ correlationId: q.correlationId }, ...inScope(q.namespaces)] }, { orderBy: { seq: 'asc' } }),
+  );
   const requests = rows.map(toView);
   const runIds = [...new Set(rows.filter((r) => r.resourceKind.endsWith('Run') && r.resourceId).map((r) => r.resourceId as string))];
   // Raw SQL: the latest phase per run with its first sighting is `distinct on` plus a window, which the ORM cannot say.
@@ -204,9 +204,9 @@ export async function correlation(db: Database, q: { correlationId: string; name
 
 /** Every recorded spec revision of one primitive, oldest first. */
 export async function revisions(db: Database, q: { kind: string; namespace: string; name: string }): Promise<Revisions> {
-  const rows = await db
-    .em()
-    .find(Revision, { kind: q.kind, namespace: q.namespace, name: q.name }, { orderBy: [{ generation: 'asc' }, { occurredAt: 'asc' }] });
+  const rows = await db.withEm((em) =>
+    em.find(Revision, { kind: q.kind, namespace: q.namespace, name: q.name }, { orderBy: [{ generation: 'asc' }, { occurredAt: 'asc' }] }),
+  );
   if (rows.length === 0) throw new DomainError('not_found', `no revisions of ${q.kind} ${q.namespace}/${q.name}`);
   return {
     ...q,

@@ -15,7 +15,7 @@ export class RunStore {
 
   /** The stored status digest and phase of a run, if the run is known. */
   async previous(uid: string): Promise<{ digest: string; phase: string } | undefined> {
-    const row = await this.db.em().findOne(RunRecord, { uid }, { fields: ['statusDigest', 'phase'] });
+    const row = await this.db.withEm((em) => em.findOne(RunRecord, { uid }, { fields: ['statusDigest', 'phase'] }));
     return row ? { digest: row.statusDigest, phase: row.phase } : undefined;
   }
 
@@ -68,7 +68,7 @@ export class WatchStateStore implements WatchState {
 
   /** The stored resourceVersion of a kind, if its watch ever ran. */
   async get(kind: string): Promise<string | undefined> {
-    return (await this.db.em().findOne(WatchCursor, { kind }))?.resourceVersion;
+    return (await this.db.withEm((em) => em.findOne(WatchCursor, { kind })))?.resourceVersion;
   }
 
   /** Records that everything up to `resourceVersion` of `kind` has been observed. */

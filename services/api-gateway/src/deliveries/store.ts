@@ -64,7 +64,7 @@ export class DeliveryStore {
 
   /** The delivery with this request key, if one is stored. */
   async get(requestKey: string): Promise<DeliveryRow | undefined> {
-    return (await this.db.em().findOne(Delivery, { requestKey })) ?? undefined;
+    return (await this.db.withEm((em) => em.findOne(Delivery, { requestKey }))) ?? undefined;
   }
 
   async markPublished(requestKey: string): Promise<void> {
@@ -108,14 +108,15 @@ export class DeliveryStore {
        where request_key = ? and state = 'retryable' and attempt = ? returning *`,
       [row.requestKey, row.attempt],
     );
-    return rows[0] ? this.db.em().map(Delivery, rows[0]) : undefined;
+    const reopened = rows[0];
+    return reopened ? this.db.withEm(async (em) => em.map(Delivery, reopened)) : undefined;
   }
 
   /** The most recent completed delivery that created the resource with this Jangar id. */
   async findResource(resourceId: string): Promise<DeliveryRow | undefined> {
-    const row = await this.db
-      .em()
-      .findOne(Delivery, { resourceId, state: 'completed', resource: { $ne: null } }, { orderBy: { completedAt: 'desc' } });
+    const row = await this.db.withEm((em) =>
+      em.findOne(Delivery, { resourceId, state: 'completed', resource: { $ne: null } }, { orderBy: { completedAt: 'desc' } }),
+    );
     return row ?? undefined;
   }
 
@@ -127,8 +128,7 @@ export class DeliveryStore {
          and created_at < now() - make_interval(secs => ?) order by created_at limit ?`,
       [olderThanMs / 1000, limit],
     );
-    const em = this.db.em();
-    return rows.map((r) => em.map(Delivery, r));
+    return this.db.withEm(async (em) => rows.map((r) => em.map(Delivery, r)));
   }
 
   /** Deletes deliveries past their retention; returns how many. */
