@@ -138,3 +138,23 @@ describe('run history and revisions', () => {
     await expect(revisions(db, { kind: 'Agent', namespace: 'team-a', name: 'none' })).rejects.toMatchObject({ code: 'not_found' });
   });
 });
+
+// Last in the file: it breaks the chain for good.
+describe('tamper evidence', () => {
+  it('names the row after one deleted by hand as the broken link', async () => {
+    const [second, third] = await db.query<{ seq: string; id: string }>(
+      'select seq, id from audit.audit_events order by seq limit 2 offset 1',
+    );
+    await db.transaction(async (q) => {
+      // Someone with database access goes around the append-only trigger.
+      await q('alter table audit.audit_events disable trigger audit_events_append_only');
+      await q('delete from audit.audit_events where seq = ?', [second!.seq]);
+      await q('alter table audit.audit_events enable trigger audit_events_append_only');
+    });
+    expect(await verifyChain(db)).toMatchObject({
+      intact: false,
+      checked: 1,
+      firstBroken: { seq: Number(third!.seq), id: third!.id, reason: 'chain_broken' },
+    });
+  });
+});
