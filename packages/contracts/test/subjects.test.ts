@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CONSUMERS,
+  decisionDedupId,
   dedupIds,
   ERROR_CODES,
   KINDS,
@@ -30,6 +31,15 @@ describe('subjects', () => {
     expect(dedupIds.decision('k:1')).toBe('k:1:decision');
     expect(dedupIds.outcome('k:1')).toBe('k:1:outcome');
     expect(dedupIds.runStatus('uid', '42')).toBe('uid:42');
+  });
+
+  it('gives a held request two decisions with dedup IDs of their own: held, then settled by its approval', () => {
+    const approval = { state: 'Pending' } as const;
+    const held = { requestKey: 'k:1', attempt: 1, payload: { approval } } as unknown as Parameters<typeof decisionDedupId>[0];
+    const settled = { ...held, payload: { approval: { state: 'Approved' } } } as unknown as Parameters<typeof decisionDedupId>[0];
+    expect(decisionDedupId(held)).toBe('k:1:decision');
+    expect(decisionDedupId(settled)).toBe('k:1:decision:approved');
+    expect(decisionDedupId({ ...settled, attempt: 2 })).toBe('k:1#2:decision:approved');
   });
 
   it('gives every consumer a stream that captures its filter', () => {

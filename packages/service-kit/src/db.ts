@@ -11,8 +11,10 @@ import type { Logger } from './logger.js';
 
 export interface Database {
   readonly orm: MikroORM;
-  /** A fresh entity manager for one unit of work. */
+  /** A fresh entity manager; its errors are not translated, so prefer {@link Database.withEm}. */
   em(): EntityManager;
+  /** Runs `work` with a fresh entity manager; a lost connection becomes a TransientError, as with `query`. */
+  withEm<T>(work: (em: EntityManager) => Promise<T>): Promise<T>;
   /** Runs one SQL statement (knex `?` placeholders) and returns its rows. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** Runs `fn` in one transaction; `q` runs statements inside it. */
@@ -29,6 +31,7 @@ export interface DatabaseOptions {
   /** The schema this service owns, e.g. `gateway`. */
   schema: string;
   migrations: ReadonlyArray<{ name: string; class: Constructor<Migration> }>;
+  /** The entities of the tables this schema holds; a drift test ({@link schemaDrift}) holds them to the migrations. */
   entities?: ReadonlyArray<EntitySchema>;
   logger: Logger;
   poolMax?: number;
@@ -73,6 +76,18 @@ async function migrate(orm: MikroORM, opts: DatabaseOptions): Promise<void> {
   }
 }
 
+/**
+ * The DDL MikroORM would run to make the database match the registered entities: empty when the
+ * migrations and the entities agree. Only the schemas the entities name are compared.
+ */
+export async function schemaDrift(db: Database): Promise<string[]> {
+  const sql = await db.orm.schema.getUpdateSchemaSQL({ wrap: false, safe: false, dropTables: true });
+  return sql
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+}
+
 /** Errors that mean "Postgres is not reachable right now" rather than "this statement is wrong". */
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -109,6 +124,7 @@ function wrap(orm: MikroORM): Database {
   return {
     orm,
     em: () => orm.em.fork(),
+    withEm: (work) => translated(() => work(orm.em.fork())),
     query(sql, params = []) {
       return translated(async () => (await orm.em.getConnection().execute(sql, [...params], 'all')) as never);
     },

@@ -4,7 +4,7 @@ import { openDatabase } from '@jangar/service-kit/db';
 import { buildApp } from './app.js';
 import { Authenticator } from './auth.js';
 import { GatewayConfig } from './config.js';
-import { GATEWAY_MIGRATIONS } from './deliveries/migrations.js';
+import { GATEWAY_DATABASE } from './database.js';
 import { DeliveryStore } from './deliveries/store.js';
 import { OutcomeWaiter } from './outcomes.js';
 import { RequestPublisher } from './publisher.js';
@@ -19,7 +19,7 @@ await runService({
     if (config.JANGAR_DEV_TOKEN && !loopback) logger.warn('JANGAR_DEV_TOKEN is ignored: the gateway does not listen on loopback');
     const auth = new Authenticator(config.JANGAR_API_TOKENS, loopback ? config.JANGAR_DEV_TOKEN : undefined);
 
-    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'gateway', migrations: GATEWAY_MIGRATIONS, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, ...GATEWAY_DATABASE, logger });
     const deliveries = new DeliveryStore(db, config.JANGAR_IDEMPOTENCY_RETENTION_HOURS);
     const waiter = new OutcomeWaiter(nc, logger);
     const publisher = new RequestPublisher(js, deliveries, waiter, config.JANGAR_WAIT_MS, logger);

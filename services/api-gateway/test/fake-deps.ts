@@ -40,24 +40,26 @@ export function memoryBus(answer: (message: RequestMessage) => StoredResponse | 
       const existing = rows.get(d.requestKey);
       if (existing) return { claimed: false, existing };
       rows.set(d.requestKey, {
-        request_key: d.requestKey,
+        requestKey: d.requestKey,
         attempt: 1,
         principal: d.principal,
-        delivery_id: d.deliveryId,
+        deliveryId: d.deliveryId,
         fingerprint: d.fingerprint,
-        resource_id: d.resourceId,
+        resourceId: d.resourceId,
         kind: d.kind,
         verb: d.verb,
         namespace: d.namespace,
         name: d.name ?? null,
         message: d.message,
         state: 'pending',
-        published_at: null,
-        status_code: null,
-        content_type: null,
-        response_body: null,
+        publishedAt: null,
+        statusCode: null,
+        contentType: null,
+        responseBody: null,
         resource: null,
-        created_at: new Date(),
+        createdAt: new Date(),
+        completedAt: null,
+        expiresAt: new Date(Date.now() + 3_600_000),
       });
       return { claimed: true };
     },
@@ -67,7 +69,7 @@ export function memoryBus(answer: (message: RequestMessage) => StoredResponse | 
     const row = rows.get(message.requestKey);
     const stored = answer(message);
     if (row && stored && row.state === 'pending') {
-      Object.assign(row, { state: 'completed', status_code: stored.status, content_type: stored.contentType, response_body: stored.body });
+      Object.assign(row, { state: 'completed', statusCode: stored.status, contentType: stored.contentType, responseBody: stored.body });
     }
     return stored;
   };

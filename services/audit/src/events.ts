@@ -18,6 +18,7 @@ export type TxQuery = <R = Record<string, unknown>>(sql: string, params?: readon
  * one look-up of already recorded dedup IDs. Returns, per event, whether it was appended.
  */
 export async function appendAuditEvents(q: TxQuery, events: readonly NewAuditEvent[]): Promise<boolean[]> {
+  // Raw SQL throughout: the chain's order rests on the lock, the head read and the inserts sharing one transaction.
   await q('select pg_advisory_xact_lock(hashtext(?))', [CHAIN_LOCK]);
   const known = await q<{ dedup_id: string }>(
     'select dedup_id from audit.audit_events where dedup_id in (select jsonb_array_elements_text(?::jsonb))',

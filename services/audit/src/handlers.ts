@@ -1,4 +1,11 @@
-import { dedupIds, type DecisionMessage, type KubeObject, type OutcomeMessage, type RunStatusMessage } from '@jangar/contracts';
+import {
+  decisionDedupId,
+  dedupIds,
+  type DecisionMessage,
+  type KubeObject,
+  type OutcomeMessage,
+  type RunStatusMessage,
+} from '@jangar/contracts';
 import { activeTraceId } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import type { TxQuery } from './events.js';
@@ -37,6 +44,7 @@ export async function recordOutcome(writer: AuditWriter, m: OutcomeMessage): Pro
 }
 
 async function recordRevision(q: TxQuery, m: OutcomeMessage, kind: string, id: string, resource: KubeObject): Promise<void> {
+  // Raw SQL: it runs inside the group commit's transaction, and `on conflict do nothing` is the exactly-once step.
   await q(
     `insert into audit.revisions (dedup_id, kind, namespace, name, uid, resource_id, generation, resource_version, spec, labels, actor, delivery_id, occurred_at)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?) on conflict do nothing`,
@@ -61,12 +69,13 @@ async function recordRevision(q: TxQuery, m: OutcomeMessage, kind: string, id: s
 /** Every policy decision, once. */
 export async function recordDecision(db: Database, m: DecisionMessage): Promise<void> {
   const d = m.payload;
+  // Raw SQL: `on conflict (dedup_id) do nothing` turns a redelivery into a no-op in one statement.
   await db.query(
     `insert into audit.policy_decisions (dedup_id, request_key, delivery_id, correlation_id, actor, kind, verb, namespace, resource_id, verdict, mode,
        violations, policy_version, trace_id, decided_at)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?) on conflict (dedup_id) do nothing`,
     [
-      dedupIds.decision(m.requestKey, m.attempt),
+      decisionDedupId(m),
       m.requestKey,
       m.deliveryId,
       m.correlationId,
@@ -89,6 +98,7 @@ export async function recordDecision(db: Database, m: DecisionMessage): Promise<
 export async function recordRunStatus(db: Database, m: RunStatusMessage): Promise<void> {
   const run = m.payload.run;
   const latest = [...run.conditions].sort((a, b) => (a.lastTransitionTime ?? '').localeCompare(b.lastTransitionTime ?? '')).at(-1);
+  // Raw SQL: `on conflict (dedup_id) do nothing` turns a redelivery into a no-op in one statement.
   await db.query(
     `insert into audit.run_history (dedup_id, run_id, uid, type, namespace, name, phase, previous_phase, reason, message, resource_version, conditions, observed_at,
        correlation_id, parent_type, parent_name)

@@ -2,16 +2,16 @@ import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { endpoint, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { AuditConfig } from './config.js';
+import { AUDIT_DATABASE } from './database.js';
 import { recordDecision, recordOutcome, recordRunStatus } from './handlers.js';
 import { AuditWriter } from './group-commit.js';
-import { AUDIT_MIGRATIONS } from './migrations.js';
 import { correlation, listEvents, revisions, runHistory, verifyChain } from './queries.js';
 
 await runService({
   name: 'audit',
   config: AuditConfig,
   async start({ logger, nc, config, consume }) {
-    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'audit', migrations: AUDIT_MIGRATIONS, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, ...AUDIT_DATABASE, logger });
     const writer = new AuditWriter(db);
     const subs = [
       await consume(CONSUMERS.auditOutcomes, SUBJECTS.outcome.schema, (m) => recordOutcome(writer, m), {

@@ -1,53 +1,37 @@
 import type { AuditEventView, AuditQuery, ChainVerification, Correlation, Revisions, RunHistory, RunType } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
+import type { FilterQuery } from '@mikro-orm/core';
 import { chainHash, GENESIS_HASH } from './chain.js';
+import { AuditEvent, Revision, RunTransition } from './entities/index.js';
 
-interface EventRow {
-  seq: string;
-  id: string;
-  dedup_id: string;
-  occurred_at: Date | string;
-  actor: string;
-  action: string;
-  resource_kind: string;
-  namespace: string;
-  name: string | null;
-  uid: string | null;
-  resource_id: string | null;
-  delivery_id: string;
-  correlation_id: string;
-  trace_id: string | null;
-  decision: string | null;
-  outcome: string;
-  summary: unknown;
-  prev_hash: string;
-  hash: string;
-}
-
-const optional = <T>(v: T | null) => (v === null ? undefined : v);
+const optional = <T>(v: T | null | undefined) => (v === null ? undefined : v);
 
 /** Timestamps arrive as Date or as Postgres text, depending on the driver's type parsers. */
 const iso = (v: Date | string) => new Date(v).toISOString();
 
-function toView(r: EventRow): AuditEventView {
+function toView(e: AuditEvent): AuditEventView {
   return {
-    seq: Number(r.seq),
-    id: r.id,
-    occurredAt: iso(r.occurred_at),
-    actor: r.actor,
-    action: r.action,
-    resource: { kind: r.resource_kind, namespace: r.namespace, name: optional(r.name), uid: optional(r.uid), id: optional(r.resource_id) },
-    deliveryId: r.delivery_id,
-    correlationId: r.correlation_id,
-    traceId: optional(r.trace_id),
-    decision: optional(r.decision),
-    outcome: r.outcome,
-    summary: r.summary,
-    hash: r.hash,
-    prevHash: r.prev_hash,
+    seq: Number(e.seq),
+    id: e.id,
+    occurredAt: iso(e.occurredAt),
+    actor: e.actor,
+    action: e.action,
+    resource: { kind: e.resourceKind, namespace: e.namespace, name: optional(e.name), uid: optional(e.uid), id: optional(e.resourceId) },
+    deliveryId: e.deliveryId,
+    correlationId: e.correlationId,
+    traceId: optional(e.traceId),
+    decision: optional(e.decision),
+    outcome: e.outcome,
+    summary: e.summary,
+    hash: e.hash,
+    prevHash: e.prevHash,
   };
 }
+
+/** The condition restricting events to the caller's namespaces, if they are not all of them. */
+const inScope = (namespaces: readonly string[]): FilterQuery<AuditEvent>[] =>
+  namespaces.includes('*') ? [] : [{ namespace: { $in: [...namespaces] } }];
 
 /** SQL conditions restricting rows to the caller's namespaces. */
 function scope(namespaces: readonly string[], where: string[], params: unknown[]): void {
@@ -72,42 +56,21 @@ function decodeCursor(token: string): number {
 
 /** Audit events, newest first, filtered and paged by sequence number (stable under concurrent appends). */
 export async function listEvents(db: Database, q: AuditQuery): Promise<{ items: AuditEventView[]; continue?: string }> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  scope(q.namespaces, where, params);
-  const eq = (column: string, value: string | undefined) => {
-    if (value === undefined) return;
-    where.push(`${column} = ?`);
-    params.push(value);
-  };
-  eq('namespace', q.namespace);
-  eq('actor', q.actor);
-  eq('action', q.action);
+  // A list of conditions, not one object: `resource=Kind/ns/name` and `namespace=` may both constrain the namespace.
+  const where: FilterQuery<AuditEvent>[] = inScope(q.namespaces);
+  if (q.namespace !== undefined) where.push({ namespace: q.namespace });
+  if (q.actor !== undefined) where.push({ actor: q.actor });
+  if (q.action !== undefined) where.push({ action: q.action });
   if (q.resource) {
     const parts = q.resource.split('/');
-    if (/^[0-9a-f-]{36}$/i.test(q.resource)) eq('resource_id', q.resource);
-    else if (parts.length === 3) {
-      eq('resource_kind', parts[0]);
-      eq('namespace', parts[1]);
-      eq('name', parts[2]);
-    } else eq('resource_kind', q.resource);
+    if (/^[0-9a-f-]{36}$/i.test(q.resource)) where.push({ resourceId: q.resource });
+    else if (parts.length === 3) where.push({ resourceKind: parts[0], namespace: parts[1], name: parts[2] });
+    else where.push({ resourceKind: q.resource });
   }
-  if (q.since) {
-    where.push('occurred_at >= ?');
-    params.push(q.since);
-  }
-  if (q.until) {
-    where.push('occurred_at < ?');
-    params.push(q.until);
-  }
-  if (q.continue) {
-    where.push('seq < ?');
-    params.push(decodeCursor(q.continue));
-  }
-  const rows = await db.query<EventRow>(
-    `select * from audit.audit_events ${where.length ? `where ${where.join(' and ')}` : ''} order by seq desc limit ?`,
-    [...params, q.limit + 1],
-  );
+  if (q.since) where.push({ occurredAt: { $gte: q.since } });
+  if (q.until) where.push({ occurredAt: { $lt: q.until } });
+  if (q.continue) where.push({ seq: { $lt: String(decodeCursor(q.continue)) } });
+  const rows = await db.withEm((em) => em.find(AuditEvent, { $and: where }, { orderBy: { seq: 'desc' }, limit: q.limit + 1 }));
   const items = rows.slice(0, q.limit).map(toView);
   const more = rows.length > q.limit;
   return { items, ...(more ? { continue: encodeCursor(items.at(-1)!.seq) } : {}) };
@@ -119,10 +82,11 @@ export async function verifyChain(db: Database, batch = 1000): Promise<ChainVeri
   let after = 0;
   let checked = 0;
   for (;;) {
-    const rows = await db.query<EventRow>('select * from audit.audit_events where seq > ? order by seq limit ?', [after, batch]);
+    // A fresh entity manager per batch: the walk must not keep every row it has checked in memory.
+    const rows = await db.withEm((em) => em.find(AuditEvent, { seq: { $gt: String(after) } }, { orderBy: { seq: 'asc' }, limit: batch }));
     for (const r of rows) {
       const seq = Number(r.seq);
-      if (r.prev_hash !== prevHash) {
+      if (r.prevHash !== prevHash) {
         return {
           intact: false,
           checked,
@@ -136,19 +100,19 @@ export async function verifyChain(db: Database, batch = 1000): Promise<ChainVeri
       }
       const expected = chainHash(prevHash, {
         id: r.id,
-        dedupId: r.dedup_id,
-        occurredAt: iso(r.occurred_at),
+        dedupId: r.dedupId,
+        occurredAt: iso(r.occurredAt),
         actor: r.actor,
         action: r.action,
-        resourceKind: r.resource_kind,
+        resourceKind: r.resourceKind,
         namespace: r.namespace,
-        name: r.name,
-        uid: r.uid,
-        resourceId: r.resource_id,
-        deliveryId: r.delivery_id,
-        correlationId: r.correlation_id,
-        traceId: r.trace_id,
-        decision: r.decision,
+        name: r.name ?? null,
+        uid: r.uid ?? null,
+        resourceId: r.resourceId ?? null,
+        deliveryId: r.deliveryId,
+        correlationId: r.correlationId,
+        traceId: r.traceId ?? null,
+        decision: r.decision ?? null,
         outcome: r.outcome,
         summary: r.summary,
       });
@@ -169,34 +133,24 @@ export async function verifyChain(db: Database, batch = 1000): Promise<ChainVeri
 
 /** Every recorded status transition of one run, oldest first. */
 export async function runHistory(db: Database, id: string): Promise<RunHistory> {
-  const rows = await db.query<{
-    run_id: string;
-    namespace: string;
-    type: string;
-    name: string;
-    phase: string;
-    previous_phase: string | null;
-    reason: string | null;
-    message: string | null;
-    resource_version: string;
-    conditions: unknown[];
-    observed_at: Date | string;
-  }>('select * from audit.run_history where run_id = ? or uid = ? order by observed_at, recorded_at', [id, id]);
+  const rows = await db.withEm((em) =>
+    em.find(RunTransition, { $or: [{ runId: id }, { uid: id }] }, { orderBy: [{ observedAt: 'asc' }, { recordedAt: 'asc' }] }),
+  );
   const first = rows[0];
   if (!first) throw new DomainError('not_found', `no history for run "${id}"`);
   return {
-    id: first.run_id,
+    id: first.runId,
     namespace: first.namespace,
     type: first.type,
     name: first.name,
     items: rows.map((r) => ({
       phase: r.phase,
-      previousPhase: optional(r.previous_phase),
+      previousPhase: optional(r.previousPhase),
       reason: optional(r.reason),
       message: optional(r.message),
-      resourceVersion: r.resource_version,
+      resourceVersion: r.resourceVersion,
       conditions: r.conditions,
-      observedAt: iso(r.observed_at),
+      observedAt: iso(r.observedAt),
     })),
   };
 }
@@ -207,12 +161,12 @@ export async function runHistory(db: Database, id: string): Promise<RunHistory> 
  * orchestration started), each run once with its latest recorded phase.
  */
 export async function correlation(db: Database, q: { correlationId: string; namespaces: string[] }): Promise<Correlation> {
-  const where = ['correlation_id = ?'];
-  const params: unknown[] = [q.correlationId];
-  scope(q.namespaces, where, params);
-  const rows = await db.query<EventRow>(`select * from audit.audit_events where ${where.join(' and ')} order by seq`, params);
+  const rows = await db.withEm((em) =>
+    em.find(AuditEvent, { $and: [{ correlationId: q.correlationId }, ...inScope(q.namespaces)] }, { orderBy: { seq: 'asc' } }),
+  );
   const requests = rows.map(toView);
-  const runIds = [...new Set(rows.filter((r) => r.resource_kind.endsWith('Run') && r.resource_id).map((r) => r.resource_id as string))];
+  const runIds = [...new Set(rows.filter((r) => r.resourceKind.endsWith('Run') && r.resourceId).map((r) => r.resourceId as string))];
+  // Raw SQL: the latest phase per run with its first sighting is `distinct on` plus a window, which the ORM cannot say.
   const runWhere = ['(run_id in (select jsonb_array_elements_text(?::jsonb)) or correlation_id = ?)'];
   const runParams: unknown[] = [JSON.stringify(runIds), q.correlationId];
   scope(q.namespaces, runWhere, runParams);
@@ -250,30 +204,20 @@ export async function correlation(db: Database, q: { correlationId: string; name
 
 /** Every recorded spec revision of one primitive, oldest first. */
 export async function revisions(db: Database, q: { kind: string; namespace: string; name: string }): Promise<Revisions> {
-  const rows = await db.query<{
-    generation: number;
-    resource_version: string;
-    spec: unknown;
-    labels: Record<string, string>;
-    actor: string;
-    delivery_id: string;
-    occurred_at: Date | string;
-  }>('select * from audit.revisions where kind = ? and namespace = ? and name = ? order by generation, occurred_at', [
-    q.kind,
-    q.namespace,
-    q.name,
-  ]);
+  const rows = await db.withEm((em) =>
+    em.find(Revision, { kind: q.kind, namespace: q.namespace, name: q.name }, { orderBy: [{ generation: 'asc' }, { occurredAt: 'asc' }] }),
+  );
   if (rows.length === 0) throw new DomainError('not_found', `no revisions of ${q.kind} ${q.namespace}/${q.name}`);
   return {
     ...q,
     items: rows.map((r) => ({
       generation: r.generation,
-      resourceVersion: r.resource_version,
+      resourceVersion: r.resourceVersion,
       spec: r.spec,
       labels: r.labels,
       actor: r.actor,
-      deliveryId: r.delivery_id,
-      occurredAt: iso(r.occurred_at),
+      deliveryId: r.deliveryId,
+      occurredAt: iso(r.occurredAt),
     })),
   };
 }

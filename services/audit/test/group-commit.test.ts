@@ -6,7 +6,7 @@ import { startPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { AuditWriter } from '../src/group-commit.js';
-import { AUDIT_MIGRATIONS } from '../src/migrations.js';
+import { AUDIT_DATABASE } from '../src/database.js';
 import { verifyChain } from '../src/queries.js';
 import type { NewAuditEvent } from '../src/events.js';
 
@@ -35,7 +35,7 @@ const event = (dedupId: string): NewAuditEvent => ({
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-audit-'));
   pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
-  db = await openDatabase({ url: pg.url, schema: 'audit', migrations: AUDIT_MIGRATIONS, logger: createLogger('test', 'silent') });
+  db = await openDatabase({ url: pg.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') });
 });
 
 afterAll(async () => {

@@ -5,9 +5,9 @@ import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, kubeStatusCode, loadKubeConfig, translateKubeError } from '@jangar/service-kit/kube';
 import { ClusterView } from './cluster-view.js';
 import { PolicyConfig } from './config.js';
+import { POLICY_DATABASE } from './database.js';
 import { decide, handleRequest } from './handler.js';
 import { releaseEndedRun, releaseRejected, reconcileSlots } from './slots/release.js';
-import { POLICY_MIGRATIONS } from './slots/migrations.js';
 import { SlotStore } from './slots/store.js';
 import { ApprovalStore } from './approvals/store.js';
 import { approvalEndpoints, sweepApprovals } from './approvals/endpoints.js';
@@ -19,7 +19,7 @@ await runService({
   name: 'policy',
   config: PolicyConfig,
   async start({ config, logger, nc, js, consume }) {
-    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'policy', migrations: POLICY_MIGRATIONS, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, ...POLICY_DATABASE, logger });
     const slots = new SlotStore(db);
     const kc = loadKubeConfig(config.KUBECONFIG);
     const api = customObjects(kc);

@@ -3,7 +3,7 @@ import { DomainError, endpoint, runService, serveRpc } from '@jangar/service-kit
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { StatusConfig } from './config.js';
-import { STATUS_MIGRATIONS } from './migrations.js';
+import { STATUS_DATABASE } from './database.js';
 import { observeRun } from './observe.js';
 import { listRuns } from './queries.js';
 import { temporalStatusSource } from './sources/temporal.js';
@@ -15,7 +15,7 @@ await runService({
   name: 'status-aggregator',
   config: StatusConfig,
   async start({ config, logger, nc, js }) {
-    const db = await openDatabase({ url: config.DATABASE_URL, schema: 'status', migrations: STATUS_MIGRATIONS, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, ...STATUS_DATABASE, logger });
     const store = new RunStore(db);
     const kc = loadKubeConfig(config.KUBECONFIG);
     const sources: PollingStatusSource[] = [];

@@ -78,6 +78,7 @@ export async function listRuns(db: Database, q: RunQuery): Promise<RunPage> {
     const after = cursor.decode(q.continue);
     add('(created_at, id) < (?::timestamptz, ?)', after.at, after.id);
   }
+  // Raw SQL: jsonb label operators, a row-value keyset cursor and a microsecond cursor time are beyond the query builder.
   const rows = await db.query<{ run: unknown; id: string; created_key: string }>(
     `select run, id, ${CURSOR_TIME_SQL} as created_key from status.runs ${where.length ? `where ${where.join(' and ')}` : ''}
      order by created_at desc, id desc limit ?`,

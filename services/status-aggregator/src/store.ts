@@ -1,6 +1,7 @@
 import { NormalizedRun } from '@jangar/contracts';
 import { canonicalJson, sha256 } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
+import { RunRecord, WatchCursor } from './entities/index.js';
 
 /** The parts of a run whose change is a status change worth publishing. */
 export function statusDigest(run: NormalizedRun): string {
@@ -14,15 +15,13 @@ export class RunStore {
 
   /** The stored status digest and phase of a run, if the run is known. */
   async previous(uid: string): Promise<{ digest: string; phase: string } | undefined> {
-    const rows = await this.db.query<{ status_digest: string; phase: string }>(
-      'select status_digest, phase from status.runs where uid = ?',
-      [uid],
-    );
-    return rows[0] ? { digest: rows[0].status_digest, phase: rows[0].phase } : undefined;
+    const row = await this.db.withEm((em) => em.findOne(RunRecord, { uid }, { fields: ['statusDigest', 'phase'] }));
+    return row ? { digest: row.statusDigest, phase: row.phase } : undefined;
   }
 
   /** Writes the run's latest state. */
   async upsert(run: NormalizedRun): Promise<void> {
+    // Raw SQL: one `on conflict (uid) do update` keyed on the uid, with updated_at on the database's clock.
     await this.db.query(
       `insert into status.runs (id, uid, type, namespace, name, phase, labels, resource_version, status_digest, run, created_at, updated_at)
        values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?::jsonb, ?, now())
@@ -69,14 +68,12 @@ export class WatchStateStore implements WatchState {
 
   /** The stored resourceVersion of a kind, if its watch ever ran. */
   async get(kind: string): Promise<string | undefined> {
-    const rows = await this.db.query<{ resource_version: string }>('select resource_version from status.watch_state where kind = ?', [
-      kind,
-    ]);
-    return rows[0]?.resource_version;
+    return (await this.db.withEm((em) => em.findOne(WatchCursor, { kind })))?.resourceVersion;
   }
 
   /** Records that everything up to `resourceVersion` of `kind` has been observed. */
   async set(kind: string, resourceVersion: string): Promise<void> {
+    // Raw SQL: an upsert stamped with the database's clock, like every other updated_at.
     await this.db.query(
       `insert into status.watch_state (kind, resource_version, updated_at) values (?, ?, now())
        on conflict (kind) do update set resource_version = excluded.resource_version, updated_at = now()`,

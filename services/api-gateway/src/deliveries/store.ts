@@ -5,27 +5,10 @@
  */
 import type { Database } from '@jangar/service-kit/db';
 import type { RequestMessage } from '@jangar/contracts';
+import { Delivery } from '../entities/index.js';
 
-export interface DeliveryRow {
-  request_key: string;
-  principal: string;
-  delivery_id: string;
-  fingerprint: string;
-  resource_id: string;
-  kind: string;
-  verb: string;
-  namespace: string;
-  name: string | null;
-  message: RequestMessage;
-  state: 'pending' | 'completed' | 'retryable' | 'awaiting';
-  attempt: number;
-  published_at: Date | null;
-  status_code: number | null;
-  content_type: string | null;
-  response_body: string | null;
-  resource: unknown;
-  created_at: Date;
-}
+/** A stored delivery, as the ORM maps a row of `gateway.deliveries`. */
+export type DeliveryRow = Delivery;
 
 export interface StoredResponse {
   status: number;
@@ -54,6 +37,7 @@ export class DeliveryStore {
 
   /** Inserts the delivery unless its key exists; returns the existing row when it does. */
   async claim(d: NewDelivery): Promise<{ claimed: true } | { claimed: false; existing: DeliveryRow }> {
+    // Raw SQL: the claim is `on conflict do nothing` with expiry on the database's clock.
     const inserted = await this.db.query(
       `insert into gateway.deliveries (request_key, principal, delivery_id, fingerprint, resource_id, kind, verb, namespace, name, message, expires_at)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now() + make_interval(secs => ?))
@@ -78,12 +62,14 @@ export class DeliveryStore {
     return { claimed: false, existing };
   }
 
+  /** The delivery with this request key, if one is stored. */
   async get(requestKey: string): Promise<DeliveryRow | undefined> {
-    const rows = await this.db.query<DeliveryRow>('select * from gateway.deliveries where request_key = ?', [requestKey]);
-    return rows[0];
+    return (await this.db.withEm((em) => em.findOne(Delivery, { requestKey }))) ?? undefined;
   }
 
   async markPublished(requestKey: string): Promise<void> {
+    // Raw SQL here and in the updates below: each is a conditional single-statement transition
+    // (`where state = 'pending' and attempt = ?`, `coalesce`, `now()`) that must not become read-modify-write.
     await this.db.query('update gateway.deliveries set published_at = coalesce(published_at, now()) where request_key = ?', [requestKey]);
   }
 
@@ -127,31 +113,33 @@ export class DeliveryStore {
    * several retries racing, one reopens it; the others get undefined and find it pending.
    */
   async reopen(row: DeliveryRow): Promise<DeliveryRow | undefined> {
-    const rows = await this.db.query<DeliveryRow>(
+    const rows = await this.db.query(
       `update gateway.deliveries set state = 'pending', attempt = attempt + 1, message = jsonb_set(message, '{attempt}', to_jsonb(attempt + 1)),
          status_code = null, content_type = null, response_body = null, published_at = null
        where request_key = ? and state = 'retryable' and attempt = ? returning *`,
-      [row.request_key, row.attempt],
+      [row.requestKey, row.attempt],
     );
-    return rows[0];
+    const reopened = rows[0];
+    return reopened ? this.db.withEm(async (em) => em.map(Delivery, reopened)) : undefined;
   }
 
   /** The most recent completed delivery that created the resource with this Jangar id. */
   async findResource(resourceId: string): Promise<DeliveryRow | undefined> {
-    const rows = await this.db.query<DeliveryRow>(
-      "select * from gateway.deliveries where resource_id = ? and state = 'completed' and resource is not null order by completed_at desc limit 1",
-      [resourceId],
+    const row = await this.db.withEm((em) =>
+      em.findOne(Delivery, { resourceId, state: 'completed', resource: { $ne: null } }, { orderBy: { completedAt: 'desc' } }),
     );
-    return rows[0];
+    return row ?? undefined;
   }
 
   /** Pending rows never marked published, older than `olderThanMs`: a crash hit between claim and publish. */
   async unpublished(olderThanMs: number, limit = 100): Promise<DeliveryRow[]> {
-    return this.db.query<DeliveryRow>(
+    // Raw SQL: the age is measured on the database's clock, the one that stamped created_at.
+    const rows = await this.db.query(
       `select * from gateway.deliveries where state = 'pending' and published_at is null
          and created_at < now() - make_interval(secs => ?) order by created_at limit ?`,
       [olderThanMs / 1000, limit],
     );
+    return this.db.withEm(async (em) => rows.map((r) => em.map(Delivery, r)));
   }
 
   /** Deletes deliveries past their retention; returns how many. */
@@ -163,13 +151,13 @@ export class DeliveryStore {
 
 /** The stored answer of a completed row, or the 202 of one held for approval (replayed until it completes). */
 export function storedResponse(row: DeliveryRow): StoredResponse | undefined {
-  if ((row.state !== 'completed' && row.state !== 'awaiting') || row.status_code === null || row.response_body === null) return undefined;
-  return { status: row.status_code, contentType: row.content_type ?? 'application/json', body: row.response_body };
+  if ((row.state !== 'completed' && row.state !== 'awaiting') || row.statusCode == null || row.responseBody == null) return undefined;
+  return { status: row.statusCode, contentType: row.contentType ?? 'application/json', body: row.responseBody };
 }
 
 /** The answer of an attempt as far as it got: final when completed, the retryable rejection of this very attempt, else nothing yet. */
 export function answerOfAttempt(row: DeliveryRow, attempt: number): StoredResponse | undefined {
   if (row.state === 'completed' || row.state === 'awaiting') return storedResponse(row);
-  if (row.state !== 'retryable' || row.attempt !== attempt || row.status_code === null || row.response_body === null) return undefined;
-  return { status: row.status_code, contentType: row.content_type ?? 'application/json', body: row.response_body };
+  if (row.state !== 'retryable' || row.attempt !== attempt || row.statusCode == null || row.responseBody == null) return undefined;
+  return { status: row.statusCode, contentType: row.contentType ?? 'application/json', body: row.responseBody };
 }

@@ -103,7 +103,7 @@ async function answerExisting(deps: GatewayDeps, reply: FastifyReply, row: Deliv
       if (outcome) return send(reply, outcome, false);
       throw new DomainError('request_in_progress', 'a request with this deliveryId is still being processed; retry later');
     }
-    const now = await deps.deliveries.get(row.request_key);
+    const now = await deps.deliveries.get(row.requestKey);
     if (now) return answerExisting(deps, reply, now, fingerprint);
   }
   // Still pending: publish again (the dedup ID makes it harmless, and it heals a crash between

@@ -53,6 +53,7 @@ export class SlotStore {
    * redelivery) is admitted again without a second charge.
    */
   async admit(req: SlotRequest, limits: Limits, budgets: readonly RunBudget[] = []): Promise<Admission> {
+    // Raw SQL throughout: count-then-insert under an advisory lock, with filtered counts, is SQL's job.
     return this.db.transaction(async (q) => {
       await q('select pg_advisory_xact_lock(?)', [SLOT_LOCK]);
       const held = await q('select 1 from policy.run_slots where request_key = ? and released_at is null', [req.requestKey]);
@@ -101,6 +102,7 @@ export class SlotStore {
 
   /** Releases the slot of a run that ended; true when one was held. */
   async releaseRun(kind: string, namespace: string, name: string): Promise<boolean> {
+    // Raw SQL here and below: one conditional update that says whether it released, stamped on the database's clock.
     const rows = await this.db.query(
       'update policy.run_slots set released_at = now() where kind = ? and namespace = ? and name = ? and released_at is null returning request_key',
       [kind, namespace, name],
@@ -119,6 +121,7 @@ export class SlotStore {
 
   /** Slots held longer than `olderThanMs`, for the reconciler to check against the cluster. */
   async heldSince(olderThanMs: number, limit = 500): Promise<Array<{ kind: string; namespace: string; name: string }>> {
+    // Raw SQL: the age is measured on the database's clock, the one that stamped acquired_at.
     return this.db.query(
       `select kind, namespace, name from policy.run_slots
         where released_at is null and acquired_at < now() - make_interval(secs => ?) order by acquired_at limit ?`,

@@ -1,0 +1,106 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { defineEntity, p } from '@mikro-orm/core';
+import { Migration } from '@mikro-orm/migrations';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectPg, startPostgres, waitFor, type PostgresHandle } from '@jangar/devstack';
+import { createLogger } from '../src/logger.js';
+import { TransientError } from '../src/errors.js';
+import { openDatabase, schemaDrift, type Database } from '../src/db.js';
+
+let dir: string;
+let pg: PostgresHandle;
+const logger = createLogger('test', 'silent');
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-db-'));
+  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+});
+
+afterAll(async () => {
+  await pg?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Not idempotent on purpose: run twice, the second `create table` fails and the counter shows 2. */
+class CreateLedger extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('create schema if not exists ledger');
+    this.addSql('create table ledger.entries (id integer primary key, note text not null)');
+    this.addSql("insert into ledger.entries (id, note) values (1, 'migrated')");
+  }
+}
+const LEDGER_MIGRATIONS = [{ name: 'CreateLedger', class: CreateLedger }];
+
+describe('openDatabase', () => {
+  it('migrates once when several replicas start at the same time; the others wait, then find nothing to do', async () => {
+    // Hold the migration lock ourselves, so every replica is provably queued on it before any runs.
+    const holder = await connectPg(pg.url);
+    await holder.query('select pg_advisory_lock(hashtext($1))', ['jangar:migrate:ledger']);
+    const replicas = Array.from({ length: 3 }, () =>
+      openDatabase({ url: pg.url, schema: 'ledger', migrations: LEDGER_MIGRATIONS, logger }),
+    );
+    await waitFor('three replicas waiting on the migration lock', async () => {
+      const { rows } = await holder.query<{ n: number }>(
+        "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted",
+      );
+      return rows[0]!.n === 3;
+    });
+    const { rows: before } = await holder.query("select to_regclass('ledger.entries') as t");
+    expect(before[0]!.t).toBeNull();
+
+    await holder.query('select pg_advisory_unlock(hashtext($1))', ['jangar:migrate:ledger']);
+    await holder.end();
+    const dbs = await Promise.all(replicas);
+    try {
+      expect(await dbs[0]!.query('select id, note from ledger.entries')).toEqual([{ id: 1, note: 'migrated' }]);
+      const applied = await dbs[0]!.query<{ name: string }>('select name from ledger.mikro_orm_migrations');
+      expect(applied.map((r) => r.name)).toEqual(['CreateLedger']);
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+    }
+  });
+});
+
+describe('schemaDrift', () => {
+  let db: Database;
+  afterAll(async () => db?.close());
+
+  it('names every difference between the entities and what the migrations built', async () => {
+    // The entity disagrees with CreateLedger twice: a nullable note, and a column no migration adds.
+    const Entry = defineEntity({
+      name: 'Entry',
+      schema: 'ledger',
+      tableName: 'entries',
+      properties: { id: p.integer().primary(), note: p.text().nullable(), author: p.text() },
+    });
+    db = await openDatabase({ url: pg.url, schema: 'ledger', migrations: LEDGER_MIGRATIONS, entities: [Entry], logger });
+    const drift = await schemaDrift(db);
+    expect(drift).toContainEqual(expect.stringMatching(/add column "author" text not null/));
+    expect(drift).toContainEqual(expect.stringMatching(/alter column "note" drop not null/));
+  });
+});
+
+describe('a lost connection', () => {
+  it('is a TransientError for entity reads and raw statements alike', async () => {
+    // A cluster of its own, since this test stops it.
+    const lost = await startPostgres({ dataDir: path.join(dir, 'pg-lost'), ephemeral: true });
+    const Entry = defineEntity({
+      name: 'Entry',
+      schema: 'ledger',
+      tableName: 'entries',
+      properties: { id: p.integer().primary(), note: p.text() },
+    });
+    const db = await openDatabase({ url: lost.url, schema: 'ledger', migrations: LEDGER_MIGRATIONS, entities: [Entry], logger });
+    try {
+      expect(await db.withEm((em) => em.count(Entry))).toBe(1);
+      await lost.stop();
+      await expect(db.withEm((em) => em.count(Entry))).rejects.toBeInstanceOf(TransientError);
+      await expect(db.query('select 1')).rejects.toBeInstanceOf(TransientError);
+    } finally {
+      await db.close();
+      await lost.stop();
+    }
+  });
+});

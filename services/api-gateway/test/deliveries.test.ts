@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestMessage } from '@jangar/contracts';
+import { startPostgres, type PostgresHandle } from '@jangar/devstack';
+import { createLogger } from '@jangar/service-kit';
+import { openDatabase, type Database } from '@jangar/service-kit/db';
+import { GATEWAY_DATABASE } from '../src/database.js';
+import { answerOfAttempt, DeliveryStore, storedResponse, type NewDelivery } from '../src/deliveries/store.js';
+
+let dir: string;
+let pg: PostgresHandle;
+let db: Database;
+let store: DeliveryStore;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-deliveries-'));
+  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  db = await openDatabase({ url: pg.url, ...GATEWAY_DATABASE, logger: createLogger('test', 'silent') });
+  store = new DeliveryStore(db, 24);
+});
+
+afterAll(async () => {
+  await db?.close();
+  await pg?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function delivery(deliveryId: string): NewDelivery {
+  const resourceId = randomUUID();
+  const requestKey = `alice:${deliveryId}`;
+  return {
+    requestKey,
+    principal: 'alice',
+    deliveryId,
+    fingerprint: `fp-${deliveryId}`,
+    resourceId,
+    kind: 'AgentRun',
+    verb: 'create',
+    namespace: 'team-a',
+    name: undefined,
+    message: RequestMessage.parse({
+      deliveryId,
+      requestKey,
+      correlationId: deliveryId,
+      principal: { subject: 'alice' },
+      namespace: 'team-a',
+      occurredAt: new Date().toISOString(),
+      payload: { id: resourceId, kind: 'AgentRun', verb: 'create', metadata: { namespace: 'team-a' }, spec: { a: 1 } },
+    }),
+  };
+}
+
+const answer = { status: 201, contentType: 'application/json', body: '{"ok":true}' };
+
+describe('the delivery store', () => {
+  it('claims a delivery once and hands a second claim the stored row', async () => {
+    const d = delivery('claim-1');
+    expect(await store.claim(d)).toEqual({ claimed: true });
+    const again = await store.claim(d);
+    expect(again.claimed).toBe(false);
+    expect(again.claimed === false && again.existing).toMatchObject({
+      requestKey: d.requestKey,
+      fingerprint: d.fingerprint,
+      resourceId: d.resourceId,
+      state: 'pending',
+      attempt: 1,
+      name: null,
+      message: d.message,
+    });
+  });
+
+  it('stores the first answer of an attempt and finds the created resource by its id', async () => {
+    const d = delivery('complete-1');
+    await store.claim(d);
+    expect(await store.findResource(d.resourceId)).toBeUndefined();
+    expect(await store.complete(d.requestKey, 1, answer, { kind: 'AgentRun' })).toEqual(answer);
+    // A late outcome changes nothing: the answer is stored once.
+    expect(await store.complete(d.requestKey, 1, { ...answer, status: 500 }, undefined)).toEqual(answer);
+    const row = await store.findResource(d.resourceId);
+    expect(row).toMatchObject({ requestKey: d.requestKey, state: 'completed', resource: { kind: 'AgentRun' } });
+    expect(storedResponse(row!)).toEqual(answer);
+  });
+
+  it('does not find a resource whose delivery completed without one', async () => {
+    const d = delivery('complete-2');
+    await store.claim(d);
+    await store.complete(d.requestKey, 1, { ...answer, status: 404 }, undefined);
+    expect(await store.findResource(d.resourceId)).toBeUndefined();
+  });
+
+  it('reopens a retryable rejection once, as the next attempt', async () => {
+    const d = delivery('retry-1');
+    await store.claim(d);
+    await store.markRetryable(d.requestKey, 1, { ...answer, status: 429 });
+    const retryable = (await store.get(d.requestKey))!;
+    expect(answerOfAttempt(retryable, 1)).toEqual({ ...answer, status: 429 });
+    const reopened = await store.reopen(retryable);
+    expect(reopened).toMatchObject({ state: 'pending', attempt: 2, statusCode: null, message: { ...d.message, attempt: 2 } });
+    expect(await store.reopen(retryable)).toBeUndefined();
+  });
+
+  it('lists the claims never published, and only those', async () => {
+    const lost = delivery('lost-1');
+    const sent = delivery('sent-1');
+    await store.claim(lost);
+    await store.claim(sent);
+    await store.markPublished(sent.requestKey);
+    const keys = (await store.unpublished(0)).map((r) => r.requestKey);
+    expect(keys).toContain(lost.requestKey);
+    expect(keys).not.toContain(sent.requestKey);
+    expect((await store.unpublished(0)).find((r) => r.requestKey === lost.requestKey)?.message).toEqual(lost.message);
+  });
+});

@@ -1,0 +1,37 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+/** One observed status transition of a run (`audit.run_history`, migrations 0201 and 0203). */
+export const RunTransition = defineEntity({
+  name: 'RunTransition',
+  schema: 'audit',
+  tableName: 'run_history',
+  properties: {
+    dedupId: p.text().primary(),
+    runId: p.text(),
+    uid: p.text(),
+    type: p.text(),
+    namespace: p.text(),
+    name: p.text(),
+    phase: p.text(),
+    previousPhase: p.text().nullable(),
+    reason: p.text().nullable(),
+    message: p.text().nullable(),
+    resourceVersion: p.text(),
+    conditions: p.json<unknown[]>(),
+    observedAt: p.datetime().columnType('timestamptz'),
+    recordedAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
+    correlationId: p.text().nullable(),
+    parentType: p.text().nullable(),
+    parentName: p.text().nullable(),
+  },
+  indexes: [
+    { name: 'run_history_run', properties: ['runId', 'observedAt'] },
+    // Partial: rows recorded before 0203 carry no correlation id.
+    {
+      name: 'run_history_correlation',
+      expression: 'create index run_history_correlation on audit.run_history (correlation_id) where correlation_id is not null',
+    },
+  ],
+});
+
+export type RunTransition = InferEntity<typeof RunTransition>;

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DecisionMessage, normalizeRun, OutcomeMessage, RunStatusMessage, type KubeObject } from '@jangar/contracts';
+import { startPostgres, type PostgresHandle } from '@jangar/devstack';
+import { createLogger } from '@jangar/service-kit';
+import { openDatabase, type Database } from '@jangar/service-kit/db';
+import { AUDIT_DATABASE } from '../src/database.js';
+import { AuditWriter } from '../src/group-commit.js';
+import { recordDecision, recordOutcome, recordRunStatus } from '../src/handlers.js';
+
+let dir: string;
+let pg: PostgresHandle;
+let db: Database;
+let writer: AuditWriter;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-audit-handlers-'));
+  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  db = await openDatabase({ url: pg.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') });
+  writer = new AuditWriter(db);
+});
+
+afterAll(async () => {
+  await db?.close();
+  await pg?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const SECRET = 'sk-live-DO-NOT-LOG';
+const envelope = (deliveryId: string) => ({
+  deliveryId,
+  requestKey: `alice:${deliveryId}`,
+  correlationId: `corr-${deliveryId}`,
+  principal: { subject: 'alice' },
+  namespace: 'team-a',
+  occurredAt: new Date().toISOString(),
+});
+const agent: KubeObject = {
+  apiVersion: 'jangar.proompteng.ai/v1alpha1',
+  kind: 'Agent',
+  metadata: {
+    namespace: 'team-a',
+    name: 'coder',
+    uid: randomUUID(),
+    generation: 1,
+    resourceVersion: '5',
+    creationTimestamp: new Date().toISOString(),
+  },
+  spec: { providerRef: { name: 'codex' }, env: [{ name: 'OPENAI_API_KEY', value: SECRET }], config: { apiKey: SECRET } },
+};
+const outcome = OutcomeMessage.parse({
+  ...envelope('agent-1'),
+  payload: { result: 'applied', id: randomUUID(), kind: 'Agent', verb: 'create', created: true, resource: agent },
+});
+const decision = DecisionMessage.parse({
+  ...envelope('agent-1'),
+  payload: {
+    request: { id: outcome.payload.id, kind: 'Agent', verb: 'create', metadata: { namespace: 'team-a', name: 'coder' }, spec: agent.spec },
+    verdict: 'allow',
+    mode: 'enforce',
+    violations: [],
+    policyVersion: 'v1',
+    evaluatedAt: new Date().toISOString(),
+  },
+});
+const runStatus = RunStatusMessage.parse({
+  occurredAt: new Date().toISOString(),
+  payload: {
+    run: normalizeRun({
+      apiVersion: 'jangar.proompteng.ai/v1alpha1',
+      kind: 'AgentRun',
+      metadata: { namespace: 'team-a', name: 'r1', uid: randomUUID(), resourceVersion: '9', creationTimestamp: new Date().toISOString() },
+      spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' } },
+      status: { phase: 'Running' },
+    }),
+    previousPhase: 'Pending',
+  },
+});
+
+async function count(table: string): Promise<number> {
+  const [row] = await db.query<{ n: number }>(`select count(*)::int as n from audit.${table}`);
+  return row!.n;
+}
+
+describe('recording what the bus delivers', () => {
+  it('records every kind of message once, however often it is delivered, at once or later', async () => {
+    for (let round = 0; round < 2; round++) {
+      await Promise.all([
+        recordOutcome(writer, outcome),
+        recordOutcome(writer, outcome),
+        recordDecision(db, decision),
+        recordDecision(db, decision),
+        recordRunStatus(db, runStatus),
+        recordRunStatus(db, runStatus),
+      ]);
+    }
+    expect({
+      audit_events: await count('audit_events'),
+      revisions: await count('revisions'),
+      policy_decisions: await count('policy_decisions'),
+      run_history: await count('run_history'),
+    }).toEqual({ audit_events: 1, revisions: 1, policy_decisions: 1, run_history: 1 });
+  });
+
+  it('keeps secret values out of the audit event and the revision, keeping the names', async () => {
+    await recordOutcome(writer, outcome);
+    const [event] = await db.query<{ s: string }>('select summary::text as s from audit.audit_events');
+    const [revision] = await db.query<{ s: string }>('select spec::text as s from audit.revisions');
+    for (const stored of [event!.s, revision!.s]) {
+      expect(stored).not.toContain(SECRET);
+      expect(stored).toContain('OPENAI_API_KEY');
+    }
+  });
+});

@@ -1,0 +1,160 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditQuery } from '@jangar/contracts';
+import { startPostgres, type PostgresHandle } from '@jangar/devstack';
+import { createLogger } from '@jangar/service-kit';
+import { openDatabase, type Database } from '@jangar/service-kit/db';
+import { AUDIT_DATABASE } from '../src/database.js';
+import type { NewAuditEvent } from '../src/events.js';
+import { AuditWriter } from '../src/group-commit.js';
+import { listEvents, revisions, runHistory, verifyChain } from '../src/queries.js';
+
+let dir: string;
+let pg: PostgresHandle;
+let db: Database;
+
+const event = (n: number, namespace: string, actor: string, name: string): NewAuditEvent => ({
+  dedupId: `q-${n}`,
+  occurredAt: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
+  actor,
+  action: 'agentrun.create',
+  resourceKind: 'AgentRun',
+  namespace,
+  name,
+  uid: null,
+  resourceId: null,
+  deliveryId: `d-${n}`,
+  correlationId: `c-${n}`,
+  traceId: null,
+  decision: 'allow',
+  outcome: 'created',
+  summary: { spec: { n } },
+});
+
+const list = (q: Partial<AuditQuery>) => listEvents(db, AuditQuery.parse({ namespaces: ['*'], ...q }));
+const ids = (page: { items: Array<{ deliveryId: string }> }) => page.items.map((e) => e.deliveryId);
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-audit-queries-'));
+  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  db = await openDatabase({ url: pg.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') });
+  const writer = new AuditWriter(db);
+  // Sequential, so seq follows n.
+  await writer.append(event(1, 'team-a', 'alice', 'r1'));
+  await writer.append(event(2, 'team-a', 'alice', 'r2'));
+  await writer.append(event(3, 'team-b', 'bob', 'r1'));
+  await writer.append(event(4, 'team-a', 'carol', 'r1'));
+});
+
+afterAll(async () => {
+  await db?.close();
+  await pg?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('listing audit events', () => {
+  it('lists newest first within the caller namespaces', async () => {
+    expect(ids(await list({}))).toEqual(['d-4', 'd-3', 'd-2', 'd-1']);
+    expect(ids(await list({ namespaces: ['team-b'] }))).toEqual(['d-3']);
+    expect(ids(await list({ namespaces: ['team-c'] }))).toEqual([]);
+  });
+
+  it('filters by actor, time and resource, all of them at once', async () => {
+    expect(ids(await list({ actor: 'alice' }))).toEqual(['d-2', 'd-1']);
+    expect(ids(await list({ since: '2026-01-01T00:02:00Z', until: '2026-01-01T00:04:00Z' }))).toEqual(['d-3', 'd-2']);
+    expect(ids(await list({ resource: 'AgentRun/team-a/r1' }))).toEqual(['d-4', 'd-1']);
+    // The resource's namespace and `namespace=` must both hold.
+    expect(ids(await list({ resource: 'AgentRun/team-a/r1', namespace: 'team-b' }))).toEqual([]);
+  });
+
+  it('pages by sequence number until the last page carries no token', async () => {
+    const first = await list({ limit: 3 });
+    expect(ids(first)).toEqual(['d-4', 'd-3', 'd-2']);
+    const second = await list({ limit: 3, continue: first.continue });
+    expect(ids(second)).toEqual(['d-1']);
+    expect(second.continue).toBeUndefined();
+  });
+});
+
+describe('verifying the chain', () => {
+  it('reports an intact chain with every row checked, in batches of any size', async () => {
+    expect(await verifyChain(db)).toEqual({ intact: true, checked: 4 });
+    expect(await verifyChain(db, 3)).toEqual({ intact: true, checked: 4 });
+  });
+});
+
+describe('run history and revisions', () => {
+  it('reads a run history oldest first, by Jangar id or uid', async () => {
+    for (const [n, phase, previous] of [
+      [2, 'Running', 'Pending'],
+      [1, 'Pending', null],
+    ] as const) {
+      await db.query(
+        `insert into audit.run_history (dedup_id, run_id, uid, type, namespace, name, phase, previous_phase, resource_version, conditions, observed_at)
+         values (?, 'run-1', 'uid-1', 'AgentRun', 'team-a', 'r1', ?, ?, ?, '[]', ?)`,
+        [`h-${n}`, phase, previous, String(n), new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString()],
+      );
+    }
+    const history = await runHistory(db, 'uid-1');
+    expect(history).toMatchObject({ id: 'run-1', namespace: 'team-a', type: 'AgentRun', name: 'r1' });
+    expect(history.items).toEqual([
+      {
+        phase: 'Pending',
+        previousPhase: undefined,
+        reason: undefined,
+        message: undefined,
+        resourceVersion: '1',
+        conditions: [],
+        observedAt: '2026-01-01T00:01:00.000Z',
+      },
+      {
+        phase: 'Running',
+        previousPhase: 'Pending',
+        reason: undefined,
+        message: undefined,
+        resourceVersion: '2',
+        conditions: [],
+        observedAt: '2026-01-01T00:02:00.000Z',
+      },
+    ]);
+    await expect(runHistory(db, 'run-none')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('reads the revisions of a primitive by generation', async () => {
+    for (const generation of [2, 1]) {
+      await db.query(
+        `insert into audit.revisions (dedup_id, kind, namespace, name, uid, resource_id, generation, resource_version, spec, labels, actor, delivery_id, occurred_at)
+         values (?, 'Agent', 'team-a', 'coder', 'uid-a', 'id-a', ?, ?, ?::jsonb, '{"app":"x"}', 'alice', ?, now())`,
+        [`rev-${generation}`, generation, `${generation}0`, JSON.stringify({ gen: generation }), `d-rev-${generation}`],
+      );
+    }
+    const revs = await revisions(db, { kind: 'Agent', namespace: 'team-a', name: 'coder' });
+    expect(revs.items.map((r) => [r.generation, r.spec, r.labels, r.deliveryId])).toEqual([
+      [1, { gen: 1 }, { app: 'x' }, 'd-rev-1'],
+      [2, { gen: 2 }, { app: 'x' }, 'd-rev-2'],
+    ]);
+    await expect(revisions(db, { kind: 'Agent', namespace: 'team-a', name: 'none' })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+// Last in the file: it breaks the chain for good.
+describe('tamper evidence', () => {
+  it('names the row after one deleted by hand as the broken link', async () => {
+    const [second, third] = await db.query<{ seq: string; id: string }>(
+      'select seq, id from audit.audit_events order by seq limit 2 offset 1',
+    );
+    await db.transaction(async (q) => {
+      // Someone with database access goes around the append-only trigger.
+      await q('alter table audit.audit_events disable trigger audit_events_append_only');
+      await q('delete from audit.audit_events where seq = ?', [second!.seq]);
+      await q('alter table audit.audit_events enable trigger audit_events_append_only');
+    });
+    expect(await verifyChain(db)).toMatchObject({
+      intact: false,
+      checked: 1,
+      firstBroken: { seq: Number(third!.seq), id: third!.id, reason: 'chain_broken' },
+    });
+  });
+});

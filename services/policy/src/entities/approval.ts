@@ -1,0 +1,49 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { ApprovalState, type RequestMessage, type Violation } from '@jangar/contracts';
+
+/** A request held for an approver, from hold to decision and settlement (`policy.approvals`, migration 0201). */
+export const Approval = defineEntity({
+  name: 'Approval',
+  schema: 'policy',
+  tableName: 'approvals',
+  properties: {
+    id: p.uuid().primary(),
+    requestKey: p.text(),
+    state: p.enum([...ApprovalState.options]).default('Pending'),
+    namespace: p.text(),
+    kind: p.text(),
+    verb: p.text(),
+    name: p.text().nullable(),
+    requestedBy: p.text(),
+    deliveryId: p.text(),
+    correlationId: p.text(),
+    approverRole: p.text(),
+    gates: p.json<Violation[]>(),
+    message: p.json<RequestMessage>(),
+    createdAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
+    expiresAt: p.datetime().columnType('timestamptz'),
+    decidedBy: p.text().nullable(),
+    decidedAt: p.datetime().columnType('timestamptz').nullable(),
+    decisionDeliveryId: p.text().nullable(),
+    reason: p.text().nullable(),
+    releasedAt: p.datetime().columnType('timestamptz').nullable(),
+  },
+  uniques: [{ name: 'approvals_request_key_key', properties: ['requestKey'] }],
+  indexes: [
+    // Descending and partial: MikroORM compares these by name only.
+    {
+      name: 'approvals_listing',
+      expression: 'create index approvals_listing on policy.approvals (namespace, created_at desc, id desc)',
+    },
+    {
+      name: 'approvals_due',
+      expression: "create index approvals_due on policy.approvals (expires_at) where state = 'Pending'",
+    },
+    {
+      name: 'approvals_unreleased',
+      expression: "create index approvals_unreleased on policy.approvals (decided_at) where state <> 'Pending' and released_at is null",
+    },
+  ],
+});
+
+export type Approval = InferEntity<typeof Approval>;

@@ -1,0 +1,8 @@
+import { Approval } from './approval.js';
+import { BudgetCharge } from './budget-charge.js';
+import { RunSlot } from './run-slot.js';
+
+export { Approval, BudgetCharge, RunSlot };
+
+/** Every table of the `policy` schema, as the ORM knows it; a drift test holds them to the migrations. */
+export const POLICY_ENTITIES = [RunSlot, BudgetCharge, Approval];

@@ -1,0 +1,30 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+/** A concurrency slot one admitted run holds until it ends (`policy.run_slots`, migration 0101). */
+export const RunSlot = defineEntity({
+  name: 'RunSlot',
+  schema: 'policy',
+  tableName: 'run_slots',
+  properties: {
+    requestKey: p.text().primary(),
+    kind: p.text(),
+    namespace: p.text(),
+    name: p.text(),
+    agent: p.text().nullable(),
+    acquiredAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
+    releasedAt: p.datetime().columnType('timestamptz').nullable(),
+  },
+  indexes: [
+    // Partial: admission counts only the slots still held.
+    {
+      name: 'run_slots_active',
+      expression: 'create index run_slots_active on policy.run_slots (namespace, agent) where released_at is null',
+    },
+    {
+      name: 'run_slots_run',
+      expression: 'create index run_slots_run on policy.run_slots (kind, namespace, name) where released_at is null',
+    },
+  ],
+});
+
+export type RunSlot = InferEntity<typeof RunSlot>;

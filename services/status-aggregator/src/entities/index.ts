@@ -1,0 +1,7 @@
+import { RunRecord } from './run-record.js';
+import { WatchCursor } from './watch-cursor.js';
+
+export { RunRecord, WatchCursor };
+
+/** Every table of the `status` schema, as the ORM knows it; a drift test holds them to the migrations. */
+export const STATUS_ENTITIES = [RunRecord, WatchCursor];
