@@ -1,10 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { formatTable } from './format.js';
 import type { LoadResult } from './load.js';
 import type { BenchOptions } from './options.js';
 import { planSummary, READ_KINDS, type ReadsResults } from './reads.js';
 import type { SettleReport } from './settle.js';
+
+export { formatTable } from './format.js';
 
 export interface MachineInfo {
   cpus: number;
@@ -74,17 +77,6 @@ export function ratios(first: LoadResult[], replay: LoadResult[], goal: number):
     const p99 = Math.round((r.latencyMs.p99 / f.latencyMs.p99) * 1000) / 1000;
     return [{ connections: f.connections, p50, p99, p50Pass: p50 <= goal, p99Pass: p99 <= goal }];
   });
-}
-
-/** Right-aligns every column but the first; columns are separated by two spaces. */
-export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 const ms = (n: number) => (Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0));
