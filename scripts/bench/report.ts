@@ -3,9 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatTable } from './format.js';
 import type { LoadResult } from './load.js';
-import type { BenchOptions } from './options.js';
+import type { CeilingResults } from './ceiling.js';
+import { renderCeiling, renderMemory, renderVisible } from './phase-report.js';
+import { renderSummary, type SummaryRow } from './summary.js';
+import type { MemoryResults } from './memory.js';
+import type { BenchOptions, Phase } from './options.js';
 import { planSummary, READ_KINDS, type ReadsResults } from './reads.js';
 import type { SettleReport } from './settle.js';
+import type { VisibleResults } from './visible.js';
 
 export { formatTable } from './format.js';
 
@@ -20,6 +25,15 @@ export interface MachineInfo {
   /** 1, 5 and 15 minute load averages: other work on the machine shows up here. */
   loadAvgBefore: number[];
   loadAvgAfter?: number[];
+}
+
+/** Load averages (1, 5, 15 min) around a phase: the machine is shared, and other work shows up here. */
+export interface PhaseLoad {
+  /** Before its control plane started. */
+  before: number[];
+  /** When its measuring began (the control plane just started). */
+  measuredFrom?: number[];
+  after?: number[];
 }
 
 export interface StepResult extends LoadResult {
@@ -51,6 +65,13 @@ export interface BenchResults {
   ratios?: Ratio[];
   /** The reads phase: present when it ran. */
   reads?: ReadsResults;
+  ceiling?: CeilingResults;
+  visible?: VisibleResults;
+  memory?: MemoryResults;
+  /** The judged measures, as the summary table prints them. */
+  summary?: SummaryRow[];
+  /** Load averages around each phase that ran. */
+  phaseLoad?: Partial<Record<Phase, PhaseLoad>>;
 }
 
 /** What this machine is, for comparing runs. */
@@ -83,17 +104,25 @@ const ms = (n: number) => (Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n < 1
 const count = (r: LoadResult, status: string) => String(r.statusCounts[status] ?? 0);
 const verdict = (ratio: number, pass: boolean) => `${Number.isFinite(ratio) ? ratio.toFixed(2) : '-'} ${pass ? 'PASS' : 'MISS'}`;
 
-/** The plain-text report printed at the end of a run. */
+/** The plain-text report printed at the end of a run: each phase, then the summary table. */
 export function renderReport(results: BenchResults): string {
   const { config, machine } = results;
-  const what = results.first ? `POST ${config.path}` : 'GET /v1/runs';
+  const loads = Object.entries(results.phaseLoad ?? {}).map(
+    ([phase, l]) => `${phase} ${l.measuredFrom?.[0] ?? l.before[0]}→${l.after?.[0] ?? '-'}`,
+  );
   return [
-    `${what}, ${config.durationSec} s per step, ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}`,
-    `load average before ${machine.loadAvgBefore.join(' ')}, after ${machine.loadAvgAfter?.join(' ') ?? '-'}`,
+    `Phases ${config.phases.join(', ')}; ${config.durationSec} s per step, ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}`,
+    `load average before ${machine.loadAvgBefore.join(' ')}, after ${machine.loadAvgAfter?.join(' ') ?? '-'}; 1-min load per phase: ${loads.join(', ')}`,
     ...(results.first && results.replay && results.ratios
       ? ['', renderWrites(config, results.first, results.replay, results.ratios, results.replayPoolSize ?? 0)]
       : []),
+    ...(results.ceiling ? ['', renderCeiling(results.ceiling)] : []),
+    ...(results.visible ? ['', renderVisible(results.visible)] : []),
     ...(results.reads ? ['', renderReads(config, results.reads)] : []),
+    ...(results.memory ? ['', renderMemory(results.memory)] : []),
+    '',
+    'Summary (ratio = figure ÷ baseline)',
+    indent(renderSummary(results.summary ?? [])),
   ].join('\n');
 }
 

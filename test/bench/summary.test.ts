@@ -54,7 +54,9 @@ describe('summary table', () => {
     const table = renderSummary([judge(accept), judge({ measure: 'idle', phase: 'memory', figure: 9.5, unit: 'MB' })]);
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^measure\s+figure\s+baseline\s+ratio\s+goal\s+met\?$/);
-    expect(lines[2]).toMatch(/^POST \/v1\/agent-runs accepted @8\s+300 req\/s\s+600 req\/s \(postgres insert\)\s+0\.50\s+ratio ≥ 0\.6\s+NO$/);
+    expect(lines[2]).toMatch(
+      /^POST \/v1\/agent-runs accepted @8\s+300 req\/s\s+600 req\/s \(postgres insert\)\s+0\.50\s+ratio ≥ 0\.6\s+NO$/,
+    );
     expect(lines[3]).toMatch(/^idle\s+9\.50 MB\s+-\s+-\s+-\s+-$/);
   });
 
