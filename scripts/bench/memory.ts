@@ -22,6 +22,8 @@ import { memoryByGroup, type GroupMemory } from './rss.js';
 import type { BacklogProbe, SettleReport } from './settle.js';
 
 export const LIVE_NAMESPACE = 'bench-live';
+/** How long the phase waits for the aggregator to store every live run. */
+const OBSERVE_TIMEOUT_MS = 10 * 60_000;
 /** Creates in flight at once against the development API server. */
 const CREATE_CONCURRENCY = 16;
 
@@ -31,9 +33,13 @@ export interface MemoryResults {
   /** Per process group: idle (the control plane just started, nothing sent), and with the live runs watched. */
   idle: Record<string, GroupMemory>;
   live: Record<string, GroupMemory>;
-  /** How long creating the runs took, and until the aggregator had stored every one as Running. */
+  /** Right after the last create, while the aggregator still works through the watch events. */
+  created: Record<string, GroupMemory>;
+  /** How long creating the runs took, and until the aggregator had stored every one as Running (or gave up waiting). */
   createSec: number;
   observedSec: number;
+  /** Runs the aggregator had stored as Running when `live` was measured: `liveRuns`, unless the wait timed out. */
+  observedRuns: number;
   loadAvgIdle: number[];
   loadAvgLive: number[];
   settle: SettleReport;
@@ -104,35 +110,53 @@ export async function runMemory(ctx: PhaseContext & { probe: BacklogProbe }, sta
   };
   await Promise.all(Array.from({ length: CREATE_CONCURRENCY }, worker));
   const createSec = (Date.now() - t0) / 1000;
-  log(`${createSec.toFixed(1)} s (${Math.round(opts.liveRuns / createSec)}/s)`);
+  const created = await memoryByGroup();
+  log(
+    `${createSec.toFixed(1)} s (${Math.round(opts.liveRuns / createSec)}/s); status-aggregator RSS ${created['status-aggregator']?.rssMB ?? '-'} MB`,
+  );
   checkInterrupted();
 
   process.stdout.write(`  ▶ ${'observe'.padEnd(15)} waiting for the status-aggregator to store every run as Running … `);
   const db = new pg.Client({ connectionString: stack.databaseUrl });
   db.on('error', () => undefined);
   await db.connect();
-  let observedSec: number;
+  let observedRuns = 0;
   try {
-    for (;;) {
+    // Bounded: on a busy machine the aggregator can take many minutes; its watch cache holds every
+    // object either way, and the report says how many it had stored.
+    while (Date.now() - t0 < OBSERVE_TIMEOUT_MS && !signal.aborted) {
       const { rows } = await db.query<{ n: string }>("select count(*) as n from status.runs where namespace = $1 and phase = 'Running'", [
         LIVE_NAMESPACE,
       ]);
-      if (Number(rows[0]?.n ?? 0) >= opts.liveRuns) break;
-      if (Date.now() - t0 > 15 * 60_000)
-        throw new Error(`the status-aggregator stored ${rows[0]?.n} of ${opts.liveRuns} runs as Running in 15 min`);
-      await sleep(1_000, undefined, { signal });
+      observedRuns = Number(rows[0]?.n ?? 0);
+      if (observedRuns >= opts.liveRuns) break;
+      await sleep(1_000, undefined, { signal }).catch(() => undefined);
     }
-    observedSec = (Date.now() - t0) / 1000;
   } finally {
     await db.end().catch(() => undefined);
   }
+  const observedSec = (Date.now() - t0) / 1000;
+  if (observedRuns < opts.liveRuns)
+    log(`\n    ! only ${observedRuns} of ${opts.liveRuns} stored as Running after ${observedSec.toFixed(0)} s; measuring anyway`);
   // The run-status messages the aggregator published are still being worked off by audit and policy.
-  const settle = await probe.settle({ quietMs: 3_000, timeoutMs: 300_000, signal });
+  const settle = await probe.settle({ quietMs: 3_000, timeoutMs: observedRuns < opts.liveRuns ? 5_000 : 300_000, signal });
   checkInterrupted();
   const live = await memoryByGroup();
   log(
     `${observedSec.toFixed(1)} s after the first create; settled in ${(settle.waitedMs / 1000).toFixed(1)} s; ` +
       `status-aggregator RSS ${live['status-aggregator']?.rssMB ?? '-'} MB`,
   );
-  return { stackStartSec, liveRuns: opts.liveRuns, idle, live, createSec, observedSec, loadAvgIdle, loadAvgLive: loadNow(), settle };
+  return {
+    stackStartSec,
+    liveRuns: opts.liveRuns,
+    idle,
+    created,
+    live,
+    createSec,
+    observedSec,
+    observedRuns,
+    loadAvgIdle,
+    loadAvgLive: loadNow(),
+    settle,
+  };
 }

@@ -70,12 +70,13 @@ export function renderVisible(v: VisibleResults): string {
 export function renderMemory(m: MemoryResults): string {
   const groups = [...new Set([...Object.keys(m.idle), ...Object.keys(m.live)])].sort();
   const table = formatTable(
-    ['process', 'processes', 'RSS idle MB', 'Pss idle MB', `RSS ${m.liveRuns} live MB`, `Pss ${m.liveRuns} live MB`],
+    ['process', 'processes', 'RSS idle', 'Pss idle', 'RSS just created', 'RSS live', 'Pss live'],
     groups.map((g) => [
       g,
       String(m.live[g]?.processes ?? m.idle[g]?.processes ?? 0),
       m.idle[g]?.rssMB.toFixed(1) ?? '-',
       m.idle[g]?.pssMB.toFixed(1) ?? '-',
+      m.created[g]?.rssMB.toFixed(1) ?? '-',
       m.live[g]?.rssMB.toFixed(1) ?? '-',
       m.live[g]?.pssMB.toFixed(1) ?? '-',
     ]),
