@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +52,8 @@ export async function runBench(argv: string[]): Promise<number> {
   let probe: BacklogProbe | undefined;
   let exitCode = 0;
   const abort = new AbortController();
+  // The visible phase has thousands of requests in flight, each listening to this one signal.
+  setMaxListeners(0, abort.signal);
   let interruptedAt = 0;
   const interrupt = (why: string) => {
     if (abort.signal.aborted) {
