@@ -142,8 +142,8 @@ export async function runCeiling(ctx: PhaseContext, stackStartSec: number): Prom
 
     const label = (what: string, c: number, sec: number) =>
       process.stdout.write(`  ▶ ${what.padEnd(22)} concurrency ${String(c).padStart(3)}, ${sec} s … `);
-    const gatewayStep = async (c: number, sec: number) => {
-      label('gateway accept (202)', c, sec);
+    const gatewayStep = async (c: number, sec: number, what = 'gateway accept (202)') => {
+      label(what, c, sec);
       const r = await runLoad({
         gatewayUrl: stack.gatewayUrl,
         token: stack.devToken,
@@ -169,7 +169,7 @@ export async function runCeiling(ctx: PhaseContext, stackStartSec: number): Prom
 
     const warm = Math.min(8, Math.max(...opts.concurrencies));
     if (opts.warmupSec > 0) {
-      await gatewayStep(warm, opts.warmupSec);
+      await gatewayStep(warm, opts.warmupSec, 'warm-up accept');
       await bareStep('warm-up insert', warm, opts.warmupSec, insert);
       await bareStep('warm-up publish', warm, opts.warmupSec, publish);
     }
