@@ -86,7 +86,8 @@ export function renderMemory(m: MemoryResults): string {
   );
   return [
     `Memory, idle and with ${m.liveRuns} live (Running) runs watched: created in ${m.createSec.toFixed(1)} s, ` +
-      `all stored as Running after ${m.observedSec.toFixed(1)} s (load ${m.loadAvgIdle[0] ?? '-'} idle, ${m.loadAvgLive[0] ?? '-'} live)`,
+      `${m.observedRuns} of them stored as Running after ${m.observedSec.toFixed(1)} s (load ${m.loadAvgIdle[0] ?? '-'} idle, ${m.loadAvgLive[0] ?? '-'} live)`,
+    '  MB; idle = just started, just created = after the last create, live = every run stored as Running (or 10 min passed) and the queues empty',
     "  (bench = this process and the load generator; other = tsx's esbuild helpers)",
     indent(table),
   ].join('\n');
