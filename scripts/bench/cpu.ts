@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 /** Clock ticks per second of /proc's utime and stime (USER_HZ): 100 on every Linux this runs on. */
 const TICKS_PER_SEC = 100;
 
-interface Proc {
+export interface Proc {
   pid: number;
   ppid: number;
   comm: string;
@@ -41,8 +41,8 @@ async function groupOf(p: Proc, self: number): Promise<string> {
   return 'other';
 }
 
-/** CPU milliseconds so far per group, over this process and everything it started. */
-export async function cpuByGroup(): Promise<Record<string, number>> {
+/** This process and every process it started, each with its group (postgres, nats-server, a service name, kube-dev, bench, other). */
+export async function benchProcesses(): Promise<Array<Proc & { group: string }>> {
   const entries = await readdir('/proc').catch(() => [] as string[]);
   const procs = (await Promise.all(entries.filter((e) => /^\d+$/.test(e)).map((e) => readProc(Number(e))))).filter(
     (p): p is Proc => p !== undefined,
@@ -50,14 +50,20 @@ export async function cpuByGroup(): Promise<Record<string, number>> {
   const children = new Map<number, Proc[]>();
   for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
   const self = process.pid;
-  const out: Record<string, number> = {};
+  const out: Array<Proc & { group: string }> = [];
   const root = procs.find((p) => p.pid === self);
   const queue = root ? [root] : [];
   for (let p = queue.shift(); p; p = queue.shift()) {
-    const group = await groupOf(p, self);
-    out[group] = (out[group] ?? 0) + (p.ticks * 1000) / TICKS_PER_SEC;
+    out.push({ ...p, group: await groupOf(p, self) });
     queue.push(...(children.get(p.pid) ?? []));
   }
+  return out;
+}
+
+/** CPU milliseconds so far per group, over this process and everything it started. */
+export async function cpuByGroup(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const p of await benchProcesses()) out[p.group] = (out[p.group] ?? 0) + (p.ticks * 1000) / TICKS_PER_SEC;
   return out;
 }
 

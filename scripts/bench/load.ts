@@ -1,5 +1,8 @@
 import autocannon from 'autocannon';
 import type { Instance, Request } from 'autocannon';
+import { summarize, type Latency } from './stats.js';
+
+export type { Latency } from './stats.js';
 
 /** What every load step has: where, with what token, how many connections, how long. */
 export interface StepSpec {
@@ -26,14 +29,6 @@ export interface ReadSpec extends StepSpec {
   nextPath: () => string;
 }
 
-export interface Latency {
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-  max: number;
-}
-
 export interface LoadResult {
   connections: number;
   /** Seconds the step actually ran. */
@@ -54,25 +49,6 @@ export interface LoadResult {
   statusCounts: Record<string, number>;
   /** Milliseconds over every answer, 2xx or not. */
   latencyMs: Latency;
-}
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
-
-/** Summarizes latency samples (ms). */
-export function summarize(samples: number[]): Latency {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (n: number) => Math.round(n * 100) / 100;
-  return {
-    p50: round(percentile(sorted, 50)),
-    p90: round(percentile(sorted, 90)),
-    p99: round(percentile(sorted, 99)),
-    mean: round(sorted.reduce((s, v) => s + v, 0) / (sorted.length || 1)),
-    max: round(sorted.at(-1) ?? Number.NaN),
-  };
 }
 
 /** autocannon passes raw header names, in whatever case the server wrote them. */

@@ -1,10 +1,13 @@
 import { parseArgs } from 'node:util';
 
 /**
- * The parts of the bench, each on its own freshly started control plane: `writes` (first requests
- * and replays of POST /v1/agent-runs) and `reads` (GET /v1/runs/{id} and run lists at two store sizes).
+ * The parts of the bench, each on its own freshly started control plane, in this order: `writes`
+ * (first requests and replays of POST /v1/agent-runs), `ceiling` (the accept path against a bare
+ * Postgres insert and JetStream publish; GET /livez against a bare Fastify), `visible` (POST → run
+ * visible through GET /v1/runs/{id}, open loop), `reads` (GET /v1/runs/{id} and run lists at two
+ * store sizes) and `memory` (RSS of every process, idle and with live runs watched).
  */
-export const PHASES = ['writes', 'reads'] as const;
+export const PHASES = ['writes', 'ceiling', 'visible', 'reads', 'memory'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** What one benchmark run does; recorded verbatim in the results JSON. */
@@ -25,6 +28,12 @@ export interface BenchOptions {
   storeSizes: number[];
   /** The largest ÷ smallest store's read latency ratio (p50 and p99) a read must stay at or under. */
   readGoalRatio: number;
+  /** Requests per second of the open-loop visibility phase. */
+  visibleRate: number;
+  /** Goal of the visibility phase: p99 from POST to the run visible, in ms. */
+  visibleGoalMs: number;
+  /** Non-terminal runs the memory phase keeps watched by the status-aggregator. */
+  liveRuns: number;
   /** The development API server's run-simulation step (the `npm start` default). */
   simStepMs: number;
   /** Where the JSON results go, relative to the working directory. */
@@ -32,16 +41,22 @@ export interface BenchOptions {
   quick: boolean;
 }
 
-export const USAGE = `Usage: npm run bench -- [--only writes,reads] [--duration <s>] [--quick] [--concurrency 1,8,32]
-                        [--read-concurrency 8,32] [--store-sizes 1000,100000] [--warmup <s>] [--out <dir>]
+export const USAGE = `Usage: npm run bench -- [--only <phases>] [--duration <s>] [--quick] [--concurrency 1,8,32]
+                        [--read-concurrency 8,32] [--store-sizes 1000,100000] [--visible-rate 200]
+                        [--live-runs 10000] [--warmup <s>] [--out <dir>]
 
-  --only <list>             phases to run: writes (POST /v1/agent-runs, first requests and replays),
-                            reads (GET /v1/runs/{id} and run lists at each store size); default writes
+  --only <list>             phases to run (default all, in this order): writes (POST /v1/agent-runs,
+                            first requests and replays), ceiling (accept path vs a bare Postgres insert
+                            and JetStream publish; GET /livez vs a bare Fastify), visible (POST → run
+                            visible through GET /v1/runs/{id}, open loop), reads (GET /v1/runs/{id} and
+                            run lists at each store size), memory (RSS idle and with live runs)
   --duration <s>            seconds per measured step (default 10)
   --quick                   3 s steps and 2 s warm-up, for a smoke check
-  --concurrency <list>      comma-separated connection counts of the writes phase (default 1,8,32)
-  --read-concurrency <list> comma-separated connection counts of the reads phase (default 8,32)
+  --concurrency <list>      connection counts of the writes and the ceiling's accept steps (default 1,8,32)
+  --read-concurrency <list> connection counts of the reads and the ceiling's GET steps (default 8,32)
   --store-sizes <list>      runs stored when reads are measured, ascending (default 1000,100000)
+  --visible-rate <n>        requests per second of the visible phase (default 200)
+  --live-runs <n>           live runs the memory phase keeps watched (default 10000)
   --warmup <s>              unreported warm-up load before measuring (default 3; 0 skips it)
   --out <dir>               where results are written (default bench-results)`;
 
@@ -71,6 +86,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       only: { type: 'string' },
       'read-concurrency': { type: 'string' },
       'store-sizes': { type: 'string' },
+      'visible-rate': { type: 'string' },
+      'live-runs': { type: 'string' },
       warmup: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -85,7 +102,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     if (!Number.isInteger(n)) throw new Error(`--concurrency takes whole numbers, not "${c}"`);
     return n;
   });
-  const only = (values.only ?? 'writes').split(',').map((p) => p.trim());
+  const only = (values.only ?? PHASES.join(',')).split(',').map((p) => p.trim());
   for (const p of only) {
     if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only takes ${PHASES.join(', ')}, not "${p}"`);
   }
@@ -103,6 +120,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     readConcurrencies,
     storeSizes,
     readGoalRatio: 1.5,
+    visibleRate: values['visible-rate'] !== undefined ? numberFlag('--visible-rate', values['visible-rate']) : 200,
+    visibleGoalMs: 50,
+    liveRuns: wholeNumbers('--live-runs', values['live-runs'] ?? '10000')[0] as number,
     simStepMs: 300,
     outDir: values.out ?? 'bench-results',
     quick,

@@ -1,10 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { formatTable } from './format.js';
 import type { LoadResult } from './load.js';
-import type { BenchOptions } from './options.js';
+import type { CeilingResults } from './ceiling.js';
+import { renderCeiling, renderMemory, renderVisible } from './phase-report.js';
+import { renderSummary, type SummaryRow } from './summary.js';
+import type { MemoryResults } from './memory.js';
+import type { BenchOptions, Phase } from './options.js';
 import { planSummary, READ_KINDS, type ReadsResults } from './reads.js';
 import type { SettleReport } from './settle.js';
+import type { VisibleResults } from './visible.js';
+
+export { formatTable } from './format.js';
 
 export interface MachineInfo {
   cpus: number;
@@ -17,6 +25,15 @@ export interface MachineInfo {
   /** 1, 5 and 15 minute load averages: other work on the machine shows up here. */
   loadAvgBefore: number[];
   loadAvgAfter?: number[];
+}
+
+/** Load averages (1, 5, 15 min) around a phase: the machine is shared, and other work shows up here. */
+export interface PhaseLoad {
+  /** Before its control plane started. */
+  before: number[];
+  /** When its measuring began (the control plane just started). */
+  measuredFrom?: number[];
+  after?: number[];
 }
 
 export interface StepResult extends LoadResult {
@@ -48,6 +65,13 @@ export interface BenchResults {
   ratios?: Ratio[];
   /** The reads phase: present when it ran. */
   reads?: ReadsResults;
+  ceiling?: CeilingResults;
+  visible?: VisibleResults;
+  memory?: MemoryResults;
+  /** The judged measures, as the summary table prints them. */
+  summary?: SummaryRow[];
+  /** Load averages around each phase that ran. */
+  phaseLoad?: Partial<Record<Phase, PhaseLoad>>;
 }
 
 /** What this machine is, for comparing runs. */
@@ -76,32 +100,29 @@ export function ratios(first: LoadResult[], replay: LoadResult[], goal: number):
   });
 }
 
-/** Right-aligns every column but the first; columns are separated by two spaces. */
-export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
-
 const ms = (n: number) => (Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0));
 const count = (r: LoadResult, status: string) => String(r.statusCounts[status] ?? 0);
 const verdict = (ratio: number, pass: boolean) => `${Number.isFinite(ratio) ? ratio.toFixed(2) : '-'} ${pass ? 'PASS' : 'MISS'}`;
 
-/** The plain-text report printed at the end of a run. */
+/** The plain-text report printed at the end of a run: each phase, then the summary table. */
 export function renderReport(results: BenchResults): string {
   const { config, machine } = results;
-  const what = results.first ? `POST ${config.path}` : 'GET /v1/runs';
+  const loads = Object.entries(results.phaseLoad ?? {}).map(
+    ([phase, l]) => `${phase} ${l.measuredFrom?.[0] ?? l.before[0]}→${l.after?.[0] ?? '-'}`,
+  );
   return [
-    `${what}, ${config.durationSec} s per step, ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}`,
-    `load average before ${machine.loadAvgBefore.join(' ')}, after ${machine.loadAvgAfter?.join(' ') ?? '-'}`,
+    `Phases ${config.phases.join(', ')}; ${config.durationSec} s per step, ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}`,
+    `load average before ${machine.loadAvgBefore.join(' ')}, after ${machine.loadAvgAfter?.join(' ') ?? '-'}; 1-min load per phase: ${loads.join(', ')}`,
     ...(results.first && results.replay && results.ratios
       ? ['', renderWrites(config, results.first, results.replay, results.ratios, results.replayPoolSize ?? 0)]
       : []),
+    ...(results.ceiling ? ['', renderCeiling(results.ceiling)] : []),
+    ...(results.visible ? ['', renderVisible(results.visible)] : []),
     ...(results.reads ? ['', renderReads(config, results.reads)] : []),
+    ...(results.memory ? ['', renderMemory(results.memory)] : []),
+    '',
+    'Summary (ratio = figure ÷ baseline)',
+    indent(renderSummary(results.summary ?? [])),
   ].join('\n');
 }
 

@@ -1,12 +1,17 @@
+import { setMaxListeners } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, startStack, type Stack } from '@jangar/stack';
 import { runLoad } from './load.js';
-import { parseBenchOptions, USAGE, type BenchOptions } from './options.js';
+import { CEILING_GATEWAY_ENV, runCeiling } from './ceiling.js';
+import { parseBenchOptions, USAGE, type BenchOptions, type Phase } from './options.js';
+import { summaryRows } from './measures.js';
+import { runMemory } from './memory.js';
 import { runReads } from './reads.js';
-import { machineInfo, ratios, renderReport, writeResults, type BenchResults, type StepResult } from './report.js';
+import { machineInfo, ratios, renderReport, writeResults, type BenchResults, type PhaseLoad, type StepResult } from './report.js';
 import { BacklogProbe } from './settle.js';
+import { runVisible } from './visible.js';
 import { createAgent, deliveryIds, primeRun, runBody, RUNS_PATH } from './workload.js';
 
 /** The gateway's default JANGAR_WAIT_MS: a first request answers 202 when its outcome takes longer. */
@@ -16,6 +21,13 @@ const WAIT_BUDGET_MS = 2_000;
 const REPEAT_SIGNAL_MS = 1_000;
 
 class Interrupted extends Error {}
+
+/** Variables every service of a phase's control plane gets. */
+function phaseEnv(phase: Phase, dataDir: string): Record<string, string> {
+  // The visible phase explains its latency from the spans each service writes.
+  if (phase === 'visible') return { OTEL_TRACES_EXPORTER: 'file', OTEL_EXPORTER_FILE_PATH: path.join(dataDir, 'spans.jsonl') };
+  return {};
+}
 
 /** Collects the deliveryIds answered 201: only those are known to have a stored answer to replay. */
 const keep201 = (into: string[]) => (deliveryId: string, status: number) => {
@@ -40,6 +52,8 @@ export async function runBench(argv: string[]): Promise<number> {
   let probe: BacklogProbe | undefined;
   let exitCode = 0;
   const abort = new AbortController();
+  // The visible phase has thousands of requests in flight, each listening to this one signal.
+  setMaxListeners(0, abort.signal);
   let interruptedAt = 0;
   const interrupt = (why: string) => {
     if (abort.signal.aborted) {
@@ -73,29 +87,42 @@ export async function runBench(argv: string[]): Promise<number> {
     machine,
   };
 
+  const loadNow = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
+  results.phaseLoad = {};
+
   /** Starts a fresh control plane, runs `phase` on it, and stops it; false if the phase failed. */
-  const withStack = async (phase: (stack: Stack, stackStartSec: number) => Promise<void>): Promise<boolean> => {
+  const withStack = async (name: Phase, phase: (stack: Stack, stackStartSec: number) => Promise<void>): Promise<boolean> => {
     let stack: Stack | undefined;
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jangar-bench-'));
     let keepDataDir = false;
+    const phaseLoad: PhaseLoad = { before: loadNow() };
+    results.phaseLoad![name] = phaseLoad;
     try {
-      console.log(`Jangar bench: starting the control plane (state in ${dataDir})`);
+      console.log(
+        `\nJangar bench: ${name} phase; starting the control plane (state in ${dataDir}; load average ${phaseLoad.before.join(' ')})`,
+      );
       const t0 = Date.now();
       stack = await startStack({
         dataDir,
         httpPort: 0,
         simStepMs: opts.simStepMs,
         log: (line) => console.log(line),
+        // Five services compiling under tsx on a shared, busy machine can take minutes to become ready.
+        readyTimeoutMs: 300_000,
         // The accept path is measured, not the concurrency limits: thousands of runs are in flight.
         env: {
           JANGAR_POLICY_CONCURRENCY_NAMESPACE: '1000000',
           JANGAR_POLICY_CONCURRENCY_AGENT: '1000000',
           JANGAR_POLICY_CONCURRENCY_CLUSTER: '1000000',
+          ...phaseEnv(name, dataDir),
         },
+        ...(name === 'ceiling' ? { serviceEnv: { 'api-gateway': CEILING_GATEWAY_ENV } } : {}),
       });
       const stackStartSec = (Date.now() - t0) / 1000;
       checkInterrupted();
+      phaseLoad.measuredFrom = loadNow();
       await phase(stack, stackStartSec);
+      phaseLoad.after = loadNow();
       return true;
     } catch (err) {
       // After an interrupt, requests and queries cut short fail; that is the interrupt, not a crash.
@@ -200,11 +227,33 @@ export async function runBench(argv: string[]): Promise<number> {
     results.reads = await runReads(ctx, stackStartSec);
   };
 
+  const ctxOf = (stack: Stack) => ({ stack, opts, signal: abort.signal, checkInterrupted, log: (line: string) => console.log(line) });
+  const ceiling = async (stack: Stack, stackStartSec: number): Promise<void> => {
+    console.log(`  ✓ ${'gateway'.padEnd(18)} ${stack.gatewayUrl} (JANGAR_WAIT_MS=0)\n`);
+    results.ceiling = await runCeiling(ctxOf(stack), stackStartSec);
+  };
+  const phases: Record<Phase, (stack: Stack, stackStartSec: number) => Promise<void>> = {
+    writes,
+    ceiling,
+    visible: async (stack, stackStartSec) => {
+      await createAgent(stack.gatewayUrl, stack.devToken, runId, abort.signal);
+      probe = await BacklogProbe.open(stack.natsUrl, stack.databaseUrl);
+      console.log(`  ✓ ${'agent'.padEnd(18)} bench/coder created; gateway ${stack.gatewayUrl}; spans in ${stack.dataDir}/spans.jsonl\n`);
+      results.visible = await runVisible({ ...ctxOf(stack), probe }, stackStartSec);
+    },
+    reads,
+    memory: async (stack, stackStartSec) => {
+      probe = await BacklogProbe.open(stack.natsUrl, stack.databaseUrl);
+      console.log(`  ✓ ${'gateway'.padEnd(18)} ${stack.gatewayUrl}\n`);
+      results.memory = await runMemory({ ...ctxOf(stack), probe }, stackStartSec);
+    },
+  };
   for (const phase of opts.phases) {
-    if (!(await withStack(phase === 'writes' ? writes : reads))) return exitCode;
+    if (!(await withStack(phase, phases[phase]))) return exitCode;
   }
   machine.loadAvgAfter = os.loadavg().map((l) => Math.round(l * 100) / 100);
   results.finishedAt = new Date().toISOString();
+  results.summary = summaryRows(results);
   console.log(`\n${renderReport(results)}\n`);
   try {
     const file = await writeResults(path.resolve(REPO_ROOT, opts.outDir), results);

@@ -269,8 +269,14 @@ export function watchRuns(
     for (const watch of runWatches) {
       for (const r of watch.cache.values()) {
         if (r.metadata?.namespace !== provider.metadata?.namespace) continue;
+        // A labelled provider names its run's uid: compare, never parse (parsing every cached run of
+        // the namespace for every provider event cost a zod parse per live run per event).
+        if (uid) {
+          if (r.metadata?.uid === uid) return enqueue(r);
+          continue;
+        }
         const parsed = KubeObject.safeParse(r);
-        if (uid ? r.metadata?.uid === uid : parsed.success && belongsTo(parsed.data, typed)) return enqueue(r);
+        if (parsed.success && belongsTo(parsed.data, typed)) return enqueue(r);
       }
     }
   };

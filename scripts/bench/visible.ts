@@ -1,0 +1,185 @@
+/**
+ * The visible phase: how long from `POST /v1/agent-runs` until the run can be read through
+ * `GET /v1/runs/{id}`, with requests sent open-loop at a fixed rate (a slow answer never slows the
+ * load down). Each request's time runs from when it was due to the first 200 of the GET. The
+ * services write their spans to a file in this phase, and the spans say where the time went.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Stack } from '@jangar/stack';
+import type { PhaseContext } from './ceiling.js';
+import { openLoop } from './open-loop.js';
+import type { BacklogProbe, SettleReport } from './settle.js';
+import { summarize, type Latency } from './stats.js';
+import {
+  SIDE_STAGES,
+  spansByTrace,
+  stageBreakdown,
+  traceIdOf,
+  VISIBLE_STAGES,
+  type ClientTimes,
+  type StageSummary,
+} from './trace-breakdown.js';
+import { deliveryIds, runBody, RUNS_PATH } from './workload.js';
+
+/** A GET that has waited this long for the run gives up (the request counts as never visible). */
+const VISIBLE_TIMEOUT_MS = 120_000;
+
+export interface VisibleResults {
+  stackStartSec: number;
+  ratePerSec: number;
+  durationSec: number;
+  /** Requests sent; with the achieved rate and how late the scheduler fired them (it should be ~0). */
+  fired: number;
+  achievedRatePerSec: number;
+  fireLagMs: Latency;
+  statusCounts: Record<string, number>;
+  /** Requests that got no HTTP answer, or a GET that never found the run. */
+  errors: number;
+  notVisible: number;
+  /** Due time → POST answered. */
+  answerMs: Latency;
+  /**
+   * Due time → first 200 of GET /v1/runs/{id}, over every request; one never visible counts as the
+   * wait limit (120 s), so when `notVisible` > 0 the figures are lower bounds.
+   */
+  visibleMs: Latency;
+  /** The same over the requests that became visible only. */
+  visibleOnlyMs: Latency;
+  /** GETs sent per visible run (the first one after the answer, plus polls). */
+  getsPerRun: number;
+  /** Where the time went, from the services' spans (requests with a trace in the span file). */
+  stages: StageSummary[];
+  sideStages: StageSummary[];
+  loadAvg: number[];
+  settle: SettleReport;
+}
+
+interface Outcome {
+  scheduledAt: number;
+  status?: number;
+  answeredAt?: number;
+  visibleAt?: number;
+  traceId?: string;
+  gets: number;
+  error?: string;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** POSTs one run, then GETs it until it answers 200; polls grow to 5 % of the time waited (10 to 250 ms). */
+async function postThenRead(stack: Stack, deliveryId: string, scheduledAt: number, signal: AbortSignal): Promise<Outcome> {
+  const auth = { authorization: `Bearer ${stack.devToken}` };
+  const out: Outcome = { scheduledAt, gets: 0 };
+  try {
+    const res = await fetch(`${stack.gatewayUrl}${RUNS_PATH}`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: runBody(deliveryId),
+      signal,
+    });
+    const text = await res.text();
+    out.answeredAt = now();
+    out.status = res.status;
+    const traceId = traceIdOf(res.headers.get('traceparent'));
+    if (traceId) out.traceId = traceId;
+    if (res.status !== 201 && res.status !== 202) return out;
+    const id = (JSON.parse(text) as { id?: string }).id;
+    if (!id) throw new Error(`answer ${res.status} without an id`);
+    for (;;) {
+      out.gets += 1;
+      const get = await fetch(`${stack.gatewayUrl}/v1/runs/${id}`, { headers: auth, signal });
+      await get.arrayBuffer();
+      if (get.status === 200) {
+        out.visibleAt = now();
+        return out;
+      }
+      const waited = now() - scheduledAt;
+      if (waited > VISIBLE_TIMEOUT_MS) return out;
+      await sleep(Math.min(250, Math.max(10, waited * 0.05)), undefined, { signal });
+    }
+  } catch (err) {
+    out.error = (err as Error).message;
+    return out;
+  }
+}
+
+const load = async () => (await import('node:os')).loadavg().map((l) => Math.round(l * 100) / 100);
+
+/** Runs the visible phase: warm-up, the open-loop step, settling, then the span breakdown. */
+export async function runVisible(ctx: PhaseContext & { probe: BacklogProbe }, stackStartSec: number): Promise<VisibleResults> {
+  const { stack, opts, signal, checkInterrupted, log, probe } = ctx;
+  const runId = `v${Date.now().toString(36)}`;
+  const ids = deliveryIds(runId);
+  const step = async (rate: number, durationSec: number): Promise<{ outcomes: Outcome[]; lags: number[]; tookSec: number }> => {
+    const pending: Array<Promise<Outcome>> = [];
+    const lags: number[] = [];
+    const t0 = now();
+    await openLoop({
+      ratePerSec: rate,
+      durationSec,
+      signal,
+      fire: (_i, scheduledAt) => {
+        lags.push(now() - scheduledAt);
+        pending.push(postThenRead(stack, ids(), scheduledAt, signal));
+      },
+    });
+    const tookSec = (now() - t0) / 1000;
+    return { outcomes: await Promise.all(pending), lags, tookSec };
+  };
+
+  if (opts.warmupSec > 0) {
+    // Unreported, at a rate the pipeline keeps up with, so tsx-compiled code is warm and no backlog is left.
+    process.stdout.write(`  ▶ ${'warm-up'.padEnd(15)} ${Math.min(20, opts.visibleRate)}/s open loop, ${opts.warmupSec} s … `);
+    const warm = await step(Math.min(20, opts.visibleRate), opts.warmupSec);
+    const s = await probe.settle({ quietMs: 1_500, timeoutMs: 120_000, signal });
+    log(`${warm.outcomes.filter((o) => o.visibleAt).length} visible; settled in ${(s.waitedMs / 1000).toFixed(1)} s`);
+  }
+  checkInterrupted();
+
+  process.stdout.write(`  ▶ ${'POST → visible'.padEnd(15)} ${opts.visibleRate}/s open loop, ${opts.durationSec} s … `);
+  const { outcomes, lags, tookSec } = await step(opts.visibleRate, opts.durationSec);
+  const loadAvg = await load();
+  checkInterrupted();
+  const settle = await probe.settle({ quietMs: 1_500, timeoutMs: 180_000, signal });
+  checkInterrupted();
+
+  const statusCounts: Record<string, number> = {};
+  for (const o of outcomes) if (o.status !== undefined) statusCounts[o.status] = (statusCounts[o.status] ?? 0) + 1;
+  const visible = outcomes.filter((o) => o.visibleAt !== undefined);
+  const answered = outcomes.filter((o) => o.answeredAt !== undefined);
+  const visibleOnlyMs = summarize(visible.map((o) => (o.visibleAt as number) - o.scheduledAt));
+  const visibleMs = summarize(outcomes.map((o) => (o.visibleAt !== undefined ? o.visibleAt - o.scheduledAt : VISIBLE_TIMEOUT_MS)));
+  log(
+    `${visible.length}/${outcomes.length} visible, p50 ${visibleMs.p50} ms, p99 ${visibleMs.p99} ms; ` +
+      `answers ${JSON.stringify(statusCounts)}; settled in ${(settle.waitedMs / 1000).toFixed(1)} s`,
+  );
+
+  // The file exporter writes each span as it ends; the last spans of the step are in once it has settled.
+  const clientTimes: ClientTimes[] = visible.flatMap((o) =>
+    o.traceId ? [{ traceId: o.traceId, scheduledAt: o.scheduledAt, visibleAt: o.visibleAt as number }] : [],
+  );
+  const text = await readFile(path.join(stack.dataDir, 'spans.jsonl'), 'utf8').catch(() => '');
+  const spans = spansByTrace(text, new Set(clientTimes.map((c) => c.traceId)));
+
+  return {
+    stackStartSec,
+    ratePerSec: opts.visibleRate,
+    durationSec: opts.durationSec,
+    fired: outcomes.length,
+    achievedRatePerSec: Math.round((outcomes.length / tookSec) * 10) / 10,
+    fireLagMs: summarize(lags),
+    statusCounts,
+    errors: outcomes.filter((o) => o.error !== undefined || o.status === undefined).length,
+    notVisible: outcomes.length - visible.length,
+    answerMs: summarize(answered.map((o) => (o.answeredAt as number) - o.scheduledAt)),
+    visibleMs,
+    visibleOnlyMs,
+    getsPerRun: visible.length > 0 ? Math.round((visible.reduce((s, o) => s + o.gets, 0) / visible.length) * 100) / 100 : 0,
+    stages: stageBreakdown(VISIBLE_STAGES, clientTimes, spans),
+    sideStages: stageBreakdown(SIDE_STAGES, clientTimes, spans),
+    loadAvg,
+    settle,
+  };
+}
