@@ -93,6 +93,31 @@ describe('gateway HTTP behaviour', () => {
     expect(res.json().code).toBe('unsupported_media_type');
   });
 
+  // Found by fuzzing: fastify parses text/plain itself, so the handlers saw a string and said 400.
+  it('answers 415 for a text/plain body, which fastify would otherwise parse', async () => {
+    const res = await app().inject({
+      method: 'PUT',
+      url: '/v1/agents/team-a/coder',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      payload: '[]',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().code).toBe('unsupported_media_type');
+  });
+
+  // Found by fuzzing: a broken percent-escape failed in fastify's router, before the error
+  // handler, and answered fastify's own JSON instead of a problem.
+  it.each(['/v1/agents/%C0%AF/coder', '/v1/workspaces/%/d8/revisions'])(
+    'answers a URL with a broken percent-escape (%s) with 400 problem+json',
+    async (url) => {
+      const res = await app().inject({ method: 'GET', url, headers: auth });
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json()).toMatchObject({ code: 'validation_failed', status: 400 });
+    },
+  );
+
   it('answers 202 with a Location when the outcome is slower than the wait budget', async () => {
     const res = await app({ publishAndWait: async () => undefined }).inject({
       method: 'POST',
