@@ -118,6 +118,25 @@ describe('gateway HTTP behaviour', () => {
     },
   );
 
+  // Found by fuzzing: a NUL in a path parameter reached the audit service's Postgres query and
+  // came back as a 500; Postgres text and jsonb cannot hold one, and no valid field does.
+  it.each([
+    ['a path parameter', 'GET', '/v1/agents/team-a/%00/revisions', undefined, 'path.name'],
+    ['a query value', 'GET', '/v1/audit?actor=a%00b', undefined, 'query.actor'],
+    [
+      'an annotation in a body',
+      'POST',
+      '/v1/agent-runs',
+      { ...validRun, deliveryId: 'nul', metadata: { namespace: 'team-a', annotations: { note: 'a\u0000b' } } },
+      'metadata.annotations.note',
+    ],
+  ])('refuses a NUL character in %s with 400 naming where it was', async (_what, method, url, payload, path) => {
+    const res = await app().inject({ method: method as 'GET' | 'POST', url, headers: auth, ...(payload ? { payload } : {}) });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ code: 'validation_failed', errors: [{ path }] });
+  });
+
   it('answers 202 with a Location when the outcome is slower than the wait budget', async () => {
     const res = await app({ publishAndWait: async () => undefined }).inject({
       method: 'POST',
