@@ -33,13 +33,14 @@ export interface ChaosResult extends Verification {
 
 /** Runs the storm and the faults, then checks every invariant; the stack needs CHAOS_CALLER's token and an Agent `coder` in its namespace. */
 export async function runChaos(stack: Stack, deps: { kube: CustomObjectsApi; db: pg.Pool }, o: ChaosOptions): Promise<ChaosResult> {
+  const t0 = Date.now();
+  const log = (line: string) => o.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}`);
   const ledger = new Ledger();
   const namespace = CHAOS_CALLER.namespaces[0]!;
   const client = new ChaosClient({ gatewayUrl: stack.gatewayUrl, token: CHAOS_CALLER.token, namespace, ledger });
-  const plan = new FaultPlan(stack, o.faults, o.total, o.log);
-  const t0 = Date.now();
+  const plan = new FaultPlan(stack, o.faults, o.total, log);
   let lastLine = 0;
-  o.log(`storm: ${o.total} requests, ${o.concurrency} clients, ${Math.round(o.retryShare * 100)}% sent twice, seed ${o.seed}`);
+  log(`storm: ${o.total} requests, ${o.concurrency} clients, ${Math.round(o.retryShare * 100)}% sent twice, seed ${o.seed}`);
   const storm = await runStorm(client, {
     ...o,
     prefix: `chaos-${o.seed}-${t0.toString(36)}`,
@@ -47,12 +48,12 @@ export async function runChaos(stack: Stack, deps: { kube: CustomObjectsApi; db:
     onAnswered: (answered) => {
       if (Date.now() - lastLine < 5_000 && answered !== o.total) return;
       lastLine = Date.now();
-      o.log(`  … ${answered}/${o.total} answered (${ledger.retriedCount()} retried after a failure)`);
+      log(`  … ${answered}/${o.total} answered (${ledger.retriedCount()} retried after a failure)`);
     },
   });
   const faults = await plan.finish();
   const stormMs = Date.now() - t0;
-  o.log(`storm done in ${(stormMs / 1000).toFixed(1)}s; verifying`);
+  log(`storm done in ${(stormMs / 1000).toFixed(1)}s; verifying`);
   const verification = await verifyStorm(
     {
       gatewayUrl: stack.gatewayUrl,
@@ -64,7 +65,7 @@ export async function runChaos(stack: Stack, deps: { kube: CustomObjectsApi; db:
       kube: deps.kube,
       db: deps.db,
       timeoutMs: o.timeoutMs,
-      log: o.log,
+      log,
     },
     ledger,
   );

@@ -38,7 +38,7 @@ describe('chaos', () => {
           log: (l) => lines.push(l),
         },
       );
-      expect(result.violations, describeResult(result).join('\n')).toEqual([]);
+      expect(result.violations, [...lines, ...describeResult(result)].join('\n')).toEqual([]);
       expect(result.faults.map((f) => f.target)).toEqual(['provisioner', 'api-gateway', 'nats-server']);
       expect(result.counts.accepted).toBe(300);
       expect(result.counts['custom resources']).toBe(300);
