@@ -34,7 +34,12 @@ const seed = values.seed === undefined ? Date.now() % 1_000_000 : Math.floor(pos
 const timeoutMs = positive('timeout-s', values['timeout-s']) * 1000;
 
 const log = (line: string) => console.log(line);
-log(`chaos: ${new Date().toISOString()}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+log(
+  `chaos: ${new Date().toISOString()}, ${os.cpus().length} cores, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 const stack = await testStack({ log, env: { JANGAR_API_TOKENS: JSON.stringify([CHAOS_CALLER]) } });
 let exitCode = 1;
 try {
@@ -45,7 +50,12 @@ try {
     { total, concurrency, retryShare, seed, faults: ALL_FAULTS, timeoutMs, log },
   );
   for (const line of describeResult(result)) log(line);
-  log(`load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   exitCode = result.violations.length === 0 ? 0 : 1;
 } finally {
   await stack.close();
