@@ -40,7 +40,7 @@ log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
-const stack = await testStack({ log, env: { JANGAR_API_TOKENS: JSON.stringify([CHAOS_CALLER]) } });
+const stack = await testStack({ log, readyTimeoutMs: 300_000, env: { JANGAR_API_TOKENS: JSON.stringify([CHAOS_CALLER]) } });
 let exitCode = 1;
 try {
   await createAgent(stack, CHAOS_CALLER.namespaces[0]!);

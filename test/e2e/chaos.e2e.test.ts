@@ -11,9 +11,10 @@ import { createAgent, kubeConfigOf, testStack } from '../support/stack.js';
 let stack: Awaited<ReturnType<typeof testStack>>;
 
 beforeAll(async () => {
-  stack = await testStack({ env: { JANGAR_API_TOKENS: JSON.stringify([CHAOS_CALLER]) } });
+  // Restarts wait for readiness too; on a shared two-core machine a service can take minutes to start.
+  stack = await testStack({ readyTimeoutMs: 300_000, env: { JANGAR_API_TOKENS: JSON.stringify([CHAOS_CALLER]) } });
   await createAgent(stack, CHAOS_CALLER.namespaces[0]!);
-});
+}, 600_000);
 
 afterAll(async () => {
   await stack?.close();
@@ -22,7 +23,7 @@ afterAll(async () => {
 describe('chaos', () => {
   it(
     'keeps every invariant through kill -9 of the provisioner, the gateway and nats-server under a retry storm',
-    { timeout: 240_000 },
+    { timeout: 600_000 },
     async () => {
       const lines: string[] = [];
       const result = await runChaos(
