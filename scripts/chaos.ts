@@ -42,6 +42,13 @@ log(
 );
 const stack = await testStack({ log, readyTimeoutMs: 300_000, env: { JANGAR_API_TOKENS: JSON.stringify([CHAOS_CALLER]) } });
 let exitCode = 1;
+// Ctrl-C stops the stack too, so no process of this run outlives it.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the stack`);
+    void stack.close().finally(() => process.exit(130));
+  });
+}
 try {
   await createAgent(stack, CHAOS_CALLER.namespaces[0]!);
   const result = await runChaos(
