@@ -52,7 +52,8 @@ afterAll(async () => {
 
 // The seed is in the suite's name, so every report (and every failure) names it.
 describe(`fuzzing the gateway (JANGAR_FUZZ_SEED=${SEED})`, () => {
-  it('reads every route from the OpenAPI document: each kind with all its verbs, runs, audit and policy', () => {
+  // The seed is in this test's name too: reporters print passing tests' names, not their suites'.
+  it(`reads every route from the OpenAPI document: each kind with all its verbs, runs, audit and policy (seed ${SEED})`, () => {
     const served = new Set(operations.map((o) => `${o.method} ${o.template}`));
     const expected = [
       ...KINDS.flatMap((k) => [
