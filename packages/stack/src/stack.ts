@@ -8,7 +8,15 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort, spawnService, startNatsServer, startPostgres, waitFor, type NatsServerHandle, type ServiceProcess } from '@jangar/devstack';
+import {
+  freePort,
+  spawnService,
+  startNatsServer,
+  startPostgres,
+  waitFor,
+  type NatsServerHandle,
+  type ServiceProcess,
+} from '@jangar/devstack';
 import { Progress } from './progress.js';
 import { KUBE_DEV_ENTRY, REPO_ROOT, SERVICE_NAMES, serviceEntry, tsxArgs, type ServiceName } from './services.js';
 
