@@ -8,7 +8,15 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort, spawnService, startNatsServer, startPostgres, waitFor, type ServiceProcess } from '@jangar/devstack';
+import {
+  freePort,
+  spawnService,
+  startNatsServer,
+  startPostgres,
+  waitFor,
+  type NatsServerHandle,
+  type ServiceProcess,
+} from '@jangar/devstack';
 import { Progress } from './progress.js';
 import { KUBE_DEV_ENTRY, REPO_ROOT, SERVICE_NAMES, serviceEntry, tsxArgs, type ServiceName } from './services.js';
 
@@ -62,6 +70,10 @@ export interface Stack {
   stopPostgres(): Promise<void>;
   /** Starts the embedded Postgres again on the same port and data. */
   startPostgres(): Promise<void>;
+  /** SIGKILLs the stack's nats-server and waits until it is gone (services see a lost connection). */
+  killNats(): Promise<void>;
+  /** Starts nats-server again on the same port and JetStream store; services reconnect on their own. */
+  startNats(): Promise<void>;
   /** Stops every process this stack started, services first. */
   stop(): Promise<void>;
 }
@@ -99,13 +111,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
 
   try {
+    let nats: NatsServerHandle | undefined;
+    const natsOptions = { storeDir: path.join(dataDir, 'nats'), logFile: path.join(logs, 'nats-server.log'), log };
     const natsUrl =
       opts.natsUrl ??
       (await progress.step(
         'nats-server',
         async () => {
-          const nats = await startNatsServer({ storeDir: path.join(dataDir, 'nats'), logFile: path.join(logs, 'nats-server.log'), log });
-          cleanups.push(() => nats.stop());
+          nats = await startNatsServer(natsOptions);
+          cleanups.push(() => nats?.stop() ?? Promise.resolve());
           return nats.url;
         },
         (url) => `${url} (JetStream, data in ${path.relative(REPO_ROOT, path.join(dataDir, 'nats')) || dataDir})`,
@@ -258,6 +272,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       async startPostgres() {
         if (!pg) throw new Error('Postgres is external to this stack');
         pg = await startPostgres({ ...pgOptions, port: pg.port });
+      },
+      async killNats() {
+        if (!nats) throw new Error('nats-server is external to this stack');
+        nats.kill('SIGKILL');
+        await nats.exited;
+      },
+      async startNats() {
+        if (!nats) throw new Error('nats-server is external to this stack');
+        nats = await startNatsServer({ ...natsOptions, port: nats.port });
       },
       stop: stopAll,
     };

@@ -1,9 +1,10 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ERROR_CODES, type ErrorCode } from '@jangar/contracts';
 import { activeTraceId, DomainError, TransientError } from '@jangar/service-kit';
 import type { Caller } from './auth.js';
 import type { GatewayDeps } from './deps.js';
 import { instrumentRequests } from './metrics-hook.js';
+import { refuseNul } from './nul-guard.js';
 import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 import { registerAuditRoutes } from './routes/audit.js';
@@ -36,7 +37,16 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.JANGAR_BODY_LIMIT_BYTES,
     genReqId: () => crypto.randomUUID(),
+    // Errors fastify raises before routing (a URL with a broken percent-escape) skip the error
+    // handler; without this they would answer fastify's own JSON instead of a problem.
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      const body = problemFor('validation_failed', err.message, { instance: req.url });
+      void reply.code(400).type(PROBLEM_CONTENT_TYPE).send(body);
+    },
   });
+  // The API speaks JSON only: fastify's built-in text/plain parser would let a plain-text body
+  // through to the handlers as a string (400 "not an object") where the contract says 415.
+  app.removeContentTypeParser('text/plain');
   traceRequests(app);
   instrumentRequests(app);
 
@@ -86,6 +96,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     v1.addHook('onRequest', async (req) => {
       req.caller = deps.auth.authenticate(req.headers.authorization);
     });
+    refuseNul(v1);
     registerCreateRoutes(v1, deps);
     registerResourceRoutes(v1, deps);
     registerPolicyRoutes(v1, deps);

@@ -86,7 +86,7 @@ const CHANGE_CODES: readonly ErrorCode[] = [...CREATE_CODES, 'not_found'];
 const DELETE_CODES: readonly ErrorCode[] = CHANGE_CODES.filter(
   (code) => !(['payload_too_large', 'unsupported_media_type', 'reference_not_found'] as ErrorCode[]).includes(code),
 );
-const GET_ONE_CODES: readonly ErrorCode[] = ['unauthorized', 'not_found', 'internal', 'unavailable'];
+const GET_ONE_CODES: readonly ErrorCode[] = ['validation_failed', 'unauthorized', 'not_found', 'internal', 'unavailable'];
 const LIST_CODES: readonly ErrorCode[] = [
   'validation_failed',
   'invalid_label_selector',

@@ -93,6 +93,50 @@ describe('gateway HTTP behaviour', () => {
     expect(res.json().code).toBe('unsupported_media_type');
   });
 
+  // Found by fuzzing: fastify parses text/plain itself, so the handlers saw a string and said 400.
+  it('answers 415 for a text/plain body, which fastify would otherwise parse', async () => {
+    const res = await app().inject({
+      method: 'PUT',
+      url: '/v1/agents/team-a/coder',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      payload: '[]',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().code).toBe('unsupported_media_type');
+  });
+
+  // Found by fuzzing: a broken percent-escape failed in fastify's router, before the error
+  // handler, and answered fastify's own JSON instead of a problem.
+  it.each(['/v1/agents/%C0%AF/coder', '/v1/workspaces/%/d8/revisions'])(
+    'answers a URL with a broken percent-escape (%s) with 400 problem+json',
+    async (url) => {
+      const res = await app().inject({ method: 'GET', url, headers: auth });
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json()).toMatchObject({ code: 'validation_failed', status: 400 });
+    },
+  );
+
+  // Found by fuzzing: a NUL in a path parameter reached the audit service's Postgres query and
+  // came back as a 500; Postgres text and jsonb cannot hold one, and no valid field does.
+  it.each([
+    ['a path parameter', 'GET', '/v1/agents/team-a/%00/revisions', undefined, 'path.name'],
+    ['a query value', 'GET', '/v1/audit?actor=a%00b', undefined, 'query.actor'],
+    [
+      'an annotation in a body',
+      'POST',
+      '/v1/agent-runs',
+      { ...validRun, deliveryId: 'nul', metadata: { namespace: 'team-a', annotations: { note: 'a\u0000b' } } },
+      'metadata.annotations.note',
+    ],
+  ])('refuses a NUL character in %s with 400 naming where it was', async (_what, method, url, payload, path) => {
+    const res = await app().inject({ method: method as 'GET' | 'POST', url, headers: auth, ...(payload ? { payload } : {}) });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ code: 'validation_failed', errors: [{ path }] });
+  });
+
   it('answers 202 with a Location when the outcome is slower than the wait budget', async () => {
     const res = await app({ publishAndWait: async () => undefined }).inject({
       method: 'POST',

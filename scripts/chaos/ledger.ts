@@ -1,0 +1,78 @@
+/**
+ * Everything a chaos client saw, per deliveryId: each answer's status and body, in order. The
+ * verification judges the system only by these answers and by what is stored afterwards.
+ */
+
+/** One answer; status 0 is a connection error or a client-side timeout (no answer at all). */
+export interface Answer {
+  status: number;
+  body: string;
+}
+
+/** Answers the client contract says to retry with the same deliveryId: no answer, 503, or a request still in progress. */
+export function isRetryable(a: Answer): boolean {
+  if (a.status === 0 || a.status === 503) return true;
+  return a.status === 409 && a.body.includes('"request_in_progress"');
+}
+
+/** An answer that says the request was accepted: created (201) or still being created (202). */
+export function isAccepted(a: Answer): boolean {
+  return a.status === 201 || a.status === 202;
+}
+
+/** The stored answer of a request: anything but "try again" and "accepted, not done yet". */
+export function isFinal(a: Answer): boolean {
+  return !isRetryable(a) && a.status !== 202;
+}
+
+export class Ledger {
+  private readonly byDelivery = new Map<string, Answer[]>();
+
+  record(deliveryId: string, answer: Answer): void {
+    const list = this.byDelivery.get(deliveryId);
+    if (list) list.push(answer);
+    else this.byDelivery.set(deliveryId, [answer]);
+  }
+
+  deliveryIds(): string[] {
+    return [...this.byDelivery.keys()];
+  }
+
+  answers(deliveryId: string): readonly Answer[] {
+    return this.byDelivery.get(deliveryId) ?? [];
+  }
+
+  /** deliveryIds with at least one 201 or 202. */
+  accepted(): string[] {
+    return this.deliveryIds().filter((id) => this.answers(id).some(isAccepted));
+  }
+
+  /** How many answers of each kind: `201`, `503`, `connection-error`, … */
+  statusCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const list of this.byDelivery.values()) {
+      for (const a of list) {
+        const key = a.status === 0 ? 'connection-error' : String(a.status);
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }
+    return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** Answers the client retried (503, connection error, request_in_progress). */
+  retriedCount(): number {
+    let n = 0;
+    for (const list of this.byDelivery.values()) n += list.filter(isRetryable).length;
+    return n;
+  }
+
+  /** The run id the gateway gave a deliveryId (201 and 202 bodies both carry it). */
+  runId(deliveryId: string): string | undefined {
+    for (const a of this.answers(deliveryId)) {
+      if (!isAccepted(a)) continue;
+      const id = (JSON.parse(a.body) as { id?: unknown }).id;
+      if (typeof id === 'string') return id;
+    }
+    return undefined;
+  }
+}

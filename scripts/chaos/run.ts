@@ -1,0 +1,86 @@
+/**
+ * One chaos run against a started stack: the retry storm with the fault plan striking during it,
+ * then the verification. `npm run chaos` and the chaos end-to-end test both run this, with
+ * different sizes.
+ */
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import type pg from 'pg';
+import type { Stack } from '@jangar/stack';
+import { ChaosClient } from './client.js';
+import { FaultPlan, type FaultReport, type FaultTarget } from './faults.js';
+import { Ledger } from './ledger.js';
+import { runStorm } from './storm.js';
+import { verifyStorm, type Verification } from './verify.js';
+
+/** The caller a chaos run creates runs as; its namespace holds nothing else. */
+export const CHAOS_CALLER = { token: 'chaos-token-0001', subject: 'chaos', namespaces: ['chaos'] };
+
+export interface ChaosOptions {
+  total: number;
+  concurrency: number;
+  retryShare: number;
+  seed: number;
+  faults: readonly FaultTarget[];
+  /** Deadline of each convergence the verification waits for. */
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+export interface ChaosResult extends Verification {
+  faults: FaultReport[];
+  stormMs: number;
+}
+
+/** Runs the storm and the faults, then checks every invariant; the stack needs CHAOS_CALLER's token and an Agent `coder` in its namespace. */
+export async function runChaos(stack: Stack, deps: { kube: CustomObjectsApi; db: pg.Pool }, o: ChaosOptions): Promise<ChaosResult> {
+  const t0 = Date.now();
+  const log = (line: string) => o.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}`);
+  const ledger = new Ledger();
+  const namespace = CHAOS_CALLER.namespaces[0]!;
+  const client = new ChaosClient({ gatewayUrl: stack.gatewayUrl, token: CHAOS_CALLER.token, namespace, ledger });
+  const plan = new FaultPlan(stack, o.faults, o.total, log);
+  let lastLine = 0;
+  log(`storm: ${o.total} requests, ${o.concurrency} clients, ${Math.round(o.retryShare * 100)}% sent twice, seed ${o.seed}`);
+  const storm = await runStorm(client, {
+    ...o,
+    prefix: `chaos-${o.seed}-${t0.toString(36)}`,
+    before: (index) => plan.before(index),
+    onAnswered: (answered) => {
+      if (Date.now() - lastLine < 5_000 && answered !== o.total) return;
+      lastLine = Date.now();
+      log(`  … ${answered}/${o.total} answered (${ledger.retriedCount()} retried after a failure)`);
+    },
+  });
+  const faults = await plan.finish();
+  const stormMs = Date.now() - t0;
+  log(`storm done in ${(stormMs / 1000).toFixed(1)}s; verifying`);
+  const verification = await verifyStorm(
+    {
+      gatewayUrl: stack.gatewayUrl,
+      client,
+      token: CHAOS_CALLER.token,
+      subject: CHAOS_CALLER.subject,
+      namespace,
+      auditorToken: stack.devToken,
+      kube: deps.kube,
+      db: deps.db,
+      timeoutMs: o.timeoutMs,
+      log,
+    },
+    ledger,
+  );
+  verification.counts['sent twice, concurrently'] = storm.retriedConcurrently;
+  verification.counts['sent twice, afterwards'] = storm.retriedAfterwards;
+  return { ...verification, faults, stormMs };
+}
+
+/** The result as lines for a person: faults, counts, violations. */
+export function describeResult(r: ChaosResult): string[] {
+  const width = Math.max(...Object.keys(r.counts).map((k) => k.length));
+  return [
+    `faults: ${r.faults.map((f) => `${f.target} (down ${(f.downMs / 1000).toFixed(1)}s)`).join(', ')}`,
+    ...Object.entries(r.counts).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+    r.violations.length === 0 ? 'no violations' : `${r.violations.length} violations:`,
+    ...r.violations.map((v) => `  ✗ ${v}`),
+  ];
+}

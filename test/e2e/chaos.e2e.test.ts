@@ -1,0 +1,49 @@
+/**
+ * `npm run chaos` in small: a retry storm of a few hundred creates, a share sent twice (some
+ * racing their own first attempt), while the provisioner, the gateway and nats-server are each
+ * killed with SIGKILL and restarted. Afterwards the same invariants as the full run must hold.
+ */
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHAOS_CALLER, describeResult, runChaos } from '../../scripts/chaos/run.js';
+import { createAgent, kubeConfigOf, testStack } from '../support/stack.js';
+
+let stack: Awaited<ReturnType<typeof testStack>>;
+
+beforeAll(async () => {
+  // Restarts wait for readiness too; on a shared two-core machine a service can take minutes to start.
+  stack = await testStack({ readyTimeoutMs: 300_000, env: { JANGAR_API_TOKENS: JSON.stringify([CHAOS_CALLER]) } });
+  await createAgent(stack, CHAOS_CALLER.namespaces[0]!);
+}, 600_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('chaos', () => {
+  it(
+    'keeps every invariant through kill -9 of the provisioner, the gateway and nats-server under a retry storm',
+    { timeout: 600_000 },
+    async () => {
+      const lines: string[] = [];
+      const result = await runChaos(
+        stack,
+        { kube: kubeConfigOf(stack).makeApiClient(CustomObjectsApi), db: stack.db },
+        {
+          total: 300,
+          concurrency: 8,
+          retryShare: 0.3,
+          seed: 10,
+          faults: ['provisioner', 'api-gateway', 'nats-server'],
+          timeoutMs: 60_000,
+          log: (l) => lines.push(l),
+        },
+      );
+      expect(result.violations, [...lines, ...describeResult(result)].join('\n')).toEqual([]);
+      expect(result.faults.map((f) => f.target)).toEqual(['provisioner', 'api-gateway', 'nats-server']);
+      expect(result.counts.accepted).toBe(300);
+      expect(result.counts['custom resources']).toBe(300);
+      expect(result.counts['audit events']).toBe(300);
+    },
+  );
+});

@@ -1,0 +1,145 @@
+/**
+ * fast-check generators for what a hostile or careless client sends: any JSON, text that is not
+ * JSON, deep nesting, names and labels with unicode and control characters or that Kubernetes
+ * would refuse, raw path segments and query strings with broken percent-encoding.
+ */
+import fc from 'fast-check';
+
+/** Strings a person would not expect: unicode of every plane, control characters, separators, percent signs. */
+export const nastyString = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    '\n',
+    '\r\n',
+    '\t',
+    '\u202e',
+    '\ufeff',
+    '../..',
+    '%',
+    '%00',
+    '..',
+    '.',
+    '-',
+    'A',
+    'a'.repeat(64),
+    'a'.repeat(254),
+  ),
+  fc.stringMatching(/^[a-z0-9]([-a-z0-9.]{0,20}[a-z0-9])?$/),
+);
+
+/** A name Kubernetes accepts (DNS-1123 label), so some generated bodies are valid and get published. */
+export const k8sName = fc.stringMatching(/^[a-z]([-a-z0-9]{0,12}[a-z0-9])?$/);
+
+/** JSON text of arrays or objects nested `depth` levels deep, far past what any schema expects (built as text: JSON.stringify overflows first). */
+export const deepNestingText = fc
+  .tuple(fc.integer({ min: 50, max: 20_000 }), fc.boolean())
+  .map(([depth, arrays]) =>
+    arrays ? `${'['.repeat(depth)}"leaf"${']'.repeat(depth)}` : `${'{"spec":'.repeat(depth)}"leaf"${'}'.repeat(depth)}`,
+  );
+
+/** A value nested up to a thousand levels, for free-form fields a valid body may carry. */
+const deepValue = fc.integer({ min: 10, max: 1_000 }).map((depth) => {
+  let value: unknown = 'leaf';
+  for (let i = 0; i < depth; i++) value = { deep: value };
+  return value;
+});
+
+/** Label maps with keys and values of any shape. */
+const labels = fc.dictionary(fc.oneof(nastyString, k8sName), fc.oneof(nastyString, k8sName, fc.jsonValue({ maxDepth: 1 })), { maxKeys: 4 });
+
+/** A resource-shaped body: the right skeleton, with fuzzed names, labels, deliveryId and spec. */
+export const resourceShaped = fc.record(
+  {
+    deliveryId: fc.oneof(fc.uuid(), nastyString, fc.jsonValue({ maxDepth: 1 })),
+    metadata: fc.record(
+      {
+        namespace: fc.oneof(k8sName, nastyString),
+        name: fc.oneof(k8sName, nastyString),
+        labels,
+        annotations: labels,
+        resourceVersion: fc.oneof(nastyString, fc.integer()),
+      },
+      { requiredKeys: ['namespace'] },
+    ),
+    spec: fc.oneof(
+      fc.constant({ providerRef: { name: 'codex' } }),
+      // Valid as far as the schema looks (config is free-form), so it is published and stored.
+      deepValue.map((config) => ({ providerRef: { name: 'codex' }, config })),
+      fc.constant({ agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'fuzz' } } }),
+      fc.jsonValue({ maxDepth: 3 }),
+    ),
+    correlationId: nastyString,
+  },
+  { requiredKeys: ['metadata', 'spec'] },
+);
+
+/** Any body as text: JSON values, resource-shaped objects, deep nesting, and text that is not JSON at all. */
+export const bodyText = fc.oneof(
+  { arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)), weight: 3 },
+  { arbitrary: resourceShaped.map((v) => JSON.stringify(v)), weight: 4 },
+  { arbitrary: deepNestingText, weight: 1 },
+  { arbitrary: fc.string({ unit: 'binary', maxLength: 200 }), weight: 1 },
+  {
+    arbitrary: fc.constantFrom(
+      '',
+      '{',
+      '{"a":',
+      'null',
+      '[]',
+      '"x"',
+      '{"__proto__":{"polluted":1}}',
+      '{"constructor":{"prototype":{"x":1}}}',
+      '{"a":1,"a":2}',
+      '\ufeff{}',
+      'NaN',
+      '1e999',
+    ),
+    weight: 1,
+  },
+  { arbitrary: resourceShaped.map((v) => JSON.stringify(v).slice(0, -1)), weight: 1 },
+);
+
+/** One path segment, percent-encoded or raw with broken escapes. */
+export const pathSegment = fc.oneof(
+  nastyString.map((s) => encodeURIComponent(s) || 'x'),
+  k8sName,
+  fc.uuid(),
+  fc.constantFrom('%', '%zz', '%E0%A4%A', '%C0%AF', '%00', '%2F', '%2e%2e', 'a%20b', '%FF%FE'),
+);
+
+/** A query string: declared and unknown keys, repeated keys, values of any kind, broken escapes. */
+export const queryString = (declared: string[]) =>
+  fc
+    .array(
+      fc.tuple(
+        fc.oneof(fc.constantFrom(...declared, 'limit', 'continue', 'phase', 'labelSelector', 'namespace'), nastyString),
+        fc.oneof(
+          nastyString,
+          fc.integer().map(String),
+          fc.constantFrom('0', '-1', '1e9', '501', 'Running,Nope', 'a=b,c!=', '!', 'x in (', '%zz', ''),
+        ),
+      ),
+      { maxLength: 5 },
+    )
+    .map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${v.startsWith('%') ? v : encodeURIComponent(v)}`).join('&'));
+
+/** Content types a write route must refuse (415), valid-looking or not. */
+export const wrongContentType = fc.oneof(
+  fc.constantFrom(
+    'text/plain',
+    'text/html',
+    'application/xml',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/octet-stream',
+    'application/jsonx',
+    'json',
+    'application/yaml',
+    '*/*',
+  ),
+  fc.stringMatching(/^[a-z]{1,10}\/[a-z0-9.+-]{1,20}$/).filter((t) => !/^application\/(merge-patch\+)?json$/.test(t)),
+);
