@@ -12,6 +12,7 @@ import { registerPolicyRoutes } from './routes/policy.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { traceRequests } from './tracing-hook.js';
+import { registerUi } from './ui.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -91,5 +92,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     registerRunRoutes(v1, deps);
     registerAuditRoutes(v1, deps);
   });
+  // The web UI's static files sit outside /v1 and its token check; the OpenAPI document is built
+  // from the contracts, not from the routes, so they never appear in it.
+  app.register((ui) => registerUi(ui, deps.config.JANGAR_UI_DIR));
   return app;
 }
