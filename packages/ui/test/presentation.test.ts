@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ageOf } from '../src/lib/age.js';
+import { isSystemLabel } from '../src/lib/labels.js';
 import { phaseStyle } from '../src/lib/phase.js';
 import { diffRevisions } from '../src/lib/revision-diff.js';
 
@@ -51,5 +52,14 @@ describe('revision diffs', () => {
 
   it('has no changed lines between equal revisions', () => {
     expect(diffRevisions(rev(1, 'a'), rev(2, 'a')).every((l) => l.kind === 'same')).toBe(true);
+  });
+});
+
+describe('system labels', () => {
+  it('are the ones Jangar writes, not the ones people chose', () => {
+    expect(isSystemLabel('jangar.proompteng.ai/id')).toBe(true);
+    expect(isSystemLabel('app.kubernetes.io/managed-by')).toBe(true);
+    expect(isSystemLabel('app')).toBe(false);
+    expect(isSystemLabel('app.kubernetes.io/name')).toBe(false);
   });
 });

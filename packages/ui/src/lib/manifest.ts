@@ -3,13 +3,17 @@
  * spec) apart from the observed state (status), with the fields Kubernetes and tooling manage
  * hidden unless asked for — they change on every write and bury what a person wrote.
  */
-import type { ResourceView } from '@jangar/contracts';
+import { JANGAR_ANNOTATIONS, type ResourceView } from '@jangar/contracts';
 
 /** Metadata fields the server maintains; shown only with "managed fields" on. */
 export const MANAGED_METADATA_FIELDS = ['managedFields', 'resourceVersion', 'uid', 'generation', 'selfLink'] as const;
 
-/** Annotations written by tools rather than people. */
-export const NOISY_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'] as const;
+/** Annotations written by tools for tools (kubectl's last-applied copy, Jangar's trace and dedup marks). */
+export const NOISY_ANNOTATIONS = [
+  'kubectl.kubernetes.io/last-applied-configuration',
+  JANGAR_ANNOTATIONS.traceparent,
+  JANGAR_ANNOTATIONS.lastRequest,
+] as const;
 
 export interface Manifest {
   /** apiVersion, kind, metadata and spec: what was asked for. */

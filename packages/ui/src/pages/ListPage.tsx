@@ -74,7 +74,7 @@ function KindList({ kind }: { kind: UiKind }) {
       ) : (
         <>
           <div className="table-wrap" aria-busy={page.loading}>
-            <table aria-label={kind.title}>
+            <table aria-label={kind.title} className="cards">
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -115,13 +115,13 @@ function Row({ kind, item, now }: { kind: UiKind; item: ResourceView; now: numbe
           </Link>
         ) : null}
       </th>
-      <td>{namespace}</td>
-      <td>{kind.phases.length > 0 || phaseOf(item) ? <PhaseBadge phase={phaseOf(item)} /> : <span className="muted">-</span>}</td>
-      <td>
+      <td data-label="Namespace">{namespace}</td>
+      <td data-label="Phase">{kind.phases.length > 0 || phaseOf(item) ? <PhaseBadge phase={phaseOf(item)} /> : <span className="muted">-</span>}</td>
+      <td data-label="Labels">
         <LabelChips labels={item.metadata.labels} />
       </td>
-      <td>{providerOf(item) ?? <span className="muted">-</span>}</td>
-      <td title={item.metadata.creationTimestamp}>{ageOf(item.metadata.creationTimestamp, now)}</td>
+      <td data-label="Provider">{providerOf(item) ?? <span className="muted">-</span>}</td>
+      <td data-label="Age" title={item.metadata.creationTimestamp}>{ageOf(item.metadata.creationTimestamp, now)}</td>
     </tr>
   );
 }

@@ -86,7 +86,7 @@ function Overview({ view, now }: { view: ResourceView; now: number }) {
         <dd>{view.metadata.generation ?? '-'}</dd>
         <dt>Labels</dt>
         <dd>
-          <LabelChips labels={view.metadata.labels} />
+          <LabelChips labels={view.metadata.labels} showSystem />
         </dd>
       </dl>
       <h2>Conditions</h2>

@@ -109,7 +109,7 @@ function RunFacts({ run, now }: { run: NormalizedRun; now: number }) {
       <dd className="mono">{run.correlationId ?? '-'}</dd>
       <dt>Labels</dt>
       <dd>
-        <LabelChips labels={run.labels} />
+        <LabelChips labels={run.labels} showSystem />
       </dd>
     </dl>
   );
