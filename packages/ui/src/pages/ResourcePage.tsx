@@ -40,7 +40,9 @@ function Resource({ kind, namespace, name }: { kind: UiKind; namespace: string; 
     <section aria-labelledby="resource-title">
       <Breadcrumbs trail={[{ label: 'Jangar', to: '/' }, { label: kind.title, to: `/${kind.route}` }, { label: namespace }, { label: name }]} />
       <h1 id="resource-title">
-        {kind.kind} {namespace}/{name} {view.data ? <PhaseBadge phase={phaseOf(view.data)} /> : null}
+        {kind.kind} {namespace}/{name}{' '}
+        {/* Kinds without phases (Agent, Memory) show none rather than "Unknown". */}
+        {view.data && (kind.phases.length > 0 || phaseOf(view.data)) ? <PhaseBadge phase={phaseOf(view.data)} /> : null}
       </h1>
       <nav className="tabs" aria-label="views of this resource">
         {TABS.map((t) => (
