@@ -3,6 +3,7 @@
  * is read with fetch and parsed here (the WHATWG event-stream format: `id:`, `event:`, `data:`
  * fields, events ended by a blank line, `:` comments for heartbeats).
  */
+import { ApiError } from './client.js';
 
 export interface SseEvent {
   id?: string;
@@ -48,7 +49,7 @@ export async function readEventStream(
     },
     signal: opts.signal,
   });
-  if (!res.ok || !res.body) throw new Error(`the event stream answered ${res.status}`);
+  if (!res.ok || !res.body) throw new ApiError(res.status, undefined, `the event stream answered ${res.status}`);
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   for (;;) {

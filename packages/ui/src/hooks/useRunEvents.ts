@@ -4,12 +4,14 @@
  * resourceVersion seen), so no transition is missed or repeated.
  */
 import { useEffect, useState } from 'react';
+import { ApiError } from '../api/client.js';
 import { readEventStream } from '../api/sse.js';
 import type { NormalizedRun } from '../api/types.js';
 import { isTerminal } from '../lib/phase.js';
 import { useToken } from './token.js';
 
-export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'ended';
+/** `refused`: the server answered 4xx (no such run, no access); retrying would not help. */
+export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'refused';
 
 const MAX_BACKOFF_MS = 10_000;
 
@@ -48,8 +50,12 @@ export function useRunEvents(id: string): { run: NormalizedRun | undefined; live
           });
           // The server ends the stream after a terminal phase; any other end is a dropped connection.
           if (ended) break;
-        } catch {
+        } catch (err) {
           if (controller.signal.aborted) return;
+          if (err instanceof ApiError && err.status >= 400 && err.status < 500) {
+            setLive('refused');
+            return;
+          }
         }
         setLive('reconnecting');
         failures++;

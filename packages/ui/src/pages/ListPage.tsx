@@ -93,7 +93,11 @@ function KindList({ kind }: { kind: UiKind }) {
             </table>
           </div>
           <p className="muted" role="status">
-            {page.data.items.length} shown{page.data.continue ? '; more on the next page' : ''}
+            {page.loading ? 'Refreshing… ' : ''}
+            {page.data.items.length} shown{page.data.continue ? '; more on the next page' : ''}{' '}
+            <button type="button" className="link" onClick={page.reload}>
+              Refresh
+            </button>
           </p>
           <Pager next={page.data.continue} isFirst={filters.continueToken === undefined} onFirst={() => goToPage(undefined)} onNext={goToPage} />
         </>

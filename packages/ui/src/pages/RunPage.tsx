@@ -22,6 +22,7 @@ const LIVE_TEXT: Record<LiveState, string> = {
   live: 'Live',
   reconnecting: 'Reconnecting…',
   ended: 'Final state',
+  refused: 'Live updates refused by the gateway; reload to retry',
 };
 
 export function RunPage() {
