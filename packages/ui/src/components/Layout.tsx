@@ -1,10 +1,23 @@
-import { Link, NavLink, Outlet } from 'react-router';
+import { useEffect, useRef } from 'react';
+import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { useToken } from '../hooks/token.js';
 import { UI_KINDS } from '../lib/kinds.js';
 
 /** The frame of every page: skip link, kind navigation, token status, then the page. */
 export function Layout() {
   const { token } = useToken();
+  const { pathname } = useLocation();
+  const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
+  // After moving to another page, focus goes to its content so keyboard and screen-reader users
+  // start there; a filter change (same path) leaves focus where the user is.
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    main.current?.focus();
+  }, [pathname]);
   return (
     <>
       <a className="skip" href="#main">
@@ -27,7 +40,7 @@ export function Layout() {
           {token ? 'Token set' : 'Set token'}
         </NavLink>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={main}>
         <Outlet />
       </main>
     </>

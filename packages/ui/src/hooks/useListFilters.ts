@@ -1,6 +1,7 @@
 /**
- * A list's filters and page, kept in the URL (`?namespace=&selector=&phase=a,b&continue=`) so a
- * filtered view can be shared, bookmarked and reloaded. Changing a filter starts at the first page.
+ * A list's filters and page, kept in the URL (`?namespace=&selector=&phase=a,b&limit=&continue=`)
+ * so a filtered view can be shared, bookmarked and reloaded. Changing a filter starts at the first
+ * page.
  */
 import { useCallback, useMemo } from 'react';
 import { useSearchParams } from 'react-router';
@@ -9,7 +10,18 @@ export interface ListFilters {
   namespace: string;
   selector: string;
   phases: string[];
+  /** Page size: 1 to 500 as the API takes it; the page offers PAGE_SIZES, a link may carry any. */
+  limit: number;
   continueToken: string | undefined;
+}
+
+/** The page sizes the list offers. */
+export const PAGE_SIZES = [20, 50, 100, 500] as const;
+const DEFAULT_PAGE_SIZE = 50;
+
+function pageSize(raw: string | null): number {
+  const n = Number(raw);
+  return raw !== null && Number.isInteger(n) && n >= 1 && n <= 500 ? n : DEFAULT_PAGE_SIZE;
 }
 
 /** The filters in the URL and setters that write them back. */
@@ -20,6 +32,7 @@ export function useListFilters() {
       namespace: params.get('namespace') ?? '',
       selector: params.get('selector') ?? '',
       phases: (params.get('phase') ?? '').split(',').filter((p) => p !== ''),
+      limit: pageSize(params.get('limit')),
       continueToken: params.get('continue') ?? undefined,
     }),
     [params],
@@ -32,6 +45,7 @@ export function useListFilters() {
         if (change.namespace !== undefined) set('namespace', change.namespace.trim());
         if (change.selector !== undefined) set('selector', change.selector);
         if (change.phases !== undefined) set('phase', change.phases.join(','));
+        if (change.limit !== undefined) set('limit', change.limit === DEFAULT_PAGE_SIZE ? '' : String(change.limit));
         next.delete('continue');
         return next;
       }),

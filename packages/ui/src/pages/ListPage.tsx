@@ -14,19 +14,17 @@ import { PhaseFilter } from '../components/PhaseFilter.js';
 import { SelectorInput } from '../components/SelectorInput.js';
 import { Empty, ErrorState, Loading } from '../components/States.js';
 import { useApi } from '../hooks/useApi.js';
-import { useListFilters, type ListFilters } from '../hooks/useListFilters.js';
+import { PAGE_SIZES, useListFilters, type ListFilters } from '../hooks/useListFilters.js';
 import { useNow } from '../hooks/useNow.js';
 import { ageOf } from '../lib/age.js';
 import { phaseOf, providerOf, uiKindByRoute, type UiKind } from '../lib/kinds.js';
-
-const PAGE_SIZE = 50;
 
 function listPath(kind: UiKind, f: ListFilters): string {
   return `/v1/${kind.route}${queryString({
     namespace: f.namespace,
     labelSelector: f.selector,
     phase: f.phases.join(','),
-    limit: PAGE_SIZE,
+    limit: f.limit,
     continue: f.continueToken,
   })}`;
 }
@@ -34,7 +32,8 @@ function listPath(kind: UiKind, f: ListFilters): string {
 export function ListPage() {
   const kind = uiKindByRoute(useParams().kind);
   if (!kind) return <Navigate to="/agents" replace />;
-  return <KindList kind={kind} />;
+  // Keyed by kind: another kind's rows must never show under this title while its list loads.
+  return <KindList key={kind.route} kind={kind} />;
 }
 
 function KindList({ kind }: { kind: UiKind }) {
@@ -99,6 +98,16 @@ function KindList({ kind }: { kind: UiKind }) {
               Refresh
             </button>
           </p>
+          <label className="page-size">
+            Per page{' '}
+            <select value={filters.limit} onChange={(e) => update({ limit: Number(e.target.value) })}>
+              {[...new Set([...PAGE_SIZES, filters.limit])].sort((a, b) => a - b).map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </label>
           <Pager next={page.data.continue} isFirst={filters.continueToken === undefined} onFirst={() => goToPage(undefined)} onNext={goToPage} />
         </>
       )}

@@ -26,7 +26,7 @@ export function ResourcePage() {
   const { kind: route, namespace = '', name = '' } = useParams();
   const kind = uiKindByRoute(route);
   if (!kind) return <Navigate to="/agents" replace />;
-  return <Resource kind={kind} namespace={namespace} name={name} />;
+  return <Resource key={`${kind.route}/${namespace}/${name}`} kind={kind} namespace={namespace} name={name} />;
 }
 
 function Resource({ kind, namespace, name }: { kind: UiKind; namespace: string; name: string }) {

@@ -27,6 +27,11 @@ const LIVE_TEXT: Record<LiveState, string> = {
 
 export function RunPage() {
   const id = useParams().id ?? '';
+  // Keyed by id: another run's state must never show while this one loads.
+  return <Run key={id} id={id} />;
+}
+
+function Run({ id }: { id: string }) {
   // The plain GET answers errors (404, 401) with a problem document the event stream cannot carry.
   const first = useApi<NormalizedRun>(`/v1/runs/${encodeURIComponent(id)}`);
   const { run: streamed, live, updates } = useRunEvents(id);
