@@ -4,6 +4,7 @@
  * recorded lifecycle history and the audit trail.
  */
 import { Link, useParams } from 'react-router';
+import { JANGAR_LABELS } from '@jangar/contracts';
 import type { NormalizedRun, RunHistory } from '../api/types.js';
 import { AuditTrail } from '../components/AuditTrail.js';
 import { Breadcrumbs } from '../components/Breadcrumbs.js';
@@ -65,7 +66,7 @@ function Run({ id }: { id: string }) {
         ) : null}
       </p>
       <RunFacts run={run} now={now} />
-      {run.steps ? <Steps steps={run.steps} /> : null}
+      {run.steps ? <Steps run={run} steps={run.steps} /> : null}
       <h2>Conditions</h2>
       <Conditions conditions={run.conditions} now={now} />
       <h2>Lifecycle history</h2>
@@ -121,14 +122,19 @@ function RunFacts({ run, now }: { run: NormalizedRun; now: number }) {
   );
 }
 
-function Steps({ steps }: { steps: NonNullable<NormalizedRun['steps']> }) {
+function Steps({ run, steps }: { run: NormalizedRun; steps: NonNullable<NormalizedRun['steps']> }) {
+  // Runs a step started carry the orchestration-run label, so the agent-run list can select them.
+  const children = `/agent-runs?namespace=${encodeURIComponent(run.namespace)}&selector=${encodeURIComponent(`${JANGAR_LABELS.orchestrationRun}=${run.name}`)}`;
   return (
     <div className="steps">
       <h2>Steps</h2>
       <label>
-        {steps.done} of {steps.total} steps done{steps.current ? `, now ${steps.current}` : ''}
+        {steps.done} of {steps.total} done{steps.current ? `, now ${steps.current}` : ''}
         <progress max={steps.total} value={steps.done} />
       </label>
+      <p>
+        <Link to={children}>Runs its steps started</Link>
+      </p>
     </div>
   );
 }
