@@ -3,6 +3,7 @@
  * conditions, provider resource, retry state and error, orchestration step progress, the
  * recorded lifecycle history and the audit trail.
  */
+import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { JANGAR_LABELS } from '@jangar/contracts';
 import type { NormalizedRun, RunHistory } from '../api/types.js';
@@ -70,7 +71,7 @@ function Run({ id }: { id: string }) {
       <h2>Conditions</h2>
       <Conditions conditions={run.conditions} now={now} />
       <h2>Lifecycle history</h2>
-      <History id={run.id} refreshKey={`${run.resourceVersion}`} now={now} />
+      <History id={run.id} version={run.resourceVersion} phase={run.phase} now={now} />
       <h2>Audit trail</h2>
       <AuditTrail resource={run.id} now={now} refreshKey={run.phase} />
     </section>
@@ -139,8 +140,21 @@ function Steps({ run, steps }: { run: NormalizedRun; steps: NonNullable<Normaliz
   );
 }
 
-function History({ id, refreshKey, now }: { id: string; refreshKey: string; now: number }) {
-  const history = useApi<RunHistory>(`/v1/runs/${encodeURIComponent(id)}/history`, refreshKey);
+// The history is recorded by the audit service from the same status events, a moment after the
+// stream delivers them; until its latest entry has the phase the page shows, ask again (bounded).
+const HISTORY_RETRY_MS = 1_000;
+const HISTORY_RETRIES = 30;
+
+function History({ id, version, phase, now }: { id: string; version: string; phase: string; now: number }) {
+  const [attempt, setAttempt] = useState(0);
+  const history = useApi<RunHistory>(`/v1/runs/${encodeURIComponent(id)}/history`, `${version}#${attempt}`);
+  const behind = history.data !== undefined && !history.loading && history.data.items.at(-1)?.phase !== phase;
+  useEffect(() => setAttempt(0), [version]);
+  useEffect(() => {
+    if (!behind || attempt >= HISTORY_RETRIES) return;
+    const timer = setTimeout(() => setAttempt((n) => n + 1), HISTORY_RETRY_MS);
+    return () => clearTimeout(timer);
+  }, [behind, attempt]);
   if (history.error) return <ErrorState error={history.error} onRetry={history.reload} />;
   if (!history.data) return <Loading what="the history" />;
   if (history.data.items.length === 0) return <p className="muted">No transitions recorded yet.</p>;
