@@ -145,6 +145,29 @@ describe('the web UI', () => {
     await page.close();
   });
 
+  it('pages through a long list with the API\'s continue token, back and forth', async () => {
+    // Four agent runs in the namespace (ui-done, ui-stuck, elsewhere, the pipeline's step): two pages of two.
+    const page = await open(`/ui/agent-runs?namespace=${NS}&limit=2`);
+    const names = () => page.locator('tbody tr th a:first-child').allTextContents();
+    await page.locator('tbody tr').nth(1).waitFor();
+    const first = await names();
+    expect(first).toHaveLength(2);
+
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.waitForURL((u) => u.searchParams.has('continue'));
+    await page.locator('tbody tr').first().filter({ hasNotText: first[0]! }).waitFor();
+    const second = await names();
+    expect(second.length).toBeGreaterThan(0);
+    expect(second.filter((n) => first.includes(n))).toEqual([]);
+    expect(new URL(page.url()).searchParams.get('limit')).toBe('2');
+
+    await page.getByRole('button', { name: 'First page' }).click();
+    await page.waitForURL((u) => !u.searchParams.has('continue'));
+    await page.locator('tbody tr').first().filter({ hasText: first[0]! }).waitFor();
+    expect(await names()).toEqual(first);
+    await page.close();
+  });
+
   it('says what to do when a selector matches nothing', async () => {
     const page = await open(`/ui/agent-runs?selector=${encodeURIComponent('suite=none')}`);
     await page.getByText('No agent runs match these filters').waitFor();
@@ -235,8 +258,12 @@ describe('the web UI', () => {
   it('shows an orchestration run with its step progress', async () => {
     const runs = (await dev.get(`/v1/orchestration-runs/${NS}/pipeline-1`)).json as { id: string };
     const page = await open(`/ui/runs/${runs.id}`);
-    await page.getByText(/of 1 steps done/).waitFor();
+    await page.getByText('1 of 1 done').waitFor();
     await shot(page, 'run-orchestration');
+    // Its step's AgentRun, through the label every run a step starts carries.
+    await page.getByRole('link', { name: 'Runs its steps started' }).click();
+    await row(page, 'pipeline-1-implement').waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(1);
     await page.close();
   });
 
