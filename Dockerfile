@@ -15,7 +15,14 @@ COPY services/policy/package.json services/policy/
 COPY services/provisioner/package.json services/provisioner/
 COPY services/status-aggregator/package.json services/status-aggregator/
 COPY services/audit/package.json services/audit/
+COPY packages/ui/package.json packages/ui/
 RUN npm ci --no-audit --no-fund --ignore-scripts
+
+# The web UI the gateway serves at /ui: built once here, copied into every image (only the gateway serves it).
+FROM deps AS ui
+COPY packages/contracts packages/contracts
+COPY packages/ui packages/ui
+RUN npx vite build packages/ui
 
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE
@@ -25,6 +32,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY packages ./packages
 COPY services ./services
+COPY --from=ui /app/packages/ui/dist ./packages/ui/dist
 USER node
 EXPOSE 9090 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=6 CMD node -e "fetch('http://127.0.0.1:'+process.env.HEALTH_PORT+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

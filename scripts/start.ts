@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { startStack, REPO_ROOT } from '@jangar/stack';
+import { ensureUiBuilt } from './ui-build.js';
 
 const port = Number(process.env.JANGAR_HTTP_PORT ?? 8080);
 const devToken = process.env.JANGAR_DEV_TOKEN ?? 'dev';
@@ -24,6 +25,13 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
 try {
+  // Without a build the API still works; /ui then says how to build it.
+  ensureUiBuilt((line) => console.log(line));
+} catch (err) {
+  console.error(`The web UI could not be built; the API starts without it.\n${(err as Error).message}`);
+}
+
+try {
   stack = await startStack({
     dataDir,
     httpPort: port,
@@ -42,6 +50,7 @@ try {
 
 console.log(`
 Jangar is ready at ${stack!.gatewayUrl}
+Web UI: ${stack!.gatewayUrl}/ui/ (token: ${devToken})
 
   curl -s -H 'Authorization: Bearer ${devToken}' ${stack!.gatewayUrl}/readyz
   kubectl --kubeconfig ${path.relative(process.cwd(), stack!.kubeconfig) || stack!.kubeconfig} get agentruns -A

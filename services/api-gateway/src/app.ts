@@ -14,6 +14,7 @@ import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { traceRequests } from './tracing-hook.js';
+import { registerUi } from './ui.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -104,5 +105,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     registerRunRoutes(v1, deps);
     registerAuditRoutes(v1, deps);
   });
+  // The web UI's static files sit outside /v1 and its token check; the OpenAPI document is built
+  // from the contracts, not from the routes, so they never appear in it.
+  app.register((ui) => registerUi(ui, deps.config.JANGAR_UI_DIR));
   return app;
 }

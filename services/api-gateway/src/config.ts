@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DatabaseConfig } from '@jangar/service-kit';
 
@@ -23,6 +24,8 @@ export const GatewayConfig = DatabaseConfig.extend({
     .int()
     .positive()
     .default(60 * 60 * 1000),
+  /** The built web UI (packages/ui/dist, `npm run build -w @jangar/ui`), served at /ui. */
+  JANGAR_UI_DIR: z.string().min(1).default(fileURLToPath(new URL('../../../packages/ui/dist', import.meta.url))),
   JANGAR_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

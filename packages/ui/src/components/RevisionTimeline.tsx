@@ -1,0 +1,71 @@
+/**
+ * Every revision of a primitive — who, when, with which deliveryId — newest first. Two checked
+ * revisions (the latest two to begin with) are compared as a YAML diff, older on the left.
+ */
+import { useEffect, useId, useState } from 'react';
+import type { Revisions } from '../api/types.js';
+import { useApi } from '../hooks/useApi.js';
+import { ageOf } from '../lib/age.js';
+import { diffRevisions, type Revision } from '../lib/revision-diff.js';
+import { Empty, ErrorState, Loading } from './States.js';
+
+export function RevisionTimeline({ path, now }: { path: string; now: number }) {
+  const revisions = useApi<Revisions>(path);
+  const [picked, setPicked] = useState<number[]>([]);
+  const items = revisions.data ? [...revisions.data.items].sort((a, b) => b.generation - a.generation) : [];
+  const newestTwo = items.slice(0, 2).map((r) => r.generation).join(',');
+  useEffect(() => setPicked(newestTwo ? newestTwo.split(',').map(Number) : []), [newestTwo]);
+
+  if (revisions.error) return <ErrorState error={revisions.error} onRetry={revisions.reload} />;
+  if (!revisions.data) return <Loading what="revisions" />;
+  if (items.length === 0) return <Empty>No revisions recorded.</Empty>;
+
+  const toggle = (generation: number, on: boolean) =>
+    // At most two: checking a third replaces the one checked longest ago.
+    setPicked((prev) => (on ? [...prev.filter((g) => g !== generation), generation].slice(-2) : prev.filter((g) => g !== generation)));
+  const chosen = items.filter((r) => picked.includes(r.generation)).sort((a, b) => a.generation - b.generation);
+
+  return (
+    <div className="revisions">
+      <fieldset>
+        <legend>Revisions (check two to compare)</legend>
+        <ol className="timeline">
+          {items.map((r) => (
+            <li key={r.generation}>
+              <label className="check">
+                <input type="checkbox" checked={picked.includes(r.generation)} onChange={(e) => toggle(r.generation, e.target.checked)} />
+                <strong>Revision {r.generation}</strong>
+              </label>
+              <span>
+                by {r.actor}, <time dateTime={r.occurredAt} title={r.occurredAt}>{ageOf(r.occurredAt, now)} ago</time>
+              </span>
+              <span className="mono">deliveryId {r.deliveryId}</span>
+            </li>
+          ))}
+        </ol>
+      </fieldset>
+      {chosen.length === 2 ? <Diff from={chosen[0]!} to={chosen[1]!} /> : <p className="muted">Check a second revision to see what changed.</p>}
+    </div>
+  );
+}
+
+function Diff({ from, to }: { from: Revision; to: Revision }) {
+  const id = useId();
+  const lines = diffRevisions(from, to);
+  const changed = lines.filter((l) => l.kind !== 'same').length;
+  return (
+    <figure className="diff" aria-labelledby={id}>
+      <figcaption id={id}>
+        Revision {from.generation} → {to.generation}: {changed === 0 ? 'no changes' : `${changed} changed lines`}
+      </figcaption>
+      <pre tabIndex={0} aria-label={`diff of revision ${from.generation} and ${to.generation}`}>
+        {lines.map((l, i) => (
+          <div key={i} className={`diff-${l.kind}`}>
+            <span aria-hidden="true">{l.kind === 'added' ? '+ ' : l.kind === 'removed' ? '- ' : '  '}</span>
+            {l.kind === 'added' ? <ins>{l.text}</ins> : l.kind === 'removed' ? <del>{l.text}</del> : l.text}
+          </div>
+        ))}
+      </pre>
+    </figure>
+  );
+}
