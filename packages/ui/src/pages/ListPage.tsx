@@ -5,6 +5,7 @@
 import { Link, Navigate, useParams } from 'react-router';
 import { queryString } from '../api/client.js';
 import type { Page, ResourceView } from '../api/types.js';
+import { DataTable } from '../components/DataTable.js';
 import { Breadcrumbs } from '../components/Breadcrumbs.js';
 import { LabelChips } from '../components/LabelChips.js';
 import { NamespaceFilter } from '../components/NamespaceFilter.js';
@@ -72,25 +73,16 @@ function KindList({ kind }: { kind: UiKind }) {
         </Empty>
       ) : (
         <>
-          <div className="table-wrap" aria-busy={page.loading}>
-            <table aria-label={kind.title} className="cards">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Namespace</th>
-                  <th scope="col">Phase</th>
-                  <th scope="col">Labels</th>
-                  <th scope="col">Provider</th>
-                  <th scope="col">Age</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.data.items.map((item) => (
-                  <Row key={item.metadata.uid} kind={kind} item={item} now={now} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label={kind.title}
+            className="cards"
+            busy={page.loading}
+            columns={['Name', 'Namespace', 'Phase', 'Labels', 'Provider', 'Age']}
+          >
+            {page.data.items.map((item) => (
+              <Row key={item.metadata.uid} kind={kind} item={item} now={now} />
+            ))}
+          </DataTable>
           <p className="muted" role="status">
             {page.loading ? 'Refreshing… ' : ''}
             {page.data.items.length} shown{page.data.continue ? '; more on the next page' : ''}{' '}
@@ -101,14 +93,21 @@ function KindList({ kind }: { kind: UiKind }) {
           <label className="page-size">
             Per page{' '}
             <select value={filters.limit} onChange={(e) => update({ limit: Number(e.target.value) })}>
-              {[...new Set([...PAGE_SIZES, filters.limit])].sort((a, b) => a - b).map((n) => (
-                <option key={n} value={n}>
-                  {n}
-                </option>
-              ))}
+              {[...new Set([...PAGE_SIZES, filters.limit])]
+                .sort((a, b) => a - b)
+                .map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
             </select>
           </label>
-          <Pager next={page.data.continue} isFirst={filters.continueToken === undefined} onFirst={() => goToPage(undefined)} onNext={goToPage} />
+          <Pager
+            next={page.data.continue}
+            isFirst={filters.continueToken === undefined}
+            onFirst={() => goToPage(undefined)}
+            onNext={goToPage}
+          />
         </>
       )}
     </section>
@@ -129,12 +128,16 @@ function Row({ kind, item, now }: { kind: UiKind; item: ResourceView; now: numbe
         ) : null}
       </th>
       <td data-label="Namespace">{namespace}</td>
-      <td data-label="Phase">{kind.phases.length > 0 || phaseOf(item) ? <PhaseBadge phase={phaseOf(item)} /> : <span className="muted">-</span>}</td>
+      <td data-label="Phase">
+        {kind.phases.length > 0 || phaseOf(item) ? <PhaseBadge phase={phaseOf(item)} /> : <span className="muted">-</span>}
+      </td>
       <td data-label="Labels">
         <LabelChips labels={item.metadata.labels} />
       </td>
       <td data-label="Provider">{providerOf(item) ?? <span className="muted">-</span>}</td>
-      <td data-label="Age" title={item.metadata.creationTimestamp}>{ageOf(item.metadata.creationTimestamp, now)}</td>
+      <td data-label="Age" title={item.metadata.creationTimestamp}>
+        {ageOf(item.metadata.creationTimestamp, now)}
+      </td>
     </tr>
   );
 }
