@@ -159,7 +159,7 @@ describe('GET /v1/<route>', () => {
     ['a limit over 500', 'limit=501', 'query.limit'],
     ['a limit that is not a number', 'limit=ten', 'query.limit'],
     ['an empty continue token', 'continue=', 'query.continue'],
-    ['an unknown parameter', 'type=AgentRun', 'query'],
+    ['an unknown parameter', 'type=AgentRun', 'query.type'],
   ])('refuses %s with 400', async (_what, query, path) => {
     const res = await testApp().inject({ method: 'GET', url: `/v1/agent-runs?${query}`, headers: alice });
     expect(res.statusCode).toBe(400);
@@ -551,7 +551,7 @@ describe('DELETE /v1/<route>/{namespace}/{name}', () => {
   });
 
   it.each([
-    ['an unknown parameter', '?force=true', 'query'],
+    ['an unknown parameter', '?force=true', 'query.force'],
     ['an empty resourceVersion', '?resourceVersion=', 'query.resourceVersion'],
   ])('refuses %s with 400', async (_what, query, path) => {
     const { bus, app } = busApp();

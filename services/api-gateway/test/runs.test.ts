@@ -76,7 +76,7 @@ describe('GET /v1/runs', () => {
     ['a limit of 0', 'limit=0', 'query.limit'],
     ['a limit over 500', 'limit=501', 'query.limit'],
     ['a limit that is not a number', 'limit=ten', 'query.limit'],
-    ['an unknown parameter', 'label=app', 'query'],
+    ['an unknown parameter', 'label=app', 'query.label'],
   ])('refuses %s', async (_what, query, path) => {
     const res = await testApp().inject({ method: 'GET', url: `/v1/runs?${query}`, headers: auth });
     expect(res.statusCode).toBe(400);
