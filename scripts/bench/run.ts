@@ -109,11 +109,13 @@ export async function runBench(argv: string[]): Promise<number> {
         log: (line) => console.log(line),
         // Five services compiling under tsx on a shared, busy machine can take minutes to become ready.
         readyTimeoutMs: 300_000,
-        // The accept path is measured, not the concurrency limits: thousands of runs are in flight.
+        // The accept path is measured, not the concurrency and rate limits: thousands of runs are in flight.
         env: {
           JANGAR_POLICY_CONCURRENCY_NAMESPACE: '1000000',
           JANGAR_POLICY_CONCURRENCY_AGENT: '1000000',
           JANGAR_POLICY_CONCURRENCY_CLUSTER: '1000000',
+          JANGAR_POLICY_RATE_NAMESPACE: '1000000',
+          JANGAR_POLICY_RATE_CLUSTER: '1000000',
           ...phaseEnv(name, dataDir),
         },
         ...(name === 'ceiling' ? { serviceEnv: { 'api-gateway': CEILING_GATEWAY_ENV } } : {}),

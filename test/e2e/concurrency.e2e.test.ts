@@ -200,3 +200,61 @@ describe('budgets', () => {
     });
   });
 });
+
+describe('rate limits', () => {
+  const RATE_NS = 'rate';
+  const quick = (deliveryId: string) => ({
+    deliveryId,
+    metadata: { namespace: RATE_NS },
+    spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'quick' } } },
+  });
+
+  beforeAll(async () => {
+    const agent = await dev.post('/v1/agents', {
+      deliveryId: 'rate-agent',
+      metadata: { namespace: RATE_NS, name: 'coder' },
+      spec: { providerRef: { name: 'codex' } },
+    });
+    expect(agent.status).toBe(201);
+    const versionNow = async () =>
+      (await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...quick('x') })).json?.policyVersion as string | undefined;
+    // Once every answer shows a new policy version, both replicas have seen the Guardrail.
+    const before = await eventually('a policy version', versionNow);
+    const guardrail = await dev.post('/v1/guardrails', {
+      deliveryId: 'rate-guardrail',
+      metadata: { namespace: RATE_NS, name: 'hourly' },
+      spec: { rateLimits: { namespace: 3, periodSeconds: 3600 } },
+    });
+    expect(guardrail.status, guardrail.text).toBe(201);
+    await eventually('both policy replicas to know the rate limit', async () => {
+      const versions = await Promise.all([1, 2, 3, 4, 5, 6].map(versionNow));
+      return versions.every((v) => v && v !== before) ? true : undefined;
+    });
+  });
+
+  it('starts exactly the rate of a burst, even after the runs end, and answers the rest 429 rate_limited with the window', async () => {
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => dev.post('/v1/agent-runs', quick(`rate-${i}`))));
+    const started = answers.filter((a) => a.status === 201);
+    expect(started).toHaveLength(3);
+    const refused = answers.filter((a) => a.status !== 201);
+    expect(refused.every((a) => a.status === 429 && a.headers.get('retry-after') !== null)).toBe(true);
+    expect(refused[0]!.json).toMatchObject({
+      code: 'rate_limited',
+      violations: [
+        {
+          ruleId: 'rate-limit',
+          policy: `Guardrail ${RATE_NS}/hourly`,
+          reason: `3 of 3 runs started in namespace "${RATE_NS}" in the last 3600s; retry later`,
+        },
+      ],
+    });
+    // A run that ended frees its concurrency slot, not its place in the window.
+    await eventually('the started runs to succeed', async () => {
+      const phases = await Promise.all(started.map(async (a) => (await dev.get(`/v1/runs/${a.json.id}`)).json?.phase));
+      return phases.every((p) => p === 'Succeeded') ? true : undefined;
+    });
+    const later = await dev.post('/v1/agent-runs', quick('rate-later'));
+    expect(later.status).toBe(429);
+    expect(later.json.code).toBe('rate_limited');
+  });
+});

@@ -19,13 +19,15 @@ export async function testStack(opts: Omit<StackOptions, 'dataDir'> = {}): Promi
       simStepMs: 50,
       log: (l) => lines.push(l),
       ...opts,
-      // Concurrency limits out of the way: tests that create many runs are not about them; the
-      // policy tests set their own through Guardrails.
+      // Concurrency and rate limits out of the way: tests that create many runs are not about
+      // them; the policy tests set their own through Guardrails.
       env: {
         JANGAR_WAIT_MS: '10000',
         JANGAR_POLICY_CONCURRENCY_NAMESPACE: '100000',
         JANGAR_POLICY_CONCURRENCY_AGENT: '100000',
         JANGAR_POLICY_CONCURRENCY_CLUSTER: '100000',
+        JANGAR_POLICY_RATE_NAMESPACE: '100000',
+        JANGAR_POLICY_RATE_CLUSTER: '100000',
         ...opts.env,
       },
     });

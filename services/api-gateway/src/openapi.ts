@@ -71,6 +71,7 @@ const CREATE_CODES: readonly ErrorCode[] = [
   'approval_denied',
   'approval_expired',
   'concurrency_limit',
+  'rate_limited',
   'conflict',
   'request_in_progress',
   'payload_too_large',
@@ -113,6 +114,8 @@ const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
     'runs only; `violations` gives the active count and the limit; not stored: a retry with the same deliveryId after `Retry-After` is decided again',
   not_found: 'on a read, also an object in a namespace the token may not read',
   invalid_label_selector: '`errors` names `query.labelSelector` and the message quotes the failing requirement',
+  rate_limited:
+    'runs only; more runs started in the namespace or cluster within the window than its rate limit allows; `violations` gives the figures; not stored: retry after `Retry-After` with the same deliveryId',
   approval_denied: 'the request was held for approval and an approver denied it; `detail` gives their reason',
   approval_expired: 'nobody decided the approval in time; submit again with a new deliveryId',
 };

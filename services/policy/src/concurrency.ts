@@ -1,12 +1,15 @@
-import { TERMINAL_PHASES, type PolicyMode, type RequestPayload, type Violation } from '@jangar/contracts';
+import { TERMINAL_PHASES, type GuardrailSpec, type PolicyMode, type RequestPayload, type Violation } from '@jangar/contracts';
 import type { DecisionContext } from './context.js';
-import type { Limits, Refusal } from './slots/store.js';
+import type { Limits, RateLimits, RateRefusal, Refusal } from './slots/store.js';
 
 type Scope = keyof Limits;
+type RateScope = keyof RateLimits;
 
 /** A limit and the guardrail that set it (its id and mode decide whether exceeding it denies). */
 export interface OwnedLimit {
   limit: number;
+  /** For a rate limit: the window it counts starts over. */
+  periodMs?: number;
   policy: string;
   mode: PolicyMode;
 }
@@ -22,26 +25,69 @@ export function isTerminal(phase: string | undefined): boolean {
 }
 
 /**
- * The concurrency limits for a namespace: the most specific guardrail that sets each one wins
- * (built-in < cluster default < the namespace's own; among the namespace's, the lowest). The
+ * The limits for a namespace, one per scope: the most specific guardrail that sets each one wins
+ * (built-in < cluster default < the namespace's own; among the namespace's, the lowest). A
  * cluster-wide limit comes only from the built-in guardrail and the cluster default.
  */
-export function limitsFor(ctx: DecisionContext): Partial<Record<Scope, OwnedLimit>> {
-  const out: Partial<Record<Scope, OwnedLimit & { fromNamespace: boolean }>> = {};
+function mostSpecific<S extends string>(
+  ctx: DecisionContext,
+  scopes: readonly S[],
+  pick: (spec: GuardrailSpec, scope: S) => { limit: number; periodMs?: number } | undefined,
+): Partial<Record<S, OwnedLimit>> {
+  const out: Partial<Record<S, OwnedLimit & { fromNamespace: boolean }>> = {};
   for (const g of ctx.guardrails) {
     const fromNamespace = g.scope === 'namespace';
-    for (const scope of ['namespace', 'agent', 'cluster'] as const) {
-      const limit = g.spec.concurrency?.[scope];
-      if (limit === undefined || (scope === 'cluster' && fromNamespace)) continue;
+    for (const scope of scopes) {
+      const picked = pick(g.spec, scope);
+      if (picked === undefined || (scope === 'cluster' && fromNamespace)) continue;
       const current = out[scope];
       // Guardrails come least specific first; two of the namespace's own: the lower limit holds.
-      if (current?.fromNamespace && fromNamespace && current.limit <= limit) continue;
-      out[scope] = { limit, policy: g.id, mode: g.mode, fromNamespace };
+      if (current?.fromNamespace && fromNamespace && current.limit <= picked.limit) continue;
+      out[scope] = { ...picked, policy: g.id, mode: g.mode, fromNamespace };
     }
   }
-  const strip = (o: (OwnedLimit & { fromNamespace: boolean }) | undefined) =>
-    o ? { limit: o.limit, policy: o.policy, mode: o.mode } : undefined;
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, strip(v)])) as Partial<Record<Scope, OwnedLimit>>;
+  return Object.fromEntries(
+    Object.entries(out).map(([k, v]) => {
+      const { fromNamespace: _, ...owned } = v as OwnedLimit & { fromNamespace: boolean };
+      return [k, owned];
+    }),
+  ) as Partial<Record<S, OwnedLimit>>;
+}
+
+/** The concurrency limits for a namespace: active runs per namespace, per Agent, in the cluster. */
+export function limitsFor(ctx: DecisionContext): Partial<Record<Scope, OwnedLimit>> {
+  return mostSpecific(ctx, ['namespace', 'agent', 'cluster'] as const, (spec, scope) => {
+    const limit = spec.concurrency?.[scope];
+    return limit === undefined ? undefined : { limit };
+  });
+}
+
+/** The rate limits for a namespace: runs started per period in the namespace and in the cluster. */
+export function rateLimitsFor(ctx: DecisionContext): Partial<Record<RateScope, OwnedLimit & { periodMs: number }>> {
+  return mostSpecific(ctx, ['namespace', 'cluster'] as const, (spec, scope) => {
+    const limit = spec.rateLimits?.[scope];
+    return limit === undefined ? undefined : { limit, periodMs: (spec.rateLimits?.periodSeconds ?? 60) * 1000 };
+  }) as Partial<Record<RateScope, OwnedLimit & { periodMs: number }>>;
+}
+
+/** The plain rate limits, for the slot store. */
+export function plainRates(owned: ReturnType<typeof rateLimitsFor>): RateLimits {
+  const plain = (o: (typeof owned)[RateScope]) => (o ? { limit: o.limit, periodMs: o.periodMs } : undefined);
+  return { namespace: plain(owned.namespace), cluster: plain(owned.cluster) };
+}
+
+/** A run refused by a rate limit, as a violation naming the figures, the period and the guardrail. */
+export function rateViolations(refusals: RateRefusal[], owned: ReturnType<typeof rateLimitsFor>, ctx: DecisionContext): Violation[] {
+  return refusals.map((r) => {
+    const owner = owned[r.scope];
+    const where = r.scope === 'namespace' ? `namespace "${ctx.namespace}"` : 'the cluster';
+    return {
+      ruleId: 'rate-limit',
+      path: 'metadata.namespace',
+      reason: `${r.started} of ${r.limit} runs started in ${where} in the last ${r.periodMs / 1000}s; retry later`,
+      ...(owner ? { policy: owner.policy, mode: owner.mode } : {}),
+    };
+  });
 }
 
 /** The plain limits, for the slot store. */

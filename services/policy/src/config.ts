@@ -27,6 +27,10 @@ export const PolicyConfig = DatabaseConfig.extend({
   JANGAR_POLICY_CONCURRENCY_NAMESPACE: z.coerce.number().int().min(0).default(10),
   JANGAR_POLICY_CONCURRENCY_AGENT: z.coerce.number().int().min(0).default(5),
   JANGAR_POLICY_CONCURRENCY_CLUSTER: z.coerce.number().int().min(0).default(100),
+  /** The built-in rate limits: runs started per `JANGAR_POLICY_RATE_PERIOD_SECONDS` in a namespace and in the cluster. */
+  JANGAR_POLICY_RATE_NAMESPACE: z.coerce.number().int().min(0).default(120),
+  JANGAR_POLICY_RATE_CLUSTER: z.coerce.number().int().min(0).default(600),
+  JANGAR_POLICY_RATE_PERIOD_SECONDS: z.coerce.number().int().min(1).default(60),
   /** How often slots held by runs that are gone or ended (without a status message) are released. */
   JANGAR_POLICY_RECONCILE_MS: z.coerce.number().int().min(1000).default(30_000),
   /** How often approvals past their expiry are expired, and decided ones not yet carried out are settled. */

@@ -46,6 +46,8 @@ export interface PolicySettings {
   allowedRuntimes: readonly string[];
   /** The built-in concurrency limits (per namespace, per Agent, cluster-wide). */
   concurrency: { namespace: number; agent: number; cluster: number };
+  /** The built-in rate limits: runs started per period in a namespace and in the cluster. */
+  rateLimits: { namespace: number; cluster: number; periodSeconds: number };
   /** The namespace whose Guardrail named `default` applies to every namespace. */
   policyNamespace: string;
 }
@@ -76,7 +78,11 @@ export function contextFor(view: ClusterView, settings: PolicySettings, namespac
     version: '0',
     mode: settings.mode,
     scope: 'built-in' as const,
-    spec: GuardrailSpec.parse({ allowedRuntimes: settings.allowedRuntimes, concurrency: settings.concurrency }),
+    spec: GuardrailSpec.parse({
+      allowedRuntimes: settings.allowedRuntimes,
+      concurrency: settings.concurrency,
+      rateLimits: settings.rateLimits,
+    }),
   };
   const resolve = (objs: KubeObject[], scope: 'cluster' | 'namespace') =>
     objs

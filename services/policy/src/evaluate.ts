@@ -5,7 +5,13 @@ import { RULES, type Rule, type Subject } from './rules.js';
 
 /** Identifies the policy a decision was made under: the rules and every policy resource consulted, at its version. */
 export function policyVersion(ctx: DecisionContext, rules: readonly Rule[] = RULES): string {
-  const consulted = [...ctx.guardrails, ...(ctx.agent ? [ctx.agent] : []), ...ctx.secretBindings, ...ctx.budgets, ...ctx.approvalPolicies].map((u) => `${u.id}@${u.version}`);
+  const consulted = [
+    ...ctx.guardrails,
+    ...(ctx.agent ? [ctx.agent] : []),
+    ...ctx.secretBindings,
+    ...ctx.budgets,
+    ...ctx.approvalPolicies,
+  ].map((u) => `${u.id}@${u.version}`);
   return sha256(
     canonicalJson({ rules: rules.map((r) => r.id), consulted, baseline: ctx.baselineMode, builtIn: ctx.guardrails[0]?.spec }),
   ).slice(0, 12);

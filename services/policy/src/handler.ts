@@ -14,7 +14,7 @@ import {
 import { publish, type Logger } from '@jangar/service-kit';
 import type { ClusterView } from './cluster-view.js';
 import { runBudgets, runBudgetViolation, spentBudgets } from './budgets.js';
-import { limitsFor, plainLimits, refusalViolations, takesSlot } from './concurrency.js';
+import { limitsFor, plainLimits, plainRates, rateLimitsFor, rateViolations, refusalViolations, takesSlot } from './concurrency.js';
 import { contextFor, type DecisionContext, type PolicySettings } from './context.js';
 import { evaluate } from './evaluate.js';
 import type { SlotStore } from './slots/store.js';
@@ -95,24 +95,30 @@ async function admit(
   }
   if (!takesSlot(message.payload)) return { decision };
   const owned = limitsFor(ctx);
+  const rates = rateLimitsFor(ctx);
   const request = message.payload;
   const admission = await deps.slots.admit(
     { requestKey: message.requestKey, kind: request.kind, namespace: request.metadata.namespace, name: request.metadata.name ?? '', agent },
     plainLimits(owned),
     runBudgets(ctx),
+    plainRates(rates),
   );
   for (const c of admission.charged) {
     await deps
       .recordBudgetUsage(c.key, c.used)
       .catch((err: unknown) => deps.logger.warn({ err, budget: c.key }, 'could not record budget usage'));
   }
-  const over = [...admission.spent.map((r) => runBudgetViolation(ctx, r)), ...refusalViolations(admission.refusals, owned, ctx, agent)];
+  const over = [
+    ...admission.spent.map((r) => runBudgetViolation(ctx, r)),
+    ...refusalViolations(admission.refusals, owned, ctx, agent),
+    ...rateViolations(admission.rateRefusals, rates, ctx),
+  ];
   if (over.length === 0) return { decision };
   const enforced = over.filter((v) => (v.mode ?? decision.mode) === 'enforce');
   const violations = [...decision.violations, ...over];
   if (enforced.length === 0) return { decision: { ...decision, violations } };
-  // A spent budget is a "no" for this period; a concurrency limit only a "not now".
-  const code = admission.spent.length > 0 ? 'budget_exceeded' : 'concurrency_limit';
+  // A spent budget is a "no" for this period; a concurrency or rate limit only a "not now".
+  const code = admission.spent.length > 0 ? 'budget_exceeded' : admission.refusals.length > 0 ? 'concurrency_limit' : 'rate_limited';
   return {
     decision: { ...decision, verdict: 'deny', violations },
     error: { code, detail: enforced.map((v) => v.reason).join('; '), violations },

@@ -44,6 +44,11 @@ await runService({
         agent: config.JANGAR_POLICY_CONCURRENCY_AGENT,
         cluster: config.JANGAR_POLICY_CONCURRENCY_CLUSTER,
       },
+      rateLimits: {
+        namespace: config.JANGAR_POLICY_RATE_NAMESPACE,
+        cluster: config.JANGAR_POLICY_RATE_CLUSTER,
+        periodSeconds: config.JANGAR_POLICY_RATE_PERIOD_SECONDS,
+      },
     };
     const recordBudgetUsage = async (budget: string, runs: number) => {
       // `budget` is the id the context gives it: `Budget <namespace>/<name>`.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GuardrailSpec } from '@jangar/contracts';
-import { limitsFor, refusalViolations } from '../src/concurrency.js';
+import { limitsFor, rateLimitsFor, rateViolations, refusalViolations } from '../src/concurrency.js';
 import type { DecisionContext } from '../src/context.js';
 
 type Scope = 'built-in' | 'cluster' | 'namespace';
@@ -61,6 +61,38 @@ describe('concurrency limits', () => {
         reason: '3 of 3 runs are active in namespace "team-a"; retry when one ends',
         policy: 'Guardrail team-a/small',
         mode: 'audit',
+      },
+    ]);
+  });
+});
+
+describe('rate limits', () => {
+  const r = (id: string, scope: Scope, rateLimits: object) => ({ ...g(id, scope, {}), spec: GuardrailSpec.parse({ rateLimits }) });
+
+  it('are the built-in defaults per minute, overridden by the cluster default and then the namespace, never a cluster rate from a namespace', () => {
+    const defaults = r('built-in', 'built-in', { namespace: 120, cluster: 600 });
+    expect(rateLimitsFor(ctx(defaults))).toEqual({
+      namespace: { limit: 120, periodMs: 60_000, policy: 'built-in', mode: 'enforce' },
+      cluster: { limit: 600, periodMs: 60_000, policy: 'built-in', mode: 'enforce' },
+    });
+    const cluster = r('Guardrail jangar-system/default', 'cluster', { cluster: 50, periodSeconds: 10 });
+    const own = r('Guardrail team-a/slow', 'namespace', { namespace: 3, cluster: 1, periodSeconds: 3600 });
+    expect(rateLimitsFor(ctx(defaults, cluster, own))).toEqual({
+      namespace: { limit: 3, periodMs: 3_600_000, policy: 'Guardrail team-a/slow', mode: 'enforce' },
+      cluster: { limit: 50, periodMs: 10_000, policy: 'Guardrail jangar-system/default', mode: 'enforce' },
+    });
+  });
+
+  it('explain a refusal with the runs started, the window and the guardrail', () => {
+    const own = r('Guardrail team-a/slow', 'namespace', { namespace: 3, periodSeconds: 3600 });
+    const owned = rateLimitsFor(ctx(own));
+    expect(rateViolations([{ scope: 'namespace', started: 3, limit: 3, periodMs: 3_600_000 }], owned, ctx(own))).toEqual([
+      {
+        ruleId: 'rate-limit',
+        path: 'metadata.namespace',
+        reason: '3 of 3 runs started in namespace "team-a" in the last 3600s; retry later',
+        policy: 'Guardrail team-a/slow',
+        mode: 'enforce',
       },
     ]);
   });

@@ -79,6 +79,17 @@ export const GuardrailSpec = z.strictObject({
       cluster: z.number().int().min(0).optional(),
     })
     .optional(),
+  /**
+   * How many runs may start per `periodSeconds` (default 60): in the namespace, and — on the
+   * cluster default only — in the whole cluster. Over it, a run is `429 rate_limited`.
+   */
+  rateLimits: z
+    .strictObject({
+      namespace: z.number().int().min(0).optional(),
+      cluster: z.number().int().min(0).optional(),
+      periodSeconds: z.number().int().min(1).max(86_400).default(60),
+    })
+    .optional(),
   approvals: GuardrailApprovals.optional(),
 });
 export type GuardrailSpec = z.infer<typeof GuardrailSpec>;

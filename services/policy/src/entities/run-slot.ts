@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-/** A concurrency slot one admitted run holds until it ends (`policy.run_slots`, migration 0101). */
+/** A concurrency slot one admitted run holds until it ends (`policy.run_slots`, migrations 0101 and 0103). */
 export const RunSlot = defineEntity({
   name: 'RunSlot',
   schema: 'policy',
@@ -20,6 +20,9 @@ export const RunSlot = defineEntity({
       name: 'run_slots_active',
       expression: 'create index run_slots_active on policy.run_slots (namespace, agent) where released_at is null',
     },
+    // Rate limits count the starts in a window (migration 0103).
+    { name: 'run_slots_started', properties: ['namespace', 'acquiredAt'] },
+    { name: 'run_slots_started_cluster', properties: ['acquiredAt'] },
     {
       name: 'run_slots_run',
       expression: 'create index run_slots_run on policy.run_slots (kind, namespace, name) where released_at is null',

@@ -32,8 +32,17 @@ export class Migration20261126000102BudgetCharges extends Migration {
   }
 }
 
+/** Rate limits count the runs started in a window, per namespace and in the cluster. */
+export class Migration20261126000103SlotStarts extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('create index if not exists run_slots_started on policy.run_slots (namespace, acquired_at)');
+    this.addSql('create index if not exists run_slots_started_cluster on policy.run_slots (acquired_at)');
+  }
+}
+
 export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000101Slots', class: Migration20261126000101Slots },
   { name: 'Migration20261126000102BudgetCharges', class: Migration20261126000102BudgetCharges },
+  { name: 'Migration20261126000103SlotStarts', class: Migration20261126000103SlotStarts },
   { name: 'Migration20261126000201Approvals', class: Migration20261126000201Approvals },
 ];

@@ -23,9 +23,24 @@ export interface RunBudget {
   periodMs: number;
 }
 
+/** Rate limits: at most `limit` runs started per `periodMs`, in the namespace and in the cluster; a missing one is no limit. */
+export interface RateLimits {
+  namespace?: { limit: number; periodMs: number } | undefined;
+  cluster?: { limit: number; periodMs: number } | undefined;
+}
+
+/** Runs started within a rate limit's period when a run was refused by it. */
+export interface RateRefusal {
+  scope: 'namespace' | 'cluster';
+  started: number;
+  limit: number;
+  periodMs: number;
+}
+
 /** What admission decided: refused limits, spent budgets, or the budgets charged with their new usage. */
 export interface Admission {
   refusals: Refusal[];
+  rateRefusals: RateRefusal[];
   spent: Array<{ key: string; used: number; limit: number }>;
   charged: Array<{ key: string; used: number }>;
 }
@@ -52,12 +67,12 @@ export class SlotStore {
    * budget is spent or a limit reached — does neither. A request that already holds its slot (a
    * redelivery) is admitted again without a second charge.
    */
-  async admit(req: SlotRequest, limits: Limits, budgets: readonly RunBudget[] = []): Promise<Admission> {
+  async admit(req: SlotRequest, limits: Limits, budgets: readonly RunBudget[] = [], rates: RateLimits = {}): Promise<Admission> {
     // Raw SQL throughout: count-then-insert under an advisory lock, with filtered counts, is SQL's job.
     return this.db.transaction(async (q) => {
       await q('select pg_advisory_xact_lock(?)', [SLOT_LOCK]);
       const held = await q('select 1 from policy.run_slots where request_key = ? and released_at is null', [req.requestKey]);
-      if (held.length > 0) return { refusals: [], spent: [], charged: [] };
+      if (held.length > 0) return { refusals: [], rateRefusals: [], spent: [], charged: [] };
 
       const spent: Admission['spent'] = [];
       const usage: Admission['charged'] = [];
@@ -86,7 +101,19 @@ export class SlotStore {
       check('namespace', Number(counts?.namespace ?? 0), limits.namespace);
       if (req.agent !== undefined) check('agent', Number(counts?.agent ?? 0), limits.agent);
       check('cluster', Number(counts?.cluster ?? 0), limits.cluster);
-      if (spent.length > 0 || refusals.length > 0) return { refusals, spent, charged: [] };
+      const rateRefusals: RateRefusal[] = [];
+      for (const scope of ['namespace', 'cluster'] as const) {
+        const rate = rates[scope];
+        if (!rate) continue;
+        // Every admitted run keeps its row (released or not), so its start counts for the whole window.
+        const [row] = await q<{ n: string }>(
+          `select count(*) as n from policy.run_slots where acquired_at > now() - make_interval(secs => ?)${scope === 'namespace' ? ' and namespace = ?' : ''}`,
+          scope === 'namespace' ? [rate.periodMs / 1000, req.namespace] : [rate.periodMs / 1000],
+        );
+        const started = Number(row?.n ?? 0);
+        if (started >= rate.limit) rateRefusals.push({ scope, started, limit: rate.limit, periodMs: rate.periodMs });
+      }
+      if (spent.length > 0 || refusals.length > 0 || rateRefusals.length > 0) return { refusals, rateRefusals, spent, charged: [] };
 
       for (const b of budgets) {
         await q('insert into policy.budget_charges (budget, request_key) values (?, ?) on conflict do nothing', [b.key, req.requestKey]);
@@ -96,7 +123,7 @@ export class SlotStore {
          on conflict (request_key) do update set released_at = null, acquired_at = now()`,
         [req.requestKey, req.kind, req.namespace, req.name, req.agent ?? null],
       );
-      return { refusals: [], spent: [], charged: usage };
+      return { refusals: [], rateRefusals: [], spent: [], charged: usage };
     });
   }
 
