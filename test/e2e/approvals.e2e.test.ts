@@ -145,6 +145,12 @@ describe('approvals', () => {
       const run = await dev.get(`/v1/runs/${answer.json.id}`);
       return run.json?.phase === 'Succeeded' ? run.json : undefined;
     });
+    // Audit keeps both decisions of the held request: the hold, and the one its approval settled.
+    const verdicts = await eventually('both decisions to be recorded', async () => {
+      const r = await stack.db.query(`select verdict from audit.policy_decisions where delivery_id = 'run-deploy-3' order by decided_at`);
+      return r.rows.length === 2 ? r.rows.map((row: { verdict: string }) => row.verdict) : undefined;
+    });
+    expect(verdicts).toEqual(['pending', 'allow']);
   });
 
   it("rejects a denied run with 403 approval_denied and the approver's reason, and never creates it", async () => {

@@ -73,7 +73,8 @@ async function admit(
 ): Promise<{ decision: DecisionPayload; error?: DomainErrorPayload }> {
   const decided = await decide(message.payload, deps);
   const { ctx, agent } = decided;
-  let decision = decided.decision;
+  // A settling decision carries its approval, so its dedup ID is not the held decision's.
+  let decision = settled ? { ...decided.decision, approval: summaryOf(settled) } : decided.decision;
   if (decision.verdict === 'deny') {
     const enforced = decision.violations.filter((v) => (v.mode ?? decision.mode) === 'enforce' && v.ruleId !== APPROVAL_RULE);
     return {
@@ -87,8 +88,7 @@ async function admit(
   }
   if (decision.verdict === 'pending' || settled) {
     const row = settled ?? (await deps.approvals.hold(message, decided.held, randomUUID()));
-    const { request: _request, ...approval } = toApproval(row);
-    decision = { ...decision, approval };
+    decision = { ...decision, approval: summaryOf(row) };
     if (row.state === 'Pending') return { decision: { ...decision, verdict: 'pending' } };
     if (row.state !== 'Approved') return { decision: { ...decision, verdict: 'deny' }, error: approvalRefusal(row, decision) };
     decision = { ...decision, verdict: 'allow' };
@@ -123,6 +123,12 @@ async function admit(
     decision: { ...decision, verdict: 'deny', violations },
     error: { code, detail: enforced.map((v) => v.reason).join('; '), violations },
   };
+}
+
+/** An approval as a decision carries it: without the request, which the decision has already. */
+function summaryOf(row: ApprovalRow): NonNullable<DecisionPayload['approval']> {
+  const { request: _request, ...summary } = toApproval(row);
+  return summary;
 }
 
 /** Why a request held for approval is refused: an approver denied it, or nobody decided in time. */
