@@ -108,37 +108,49 @@ describe('concurrency limits', () => {
   });
 });
 
+/** A run of Agent coder in `namespace` that succeeds at once. */
+const quickRun = (namespace: string, deliveryId: string, text = 'quick') => ({
+  deliveryId,
+  metadata: { namespace },
+  spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text } } },
+});
+
+/**
+ * Creates Agent coder in `namespace`, then a policy resource there through `create`, and waits
+ * until both policy replicas decide with it: the policy version names every resource a decision
+ * consulted, so once every answer shows a new one, both have seen it.
+ */
+async function withPolicy(namespace: string, create: () => Promise<{ status: number; text: string }>) {
+  const agent = await dev.post('/v1/agents', {
+    deliveryId: `${namespace}-agent`,
+    metadata: { namespace, name: 'coder' },
+    spec: { providerRef: { name: 'codex' } },
+  });
+  expect(agent.status).toBe(201);
+  const versionNow = async () =>
+    (await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...quickRun(namespace, 'x') })).json?.policyVersion as string | undefined;
+  const before = await eventually('a policy version', versionNow);
+  const created = await create();
+  expect(created.status, created.text).toBe(201);
+  await eventually(`both policy replicas to know the new policy in ${namespace}`, async () => {
+    const versions = await Promise.all([1, 2, 3, 4, 5, 6].map(versionNow));
+    return versions.every((v) => v && v !== before) ? true : undefined;
+  });
+}
+
 describe('budgets', () => {
   const BUDGET_NS = 'budget';
-  const run = (deliveryId: string) => ({
-    deliveryId,
-    metadata: { namespace: BUDGET_NS },
-    spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'spend' } } },
-  });
+  const run = (deliveryId: string) => quickRun(BUDGET_NS, deliveryId, 'spend');
 
-  beforeAll(async () => {
-    const agent = await dev.post('/v1/agents', {
-      deliveryId: 'budget-agent',
-      metadata: { namespace: BUDGET_NS, name: 'coder' },
-      spec: { providerRef: { name: 'codex' } },
-    });
-    expect(agent.status).toBe(201);
-    const versionNow = async () =>
-      (await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...run('x') })).json?.policyVersion as string | undefined;
-    // The policy version names every resource a decision consulted: once every answer shows a
-    // new one, both replicas have seen the Budget.
-    const before = await eventually('a policy version', versionNow);
-    const budget = await dev.post('/v1/budgets', {
-      deliveryId: 'budget-runs',
-      metadata: { namespace: BUDGET_NS, name: 'hourly' },
-      spec: { limits: { runs: 3 }, period: '1h', subjects: [{ kind: 'Agent', name: 'coder' }] },
-    });
-    expect(budget.status, budget.text).toBe(201);
-    await eventually('the policy replicas to know the budget', async () => {
-      const versions = await Promise.all([1, 2, 3, 4, 5, 6].map(versionNow));
-      return versions.every((v) => v && v !== before) ? true : undefined;
-    });
-  });
+  beforeAll(() =>
+    withPolicy(BUDGET_NS, () =>
+      dev.post('/v1/budgets', {
+        deliveryId: 'budget-runs',
+        metadata: { namespace: BUDGET_NS, name: 'hourly' },
+        spec: { limits: { runs: 3 }, period: '1h', subjects: [{ kind: 'Agent', name: 'coder' }] },
+      }),
+    ),
+  );
 
   it('admits exactly the budgeted number of runs from a burst and refuses the rest with 403 budget_exceeded', async () => {
     const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => dev.post('/v1/agent-runs', run(`budget-${i}`))));
@@ -203,34 +215,17 @@ describe('budgets', () => {
 
 describe('rate limits', () => {
   const RATE_NS = 'rate';
-  const quick = (deliveryId: string) => ({
-    deliveryId,
-    metadata: { namespace: RATE_NS },
-    spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'quick' } } },
-  });
+  const quick = (deliveryId: string) => quickRun(RATE_NS, deliveryId);
 
-  beforeAll(async () => {
-    const agent = await dev.post('/v1/agents', {
-      deliveryId: 'rate-agent',
-      metadata: { namespace: RATE_NS, name: 'coder' },
-      spec: { providerRef: { name: 'codex' } },
-    });
-    expect(agent.status).toBe(201);
-    const versionNow = async () =>
-      (await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...quick('x') })).json?.policyVersion as string | undefined;
-    // Once every answer shows a new policy version, both replicas have seen the Guardrail.
-    const before = await eventually('a policy version', versionNow);
-    const guardrail = await dev.post('/v1/guardrails', {
-      deliveryId: 'rate-guardrail',
-      metadata: { namespace: RATE_NS, name: 'hourly' },
-      spec: { rateLimits: { namespace: 3, periodSeconds: 3600 } },
-    });
-    expect(guardrail.status, guardrail.text).toBe(201);
-    await eventually('both policy replicas to know the rate limit', async () => {
-      const versions = await Promise.all([1, 2, 3, 4, 5, 6].map(versionNow));
-      return versions.every((v) => v && v !== before) ? true : undefined;
-    });
-  });
+  beforeAll(() =>
+    withPolicy(RATE_NS, () =>
+      dev.post('/v1/guardrails', {
+        deliveryId: 'rate-guardrail',
+        metadata: { namespace: RATE_NS, name: 'hourly' },
+        spec: { rateLimits: { namespace: 3, periodSeconds: 3600 } },
+      }),
+    ),
+  );
 
   it('starts exactly the rate of a burst, even after the runs end, and answers the rest 429 rate_limited with the window', async () => {
     const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => dev.post('/v1/agent-runs', quick(`rate-${i}`))));
