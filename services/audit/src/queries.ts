@@ -1,5 +1,6 @@
 import type { AuditEventView, AuditQuery, ChainVerification, Correlation, Revisions, RunHistory, RunType } from '@jangar/contracts';
-import { DomainError } from '@jangar/service-kit';
+import { z } from 'zod';
+import { continueToken, DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import type { FilterQuery } from '@mikro-orm/core';
 import { chainHash, GENESIS_HASH } from './chain.js';
@@ -41,18 +42,8 @@ function scope(namespaces: readonly string[], where: string[], params: unknown[]
   params.push(JSON.stringify(namespaces));
 }
 
-const encodeCursor = (seq: number) => Buffer.from(JSON.stringify({ seq })).toString('base64url');
-function decodeCursor(token: string): number {
-  try {
-    const { seq } = JSON.parse(Buffer.from(token, 'base64url').toString()) as { seq: unknown };
-    if (typeof seq === 'number' && Number.isInteger(seq)) return seq;
-  } catch {
-    // fall through to the domain error
-  }
-  throw new DomainError('validation_failed', 'the continue token is not valid', {
-    errors: [{ path: 'continue', message: 'not a token this API returned' }],
-  });
-}
+/** Where a page ended: the sequence number of its last event (stable under concurrent appends). */
+const cursor = continueToken(z.object({ seq: z.number().int() }), 'continue');
 
 /** Audit events, newest first, filtered and paged by sequence number (stable under concurrent appends). */
 export async function listEvents(db: Database, q: AuditQuery): Promise<{ items: AuditEventView[]; continue?: string }> {
@@ -69,11 +60,11 @@ export async function listEvents(db: Database, q: AuditQuery): Promise<{ items: 
   }
   if (q.since) where.push({ occurredAt: { $gte: q.since } });
   if (q.until) where.push({ occurredAt: { $lt: q.until } });
-  if (q.continue) where.push({ seq: { $lt: String(decodeCursor(q.continue)) } });
+  if (q.continue) where.push({ seq: { $lt: String(cursor.decode(q.continue).seq) } });
   const rows = await db.withEm((em) => em.find(AuditEvent, { $and: where }, { orderBy: { seq: 'desc' }, limit: q.limit + 1 }));
   const items = rows.slice(0, q.limit).map(toView);
   const more = rows.length > q.limit;
-  return { items, ...(more ? { continue: encodeCursor(items.at(-1)!.seq) } : {}) };
+  return { items, ...(more ? { continue: cursor.encode({ seq: items.at(-1)!.seq }) } : {}) };
 }
 
 /** Walks the whole chain in order and reports the first row whose content or link does not match. */

@@ -76,6 +76,16 @@ describe('listing audit events', () => {
     expect(ids(second)).toEqual(['d-1']);
     expect(second.continue).toBeUndefined();
   });
+
+  it('refuses a continue token it did not hand out as validation_failed naming continue', async () => {
+    const forged = Buffer.from(JSON.stringify({ seq: 'x' })).toString('base64url');
+    for (const token of ['not-a-token', forged]) {
+      await expect(list({ continue: token })).rejects.toMatchObject({
+        code: 'validation_failed',
+        errors: [{ path: 'continue', message: 'not a token this API returned' }],
+      });
+    }
+  });
 });
 
 describe('verifying the chain', () => {
