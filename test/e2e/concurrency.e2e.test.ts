@@ -72,6 +72,9 @@ describe('concurrency limits', () => {
           policy: `Guardrail ${NS}/limits`,
         },
       ],
+      // Where the run would stand: Pending, blocked by the limit.
+      phase: 'Pending',
+      conditions: [{ type: 'Blocked', status: 'True', reason: 'ConcurrencyLimit' }],
     });
     // Nothing was created for a refused request.
     expect((await dev.get(`/v1/agent-runs/${NS}/${rejected[0]}`)).status).toBe(404);
@@ -162,6 +165,8 @@ describe('budgets', () => {
       violations: [
         { ruleId: 'budget-exceeded', policy: 'Budget budget/hourly', reason: 'Budget budget/hourly allows 3 runs per 1h; 3 have started' },
       ],
+      phase: 'Failed',
+      conditions: [{ type: 'Blocked', reason: 'BudgetExceeded', message: 'Budget budget/hourly allows 3 runs per 1h; 3 have started' }],
     });
   });
 
@@ -242,6 +247,8 @@ describe('rate limits', () => {
           reason: `3 of 3 runs started in namespace "${RATE_NS}" in the last 3600s; retry later`,
         },
       ],
+      phase: 'Pending',
+      conditions: [{ type: 'Blocked', status: 'True', reason: 'RateLimit' }],
     });
     // A run that ended frees its concurrency slot, not its place in the window.
     await eventually('the started runs to succeed', async () => {
@@ -251,5 +258,124 @@ describe('rate limits', () => {
     const later = await dev.post('/v1/agent-runs', quick('rate-later'));
     expect(later.status).toBe(429);
     expect(later.json.code).toBe('rate_limited');
+  });
+});
+
+describe('queues', () => {
+  const QUEUE_NS = 'queued';
+  const ACTIVE = 2;
+  const WAITING = 3;
+  /** A run that stays Running until it is deleted. */
+  const stuck = (deliveryId: string) => ({ ...stuckRun(deliveryId), metadata: { ...stuckRun(deliveryId).metadata, namespace: QUEUE_NS } });
+  const running = async () =>
+    ((await dev.get(`/v1/runs?namespace=${QUEUE_NS}&phase=Pending,Running&limit=500`)).json.items as unknown[]).length;
+  const answers = new Map<string, Awaited<ReturnType<typeof dev.post>>>();
+
+  beforeAll(() =>
+    withPolicy(QUEUE_NS, () =>
+      dev.post('/v1/guardrails', {
+        deliveryId: 'queue-guardrail',
+        metadata: { namespace: QUEUE_NS, name: 'queue' },
+        spec: { concurrency: { namespace: ACTIVE }, queue: { namespace: WAITING } },
+      }),
+    ),
+  );
+
+  it('starts the limit, queues the next runs with 202 and a Blocked condition, and refuses the rest once the queue is full', async () => {
+    const ids = Array.from({ length: ACTIVE + WAITING + 1 }, (_, i) => `queued-${i}`);
+    await Promise.all(ids.map(async (id) => answers.set(id, await dev.post('/v1/agent-runs', stuck(id)))));
+    const byStatus = (status: number) => [...answers.values()].filter((a) => a.status === status);
+    expect(byStatus(201)).toHaveLength(ACTIVE);
+    expect(byStatus(202)).toHaveLength(WAITING);
+    expect(byStatus(429)).toHaveLength(1);
+    expect(byStatus(202)[0]!.json).toMatchObject({
+      status: 'Queued',
+      phase: 'Pending',
+      conditions: [
+        {
+          type: 'Blocked',
+          status: 'True',
+          reason: 'ConcurrencyLimit',
+          message: expect.stringContaining(`runs are active in namespace "${QUEUE_NS}"`),
+        },
+      ],
+      queue: { state: 'Queued', namespace: QUEUE_NS, kind: 'AgentRun', agent: 'coder', reason: 'ConcurrencyLimit' },
+    });
+    expect(byStatus(429)[0]!.json).toMatchObject({
+      code: 'queue_full',
+      phase: 'Pending',
+      conditions: [
+        {
+          type: 'Blocked',
+          reason: 'QueueLimit',
+          message: `${WAITING} of ${WAITING} queued runs already wait in namespace "${QUEUE_NS}"; retry later`,
+        },
+      ],
+    });
+    // A queued run is not created until it is admitted.
+    const queuedId = [...answers].find(([, a]) => a.status === 202)![0];
+    expect((await dev.get(`/v1/agent-runs/${QUEUE_NS}/${queuedId}`)).status).toBe(404);
+  });
+
+  it('replays the queued answer to a retry of the same deliveryId', async () => {
+    const [id, first] = [...answers].find(([, a]) => a.status === 202)!;
+    const again = await dev.post('/v1/agent-runs', stuck(id));
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.json).toEqual(first.json);
+  });
+
+  it('admits queued runs oldest first as running ones end, never more than the limit at once', async () => {
+    const queued = [...answers]
+      .filter(([, a]) => a.status === 202)
+      .sort(([, a], [, b]) => String(a.json.queue.enqueuedAt).localeCompare(String(b.json.queue.enqueuedAt)));
+    const started = [...answers].filter(([, a]) => a.status === 201).map(([id]) => id);
+    // One running run ends: the oldest queued run, and only it, is admitted.
+    expect((await dev.delete(`/v1/agent-runs/${QUEUE_NS}/${started[0]}`, `end-${started[0]}`)).status).toBe(200);
+    const [oldest] = queued[0]!;
+    const admitted = await eventually('the oldest queued run to be admitted', async () => {
+      const res = await dev.post('/v1/agent-runs', stuck(oldest));
+      expect(await running()).toBeLessThanOrEqual(ACTIVE);
+      return res.status === 201 ? res : undefined;
+    });
+    expect(admitted.json.metadata.name).toBe(oldest);
+    for (const [id] of queued.slice(1)) expect((await dev.post('/v1/agent-runs', stuck(id))).status).toBe(202);
+    // The rest follow as the others end.
+    expect((await dev.delete(`/v1/agent-runs/${QUEUE_NS}/${started[1]}`, `end-${started[1]}`)).status).toBe(200);
+    expect((await dev.delete(`/v1/agent-runs/${QUEUE_NS}/${oldest}`, `end-${oldest}`)).status).toBe(200);
+    await eventually('every queued run to be admitted', async () => {
+      const statuses = await Promise.all(queued.map(async ([id]) => (await dev.post('/v1/agent-runs', stuck(id))).status));
+      expect(await running()).toBeLessThanOrEqual(ACTIVE);
+      return statuses.every((s) => s === 201) ? true : undefined;
+    });
+  });
+
+  it('refuses a queued run whose wait runs out with a final 410 queue_expired', async () => {
+    const ns = 'queue-expiry';
+    await withPolicy(ns, () =>
+      dev.post('/v1/guardrails', {
+        deliveryId: 'queue-expiry-guardrail',
+        metadata: { namespace: ns, name: 'queue' },
+        spec: { concurrency: { namespace: 1 }, queue: { maxWaitSeconds: 1 } },
+      }),
+    );
+    const run = (id: string) => ({ ...stuckRun(id), metadata: { ...stuckRun(id).metadata, namespace: ns } });
+    expect((await dev.post('/v1/agent-runs', run('expiry-0'))).status).toBe(201);
+    const waiting = await dev.post('/v1/agent-runs', run('expiry-1'));
+    expect(waiting.status).toBe(202);
+    const expired = await eventually('the wait to run out', async () => {
+      const res = await dev.post('/v1/agent-runs', run('expiry-1'));
+      return res.status === 410 ? res : undefined;
+    });
+    expect(expired.json).toMatchObject({
+      code: 'queue_expired',
+      phase: 'Failed',
+      conditions: [{ type: 'Blocked', reason: 'ConcurrencyLimit', message: expect.stringContaining('waited in the queue') }],
+    });
+    // Final: the same deliveryId replays it, even once a slot is free.
+    expect((await dev.delete(`/v1/agent-runs/${ns}/expiry-0`, 'end-expiry-0')).status).toBe(200);
+    const replay = await dev.post('/v1/agent-runs', run('expiry-1'));
+    expect(replay.status).toBe(410);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
   });
 });

@@ -52,6 +52,9 @@ describe('policy', () => {
     expect(res.json).toMatchObject({
       code: 'policy_denied',
       violations: [{ ruleId: 'secrets-allowlist', path: 'spec.secrets[0]', reason: expect.stringContaining('no SecretBinding') }],
+      // Where the run would stand: Failed, its spec invalid, as the reference's controller says it.
+      phase: 'Failed',
+      conditions: [{ type: 'InvalidSpec', status: 'True', reason: 'SecretNotAllowed', message: expect.stringContaining('github-token') }],
     });
     expect((await dev.get('/v1/agent-runs/pol-secrets/denied')).status).toBe(404);
 
@@ -81,6 +84,7 @@ describe('policy', () => {
     expect(res.json.violations).toEqual([
       expect.objectContaining({ ruleId: 'service-account-allowed', path: 'spec.runtime.config.serviceAccountName' }),
     ]);
+    expect(res.json.conditions).toEqual([expect.objectContaining({ type: 'InvalidSpec', reason: 'ServiceAccountNotAllowed' })]);
   });
 
   it("enforces a namespace Guardrail's runtime allowlist as soon as it exists, naming the guardrail", async () => {

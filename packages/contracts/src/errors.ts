@@ -20,12 +20,14 @@ export const ERROR_CODES = {
   request_in_progress: { status: 409, title: 'A request with this deliveryId is still in progress' },
   approval_already_decided: { status: 409, title: 'The approval was already decided' },
   approval_expired: { status: 410, title: 'The approval expired before anyone decided it' },
+  queue_expired: { status: 410, title: 'The run waited in its queue longer than its guardrail allows' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   reference_not_found: { status: 422, title: 'A referenced resource does not exist' },
   idempotency_key_reused: { status: 422, title: 'The deliveryId was used for a different request' },
   concurrency_limit: { status: 429, title: 'Too many runs are active' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  queue_full: { status: 429, title: 'The queue of waiting runs is full' },
   internal: { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'A dependency is unavailable' },
   timeout: { status: 504, title: 'The request timed out' },
@@ -42,4 +44,4 @@ export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
  * Rejections that say "not now" rather than "no": they are answered but not stored as the
  * deliveryId's final answer, so a retry with the same deliveryId is decided again.
  */
-export const RETRYABLE_CODES: readonly ErrorCode[] = ['concurrency_limit', 'rate_limited'];
+export const RETRYABLE_CODES: readonly ErrorCode[] = ['concurrency_limit', 'rate_limited', 'queue_full'];

@@ -29,6 +29,7 @@ export * from './rest.js';
 export * from './merge-patch.js';
 export * from './runs.js';
 export * from './approvals.js';
+export * from './queue.js';
 export * from './messages.js';
 export * from './subjects.js';
 export * from './streams.js';

@@ -4,6 +4,7 @@ import { KubeObject } from './rest.js';
 import { NormalizedRun } from './runs.js';
 import { ERROR_CODE_LIST } from './errors.js';
 import { ApprovalSummary } from './approvals.js';
+import { QueueSummary } from './queue.js';
 
 /** `update` replaces the spec (PUT), `patch` merges into it (RFC 7386), `delete` removes the resource. */
 export const Verb = z.enum(['create', 'update', 'patch', 'delete']);
@@ -69,6 +70,8 @@ export const DecisionPayload = z.object({
   evaluatedAt: z.string(),
   /** The approval holding a `pending` request, or — once decided — the approval that settled it. */
   approval: ApprovalSummary.optional(),
+  /** The queue entry of a run a limit holds back (`pending`), or — once it leaves — how it left. */
+  queue: QueueSummary.optional(),
 });
 export type DecisionPayload = z.infer<typeof DecisionPayload>;
 

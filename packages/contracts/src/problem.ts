@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODE_LIST } from './errors.js';
+import { Condition } from './meta.js';
 
 /** One failing field of a request, as a JSON path from the body's root. */
 export const FieldError = z.object({
@@ -28,6 +29,9 @@ export const Problem = z.object({
   code: z.enum(ERROR_CODE_LIST as [string, ...string[]]),
   errors: z.array(FieldError).optional(),
   violations: z.array(Violation).optional(),
+  /** For a refused run: the phase it would stand in and the conditions saying why (`Blocked`, `InvalidSpec`). */
+  phase: z.enum(['Pending', 'Failed']).optional(),
+  conditions: z.array(Condition).optional(),
   traceId: z.string().optional(),
 });
 export type Problem = z.infer<typeof Problem>;

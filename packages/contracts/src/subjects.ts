@@ -82,10 +82,12 @@ export const dedupIds = {
 
 /**
  * The dedup ID of a decision message. A request held for approval is decided twice — held
- * (`pending`), then settled by the approval — and each of the two is published once.
+ * (`pending`), then settled by the approval — and a run a limit holds back in the queue twice —
+ * queued, then admitted, refused or expired; each of these decisions is published once.
  */
 export function decisionDedupId(m: Pick<DecisionMessage, 'requestKey' | 'attempt' | 'payload'>): string {
   const approval = m.payload.approval;
   const settled = approval && approval.state !== 'Pending' ? `:${approval.state.toLowerCase()}` : '';
-  return dedupIds.decision(m.requestKey, m.attempt) + settled;
+  const queue = m.payload.queue ? `:queue-${m.payload.queue.state.toLowerCase()}` : '';
+  return dedupIds.decision(m.requestKey, m.attempt) + settled + queue;
 }

@@ -42,6 +42,15 @@ describe('subjects', () => {
     expect(decisionDedupId({ ...settled, attempt: 2 })).toBe('k:1#2:decision:approved');
   });
 
+  it('gives a queued run its own decision IDs for waiting and for leaving the queue', () => {
+    const at = (state: string, approval?: object) =>
+      ({ requestKey: 'k:1', attempt: 1, payload: { queue: { state }, approval } }) as unknown as Parameters<typeof decisionDedupId>[0];
+    expect(decisionDedupId(at('Queued'))).toBe('k:1:decision:queue-queued');
+    expect(decisionDedupId(at('Admitted'))).toBe('k:1:decision:queue-admitted');
+    // Approved first, then held back by a limit: neither of its two earlier decisions is repeated.
+    expect(decisionDedupId(at('Queued', { state: 'Approved' }))).toBe('k:1:decision:approved:queue-queued');
+  });
+
   it('gives every consumer a stream that captures its filter', () => {
     const streams = Object.values(streamDefinitions());
     for (const consumer of Object.values(CONSUMERS)) {

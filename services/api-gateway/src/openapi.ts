@@ -25,7 +25,9 @@ import {
   Problem,
   PROBLEM_TYPE_BASE,
   phasesOf,
+  QueuedView,
   ResourceView,
+  RETRYABLE_CODES,
   Revisions,
   RunHistory,
   RunPhase,
@@ -54,6 +56,7 @@ const STORED_OUTCOME_CODES: readonly ErrorCode[] = [
   'budget_exceeded',
   'approval_denied',
   'approval_expired',
+  'queue_expired',
   'conflict',
   'reference_not_found',
 ];
@@ -70,8 +73,10 @@ const CREATE_CODES: readonly ErrorCode[] = [
   'budget_exceeded',
   'approval_denied',
   'approval_expired',
+  'queue_expired',
   'concurrency_limit',
   'rate_limited',
+  'queue_full',
   'conflict',
   'request_in_progress',
   'payload_too_large',
@@ -118,7 +123,14 @@ const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
     'runs only; more runs started in the namespace or cluster within the window than its rate limit allows; `violations` gives the figures; not stored: retry after `Retry-After` with the same deliveryId',
   approval_denied: 'the request was held for approval and an approver denied it; `detail` gives their reason',
   approval_expired: 'nobody decided the approval in time; submit again with a new deliveryId',
+  queue_expired:
+    "the run waited in its guardrail's queue for `queue.maxWaitSeconds` without a free slot; submit again with a new deliveryId",
+  queue_full:
+    "runs only; a limit holds the run back and its guardrail's queue is full; `violations` gives the figures; not stored: retry after `Retry-After` with the same deliveryId",
 };
+
+// Answers that tell the client when to come back.
+const RETRY_AFTER_CODES: readonly ErrorCode[] = ['request_in_progress', ...RETRYABLE_CODES];
 
 const schemaRef = (id: string) => `#/components/schemas/${id}`;
 const ref = (id: string): Json => ({ $ref: schemaRef(id) });
@@ -169,6 +181,7 @@ function componentSchemas(): Record<string, Json> {
   answers.add(listOf(ResourceView), { id: 'ResourcePage' });
   answers.add(AcceptedView, { id: 'AcceptedView' });
   answers.add(AwaitingApprovalView, { id: 'AwaitingApprovalView' });
+  answers.add(QueuedView, { id: 'QueuedView' });
   answers.add(Approval, { id: 'Approval' });
   answers.add(listOf(Approval), { id: 'ApprovalPage' });
   answers.add(NormalizedRun, { id: 'NormalizedRun' });
@@ -275,8 +288,7 @@ function codeLine(code: ErrorCode): string {
  */
 function problemResponse(codes: readonly ErrorCode[], stored: readonly ErrorCode[]): Json {
   const headers: Json = {};
-  if (codes.includes('request_in_progress') || codes.includes('concurrency_limit'))
-    headers['Retry-After'] = { $ref: '#/components/headers/RetryAfter' };
+  if (codes.some((code) => RETRY_AFTER_CODES.includes(code))) headers['Retry-After'] = { $ref: '#/components/headers/RetryAfter' };
   if (codes.some((code) => stored.includes(code))) headers['Idempotent-Replayed'] = { $ref: '#/components/headers/IdempotentReplayed' };
   return {
     description: `Problem details with one of these codes:\n${codes.map(codeLine).join('\n')}`,
@@ -352,9 +364,9 @@ function createOperation(kind: KindDefinition, route: string): Json {
       },
       '202': {
         description:
-          'Accepted; the outcome was slower than the wait budget (`AcceptedView`), or the request is held for approval (`AwaitingApprovalView`, replayed to retries until an approver decides).',
+          'Accepted; the outcome was slower than the wait budget (`AcceptedView`), the request is held for approval (`AwaitingApprovalView`, replayed to retries until an approver decides), or a run waits in its queue for a concurrency or rate limit (`QueuedView`, with a `Blocked` condition, replayed to retries until it is admitted).',
         headers: { Location: { $ref: '#/components/headers/Location' } },
-        content: { 'application/json': { schema: { oneOf: [ref('AcceptedView'), ref('AwaitingApprovalView')] } } },
+        content: { 'application/json': { schema: { oneOf: [ref('AcceptedView'), ref('AwaitingApprovalView'), ref('QueuedView')] } } },
       },
       ...problemResponses(CREATE_CODES, STORED_OUTCOME_CODES),
     },

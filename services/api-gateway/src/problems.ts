@@ -1,4 +1,12 @@
-import { ERROR_CODES, PROBLEM_TYPE_BASE, type ErrorCode, type FieldError, type Problem, type Violation } from '@jangar/contracts';
+import {
+  ERROR_CODES,
+  PROBLEM_TYPE_BASE,
+  type ErrorCode,
+  type FieldError,
+  type Problem,
+  type RefusedRunState,
+  type Violation,
+} from '@jangar/contracts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -6,8 +14,8 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export function problemFor(
   code: ErrorCode,
   detail: string,
-  extra: { errors?: FieldError[]; violations?: Violation[]; instance?: string; traceId?: string } = {},
-): Problem & { violations?: Violation[] } {
+  extra: { errors?: FieldError[]; violations?: Violation[]; instance?: string; traceId?: string; run?: RefusedRunState } = {},
+): Problem {
   const entry = ERROR_CODES[code];
   return {
     type: `${PROBLEM_TYPE_BASE}${code}`,
@@ -18,6 +26,7 @@ export function problemFor(
     ...(extra.instance ? { instance: extra.instance } : {}),
     ...(extra.errors && extra.errors.length > 0 ? { errors: extra.errors } : {}),
     ...(extra.violations && extra.violations.length > 0 ? { violations: extra.violations } : {}),
+    ...(extra.run ? { phase: extra.run.phase, conditions: extra.run.conditions } : {}),
     ...(extra.traceId ? { traceId: extra.traceId } : {}),
   };
 }

@@ -5,7 +5,12 @@ import {
   type DecisionMessage,
   type ErrorCode,
   type OutcomePayload,
+  type QueuedView,
+  refusedRunState,
 } from '@jangar/contracts';
+
+/** The kinds whose refused creates get a run's phase and conditions. */
+const RUN_KINDS = new Set(['AgentRun', 'OrchestrationRun']);
 import type { StoredResponse } from './deliveries/store.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 
@@ -20,15 +25,34 @@ export function responseForOutcome(outcome: OutcomePayload): StoredResponse {
     const status = outcome.verb === 'create' ? 201 : outcome.deletion === 'pending' ? 202 : 200;
     return { status, contentType: 'application/json', body: JSON.stringify(view) };
   }
-  const problem = problemFor(outcome.error.code as ErrorCode, outcome.error.detail, {
+  const code = outcome.error.code as ErrorCode;
+  const run = RUN_KINDS.has(outcome.kind) && outcome.verb === 'create' ? refusedRunState(code, outcome.error.violations) : undefined;
+  const problem = problemFor(code, outcome.error.detail, {
     errors: outcome.error.errors,
     violations: outcome.error.violations,
+    ...(run ? { run } : {}),
   });
   return { status: problem.status, contentType: PROBLEM_CONTENT_TYPE, body: JSON.stringify(problem) };
 }
 
-/** The 202 answer of a request held for approval, from the `pending` decision that held it. */
+/**
+ * The 202 answer of a request a `pending` decision holds: waiting in the queue for a limit, or for
+ * an approver. A run both approved and then queued is answered as queued: that is what it waits for now.
+ */
 export function responseForHold(m: DecisionMessage): StoredResponse | undefined {
+  const queue = m.payload.queue;
+  if (queue?.state === 'Queued') {
+    const view: QueuedView = {
+      id: m.payload.request.id,
+      kind: m.payload.request.kind,
+      status: 'Queued',
+      deliveryId: m.deliveryId,
+      phase: 'Pending',
+      conditions: [{ type: 'Blocked', status: 'True', reason: queue.reason, message: queue.message, lastTransitionTime: queue.enqueuedAt }],
+      queue,
+    };
+    return { status: 202, contentType: 'application/json', body: JSON.stringify(view) };
+  }
   const approval = m.payload.approval;
   if (!approval) return undefined;
   const view: AwaitingApprovalView = {

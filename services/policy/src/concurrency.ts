@@ -1,6 +1,14 @@
-import { TERMINAL_PHASES, type GuardrailSpec, type PolicyMode, type RequestPayload, type Violation } from '@jangar/contracts';
+import {
+  DEFAULT_QUEUE,
+  TERMINAL_PHASES,
+  type GuardrailSpec,
+  type PolicyMode,
+  type RequestPayload,
+  type Violation,
+} from '@jangar/contracts';
 import type { DecisionContext } from './context.js';
 import type { Limits, RateLimits, RateRefusal, Refusal } from './slots/store.js';
+import type { QueueFull, QueueSizes } from './queue/store.js';
 
 type Scope = keyof Limits;
 type RateScope = keyof RateLimits;
@@ -112,4 +120,34 @@ export function refusalViolations(
       ...(owner ? { policy: owner.policy, mode: owner.mode } : {}),
     };
   });
+}
+
+/**
+ * The queue a namespace's runs wait in when a limit holds them back, or undefined when they are
+ * refused instead: a size of 0 (the built-in guardrail's) queues nothing. Sizes come from the most
+ * specific guardrail, as limits do; the wait from the guardrail that set the namespace's size.
+ */
+export function queueFor(ctx: DecisionContext): QueueSizes | undefined {
+  const sizes = mostSpecific(ctx, ['namespace', 'cluster'] as const, (spec, scope) => {
+    const limit = spec.queue?.[scope];
+    return limit === undefined ? undefined : { limit };
+  });
+  const namespace = sizes.namespace;
+  if (!namespace || namespace.limit === 0) return undefined;
+  const owner = ctx.guardrails.find((g) => g.id === namespace.policy);
+  return {
+    namespace: namespace.limit,
+    cluster: sizes.cluster?.limit,
+    maxWaitSeconds: owner?.spec.queue?.maxWaitSeconds ?? DEFAULT_QUEUE.maxWaitSeconds,
+  };
+}
+
+/** A run turned away by a full queue, as a violation naming the figures. */
+export function queueFullViolation(full: QueueFull, ctx: DecisionContext): Violation {
+  const where = full.scope === 'namespace' ? `namespace "${ctx.namespace}"` : 'the cluster';
+  return {
+    ruleId: 'queue-limit',
+    path: 'metadata.namespace',
+    reason: `${full.waiting} of ${full.limit} queued runs already wait in ${where}; retry later`,
+  };
 }

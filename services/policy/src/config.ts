@@ -31,6 +31,10 @@ export const PolicyConfig = DatabaseConfig.extend({
   JANGAR_POLICY_RATE_NAMESPACE: z.coerce.number().int().min(0).default(120),
   JANGAR_POLICY_RATE_CLUSTER: z.coerce.number().int().min(0).default(600),
   JANGAR_POLICY_RATE_PERIOD_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** How many runs may wait in all namespaces' queues together (a Guardrail's `queue` turns a namespace's on). */
+  JANGAR_POLICY_QUEUE_CLUSTER: z.coerce.number().int().min(0).default(1000),
+  /** How often the queue is tried besides when a slot frees: rate windows roll on, and waits run out. */
+  JANGAR_POLICY_QUEUE_SWEEP_MS: z.coerce.number().int().min(100).default(1_000),
   /** How often slots held by runs that are gone or ended (without a status message) are released. */
   JANGAR_POLICY_RECONCILE_MS: z.coerce.number().int().min(1000).default(30_000),
   /** How often approvals past their expiry are expired, and decided ones not yet carried out are settled. */

@@ -48,6 +48,8 @@ export interface PolicySettings {
   concurrency: { namespace: number; agent: number; cluster: number };
   /** The built-in rate limits: runs started per period in a namespace and in the cluster. */
   rateLimits: { namespace: number; cluster: number; periodSeconds: number };
+  /** How many runs may wait in the cluster's queues; a namespace queues only when a Guardrail says so. */
+  queueCluster: number;
   /** The namespace whose Guardrail named `default` applies to every namespace. */
   policyNamespace: string;
 }
@@ -82,6 +84,7 @@ export function contextFor(view: ClusterView, settings: PolicySettings, namespac
       allowedRuntimes: settings.allowedRuntimes,
       concurrency: settings.concurrency,
       rateLimits: settings.rateLimits,
+      queue: { namespace: 0, cluster: settings.queueCluster },
     }),
   };
   const resolve = (objs: KubeObject[], scope: 'cluster' | 'namespace') =>

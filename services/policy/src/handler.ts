@@ -14,13 +14,25 @@ import {
 import { publish, type Logger } from '@jangar/service-kit';
 import type { ClusterView } from './cluster-view.js';
 import { runBudgets, runBudgetViolation, spentBudgets } from './budgets.js';
-import { limitsFor, plainLimits, plainRates, rateLimitsFor, rateViolations, refusalViolations, takesSlot } from './concurrency.js';
+import {
+  limitsFor,
+  plainLimits,
+  plainRates,
+  queueFor,
+  queueFullViolation,
+  rateLimitsFor,
+  rateViolations,
+  refusalViolations,
+  takesSlot,
+} from './concurrency.js';
 import { contextFor, type DecisionContext, type PolicySettings } from './context.js';
 import { evaluate } from './evaluate.js';
 import type { SlotStore } from './slots/store.js';
 import { APPROVAL_RULE, approvalGates, type ApprovalGates } from './approvals/gates.js';
 import { toApproval, type ApprovalRow, type ApprovalStore } from './approvals/store.js';
 import { agentNameOf, subjectOf, type ReadCurrent } from './subject.js';
+import { toQueueSummary, type QueueEntry, type QueueRow, type QueueSizes, type QueueStore } from './queue/store.js';
+import type { Refusal } from './slots/store.js';
 
 export interface PolicyDeps {
   js: JetStreamClient;
@@ -28,6 +40,9 @@ export interface PolicyDeps {
   readCurrent: ReadCurrent;
   slots: SlotStore;
   approvals: ApprovalStore;
+  queue: QueueStore;
+  /** Told when a run joins the queue, so the queue is tried at once (the run may fit already). */
+  onQueued?: () => void;
   /** Records a Budget's new usage on its status (best effort: the charges in Postgres are the truth). */
   recordBudgetUsage(budget: string, runs: number): Promise<void>;
   settings: PolicySettings;
@@ -62,23 +77,35 @@ function denialCode(enforced: DecisionPayload['violations']): 'budget_exceeded' 
   return enforced.length > 0 && enforced.every((v) => v.ruleId === 'budget-exceeded') ? 'budget_exceeded' : 'policy_denied';
 }
 
+/** What a request waits on besides its own decision: the approval that settled it, or its place in the queue. */
+export interface Held {
+  approval?: ApprovalRow;
+  queued?: QueueRow;
+}
+
+/** What admission came to: a decision to publish (with the request's rejection, if any) — or, for a queued run a limit still holds back, nothing yet. */
+type Admitted =
+  | { decision: DecisionPayload; error?: DomainErrorPayload; blocked?: undefined }
+  | { blocked: Array<Refusal['scope']>; decision?: undefined; error?: undefined };
+
 /**
- * Decides a request and, when the rules allow a run, takes its concurrency slot: a run over a
- * limit its guardrail enforces is refused with `concurrency_limit`, a retryable answer.
+ * Decides a request and, when the rules allow a run, takes its concurrency slot. A run over a limit
+ * is queued when its guardrail has a queue, and otherwise refused with `concurrency_limit` or
+ * `rate_limited`, retryable answers.
  */
-async function admit(
-  message: RequestMessage,
-  deps: PolicyDeps,
-  settled: ApprovalRow | undefined,
-): Promise<{ decision: DecisionPayload; error?: DomainErrorPayload }> {
+async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Promise<Admitted> {
   const decided = await decide(message.payload, deps);
   const { ctx, agent } = decided;
+  const settled = held.approval;
   // A settling decision carries its approval, so its dedup ID is not the held decision's.
   let decision = settled ? { ...decided.decision, approval: summaryOf(settled) } : decided.decision;
+  const queuedRow = held.queued;
+  const leaving = (state: 'Admitted' | 'Rejected') =>
+    queuedRow ? { queue: { ...toQueueSummary(queuedRow), state, settledAt: new Date().toISOString() } } : {};
   if (decision.verdict === 'deny') {
     const enforced = decision.violations.filter((v) => (v.mode ?? decision.mode) === 'enforce' && v.ruleId !== APPROVAL_RULE);
     return {
-      decision,
+      decision: { ...decision, ...leaving('Rejected') },
       error: {
         code: denialCode(enforced),
         detail: `denied by policy ${decision.policyVersion}: ${enforced.map((v) => v.reason).join('; ')}`,
@@ -86,6 +113,8 @@ async function admit(
       },
     };
   }
+  // A queued run passed its approval gates before it was queued; only limits and denials are checked again.
+  if (queuedRow && decision.verdict === 'pending') decision = { ...decision, verdict: 'allow' };
   if (decision.verdict === 'pending' || settled) {
     const row = settled ?? (await deps.approvals.hold(message, decided.held, randomUUID()));
     decision = { ...decision, approval: summaryOf(row) };
@@ -94,9 +123,26 @@ async function admit(
     decision = { ...decision, verdict: 'allow' };
   }
   if (!takesSlot(message.payload)) return { decision };
+  const request = message.payload;
+  const queue = queueFor(ctx);
+  if (queue && !queuedRow) {
+    // First come, first served: a run does not overtake the runs already waiting in its namespace.
+    const waiting = await deps.queue.byRequestKey(message.requestKey);
+    if (waiting?.state === 'Queued' && waiting.attempt === message.attempt) {
+      return { decision: { ...decision, verdict: 'pending', queue: toQueueSummary(waiting) } };
+    }
+    const ahead = await deps.queue.waitingIn(request.metadata.namespace);
+    if (ahead.first) {
+      const entry = {
+        ...ahead.first,
+        agent,
+        detail: `${ahead.count} runs wait ahead in namespace "${ctx.namespace}": ${ahead.first.detail}`,
+      };
+      return enqueue(message, deps, ctx, decision, entry, queue);
+    }
+  }
   const owned = limitsFor(ctx);
   const rates = rateLimitsFor(ctx);
-  const request = message.payload;
   const admission = await deps.slots.admit(
     { requestKey: message.requestKey, kind: request.kind, namespace: request.metadata.namespace, name: request.metadata.name ?? '', agent },
     plainLimits(owned),
@@ -113,15 +159,46 @@ async function admit(
     ...refusalViolations(admission.refusals, owned, ctx, agent),
     ...rateViolations(admission.rateRefusals, rates, ctx),
   ];
-  if (over.length === 0) return { decision };
   const enforced = over.filter((v) => (v.mode ?? decision.mode) === 'enforce');
+  if (enforced.length === 0) return { decision: { ...decision, violations: [...decision.violations, ...over], ...leaving('Admitted') } };
   const violations = [...decision.violations, ...over];
-  if (enforced.length === 0) return { decision: { ...decision, violations } };
-  // A spent budget is a "no" for this period; a concurrency or rate limit only a "not now".
+  // A spent budget is a "no" for this period; a concurrency or rate limit only a "not now", which a queue can wait out.
+  if (admission.spent.length === 0 && queue) {
+    const scopes = [...admission.refusals.map((r) => r.scope), ...admission.rateRefusals.map((r) => r.scope)];
+    if (queuedRow) return { blocked: scopes };
+    const concurrency = enforced.filter((v) => v.ruleId === 'concurrency-limit');
+    const entry = {
+      agent,
+      reason: concurrency.length > 0 ? ('ConcurrencyLimit' as const) : ('RateLimit' as const),
+      detail: (concurrency.length > 0 ? concurrency : enforced).map((v) => v.reason.replace(/; retry.*$/, '')).join('; '),
+    };
+    return enqueue(message, deps, ctx, { ...decision, violations }, entry, queue);
+  }
   const code = admission.spent.length > 0 ? 'budget_exceeded' : admission.refusals.length > 0 ? 'concurrency_limit' : 'rate_limited';
   return {
-    decision: { ...decision, verdict: 'deny', violations },
+    decision: { ...decision, verdict: 'deny', violations, ...leaving('Rejected') },
     error: { code, detail: enforced.map((v) => v.reason).join('; '), violations },
+  };
+}
+
+/** Puts a run a limit holds back in its namespace's queue (`pending`), or — the queue being full — refuses it with `queue_full`. */
+async function enqueue(
+  message: RequestMessage,
+  deps: PolicyDeps,
+  ctx: DecisionContext,
+  decision: DecisionPayload,
+  entry: QueueEntry,
+  sizes: QueueSizes,
+): Promise<Admitted> {
+  const queued = await deps.queue.enqueue(message, entry, sizes, randomUUID());
+  if ('row' in queued) {
+    deps.onQueued?.();
+    return { decision: { ...decision, verdict: 'pending', queue: toQueueSummary(queued.row) } };
+  }
+  const full = queueFullViolation(queued.full, ctx);
+  return {
+    decision: { ...decision, verdict: 'deny', violations: [...decision.violations, full] },
+    error: { code: 'queue_full', detail: `${entry.detail}, and ${full.reason}`, violations: [...decision.violations, full] },
   };
 }
 
@@ -150,11 +227,29 @@ function approvalRefusal(row: ApprovalRow, decision: DecisionPayload): DomainErr
 
 /**
  * Decides a request and publishes the decision; a denial is also the request's outcome. Both
- * carry derived dedup IDs, so a redelivered request publishes nothing new. `settled` is the
- * decided approval of a request that was held, when its decision is being carried out.
+ * carry derived dedup IDs, so a redelivered request publishes nothing new. `held` is what the
+ * request waited on — a decided approval, or its queue entry — when its decision is being carried
+ * out. Returns the scopes still full when a queued run must wait on.
  */
-export async function handleRequest(message: RequestMessage, deps: PolicyDeps, settled?: ApprovalRow): Promise<void> {
-  const { decision, error } = await admit(message, deps, settled);
+export async function handleRequest(
+  message: RequestMessage,
+  deps: PolicyDeps,
+  held: Held = {},
+): Promise<{ blocked?: Array<Refusal['scope']>; left?: 'Admitted' | 'Rejected' }> {
+  const admitted = await admit(message, deps, held);
+  if (admitted.blocked) return { blocked: admitted.blocked };
+  await publishDecision(message, admitted.decision, admitted.error, deps);
+  const left = admitted.decision.queue?.state;
+  return held.queued && (left === 'Admitted' || left === 'Rejected') ? { left } : {};
+}
+
+/** Publishes a decision and, for a refusal, the request's rejected outcome. */
+async function publishDecision(
+  message: RequestMessage,
+  decision: DecisionPayload,
+  error: DomainErrorPayload | undefined,
+  deps: PolicyDeps,
+): Promise<void> {
   const kind = kindByName(message.payload.kind)?.token ?? message.payload.kind.toLowerCase();
   const envelope = { ...message, occurredAt: decision.evaluatedAt };
   await publish(
@@ -180,8 +275,45 @@ export async function handleRequest(message: RequestMessage, deps: PolicyDeps, s
   );
 }
 
+/**
+ * Refuses a queued run whose wait ran out with `queue_expired`: a final answer, like an expired
+ * approval's, so a client polling its deliveryId learns the run will not start.
+ */
+export async function expireQueued(row: QueueRow, deps: PolicyDeps): Promise<void> {
+  const message = RequestMessageSchema.parse(row.message);
+  const summary = { ...toQueueSummary(row), state: 'Expired' as const, settledAt: new Date().toISOString() };
+  const decision: DecisionPayload = {
+    request: message.payload,
+    verdict: 'deny',
+    mode: 'enforce',
+    violations: [],
+    policyVersion: 'queue',
+    evaluatedAt: summary.settledAt,
+    queue: summary,
+  };
+  const ruleId = row.reason === 'ConcurrencyLimit' ? 'concurrency-limit' : 'rate-limit';
+  const violations = [
+    { ruleId, path: 'metadata.namespace', reason: `waited in the queue from ${row.enqueued_at} to ${row.expires_at}: ${row.detail}` },
+  ];
+  const detail = `${violations[0]!.reason}; submit again with a new deliveryId`;
+  await publishDecision(message, { ...decision, violations }, { code: 'queue_expired', detail, violations }, deps);
+}
+
+/** Tries one queued run: admits it, refuses it, or — a limit still full — leaves it waiting. */
+export async function tryQueued(row: QueueRow, deps: PolicyDeps): Promise<{ blocked?: Array<Refusal['scope']> }> {
+  if (row.due) {
+    await expireQueued(row, deps);
+    await deps.queue.settle(row.id, 'Expired');
+    return {};
+  }
+  const result = await handleRequest(RequestMessageSchema.parse(row.message), deps, { queued: row });
+  // The decision saying how the run left the queue is on the bus; only now is the row marked, so a crash in between tries it again.
+  if (result.left) await deps.queue.settle(row.id, result.left);
+  return result.blocked ? { blocked: result.blocked } : {};
+}
+
 /** Carries out an approval's decision: provisions an approved request, rejects a denied or expired one, then marks it settled. */
 export async function settleApproval(row: ApprovalRow, deps: PolicyDeps): Promise<void> {
-  await handleRequest(RequestMessageSchema.parse(row.message), deps, row);
+  await handleRequest(RequestMessageSchema.parse(row.message), deps, { approval: row });
   await deps.approvals.markReleased(row.id);
 }

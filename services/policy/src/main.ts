@@ -6,10 +6,12 @@ import { customObjects, kubeStatusCode, loadKubeConfig, translateKubeError } fro
 import { ClusterView } from './cluster-view.js';
 import { PolicyConfig } from './config.js';
 import { POLICY_DATABASE } from './database.js';
-import { decide, handleRequest } from './handler.js';
+import { decide, handleRequest, tryQueued, type PolicyDeps } from './handler.js';
 import { releaseEndedRun, releaseRejected, reconcileSlots } from './slots/release.js';
 import { SlotStore } from './slots/store.js';
 import { ApprovalStore } from './approvals/store.js';
+import { QueueDrainer } from './queue/drain.js';
+import { QueueStore } from './queue/store.js';
 import { approvalEndpoints, sweepApprovals } from './approvals/endpoints.js';
 import type { ReadCurrent } from './subject.js';
 
@@ -49,6 +51,7 @@ await runService({
         cluster: config.JANGAR_POLICY_RATE_CLUSTER,
         periodSeconds: config.JANGAR_POLICY_RATE_PERIOD_SECONDS,
       },
+      queueCluster: config.JANGAR_POLICY_QUEUE_CLUSTER,
     };
     const recordBudgetUsage = async (budget: string, runs: number) => {
       // `budget` is the id the context gives it: `Budget <namespace>/<name>`.
@@ -67,18 +70,30 @@ await runService({
       );
     };
     const approvals = new ApprovalStore(db);
-    const deps = { js, logger, view, readCurrent, slots, approvals, settings, recordBudgetUsage };
+    const queue = new QueueStore(db);
+    const deps: PolicyDeps = { js, logger, view, readCurrent, slots, approvals, queue, settings, recordBudgetUsage };
+    const drainer = new QueueDrainer(queue, (row) => tryQueued(row, deps), logger);
+    deps.onQueued = () => drainer.poke();
+    // A freed slot is the queue's cue: the next waiting run may fit now.
+    const pokeIf = (released: boolean) => {
+      if (released) drainer.poke();
+    };
     const subs = [
-      await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, (m) => handleRequest(m, deps)),
-      await consume(CONSUMERS.policyRunStatus, SUBJECTS.runStatus.schema, (m) => releaseEndedRun(slots, m)),
-      await consume(CONSUMERS.policyOutcomes, SUBJECTS.outcome.schema, (m) => releaseRejected(slots, m)),
+      await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, async (m) => {
+        await handleRequest(m, deps);
+      }),
+      await consume(CONSUMERS.policyRunStatus, SUBJECTS.runStatus.schema, async (m) => pokeIf(await releaseEndedRun(slots, m))),
+      await consume(CONSUMERS.policyOutcomes, SUBJECTS.outcome.schema, async (m) => pokeIf(await releaseRejected(slots, m))),
     ];
     const reconciler = setInterval(() => {
-      reconcileSlots(slots, readCurrent, config.JANGAR_POLICY_RECONCILE_MS).catch((err: unknown) =>
-        logger.warn({ err }, 'slot reconciliation failed'),
-      );
+      reconcileSlots(slots, readCurrent, config.JANGAR_POLICY_RECONCILE_MS)
+        .then((released) => pokeIf(released > 0))
+        .catch((err: unknown) => logger.warn({ err }, 'slot reconciliation failed'));
     }, config.JANGAR_POLICY_RECONCILE_MS);
     reconciler.unref();
+    // Rate windows roll on and waits run out with no event to say so.
+    const queueSweep = setInterval(() => drainer.poke(), config.JANGAR_POLICY_QUEUE_SWEEP_MS);
+    queueSweep.unref();
     const approvalSweep = setInterval(() => {
       sweepApprovals(deps, config.JANGAR_POLICY_APPROVAL_SWEEP_MS).catch((err: unknown) => logger.warn({ err }, 'approval sweep failed'));
     }, config.JANGAR_POLICY_APPROVAL_SWEEP_MS);
@@ -97,6 +112,8 @@ await runService({
       async stop() {
         clearInterval(reconciler);
         clearInterval(approvalSweep);
+        clearInterval(queueSweep);
+        await drainer.idle();
         await Promise.all(subs.map((s) => s.stop()));
         await service.stop();
         await view.stop();

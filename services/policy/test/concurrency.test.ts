@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GuardrailSpec } from '@jangar/contracts';
-import { limitsFor, rateLimitsFor, rateViolations, refusalViolations } from '../src/concurrency.js';
+import { limitsFor, queueFor, rateLimitsFor, rateViolations, refusalViolations } from '../src/concurrency.js';
 import type { DecisionContext } from '../src/context.js';
 
 type Scope = 'built-in' | 'cluster' | 'namespace';
@@ -95,5 +95,25 @@ describe('rate limits', () => {
         mode: 'enforce',
       },
     ]);
+  });
+});
+
+describe('queues', () => {
+  const q = (id: string, scope: Scope, queue: object) => ({ ...g(id, scope, {}), spec: GuardrailSpec.parse({ queue }) });
+  const builtInQueue = q('built-in', 'built-in', { namespace: 0, cluster: 1000 });
+
+  it('queue nothing until a Guardrail asks for a queue: the built-in one has none per namespace', () => {
+    expect(queueFor(ctx(builtInQueue))).toBeUndefined();
+    expect(queueFor(ctx(builtIn))).toBeUndefined();
+  });
+
+  it("take the namespace's size and wait from its guardrail and the cluster's bound from the built-in or cluster default", () => {
+    const own = q('Guardrail team-a/queue', 'namespace', { namespace: 3, cluster: 1, maxWaitSeconds: 60 });
+    expect(queueFor(ctx(builtInQueue, own))).toEqual({ namespace: 3, cluster: 1000, maxWaitSeconds: 60 });
+    const cluster = q('Guardrail jangar-system/default', 'cluster', { cluster: 50 });
+    expect(queueFor(ctx(builtInQueue, cluster, own))).toEqual({ namespace: 3, cluster: 50, maxWaitSeconds: 60 });
+    // The cluster default may turn queueing on for every namespace; a namespace may turn it off again.
+    expect(queueFor(ctx(builtInQueue, cluster))).toEqual({ namespace: 200, cluster: 50, maxWaitSeconds: 3600 });
+    expect(queueFor(ctx(builtInQueue, cluster, q('Guardrail team-a/off', 'namespace', { namespace: 0 })))).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { DEFAULT_NAMESPACE, type AcceptedView, type AwaitingApprovalView, type ResourceView } from '@jangar/contracts';
+import { DEFAULT_NAMESPACE, type AcceptedView, type AwaitingApprovalView, type QueuedView, type ResourceView } from '@jangar/contracts';
 import type { Answer } from '../client.js';
 import { contextOf, type Context, type Runtime } from '../context.js';
 import { ApiError, EXIT, exitCodeOf, ReportedFailure, UsageError, type ExitCode } from '../errors.js';
@@ -18,12 +18,15 @@ interface ApplyOptions {
 }
 
 /** What applying one manifest did. */
-export type ApplyResult = 'created' | 'configured' | 'unchanged' | 'accepted' | 'held';
+export type ApplyResult = 'created' | 'configured' | 'unchanged' | 'accepted' | 'held' | 'queued';
 
-type Answered = ResourceView | AcceptedView | AwaitingApprovalView;
+type Answered = ResourceView | AcceptedView | AwaitingApprovalView | QueuedView;
 
-/** A 202: still being applied, or held until an approver decides. */
-const pending = (body: Answered): ApplyResult => ('status' in body && body.status === 'AwaitingApproval' ? 'held' : 'accepted');
+/** A 202: still being applied, held until an approver decides, or waiting in its queue for a limit. */
+const pending = (body: Answered): ApplyResult => {
+  const status = 'status' in body ? body.status : undefined;
+  return status === 'AwaitingApproval' ? 'held' : status === 'Queued' ? 'queued' : 'accepted';
+};
 
 /** A manifest with its namespace settled. */
 type Placed = Manifest & { namespace: string };
@@ -159,6 +162,7 @@ export function resultLine(m: Placed, result: ApplyResult, object: Answered): st
   const ref = `${kindRef(m.kind)}/${name}`;
   if (result === 'held' && 'approval' in object)
     return `${ref} held for approval ${object.approval.id} (${object.approval.approverRole} role: jangar approve ${object.approval.id})`;
+  if (result === 'queued' && 'queue' in object) return `${ref} queued (${object.queue.reason}: ${object.queue.message})`;
   return result === 'accepted' ? `${ref} created (accepted; the server is still applying it)` : `${ref} ${result}`;
 }
 

@@ -53,6 +53,20 @@ export const GuardrailApprovals = z.strictObject({
 });
 export type GuardrailApprovals = z.infer<typeof GuardrailApprovals>;
 
+/** The reference's defaults: at most 200 runs wait per namespace, 1000 in the cluster, each at most an hour. */
+export const DEFAULT_QUEUE = { namespace: 200, cluster: 1000, maxWaitSeconds: 60 * 60 } as const;
+
+/**
+ * A queue for runs a limit holds back: how many may wait in the namespace and — on the cluster
+ * default only — in the whole cluster, and how long one waits before it is refused after all.
+ */
+export const GuardrailQueue = z.strictObject({
+  namespace: z.number().int().min(0).max(100_000).default(DEFAULT_QUEUE.namespace),
+  cluster: z.number().int().min(0).max(1_000_000).optional(),
+  maxWaitSeconds: z.number().int().min(1).max(7 * 24 * 60 * 60).default(DEFAULT_QUEUE.maxWaitSeconds),
+});
+export type GuardrailQueue = z.infer<typeof GuardrailQueue>;
+
 /**
  * Spec of a Guardrail: the namespace's rules for what runs may use. A list left out places no
  * constraint; when several guardrails apply (the namespace's and the cluster default), each is
@@ -91,6 +105,11 @@ export const GuardrailSpec = z.strictObject({
     })
     .optional(),
   approvals: GuardrailApprovals.optional(),
+  /**
+   * Whether a run over a concurrency or rate limit waits its turn instead of being refused: when
+   * set, it is answered `202` with a `Blocked` condition and admitted as soon as the limit allows.
+   */
+  queue: GuardrailQueue.optional(),
 });
 export type GuardrailSpec = z.infer<typeof GuardrailSpec>;
 

@@ -100,11 +100,11 @@ export class DeliveryStore {
 
   private async setInterim(state: 'retryable' | 'awaiting', requestKey: string, attempt: number, response: StoredResponse): Promise<void> {
     // Only a row still waiting for this attempt moves: a late message never undoes a final answer.
-    const from = state === 'awaiting' ? ['pending'] : ['pending', 'awaiting'];
+    // An awaiting answer may give way to a newer one: a run approved, then queued behind a limit.
     await this.db.query(
       `update gateway.deliveries set state = ?, status_code = ?, content_type = ?, response_body = ?, published_at = coalesce(published_at, now())
-       where request_key = ? and state in (select jsonb_array_elements_text(?::jsonb)) and attempt = ?`,
-      [state, response.status, response.contentType, response.body, requestKey, JSON.stringify(from), attempt],
+       where request_key = ? and state in ('pending', 'awaiting') and attempt = ?`,
+      [state, response.status, response.contentType, response.body, requestKey, attempt],
     );
   }
 

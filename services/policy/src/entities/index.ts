@@ -1,8 +1,9 @@
 import { Approval } from './approval.js';
 import { BudgetCharge } from './budget-charge.js';
+import { QueuedRun } from './queued-run.js';
 import { RunSlot } from './run-slot.js';
 
-export { Approval, BudgetCharge, RunSlot };
+export { Approval, BudgetCharge, QueuedRun, RunSlot };
 
 /** Every table of the `policy` schema, as the ORM knows it; a drift test holds them to the migrations. */
-export const POLICY_ENTITIES = [RunSlot, BudgetCharge, Approval];
+export const POLICY_ENTITIES = [RunSlot, BudgetCharge, Approval, QueuedRun];

@@ -1,5 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 import { Migration20261126000201Approvals } from '../approvals/migration.js';
+import { Migration20261126000301RunQueue } from '../queue/migration.js';
 
 /** Concurrency slots: one row per admitted run, released when it ends. */
 export class Migration20261126000101Slots extends Migration {
@@ -45,4 +46,5 @@ export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000102BudgetCharges', class: Migration20261126000102BudgetCharges },
   { name: 'Migration20261126000103SlotStarts', class: Migration20261126000103SlotStarts },
   { name: 'Migration20261126000201Approvals', class: Migration20261126000201Approvals },
+  { name: 'Migration20261126000301RunQueue', class: Migration20261126000301RunQueue },
 ];

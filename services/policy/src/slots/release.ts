@@ -3,15 +3,15 @@ import { isTerminal } from '../concurrency.js';
 import type { ReadCurrent } from '../subject.js';
 import type { SlotStore } from './store.js';
 
-/** A run that ended frees its slot (learned from the run-status subjects). */
-export async function releaseEndedRun(slots: SlotStore, m: RunStatusMessage): Promise<void> {
+/** A run that ended frees its slot (learned from the run-status subjects); true when it held one. */
+export async function releaseEndedRun(slots: SlotStore, m: RunStatusMessage): Promise<boolean> {
   const run = m.payload.run;
-  if (isTerminal(run.phase)) await slots.releaseRun(run.type, run.namespace, run.name);
+  return isTerminal(run.phase) ? slots.releaseRun(run.type, run.namespace, run.name) : false;
 }
 
-/** A create the policy admitted but the provisioner then rejected never started: its slot is free. */
-export async function releaseRejected(slots: SlotStore, m: OutcomeMessage): Promise<void> {
-  if (m.payload.result === 'rejected') await slots.releaseRequest(m.requestKey);
+/** A create the policy admitted but the provisioner then rejected never started: its slot is free (true when it held one). */
+export async function releaseRejected(slots: SlotStore, m: OutcomeMessage): Promise<boolean> {
+  return m.payload.result === 'rejected' ? slots.releaseRequest(m.requestKey) : false;
 }
 
 /**

@@ -1,0 +1,185 @@
+import type { QueueState, QueueSummary, RequestMessage } from '@jangar/contracts';
+import type { Database } from '@jangar/service-kit/db';
+
+/** A row of `policy.run_queue`, times as RFC 3339 text; `due` once its wait has run out. */
+export interface QueueRow {
+  id: string;
+  request_key: string;
+  attempt: number;
+  state: QueueState;
+  namespace: string;
+  kind: string;
+  name: string | null;
+  agent: string | null;
+  reason: QueueSummary['reason'];
+  detail: string;
+  message: RequestMessage;
+  enqueued_at: string;
+  expires_at: string;
+  settled_at: string | null;
+  due: boolean;
+}
+
+/** What holds a run back, to be written on its queue entry. */
+export interface QueueEntry {
+  agent: string | undefined;
+  reason: QueueSummary['reason'];
+  detail: string;
+}
+
+/** How many runs may wait, in the namespace and in the cluster (undefined: no cluster-wide bound), and for how long. */
+export interface QueueSizes {
+  namespace: number;
+  cluster: number | undefined;
+  maxWaitSeconds: number;
+}
+
+/** A run turned away because its queue is full: which one, how many wait there, and its size. */
+export interface QueueFull {
+  scope: 'namespace' | 'cluster';
+  waiting: number;
+  limit: number;
+}
+
+const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const COLUMNS = [
+  'id, request_key, attempt, state, namespace, kind, name, agent, reason, detail, message',
+  `${iso('enqueued_at')} as enqueued_at, ${iso('expires_at')} as expires_at, ${iso('settled_at')} as settled_at`,
+  'expires_at <= now() as due',
+].join(', ');
+
+// Count-then-insert of a queue entry happens under one lock across replicas, so a queue never overfills.
+const QUEUE_LOCK = 0x6a717565; // "jque"
+
+/** The API view of a queue row. */
+export function toQueueSummary(row: QueueRow): QueueSummary {
+  return {
+    id: row.id,
+    state: row.state,
+    namespace: row.namespace,
+    kind: row.kind,
+    ...(row.name === null ? {} : { name: row.name }),
+    ...(row.agent === null ? {} : { agent: row.agent }),
+    reason: row.reason,
+    message: row.detail,
+    enqueuedAt: row.enqueued_at,
+    expiresAt: row.expires_at,
+    ...(row.settled_at === null ? {} : { settledAt: row.settled_at }),
+  };
+}
+
+/**
+ * The run queue in Postgres, shared by every policy replica. A request waits at most once per
+ * attempt (its request key is unique), is tried by one replica at a time (a lease), and leaves
+ * the queue once (`state = 'Queued'` guards every settle).
+ */
+export class QueueStore {
+  constructor(private readonly db: Database) {}
+
+  /** How many runs wait in a namespace, and what holds the first of them back. */
+  async waitingIn(namespace: string): Promise<{ count: number; first?: QueueEntry }> {
+    // Raw SQL here and below: partial-index scans, leases and guarded state changes on the database's clock.
+    const [row] = await this.db.query<{ n: string; reason: QueueSummary['reason'] | null; detail: string | null; agent: string | null }>(
+      `select count(*) as n,
+              (array_agg(reason order by enqueued_at))[1] as reason,
+              (array_agg(detail order by enqueued_at))[1] as detail,
+              (array_agg(agent order by enqueued_at))[1] as agent
+         from policy.run_queue where state = 'Queued' and namespace = ?`,
+      [namespace],
+    );
+    const count = Number(row?.n ?? 0);
+    if (count === 0 || !row?.reason) return { count };
+    return { count, first: { reason: row.reason, detail: row.detail ?? '', agent: row.agent ?? undefined } };
+  }
+
+  /**
+   * Puts a run in the queue, or returns its entry when this attempt waits already (a redelivery).
+   * A queue at its size turns the run away instead.
+   */
+  async enqueue(
+    message: RequestMessage,
+    entry: QueueEntry,
+    sizes: QueueSizes,
+    id: string,
+  ): Promise<{ row: QueueRow } | { full: QueueFull }> {
+    const p = message.payload;
+    return this.db.transaction(async (q) => {
+      await q('select pg_advisory_xact_lock(?)', [QUEUE_LOCK]);
+      const [existing] = await q<QueueRow>(`select ${COLUMNS} from policy.run_queue where request_key = ?`, [message.requestKey]);
+      if (existing && existing.attempt >= message.attempt) return { row: existing };
+      const [counts] = await q<{ namespace: string; cluster: string }>(
+        `select count(*) filter (where namespace = ?) as namespace, count(*) as cluster from policy.run_queue where state = 'Queued'`,
+        [p.metadata.namespace],
+      );
+      const inNamespace = Number(counts?.namespace ?? 0);
+      const inCluster = Number(counts?.cluster ?? 0);
+      if (inNamespace >= sizes.namespace) return { full: { scope: 'namespace', waiting: inNamespace, limit: sizes.namespace } };
+      if (sizes.cluster !== undefined && inCluster >= sizes.cluster)
+        return { full: { scope: 'cluster', waiting: inCluster, limit: sizes.cluster } };
+      // A later attempt of a request that waited before (its wait expired) queues again from the back.
+      const [row] = await q<QueueRow>(
+        `insert into policy.run_queue (id, request_key, attempt, namespace, kind, name, agent, reason, detail, message, expires_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now() + make_interval(secs => ?))
+         on conflict (request_key) do update set attempt = excluded.attempt, state = 'Queued', reason = excluded.reason,
+           detail = excluded.detail, message = excluded.message, enqueued_at = now(), expires_at = excluded.expires_at,
+           leased_until = null, settled_at = null
+         returning ${COLUMNS}`,
+        [
+          id,
+          message.requestKey,
+          message.attempt,
+          p.metadata.namespace,
+          p.kind,
+          p.metadata.name ?? null,
+          entry.agent ?? null,
+          entry.reason,
+          entry.detail,
+          JSON.stringify(message),
+          sizes.maxWaitSeconds,
+        ],
+      );
+      return { row: row! };
+    });
+  }
+
+  /**
+   * Leases up to `limit` waiting runs, oldest first, that no other replica is trying now. A lease
+   * lapses after `leaseMs`, so a replica that dies mid-try holds nothing for long.
+   */
+  async lease(limit: number, leaseMs: number): Promise<QueueRow[]> {
+    const rows = await this.db.query<QueueRow & { enqueued_key: string }>(
+      `update policy.run_queue set leased_until = now() + make_interval(secs => ?)
+        where id in (select id from policy.run_queue
+                      where state = 'Queued' and (leased_until is null or leased_until < now())
+                      order by enqueued_at, id limit ? for update skip locked)
+        returning ${COLUMNS}, to_char(enqueued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as enqueued_key`,
+      [leaseMs / 1000, limit],
+    );
+    // UPDATE … RETURNING keeps no order: oldest first is the queue's promise.
+    return rows.sort((a, b) => a.enqueued_key.localeCompare(b.enqueued_key) || a.id.localeCompare(b.id));
+  }
+
+  /** Gives back the leases of runs that still wait, so the next pass may try them at once. */
+  async unlease(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(
+      `update policy.run_queue set leased_until = null where state = 'Queued' and id in (select jsonb_array_elements_text(?::jsonb)::uuid)`,
+      [JSON.stringify(ids)],
+    );
+  }
+
+  /** Takes a run out of the queue: admitted, refused or expired. Undefined if it had left already. */
+  async settle(id: string, state: Exclude<QueueState, 'Queued'>): Promise<QueueRow | undefined> {
+    const [row] = await this.db.query<QueueRow>(
+      `update policy.run_queue set state = ?, settled_at = now(), leased_until = null where id = ? and state = 'Queued' returning ${COLUMNS}`,
+      [state, id],
+    );
+    return row;
+  }
+
+  /** The queue entry of a request, whatever its state. */
+  async byRequestKey(requestKey: string): Promise<QueueRow | undefined> {
+    const [row] = await this.db.query<QueueRow>(`select ${COLUMNS} from policy.run_queue where request_key = ?`, [requestKey]);
+    return row;
+  }
+}
