@@ -379,3 +379,51 @@ describe('queues', () => {
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
   });
 });
+
+describe('audit-mode limits', () => {
+  const AUDIT_NS = 'conc-audit';
+  const run = (deliveryId: string) => ({ ...stuckRun(deliveryId), metadata: { ...stuckRun(deliveryId).metadata, namespace: AUDIT_NS } });
+
+  beforeAll(() =>
+    withPolicy(AUDIT_NS, () =>
+      dev.post('/v1/guardrails', {
+        deliveryId: 'conc-audit-guardrail',
+        metadata: { namespace: AUDIT_NS, name: 'watch' },
+        spec: { mode: 'audit', concurrency: { namespace: 1 } },
+      }),
+    ),
+  );
+
+  it('lets runs past an audit-mode limit, records the would-be refusal, and still counts their slots', async () => {
+    const answers = await Promise.all(['audit-0', 'audit-1', 'audit-2'].map((id) => dev.post('/v1/agent-runs', run(id))));
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
+    const recorded = await eventually('audit to record the would-be refusals', async () => {
+      const { rows } = await stack.db.query<{ verdict: string; violations: Array<{ ruleId: string }> }>(
+        "select verdict, violations from audit.policy_decisions where delivery_id in ('audit-1', 'audit-2')",
+      );
+      return rows.filter((r) => r.violations.some((v) => v.ruleId === 'concurrency-limit')).length === 2 ? rows : undefined;
+    });
+    for (const r of recorded) {
+      expect(r.verdict).toBe('allow');
+      expect(r.violations).toContainEqual(expect.objectContaining({ ruleId: 'concurrency-limit', mode: 'audit' }));
+    }
+    // Enforced now: the three audited runs hold their slots, so the next run is refused with the true count.
+    const versionNow = async () =>
+      (await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...run('x') })).json?.policyVersion as string | undefined;
+    const before = await versionNow();
+    const patched = await dev.patch(`/v1/guardrails/${AUDIT_NS}/watch`, { spec: { mode: 'enforce' } }, 'conc-audit-enforce');
+    expect(patched.status, patched.text).toBe(200);
+    await eventually('both policy replicas to enforce the limit', async () => {
+      const versions = await Promise.all([1, 2, 3, 4, 5, 6].map(versionNow));
+      return versions.every((v) => v && v !== before) ? true : undefined;
+    });
+    const refused = await dev.post('/v1/agent-runs', run('audit-3'));
+    expect(refused.status).toBe(429);
+    expect(refused.json.violations).toContainEqual(
+      expect.objectContaining({
+        ruleId: 'concurrency-limit',
+        reason: `3 of 1 runs are active in namespace "${AUDIT_NS}"; retry when one ends`,
+      }),
+    );
+  });
+});

@@ -32,7 +32,7 @@ import { APPROVAL_RULE, approvalGates, type ApprovalGates } from './approvals/ga
 import { toApproval, type ApprovalRow, type ApprovalStore } from './approvals/store.js';
 import { agentNameOf, subjectOf, type ReadCurrent } from './subject.js';
 import { toQueueSummary, type QueueEntry, type QueueRow, type QueueSizes, type QueueStore } from './queue/store.js';
-import type { Refusal } from './slots/store.js';
+import type { Audited, Refusal } from './slots/store.js';
 
 export interface PolicyDeps {
   js: JetStreamClient;
@@ -148,6 +148,7 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
     plainLimits(owned),
     runBudgets(ctx),
     plainRates(rates),
+    auditedOf(owned, rates, ctx),
   );
   for (const c of admission.charged) {
     await deps
@@ -179,6 +180,13 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
     decision: { ...decision, verdict: 'deny', violations, ...leaving('Rejected') },
     error: { code, detail: enforced.map((v) => v.reason).join('; '), violations },
   };
+}
+
+/** The limits and budgets whose policy only audits: a run past them is admitted and still takes its slot. */
+function auditedOf(owned: ReturnType<typeof limitsFor>, rates: ReturnType<typeof rateLimitsFor>, ctx: DecisionContext): Audited {
+  const audited = <S extends string>(limits: Partial<Record<S, { mode: string }>>) =>
+    new Set((Object.entries(limits) as Array<[S, { mode: string } | undefined]>).filter(([, l]) => l?.mode === 'audit').map(([s]) => s));
+  return { limits: audited(owned), rates: audited(rates), budgets: ctx.baselineMode === 'audit' };
 }
 
 /** Puts a run a limit holds back in its namespace's queue (`pending`), or — the queue being full — refuses it with `queue_full`. */

@@ -37,7 +37,17 @@ export interface RateRefusal {
   periodMs: number;
 }
 
-/** What admission decided: refused limits, spent budgets, or the budgets charged with their new usage. */
+/** The limits and budgets an audit-mode policy sets: exceeding them is reported, but admits the run all the same. */
+export interface Audited {
+  limits?: ReadonlySet<Refusal['scope']>;
+  rates?: ReadonlySet<RateRefusal['scope']>;
+  budgets?: boolean;
+}
+
+/**
+ * What admission decided: refused limits and spent budgets, and — when the run was admitted,
+ * perhaps past audited ones — the budgets charged with their new usage.
+ */
 export interface Admission {
   refusals: Refusal[];
   rateRefusals: RateRefusal[];
@@ -64,10 +74,16 @@ export class SlotStore {
 
   /**
    * Admits a run: charges every budget that counts runs and takes a concurrency slot, or — when a
-   * budget is spent or a limit reached — does neither. A request that already holds its slot (a
+   * budget is spent or a limit reached that is not `audited` — does neither. A request that already holds its slot (a
    * redelivery) is admitted again without a second charge.
    */
-  async admit(req: SlotRequest, limits: Limits, budgets: readonly RunBudget[] = [], rates: RateLimits = {}): Promise<Admission> {
+  async admit(
+    req: SlotRequest,
+    limits: Limits,
+    budgets: readonly RunBudget[] = [],
+    rates: RateLimits = {},
+    audited: Audited = {},
+  ): Promise<Admission> {
     // Raw SQL throughout: count-then-insert under an advisory lock, with filtered counts, is SQL's job.
     return this.db.transaction(async (q) => {
       await q('select pg_advisory_xact_lock(?)', [SLOT_LOCK]);
@@ -85,7 +101,7 @@ export class SlotStore {
         const used = Number(row?.n ?? 0);
         const mine = Number(row?.mine ?? 0) > 0;
         if (!mine && used >= b.limit) spent.push({ key: b.key, used, limit: b.limit });
-        else usage.push({ key: b.key, used: mine ? used : used + 1 });
+        usage.push({ key: b.key, used: mine ? used : used + 1 });
       }
       const [counts] = await q<{ cluster: string; namespace: string; agent: string }>(
         `select count(*) as cluster,
@@ -113,7 +129,12 @@ export class SlotStore {
         const started = Number(row?.n ?? 0);
         if (started >= rate.limit) rateRefusals.push({ scope, started, limit: rate.limit, periodMs: rate.periodMs });
       }
-      if (spent.length > 0 || refusals.length > 0 || rateRefusals.length > 0) return { refusals, rateRefusals, spent, charged: [] };
+      // An audited limit or budget is reported but lets the run through, and the run still counts.
+      const blocking =
+        (spent.length > 0 && !audited.budgets) ||
+        refusals.some((r) => !audited.limits?.has(r.scope)) ||
+        rateRefusals.some((r) => !audited.rates?.has(r.scope));
+      if (blocking) return { refusals, rateRefusals, spent, charged: [] };
 
       for (const b of budgets) {
         await q('insert into policy.budget_charges (budget, request_key) values (?, ?) on conflict do nothing', [b.key, req.requestKey]);
@@ -123,7 +144,7 @@ export class SlotStore {
          on conflict (request_key) do update set released_at = null, acquired_at = now()`,
         [req.requestKey, req.kind, req.namespace, req.name, req.agent ?? null],
       );
-      return { refusals: [], rateRefusals: [], spent: [], charged: usage };
+      return { refusals, rateRefusals, spent, charged: usage };
     });
   }
 
