@@ -178,6 +178,44 @@ describe('budgets', () => {
     expect(used).toEqual({ runs: 3 });
   });
 
+  it('holds active runs to a cpu budget: admits what fits, refuses the rest with the figures, and frees the cpu when a run ends', async () => {
+    const ns = 'budget-cpu';
+    await withPolicy(ns, () =>
+      dev.post('/v1/budgets', { deliveryId: 'budget-cpu', metadata: { namespace: ns, name: 'cores' }, spec: { limits: { cpu: '2' } } }),
+    );
+    const run = (id: string, cpu: string) => {
+      const base = stuckRun(id);
+      return {
+        ...base,
+        metadata: { ...base.metadata, namespace: ns },
+        spec: { ...base.spec, workload: { resources: { requests: { cpu } } } },
+      };
+    };
+    const usedCpu = (want: string) =>
+      eventually(`the budget to show ${want} cpu in use`, async () => {
+        const used = (await dev.get(`/v1/budgets/${ns}/cores`)).json?.status?.used;
+        return used?.cpu === want ? used : undefined;
+      });
+    expect((await dev.post('/v1/agent-runs', run('cpu-1', '1500m'))).status).toBe(201);
+    const refused = await dev.post('/v1/agent-runs', run('cpu-2', '1'));
+    expect(refused.status).toBe(403);
+    expect(refused.json).toMatchObject({
+      code: 'budget_exceeded',
+      violations: [
+        {
+          ruleId: 'budget-exceeded',
+          path: 'spec.workload.resources.requests.cpu',
+          reason: `Budget ${ns}/cores allows 2 cpu for active runs; they request 1500m and this run asks for 1`,
+        },
+      ],
+    });
+    expect((await dev.post('/v1/agent-runs', run('cpu-3', '500m'))).status).toBe(201);
+    await usedCpu('2');
+    expect((await dev.delete(`/v1/agent-runs/${ns}/cpu-1`, 'end-cpu-1')).status).toBe(200);
+    await usedCpu('500m');
+    expect((await dev.post('/v1/agent-runs', run('cpu-4', '1'))).status).toBe(201);
+  });
+
   it('refuses runs once the runtime reports a budget amount used up, with 403 budget_exceeded', async () => {
     const b = await dev.post('/v1/budgets', {
       deliveryId: 'budget-tokens',

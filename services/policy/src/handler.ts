@@ -13,7 +13,7 @@ import {
 } from '@jangar/contracts';
 import { publish, type Logger } from '@jangar/service-kit';
 import type { ClusterView } from './cluster-view.js';
-import { runBudgets, runBudgetViolation, spentBudgets } from './budgets.js';
+import { requestedResources, resourceBudgets, runBudgets, runBudgetViolation, spentBudgets } from './budgets.js';
 import {
   limitsFor,
   plainLimits,
@@ -31,8 +31,9 @@ import type { SlotStore } from './slots/store.js';
 import { APPROVAL_RULE, approvalGates, type ApprovalGates } from './approvals/gates.js';
 import { toApproval, type ApprovalRow, type ApprovalStore } from './approvals/store.js';
 import { agentNameOf, subjectOf, type ReadCurrent } from './subject.js';
+import type { Subject } from './rules.js';
 import { toQueueSummary, type QueueEntry, type QueueRow, type QueueSizes, type QueueStore } from './queue/store.js';
-import type { Audited, Refusal } from './slots/store.js';
+import type { Audited, BudgetUsage, Refusal } from './slots/store.js';
 
 export interface PolicyDeps {
   js: JetStreamClient;
@@ -43,8 +44,8 @@ export interface PolicyDeps {
   queue: QueueStore;
   /** Told when a run joins the queue, so the queue is tried at once (the run may fit already). */
   onQueued?: () => void;
-  /** Records a Budget's new usage on its status (best effort: the charges in Postgres are the truth). */
-  recordBudgetUsage(budget: string, runs: number): Promise<void>;
+  /** Records a Budget's new usage on its status (best effort: the charges and slots in Postgres are the truth). */
+  recordBudgetUsage(budget: string, used: BudgetUsage): Promise<void>;
   settings: PolicySettings;
   logger: Logger;
 }
@@ -58,7 +59,13 @@ type DecideDeps = Pick<PolicyDeps, 'view' | 'readCurrent' | 'settings'>;
 export async function decide(
   request: RequestPayload,
   deps: DecideDeps,
-): Promise<{ decision: DecisionPayload; ctx: DecisionContext; agent: string | undefined; held: ApprovalGates }> {
+): Promise<{
+  decision: DecisionPayload;
+  ctx: DecisionContext;
+  agent: string | undefined;
+  held: ApprovalGates;
+  subject: Subject | undefined;
+}> {
   const subject = await subjectOf(request, deps.readCurrent);
   const agent = agentNameOf(subject);
   const ctx = contextFor(deps.view, deps.settings, request.metadata.namespace, agent);
@@ -69,7 +76,7 @@ export async function decide(
   const violations = [...evaluated.violations, ...spent, ...held.gates];
   const enforced = violations.filter((v) => (v.mode ?? evaluated.mode) === 'enforce');
   const verdict = enforced.some((v) => v.ruleId !== APPROVAL_RULE) ? 'deny' : enforced.length > 0 ? 'pending' : 'allow';
-  return { decision: { ...evaluated, violations, verdict }, ctx, agent, held };
+  return { decision: { ...evaluated, violations, verdict }, ctx, agent, held, subject };
 }
 
 /** The problem code of a denial: `budget_exceeded` when only budgets deny it, else `policy_denied`. */
@@ -143,12 +150,23 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
   }
   const owned = limitsFor(ctx);
   const rates = rateLimitsFor(ctx);
+  const subject = decided.subject;
   const admission = await deps.slots.admit(
-    { requestKey: message.requestKey, kind: request.kind, namespace: request.metadata.namespace, name: request.metadata.name ?? '', agent },
-    plainLimits(owned),
-    runBudgets(ctx),
-    plainRates(rates),
-    auditedOf(owned, rates, ctx),
+    {
+      requestKey: message.requestKey,
+      kind: request.kind,
+      namespace: request.metadata.namespace,
+      name: request.metadata.name ?? '',
+      agent,
+      resources: requestedResources(subject?.spec),
+    },
+    {
+      limits: plainLimits(owned),
+      budgets: runBudgets(ctx),
+      resourceBudgets: resourceBudgets(ctx),
+      rates: plainRates(rates),
+      audited: auditedOf(owned, rates, ctx),
+    },
   );
   for (const c of admission.charged) {
     await deps

@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { Budget, CONSUMERS, KubeObject, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
+import { Budget, BudgetSpec, CONSUMERS, KubeObject, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { endpoint, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, kubeStatusCode, loadKubeConfig, translateKubeError } from '@jangar/service-kit/kube';
@@ -8,7 +8,8 @@ import { PolicyConfig } from './config.js';
 import { POLICY_DATABASE } from './database.js';
 import { decide, handleRequest, tryQueued, type PolicyDeps } from './handler.js';
 import { releaseEndedRun, releaseRejected, reconcileSlots } from './slots/release.js';
-import { SlotStore } from './slots/store.js';
+import { SlotStore, type BudgetUsage } from './slots/store.js';
+import { resourceBudgetOf, usageStatus, type Resource } from './budgets.js';
 import { ApprovalStore } from './approvals/store.js';
 import { QueueDrainer } from './queue/drain.js';
 import { QueueStore } from './queue/store.js';
@@ -53,7 +54,7 @@ await runService({
       },
       queueCluster: config.JANGAR_POLICY_QUEUE_CLUSTER,
     };
-    const recordBudgetUsage = async (budget: string, runs: number) => {
+    const recordBudgetUsage = async (budget: string, used: BudgetUsage) => {
       // `budget` is the id the context gives it: `Budget <namespace>/<name>`.
       const [namespace, name] = budget.replace(/^Budget /, '').split('/');
       if (!namespace || !name) return;
@@ -64,7 +65,7 @@ await runService({
           plural: Budget.plural,
           namespace,
           name,
-          body: { status: { used: { runs }, updatedAt: new Date().toISOString() } },
+          body: { status: { used: usageStatus(used), updatedAt: new Date().toISOString() } },
         },
         mergePatch,
       );
@@ -74,20 +75,34 @@ await runService({
     const deps: PolicyDeps = { js, logger, view, readCurrent, slots, approvals, queue, settings, recordBudgetUsage };
     const drainer = new QueueDrainer(queue, (row) => tryQueued(row, deps), logger);
     deps.onQueued = () => drainer.poke();
-    // A freed slot is the queue's cue: the next waiting run may fit now.
-    const pokeIf = (released: boolean) => {
-      if (released) drainer.poke();
+    // A freed slot is the queue's cue — the next waiting run may fit now — and lowers what the
+    // namespace's resource Budgets show in use.
+    const released = async (namespace: string | undefined) => {
+      if (!namespace) return;
+      drainer.poke();
+      for (const obj of view.list(Budget, namespace)) {
+        const spec = BudgetSpec.safeParse(obj.spec);
+        const budget = spec.success ? resourceBudgetOf({ id: `Budget ${namespace}/${obj.metadata.name}`, spec: spec.data }) : undefined;
+        if (!budget) continue;
+        const inUse = await slots.requestedBy(namespace, budget.agents);
+        const used = Object.fromEntries(Object.keys(budget.limits).map((r) => [r, inUse[r as Resource]]));
+        await recordBudgetUsage(budget.key, used).catch((err: unknown) =>
+          logger.warn({ err, budget: budget.key }, 'could not record budget usage'),
+        );
+      }
     };
     const subs = [
       await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, async (m) => {
         await handleRequest(m, deps);
       }),
-      await consume(CONSUMERS.policyRunStatus, SUBJECTS.runStatus.schema, async (m) => pokeIf(await releaseEndedRun(slots, m))),
-      await consume(CONSUMERS.policyOutcomes, SUBJECTS.outcome.schema, async (m) => pokeIf(await releaseRejected(slots, m))),
+      await consume(CONSUMERS.policyRunStatus, SUBJECTS.runStatus.schema, async (m) => released(await releaseEndedRun(slots, m))),
+      await consume(CONSUMERS.policyOutcomes, SUBJECTS.outcome.schema, async (m) => released(await releaseRejected(slots, m))),
     ];
     const reconciler = setInterval(() => {
       reconcileSlots(slots, readCurrent, config.JANGAR_POLICY_RECONCILE_MS)
-        .then((released) => pokeIf(released > 0))
+        .then(async (namespaces) => {
+          for (const namespace of new Set(namespaces)) await released(namespace);
+        })
         .catch((err: unknown) => logger.warn({ err }, 'slot reconciliation failed'));
     }, config.JANGAR_POLICY_RECONCILE_MS);
     reconciler.unref();

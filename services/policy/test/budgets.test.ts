@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { BudgetSpec } from '@jangar/contracts';
-import { parseQuantity, periodMs, runBudgets, spentBudgets } from '../src/budgets.js';
+import {
+  formatQuantity,
+  parseQuantity,
+  periodMs,
+  requestedResources,
+  resourceBudgets,
+  runBudgets,
+  spentBudgets,
+  usageStatus,
+} from '../src/budgets.js';
 import type { DecisionContext } from '../src/context.js';
 
 const ctx = (budgets: DecisionContext['budgets']): DecisionContext => ({
@@ -46,6 +55,40 @@ describe('budgets', () => {
         mode: 'enforce',
       },
     ]);
+  });
+
+  it('leave cpu, memory and gpu to admission: a reported use of them denies nothing', () => {
+    expect(spentBudgets(ctx([budget({ limits: { cpu: '2', gpu: '1' } }, { cpu: '2', gpu: '1' })]))).toEqual([]);
+  });
+
+  it("read what a run requests from its workload's requests, a limit standing in for a missing request", () => {
+    const spec = { workload: { resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', 'nvidia.com/gpu': '1' } } } };
+    expect(requestedResources(spec)).toEqual({ cpu: 0.5, memory: 2 ** 30, gpu: 1 });
+    expect(requestedResources({})).toEqual({ cpu: 0, memory: 0, gpu: 0 });
+    expect(requestedResources({ workload: { resources: { requests: { cpu: 'lots' } } } })).toEqual({ cpu: 0, memory: 0, gpu: 0 });
+  });
+
+  it('take the largest step of a workflow, whose steps run one at a time', () => {
+    const step = (cpu: string) => ({ name: cpu, workload: { resources: { requests: { cpu } } } });
+    expect(requestedResources({ workflow: { steps: [step('1'), step('3'), step('250m')] } }).cpu).toBe(3);
+  });
+
+  it('write resources back as quantities', () => {
+    expect([
+      formatQuantity('cpu', 2),
+      formatQuantity('cpu', 1.5),
+      formatQuantity('memory', 3 * 2 ** 30),
+      formatQuantity('memory', 1000),
+    ]).toEqual(['2', '1500m', '3Gi', '1000']);
+    expect(usageStatus({ runs: 2, cpu: 0.25, gpu: 1 })).toEqual({ runs: 2, cpu: '250m', gpu: '1' });
+  });
+
+  it('hold active runs to resource limits for all runs of the namespace, or those of the Agents it names', () => {
+    const limited = budget({ limits: { cpu: '4', memory: '8Gi', tokens: '1M' }, subjects: [{ kind: 'Agent', name: 'coder' }] });
+    expect(resourceBudgets(ctx([limited, budget({ limits: { runs: 3 } })]))).toEqual([
+      { key: 'Budget team-a/monthly', agents: ['coder'], limits: { cpu: 4, memory: 8 * 2 ** 30 } },
+    ]);
+    expect(resourceBudgets(ctx([budget({ limits: { gpu: '2' } })]))[0]?.agents).toBeUndefined();
   });
 
   it('count runs per period only for budgets that limit runs', () => {

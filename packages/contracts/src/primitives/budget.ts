@@ -25,8 +25,9 @@ export const BudgetPeriod = z.string().regex(/^[1-9][0-9]{0,4}(m|h|d)$/, { messa
 
 /**
  * Spec of a Budget: the limits runs in its namespace are held to — all runs, or those of the
- * Agents among its `subjects`. `runs` counts the runs started in the trailing `period`; the
- * other amounts are compared with `status.used` as the runtime reports it.
+ * Agents among its `subjects`. `runs` counts the runs started in the trailing `period`; `cpu`,
+ * `memory` and `gpu` hold the active runs to what they request together (as a ResourceQuota
+ * does); `tokens` and `dollars` are compared with `status.used` as the runtime reports it.
  */
 export const BudgetSpec = z.strictObject({
   limits: BudgetAmounts.optional(),

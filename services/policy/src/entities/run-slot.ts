@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-/** A concurrency slot one admitted run holds until it ends (`policy.run_slots`, migrations 0101 and 0103). */
+/** A concurrency slot one admitted run holds until it ends (`policy.run_slots`, migrations 0101, 0103 and 0104). */
 export const RunSlot = defineEntity({
   name: 'RunSlot',
   schema: 'policy',
@@ -11,6 +11,10 @@ export const RunSlot = defineEntity({
     namespace: p.text(),
     name: p.text(),
     agent: p.text().nullable(),
+    // What the run requests while active (migration 0104): cores, bytes, devices.
+    cpu: p.double().default(0),
+    memory: p.double().default(0),
+    gpu: p.double().default(0),
     acquiredAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
     releasedAt: p.datetime().columnType('timestamptz').nullable(),
   },

@@ -41,10 +41,20 @@ export class Migration20261126000103SlotStarts extends Migration {
   }
 }
 
+/** Budgets of cpu, memory and gpu hold active runs to what they request: each slot keeps its run's requests (cores, bytes, devices). */
+export class Migration20261126000104SlotResources extends Migration {
+  override async up(): Promise<void> {
+    for (const column of ['cpu', 'memory', 'gpu']) {
+      this.addSql(`alter table policy.run_slots add column if not exists ${column} double precision not null default 0`);
+    }
+  }
+}
+
 export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000101Slots', class: Migration20261126000101Slots },
   { name: 'Migration20261126000102BudgetCharges', class: Migration20261126000102BudgetCharges },
   { name: 'Migration20261126000103SlotStarts', class: Migration20261126000103SlotStarts },
+  { name: 'Migration20261126000104SlotResources', class: Migration20261126000104SlotResources },
   { name: 'Migration20261126000201Approvals', class: Migration20261126000201Approvals },
   { name: 'Migration20261126000301RunQueue', class: Migration20261126000301RunQueue },
 ];

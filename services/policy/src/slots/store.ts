@@ -1,4 +1,5 @@
 import type { Database } from '@jangar/service-kit/db';
+import { RESOURCES, type Resource, type ResourceAmounts, type ResourceBudget } from '../budgets.js';
 
 /** The limits that apply to one run; a missing one is no limit. */
 export interface Limits {
@@ -7,14 +8,37 @@ export interface Limits {
   cluster?: number | undefined;
 }
 
-/** A run asking for a slot: its request key (idempotency), identity and Agent. */
+/** A run asking for a slot: its request key (idempotency), identity, Agent and the resources it requests while active. */
 export interface SlotRequest {
   requestKey: string;
   kind: string;
   namespace: string;
   name: string;
   agent: string | undefined;
+  resources?: ResourceAmounts;
 }
+
+/** Everything one admission is held to: limits, budgets (of runs per period, of resources of active runs) and rate limits, and which of them only audit. */
+export interface AdmissionPolicy {
+  limits: Limits;
+  budgets?: readonly RunBudget[];
+  resourceBudgets?: readonly ResourceBudget[];
+  rates?: RateLimits;
+  audited?: Audited;
+}
+
+/** A budget a run would overdraw: runs started in its period, or a resource its active runs request. */
+export interface SpentBudget {
+  key: string;
+  amount: 'runs' | Resource;
+  used: number;
+  limit: number;
+  /** What this run asks for, for a resource. */
+  asks?: number;
+}
+
+/** A budget's usage after a run was admitted: runs started, and the resources its active runs request. */
+export type BudgetUsage = { runs?: number } & Partial<ResourceAmounts>;
 
 /** A budget that counts runs: its key (`Budget ns/name`), how many per period, and the period. */
 export interface RunBudget {
@@ -51,8 +75,8 @@ export interface Audited {
 export interface Admission {
   refusals: Refusal[];
   rateRefusals: RateRefusal[];
-  spent: Array<{ key: string; used: number; limit: number }>;
-  charged: Array<{ key: string; used: number }>;
+  spent: SpentBudget[];
+  charged: Array<{ key: string; used: BudgetUsage }>;
 }
 
 /** Active runs when a slot was refused, scope by scope, with the limit each was held to. */
@@ -77,13 +101,9 @@ export class SlotStore {
    * budget is spent or a limit reached that is not `audited` — does neither. A request that already holds its slot (a
    * redelivery) is admitted again without a second charge.
    */
-  async admit(
-    req: SlotRequest,
-    limits: Limits,
-    budgets: readonly RunBudget[] = [],
-    rates: RateLimits = {},
-    audited: Audited = {},
-  ): Promise<Admission> {
+  async admit(req: SlotRequest, policy: AdmissionPolicy): Promise<Admission> {
+    const { limits, budgets = [], resourceBudgets = [], rates = {}, audited = {} } = policy;
+    const asks = req.resources ?? { cpu: 0, memory: 0, gpu: 0 };
     // Raw SQL throughout: count-then-insert under an advisory lock, with filtered counts, is SQL's job.
     return this.db.transaction(async (q) => {
       await q('select pg_advisory_xact_lock(?)', [SLOT_LOCK]);
@@ -100,8 +120,20 @@ export class SlotStore {
         );
         const used = Number(row?.n ?? 0);
         const mine = Number(row?.mine ?? 0) > 0;
-        if (!mine && used >= b.limit) spent.push({ key: b.key, used, limit: b.limit });
-        usage.push({ key: b.key, used: mine ? used : used + 1 });
+        if (!mine && used >= b.limit) spent.push({ key: b.key, amount: 'runs', used, limit: b.limit });
+        usage.push({ key: b.key, used: { runs: mine ? used : used + 1 } });
+      }
+      for (const b of resourceBudgets) {
+        const inUse = await this.requested(q, req.namespace, b.agents);
+        const after: Partial<ResourceAmounts> = {};
+        for (const r of RESOURCES) {
+          const limit = b.limits[r];
+          if (limit === undefined) continue;
+          after[r] = inUse[r] + asks[r];
+          // A run that asks for none of a resource is never refused on it, even by a spent budget.
+          if (asks[r] > 0 && inUse[r] + asks[r] > limit) spent.push({ key: b.key, amount: r, used: inUse[r], limit, asks: asks[r] });
+        }
+        usage.push({ key: b.key, used: after });
       }
       const [counts] = await q<{ cluster: string; namespace: string; agent: string }>(
         `select count(*) as cluster,
@@ -140,31 +172,49 @@ export class SlotStore {
         await q('insert into policy.budget_charges (budget, request_key) values (?, ?) on conflict do nothing', [b.key, req.requestKey]);
       }
       await q(
-        `insert into policy.run_slots (request_key, kind, namespace, name, agent) values (?, ?, ?, ?, ?)
+        `insert into policy.run_slots (request_key, kind, namespace, name, agent, cpu, memory, gpu) values (?, ?, ?, ?, ?, ?, ?, ?)
          on conflict (request_key) do update set released_at = null, acquired_at = now()`,
-        [req.requestKey, req.kind, req.namespace, req.name, req.agent ?? null],
+        [req.requestKey, req.kind, req.namespace, req.name, req.agent ?? null, asks.cpu, asks.memory, asks.gpu],
       );
       return { refusals, rateRefusals, spent, charged: usage };
     });
   }
 
-  /** Releases the slot of a run that ended; true when one was held. */
-  async releaseRun(kind: string, namespace: string, name: string): Promise<boolean> {
-    // Raw SQL here and below: one conditional update that says whether it released, stamped on the database's clock.
-    const rows = await this.db.query(
-      'update policy.run_slots set released_at = now() where kind = ? and namespace = ? and name = ? and released_at is null returning request_key',
-      [kind, namespace, name],
-    );
-    return rows.length > 0;
+  /** The resources the active runs of a namespace request — all of them, or those of some Agents. */
+  async requestedBy(namespace: string, agents: readonly string[] | undefined): Promise<ResourceAmounts> {
+    return this.requested((sql, params) => this.db.query(sql, params), namespace, agents);
   }
 
-  /** Releases the slot a request took, when the request was rejected after all. */
-  async releaseRequest(requestKey: string): Promise<boolean> {
-    const rows = await this.db.query(
-      'update policy.run_slots set released_at = now() where request_key = ? and released_at is null returning request_key',
+  private async requested(
+    q: <T = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => Promise<T[]>,
+    namespace: string,
+    agents: readonly string[] | undefined,
+  ): Promise<ResourceAmounts> {
+    const [row] = await q<{ cpu: string | number; memory: string | number; gpu: string | number }>(
+      `select coalesce(sum(cpu), 0) as cpu, coalesce(sum(memory), 0) as memory, coalesce(sum(gpu), 0) as gpu
+         from policy.run_slots where released_at is null and namespace = ?${agents ? ' and agent in (select jsonb_array_elements_text(?::jsonb))' : ''}`,
+      agents ? [namespace, JSON.stringify(agents)] : [namespace],
+    );
+    return { cpu: Number(row?.cpu ?? 0), memory: Number(row?.memory ?? 0), gpu: Number(row?.gpu ?? 0) };
+  }
+
+  /** Releases the slot of a run that ended; returns its namespace when one was held. */
+  async releaseRun(kind: string, namespace: string, name: string): Promise<string | undefined> {
+    // Raw SQL here and below: one conditional update that says whether it released, stamped on the database's clock.
+    const rows = await this.db.query<{ namespace: string }>(
+      'update policy.run_slots set released_at = now() where kind = ? and namespace = ? and name = ? and released_at is null returning namespace',
+      [kind, namespace, name],
+    );
+    return rows[0]?.namespace;
+  }
+
+  /** Releases the slot a request took, when the request was rejected after all; returns its namespace when one was held. */
+  async releaseRequest(requestKey: string): Promise<string | undefined> {
+    const rows = await this.db.query<{ namespace: string }>(
+      'update policy.run_slots set released_at = now() where request_key = ? and released_at is null returning namespace',
       [requestKey],
     );
-    return rows.length > 0;
+    return rows[0]?.namespace;
   }
 
   /** Slots held longer than `olderThanMs`, for the reconciler to check against the cluster. */
