@@ -262,6 +262,46 @@ describe('jangar, against the real stack', () => {
     expect(approve.stderr).toMatch(/^error: .*\(not_found\)$/m);
   });
 
+  it('applies a run over a limit as queued and lists it with `jangar queue`, next in line', async () => {
+    const ns = 'cli-queue';
+    const agent = await dev.post('/v1/agents', {
+      deliveryId: 'cli-queue-agent',
+      metadata: { namespace: ns, name: 'coder' },
+      spec: { providerRef: { name: 'codex' } },
+    });
+    expect(agent.status, agent.text).toBe(201);
+    const stuck = (name: string) => ({
+      ...runDoc(name),
+      metadata: { name, namespace: ns, annotations: { 'jangar.proompteng.ai/sim-scenario': 'stuck' } },
+    });
+    const version = async () =>
+      (await dev.post('/v1/policy/evaluate', { kind: 'AgentRun', metadata: { namespace: ns }, spec: stuck('x').spec })).json
+        ?.policyVersion as string | undefined;
+    const before = await eventually('a policy version', version);
+    const guardrail = await dev.post('/v1/guardrails', {
+      deliveryId: 'cli-queue-guardrail',
+      metadata: { namespace: ns, name: 'one-at-a-time' },
+      spec: { concurrency: { namespace: 1 }, queue: {} },
+    });
+    expect(guardrail.status, guardrail.text).toBe(201);
+    await eventually('the policy to know the guardrail', async () => ((await version()) !== before ? true : undefined));
+    const first = stuck('first');
+    const started = await dev.post('/v1/agent-runs', { deliveryId: 'cli-queue-first', metadata: first.metadata, spec: first.spec });
+    expect(started.status, started.text).toBe(201);
+
+    const applied = await jangar(['apply', '-f', await writeManifest('second.json', stuck('second'))]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout.trim()).toBe(
+      `agentrun.agents.proompteng.ai/second queued (ConcurrencyLimit: 1 of 1 runs are active in namespace "${ns}")`,
+    );
+    const queue = await jangar(['queue', '-n', ns]);
+    expect(queue.code, queue.stderr).toBe(0);
+    const [header, row, ...rest] = lines(queue.stdout);
+    expect(header).toMatch(/^# +NAMESPACE +RUN +AGENT +WAITING FOR +STATE +EXPIRES +AGE$/);
+    expect(row).toMatch(new RegExp(`^1 +${ns} +AgentRun/second +coder +ConcurrencyLimit +Queued +in 5\\dm +\\d+s$`));
+    expect(rest).toEqual([]);
+  });
+
   it('applies a deployment that is held, lists it with `jangar approvals`, refuses self-approval, and provisions it once approved', async () => {
     const gated = 'cli-gate';
     expect(

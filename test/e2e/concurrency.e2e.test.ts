@@ -355,6 +355,21 @@ describe('queues', () => {
     expect((await dev.get(`/v1/agent-runs/${QUEUE_NS}/${queuedId}`)).status).toBe(404);
   });
 
+  it('lists the waiting runs in the order they will be tried, each with its place in line', async () => {
+    const queued = [...answers].filter(([, a]) => a.status === 202).map(([id, a]) => ({ id, at: String(a.json.queue.enqueuedAt) }));
+    queued.sort((a, b) => a.at.localeCompare(b.at));
+    const listed = await dev.get(`/v1/queue?namespace=${QUEUE_NS}`);
+    expect(listed.status).toBe(200);
+    expect(listed.json.items.map((e: { deliveryId: string; position: number }) => [e.deliveryId, e.position])).toEqual(
+      queued.map((q, i) => [q.id, i + 1]),
+    );
+    expect(listed.json.items[0]).toMatchObject({ state: 'Queued', reason: 'ConcurrencyLimit', requestedBy: 'dev', agent: 'coder' });
+    // Paged, the places go on counting.
+    const first = await dev.get(`/v1/queue?namespace=${QUEUE_NS}&limit=2`);
+    const second = await dev.get(`/v1/queue?namespace=${QUEUE_NS}&limit=2&continue=${first.json.continue}`);
+    expect(second.json.items.map((e: { position: number }) => e.position)).toEqual([3]);
+  });
+
   it('replays the queued answer to a retry of the same deliveryId', async () => {
     const [id, first] = [...answers].find(([, a]) => a.status === 202)!;
     const again = await dev.post('/v1/agent-runs', stuck(id));
@@ -437,9 +452,11 @@ describe('audit-mode limits', () => {
     expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
     const recorded = await eventually('audit to record the would-be refusals', async () => {
       const { rows } = await stack.db.query<{ verdict: string; violations: Array<{ ruleId: string }> }>(
-        "select verdict, violations from audit.policy_decisions where delivery_id in ('audit-1', 'audit-2')",
+        "select verdict, violations from audit.policy_decisions where delivery_id in ('audit-0', 'audit-1', 'audit-2')",
       );
-      return rows.filter((r) => r.violations.some((v) => v.ruleId === 'concurrency-limit')).length === 2 ? rows : undefined;
+      // Whichever of the three came first fit; the other two passed the limit.
+      const over = rows.filter((r) => r.violations.some((v) => v.ruleId === 'concurrency-limit'));
+      return rows.length === 3 && over.length === 2 ? over : undefined;
     });
     for (const r of recorded) {
       expect(r.verdict).toBe('allow');

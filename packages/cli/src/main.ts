@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { applyCommandOf } from './commands/apply.js';
 import { approvalsCommandOf, approveCommandOf, denyCommandOf } from './commands/approve.js';
+import { queueCommandOf } from './commands/queue.js';
 import { auditCommandOf } from './commands/audit.js';
 import { completionCommandOf } from './commands/completion.js';
 import { deleteCommandOf } from './commands/delete.js';
@@ -44,6 +45,7 @@ ${EXIT_CODES_HELP}`,
     deleteCommandOf(rt),
     runsCommandOf(rt),
     approvalsCommandOf(rt),
+    queueCommandOf(rt),
     approveCommandOf(rt),
     denyCommandOf(rt),
     auditCommandOf(rt),

@@ -32,6 +32,23 @@ export const QueueSummary = z.object({
 });
 export type QueueSummary = z.infer<typeof QueueSummary>;
 
+/** A queue entry as `GET /v1/queue` lists it: who asked, with which deliveryId, and — while it waits — its place in its namespace's queue (1 is next). */
+export const QueueEntryView = QueueSummary.extend({
+  deliveryId: z.string(),
+  requestedBy: z.string(),
+  position: z.number().int().min(1).optional(),
+});
+export type QueueEntryView = z.infer<typeof QueueEntryView>;
+
+/** The filters of `GET /v1/queue`: by default the runs still waiting, in the order they will be tried. */
+export const QueueFilter = z.strictObject({
+  namespace: z.string().min(1).optional(),
+  state: QueueState.default('Queued'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  continue: z.string().min(1).optional(),
+});
+export type QueueFilter = z.infer<typeof QueueFilter>;
+
 /**
  * `202 Accepted` body of a run waiting in the queue: Pending, with a `Blocked` condition saying
  * which limit holds it. A retry with the same deliveryId gets this answer until the run is

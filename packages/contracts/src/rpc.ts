@@ -3,6 +3,7 @@ import { NormalizedRun, RunParent, RunType } from './runs.js';
 import { RunPhase } from './primitives/agent-run.js';
 import { DecisionPayload, DomainErrorPayload, Principal, RequestPayload } from './messages.js';
 import { ApprovalState, ApprovalSummary, ApprovalVerdict } from './approvals.js';
+import { QueueEntryView, QueueFilter } from './queue.js';
 import { listOf, ResourceView } from './rest.js';
 
 /** A request-reply endpoint served by one service through `@nats-io/services`. */
@@ -132,6 +133,9 @@ export const ApprovalFilter = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   continue: z.string().min(1).optional(),
 });
+/** The policy service's queue listing request: the filters plus the caller's scope. */
+export const QueueQuery = QueueFilter.extend(Scope.shape);
+export type QueueQuery = z.infer<typeof QueueQuery>;
 export const ApprovalQuery = ApprovalFilter.extend(Scope.shape);
 export type ApprovalQuery = z.infer<typeof ApprovalQuery>;
 export const ApprovalLookup = Scope.extend({ id: z.guid() });
@@ -245,6 +249,7 @@ export const RPCS = {
   listApprovals: defineRpc('policy', 'list-approvals', ApprovalQuery, listOf(Approval)),
   getApproval: defineRpc('policy', 'get-approval', ApprovalLookup, Approval),
   decideApproval: defineRpc('policy', 'decide-approval', ApprovalDecision, ApprovalDecided),
+  listQueue: defineRpc('policy', 'list-queue', QueueQuery, listOf(QueueEntryView)),
   getResource: defineRpc('provisioner', 'get-resource', ResourceLookup, ResourceView),
   listResources: defineRpc('provisioner', 'list-resources', ResourceQuery, listOf(ResourceView)),
   getRun: defineRpc('status', 'get-run', z.object({ id: z.string() }), NormalizedRun),

@@ -11,6 +11,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerCreateRoutes } from './routes/create.js';
 import { registerPolicyRoutes } from './routes/policy.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
+import { registerQueueRoutes } from './routes/queue.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { traceRequests } from './tracing-hook.js';
@@ -102,6 +103,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     registerResourceRoutes(v1, deps);
     registerPolicyRoutes(v1, deps);
     registerApprovalRoutes(v1, deps);
+    registerQueueRoutes(v1, deps);
     registerRunRoutes(v1, deps);
     registerAuditRoutes(v1, deps);
   });

@@ -26,6 +26,8 @@ import {
   PROBLEM_TYPE_BASE,
   phasesOf,
   QueuedView,
+  QueueEntryView,
+  QueueState,
   ResourceView,
   RETRYABLE_CODES,
   Revisions,
@@ -182,6 +184,7 @@ function componentSchemas(): Record<string, Json> {
   answers.add(AcceptedView, { id: 'AcceptedView' });
   answers.add(AwaitingApprovalView, { id: 'AwaitingApprovalView' });
   answers.add(QueuedView, { id: 'QueuedView' });
+  answers.add(listOf(QueueEntryView), { id: 'QueuePage' });
   answers.add(Approval, { id: 'Approval' });
   answers.add(listOf(Approval), { id: 'ApprovalPage' });
   answers.add(NormalizedRun, { id: 'NormalizedRun' });
@@ -762,7 +765,7 @@ function approvalDecisionOperation(verdict: 'approve' | 'deny'): Json {
   };
 }
 
-/** The approval queue and its decisions. */
+/** The approval queue and its decisions, and the queue of runs a limit holds back. */
 function approvalPaths(): Record<string, Json> {
   return {
     '/v1/approvals': readOperation(
@@ -780,6 +783,18 @@ function approvalPaths(): Record<string, Json> {
     '/v1/approvals/{id}': readOperation('getApproval', 'policy', 'One approval, with the request it holds', 'Approval', [
       pathParam('id', 'The approval id.'),
     ]),
+    '/v1/queue': readOperation(
+      'listQueue',
+      'policy',
+      "Runs a concurrency or rate limit holds back in the caller's namespaces: waiting ones in the order they will be tried, with their place in their namespace's queue; others newest first",
+      'QueuePage',
+      [
+        queryParam('namespace', "Only this namespace (403 outside the token's namespaces)."),
+        queryParam('state', 'Entries in this state (default Queued).', { type: 'string', enum: [...QueueState.options] }),
+        queryParam('limit', 'Page size, 1-500 (default 50).', { type: 'integer', minimum: 1, maximum: 500 }),
+        queryParam('continue', 'The `continue` token of the previous page.'),
+      ],
+    ),
     '/v1/approvals/{id}/approve': approvalDecisionOperation('approve'),
     '/v1/approvals/{id}/deny': approvalDecisionOperation('deny'),
   };

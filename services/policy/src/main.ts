@@ -13,6 +13,7 @@ import { resourceBudgetOf, usageStatus, type Resource } from './budgets.js';
 import { ApprovalStore } from './approvals/store.js';
 import { QueueDrainer } from './queue/drain.js';
 import { QueueStore } from './queue/store.js';
+import { queueEndpoints } from './queue/endpoints.js';
 import { approvalEndpoints, sweepApprovals } from './approvals/endpoints.js';
 import type { ReadCurrent } from './subject.js';
 
@@ -116,7 +117,11 @@ await runService({
     const service = await serveRpc(
       nc,
       SERVICE_NAMES.policy,
-      [endpoint(RPCS.evaluatePolicy, async (request) => (await decide(request, deps)).decision), ...approvalEndpoints(deps)],
+      [
+        endpoint(RPCS.evaluatePolicy, async (request) => (await decide(request, deps)).decision),
+        ...approvalEndpoints(deps),
+        ...queueEndpoints(queue),
+      ],
       logger,
     );
     return {

@@ -1,4 +1,6 @@
-import type { QueueState, QueueSummary, RequestMessage } from '@jangar/contracts';
+import { z } from 'zod';
+import type { QueueEntryView, QueueQuery, QueueState, QueueSummary, RequestMessage } from '@jangar/contracts';
+import { continueToken } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 
 /** A row of `policy.run_queue`, times as RFC 3339 text; `due` once its wait has run out. */
@@ -47,6 +49,10 @@ const COLUMNS = [
   `${iso('enqueued_at')} as enqueued_at, ${iso('expires_at')} as expires_at, ${iso('settled_at')} as settled_at`,
   'expires_at <= now() as due',
 ].join(', ');
+
+// The microseconds a keyset cursor needs, as RFC 3339 text.
+const keyOf = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const cursor = continueToken(z.object({ at: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/), id: z.guid() }));
 
 // Count-then-insert of a queue entry happens under one lock across replicas, so a queue never overfills.
 const QUEUE_LOCK = 0x6a717565; // "jque"
@@ -152,7 +158,7 @@ export class QueueStore {
         where id in (select id from policy.run_queue
                       where state = 'Queued' and (leased_until is null or leased_until < now())
                       order by enqueued_at, id limit ? for update skip locked)
-        returning ${COLUMNS}, to_char(enqueued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as enqueued_key`,
+        returning ${COLUMNS}, ${keyOf('enqueued_at')} as enqueued_key`,
       [leaseMs / 1000, limit],
     );
     // UPDATE … RETURNING keeps no order: oldest first is the queue's promise.
@@ -175,6 +181,50 @@ export class QueueStore {
       [state, id],
     );
     return row;
+  }
+
+  /**
+   * Queue entries in the caller's namespaces: waiting runs in the order they will be tried, each
+   * with its place in its namespace's queue; runs that left it, newest first.
+   */
+  async list(q: QueueQuery): Promise<{ items: QueueEntryView[]; continue?: string }> {
+    const waiting = q.state === 'Queued';
+    const where = ['state = ?'];
+    const params: unknown[] = [q.state];
+    if (!q.namespaces.includes('*')) {
+      // Knex expands a bound array into a list, so the set travels as one JSON value.
+      where.push('namespace in (select jsonb_array_elements_text(?::jsonb))');
+      params.push(JSON.stringify(q.namespaces));
+    }
+    if (q.namespace !== undefined) {
+      where.push('namespace = ?');
+      params.push(q.namespace);
+    }
+    const after = q.continue === undefined ? [] : [cursor.decode(q.continue)];
+    const page = await this.db.query<QueueRow & { key: string; delivery_id: string; requested_by: string; position: string | null }>(
+      // Positions are numbered before the cursor cuts the page, so page two goes on counting.
+      `select * from (
+         select ${COLUMNS}, ${keyOf('enqueued_at')} as key,
+                message->>'deliveryId' as delivery_id, message->'principal'->>'subject' as requested_by,
+                ${waiting ? 'row_number() over (partition by namespace order by enqueued_at, id)' : 'null'} as position,
+                enqueued_at as sort_at
+           from policy.run_queue where ${where.join(' and ')}
+       ) entries
+       ${after.length ? `where (sort_at, id) ${waiting ? '>' : '<'} (?::timestamptz, ?::uuid)` : ''}
+       order by sort_at ${waiting ? 'asc' : 'desc'}, id ${waiting ? 'asc' : 'desc'} limit ?`,
+      [...params, ...after.flatMap((c) => [c.at, c.id]), q.limit + 1],
+    );
+    const items = page.slice(0, q.limit);
+    const last = items.at(-1);
+    return {
+      items: items.map((row) => ({
+        ...toQueueSummary(row),
+        deliveryId: row.delivery_id,
+        requestedBy: row.requested_by,
+        ...(row.position === null ? {} : { position: Number(row.position) }),
+      })),
+      ...(page.length > q.limit && last ? { continue: cursor.encode({ at: last.key, id: last.id }) } : {}),
+    };
   }
 
   /** The queue entry of a request, whatever its state. */
