@@ -49,26 +49,23 @@ export class QueueDrainer {
   /** One pass over the queue; returns how many runs left it (admitted, refused or expired). */
   async pass(): Promise<number> {
     const full = new Set<string>();
-    const waiting: string[] = [];
+    const leased: string[] = [];
     let left = 0;
     try {
       for (let seen = 0; seen < this.opts.maxPerPass;) {
         const rows = await this.queue.lease(this.opts.batch, this.opts.leaseMs);
+        leased.push(...rows.map((r) => r.id));
         seen += rows.length;
         for (const row of rows) {
           const keys = scopeKeys(row);
           const behindFull = full.has(keys.cluster) || full.has(keys.namespace) || (keys.agent !== undefined && full.has(keys.agent));
           // A run whose wait ran out leaves whatever is full.
-          if (behindFull && !row.due) {
-            waiting.push(row.id);
-            continue;
-          }
+          if (behindFull && !row.due) continue;
           const result = await this.tryRun(row);
           if (!result.blocked) {
             left++;
             continue;
           }
-          waiting.push(row.id);
           for (const scope of result.blocked) {
             const key = keys[scope];
             if (key) full.add(key);
@@ -77,8 +74,9 @@ export class QueueDrainer {
         if (rows.length < this.opts.batch) break;
       }
     } finally {
-      // Leases are held to the end of the pass so its later batches don't lease the same runs again.
-      await this.queue.unlease(waiting);
+      // Leases are held to the end of the pass so its later batches don't lease the same runs
+      // again, and given back even when a try failed; a run that left the queue keeps nothing.
+      await this.queue.unlease(leased);
     }
     return left;
   }
