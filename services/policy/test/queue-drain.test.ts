@@ -60,6 +60,19 @@ describe('QueueDrainer', () => {
     expect(leased.size).toBe(0);
   });
 
+  it('gives back every lease when a try fails, so the runs behind it wait one pass, not a lease', async () => {
+    const { queue, leased } = store([row('a1', 'a'), row('b1', 'b')]);
+    const failing = new QueueDrainer(
+      queue,
+      async () => {
+        throw new Error('the bus is away');
+      },
+      createLogger('test', 'silent'),
+    );
+    await expect(failing.pass()).rejects.toThrow('the bus is away');
+    expect(leased.size).toBe(0);
+  });
+
   it('runs one pass at a time, and one more for a poke that came during it', async () => {
     const { queue } = store([row('a1', 'a')]);
     let passes = 0;
