@@ -150,7 +150,6 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
   }
   const owned = limitsFor(ctx);
   const rates = rateLimitsFor(ctx);
-  const subject = decided.subject;
   const admission = await deps.slots.admit(
     {
       requestKey: message.requestKey,
@@ -158,7 +157,7 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
       namespace: request.metadata.namespace,
       name: request.metadata.name ?? '',
       agent,
-      resources: requestedResources(subject?.spec),
+      resources: requestedResources(decided.subject?.spec),
     },
     {
       limits: plainLimits(owned),
@@ -179,8 +178,8 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
     ...rateViolations(admission.rateRefusals, rates, ctx),
   ];
   const enforced = over.filter((v) => (v.mode ?? decision.mode) === 'enforce');
-  if (enforced.length === 0) return { decision: { ...decision, violations: [...decision.violations, ...over], ...leaving('Admitted') } };
   const violations = [...decision.violations, ...over];
+  if (enforced.length === 0) return { decision: { ...decision, violations, ...leaving('Admitted') } };
   // A spent budget is a "no" for this period; a concurrency or rate limit only a "not now", which a queue can wait out.
   if (admission.spent.length === 0 && queue) {
     const scopes = [...admission.refusals.map((r) => r.scope), ...admission.rateRefusals.map((r) => r.scope)];
@@ -308,21 +307,20 @@ async function publishDecision(
 export async function expireQueued(row: QueueRow, deps: PolicyDeps): Promise<void> {
   const message = RequestMessageSchema.parse(row.message);
   const summary = { ...toQueueSummary(row), state: 'Expired' as const, settledAt: new Date().toISOString() };
+  const ruleId = row.reason === 'ConcurrencyLimit' ? 'concurrency-limit' : 'rate-limit';
+  const reason = `waited in the queue from ${row.enqueued_at} to ${row.expires_at}: ${row.detail}`;
+  const violations = [{ ruleId, path: 'metadata.namespace', reason }];
   const decision: DecisionPayload = {
     request: message.payload,
     verdict: 'deny',
     mode: 'enforce',
-    violations: [],
+    violations,
     policyVersion: 'queue',
     evaluatedAt: summary.settledAt,
     queue: summary,
   };
-  const ruleId = row.reason === 'ConcurrencyLimit' ? 'concurrency-limit' : 'rate-limit';
-  const violations = [
-    { ruleId, path: 'metadata.namespace', reason: `waited in the queue from ${row.enqueued_at} to ${row.expires_at}: ${row.detail}` },
-  ];
-  const detail = `${violations[0]!.reason}; submit again with a new deliveryId`;
-  await publishDecision(message, { ...decision, violations }, { code: 'queue_expired', detail, violations }, deps);
+  const detail = `${reason}; submit again with a new deliveryId`;
+  await publishDecision(message, decision, { code: 'queue_expired', detail, violations }, deps);
 }
 
 /** Tries one queued run: admits it, refuses it, or — a limit still full — leaves it waiting. */

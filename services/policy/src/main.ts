@@ -1,5 +1,4 @@
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { Budget, BudgetSpec, CONSUMERS, KubeObject, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
+import { CONSUMERS, KubeObject, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { endpoint, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, kubeStatusCode, loadKubeConfig, translateKubeError } from '@jangar/service-kit/kube';
@@ -8,16 +7,14 @@ import { PolicyConfig } from './config.js';
 import { POLICY_DATABASE } from './database.js';
 import { decide, handleRequest, tryQueued, type PolicyDeps } from './handler.js';
 import { releaseEndedRun, releaseRejected, reconcileSlots } from './slots/release.js';
-import { SlotStore, type BudgetUsage } from './slots/store.js';
-import { resourceBudgetOf, usageStatus, type Resource } from './budgets.js';
+import { SlotStore } from './slots/store.js';
+import { budgetUsageWriter, refreshResourceUsage } from './budget-usage.js';
 import { ApprovalStore } from './approvals/store.js';
 import { QueueDrainer } from './queue/drain.js';
 import { QueueStore } from './queue/store.js';
 import { queueEndpoints } from './queue/endpoints.js';
 import { approvalEndpoints, sweepApprovals } from './approvals/endpoints.js';
 import type { ReadCurrent } from './subject.js';
-
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 await runService({
   name: 'policy',
@@ -55,22 +52,7 @@ await runService({
       },
       queueCluster: config.JANGAR_POLICY_QUEUE_CLUSTER,
     };
-    const recordBudgetUsage = async (budget: string, used: BudgetUsage) => {
-      // `budget` is the id the context gives it: `Budget <namespace>/<name>`.
-      const [namespace, name] = budget.replace(/^Budget /, '').split('/');
-      if (!namespace || !name) return;
-      await api.patchNamespacedCustomObjectStatus(
-        {
-          group: Budget.group,
-          version: Budget.version,
-          plural: Budget.plural,
-          namespace,
-          name,
-          body: { status: { used: usageStatus(used), updatedAt: new Date().toISOString() } },
-        },
-        mergePatch,
-      );
-    };
+    const recordBudgetUsage = budgetUsageWriter(api);
     const approvals = new ApprovalStore(db);
     const queue = new QueueStore(db);
     const deps: PolicyDeps = { js, logger, view, readCurrent, slots, approvals, queue, settings, recordBudgetUsage };
@@ -81,16 +63,7 @@ await runService({
     const released = async (namespace: string | undefined) => {
       if (!namespace) return;
       drainer.poke();
-      for (const obj of view.list(Budget, namespace)) {
-        const spec = BudgetSpec.safeParse(obj.spec);
-        const budget = spec.success ? resourceBudgetOf({ id: `Budget ${namespace}/${obj.metadata.name}`, spec: spec.data }) : undefined;
-        if (!budget) continue;
-        const inUse = await slots.requestedBy(namespace, budget.agents);
-        const used = Object.fromEntries(Object.keys(budget.limits).map((r) => [r, inUse[r as Resource]]));
-        await recordBudgetUsage(budget.key, used).catch((err: unknown) =>
-          logger.warn({ err, budget: budget.key }, 'could not record budget usage'),
-        );
-      }
+      await refreshResourceUsage(deps, namespace);
     };
     const subs = [
       await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, async (m) => {
