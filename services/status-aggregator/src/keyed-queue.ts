@@ -30,8 +30,10 @@ interface Mark {
 export function keyedQueue(options: { limit: number }): KeyedQueue {
   if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error(`limit must be a positive integer, not ${options.limit}`);
   let nextSeq = 0;
-  /** Sequence numbers of tasks not finished, in push order (a Set iterates in insertion order). */
+  /** Sequence numbers of tasks not finished. */
   const unfinished = new Set<number>();
+  /** No task below this sequence number is unfinished; only ever moves up, so finding it is cheap. */
+  let low = 0;
   /** Per key, its tasks not yet started; a key is present while it has a task queued or running. */
   const lanes = new Map<string, { seq: number; fn: () => Promise<void> }[]>();
   /** Keys whose next task may start, in the order they became ready. */
@@ -72,8 +74,7 @@ export function keyedQueue(options: { limit: number }): KeyedQueue {
 
   const runMarks = () => {
     if (markRunning || marks.length === 0) return;
-    const lowest = unfinished.values().next();
-    const low = lowest.done ? nextSeq : lowest.value;
+    while (low < nextSeq && !unfinished.has(low)) low++;
     let due = 0;
     while (due < marks.length && marks[due]!.before <= low) due++;
     if (due === 0) return;

@@ -120,6 +120,43 @@ describe('keyedQueue', () => {
     expect(log).toEqual(['a@2', 'mark']);
   });
 
+  it('keeps every key in order and every mark behind its tasks, whatever order tasks finish in', async () => {
+    // A fixed pseudo-random order of finishing (a linear congruential generator), so a failure repeats.
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const q = keyedQueue({ limit: 5 });
+    const started: { key: string; seq: number }[] = [];
+    const finished = new Set<number>();
+    const open: { seq: number; finish: () => void }[] = [];
+    const markViolations: number[] = [];
+    for (let seq = 0; seq < 300; seq++) {
+      const key = `run-${Math.floor(random() * 12)}`;
+      q.push(key, async () => {
+        started.push({ key, seq });
+        await new Promise<void>((resolve) => open.push({ seq, finish: resolve }));
+        finished.add(seq);
+      });
+      if (seq % 25 === 24) {
+        const before = seq + 1;
+        q.mark('AgentRun', async () => {
+          for (let i = 0; i < before; i++) if (!finished.has(i)) markViolations.push(before);
+        });
+      }
+    }
+    while (q.size > 0) {
+      await flush();
+      if (open.length === 0) continue;
+      const [next] = open.splice(Math.floor(random() * open.length), 1);
+      next!.finish();
+    }
+    expect(started).toHaveLength(300);
+    expect(markViolations).toEqual([]);
+    // Per key, tasks started in push (sequence) order.
+    const byKey = new Map<string, number[]>();
+    for (const s of started) byKey.set(s.key, [...(byKey.get(s.key) ?? []), s.seq]);
+    for (const seqs of byKey.values()) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+
   it('is idle at once when empty, and refuses a limit below one', async () => {
     await keyedQueue({ limit: 1 }).idle();
     expect(() => keyedQueue({ limit: 0 })).toThrow(/positive integer/);
