@@ -6,6 +6,7 @@ import type { GatewayDeps } from './deps.js';
 import { instrumentRequests } from './metrics-hook.js';
 import { refuseNul } from './nul-guard.js';
 import { openApiDocument } from './openapi.js';
+import { PROBE_ROUTE } from './probes.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCreateRoutes } from './routes/create.js';
@@ -87,9 +88,9 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(body);
   });
 
-  app.get('/livez', async () => ({ status: 'ok' }));
+  app.get('/livez', PROBE_ROUTE, async () => ({ status: 'ok' }));
   app.get('/openapi.json', async () => openApiDocument);
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', PROBE_ROUTE, async (_req, reply) => {
     const report = await deps.readiness();
     return reply.code(report.ready ? 200 : 503).send(report);
   });

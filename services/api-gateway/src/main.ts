@@ -1,10 +1,11 @@
-import { CONSUMERS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
+import { CONSUMERS, DEFAULT_DUPLICATE_WINDOW_MS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { callRpc, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { buildApp } from './app.js';
 import { Authenticator } from './auth.js';
 import { GatewayConfig } from './config.js';
 import { GATEWAY_DATABASE } from './database.js';
+import { publishedMarks } from './deliveries/published-marks.js';
 import { DeliveryStore } from './deliveries/store.js';
 import { OutcomeWaiter } from './outcomes.js';
 import { RequestPublisher } from './publisher.js';
@@ -21,8 +22,22 @@ await runService({
 
     const db = await openDatabase({ url: config.DATABASE_URL, ...GATEWAY_DATABASE, logger });
     const deliveries = new DeliveryStore(db, config.JANGAR_IDEMPOTENCY_RETENTION_HOURS);
+    const marks = publishedMarks({
+      write: (keys) => deliveries.markPublished(keys),
+      // Long enough to gather a few accepts into one commit, far shorter than the recovery sweep's age.
+      delayMs: 10,
+      onError: (err, count) => logger.warn({ err, count }, 'could not mark requests published; the recovery sweep will publish them again'),
+    });
+    // A lost mark is safe only while the sweep republishes inside JetStream's duplicate window.
+    const dedupWindowMs = config.JANGAR_DEDUP_WINDOW_MS ?? DEFAULT_DUPLICATE_WINDOW_MS;
+    if (config.JANGAR_RECOVERY_SWEEP_MS * 4 > dedupWindowMs) {
+      logger.warn(
+        { recoverySweepMs: config.JANGAR_RECOVERY_SWEEP_MS, dedupWindowMs },
+        'the recovery sweep is slow next to the duplicate window: a request whose published mark was lost in a crash may be re-published past its dedup ID',
+      );
+    }
     const waiter = new OutcomeWaiter(nc, logger);
-    const publisher = new RequestPublisher(js, deliveries, waiter, config.JANGAR_WAIT_MS, logger);
+    const publisher = new RequestPublisher(js, deliveries, marks, waiter, config.JANGAR_WAIT_MS, logger);
 
     const outcomes = await consume(CONSUMERS.gatewayOutcomes, SUBJECTS.outcome.schema, async (m) => {
       await publisher.record(m.requestKey, m.attempt, m.payload);
@@ -70,6 +85,7 @@ await runService({
         await app.close();
         await Promise.all([outcomes.stop(), holds.stop()]);
         waiter.close();
+        await marks.flush();
         await service.stop();
         await db.close();
       },

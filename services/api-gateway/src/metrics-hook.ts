@@ -4,11 +4,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { metrics } from '@jangar/service-kit';
+import { isProbe } from './probes.js';
 
-/** Observes every answered request and serves `/metrics`; install before any route is added. */
+/** Observes every answered request but the probes and serves `/metrics`; install before any route is added. */
 export function instrumentRequests(app: FastifyInstance): void {
   const histogram = metrics().httpRequestSeconds;
   app.addHook('onResponse', (req, reply, done) => {
+    if (isProbe(req)) return done();
     // The route pattern, never the raw URL: ids and unknown paths would make one series per request.
     const route = req.routeOptions.url ?? 'unmatched';
     histogram.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);

@@ -10,6 +10,7 @@ import {
   type RequestMessage,
 } from '@jangar/contracts';
 import { DomainError, faultPoint, publish, type Logger } from '@jangar/service-kit';
+import type { PublishedMarks } from './deliveries/published-marks.js';
 import { answerOfAttempt, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
 import type { OutcomeWaiter } from './outcomes.js';
 import { responseForHold, responseForOutcome } from './responses.js';
@@ -19,6 +20,7 @@ export class RequestPublisher {
   constructor(
     private readonly js: JetStreamClient,
     private readonly deliveries: DeliveryStore,
+    private readonly marks: PublishedMarks,
     private readonly waiter: OutcomeWaiter,
     private readonly waitMs: number,
     private readonly logger: Logger,
@@ -40,7 +42,9 @@ export class RequestPublisher {
     } catch (err) {
       throw new DomainError('unavailable', 'the message bus did not accept the request; retry with the same deliveryId', { cause: err });
     }
-    await this.deliveries.markPublished(message.requestKey);
+    // Not awaited: the mark only steers the recovery sweep, and a mark lost in a crash makes the
+    // sweep publish again under the same dedup ID (see published-marks.ts).
+    this.marks.add(message.requestKey);
   }
 
   /** Publishes, then waits up to the wait budget for the stored answer. */

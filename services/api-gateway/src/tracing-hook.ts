@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { contextFromTraceparent, runInSpan, SpanKind, SpanStatusCode, startSpan, traceparentOf, type Span } from '@jangar/service-kit';
+import { isProbe } from './probes.js';
 
 interface Exchange {
   span: Span;
@@ -31,9 +32,10 @@ function finish(req: FastifyRequest, status: number | undefined): void {
   span.end();
 }
 
-/** Traces every request as a SERVER span `<METHOD> <route>`; install before any route is added. */
+/** Traces every request but the probes as a SERVER span `<METHOD> <route>`; install before any route is added. */
 export function traceRequests(app: FastifyInstance): void {
   app.addHook('onRequest', (req, reply, done) => {
+    if (isProbe(req)) return done();
     const route = req.routeOptions.url;
     const incoming = req.headers.traceparent;
     const span = startSpan(route ? `${req.method} ${route}` : req.method, {
@@ -49,6 +51,7 @@ export function traceRequests(app: FastifyInstance): void {
   });
 
   app.addHook('onRoute', (route) => {
+    if (route.config?.probe) return;
     const handler = route.handler;
     route.handler = async function (this: FastifyInstance, req, reply) {
       const exchange = exchanges.get(req);

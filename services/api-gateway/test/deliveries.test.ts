@@ -102,15 +102,18 @@ describe('the delivery store', () => {
     expect(await store.reopen(retryable)).toBeUndefined();
   });
 
-  it('lists the claims never published, and only those', async () => {
+  it('lists the claims never published, and only those; one statement marks a batch of them', async () => {
     const lost = delivery('lost-1');
     const sent = delivery('sent-1');
+    const sentToo = delivery('sent-2');
     await store.claim(lost);
     await store.claim(sent);
-    await store.markPublished(sent.requestKey);
+    await store.claim(sentToo);
+    await store.markPublished([sent.requestKey, sentToo.requestKey]);
     const keys = (await store.unpublished(0)).map((r) => r.requestKey);
     expect(keys).toContain(lost.requestKey);
     expect(keys).not.toContain(sent.requestKey);
+    expect(keys).not.toContain(sentToo.requestKey);
     expect((await store.unpublished(0)).find((r) => r.requestKey === lost.requestKey)?.message).toEqual(lost.message);
   });
 });

@@ -10,4 +10,10 @@ export const StatusConfig = DatabaseConfig.extend({
   JANGAR_TEMPORAL_URL: optional(z.url().optional()),
   /** How often the runs bound to `temporal` that are still going are polled. */
   JANGAR_TEMPORAL_POLL_MS: optional(z.coerce.number().int().positive().default(2_000)),
+  /**
+   * How many runs are observed at once (one run's versions are always observed in order). Each
+   * observation holds a pooled connection for its reads and upsert, so this stays below the pool's 10,
+   * leaving connections for the run reads the gateway asks for.
+   */
+  JANGAR_STATUS_CONCURRENCY: optional(z.coerce.number().int().positive().default(8)),
 });

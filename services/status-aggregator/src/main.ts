@@ -29,7 +29,7 @@ await runService({
       async (obj) => void (await observeRun(obj, { js, store })),
       logger,
       new WatchStateStore(db),
-      { sources },
+      { sources, concurrency: config.JANGAR_STATUS_CONCURRENCY },
     );
     await watcher.start();
     const service = await serveRpc(

@@ -11,6 +11,7 @@ import {
   type RunBinding,
 } from '@jangar/contracts';
 import { timeKubeCall, type Logger } from '@jangar/service-kit';
+import { keyedQueue } from './keyed-queue.js';
 import { pollStatuses } from './sources/poller.js';
 import type { BoundRun, PollingStatusSource } from './sources/types.js';
 import type { WatchState } from './store.js';
@@ -70,9 +71,10 @@ export function isGone(err: unknown): boolean {
  * the provider objects (Jobs, Workflows), cluster-wide, and a poller per status source (Temporal)
  * for the providers that have no objects. A run watch with no stored version (or one
  * the API server no longer keeps: 410 Gone) lists, observes every object, then watches from the
- * list's version; any other end re-watches from the last version seen. Events of all kinds go
- * through one serial queue, so each object's versions are handled in the order the API server sent
- * them, and a kind's version is stored only once everything before it was observed: a restart
+ * list's version; any other end re-watches from the last version seen. Observations go through a
+ * {@link keyedQueue} keyed on the run's uid: one run's versions are handled in the order the API
+ * server sent them, while different runs are handled side by side (`concurrency` at once), and a
+ * kind's version is stored only once everything queued before it was observed (a mark): a restart
  * replays what it had not finished, and each transition made while it was down is still seen.
  * A provider change — of its object, or of the state a source polled — re-observes its run as the
  * run watch last saw it, so the provider's phase shows even when only the provider changed.
@@ -83,9 +85,12 @@ export function watchRuns(
   onObject: (obj: KubeObject) => Promise<void>,
   logger: Logger,
   state: WatchState,
-  options: { sources?: readonly PollingStatusSource[] } = {},
+  options: { sources?: readonly PollingStatusSource[]; concurrency?: number } = {},
 ) {
-  let queue: Promise<void> = Promise.resolve();
+  // Ordering matters per run only: `observeRun` reads the run's stored digest, publishes and
+  // upserts, so two versions of one run must not overlap, but two runs never share a row or a dedup
+  // ID. One serial queue made the aggregator's rate one over three round trips for the whole cluster.
+  const queue = keyedQueue({ limit: options.concurrency ?? 8 });
   let stopped = false;
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void) => {
@@ -97,18 +102,17 @@ export function watchRuns(
   };
 
   // A failed step is retried until it lands: dropping it would lose a transition, and skipping it
-  // would store a version past one not yet observed.
-  const step = (what: string, fn: () => Promise<void>) => {
-    queue = queue.then(async () => {
-      for (let attempt = 1; !stopped; attempt++) {
-        try {
-          return await fn();
-        } catch (err) {
-          logger.warn({ err, attempt, what }, 'a status step failed; retrying');
-          await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5_000)));
-        }
+  // would store a version past one not yet observed (its mark waits for it). It holds up its own
+  // run and the marks after it, not other runs.
+  const retrying = (what: string, fn: () => Promise<void>) => async () => {
+    for (let attempt = 1; !stopped; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        logger.warn({ err, attempt, what }, 'a status step failed; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5_000)));
       }
-    });
+    }
   };
 
   const informerOf = (kind: Resource) => {
@@ -149,7 +153,11 @@ export function watchRuns(
     }
     const provider = providerOf(parsed.data);
     const obj = provider ? withLiveProvider(parsed.data, provider) : withProviderState(parsed.data, polledStateOf(parsed.data));
-    step(`observe ${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}@${obj.metadata.resourceVersion}`, () => onObject(obj));
+    const what = `observe ${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}@${obj.metadata.resourceVersion}`;
+    queue.push(
+      obj.metadata.uid,
+      retrying(what, () => onObject(obj)),
+    );
   };
 
   const runWatch = (kind: Resource) => {
@@ -164,7 +172,11 @@ export function watchRuns(
     let markReady!: () => void;
     const ready = new Promise<void>((resolve) => (markReady = () => ((established = true), resolve())));
     const backoff = () => Math.min(250 * 2 ** failures++, 10_000);
-    const record = (rv: string) => step(`record ${kind.kind}@${rv}`, () => state.set(kind.kind, rv));
+    const record = (rv: string) =>
+      queue.mark(
+        kind.kind,
+        retrying(`record ${kind.kind}@${rv}`, () => state.set(kind.kind, rv)),
+      );
 
     const relist = async (): Promise<void> => {
       if (stopped) return;
@@ -346,7 +358,7 @@ export function watchRuns(
       for (const timer of timers) clearTimeout(timer);
       for (const watch of runWatches) watch.stop();
       await Promise.all(providerInformers.map((p) => p.informer.stop()));
-      await queue;
+      await queue.idle();
     },
   };
 }

@@ -19,8 +19,11 @@ afterEach(async () => {
   kd = undefined;
 });
 
-/** A kube-dev keeping only five events, a client for it and a state kept in memory. */
-async function setup() {
+/**
+ * A kube-dev keeping only five events, a client for it and a state kept in memory; `observe`, when
+ * given, runs before an object counts as seen.
+ */
+async function setup(observe?: (obj: KubeObject) => Promise<void>) {
   kd = await startKubeDev({ simulate: false, eventLogSize: 5 });
   const kc = new KubeConfig();
   kc.loadFromString(kubeconfigFor(kd.url));
@@ -39,7 +42,11 @@ async function setup() {
     },
   };
   const start = async () => {
-    const w = watchRuns(kc, api, async (obj) => void seen.push(obj), logger, state, { sources: [source] });
+    const onObject = async (obj: KubeObject) => {
+      await observe?.(obj);
+      seen.push(obj);
+    };
+    const w = watchRuns(kc, api, onObject, logger, state, { sources: [source] });
     await w.start();
     return w;
   };
@@ -68,6 +75,28 @@ async function setup() {
 
 const versionsOf = (seen: KubeObject[], name: string) =>
   seen.filter((o) => o.metadata.name === name).map((o) => o.metadata.resourceVersion);
+
+describe('run watch ordering', () => {
+  it('observes other runs while one is held up, keeps that run in order, and stores a version only once all before it were observed', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { stored, seen, start, setPhase, create } = await setup(async (obj) => {
+      if (obj.metadata.name === 'slow') await released;
+    });
+    const w = await start();
+    const slow = await create('slow');
+    const running = await setPhase('slow', 'Running');
+    const fast = await create('fast');
+    await eventually('fast observed while slow is held', async () => (versionsOf(seen, 'fast').length > 0 ? true : undefined));
+    expect(versionsOf(seen, 'slow')).toEqual([]);
+    expect(Number(stored.get('AgentRun') ?? '0')).toBeLessThan(Number(slow.metadata.resourceVersion));
+
+    release();
+    await eventually('the last version stored', async () => (stored.get('AgentRun') === fast.metadata.resourceVersion ? true : undefined));
+    expect(versionsOf(seen, 'slow')).toEqual([slow.metadata.resourceVersion, running.metadata.resourceVersion]);
+    await w.stop();
+  });
+});
 
 describe('run watch resumption', () => {
   it('replays every version written while it was stopped, from the stored resourceVersion', async () => {
