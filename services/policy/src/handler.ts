@@ -143,7 +143,7 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
       const entry = {
         ...ahead.first,
         agent,
-        detail: `${ahead.count} runs wait ahead in namespace "${ctx.namespace}": ${ahead.first.detail}`,
+        detail: `${ahead.count} ${ahead.count === 1 ? 'run waits' : 'runs wait'} ahead in namespace "${ctx.namespace}": ${ahead.first.detail}`,
       };
       return enqueue(message, deps, ctx, decision, entry, queue);
     }
