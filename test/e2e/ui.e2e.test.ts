@@ -124,9 +124,13 @@ describe('the web UI', () => {
     expect(new URL(page.url()).searchParams.get('selector')).toBe('suite=ui');
     expect(await page.getByTestId('selector-syntax').textContent()).toBe('suite=ui');
 
-    await page.getByRole('checkbox', { name: 'Running' }).check();
+    // The box shows the URL's filter, which the click changes a moment later (a router navigation),
+    // so the click is followed by waiting for its effect, not by `check()`'s immediate look.
+    const running = page.getByRole('checkbox', { name: 'Running' });
+    await running.click();
     await row(page, 'ui-done').waitFor({ state: 'detached' });
     await row(page, 'ui-stuck').waitFor();
+    expect(await running.isChecked()).toBe(true);
     const url = new URL(page.url());
     expect(url.searchParams.get('phase')).toBe('Running');
     expect(url.searchParams.get('selector')).toBe('suite=ui');
