@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Approval, ApprovalDecision, ApprovalQuery, ApprovalState, RequestMessage, Violation } from '@jangar/contracts';
 import { continueToken, DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
+import { namespaceScope } from '../scope.js';
 import type { ApprovalGates } from './gates.js';
 
 /** A time as the queries below select it: RFC 3339 text in UTC. */
@@ -120,17 +121,7 @@ export class ApprovalStore {
 
   /** Approvals newest first, in the caller's namespaces, optionally of one state. */
   async list(q: ApprovalQuery): Promise<{ items: Approval[]; continue?: string }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (!q.namespaces.includes('*')) {
-      // Knex expands a bound array into a list, so the set travels as one JSON value.
-      where.push('namespace in (select jsonb_array_elements_text(?::jsonb))');
-      params.push(JSON.stringify(q.namespaces));
-    }
-    if (q.namespace !== undefined) {
-      where.push('namespace = ?');
-      params.push(q.namespace);
-    }
+    const { where, params } = namespaceScope(q);
     if (q.state !== undefined) {
       where.push('state = ?');
       params.push(q.state);

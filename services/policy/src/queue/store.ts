@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { QueueEntryView, QueueQuery, QueueState, QueueSummary, RequestMessage } from '@jangar/contracts';
 import { continueToken } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
+import { namespaceScope } from '../scope.js';
 
 /** A row of `policy.run_queue`, times as RFC 3339 text; `due` once its wait has run out. */
 export interface QueueRow {
@@ -189,17 +190,9 @@ export class QueueStore {
    */
   async list(q: QueueQuery): Promise<{ items: QueueEntryView[]; continue?: string }> {
     const waiting = q.state === 'Queued';
-    const where = ['state = ?'];
-    const params: unknown[] = [q.state];
-    if (!q.namespaces.includes('*')) {
-      // Knex expands a bound array into a list, so the set travels as one JSON value.
-      where.push('namespace in (select jsonb_array_elements_text(?::jsonb))');
-      params.push(JSON.stringify(q.namespaces));
-    }
-    if (q.namespace !== undefined) {
-      where.push('namespace = ?');
-      params.push(q.namespace);
-    }
+    const scope = namespaceScope(q);
+    const where = ['state = ?', ...scope.where];
+    const params: unknown[] = [q.state, ...scope.params];
     const after = q.continue === undefined ? [] : [cursor.decode(q.continue)];
     const page = await this.db.query<QueueRow & { key: string; delivery_id: string; requested_by: string; position: string | null }>(
       // Positions are numbered before the cursor cuts the page, so page two goes on counting.
