@@ -69,6 +69,11 @@ export function mayAccess(caller: Caller, namespace: string): boolean {
   return caller.namespaces.includes('*') || caller.namespaces.includes(namespace);
 }
 
+/** A list narrowed to a namespace outside the caller's is forbidden (403); no namespace lists every one the caller may read. */
+export function assertMayList(caller: Caller, namespace: string | undefined): void {
+  if (namespace && !mayAccess(caller, namespace)) throw new DomainError('forbidden', `the token may not read namespace "${namespace}"`);
+}
+
 /** Writes outside the caller's namespaces are forbidden (403); `path` is where the request names the namespace. */
 export function assertMayWrite(caller: Caller, namespace: string, path = 'metadata.namespace'): void {
   if (!mayAccess(caller, namespace)) {

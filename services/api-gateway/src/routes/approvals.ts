@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ApprovalDecisionBody, ApprovalFilter, fieldErrorsFromZod, RPCS, type ApprovalVerdict } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
-import { mayAccess } from '../auth.js';
+import { assertMayList } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
 import { resolveDeliveryId } from '../idempotency.js';
 import { parseQuery } from '../query.js';
@@ -24,8 +24,7 @@ export function registerApprovalRoutes(app: FastifyInstance, deps: GatewayDeps):
   app.get('/v1/approvals', async (req) => {
     const caller = req.caller!;
     const q = parseQuery(ApprovalFilter, req.query);
-    if (q.namespace && !mayAccess(caller, q.namespace))
-      throw new DomainError('forbidden', `the token may not read namespace "${q.namespace}"`);
+    assertMayList(caller, q.namespace);
     return deps.call(RPCS.listApprovals, { ...q, namespaces: [...caller.namespaces] });
   });
 

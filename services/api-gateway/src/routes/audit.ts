@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AuditFilter, KINDS, RPCS } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
-import { mayAccess, type Caller } from '../auth.js';
+import { assertMayList, mayAccess, type Caller } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
 import { parseQuery } from '../query.js';
 
@@ -15,8 +15,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: GatewayDeps): vo
   app.get('/v1/audit', async (req) => {
     const caller = req.caller!;
     const q = parseQuery(AuditFilter, req.query);
-    if (q.namespace && !mayAccess(caller, q.namespace))
-      throw new DomainError('forbidden', `the token may not read namespace "${q.namespace}"`);
+    assertMayList(caller, q.namespace);
     return deps.call(RPCS.listAuditEvents, { ...q, namespaces: scopeOf(caller) });
   });
 

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { QueueFilter, RPCS } from '@jangar/contracts';
-import { DomainError } from '@jangar/service-kit';
-import { mayAccess } from '../auth.js';
+import { assertMayList } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
 import { parseQuery } from '../query.js';
 
@@ -10,8 +9,7 @@ export function registerQueueRoutes(app: FastifyInstance, deps: GatewayDeps): vo
   app.get('/v1/queue', async (req) => {
     const caller = req.caller!;
     const q = parseQuery(QueueFilter, req.query);
-    if (q.namespace && !mayAccess(caller, q.namespace))
-      throw new DomainError('forbidden', `the token may not read namespace "${q.namespace}"`);
+    assertMayList(caller, q.namespace);
     return deps.call(RPCS.listQueue, { ...q, namespaces: [...caller.namespaces] });
   });
 }

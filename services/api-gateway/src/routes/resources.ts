@@ -14,7 +14,7 @@ import {
 } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import { z } from 'zod';
-import { assertMayWrite, mayAccess } from '../auth.js';
+import { assertMayList, assertMayWrite } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
 import { resolveDeliveryId } from '../idempotency.js';
 import { checkLabelSelector, parseQuery } from '../query.js';
@@ -93,8 +93,7 @@ export function registerResourceRoutes(app: FastifyInstance, deps: GatewayDeps):
         const caller = req.caller!;
         const q = parseQuery(ResourceFilter, req.query);
         checkLabelSelector(q.labelSelector);
-        if (q.namespace && !mayAccess(caller, q.namespace))
-          throw new DomainError('forbidden', `the token may not read namespace "${q.namespace}"`);
+        assertMayList(caller, q.namespace);
         const { phase, ...rest } = q;
         const phases = phasesFor(kind, phase);
         return deps.call(RPCS.listResources, {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { RPCS, RunFilter } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
-import { mayAccess } from '../auth.js';
+import { assertMayList, mayAccess } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
 import { checkLabelSelector, parseQuery } from '../query.js';
 import { findRun } from './find-run.js';
@@ -13,8 +13,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: GatewayDeps): void
     const caller = req.caller!;
     const q = parseQuery(RunFilter, req.query);
     checkLabelSelector(q.labelSelector);
-    if (q.namespace && !mayAccess(caller, q.namespace))
-      throw new DomainError('forbidden', `the token may not read namespace "${q.namespace}"`);
+    assertMayList(caller, q.namespace);
     return deps.call(RPCS.listRuns, { ...q, namespaces: [...caller.namespaces] });
   });
 
