@@ -1,5 +1,5 @@
 # One image per service: docker build --build-arg SERVICE=policy -t jangar-policy .
-# Services run their TypeScript through tsx, so the image holds sources, not a build output.
+# Each service runs as one bundle (`npm run build`: the workspace's own code; npm packages stay in node_modules).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
@@ -24,16 +24,24 @@ COPY packages/contracts packages/contracts
 COPY packages/ui packages/ui
 RUN npx vite build packages/ui
 
+# The bundles, each at <package>/dist/main.mjs as in a checkout (the gateway finds the UI relative to its own).
+FROM deps AS build
+COPY tsconfig.json ./
+COPY packages packages
+COPY services services
+COPY scripts/build.ts scripts/
+RUN npx tsx scripts/build.ts
+
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE
-ENV NODE_ENV=production SERVICE_ENTRY=services/${SERVICE}/src/main.ts HEALTH_PORT=9090 HEALTH_HOST=0.0.0.0
+ENV NODE_ENV=production SERVICE_BUNDLE=services/${SERVICE}/dist/main.mjs HEALTH_PORT=9090 HEALTH_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
-COPY packages ./packages
-COPY services ./services
+COPY package.json ./
+COPY --from=build /app/services ./services
+COPY --from=build /app/packages/kube-dev/dist ./packages/kube-dev/dist
 COPY --from=ui /app/packages/ui/dist ./packages/ui/dist
 USER node
 EXPOSE 9090 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=6 CMD node -e "fetch('http://127.0.0.1:'+process.env.HEALTH_PORT+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["sh", "-c", "exec node --import tsx \"$SERVICE_ENTRY\""]
+CMD ["sh", "-c", "exec node \"$SERVICE_BUNDLE\""]

@@ -20,7 +20,7 @@ import pg from 'pg';
 import { streamDefinitions, type RequestMessage } from '@jangar/contracts';
 import { freePort, spawnService, waitFor } from '@jangar/devstack';
 import { ensureStreams, requestKeyFor, sha256 } from '@jangar/service-kit';
-import { REPO_ROOT, type Stack } from '@jangar/stack';
+import { REPO_ROOT, buildBundles, bundleArgs, bundleTarget, type Stack } from '@jangar/stack';
 import { closedLoop, type ClosedLoopResult } from './closed-loop.js';
 import { runLoad, runReadLoad, type LoadResult } from './load.js';
 import type { BenchOptions } from './options.js';
@@ -220,10 +220,12 @@ export async function runCeiling(ctx: PhaseContext, stackStartSec: number): Prom
 /** Starts the hello-world baseline in its own process. */
 async function startHello(): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
+  const bundle = bundleTarget(path.join(REPO_ROOT, 'scripts', 'bench', 'hello-server.ts'));
+  await buildBundles([bundle]);
   const proc = await spawnService({
     name: 'hello-fastify',
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'bench', 'hello-server.ts')],
+    args: bundleArgs(bundle.outfile),
     cwd: REPO_ROOT,
     env: { PORT: String(port) },
   });

@@ -30,12 +30,12 @@ async function readProc(pid: number): Promise<Proc | undefined> {
   }
 }
 
-/** What a process is: a service by its entry point, otherwise its command name. */
+/** What a process is: a service by its bundle, otherwise its command name. */
 async function groupOf(p: Proc, self: number): Promise<string> {
   if (p.pid === self) return 'bench';
   if (p.comm === 'postgres' || p.comm === 'nats-server') return p.comm;
   const cmdline = await readFile(`/proc/${p.pid}/cmdline`, 'utf8').catch(() => '');
-  const service = /services\/([\w-]+)\/src\/main\.ts/.exec(cmdline)?.[1];
+  const service = /services\/([\w-]+)\/dist\/main\.mjs/.exec(cmdline)?.[1];
   if (service) return service;
   if (cmdline.includes('kube-dev')) return 'kube-dev';
   return 'other';

@@ -1,6 +1,6 @@
 /**
  * The baseline of the trivial-GET comparison: a bare Fastify hello-world, the same Fastify as the
- * gateway, with no hooks, logger or plugins. Started by the bench as its own process (under tsx,
+ * gateway, with no hooks, logger or plugins. Started by the bench as its own process (bundled,
  * as the services are) on `PORT`; it prints "listening" once it accepts connections.
  */
 import Fastify from 'fastify';

@@ -1,4 +1,6 @@
 export { startStack } from './stack.js';
 export type { Stack, StackOptions } from './stack.js';
-export { SERVICE_NAMES, REPO_ROOT } from './services.js';
+export { BUNDLED_ENTRIES, SERVICE_NAMES, REPO_ROOT, bundleArgs } from './services.js';
+export { buildBundles, bundleTarget } from './build.js';
+export type { BundleTarget } from './build.js';
 export type { ServiceName } from './services.js';

@@ -18,7 +18,8 @@ import {
   type ServiceProcess,
 } from '@jangar/devstack';
 import { Progress } from './progress.js';
-import { KUBE_DEV_ENTRY, REPO_ROOT, SERVICE_NAMES, serviceEntry, tsxArgs, type ServiceName } from './services.js';
+import { buildBundles, bundleTarget } from './build.js';
+import { BUNDLED_ENTRIES, KUBE_DEV_ENTRY, REPO_ROOT, SERVICE_NAMES, bundleArgs, serviceEntry, type ServiceName } from './services.js';
 
 export interface StackOptions {
   /** Where state lives (`.jangar` for `npm start`, a temp dir in tests). */
@@ -111,6 +112,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
 
   try {
+    // Always from the current sources: a bundle left from another checkout must not run.
+    await progress.step(
+      'build',
+      () => buildBundles(BUNDLED_ENTRIES.map(bundleTarget)),
+      () => `${BUNDLED_ENTRIES.length} bundles`,
+    );
     let nats: NatsServerHandle | undefined;
     const natsOptions = { storeDir: path.join(dataDir, 'nats'), logFile: path.join(logs, 'nats-server.log'), log };
     const natsUrl =
@@ -150,7 +157,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           const proc = await spawnService({
             name: 'kube-dev',
             command: process.execPath,
-            args: tsxArgs(KUBE_DEV_ENTRY),
+            args: bundleArgs(bundleTarget(KUBE_DEV_ENTRY).outfile),
             cwd: REPO_ROOT,
             logFile: path.join(logs, 'kube-dev.log'),
             env: {
@@ -161,12 +168,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
             },
           });
           cleanups.push(async () => void (await proc.stop()));
-          await waitHealthy(
-            'the development Kubernetes API server',
-            proc,
-            `http://127.0.0.1:${port}/readyz`,
-            readyTimeout(opts, 60_000),
-          );
+          await waitHealthy('the development Kubernetes API server', proc, `http://127.0.0.1:${port}/readyz`, readyTimeout(opts, 60_000));
           kubeDevUrl = `http://127.0.0.1:${port}`;
           return file;
         },
@@ -196,7 +198,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const proc = await spawnService({
         name: index === 0 ? name : `${name}-${index}`,
         command: process.execPath,
-        args: tsxArgs(serviceEntry(name)),
+        args: bundleArgs(bundleTarget(serviceEntry(name)).outfile),
         cwd: REPO_ROOT,
         env,
         logFile: path.join(logs, `${name}${index === 0 ? '' : `-${index}`}.log`),
