@@ -93,6 +93,13 @@ const JobStatus = z
   .catch({});
 const WorkflowStatus = z.object({ phase: z.string().optional(), message: z.string().optional() }).catch({});
 
+/** The part of a Job's or Workflow's status that {@link providerStateOf} reads (an Argo Workflow's node map is not). */
+export function providerStatusOf(obj: { kind: string; status?: unknown }): unknown {
+  if (obj.kind === 'Job') return JobStatus.parse(obj.status ?? {});
+  if (obj.kind === 'Workflow') return WorkflowStatus.parse(obj.status ?? {});
+  return obj.status;
+}
+
 /** The state of a batch/v1 Job or an Argo Workflow in run phases; undefined for other kinds. */
 export function providerStateOf(obj: { kind: string; status?: unknown }): RunProviderStatus | undefined {
   if (obj.kind === 'Job') {

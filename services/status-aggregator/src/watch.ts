@@ -1,4 +1,4 @@
-import { makeInformer, Watch, type CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, Watch, type CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import {
   AgentRun,
   bindingOf,
@@ -12,6 +12,7 @@ import {
 } from '@jangar/contracts';
 import { timeKubeCall, type Logger } from '@jangar/service-kit';
 import { keyedQueue } from './keyed-queue.js';
+import { slimProvider, slimRun, SlimmingWatch } from './slim.js';
 import { pollStatuses } from './sources/poller.js';
 import type { BoundRun, PollingStatusSource } from './sources/types.js';
 import type { WatchState } from './store.js';
@@ -116,13 +117,18 @@ export function watchRuns(
   };
 
   const informerOf = (kind: Resource) => {
-    const informer = makeInformer(
-      kc,
+    // makeInformer's ListWatch, fed slimmed objects: it caches every provider object of the cluster.
+    const slim = (obj: KubernetesObject) => slimProvider(obj, kind.kind);
+    const informer = new ListWatch(
       `/apis/${kind.group}/${kind.version}/${kind.plural}`,
-      () =>
-        timeKubeCall('list', kind.kind, () =>
+      new SlimmingWatch(kc, slim),
+      async () => {
+        const list = (await timeKubeCall('list', kind.kind, () =>
           api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }),
-        ) as never,
+        )) as { items?: KubernetesObject[] };
+        return { ...list, items: (list.items ?? []).map(slim) } as never;
+      },
+      false,
     );
     informer.on('error', (err) => {
       if (stopped) return;
@@ -186,7 +192,7 @@ export function watchRuns(
         )) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string } };
         cache.clear();
         for (const item of list.items ?? []) {
-          const typed = { apiVersion: `${kind.group}/${kind.version}`, kind: kind.kind, ...item };
+          const typed = slimRun({ apiVersion: `${kind.group}/${kind.version}`, kind: kind.kind, ...item });
           cache.set(keyOf(typed), typed);
           enqueue(typed);
         }
@@ -210,7 +216,7 @@ export function watchRuns(
           api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }),
         )) as { items?: KubernetesObject[] };
         for (const item of list.items ?? []) {
-          const typed = { apiVersion: `${kind.group}/${kind.version}`, kind: kind.kind, ...item };
+          const typed = slimRun({ apiVersion: `${kind.group}/${kind.version}`, kind: kind.kind, ...item });
           cache.set(keyOf(typed), typed);
         }
       } catch (err) {
@@ -242,8 +248,9 @@ export function watchRuns(
         const version = obj.metadata?.resourceVersion;
         if (type === 'DELETED') cache.delete(keyOf(obj));
         else if (type !== 'BOOKMARK') {
-          cache.set(keyOf(obj), obj);
-          enqueue(obj);
+          const slim = slimRun(obj);
+          cache.set(keyOf(slim), slim);
+          enqueue(slim);
         }
         if (version) {
           lastSeen = version;
