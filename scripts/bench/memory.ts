@@ -24,6 +24,13 @@ import type { BacklogProbe, SettleReport } from './settle.js';
 export const LIVE_NAMESPACE = 'bench-live';
 /** How long the phase waits for the aggregator to store every live run. */
 const OBSERVE_TIMEOUT_MS = 10 * 60_000;
+/**
+ * How long the phase keeps the live runs watched, untouched, before the steady sample. Working off
+ * 10k runs' events grows V8's heap far past what it keeps; V8 gives that back to the system only
+ * once the process has been quiet a while (its memory reducer: about a minute here).
+ */
+const STEADY_AFTER_MS = 120_000;
+const STEADY_SAMPLE_MS = 5_000;
 /** Creates in flight at once against the development API server. */
 const CREATE_CONCURRENCY = 16;
 
@@ -32,7 +39,13 @@ export interface MemoryResults {
   liveRuns: number;
   /** Per process group: idle (the control plane just started, nothing sent), and with the live runs watched. */
   idle: Record<string, GroupMemory>;
+  /** Once every run was stored and the queues were empty: the heap still holds the backlog's garbage. */
   live: Record<string, GroupMemory>;
+  /** {@link STEADY_AFTER_MS} later, the runs still watched and nothing else sent: what watching them holds. */
+  steady: Record<string, GroupMemory>;
+  /** The status-aggregator's RSS every {@link STEADY_SAMPLE_MS} between `live` and `steady`, MB. */
+  aggregatorRssTrail: number[];
+  steadyAfterSec: number;
   /** Right after the last create, while the aggregator still works through the watch events. */
   created: Record<string, GroupMemory>;
   /** How long creating the runs took, and until the aggregator had stored every one as Running (or gave up waiting). */
@@ -146,12 +159,30 @@ export async function runMemory(ctx: PhaseContext & { probe: BacklogProbe }, sta
     `${observedSec.toFixed(1)} s after the first create; settled in ${(settle.waitedMs / 1000).toFixed(1)} s; ` +
       `status-aggregator RSS ${live['status-aggregator']?.rssMB ?? '-'} MB`,
   );
+
+  process.stdout.write(
+    `  ▶ ${'steady'.padEnd(15)} the runs watched and nothing sent for ${STEADY_AFTER_MS / 1000} s; status-aggregator RSS MB:`,
+  );
+  const aggregatorRssTrail: number[] = [];
+  let steady = live;
+  for (const t1 = Date.now(); Date.now() - t1 < STEADY_AFTER_MS && !signal.aborted;) {
+    await sleep(STEADY_SAMPLE_MS, undefined, { signal }).catch(() => undefined);
+    steady = await memoryByGroup();
+    const rss = steady['status-aggregator']?.rssMB;
+    if (rss !== undefined) aggregatorRssTrail.push(rss);
+    process.stdout.write(` ${rss?.toFixed(0) ?? '-'}`);
+  }
+  log('');
+  checkInterrupted();
   return {
     stackStartSec,
     liveRuns: opts.liveRuns,
     idle,
     created,
     live,
+    steady,
+    aggregatorRssTrail,
+    steadyAfterSec: STEADY_AFTER_MS / 1000,
     createSec,
     observedSec,
     observedRuns,

@@ -73,7 +73,7 @@ export function renderVisible(v: VisibleResults): string {
 export function renderMemory(m: MemoryResults): string {
   const groups = [...new Set([...Object.keys(m.idle), ...Object.keys(m.live)])].sort();
   const table = formatTable(
-    ['process', 'processes', 'RSS idle', 'Pss idle', 'RSS just created', 'RSS live', 'Pss live'],
+    ['process', 'processes', 'RSS idle', 'Pss idle', 'RSS just created', 'RSS live', 'RSS steady', 'Pss steady'],
     groups.map((g) => [
       g,
       String(m.live[g]?.processes ?? m.idle[g]?.processes ?? 0),
@@ -81,14 +81,16 @@ export function renderMemory(m: MemoryResults): string {
       m.idle[g]?.pssMB.toFixed(1) ?? '-',
       m.created[g]?.rssMB.toFixed(1) ?? '-',
       m.live[g]?.rssMB.toFixed(1) ?? '-',
-      m.live[g]?.pssMB.toFixed(1) ?? '-',
+      m.steady[g]?.rssMB.toFixed(1) ?? '-',
+      m.steady[g]?.pssMB.toFixed(1) ?? '-',
     ]),
   );
   return [
     `Memory, idle and with ${m.liveRuns} live (Running) runs watched: created in ${m.createSec.toFixed(1)} s, ` +
       `${m.observedRuns} of them stored as Running after ${m.observedSec.toFixed(1)} s (load ${m.loadAvgIdle[0] ?? '-'} idle, ${m.loadAvgLive[0] ?? '-'} live)`,
-    '  MB; idle = just started, just created = after the last create, live = every run stored as Running (or 10 min passed) and the queues empty',
-    "  (bench = this process and the load generator; other = tsx's esbuild helpers)",
+    '  MB; idle = just started, just created = after the last create, live = every run stored as Running (or 10 min passed) and the queues empty,',
+    `  steady = ${m.steadyAfterSec} s later, the runs still watched and nothing sent (status-aggregator RSS on the way: ${m.aggregatorRssTrail.map((r) => r.toFixed(0)).join(' ')})`,
+    "  (bench = this process and the load generator; other = the hello-world baseline and tsx's esbuild helpers)",
     indent(table),
   ].join('\n');
 }
