@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_NAMES } from '@jangar/stack';
@@ -90,6 +92,17 @@ describe('an AgentRun end to end', () => {
       return rows.some((r: { phase: string }) => r.phase === 'Succeeded') ? rows.map((r: { phase: string }) => r.phase) : undefined;
     });
     expect(phases.at(-1)).toBe('Succeeded');
+
+    // With no trace exporter configured (the default), the request still has a real trace: the
+    // client gets its id, and the gateway's log line for the request carries it.
+    const traceId = res.headers.get('traceparent')?.split('-')[1];
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(traceId).not.toBe('0'.repeat(32));
+    const logged = await eventually('the request logged under its trace id', async () => {
+      const log = await readFile(path.join(stack.dataDir, 'logs', 'api-gateway.log'), 'utf8');
+      return log.split('\n').find((l) => l.includes(`"trace_id":"${traceId}"`) && l.includes('request completed'));
+    });
+    expect(JSON.parse(logged)).toMatchObject({ service: 'api-gateway', res: { statusCode: 201 } });
   });
 
   it('returns the stored response, byte for byte, when a deliveryId is retried', async () => {

@@ -7,6 +7,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
+  NoopSpanProcessor,
   SimpleSpanProcessor,
   type ReadableSpan,
   type SpanExporter,
@@ -45,7 +46,9 @@ export type TraceExporterName = 'none' | 'console' | 'file' | 'otlp';
 function processorsFor(exporter: TraceExporterName, filePath: string | undefined): SpanProcessor[] {
   switch (exporter) {
     case 'none':
-      return [];
+      // NodeSDK registers no tracer provider without a processor, and every span would then be
+      // the no-op one: all-zero ids in logs, no traceparent on messages.
+      return [new NoopSpanProcessor()];
     case 'console':
       return [new SimpleSpanProcessor(new ConsoleSpanExporter())];
     case 'file':
