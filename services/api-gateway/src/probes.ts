@@ -1,7 +1,7 @@
 /**
  * Route options for the probes (`/livez`, `/readyz`). An orchestrator calls them every few seconds
  * per replica, so what the API's routes need per request — a SERVER span and its `traceparent`, the
- * latency histogram, the "incoming request"/"request completed" log lines — would only be noise in
+ * latency histogram, the "request completed" log line — would only be noise in
  * traces, metrics and logs, and is most of what a `/livez` costs. A probe is marked in its route
  * config; the tracing and metrics hooks pass it by, and its request logs are raised to `warn`, so
  * a probe that fails still logs. Routes under /v1 never carry the mark.
