@@ -116,6 +116,15 @@ export function watchRuns(
     }
   };
 
+  // Every object of a kind, cluster-wide; list items carry no apiVersion or kind, so they are added.
+  const listAll = async (kind: Resource) => {
+    const list = (await timeKubeCall('list', kind.kind, () =>
+      api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }),
+    )) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string } };
+    const items = (list.items ?? []).map((item) => ({ apiVersion: `${kind.group}/${kind.version}`, kind: kind.kind, ...item }));
+    return { ...list, items };
+  };
+
   const informerOf = (kind: Resource) => {
     // makeInformer's ListWatch, fed slimmed objects: it caches every provider object of the cluster.
     const slim = (obj: KubernetesObject) => slimProvider(obj, kind.kind);
@@ -123,10 +132,8 @@ export function watchRuns(
       `/apis/${kind.group}/${kind.version}/${kind.plural}`,
       new SlimmingWatch(kc, slim),
       async () => {
-        const list = (await timeKubeCall('list', kind.kind, () =>
-          api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }),
-        )) as { items?: KubernetesObject[] };
-        return { ...list, items: (list.items ?? []).map(slim) } as never;
+        const list = await listAll(kind);
+        return { ...list, items: list.items.map(slim) } as never;
       },
       false,
     );
@@ -187,14 +194,12 @@ export function watchRuns(
     const relist = async (): Promise<void> => {
       if (stopped) return;
       try {
-        const list = (await timeKubeCall('list', kind.kind, () =>
-          api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }),
-        )) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string } };
+        const list = await listAll(kind);
         cache.clear();
-        for (const item of list.items ?? []) {
-          const typed = slimRun({ apiVersion: `${kind.group}/${kind.version}`, kind: kind.kind, ...item });
-          cache.set(keyOf(typed), typed);
-          enqueue(typed);
+        for (const item of list.items) {
+          const slim = slimRun(item);
+          cache.set(keyOf(slim), slim);
+          enqueue(slim);
         }
         lastSeen = list.metadata?.resourceVersion;
         // Listed items come in no order of version, so only the list's own version is stored.
@@ -212,12 +217,9 @@ export function watchRuns(
     // Filled from a list without observing: replayed events and later changes are what get observed.
     const fillCache = async (): Promise<void> => {
       try {
-        const list = (await timeKubeCall('list', kind.kind, () =>
-          api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }),
-        )) as { items?: KubernetesObject[] };
-        for (const item of list.items ?? []) {
-          const typed = slimRun({ apiVersion: `${kind.group}/${kind.version}`, kind: kind.kind, ...item });
-          cache.set(keyOf(typed), typed);
+        for (const item of (await listAll(kind)).items) {
+          const slim = slimRun(item);
+          cache.set(keyOf(slim), slim);
         }
       } catch (err) {
         // The watch still resumes; runs unchanged since the restart join their provider on their next change.
