@@ -22,6 +22,7 @@ import { freePort, spawnService, waitFor } from '@jangar/devstack';
 import { ensureStreams, requestKeyFor, sha256 } from '@jangar/service-kit';
 import { REPO_ROOT, buildBundles, bundleArgs, bundleTarget, type Stack } from '@jangar/stack';
 import { closedLoop, type ClosedLoopResult } from './closed-loop.js';
+import { cpuByGroup, cpuPerAnswer } from './cpu.js';
 import { runLoad, runReadLoad, type LoadResult } from './load.js';
 import type { BenchOptions } from './options.js';
 import { deliveryIds, NAMESPACE, runBody, RUNS_PATH } from './workload.js';
@@ -39,6 +40,8 @@ export interface AcceptStep {
   gateway: LoadResult;
   postgres: ClosedLoopResult;
   jetstream: ClosedLoopResult;
+  /** CPU ms per answer (per operation, for the bare ones), by process group, over each of the three steps; absent in older results. */
+  cpuMsPerAnswer?: Record<'gateway' | 'postgres' | 'jetstream', Record<string, number>>;
   /** Which of the two bare operations was slower, and its rate: the ceiling. */
   ceiling: { of: 'postgres' | 'jetstream'; perSec: number };
   loadAvg: number[];
@@ -173,19 +176,36 @@ export async function runCeiling(ctx: PhaseContext, stackStartSec: number): Prom
       await bareStep('warm-up insert', warm, opts.warmupSec, insert);
       await bareStep('warm-up publish', warm, opts.warmupSec, publish);
     }
+    // Where each step's CPU went: the accept path's parts side by side with the bare operations'.
+    const withCpu = async <T>(step: () => Promise<T>, answers: (r: T) => number) => {
+      const before = await cpuByGroup();
+      const result = await step();
+      return { result, cpu: cpuPerAnswer(before, await cpuByGroup(), answers(result)) };
+    };
     const accept: AcceptStep[] = [];
     for (const c of opts.concurrencies) {
-      const gateway = await gatewayStep(c, opts.durationSec);
+      const gw = await withCpu(
+        () => gatewayStep(c, opts.durationSec),
+        (r) => r.answered,
+      );
       checkInterrupted();
-      const postgres = await bareStep('bare postgres insert', c, opts.durationSec, insert);
+      const pg = await withCpu(
+        () => bareStep('bare postgres insert', c, opts.durationSec, insert),
+        (r) => r.completed,
+      );
       checkInterrupted();
-      const jetstreamResult = await bareStep('bare jetstream publish', c, opts.durationSec, publish);
+      const js = await withCpu(
+        () => bareStep('bare jetstream publish', c, opts.durationSec, publish),
+        (r) => r.completed,
+      );
       checkInterrupted();
+      const [gateway, postgres, jetstreamResult] = [gw.result, pg.result, js.result];
+      const cpuMsPerAnswer = { gateway: gw.cpu, postgres: pg.cpu, jetstream: js.cpu };
       const ceiling =
         postgres.perSec <= jetstreamResult.perSec
           ? { of: 'postgres' as const, perSec: postgres.perSec }
           : { of: 'jetstream' as const, perSec: jetstreamResult.perSec };
-      accept.push({ concurrency: c, gateway, postgres, jetstream: jetstreamResult, ceiling, loadAvg: load() });
+      accept.push({ concurrency: c, gateway, postgres, jetstream: jetstreamResult, cpuMsPerAnswer, ceiling, loadAvg: load() });
     }
 
     const get = (url: string, p: string, c: number, sec: number, what: string) => {

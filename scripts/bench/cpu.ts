@@ -12,7 +12,7 @@ export interface Proc {
   pid: number;
   ppid: number;
   comm: string;
-  /** utime + stime, in ticks. */
+  /** utime + stime, and the same of its reaped children, in ticks. */
   ticks: number;
 }
 
@@ -23,8 +23,12 @@ async function readProc(pid: number): Promise<Proc | undefined> {
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const fields = stat.slice(close + 2).split(' ');
-    // After the name: state(0) ppid(1) … utime(11) stime(12).
-    return { pid, ppid: Number(fields[1]), comm, ticks: Number(fields[11]) + Number(fields[12]) };
+    // After the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14). The last two
+    // are the children that ended and were reaped: a Postgres backend that closes mid-step (a pool
+    // dropping an idle connection) moves its CPU to the postmaster, in the same group, instead of
+    // taking it out of the sum.
+    const ticks = [11, 12, 13, 14].reduce((t, i) => t + Number(fields[i]), 0);
+    return { pid, ppid: Number(fields[1]), comm, ticks };
   } catch {
     return undefined; // gone, or not Linux
   }
@@ -75,4 +79,15 @@ export function cpuPerAnswer(before: Record<string, number>, after: Record<strin
     if (used > 0 && answers > 0) out[group] = Math.round((used / answers) * 100) / 100;
   }
   return out;
+}
+
+/** Table cells for CPU ms per answer: the named groups, the other groups summed, and the total. */
+export function cpuCells(perAnswer: Record<string, number>, groups: readonly string[]): string[] {
+  const entries = Object.entries(perAnswer);
+  const sum = (list: Array<[string, number]>) => list.reduce((t, [, v]) => t + v, 0);
+  return [
+    ...groups.map((g) => (perAnswer[g] ?? 0).toFixed(2)),
+    sum(entries.filter(([g]) => !groups.includes(g))).toFixed(2),
+    sum(entries).toFixed(2),
+  ];
 }

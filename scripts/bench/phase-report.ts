@@ -1,5 +1,6 @@
 /** The printed sections of the ceiling, visible and memory phases (the summary table comes last). */
 import type { CeilingResults } from './ceiling.js';
+import { cpuCells } from './cpu.js';
 import { formatTable } from './format.js';
 import type { MemoryResults } from './memory.js';
 import type { Latency } from './stats.js';
@@ -37,9 +38,25 @@ export function renderCeiling(c: CeilingResults): string {
       s.loadAvg[0]?.toFixed(1) ?? '-',
     ]),
   );
+  // Older result files have no CPU figures; the table is left out for them.
+  const groups = ['api-gateway', 'postgres', 'nats-server', 'bench'];
+  const steps = [
+    ['gateway accept', 'gateway'],
+    ['bare pg insert', 'postgres'],
+    ['bare js publish', 'jetstream'],
+  ] as const;
+  const cpu = formatTable(
+    ['step', 'concurrency', ...groups, 'other', 'total'],
+    c.accept.flatMap(({ concurrency, cpuMsPerAnswer }) =>
+      cpuMsPerAnswer ? steps.map(([label, key]) => [label, String(concurrency), ...cpuCells(cpuMsPerAnswer[key], groups)]) : [],
+    ),
+  );
   return [
     `Accept path vs its ceiling (gateway with JANGAR_WAIT_MS=0 and policy stopped; bare ops through a pg pool of ${c.poolSize} and one NATS connection; ms)`,
     indent(accept),
+    '',
+    'CPU ms per answer (per operation for the bare ones), by process, from /proc over each step (bench = the load generator or the bare client)',
+    indent(cpu),
     '',
     'A trivial GET: the gateway against a bare Fastify hello-world (ms)',
     indent(get),

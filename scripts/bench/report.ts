@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { formatTable } from './format.js';
+import { cpuCells } from './cpu.js';
 import type { LoadResult } from './load.js';
 import type { CeilingResults } from './ceiling.js';
 import { renderCeiling, renderMemory, renderVisible } from './phase-report.js';
@@ -217,20 +218,14 @@ function renderReads(config: BenchResults['config'], reads: ReadsResults): strin
   const groups = ['postgres', 'status-aggregator', 'api-gateway', 'nats-server', 'bench'];
   const cpu = formatTable(
     ['read', 'runs', 'concurrency', ...groups, 'other', 'total', 'pg hits', 'pg reads'],
-    reads.steps.map((r) => {
-      const all = Object.entries(r.cpuMsPerAnswer);
-      const sum = (entries: Array<[string, number]>) => entries.reduce((t, [, v]) => t + v, 0);
-      return [
-        r.kind,
-        runsLabel(r.storeSize),
-        String(r.connections),
-        ...groups.map((g) => (r.cpuMsPerAnswer[g] ?? 0).toFixed(2)),
-        sum(all.filter(([g]) => !groups.includes(g))).toFixed(2),
-        sum(all).toFixed(2),
-        r.blocksPerAnswer.hit.toFixed(1),
-        r.blocksPerAnswer.read.toFixed(1),
-      ];
-    }),
+    reads.steps.map((r) => [
+      r.kind,
+      runsLabel(r.storeSize),
+      String(r.connections),
+      ...cpuCells(r.cpuMsPerAnswer, groups),
+      r.blocksPerAnswer.hit.toFixed(1),
+      r.blocksPerAnswer.read.toFixed(1),
+    ]),
   );
   const plans = reads.stores.flatMap((s) => s.plans.map((p) => `${`${p.read} @${runsLabel(s.runs)}`.padEnd(34)} ${planSummary(p.plan)}`));
   return [
