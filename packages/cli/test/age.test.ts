@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { age, humanDuration } from '../src/output/age.js';
+import { age, humanDuration, timeUntil } from '../src/output/age.js';
 
 const s = 1000;
 const m = 60 * s;
@@ -40,5 +40,13 @@ describe('humanDuration, as kubectl prints ages', () => {
     expect(age('2026-11-21T10:00:00Z', now)).toBe('4d');
     expect(age(undefined, now)).toBe('<unknown>');
     expect(age('yesterday', now)).toBe('<unknown>');
+  });
+});
+
+describe('timeUntil', () => {
+  it('says how long until a time, as the EXPIRES columns print it', () => {
+    const now = Date.parse('2026-11-25T10:00:00Z');
+    expect(timeUntil('2026-11-25T10:59:00Z', now)).toBe('in 59m');
+    expect(timeUntil('2026-11-26T10:00:00Z', now)).toBe('in 24h');
   });
 });

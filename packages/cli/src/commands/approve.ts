@@ -4,7 +4,7 @@ import { canonicalJson, sha256 } from '../canonical.js';
 import { seg } from '../client.js';
 import { contextOf, type Context, type Runtime } from '../context.js';
 import { ApiError, exitCodeOf, ReportedFailure } from '../errors.js';
-import { age, humanDuration } from '../output/age.js';
+import { age, timeUntil } from '../output/age.js';
 import { printTable, printValue } from '../output/print.js';
 import { formatProblem } from '../problem.js';
 import { positiveInt } from './options.js';
@@ -68,7 +68,7 @@ function printApprovals(ctx: Context, approvals: Approval[], wide: boolean): voi
         `${a.verb} ${a.kind}/${a.name ?? ''}`,
         a.requestedBy,
         a.state,
-        a.state === 'Pending' ? `in ${humanDuration(Date.parse(a.expiresAt) - Date.now())}` : '',
+        a.state === 'Pending' ? timeUntil(a.expiresAt) : '',
         ...(wide ? [a.decidedBy ?? '', a.gates.map((g) => g.reason).join('; ')] : []),
         age(a.createdAt),
       ],

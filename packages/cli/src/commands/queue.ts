@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { QueueState, type QueueEntryView } from '@jangar/contracts';
 import { contextOf, type Context, type Runtime } from '../context.js';
-import { age, humanDuration } from '../output/age.js';
+import { age, timeUntil } from '../output/age.js';
 import { printTable, printValue } from '../output/print.js';
 import { positiveInt } from './options.js';
 
@@ -25,7 +25,7 @@ function printQueue(ctx: Context, entries: QueueEntryView[], wide: boolean): voi
         e.agent ?? '',
         e.reason,
         e.state,
-        e.state === 'Queued' ? `in ${humanDuration(Date.parse(e.expiresAt) - Date.now())}` : '',
+        e.state === 'Queued' ? timeUntil(e.expiresAt) : '',
         ...(wide ? [e.deliveryId, e.message] : []),
         age(e.enqueuedAt),
       ],

@@ -38,3 +38,8 @@ export function age(timestamp: string | undefined, now: number = Date.now()): st
   const t = timestamp ? Date.parse(timestamp) : Number.NaN;
   return Number.isNaN(t) ? '<unknown>' : humanDuration(now - t);
 }
+
+/** How long until `timestamp` (RFC 3339), as `in 59m`: the EXPIRES column of approvals and the queue. */
+export function timeUntil(timestamp: string, now: number = Date.now()): string {
+  return `in ${humanDuration(Date.parse(timestamp) - now)}`;
+}
