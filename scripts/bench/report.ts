@@ -40,6 +40,8 @@ export interface PhaseLoad {
 export interface StepResult extends LoadResult {
   /** How long the control plane took to work off this step's backlog afterwards. */
   settle: SettleReport;
+  /** CPU ms per answer by process, over the step and its settling: what a request costs the whole control plane. */
+  cpuMsPerAnswer?: Record<string, number>;
 }
 
 export interface Ratio {
@@ -166,6 +168,13 @@ function renderWrites(
       ms(r.latencyMs.p99),
     ]),
   );
+  const groups = ['api-gateway', 'policy', 'provisioner', 'kube-dev', 'status-aggregator', 'audit', 'postgres', 'nats-server', 'bench'];
+  const cpu = formatTable(
+    ['requests', 'concurrency', ...groups, 'other', 'total'],
+    [...firstSteps.map((r) => ['first', r] as const), ...replaySteps.map((r) => ['replay', r] as const)].flatMap(([label, r]) =>
+      r.cpuMsPerAnswer ? [[label, String(r.connections), ...cpuCells(r.cpuMsPerAnswer, groups)]] : [],
+    ),
+  );
   const ratio = formatTable(
     ['concurrency', 'p50 replay/first', 'p99 replay/first'],
     ratioRows.map((r) => [String(r.connections), verdict(r.p50, r.p50Pass), verdict(r.p99, r.p99Pass)]),
@@ -179,6 +188,9 @@ function renderWrites(
     '',
     `Replay ÷ first latency (goal ≤ ${config.goalRatio})`,
     indent(ratio),
+    '',
+    'CPU ms per answer, by process (over each step and until the control plane settled; bench = the load generator)',
+    indent(cpu),
   ].join('\n');
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { REPO_ROOT, startStack, type Stack } from '@jangar/stack';
 import { runLoad } from './load.js';
 import { CEILING_GATEWAY_ENV, runCeiling } from './ceiling.js';
+import { cpuByGroup, cpuPerAnswer } from './cpu.js';
 import { parseBenchOptions, USAGE, type BenchOptions, type Phase } from './options.js';
 import { summaryRows } from './measures.js';
 import { runMemory } from './memory.js';
@@ -158,6 +159,7 @@ export async function runBench(argv: string[]): Promise<number> {
       onAnswer?: (deliveryId: string, status: number) => void,
     ): Promise<StepResult> => {
       process.stdout.write(`  ▶ ${label.padEnd(15)} concurrency ${String(connections).padStart(3)}, ${durationSec} s … `);
+      const cpuBefore = await cpuByGroup();
       const load = await runLoad({
         gatewayUrl: stack.gatewayUrl,
         token: stack.devToken,
@@ -172,6 +174,8 @@ export async function runBench(argv: string[]): Promise<number> {
       checkInterrupted();
       const settle = await probe!.settle({ quietMs: 1_500, timeoutMs: 120_000, signal: abort.signal });
       checkInterrupted();
+      // Over the step and its settling, so a run's whole pipeline is counted, not just its answer.
+      const cpuMsPerAnswer = cpuPerAnswer(cpuBefore, await cpuByGroup(), load.answered);
       const { p50, p99 } = load.latencyMs;
       console.log(
         `${load.answered} answers, ${load.acceptedPerSec.toFixed(1)} 2xx/s, ${load.non2xx} non-2xx, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms` +
@@ -179,7 +183,7 @@ export async function runBench(argv: string[]): Promise<number> {
             ? `; settled in ${(settle.waitedMs / 1000).toFixed(1)} s`
             : `; NOT settled after ${(settle.waitedMs / 1000).toFixed(0)} s`),
       );
-      return { ...load, settle };
+      return { ...load, settle, cpuMsPerAnswer };
     };
 
     await createAgent(stack.gatewayUrl, stack.devToken, runId, abort.signal);
