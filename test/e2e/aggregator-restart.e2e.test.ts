@@ -26,8 +26,9 @@ const runOf = (data: Uint8Array | { json(): unknown }) => (data as { json(): { p
 const phasesOf = (runs: { phase: string }[]) => runs.map((r) => r.phase).filter((p, i, all) => p !== all[i - 1]);
 
 beforeAll(async () => {
-  // Slow steps, so the run is still early in its life when the aggregator dies.
-  stack = await testStack({ simStepMs: 1_000 });
+  // Slow steps, so the run is still early in its life when the aggregator dies; and a position
+  // written at once, so the kill lands after the first version is recorded and before the next.
+  stack = await testStack({ simStepMs: 1_000, serviceEnv: { 'status-aggregator': { JANGAR_STATUS_POSITION_WRITE_MS: '50' } } });
   dev = api(stack.gatewayUrl, stack.devToken);
   nc = await connect({ servers: stack.natsUrl });
   // Core NATS sees every publish, including ones JetStream drops as duplicates.

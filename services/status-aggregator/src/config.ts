@@ -16,4 +16,9 @@ export const StatusConfig = DatabaseConfig.extend({
    * leaving connections for the run reads the gateway asks for.
    */
   JANGAR_STATUS_CONCURRENCY: optional(z.coerce.number().int().positive().default(8)),
+  /**
+   * How often, at most, the watch position is written. Under load every event moved it, one upsert
+   * each; a restart resumes at most this far back and observes those versions again, harmlessly.
+   */
+  JANGAR_STATUS_POSITION_WRITE_MS: optional(z.coerce.number().int().positive().default(1_000)),
 });

@@ -2,6 +2,7 @@ import { RPCS, SERVICE_NAMES } from '@jangar/contracts';
 import { DomainError, endpoint, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
+import { coalescingWatchState } from './coalescing-state.js';
 import { StatusConfig } from './config.js';
 import { STATUS_DATABASE } from './database.js';
 import { observeRun } from './observe.js';
@@ -23,14 +24,11 @@ await runService({
       sources.push(temporalStatusSource({ url: config.JANGAR_TEMPORAL_URL, intervalMs: config.JANGAR_TEMPORAL_POLL_MS, logger }));
       logger.info({ url: config.JANGAR_TEMPORAL_URL, intervalMs: config.JANGAR_TEMPORAL_POLL_MS }, 'polling Temporal for temporal runs');
     }
-    const watcher = watchRuns(
-      kc,
-      customObjects(kc),
-      async (obj) => void (await observeRun(obj, { js, store })),
-      logger,
-      new WatchStateStore(db),
-      { sources, concurrency: config.JANGAR_STATUS_CONCURRENCY },
-    );
+    const watchState = coalescingWatchState(new WatchStateStore(db), config.JANGAR_STATUS_POSITION_WRITE_MS, logger);
+    const watcher = watchRuns(kc, customObjects(kc), async (obj) => void (await observeRun(obj, { js, store })), logger, watchState, {
+      sources,
+      concurrency: config.JANGAR_STATUS_CONCURRENCY,
+    });
     await watcher.start();
     const service = await serveRpc(
       nc,
@@ -52,6 +50,7 @@ await runService({
       ],
       async stop() {
         await watcher.stop();
+        await watchState.flush();
         await service.stop();
         await db.close();
       },

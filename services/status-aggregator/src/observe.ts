@@ -11,14 +11,18 @@ import { statusDigest, type RunStore } from './store.js';
 export async function observeRun(obj: KubeObject, deps: { js: JetStreamClient; store: RunStore }): Promise<'published' | 'unchanged'> {
   const run = normalizeRun(obj);
   const previous = await deps.store.previous(run.uid);
-  if (previous?.digest === statusDigest(run)) {
-    await deps.store.upsert(run);
+  const sameVersion = previous?.resourceVersion === run.resourceVersion;
+  const digest = statusDigest(run);
+  if (previous?.digest === digest) {
+    // The same status. A new version (a label changed) is stored for reads; the same version again
+    // (a provider update that changed nothing the run shows, a re-list) has nothing to store.
+    if (!sameVersion) await deps.store.upsert(run, digest);
     return 'unchanged';
   }
   // A change of the provider object alone keeps the run's resourceVersion, and with it the dedup
   // ID: it is stored for reads at once, and published with the run's next version.
-  if (previous && (await deps.store.get(run.uid))?.resourceVersion === run.resourceVersion) {
-    await deps.store.upsert(run);
+  if (sameVersion) {
+    await deps.store.upsert(run, digest);
     return 'unchanged';
   }
   // Only changes join the request's trace: an informer's re-lists would otherwise keep adding
@@ -33,7 +37,7 @@ export async function observeRun(obj: KubeObject, deps: { js: JetStreamClient; s
       { occurredAt: new Date().toISOString(), payload: { run, ...(previous ? { previousPhase: previous.phase } : {}) } },
       dedupIds.runStatus(run.uid, run.resourceVersion),
     );
-    await deps.store.upsert(run);
+    await deps.store.upsert(run, digest);
     return 'published' as const;
   });
 }

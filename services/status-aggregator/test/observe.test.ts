@@ -1,0 +1,134 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KubeObject, streamDefinitions } from '@jangar/contracts';
+import { startNatsServer, startPostgres, type NatsServerHandle, type PostgresHandle } from '@jangar/devstack';
+import { createLogger, ensureStreams } from '@jangar/service-kit';
+import { openDatabase, type Database } from '@jangar/service-kit/db';
+
+import { STATUS_DATABASE } from '../src/database.js';
+import { observeRun } from '../src/observe.js';
+import { RunStore } from '../src/store.js';
+
+let dir: string;
+let pg: PostgresHandle;
+let nats: NatsServerHandle;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+let db: Database;
+let statements: string[];
+
+const RUN_STATUS = streamDefinitions().runStatus.name;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-observe-'));
+  [pg, nats] = await Promise.all([
+    startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true }),
+    startNatsServer({ storeDir: path.join(dir, 'nats'), logFile: path.join(dir, 'nats.log') }),
+  ]);
+  nc = await connect({ servers: nats.url });
+  jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm, Object.values(streamDefinitions()));
+  db = await openDatabase({ url: pg.url, ...STATUS_DATABASE, logger: createLogger('test', 'silent') });
+  // Counts what the store sends, so a test can say how much work an observation costs.
+  const query = db.query.bind(db);
+  db.query = ((sql: string, params?: unknown[]) => (statements.push(sql.trim().split(/\s+/)[0]!), query(sql, params))) as typeof db.query;
+});
+
+afterAll(async () => {
+  await db?.close();
+  await nc?.close();
+  await Promise.all([pg?.stop(), nats?.stop()]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  statements = [];
+});
+
+let next = 0;
+/** A fresh run at version 1 with the given status. */
+function run(status: Record<string, unknown>) {
+  next++;
+  return KubeObject.parse({
+    apiVersion: 'agents.proompteng.ai/v1alpha1',
+    kind: 'AgentRun',
+    metadata: {
+      name: `r${next}`,
+      namespace: 'team-a',
+      uid: `uid-${next}-${Date.now()}`,
+      resourceVersion: '1',
+      creationTimestamp: '2026-11-26T08:00:00Z',
+      labels: { 'jangar.proompteng.ai/id': `run-${next}-${Date.now()}` },
+    },
+    spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' } },
+    status,
+  });
+}
+const at = (obj: KubeObject, resourceVersion: string, patch: Partial<KubeObject> = {}) =>
+  KubeObject.parse({ ...obj, ...patch, metadata: { ...obj.metadata, ...patch.metadata, resourceVersion } });
+
+const published = async () => (await jsm.streams.info(RUN_STATUS)).state.messages;
+
+describe('observing a run', () => {
+  it('publishes a new status once and stores it for reads', async () => {
+    const deps = { js: jetstream(nc), store: new RunStore(db) };
+    const obj = run({ phase: 'Running' });
+    const before = await published();
+    expect(await observeRun(obj, deps)).toBe('published');
+    expect(await published()).toBe(before + 1);
+    expect((await deps.store.get(obj.metadata.uid))?.phase).toBe('Running');
+  });
+
+  it('sends no statement and publishes nothing when the very same version is observed again', async () => {
+    const deps = { js: jetstream(nc), store: new RunStore(db) };
+    const obj = run({ phase: 'Running' });
+    await observeRun(obj, deps);
+    const before = await published();
+    statements = [];
+    expect(await observeRun(obj, deps)).toBe('unchanged');
+    expect(statements).toEqual([]);
+    expect(await published()).toBe(before);
+  });
+
+  it('reads what another process stored (a restart) once, and then writes nothing for the same version', async () => {
+    const obj = run({ phase: 'Running' });
+    await observeRun(obj, { js: jetstream(nc), store: new RunStore(db) });
+    const before = await published();
+    statements = [];
+    expect(await observeRun(obj, { js: jetstream(nc), store: new RunStore(db) })).toBe('unchanged');
+    expect(statements).toEqual(['select']);
+    expect(await published()).toBe(before);
+  });
+
+  it('stores a new version whose status is the same without publishing it', async () => {
+    const deps = { js: jetstream(nc), store: new RunStore(db) };
+    const obj = run({ phase: 'Running' });
+    await observeRun(obj, deps);
+    const before = await published();
+    const relabelled = at(obj, '2', { metadata: { ...obj.metadata, labels: { ...obj.metadata.labels, team: 'a' } } });
+    expect(await observeRun(relabelled, deps)).toBe('unchanged');
+    expect(await published()).toBe(before);
+    const stored = await deps.store.get(obj.metadata.uid);
+    expect(stored).toMatchObject({ resourceVersion: '2', labels: { team: 'a' } });
+  });
+
+  it('stores a provider-only change at once and publishes it with the run’s next version', async () => {
+    const deps = { js: jetstream(nc), store: new RunStore(db) };
+    const obj = run({ phase: 'Running' });
+    await observeRun(obj, deps);
+    const before = await published();
+    const providerMoved = at(obj, '1', {
+      status: { phase: 'Running', provider: { phase: 'Active', message: '1 pod' } },
+    } as Partial<KubeObject>);
+    expect(await observeRun(providerMoved, deps)).toBe('unchanged');
+    expect(await published()).toBe(before);
+    expect((await deps.store.get(obj.metadata.uid))?.provider?.message).toBe('1 pod');
+    const done = at(obj, '2', { status: { phase: 'Succeeded', provider: { phase: 'Complete' } } } as Partial<KubeObject>);
+    expect(await observeRun(done, deps)).toBe('published');
+    expect(await published()).toBe(before + 1);
+  });
+});
