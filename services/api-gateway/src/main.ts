@@ -40,7 +40,7 @@ await runService({
     const publisher = new RequestPublisher(js, deliveries, marks, waiter, config.JANGAR_WAIT_MS, logger);
 
     const outcomes = await consume(CONSUMERS.gatewayOutcomes, SUBJECTS.outcome.schema, async (m) => {
-      await publisher.record(m.requestKey, m.attempt, m.payload);
+      await publisher.store(m.requestKey, m.attempt, m.payload);
     });
     const holds = await consume(CONSUMERS.gatewayPending, SUBJECTS.decision.schema, (m) => publisher.recordHold(m));
 

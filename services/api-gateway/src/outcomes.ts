@@ -11,6 +11,13 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { SUBJECTS, type OutcomeMessage } from '@jangar/contracts';
 import type { Logger } from '@jangar/service-kit';
 
+/**
+ * How often a waiting request also reads its row. The subscription delivers nearly every outcome;
+ * the read covers one published while this replica was reconnecting, and each read is a query per
+ * waiting request, so under load a short interval costs more than the rare miss it shortens.
+ */
+const POLL_MS = 1_000;
+
 export class OutcomeWaiter {
   private readonly waiters = new Map<string, Set<(m: OutcomeMessage) => void>>();
   private readonly sub: Subscription;
@@ -53,7 +60,7 @@ export class OutcomeWaiter {
           const left = deadline - Date.now();
           if (left <= 0) return undefined;
           let timer: NodeJS.Timeout | undefined;
-          const tick = new Promise<'tick'>((r) => (timer = setTimeout(() => r('tick'), Math.min(left, 250))));
+          const tick = new Promise<'tick'>((r) => (timer = setTimeout(() => r('tick'), Math.min(left, POLL_MS))));
           const got = await Promise.race([arrived, tick]);
           clearTimeout(timer);
           if (got !== 'tick') return got;

@@ -11,7 +11,7 @@ import {
 } from '@jangar/contracts';
 import { DomainError, faultPoint, publish, type Logger } from '@jangar/service-kit';
 import type { PublishedMarks } from './deliveries/published-marks.js';
-import { answerOfAttempt, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
+import { answerOfAttempt, storedResponse, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
 import type { OutcomeWaiter } from './outcomes.js';
 import { responseForHold, responseForOutcome } from './responses.js';
 
@@ -71,12 +71,22 @@ export class RequestPublisher {
    * kept only as this attempt's answer, so the next retry is decided again.
    */
   async record(requestKey: string, attempt: number, outcome: OutcomePayload): Promise<StoredResponse | undefined> {
+    const { stored, response } = await this.store(requestKey, attempt, outcome);
+    if (stored) return response;
+    // Another path stored an answer first (the durable consumer, another replica): that one stands.
+    const row = await this.deliveries.get(requestKey);
+    return row ? storedResponse(row) : undefined;
+  }
+
+  /** Stores an attempt's outcome as {@link record} does, for a caller that does not need the answer back. */
+  async store(requestKey: string, attempt: number, outcome: OutcomePayload): Promise<{ stored: boolean; response: StoredResponse }> {
     const response = responseForOutcome(outcome);
     if (isRetryable(outcome)) {
       await this.deliveries.markRetryable(requestKey, attempt, response);
-      return response;
+      return { stored: true, response };
     }
-    return this.deliveries.complete(requestKey, attempt, response, outcome.result === 'applied' ? outcome.resource : undefined);
+    const resource = outcome.result === 'applied' ? outcome.resource : undefined;
+    return { stored: await this.deliveries.complete(requestKey, attempt, response, resource), response };
   }
 
   /** Stores the 202 of a request a `pending` decision holds for approval. */

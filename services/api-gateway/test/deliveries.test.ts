@@ -3,12 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestMessage } from '@jangar/contracts';
+import { RequestMessage, type OutcomePayload } from '@jangar/contracts';
 import { startPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { GATEWAY_DATABASE } from '../src/database.js';
 import { answerOfAttempt, DeliveryStore, storedResponse, type NewDelivery } from '../src/deliveries/store.js';
+import { RequestPublisher } from '../src/publisher.js';
 
 let dir: string;
 let pg: PostgresHandle;
@@ -76,9 +77,10 @@ describe('the delivery store', () => {
     const d = delivery('complete-1');
     await store.claim(d);
     expect(await store.findResource(d.resourceId)).toBeUndefined();
-    expect(await store.complete(d.requestKey, 1, answer, { kind: 'AgentRun' })).toEqual(answer);
+    expect(await store.complete(d.requestKey, 1, answer, { kind: 'AgentRun' })).toBe(true);
     // A late outcome changes nothing: the answer is stored once.
-    expect(await store.complete(d.requestKey, 1, { ...answer, status: 500 }, undefined)).toEqual(answer);
+    expect(await store.complete(d.requestKey, 1, { ...answer, status: 500 }, undefined)).toBe(false);
+    expect(storedResponse((await store.get(d.requestKey))!)).toEqual(answer);
     const row = await store.findResource(d.resourceId);
     expect(row).toMatchObject({ requestKey: d.requestKey, state: 'completed', resource: { kind: 'AgentRun' } });
     expect(storedResponse(row!)).toEqual(answer);
@@ -115,5 +117,37 @@ describe('the delivery store', () => {
     expect(keys).not.toContain(sent.requestKey);
     expect(keys).not.toContain(sentToo.requestKey);
     expect((await store.unpublished(0)).find((r) => r.requestKey === lost.requestKey)?.message).toEqual(lost.message);
+  });
+});
+
+describe('storing outcomes as answers', () => {
+  // Storing answers touches only the deliveries table; the bus parts are not reached.
+  const publisher = () =>
+    new RequestPublisher(undefined as never, store, undefined as never, undefined as never, 0, createLogger('test', 'silent'));
+  const applied = (name: string): OutcomePayload => ({
+    result: 'applied',
+    id: randomUUID(),
+    kind: 'AgentRun',
+    verb: 'create',
+    created: true,
+    resource: { apiVersion: 'agents.proompteng.ai/v1alpha1', kind: 'AgentRun', metadata: { name, namespace: 'team-a' } } as never,
+  });
+
+  it('answers a waiter with the answer another path stored first, not with its own', async () => {
+    const d = delivery('outcome-1');
+    await store.claim(d);
+    const first = await publisher().store(d.requestKey, 1, applied('first'));
+    expect(first.stored).toBe(true);
+    const second = await publisher().record(d.requestKey, 1, applied('second'));
+    expect(second).toEqual(first.response);
+    expect(JSON.parse(second!.body)).toMatchObject({ metadata: { name: 'first' } });
+  });
+
+  it('stores an outcome once, however many paths deliver it', async () => {
+    const d = delivery('outcome-2');
+    await store.claim(d);
+    const answer = await publisher().record(d.requestKey, 1, applied('only'));
+    expect((await publisher().store(d.requestKey, 1, applied('late'))).stored).toBe(false);
+    expect(storedResponse((await store.get(d.requestKey))!)).toEqual(answer);
   });
 });

@@ -79,18 +79,17 @@ export class DeliveryStore {
   }
 
   /**
-   * Stores the final answer of an attempt once; returns the answer that is stored, whoever stored
-   * it. An outcome of an earlier attempt (redelivered late) changes nothing.
+   * Stores the final answer of an attempt unless one is stored; true when this call stored it. An
+   * outcome of an earlier attempt (redelivered late) changes nothing.
    */
-  async complete(requestKey: string, attempt: number, response: StoredResponse, resource: unknown): Promise<StoredResponse | undefined> {
-    await this.db.query(
+  async complete(requestKey: string, attempt: number, response: StoredResponse, resource: unknown): Promise<boolean> {
+    const rows = await this.db.query(
       `update gateway.deliveries set state = 'completed', status_code = ?, content_type = ?, response_body = ?, resource = ?::jsonb, completed_at = now(),
          published_at = coalesce(published_at, now())
-       where request_key = ? and state in ('pending', 'awaiting') and attempt = ?`,
+       where request_key = ? and state in ('pending', 'awaiting') and attempt = ? returning request_key`,
       [response.status, response.contentType, response.body, resource === undefined ? null : JSON.stringify(resource), requestKey, attempt],
     );
-    const row = await this.get(requestKey);
-    return row ? storedResponse(row) : undefined;
+    return rows.length > 0;
   }
 
   /** Records a retryable rejection of an attempt: its answer is kept for whoever waits, but it is not final. */
