@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CustomObjectsApi, KubeConfig, ApiException } from '@kubernetes/client-node';
 import { DomainError, TransientError } from './errors.js';
 
@@ -7,6 +8,45 @@ export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
   if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
   else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
   else kc.loadFromDefault();
+  return reuseConnections(kc);
+}
+
+/** The part of KubeConfig that builds each request's undici dispatcher (private in its typings). */
+interface DispatcherFactory {
+  createDispatcher?: (cluster: unknown, agentOptions: unknown) => { close(): Promise<void> } | undefined;
+  createDispatcherOptions(cluster: unknown, agentOptions: unknown): unknown;
+}
+
+/** Dispatchers kept per distinct TLS setup; more than this many means credentials rotated, and the oldest go. */
+const MAX_DISPATCHERS = 4;
+
+/**
+ * client-node 2.0 builds a new undici Agent for every request whenever the cluster has TLS
+ * settings (a CA, client certificates, or skip-verify), so no connection is ever reused: each call
+ * opened a TCP connection (and against a real API server, a TLS handshake) and left it to linger.
+ * That was half the provisioner's CPU. This keeps one dispatcher per distinct set of options, so
+ * calls share a keep-alive pool, and a rotated certificate still gets a dispatcher of its own.
+ */
+export function reuseConnections(kc: KubeConfig): KubeConfig {
+  const factory = kc as unknown as DispatcherFactory;
+  const create = factory.createDispatcher?.bind(kc);
+  // A client-node that no longer has the method is left as it is.
+  if (!create) return kc;
+  const dispatchers = new Map<string, ReturnType<typeof create>>();
+  factory.createDispatcher = (cluster, agentOptions) => {
+    const key = createHash('sha256')
+      .update(JSON.stringify(factory.createDispatcherOptions(cluster, agentOptions)))
+      .digest('hex');
+    if (!dispatchers.has(key)) {
+      dispatchers.set(key, create(cluster, agentOptions));
+      if (dispatchers.size > MAX_DISPATCHERS) {
+        const [oldest, dispatcher] = dispatchers.entries().next().value!;
+        dispatchers.delete(oldest);
+        void dispatcher?.close().catch(() => undefined);
+      }
+    }
+    return dispatchers.get(key);
+  };
   return kc;
 }
 
