@@ -14,3 +14,4 @@ export * from './canonical.js';
 export * from './naming.js';
 export * from './faults.js';
 export * from './continue-token.js';
+export * from './group-commit.js';

@@ -1,70 +1,43 @@
 /**
  * Group commit for the audit chain. Every append must hold the chain lock, so under a burst
  * one-transaction-per-message queues on that lock; instead, events that arrive while a commit is
- * running are written together by the next one. Each caller's promise settles when the commit
- * holding its event does, so a consumer still acks only after its event is durable.
+ * running are written together by the next one (service-kit's `groupCommit`).
  */
+import { groupCommit, type GroupCommit } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import { appendAuditEvents, type NewAuditEvent, type TxQuery } from './events.js';
 
-interface Pending {
+interface Append {
   event: NewAuditEvent;
   /** Statements that must commit with the event (e.g. its revision row). */
   alongside: ((q: TxQuery) => Promise<void>) | undefined;
-  resolve(appended: boolean): void;
-  reject(err: unknown): void;
 }
 
 export class AuditWriter {
-  private queue: Pending[] = [];
-  private running: Promise<void> | undefined;
+  private readonly commits: GroupCommit<Append, boolean>;
+
+  constructor(db: Database, maxBatch = 200) {
+    this.commits = groupCommit<Append, boolean>(
+      (batch) =>
+        db.transaction(async (q) => {
+          const appended = await appendAuditEvents(
+            q,
+            batch.map((a) => a.event),
+          );
+          for (const a of batch) await a.alongside?.(q);
+          return appended;
+        }),
+      { maxBatch },
+    );
+  }
+
   /** Commits made and events written, for tests and metrics. */
-  readonly stats = { commits: 0, events: 0 };
+  get stats(): { commits: number; events: number } {
+    return { commits: this.commits.stats.writes, events: this.commits.stats.items };
+  }
 
-  constructor(
-    private readonly db: Database,
-    private readonly maxBatch = 200,
-  ) {}
-
-  /** Appends one event (and its companion statements) with the next group commit. */
+  /** Appends one event (and its companion statements) with the next group commit; false when its dedup ID was already there. */
   append(event: NewAuditEvent, alongside?: (q: TxQuery) => Promise<void>): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ event, alongside, resolve, reject });
-      this.kick();
-    });
-  }
-
-  private kick(): void {
-    if (this.running || this.queue.length === 0) return;
-    this.running = this.flush(this.queue.splice(0, this.maxBatch)).finally(() => {
-      this.running = undefined;
-      this.kick();
-    });
-  }
-
-  private async flush(batch: Pending[]): Promise<void> {
-    try {
-      const appended = await this.commit(batch);
-      batch.forEach((p, i) => p.resolve(appended[i] ?? false));
-    } catch (err) {
-      // One bad event must not fail its neighbours forever: retry them one by one, so only the
-      // failing one is nak'ed and redelivered.
-      if (batch.length === 1) batch[0]!.reject(err);
-      else for (const p of batch) await this.flush([p]);
-    }
-  }
-
-  private async commit(batch: Pending[]): Promise<boolean[]> {
-    const appended = await this.db.transaction(async (q) => {
-      const result = await appendAuditEvents(
-        q,
-        batch.map((p) => p.event),
-      );
-      for (const p of batch) await p.alongside?.(q);
-      return result;
-    });
-    this.stats.commits++;
-    this.stats.events += batch.length;
-    return appended;
+    return this.commits.add({ event, alongside });
   }
 }

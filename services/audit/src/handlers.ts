@@ -6,7 +6,7 @@ import {
   type OutcomeMessage,
   type RunStatusMessage,
 } from '@jangar/contracts';
-import { activeTraceId } from '@jangar/service-kit';
+import { activeTraceId, groupCommit, type GroupCommit } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import type { TxQuery } from './events.js';
 import type { AuditWriter } from './group-commit.js';
@@ -94,32 +94,68 @@ export async function recordDecision(db: Database, m: DecisionMessage): Promise<
   );
 }
 
+/** One row of `audit.run_history`, as the batched insert reads it from JSON. */
+interface RunHistoryRow {
+  dedup_id: string;
+  run_id: string;
+  uid: string;
+  type: string;
+  namespace: string;
+  name: string;
+  phase: string;
+  previous_phase: string | null;
+  reason: string | null;
+  message: string | null;
+  resource_version: string;
+  conditions: unknown;
+  observed_at: string;
+  correlation_id: string | null;
+  parent_type: string | null;
+  parent_name: string | null;
+}
+
+/**
+ * Run history rows written in group commits: a run's life is four status messages or so, and
+ * one insert each was most of the audit service's statements. A batch is one insert of many
+ * rows; `on conflict (dedup_id) do nothing` still turns a redelivery (even within a batch) into a no-op.
+ */
+export function runHistoryWriter(db: Database): GroupCommit<RunHistoryRow> {
+  return groupCommit<RunHistoryRow>(async (rows) => {
+    // Raw SQL: the rows travel as one JSON array; the query builder would bind every value separately.
+    await db.query(
+      `insert into audit.run_history (dedup_id, run_id, uid, type, namespace, name, phase, previous_phase, reason, message, resource_version, conditions,
+         observed_at, correlation_id, parent_type, parent_name)
+       select dedup_id, run_id, uid, type, namespace, name, phase, previous_phase, reason, message, resource_version, conditions,
+         observed_at, correlation_id, parent_type, parent_name
+       from jsonb_to_recordset(?::jsonb) as r(dedup_id text, run_id text, uid text, type text, namespace text, name text, phase text,
+         previous_phase text, reason text, message text, resource_version text, conditions jsonb, observed_at timestamptz,
+         correlation_id text, parent_type text, parent_name text)
+       on conflict (dedup_id) do nothing`,
+      [JSON.stringify(rows)],
+    );
+  });
+}
+
 /** Every observed status transition of a run, once per resourceVersion, with its correlation id and parent run. */
-export async function recordRunStatus(db: Database, m: RunStatusMessage): Promise<void> {
+export async function recordRunStatus(history: GroupCommit<RunHistoryRow>, m: RunStatusMessage): Promise<void> {
   const run = m.payload.run;
   const latest = [...run.conditions].sort((a, b) => (a.lastTransitionTime ?? '').localeCompare(b.lastTransitionTime ?? '')).at(-1);
-  // Raw SQL: `on conflict (dedup_id) do nothing` turns a redelivery into a no-op in one statement.
-  await db.query(
-    `insert into audit.run_history (dedup_id, run_id, uid, type, namespace, name, phase, previous_phase, reason, message, resource_version, conditions, observed_at,
-       correlation_id, parent_type, parent_name)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?) on conflict (dedup_id) do nothing`,
-    [
-      dedupIds.runStatus(run.uid, run.resourceVersion),
-      run.id,
-      run.uid,
-      run.type,
-      run.namespace,
-      run.name,
-      run.phase,
-      m.payload.previousPhase ?? null,
-      latest?.reason ?? null,
-      latest?.message ?? null,
-      run.resourceVersion,
-      JSON.stringify(run.conditions),
-      m.occurredAt,
-      run.correlationId ?? null,
-      run.parent?.type ?? null,
-      run.parent?.name ?? null,
-    ],
-  );
+  await history.add({
+    dedup_id: dedupIds.runStatus(run.uid, run.resourceVersion),
+    run_id: run.id,
+    uid: run.uid,
+    type: run.type,
+    namespace: run.namespace,
+    name: run.name,
+    phase: run.phase,
+    previous_phase: m.payload.previousPhase ?? null,
+    reason: latest?.reason ?? null,
+    message: latest?.message ?? null,
+    resource_version: run.resourceVersion,
+    conditions: run.conditions,
+    observed_at: m.occurredAt,
+    correlation_id: run.correlationId ?? null,
+    parent_type: run.parent?.type ?? null,
+    parent_name: run.parent?.name ?? null,
+  });
 }

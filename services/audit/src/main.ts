@@ -3,7 +3,7 @@ import { endpoint, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { AuditConfig } from './config.js';
 import { AUDIT_DATABASE } from './database.js';
-import { recordDecision, recordOutcome, recordRunStatus } from './handlers.js';
+import { recordDecision, recordOutcome, recordRunStatus, runHistoryWriter } from './handlers.js';
 import { AuditWriter } from './group-commit.js';
 import { correlation, listEvents, revisions, runHistory, verifyChain } from './queries.js';
 
@@ -13,13 +13,14 @@ await runService({
   async start({ logger, nc, config, consume }) {
     const db = await openDatabase({ url: config.DATABASE_URL, ...AUDIT_DATABASE, logger });
     const writer = new AuditWriter(db);
+    const history = runHistoryWriter(db);
     const subs = [
       await consume(CONSUMERS.auditOutcomes, SUBJECTS.outcome.schema, (m) => recordOutcome(writer, m), {
         // Many in flight at once is what lets the group commit batch them.
         concurrency: 128,
       }),
       await consume(CONSUMERS.auditDecisions, SUBJECTS.decision.schema, (m) => recordDecision(db, m)),
-      await consume(CONSUMERS.auditRunStatus, SUBJECTS.runStatus.schema, (m) => recordRunStatus(db, m)),
+      await consume(CONSUMERS.auditRunStatus, SUBJECTS.runStatus.schema, (m) => recordRunStatus(history, m), { concurrency: 128 }),
     ];
     const service = await serveRpc(
       nc,

@@ -9,18 +9,20 @@ import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { AUDIT_DATABASE } from '../src/database.js';
 import { AuditWriter } from '../src/group-commit.js';
-import { recordDecision, recordOutcome, recordRunStatus } from '../src/handlers.js';
+import { recordDecision, recordOutcome, recordRunStatus, runHistoryWriter } from '../src/handlers.js';
 
 let dir: string;
 let pg: PostgresHandle;
 let db: Database;
 let writer: AuditWriter;
+let history: ReturnType<typeof runHistoryWriter>;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-audit-handlers-'));
   pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
   db = await openDatabase({ url: pg.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') });
   writer = new AuditWriter(db);
+  history = runHistoryWriter(db);
 });
 
 afterAll(async () => {
@@ -93,8 +95,8 @@ describe('recording what the bus delivers', () => {
         recordOutcome(writer, outcome),
         recordDecision(db, decision),
         recordDecision(db, decision),
-        recordRunStatus(db, runStatus),
-        recordRunStatus(db, runStatus),
+        recordRunStatus(history, runStatus),
+        recordRunStatus(history, runStatus),
       ]);
     }
     expect({
@@ -113,5 +115,45 @@ describe('recording what the bus delivers', () => {
       expect(stored).not.toContain(SECRET);
       expect(stored).toContain('OPENAI_API_KEY');
     }
+  });
+
+  it('writes a burst of run transitions in few inserts, each row as the message said', async () => {
+    const before = history.stats.writes;
+    const at = (n: number) =>
+      RunStatusMessage.parse({
+        occurredAt: new Date(Date.UTC(2026, 10, 26, 8, 0, n)).toISOString(),
+        payload: {
+          run: {
+            ...runStatus.payload.run,
+            uid: `burst-uid-${n}`,
+            id: `burst-${n}`,
+            resourceVersion: String(n),
+            correlationId: 'corr-1',
+            conditions: [
+              { type: 'Ready', status: 'True', reason: 'Step', message: `step ${n}`, lastTransitionTime: '2026-11-26T08:00:00Z' },
+            ],
+          },
+          previousPhase: 'Pending',
+        },
+      });
+    await Promise.all(Array.from({ length: 100 }, (_, n) => recordRunStatus(history, at(n))));
+    expect(history.stats.writes - before).toBeLessThan(100);
+    const [row] = await db.query<Record<string, unknown>>(
+      `select run_id, phase, previous_phase, reason, message, resource_version, conditions, observed_at, correlation_id, parent_type
+       from audit.run_history where dedup_id = ?`,
+      [`burst-uid-7:7`],
+    );
+    expect(row).toMatchObject({
+      run_id: 'burst-7',
+      phase: 'Running',
+      previous_phase: 'Pending',
+      reason: 'Step',
+      message: 'step 7',
+      resource_version: '7',
+      conditions: [{ type: 'Ready', status: 'True', reason: 'Step', message: 'step 7', lastTransitionTime: '2026-11-26T08:00:00Z' }],
+      correlation_id: 'corr-1',
+      parent_type: null,
+    });
+    expect(new Date(row!.observed_at as string).toISOString()).toBe('2026-11-26T08:00:07.000Z');
   });
 });
