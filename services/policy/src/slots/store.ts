@@ -107,8 +107,36 @@ export class SlotStore {
     // Raw SQL throughout: count-then-insert under an advisory lock, with filtered counts, is SQL's job.
     return this.db.transaction(async (q) => {
       await q('select pg_advisory_xact_lock(?)', [SLOT_LOCK]);
-      const held = await q('select 1 from policy.run_slots where request_key = ? and released_at is null', [req.requestKey]);
-      if (held.length > 0) return { refusals: [], rateRefusals: [], spent: [], charged: [] };
+      // Everything the limits need in one round trip: every statement here is made holding the
+      // cluster-wide lock, so each one saved shortens the line of decisions waiting for it.
+      const rateCount = (scope: 'namespace' | 'cluster') => {
+        const rate = rates[scope];
+        if (!rate) return { sql: `null as started_${scope}`, params: [] };
+        const where = scope === 'namespace' ? ' and namespace = ?' : '';
+        return {
+          sql: `(select count(*) from policy.run_slots where acquired_at > now() - make_interval(secs => ?)${where}) as started_${scope}`,
+          params: scope === 'namespace' ? [rate.periodMs / 1000, req.namespace] : [rate.periodMs / 1000],
+        };
+      };
+      const [startedNamespace, startedCluster] = [rateCount('namespace'), rateCount('cluster')];
+      // Every admitted run keeps its row (released or not), so its start counts for the whole rate window.
+      const [counts] = await q<{
+        held: boolean;
+        cluster: string;
+        namespace: string;
+        agent: string;
+        started_namespace: string | null;
+        started_cluster: string | null;
+      }>(
+        `select exists (select 1 from policy.run_slots where request_key = ? and released_at is null) as held,
+                count(*) as cluster,
+                count(*) filter (where namespace = ?) as namespace,
+                count(*) filter (where namespace = ? and agent = ?) as agent,
+                ${startedNamespace.sql}, ${startedCluster.sql}
+           from policy.run_slots where released_at is null`,
+        [req.requestKey, req.namespace, req.namespace, req.agent ?? null, ...startedNamespace.params, ...startedCluster.params],
+      );
+      if (counts?.held) return { refusals: [], rateRefusals: [], spent: [], charged: [] };
 
       const spent: Admission['spent'] = [];
       const usage: Admission['charged'] = [];
@@ -135,13 +163,6 @@ export class SlotStore {
         }
         usage.push({ key: b.key, used: after });
       }
-      const [counts] = await q<{ cluster: string; namespace: string; agent: string }>(
-        `select count(*) as cluster,
-                count(*) filter (where namespace = ?) as namespace,
-                count(*) filter (where namespace = ? and agent = ?) as agent
-           from policy.run_slots where released_at is null`,
-        [req.namespace, req.namespace, req.agent ?? null],
-      );
       const refusals: Refusal[] = [];
       const check = (scope: Refusal['scope'], active: number, limit: number | undefined) => {
         if (limit !== undefined && active >= limit) refusals.push({ scope, active, limit });
@@ -153,12 +174,7 @@ export class SlotStore {
       for (const scope of ['namespace', 'cluster'] as const) {
         const rate = rates[scope];
         if (!rate) continue;
-        // Every admitted run keeps its row (released or not), so its start counts for the whole window.
-        const [row] = await q<{ n: string }>(
-          `select count(*) as n from policy.run_slots where acquired_at > now() - make_interval(secs => ?)${scope === 'namespace' ? ' and namespace = ?' : ''}`,
-          scope === 'namespace' ? [rate.periodMs / 1000, req.namespace] : [rate.periodMs / 1000],
-        );
-        const started = Number(row?.n ?? 0);
+        const started = Number(counts?.[`started_${scope}`] ?? 0);
         if (started >= rate.limit) rateRefusals.push({ scope, started, limit: rate.limit, periodMs: rate.periodMs });
       }
       // An audited limit or budget is reported but lets the run through, and the run still counts.
