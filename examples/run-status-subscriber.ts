@@ -4,7 +4,7 @@
  *   NATS_URL=nats://127.0.0.1:4222 npx tsx examples/run-status-subscriber.ts [namespace]
  *
  * Each change of a run's normalized status arrives once per resourceVersion on
- * `jangar.run.status.<namespace>.<type>.<name>`. A durable consumer (here `example-follower`)
+ * `jangar.run.status.<namespace>.<type>.<name>.<active|ended>`. A durable consumer (here `example-follower`)
  * remembers what it acked, so a restarted follower continues where it stopped; replicas that bind
  * the same durable name share the work. Ack only after your own effect is durable.
  */

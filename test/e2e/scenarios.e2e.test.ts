@@ -2,6 +2,7 @@ import { BatchV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createAgent, eventually, kubeConfigOf, testStack } from '../support/stack.js';
+import { SUBJECTS } from '@jangar/contracts';
 
 const NS = 'scenarios';
 const SCENARIO = 'jangar.proompteng.ai/sim-scenario';
@@ -58,7 +59,7 @@ beforeAll(async () => {
   dev = api(stack.gatewayUrl, stack.devToken);
   nc = await connect({ servers: stack.natsUrl });
   // Subscribed before any run exists, so the first transition is seen too.
-  sub = nc.subscribe(`jangar.run.status.${NS}.*.*`, {
+  sub = nc.subscribe(SUBJECTS.runStatus.filter({ namespace: NS }), {
     callback: (err, msg) => {
       if (!err) published.push({ subject: msg.subject, run: (msg.json() as { payload: Published }).payload.run });
     },

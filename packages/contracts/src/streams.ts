@@ -64,8 +64,17 @@ export const CONSUMERS = {
   gatewayOutcomes: consumer(STREAM_NAMES.outcomes, 'gateway-outcomes', SUBJECTS.outcome.filter()),
   /** Stores the 202 answer of a request held for approval, so a retry replays it while it waits. */
   gatewayPending: consumer(STREAM_NAMES.decisions, 'gateway-pending', SUBJECTS.decision.filter({ verdict: 'pending' })),
-  /** Releases a concurrency slot when a run ends… */
-  policyRunStatus: consumer(STREAM_NAMES.runStatus, 'policy-run-status', SUBJECTS.runStatus.filter()),
+  /** Releases a concurrency slot when a run ends (only the `ended` stage: a run's other changes are no news to it)… */
+  policyRunEnded: consumer(STREAM_NAMES.runStatus, 'policy-run-ended', SUBJECTS.runStatus.filter({ stage: 'ended' })),
   /** …or when the create that took it was rejected after all. */
   policyOutcomes: consumer(STREAM_NAMES.outcomes, 'policy-outcomes', SUBJECTS.outcome.filter({ verb: 'create' })),
 } as const satisfies Record<string, ConsumerDefinition>;
+
+/**
+ * Durable consumers an earlier version declared and none binds any more; services delete them at
+ * start, so a replaced consumer does not keep a backlog on the stream. `policy-run-status` followed
+ * every run-status message, where `policy-run-ended` follows only the ended ones.
+ */
+export const RETIRED_CONSUMERS: ReadonlyArray<{ stream: string; durable: string }> = [
+  { stream: STREAM_NAMES.runStatus, durable: 'policy-run-status' },
+];

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { envelopeOf, DecisionPayload, OutcomePayload, RequestPayload, RunStatusPayload } from './messages.js';
 import { z as zod } from 'zod';
+import { isTerminalPhase } from './runs.js';
+import type { RunPhase } from './primitives/agent-run.js';
 
 /**
  * Subjects are defined once, as values that pair the subject's shape with its message schema;
@@ -62,9 +64,18 @@ export const SUBJECTS = {
   decision: defineSubject('jangar.decision', ['verdict', 'kind', 'verb'], STREAM_NAMES.decisions, DecisionMessage),
   /** `jangar.outcome.<kind>.<verb>`: final results; dedup ID = `<requestKey>:outcome`. */
   outcome: defineSubject('jangar.outcome', ['kind', 'verb'], STREAM_NAMES.outcomes, OutcomeMessage),
-  /** `jangar.run.status.<namespace>.<type>.<name>`: run status changes; dedup ID = `<uid>:<resourceVersion>`. */
-  runStatus: defineSubject('jangar.run.status', ['namespace', 'type', 'name'], STREAM_NAMES.runStatus, RunStatusMessage),
+  /**
+   * `jangar.run.status.<namespace>.<type>.<name>.<stage>`: run status changes; dedup ID =
+   * `<uid>:<resourceVersion>`. The stage ({@link runStage}: `active` or `ended`) lets a follower
+   * that only cares how runs end (the policy service, releasing slots) filter out the rest.
+   */
+  runStatus: defineSubject('jangar.run.status', ['namespace', 'type', 'name', 'stage'], STREAM_NAMES.runStatus, RunStatusMessage),
 } as const;
+
+/** The `stage` token of a run-status subject: `ended` once the run is Succeeded, Failed or Cancelled. */
+export function runStage(phase: RunPhase): 'active' | 'ended' {
+  return isTerminalPhase(phase) ? 'ended' : 'active';
+}
 
 /** The key of one attempt of a request: the first is the request key itself, a retry after a retryable rejection `<key>#<n>`. */
 const attemptKey = (requestKey: string, attempt = 1) => (attempt > 1 ? `${requestKey}#${attempt}` : requestKey);

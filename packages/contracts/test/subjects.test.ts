@@ -10,6 +10,7 @@ import {
   streamDefinitions,
   SUBJECTS,
   subjectToken,
+  runStage,
 } from '../src/index.js';
 import { agentRunObject } from '../../../test/support/fixtures.js';
 
@@ -17,9 +18,14 @@ describe('subjects', () => {
   it('builds concrete subjects and filters from one definition', () => {
     expect(SUBJECTS.request.subject({ kind: 'agentrun', verb: 'create' })).toBe('jangar.req.agentrun.create');
     expect(SUBJECTS.decision.filter({ verdict: 'allow' })).toBe('jangar.decision.allow.*.*');
-    expect(SUBJECTS.runStatus.subject({ namespace: 'team-a', type: 'agentrun', name: 'run.v1' })).toBe(
-      'jangar.run.status.team-a.agentrun.run_v1',
+    expect(SUBJECTS.runStatus.subject({ namespace: 'team-a', type: 'agentrun', name: 'run.v1', stage: 'active' })).toBe(
+      'jangar.run.status.team-a.agentrun.run_v1.active',
     );
+    // A follower of one run gets every stage; the policy service only ended runs.
+    expect(SUBJECTS.runStatus.filter({ namespace: 'team-a', type: 'agentrun', name: 'run.v1' })).toBe(
+      'jangar.run.status.team-a.agentrun.run_v1.*',
+    );
+    expect(CONSUMERS.policyRunEnded.filter).toBe('jangar.run.status.*.*.*.ended');
   });
 
   it('never lets a token break the subject hierarchy', () => {
@@ -113,5 +119,17 @@ describe('normalizeRun', () => {
     });
     expect(run.error).toEqual({ code: 'run_failed', reason: 'Error', message: 'boom' });
     expect(run.steps).toEqual({ done: 1, total: 2, current: undefined });
+  });
+});
+
+describe('the stage of a run-status subject', () => {
+  it('is ended for Succeeded, Failed and Cancelled runs and active before', () => {
+    expect(['Pending', 'Running', 'Succeeded', 'Failed', 'Cancelled'].map((p) => runStage(p as never))).toEqual([
+      'active',
+      'active',
+      'ended',
+      'ended',
+      'ended',
+    ]);
   });
 });

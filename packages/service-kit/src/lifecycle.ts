@@ -9,14 +9,14 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { streamDefinitions, type ConsumerDefinition } from '@jangar/contracts';
+import { RETIRED_CONSUMERS, streamDefinitions, type ConsumerDefinition } from '@jangar/contracts';
 import { consume, type HandlerContext, type Subscription } from './bus.js';
 import type { z } from 'zod';
 import { BaseConfig, ConfigError, loadConfig } from './config.js';
 import { startHealthServer, type ReadinessCheck } from './health.js';
 import { createLogger, ignoreBrokenStdio, type Logger } from './logger.js';
 import { initMetrics, metricsEndpoint } from './metrics.js';
-import { connectNats, ensureConsumer, ensureStreams, manager } from './nats.js';
+import { connectNats, ensureConsumer, ensureStreams, manager, retireConsumers } from './nats.js';
 import { initTracing, shutdownTracing } from './tracing.js';
 
 export interface ServiceContext<C> {
@@ -71,6 +71,7 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
   const nc = await connectNats(config.NATS_URL, opts.name, logger);
   const jsm = await manager(nc);
   await ensureStreams(jsm, Object.values(streamDefinitions(config.JANGAR_DEDUP_WINDOW_MS, config.JANGAR_STREAM_REPLICAS)));
+  await retireConsumers(jsm, RETIRED_CONSUMERS);
   const ctx: ServiceContext<typeof config> = {
     config,
     logger,

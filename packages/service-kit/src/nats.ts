@@ -90,6 +90,17 @@ export async function ensureConsumer(
   }
 }
 
+/** Deletes durable consumers no version binds any more (`RETIRED_CONSUMERS`); one already gone is fine. */
+export async function retireConsumers(jsm: JetStreamManager, retired: ReadonlyArray<{ stream: string; durable: string }>): Promise<void> {
+  for (const { stream, durable } of retired) {
+    try {
+      await jsm.consumers.delete(stream, durable);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
+
 function isNotFound(err: unknown): boolean {
   return /not found/i.test(String((err as Error)?.message));
 }

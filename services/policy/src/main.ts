@@ -69,7 +69,7 @@ await runService({
       await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, async (m) => {
         await handleRequest(m, deps);
       }),
-      await consume(CONSUMERS.policyRunStatus, SUBJECTS.runStatus.schema, async (m) => released(await releaseEndedRun(slots, m))),
+      await consume(CONSUMERS.policyRunEnded, SUBJECTS.runStatus.schema, async (m) => released(await releaseEndedRun(slots, m))),
       await consume(CONSUMERS.policyOutcomes, SUBJECTS.outcome.schema, async (m) => released(await releaseRejected(slots, m))),
     ];
     const reconciler = setInterval(() => {

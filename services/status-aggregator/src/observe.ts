@@ -1,5 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { dedupIds, JANGAR_ANNOTATIONS, normalizeRun, SUBJECTS, type KubeObject } from '@jangar/contracts';
+import { dedupIds, JANGAR_ANNOTATIONS, normalizeRun, runStage, SUBJECTS, type KubeObject } from '@jangar/contracts';
 import { contextFromTraceparent, publish, withSpan } from '@jangar/service-kit';
 import { statusDigest, type RunStore } from './store.js';
 
@@ -33,7 +33,7 @@ export async function observeRun(obj: KubeObject, deps: { js: JetStreamClient; s
     await publish(
       deps.js,
       SUBJECTS.runStatus,
-      { namespace: run.namespace, type: run.type.toLowerCase(), name: run.name },
+      { namespace: run.namespace, type: run.type.toLowerCase(), name: run.name, stage: runStage(run.phase) },
       { occurredAt: new Date().toISOString(), payload: { run, ...(previous ? { previousPhase: previous.phase } : {}) } },
       dedupIds.runStatus(run.uid, run.resourceVersion),
     );
