@@ -3,6 +3,7 @@ import { KubeObject, type KindDefinition } from '@jangar/contracts';
 import { SpanKind, timeKubeCall, withSpan, type Span } from '@jangar/service-kit';
 import { kubeStatusCode, translateKubeError } from '@jangar/service-kit/kube';
 import { z } from 'zod';
+import type { ReferenceCache } from './reference-cache.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -21,7 +22,11 @@ type Expected = Partial<Record<404 | 409, 'undefined'>>;
 
 /** The provisioner's view of the cluster: primitives read and written, failures already typed. */
 export class Cluster {
-  constructor(private readonly api: CustomObjectsApi) {}
+  constructor(
+    private readonly api: CustomObjectsApi,
+    /** Answers "it exists" for the kinds specs refer to without an API call, when it can. */
+    private readonly references?: ReferenceCache,
+  ) {}
 
   /**
    * One API server call inside a CLIENT span (so a slow or failing cluster shows in the request's
@@ -51,6 +56,12 @@ export class Cluster {
         }
       },
     );
+  }
+
+  /** True when the object exists: from the reference cache when it holds it, else from the API server. */
+  async exists(kind: KindDefinition, namespace: string, name: string): Promise<boolean> {
+    if (this.references?.has(kind, namespace, name)) return true;
+    return (await this.get(kind, namespace, name)) !== undefined;
   }
 
   /** The object, or undefined when it does not exist. */

@@ -1,7 +1,9 @@
 import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { endpoint, runService, serveRpc } from '@jangar/service-kit';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
+import { REFERENCED_KINDS } from './apply/references.js';
 import { Cluster } from './cluster.js';
+import { ReferenceCache } from './reference-cache.js';
 import { ProvisionerConfig } from './config.js';
 import { handleDecision } from './handler.js';
 import { getResource, listResources } from './reads.js';
@@ -10,7 +12,11 @@ await runService({
   name: 'provisioner',
   config: ProvisionerConfig,
   async start({ config, logger, nc, js, consume }) {
-    const cluster = new Cluster(customObjects(loadKubeConfig(config.KUBECONFIG)));
+    const kc = loadKubeConfig(config.KUBECONFIG);
+    const api = customObjects(kc);
+    const references = new ReferenceCache(kc, api, REFERENCED_KINDS, logger);
+    references.start();
+    const cluster = new Cluster(api, references);
     const sub = await consume(CONSUMERS.provisionerAllowed, SUBJECTS.decision.schema, (m) => handleDecision(m, { js, cluster, logger }));
     const service = await serveRpc(
       nc,
@@ -22,6 +28,7 @@ await runService({
       async stop() {
         await sub.stop();
         await service.stop();
+        await references.stop();
       },
     };
   },

@@ -31,6 +31,11 @@ function valuesAt(value: unknown, segments: readonly string[], at: string): Arra
   return Array.isArray(child) ? child.flatMap((item, i) => valuesAt(item, rest, `${at}.${key}[${i}]`)) : [];
 }
 
+/** Every kind some spec refers to: what the provisioner keeps informer caches of. */
+export const REFERENCED_KINDS: readonly KindDefinition[] = [
+  ...new Set(Object.values(REFERENCE_FIELDS).flatMap((fields) => fields.map((f) => f.kind))),
+].flatMap((name) => kindByName(name) ?? []);
+
 /** Every reference a spec of this kind makes. */
 export function referencesOf(kind: string, spec: unknown): Reference[] {
   return (REFERENCE_FIELDS[kind] ?? []).flatMap(({ path, kind: target }) => {
@@ -51,7 +56,7 @@ export async function missingReferences(
 ): Promise<DomainErrorPayload | undefined> {
   const missing: Reference[] = [];
   for (const ref of referencesOf(kind, spec)) {
-    if (!(await cluster.get(ref.kind, namespace, ref.name))) missing.push(ref);
+    if (!(await cluster.exists(ref.kind, namespace, ref.name))) missing.push(ref);
   }
   if (missing.length === 0) return undefined;
   return {
