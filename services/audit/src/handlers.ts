@@ -6,7 +6,8 @@ import {
   type OutcomeMessage,
   type RunStatusMessage,
 } from '@jangar/contracts';
-import { activeTraceId, groupCommit, type GroupCommit } from '@jangar/service-kit';
+import { activeTraceId, type GroupCommit } from '@jangar/service-kit';
+import { batchedInsert } from './batched-insert.js';
 import type { Database } from '@jangar/service-kit/db';
 import type { TxQuery } from './events.js';
 import type { AuditWriter } from './group-commit.js';
@@ -66,35 +67,70 @@ async function recordRevision(q: TxQuery, m: OutcomeMessage, kind: string, id: s
   );
 }
 
-/** Every policy decision, once. */
-export async function recordDecision(db: Database, m: DecisionMessage): Promise<void> {
-  const d = m.payload;
-  // Raw SQL: `on conflict (dedup_id) do nothing` turns a redelivery into a no-op in one statement.
-  await db.query(
-    `insert into audit.policy_decisions (dedup_id, request_key, delivery_id, correlation_id, actor, kind, verb, namespace, resource_id, verdict, mode,
-       violations, policy_version, trace_id, decided_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?) on conflict (dedup_id) do nothing`,
-    [
-      decisionDedupId(m),
-      m.requestKey,
-      m.deliveryId,
-      m.correlationId,
-      m.principal.subject,
-      d.request.kind,
-      d.request.verb,
-      m.namespace,
-      d.request.id,
-      d.verdict,
-      d.mode,
-      JSON.stringify(d.violations),
-      d.policyVersion,
-      activeTraceId() ?? null,
-      d.evaluatedAt,
-    ],
-  );
+/** One row of `audit.policy_decisions`. */
+interface DecisionRow {
+  dedup_id: string;
+  request_key: string;
+  delivery_id: string;
+  correlation_id: string;
+  actor: string;
+  kind: string;
+  verb: string;
+  namespace: string;
+  resource_id: string;
+  verdict: string;
+  mode: string;
+  violations: unknown;
+  policy_version: string;
+  trace_id: string | null;
+  decided_at: string;
 }
 
-/** One row of `audit.run_history`, as the batched insert reads it from JSON. */
+/** Policy decisions written in group commits (see {@link batchedInsert}). */
+export function decisionWriter(db: Database): GroupCommit<DecisionRow> {
+  return batchedInsert<DecisionRow>(db, 'audit.policy_decisions', {
+    dedup_id: 'text',
+    request_key: 'text',
+    delivery_id: 'text',
+    correlation_id: 'text',
+    actor: 'text',
+    kind: 'text',
+    verb: 'text',
+    namespace: 'text',
+    resource_id: 'text',
+    verdict: 'text',
+    mode: 'text',
+    violations: 'jsonb',
+    policy_version: 'text',
+    trace_id: 'text',
+    decided_at: 'timestamptz',
+  });
+}
+
+/** Every policy decision, once. */
+export async function recordDecision(decisions: GroupCommit<DecisionRow>, m: DecisionMessage): Promise<void> {
+  const d = m.payload;
+  await decisions.add({
+    dedup_id: decisionDedupId(m),
+    request_key: m.requestKey,
+    delivery_id: m.deliveryId,
+    correlation_id: m.correlationId,
+    actor: m.principal.subject,
+    kind: d.request.kind,
+    verb: d.request.verb,
+    namespace: m.namespace,
+    resource_id: d.request.id,
+    verdict: d.verdict,
+    mode: d.mode,
+    violations: d.violations,
+    policy_version: d.policyVersion,
+    // Read here, in the message's span: the batch is written later, outside it.
+    trace_id: activeTraceId() ?? null,
+    decided_at: d.evaluatedAt,
+  });
+}
+
+/** One row of `audit.run_history`. */
 interface RunHistoryRow {
   dedup_id: string;
   run_id: string;
@@ -114,25 +150,25 @@ interface RunHistoryRow {
   parent_name: string | null;
 }
 
-/**
- * Run history rows written in group commits: a run's life is four status messages or so, and
- * one insert each was most of the audit service's statements. A batch is one insert of many
- * rows; `on conflict (dedup_id) do nothing` still turns a redelivery (even within a batch) into a no-op.
- */
+/** Run history rows written in group commits: a run's life is four status messages or so. */
 export function runHistoryWriter(db: Database): GroupCommit<RunHistoryRow> {
-  return groupCommit<RunHistoryRow>(async (rows) => {
-    // Raw SQL: the rows travel as one JSON array; the query builder would bind every value separately.
-    await db.query(
-      `insert into audit.run_history (dedup_id, run_id, uid, type, namespace, name, phase, previous_phase, reason, message, resource_version, conditions,
-         observed_at, correlation_id, parent_type, parent_name)
-       select dedup_id, run_id, uid, type, namespace, name, phase, previous_phase, reason, message, resource_version, conditions,
-         observed_at, correlation_id, parent_type, parent_name
-       from jsonb_to_recordset(?::jsonb) as r(dedup_id text, run_id text, uid text, type text, namespace text, name text, phase text,
-         previous_phase text, reason text, message text, resource_version text, conditions jsonb, observed_at timestamptz,
-         correlation_id text, parent_type text, parent_name text)
-       on conflict (dedup_id) do nothing`,
-      [JSON.stringify(rows)],
-    );
+  return batchedInsert<RunHistoryRow>(db, 'audit.run_history', {
+    dedup_id: 'text',
+    run_id: 'text',
+    uid: 'text',
+    type: 'text',
+    namespace: 'text',
+    name: 'text',
+    phase: 'text',
+    previous_phase: 'text',
+    reason: 'text',
+    message: 'text',
+    resource_version: 'text',
+    conditions: 'jsonb',
+    observed_at: 'timestamptz',
+    correlation_id: 'text',
+    parent_type: 'text',
+    parent_name: 'text',
   });
 }
 

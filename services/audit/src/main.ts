@@ -3,7 +3,7 @@ import { endpoint, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { AuditConfig } from './config.js';
 import { AUDIT_DATABASE } from './database.js';
-import { recordDecision, recordOutcome, recordRunStatus, runHistoryWriter } from './handlers.js';
+import { decisionWriter, recordDecision, recordOutcome, recordRunStatus, runHistoryWriter } from './handlers.js';
 import { AuditWriter } from './group-commit.js';
 import { correlation, listEvents, revisions, runHistory, verifyChain } from './queries.js';
 
@@ -14,12 +14,13 @@ await runService({
     const db = await openDatabase({ url: config.DATABASE_URL, ...AUDIT_DATABASE, logger });
     const writer = new AuditWriter(db);
     const history = runHistoryWriter(db);
+    const decisions = decisionWriter(db);
     const subs = [
       await consume(CONSUMERS.auditOutcomes, SUBJECTS.outcome.schema, (m) => recordOutcome(writer, m), {
         // Many in flight at once is what lets the group commit batch them.
         concurrency: 128,
       }),
-      await consume(CONSUMERS.auditDecisions, SUBJECTS.decision.schema, (m) => recordDecision(db, m)),
+      await consume(CONSUMERS.auditDecisions, SUBJECTS.decision.schema, (m) => recordDecision(decisions, m), { concurrency: 128 }),
       await consume(CONSUMERS.auditRunStatus, SUBJECTS.runStatus.schema, (m) => recordRunStatus(history, m), { concurrency: 128 }),
     ];
     const service = await serveRpc(

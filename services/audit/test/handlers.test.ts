@@ -9,13 +9,14 @@ import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { AUDIT_DATABASE } from '../src/database.js';
 import { AuditWriter } from '../src/group-commit.js';
-import { recordDecision, recordOutcome, recordRunStatus, runHistoryWriter } from '../src/handlers.js';
+import { decisionWriter, recordDecision, recordOutcome, recordRunStatus, runHistoryWriter } from '../src/handlers.js';
 
 let dir: string;
 let pg: PostgresHandle;
 let db: Database;
 let writer: AuditWriter;
 let history: ReturnType<typeof runHistoryWriter>;
+let decisions: ReturnType<typeof decisionWriter>;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-audit-handlers-'));
@@ -23,6 +24,7 @@ beforeAll(async () => {
   db = await openDatabase({ url: pg.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') });
   writer = new AuditWriter(db);
   history = runHistoryWriter(db);
+  decisions = decisionWriter(db);
 });
 
 afterAll(async () => {
@@ -93,8 +95,8 @@ describe('recording what the bus delivers', () => {
       await Promise.all([
         recordOutcome(writer, outcome),
         recordOutcome(writer, outcome),
-        recordDecision(db, decision),
-        recordDecision(db, decision),
+        recordDecision(decisions, decision),
+        recordDecision(decisions, decision),
         recordRunStatus(history, runStatus),
         recordRunStatus(history, runStatus),
       ]);
@@ -155,5 +157,27 @@ describe('recording what the bus delivers', () => {
       parent_type: null,
     });
     expect(new Date(row!.observed_at as string).toISOString()).toBe('2026-11-26T08:00:07.000Z');
+  });
+
+  it('stores a decision as the message said it', async () => {
+    await recordDecision(decisions, decision);
+    const [row] = await db.query<Record<string, unknown>>(
+      `select request_key, actor, kind, verb, namespace, resource_id, verdict, mode, violations, policy_version, decided_at
+       from audit.policy_decisions where request_key = ?`,
+      [decision.requestKey],
+    );
+    expect(row).toMatchObject({
+      request_key: decision.requestKey,
+      actor: decision.principal.subject,
+      kind: 'Agent',
+      verb: 'create',
+      namespace: 'team-a',
+      resource_id: decision.payload.request.id,
+      verdict: 'allow',
+      mode: 'enforce',
+      violations: [],
+      policy_version: 'v1',
+    });
+    expect(new Date(row!.decided_at as string).toISOString()).toBe(decision.payload.evaluatedAt);
   });
 });
