@@ -15,8 +15,14 @@ import { answerOfAttempt, storedResponse, type DeliveryStore, type StoredRespons
 import type { OutcomeWaiter } from './outcomes.js';
 import { responseForHold, responseForOutcome } from './responses.js';
 
+/** How many attempts whose answer this replica stored it remembers (the oldest are forgotten first). */
+const STORED_HERE_LIMIT = 10_000;
+
 /** Publishes accepted requests and turns their outcomes into stored answers. */
 export class RequestPublisher {
+  /** Attempts (`<requestKey>#<attempt>`) whose answer this replica is storing or stored, most recent last. */
+  private readonly storedHere = new Map<string, Promise<boolean>>();
+
   constructor(
     private readonly js: JetStreamClient,
     private readonly deliveries: DeliveryStore,
@@ -71,22 +77,43 @@ export class RequestPublisher {
    * kept only as this attempt's answer, so the next retry is decided again.
    */
   async record(requestKey: string, attempt: number, outcome: OutcomePayload): Promise<StoredResponse | undefined> {
-    const { stored, response } = await this.store(requestKey, attempt, outcome);
-    if (stored) return response;
+    const { stored, storedHere, response } = await this.store(requestKey, attempt, outcome);
+    if (stored || storedHere) return response;
     // Another path stored an answer first (the durable consumer, another replica): that one stands.
     const row = await this.deliveries.get(requestKey);
     return row ? storedResponse(row) : undefined;
   }
 
-  /** Stores an attempt's outcome as {@link record} does, for a caller that does not need the answer back. */
-  async store(requestKey: string, attempt: number, outcome: OutcomePayload): Promise<{ stored: boolean; response: StoredResponse }> {
+  /**
+   * Stores an attempt's outcome as {@link record} does, for a caller that does not need the answer
+   * back. Every outcome comes twice — to the waiting request and to the durable consumer — and
+   * with one replica both land here: an attempt this replica stored already costs no statement.
+   * `stored`: this call wrote the answer; `storedHere`: this replica wrote it before, from the same
+   * outcome, so the stored answer is `response`.
+   */
+  async store(
+    requestKey: string,
+    attempt: number,
+    outcome: OutcomePayload,
+  ): Promise<{ stored: boolean; storedHere: boolean; response: StoredResponse }> {
     const response = responseForOutcome(outcome);
-    if (isRetryable(outcome)) {
+    const key = `${requestKey}#${attempt}`;
+    // The two copies usually arrive within a millisecond, so the second waits for the first's write.
+    const earlier = this.storedHere.get(key);
+    if (earlier && (await earlier)) return { stored: false, storedHere: true, response };
+    const writing = (async () => {
+      if (!isRetryable(outcome)) {
+        return this.deliveries.complete(requestKey, attempt, response, outcome.result === 'applied' ? outcome.resource : undefined);
+      }
       await this.deliveries.markRetryable(requestKey, attempt, response);
-      return { stored: true, response };
-    }
-    const resource = outcome.result === 'applied' ? outcome.resource : undefined;
-    return { stored: await this.deliveries.complete(requestKey, attempt, response, resource), response };
+      return true;
+    })();
+    // Remembered only once it stored: a failed or losing write leaves nothing to skip.
+    const stored = writing.catch(() => false);
+    this.storedHere.set(key, stored);
+    if (this.storedHere.size > STORED_HERE_LIMIT) this.storedHere.delete(this.storedHere.keys().next().value!);
+    if (!(await stored)) this.storedHere.delete(key);
+    return { stored: await writing, storedHere: false, response };
   }
 
   /** Stores the 202 of a request a `pending` decision holds for approval. */

@@ -150,4 +150,47 @@ describe('storing outcomes as answers', () => {
     expect((await publisher().store(d.requestKey, 1, applied('late'))).stored).toBe(false);
     expect(storedResponse((await store.get(d.requestKey))!)).toEqual(answer);
   });
+
+  it('sends no statement for the second copy of an outcome this replica already stored', async () => {
+    const d = delivery('outcome-3');
+    await store.claim(d);
+    const statements: string[] = [];
+    const counted = new DeliveryStore({ ...db, query: (sql, params) => (statements.push(sql), db.query(sql, params)) }, 24);
+    const replica = new RequestPublisher(
+      undefined as never,
+      counted,
+      undefined as never,
+      undefined as never,
+      0,
+      createLogger('test', 'silent'),
+    );
+    const waiter = await replica.record(d.requestKey, 1, applied('once'));
+    const before = statements.length;
+    const consumer = await replica.store(d.requestKey, 1, applied('once'));
+    expect(statements.length).toBe(before);
+    expect(consumer).toEqual({ stored: false, storedHere: true, response: waiter });
+    expect(storedResponse((await store.get(d.requestKey))!)).toEqual(waiter);
+  });
+
+  it('writes once when both copies of an outcome arrive at the same time', async () => {
+    const d = delivery('outcome-4');
+    await store.claim(d);
+    const statements: string[] = [];
+    const counted = new DeliveryStore({ ...db, query: (sql, params) => (statements.push(sql), db.query(sql, params)) }, 24);
+    const replica = new RequestPublisher(
+      undefined as never,
+      counted,
+      undefined as never,
+      undefined as never,
+      0,
+      createLogger('test', 'silent'),
+    );
+    const [waiter, consumer] = await Promise.all([
+      replica.record(d.requestKey, 1, applied('both')),
+      replica.store(d.requestKey, 1, applied('both')),
+    ]);
+    // One write, and no read back: whichever copy came second knows the answer this replica stored.
+    expect(statements.map((sql) => sql.trim().split(/\s+/)[0])).toEqual(['update']);
+    expect(consumer.response).toEqual(waiter);
+  });
 });
