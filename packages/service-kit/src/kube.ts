@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto';
-import { CustomObjectsApi, KubeConfig, ApiException } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  KubeConfig,
+  ApiException,
+  makeInformer,
+  type Informer,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@kubernetes/client-node';
+import type { KindDefinition } from '@jangar/contracts';
 import { DomainError, TransientError } from './errors.js';
+import type { Logger } from './logger.js';
 
 /** Loads the cluster from `KUBECONFIG` (or the default locations), or the in-cluster service account. */
 export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
@@ -48,6 +58,36 @@ export function reuseConnections(kc: KubeConfig): KubeConfig {
     return dispatchers.get(key);
   };
   return kc;
+}
+
+/** An informer that also holds the objects it saw: client-node's `makeInformer`. */
+export type CachingInformer = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+
+/** How long an informer waits after a failed watch before it lists and watches again. */
+const INFORMER_RESTART_MS = 1_000;
+
+/**
+ * An informer on every object of a kind, cluster-wide, not yet started. A failed list or watch is
+ * logged and, unless `stopped()`, listed and watched again a second later; `onError` hears of it
+ * first (a cache that tracks its sync drops it there).
+ */
+export function kindInformer(
+  kc: KubeConfig,
+  api: CustomObjectsApi,
+  kind: KindDefinition,
+  opts: { logger: Logger; stopped: () => boolean; onError?: () => void },
+): CachingInformer {
+  const { group, version, plural } = kind;
+  const informer = makeInformer<KubernetesObject>(kc, `/apis/${group}/${version}/${plural}`, () =>
+    api.listClusterCustomObject({ group, version, plural }),
+  );
+  informer.on('error', (err: unknown) => {
+    opts.onError?.();
+    if (opts.stopped()) return;
+    opts.logger.warn({ err: String(err), kind: kind.kind }, 'informer failed; listing again');
+    setTimeout(() => void informer.start().catch(() => undefined), INFORMER_RESTART_MS).unref();
+  });
+  return informer;
 }
 
 /** The custom-objects client every service uses for primitives. */

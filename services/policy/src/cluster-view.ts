@@ -1,16 +1,7 @@
-import {
-  makeInformer,
-  type CustomObjectsApi,
-  type Informer,
-  type KubeConfig,
-  type KubernetesObject,
-  type ObjectCache,
-} from '@kubernetes/client-node';
+import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { Agent, ApprovalPolicy, Budget, Guardrail, KubeObject, SecretBinding, type KindDefinition } from '@jangar/contracts';
 import type { Logger } from '@jangar/service-kit';
-
-/** How long an informer waits after a failed watch before it lists and watches again. */
-const RESTART_DELAY_MS = 1000;
+import { kindInformer, type CachingInformer } from '@jangar/service-kit/kube';
 
 /** The kinds the policy service decides with, kept current by informers. */
 export const WATCHED_KINDS = [Guardrail, Agent, SecretBinding, Budget, ApprovalPolicy] as const;
@@ -20,7 +11,7 @@ export const WATCHED_KINDS = [Guardrail, Agent, SecretBinding, Budget, ApprovalP
  * informers so a decision costs no API call and a changed policy takes effect without a restart.
  */
 export class ClusterView {
-  private readonly informers = new Map<string, Informer<KubernetesObject> & ObjectCache<KubernetesObject>>();
+  private readonly informers = new Map<string, CachingInformer>();
   private readonly synced = new Set<string>();
   private stopped = false;
 
@@ -36,17 +27,12 @@ export class ClusterView {
   }
 
   private async startInformer(kind: KindDefinition): Promise<void> {
-    const path = `/apis/${kind.group}/${kind.version}/${kind.plural}`;
-    const informer = makeInformer<KubernetesObject>(this.kc, path, () =>
-      this.api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }),
-    );
-    informer.on('connect', () => this.synced.add(kind.kind));
-    informer.on('error', (err: unknown) => {
-      this.synced.delete(kind.kind);
-      if (this.stopped) return;
-      this.logger.warn({ err, kind: kind.kind }, 'policy informer failed; listing again');
-      setTimeout(() => void informer.start().catch(() => undefined), RESTART_DELAY_MS).unref();
+    const informer = kindInformer(this.kc, this.api, kind, {
+      logger: this.logger,
+      stopped: () => this.stopped,
+      onError: () => this.synced.delete(kind.kind),
     });
+    informer.on('connect', () => this.synced.add(kind.kind));
     this.informers.set(kind.kind, informer);
     await informer.start();
     this.synced.add(kind.kind);

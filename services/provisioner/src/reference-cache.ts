@@ -1,18 +1,7 @@
-import {
-  makeInformer,
-  type CustomObjectsApi,
-  type Informer,
-  type KubeConfig,
-  type KubernetesObject,
-  type ObjectCache,
-} from '@kubernetes/client-node';
+import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { KindDefinition } from '@jangar/contracts';
 import type { Logger } from '@jangar/service-kit';
-
-/** How long an informer waits after a failed watch before it lists and watches again. */
-const RESTART_DELAY_MS = 1_000;
-
-type CachingInformer = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+import { kindInformer, type CachingInformer } from '@jangar/service-kit/kube';
 
 /**
  * Informer caches of the kinds specs refer to (Agents, Orchestrations, Tools, Signals), so checking
@@ -36,14 +25,7 @@ export class ReferenceCache {
   /** Starts the informers in the background: until one has listed, its kind is looked up with a GET. */
   start(): void {
     for (const kind of this.kinds) {
-      const informer = makeInformer<KubernetesObject>(this.kc, `/apis/${kind.group}/${kind.version}/${kind.plural}`, () =>
-        this.api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }),
-      );
-      informer.on('error', (err: unknown) => {
-        if (this.stopped) return;
-        this.logger.warn({ err: String(err), kind: kind.kind }, 'reference informer failed; listing again');
-        setTimeout(() => void informer.start().catch(() => undefined), RESTART_DELAY_MS).unref();
-      });
+      const informer = kindInformer(this.kc, this.api, kind, { logger: this.logger, stopped: () => this.stopped });
       this.informers.set(kind.kind, informer);
       void informer
         .start()
