@@ -1,9 +1,9 @@
-import diagnostics from 'node:diagnostics_channel';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigFor, startKubeDev, type KubeDev } from '@jangar/kube-dev';
+import { countPublished } from '../../../test/support/diagnostics.js';
 import { customObjects, loadKubeConfig } from '../src/kube.js';
 
 let kd: KubeDev;
@@ -22,26 +22,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Counts the TCP connections undici opens while `fn` runs. */
-async function connectionsOpenedBy(fn: () => Promise<void>): Promise<number> {
-  let opened = 0;
-  const onConnected = () => void opened++;
-  diagnostics.subscribe('undici:client:connected', onConnected);
-  try {
-    await fn();
-  } finally {
-    diagnostics.unsubscribe('undici:client:connected', onConnected);
-  }
-  return opened;
-}
-
 describe('the Kubernetes client', () => {
   it('shares keep-alive connections between calls instead of opening one per call', async () => {
     const api = customObjects(loadKubeConfig(kubeconfig));
     const list = () =>
       api.listNamespacedCustomObject({ group: 'agents.proompteng.ai', version: 'v1alpha1', plural: 'agents', namespace: 'default' });
     // client-node alone opens one per call, ten here; a pool may open a second while the first is handed back.
-    const opened = await connectionsOpenedBy(async () => {
+    const opened = await countPublished('undici:client:connected', async () => {
       for (let i = 0; i < 10; i++) await list();
     });
     expect(opened).toBeLessThanOrEqual(2);

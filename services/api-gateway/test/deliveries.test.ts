@@ -122,8 +122,8 @@ describe('the delivery store', () => {
 
 describe('storing outcomes as answers', () => {
   // Storing answers touches only the deliveries table; the bus parts are not reached.
-  const publisher = () =>
-    new RequestPublisher(undefined as never, store, undefined as never, undefined as never, 0, createLogger('test', 'silent'));
+  const publisher = (over: DeliveryStore = store) =>
+    new RequestPublisher(undefined as never, over, undefined as never, undefined as never, 0, createLogger('test', 'silent'));
   const applied = (name: string): OutcomePayload => ({
     result: 'applied',
     id: randomUUID(),
@@ -151,19 +151,17 @@ describe('storing outcomes as answers', () => {
     expect(storedResponse((await store.get(d.requestKey))!)).toEqual(answer);
   });
 
+  /** One replica whose deliveries statements are recorded. */
+  const countedReplica = () => {
+    const statements: string[] = [];
+    const counted = new DeliveryStore({ ...db, query: (sql, params) => (statements.push(sql), db.query(sql, params)) }, 24);
+    return { statements, replica: publisher(counted) };
+  };
+
   it('sends no statement for the second copy of an outcome this replica already stored', async () => {
     const d = delivery('outcome-3');
     await store.claim(d);
-    const statements: string[] = [];
-    const counted = new DeliveryStore({ ...db, query: (sql, params) => (statements.push(sql), db.query(sql, params)) }, 24);
-    const replica = new RequestPublisher(
-      undefined as never,
-      counted,
-      undefined as never,
-      undefined as never,
-      0,
-      createLogger('test', 'silent'),
-    );
+    const { replica, statements } = countedReplica();
     const waiter = await replica.record(d.requestKey, 1, applied('once'));
     const before = statements.length;
     const consumer = await replica.store(d.requestKey, 1, applied('once'));
@@ -175,16 +173,7 @@ describe('storing outcomes as answers', () => {
   it('writes once when both copies of an outcome arrive at the same time', async () => {
     const d = delivery('outcome-4');
     await store.claim(d);
-    const statements: string[] = [];
-    const counted = new DeliveryStore({ ...db, query: (sql, params) => (statements.push(sql), db.query(sql, params)) }, 24);
-    const replica = new RequestPublisher(
-      undefined as never,
-      counted,
-      undefined as never,
-      undefined as never,
-      0,
-      createLogger('test', 'silent'),
-    );
+    const { replica, statements } = countedReplica();
     const [waiter, consumer] = await Promise.all([
       replica.record(d.requestKey, 1, applied('both')),
       replica.store(d.requestKey, 1, applied('both')),

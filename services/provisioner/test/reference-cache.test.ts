@@ -1,10 +1,10 @@
-import diagnostics from 'node:diagnostics_channel';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '@jangar/contracts';
 import { kubeconfigFor, startKubeDev, type KubeDev } from '@jangar/kube-dev';
 import { createLogger } from '@jangar/service-kit';
 import { reuseConnections } from '@jangar/service-kit/kube';
+import { countPublished } from '../../../test/support/diagnostics.js';
 import { eventually } from '../../../test/support/stack.js';
 import { REFERENCED_KINDS } from '../src/apply/references.js';
 import { Cluster } from '../src/cluster.js';
@@ -45,26 +45,13 @@ const createAgent = (name: string) =>
     },
   });
 
-/** How many HTTP requests undici starts while `fn` runs. */
-async function requestsMadeBy(fn: () => Promise<unknown>): Promise<number> {
-  let made = 0;
-  const onCreate = () => void made++;
-  diagnostics.subscribe('undici:request:create', onCreate);
-  try {
-    await fn();
-  } finally {
-    diagnostics.unsubscribe('undici:request:create', onCreate);
-  }
-  return made;
-}
-
 describe('checking that a referenced object exists', () => {
   it('answers from the informer cache, without an API call, once the cache holds the object', async () => {
     await createAgent('cached');
     await eventually('the cache to see the Agent', async () => (cache.has(Agent, NS, 'cached') ? true : undefined));
     const cluster = new Cluster(api, cache);
     let exists = false;
-    expect(await requestsMadeBy(async () => (exists = await cluster.exists(Agent, NS, 'cached')))).toBe(0);
+    expect(await countPublished('undici:request:create', async () => (exists = await cluster.exists(Agent, NS, 'cached')))).toBe(0);
     expect(exists).toBe(true);
   });
 
@@ -73,7 +60,7 @@ describe('checking that a referenced object exists', () => {
     const cluster = new Cluster(api, cold);
     await createAgent('fresh');
     let exists = false;
-    expect(await requestsMadeBy(async () => (exists = await cluster.exists(Agent, NS, 'fresh')))).toBe(1);
+    expect(await countPublished('undici:request:create', async () => (exists = await cluster.exists(Agent, NS, 'fresh')))).toBe(1);
     expect(exists).toBe(true);
     expect(await cluster.exists(Agent, NS, 'never-created')).toBe(false);
   });
