@@ -101,6 +101,17 @@ describe('approvals', () => {
     expect(listed).toMatchObject({ kind: 'AgentRun', verb: 'create', name: 'deploy-1', request: { metadata: { name: 'deploy-1' } } });
     expect((await eve.get('/v1/approvals')).json.items.map((a: { id: string }) => a.id)).not.toContain(id);
     expect((await dev.get('/v1/agent-runs/apr-a/deploy-1')).status).toBe(404);
+    // Not created, yet its id reads as a Pending run held for approval.
+    const held = await alice.get(`/v1/runs/${res.json.id}`);
+    expect(held.status, held.text).toBe(200);
+    expect(held.json).toMatchObject({
+      id: res.json.id,
+      name: 'deploy-1',
+      phase: 'Pending',
+      conditions: [{ type: 'AwaitingApproval', reason: 'ApprovalRequired' }],
+    });
+    // Another team's caller cannot tell it exists.
+    expect((await eve.get(`/v1/runs/${res.json.id}`)).status).toBe(404);
   });
 
   it('refuses self-approval, an approver without the role, and an approver of another team', async () => {

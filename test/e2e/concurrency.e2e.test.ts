@@ -350,9 +350,20 @@ describe('queues', () => {
         },
       ],
     });
-    // A queued run is not created until it is admitted.
-    const queuedId = [...answers].find(([, a]) => a.status === 202)![0];
+    // A queued run is not created until it is admitted, but its id already reads as a Pending run.
+    const [queuedId, queuedAnswer] = [...answers].find(([, a]) => a.status === 202)!;
     expect((await dev.get(`/v1/agent-runs/${QUEUE_NS}/${queuedId}`)).status).toBe(404);
+    const run = await dev.get(`/v1/runs/${queuedAnswer.json.id}`);
+    expect(run.status, run.text).toBe(200);
+    expect(run.json).toMatchObject({
+      id: queuedAnswer.json.id,
+      type: 'AgentRun',
+      namespace: QUEUE_NS,
+      name: queuedId,
+      deliveryId: queuedId,
+      phase: 'Pending',
+      conditions: [{ type: 'Blocked', status: 'True', reason: 'ConcurrencyLimit' }],
+    });
   });
 
   it('lists the waiting runs in the order they will be tried, each with its place in line', async () => {

@@ -559,7 +559,11 @@ function runPath(): Json {
         },
       ],
       responses: {
-        '200': { description: 'The normalized run.', content: jsonContent('NormalizedRun') },
+        '200': {
+          description:
+            'The normalized run. A run a limit queues or an approval holds is not created yet: it is `Pending`, with its `Blocked` or `AwaitingApproval` condition, and has no `uid` or `resourceVersion` until it is.',
+          content: jsonContent('NormalizedRun'),
+        },
         ...problemResponses(GET_ONE_CODES),
       },
     },

@@ -135,6 +135,12 @@ export class DeliveryStore {
     return row ?? undefined;
   }
 
+  /** The delivery that holds the resource with this Jangar id back: queued behind a limit, or awaiting approval. */
+  async findHeld(resourceId: string): Promise<DeliveryRow | undefined> {
+    const row = await this.db.withEm((em) => em.findOne(Delivery, { resourceId, state: 'awaiting' }, { orderBy: { createdAt: 'desc' } }));
+    return row ?? undefined;
+  }
+
   /** Pending rows never marked published, older than `olderThanMs`: a crash hit between claim and publish. */
   async unpublished(olderThanMs: number, limit = 100): Promise<DeliveryRow[]> {
     // Raw SQL: the age is measured on the database's clock, the one that stamped created_at.
