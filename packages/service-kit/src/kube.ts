@@ -66,28 +66,32 @@ export type CachingInformer = Informer<KubernetesObject> & ObjectCache<Kubernete
 /** How long an informer waits after a failed watch before it lists and watches again. */
 const INFORMER_RESTART_MS = 1_000;
 
-/**
- * An informer on every object of a kind, cluster-wide, not yet started. A failed list or watch is
- * logged and, unless `stopped()`, listed and watched again a second later; `onError` hears of it
- * first (a cache that tracks its sync drops it there).
- */
-export function kindInformer(
-  kc: KubeConfig,
-  api: CustomObjectsApi,
-  kind: KindDefinition,
-  opts: { logger: Logger; stopped: () => boolean; onError?: () => void },
-): CachingInformer {
+/** What to do when an informer fails: log it and, unless `stopped()`, start it again; `onError` hears of it first. */
+export interface RelistOptions {
+  logger: Logger;
+  stopped: () => boolean;
+  /** A cache that tracks its sync drops it here. */
+  onError?: () => void;
+}
+
+/** Makes a failed list or watch of `informer` (of `kind`) list and watch again a second later, unless stopped. */
+export function relistOnError<I extends Informer<KubernetesObject>>(informer: I, kind: string, opts: RelistOptions): I {
+  informer.on('error', (err: unknown) => {
+    opts.onError?.();
+    if (opts.stopped()) return;
+    opts.logger.warn({ err: String(err), kind }, 'informer failed; listing again');
+    setTimeout(() => void informer.start().catch(() => undefined), INFORMER_RESTART_MS).unref();
+  });
+  return informer;
+}
+
+/** An informer on every object of a kind, cluster-wide, not yet started, that lists again after a failure ({@link relistOnError}). */
+export function kindInformer(kc: KubeConfig, api: CustomObjectsApi, kind: KindDefinition, opts: RelistOptions): CachingInformer {
   const { group, version, plural } = kind;
   const informer = makeInformer<KubernetesObject>(kc, `/apis/${group}/${version}/${plural}`, () =>
     api.listClusterCustomObject({ group, version, plural }),
   );
-  informer.on('error', (err: unknown) => {
-    opts.onError?.();
-    if (opts.stopped()) return;
-    opts.logger.warn({ err: String(err), kind: kind.kind }, 'informer failed; listing again');
-    setTimeout(() => void informer.start().catch(() => undefined), INFORMER_RESTART_MS).unref();
-  });
-  return informer;
+  return relistOnError(informer, kind.kind, opts);
 }
 
 /** The custom-objects client every service uses for primitives. */

@@ -11,6 +11,7 @@ import {
   type RunBinding,
 } from '@jangar/contracts';
 import { timeKubeCall, type Logger } from '@jangar/service-kit';
+import { relistOnError } from '@jangar/service-kit/kube';
 import { keyedQueue } from './keyed-queue.js';
 import { slimProvider, slimRun, SlimmingWatch } from './slim.js';
 import { pollStatuses } from './sources/poller.js';
@@ -137,12 +138,7 @@ export function watchRuns(
       },
       false,
     );
-    informer.on('error', (err) => {
-      if (stopped) return;
-      logger.warn({ err: String(err), kind: kind.kind }, 'watch failed; restarting');
-      setTimeout(() => void informer.start().catch(() => undefined), 1_000).unref();
-    });
-    return informer;
+    return relistOnError(informer, kind.kind, { logger, stopped: () => stopped });
   };
   const providerInformers = PROVIDER_KINDS.map((kind) => ({ kind, informer: informerOf(kind) }));
 
