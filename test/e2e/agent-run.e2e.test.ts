@@ -105,6 +105,36 @@ describe('an AgentRun end to end', () => {
     expect(JSON.parse(logged)).toMatchObject({ service: 'api-gateway', res: { statusCode: 201 } });
   });
 
+  it('answers 202 at once for Prefer: respond-async, and the run reads from its Location right away', async () => {
+    const res = await teamA.post('/v1/agent-runs', { deliveryId: 'run-async', ...run('coder') }, { prefer: 'respond-async' });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('preference-applied')).toBe('respond-async');
+    const { id } = res.json as { id: string };
+    const location = res.headers.get('location')!;
+    expect(location).toBe(`/v1/runs/${id}`);
+
+    // Never a 404 between the 202 and the object: Pending and Accepted until it exists, then the object.
+    const first = await teamA.get(location);
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({ id, type: 'AgentRun', namespace: 'team-a', deliveryId: 'run-async' });
+    if (first.json.uid === '') {
+      expect(first.json).toMatchObject({ phase: 'Pending', conditions: [{ type: 'Accepted', status: 'True', reason: 'Submitted' }] });
+    }
+    const done = await eventually('the run to succeed', async () => {
+      const r = await teamA.get(location);
+      expect(r.status).toBe(200);
+      return r.json?.phase === 'Succeeded' ? r.json : undefined;
+    });
+    expect(done.uid).not.toBe('');
+    expect(done.name).toBe(first.json.name);
+
+    // A retry gets the stored answer of the first attempt, which the outcome has completed by now.
+    const again = await teamA.post('/v1/agent-runs', { deliveryId: 'run-async', ...run('coder') }, { prefer: 'respond-async' });
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.json).toMatchObject({ id });
+  });
+
   it('returns the stored response, byte for byte, when a deliveryId is retried', async () => {
     const first = await teamA.post('/v1/agent-runs', { deliveryId: 'run-retry', ...run('coder') });
     const again = await teamA.post('/v1/agent-runs', { deliveryId: 'run-retry', ...run('coder') });

@@ -11,8 +11,8 @@ export interface GatewayDeps {
   logger: Logger;
   auth: Authenticator;
   deliveries: DeliveryStore;
-  /** Publishes a request (idempotently) and waits up to the wait budget for its stored answer. */
-  publishAndWait(message: RequestMessage): Promise<StoredResponse | undefined>;
+  /** Publishes a request (idempotently) and waits up to `waitMs` for its stored answer. */
+  publishAndWait(message: RequestMessage, waitMs: number): Promise<StoredResponse | undefined>;
   /** Calls another service's read endpoint over NATS. */
   call<D extends AnyRpc>(def: D, request: z.input<D['request']>): Promise<RpcValue<D>>;
   /**

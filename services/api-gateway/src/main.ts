@@ -37,7 +37,7 @@ await runService({
       );
     }
     const waiter = new OutcomeWaiter(nc, logger);
-    const publisher = new RequestPublisher(js, deliveries, marks, waiter, config.JANGAR_WAIT_MS, logger);
+    const publisher = new RequestPublisher(js, deliveries, marks, waiter, logger);
 
     const outcomes = await consume(CONSUMERS.gatewayOutcomes, SUBJECTS.outcome.schema, async (m) => {
       await publisher.store(m.requestKey, m.attempt, m.payload);
@@ -51,7 +51,7 @@ await runService({
       logger,
       auth,
       deliveries,
-      publishAndWait: (m) => publisher.publishAndWait(m),
+      publishAndWait: (m, waitMs) => publisher.publishAndWait(m, waitMs),
       call: (def, request) => callRpc(nc, def, request),
       subscribe: async (subject, onMessage) => {
         const sub = nc.subscribe(subject, {

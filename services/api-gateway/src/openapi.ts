@@ -235,6 +235,11 @@ function componentHeaders(): Json {
       required: true,
       schema: { type: 'string', format: 'uri-reference' },
     },
+    PreferenceApplied: {
+      description:
+        '`respond-async` when the request sent `Prefer: respond-async` and was answered without waiting for its outcome (RFC 7240).',
+      schema: { type: 'string', enum: ['respond-async'] },
+    },
   };
 }
 
@@ -267,6 +272,16 @@ function componentParameters(): Json {
       required: false,
       description: "The request's deliveryId, for clients that cannot set `Idempotency-Key`.",
       schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
+    },
+    Prefer: {
+      name: 'Prefer',
+      in: 'header',
+      required: false,
+      description:
+        'RFC 7240 preferences: `respond-async` answers 202 as soon as the request is recorded and on the bus, without waiting for ' +
+        'its outcome; `wait=<seconds>` waits at most that long (never longer than `JANGAR_WAIT_MS`). Other preferences are ignored.',
+      schema: { type: 'string' },
+      example: 'respond-async',
     },
     CorrelationId: {
       name: 'X-Correlation-Id',
@@ -347,7 +362,7 @@ function acceptedNote(kind: KindDefinition): string {
 }
 
 const REPLAYED = { 'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' } };
-const MUTATION_PARAMETERS = [{ $ref: '#/components/parameters/CorrelationId' }];
+const MUTATION_PARAMETERS = [{ $ref: '#/components/parameters/CorrelationId' }, { $ref: '#/components/parameters/Prefer' }];
 
 function createOperation(kind: KindDefinition, route: string): Json {
   return {
@@ -355,7 +370,7 @@ function createOperation(kind: KindDefinition, route: string): Json {
     tags: ['resources'],
     summary: `Create ${article(kind)} ${kind.kind}${aliasNote(kind, route, 'POST')}`,
     description:
-      `Validates the request, records it under its deliveryId and waits up to \`JANGAR_WAIT_MS\` for its outcome: ` +
+      `Validates the request, records it under its deliveryId and waits up to \`JANGAR_WAIT_MS\` (or less, see \`Prefer\`) for its outcome: ` +
       `201 with the ${kind.kind} when it was applied in time, else 202 (${acceptedNote(kind)}). A create never answers 200.`,
     parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }, ...MUTATION_PARAMETERS],
     requestBody: { required: true, content: jsonContent(requestSchemaId(kind)) },
@@ -368,7 +383,10 @@ function createOperation(kind: KindDefinition, route: string): Json {
       '202': {
         description:
           'Accepted; the outcome was slower than the wait budget (`AcceptedView`), the request is held for approval (`AwaitingApprovalView`, replayed to retries until an approver decides), or a run waits in its queue for a concurrency or rate limit (`QueuedView`, with a `Blocked` condition, replayed to retries until it is admitted).',
-        headers: { Location: { $ref: '#/components/headers/Location' } },
+        headers: {
+          Location: { $ref: '#/components/headers/Location' },
+          'Preference-Applied': { $ref: '#/components/headers/PreferenceApplied' },
+        },
         content: { 'application/json': { schema: { oneOf: [ref('AcceptedView'), ref('AwaitingApprovalView'), ref('QueuedView')] } } },
       },
       ...problemResponses(CREATE_CODES, STORED_OUTCOME_CODES),
@@ -449,7 +467,10 @@ function changeResponses(kind: KindDefinition): Json {
     '202': {
       description:
         'Accepted; the outcome was slower than the wait budget. `id` identifies this request, not the resource; retry with the same deliveryId for the stored answer.',
-      headers: { Location: { $ref: '#/components/headers/Location' } },
+      headers: {
+        Location: { $ref: '#/components/headers/Location' },
+        'Preference-Applied': { $ref: '#/components/headers/PreferenceApplied' },
+      },
       content: jsonContent('AcceptedView'),
     },
     ...problemResponses(CHANGE_CODES, STORED_CHANGE_CODES),
@@ -515,6 +536,7 @@ function deleteOperation(kind: KindDefinition, route: string): Json {
             description: 'With an AcceptedView only: where the resource can be read.',
             schema: { type: 'string', format: 'uri-reference' },
           },
+          'Preference-Applied': { $ref: '#/components/headers/PreferenceApplied' },
         },
         content: { 'application/json': { schema: { oneOf: [ref('ResourceView'), ref('AcceptedView')] } } },
       },
@@ -561,7 +583,7 @@ function runPath(): Json {
       responses: {
         '200': {
           description:
-            'The normalized run. A run a limit queues or an approval holds is not created yet: it is `Pending`, with its `Blocked` or `AwaitingApproval` condition, and has no `uid` or `resourceVersion` until it is.',
+            'The normalized run. A run accepted but not created yet reads at once: it is `Pending`, with an `Accepted` condition (reason `Submitted`) while policy and provisioning work on it, `Blocked` while a limit queues it, or `AwaitingApproval` while an approval holds it, and has no `uid` or `resourceVersion` until it exists. A run the policy or the provisioner refuses is never created; its id then answers 404, and a retry of its deliveryId gets the refusal.',
           content: jsonContent('NormalizedRun'),
         },
         ...problemResponses(GET_ONE_CODES),
@@ -855,6 +877,9 @@ function apiDescription(): string {
       'A retry of the same request gets the stored status and body byte for byte with `Idempotent-Replayed: true` and causes nothing new; ' +
       `the same key with a different request gets ${cite('idempotency_key_reused')}; a retry while the first is in flight waits for it ` +
       `or gets ${cite('request_in_progress')} with \`Retry-After\`.`,
+    '**Waiting.** A mutating request waits up to `JANGAR_WAIT_MS` (2 s by default) for its outcome and answers 202 with a `Location` ' +
+      'when the outcome is slower. `Prefer: respond-async` (RFC 7240) asks for the 202 as soon as the request is recorded; ' +
+      '`Prefer: wait=<seconds>` shortens the wait. The `Location` of a run reads at once, as `Pending` until the run exists.',
     `**Errors.** Every failure is \`${PROBLEM_CONTENT_TYPE}\` (RFC 9457) with a stable \`code\` (the \`ErrorCode\` schema lists them all).`,
   ].join('\n\n');
 }

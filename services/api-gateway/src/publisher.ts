@@ -28,7 +28,6 @@ export class RequestPublisher {
     private readonly deliveries: DeliveryStore,
     private readonly marks: PublishedMarks,
     private readonly waiter: OutcomeWaiter,
-    private readonly waitMs: number,
     private readonly logger: Logger,
   ) {}
 
@@ -53,8 +52,13 @@ export class RequestPublisher {
     this.marks.add(message.requestKey);
   }
 
-  /** Publishes, then waits up to the wait budget for the stored answer. */
-  async publishAndWait(message: RequestMessage): Promise<StoredResponse | undefined> {
+  /** Publishes, then waits up to `waitMs` for the stored answer; with no wait, nothing listens for it. */
+  async publishAndWait(message: RequestMessage, waitMs: number): Promise<StoredResponse | undefined> {
+    if (waitMs <= 0) {
+      await this.publish(message);
+      faultPoint('gateway.after-publish');
+      return undefined;
+    }
     const key = message.requestKey;
     const wait = this.waiter.expect(key, async () => {
       const row = await this.deliveries.get(key);
@@ -67,7 +71,7 @@ export class RequestPublisher {
       throw err;
     }
     faultPoint('gateway.after-publish');
-    const got = await wait(this.waitMs);
+    const got = await wait(waitMs);
     if (got === undefined || 'body' in got) return got;
     return this.record(key, got.attempt, got.payload);
   }

@@ -73,24 +73,18 @@ describe('the delivery store', () => {
     });
   });
 
-  it('stores the first answer of an attempt and finds the created resource by its id', async () => {
+  it('stores the first answer of an attempt and finds the delivery by the Jangar id it carries', async () => {
     const d = delivery('complete-1');
+    expect(await store.findByResource(d.resourceId)).toBeUndefined();
     await store.claim(d);
-    expect(await store.findResource(d.resourceId)).toBeUndefined();
+    expect(await store.findByResource(d.resourceId)).toMatchObject({ requestKey: d.requestKey, state: 'pending', resource: null });
     expect(await store.complete(d.requestKey, 1, answer, { kind: 'AgentRun' })).toBe(true);
     // A late outcome changes nothing: the answer is stored once.
     expect(await store.complete(d.requestKey, 1, { ...answer, status: 500 }, undefined)).toBe(false);
     expect(storedResponse((await store.get(d.requestKey))!)).toEqual(answer);
-    const row = await store.findResource(d.resourceId);
+    const row = await store.findByResource(d.resourceId);
     expect(row).toMatchObject({ requestKey: d.requestKey, state: 'completed', resource: { kind: 'AgentRun' } });
     expect(storedResponse(row!)).toEqual(answer);
-  });
-
-  it('does not find a resource whose delivery completed without one', async () => {
-    const d = delivery('complete-2');
-    await store.claim(d);
-    await store.complete(d.requestKey, 1, { ...answer, status: 404 }, undefined);
-    expect(await store.findResource(d.resourceId)).toBeUndefined();
   });
 
   it('reopens a retryable rejection once, as the next attempt', async () => {
@@ -123,7 +117,7 @@ describe('the delivery store', () => {
 describe('storing outcomes as answers', () => {
   // Storing answers touches only the deliveries table; the bus parts are not reached.
   const publisher = (over: DeliveryStore = store) =>
-    new RequestPublisher(undefined as never, over, undefined as never, undefined as never, 0, createLogger('test', 'silent'));
+    new RequestPublisher(undefined as never, over, undefined as never, undefined as never, createLogger('test', 'silent'));
   const applied = (name: string): OutcomePayload => ({
     result: 'applied',
     id: randomUUID(),

@@ -11,7 +11,7 @@ export const TEST_TOKENS = JSON.stringify([{ token: 'alice-token', subject: 'ali
 /** The HTTP layer around stand-ins for its dependencies: tests of HTTP behaviour only, no servers. */
 export function testApp(overrides: Partial<GatewayDeps> = {}) {
   const deps: GatewayDeps = {
-    config: { JANGAR_BODY_LIMIT_BYTES: 4096 } as GatewayDeps['config'],
+    config: { JANGAR_BODY_LIMIT_BYTES: 4096, JANGAR_WAIT_MS: 2_000 } as GatewayDeps['config'],
     logger: createLogger('test', 'silent'),
     auth: new Authenticator(TEST_TOKENS, 'dev-token'),
     deliveries: { claim: async () => ({ claimed: true }) } as unknown as DeliveryStore,
@@ -30,12 +30,15 @@ export function testApp(overrides: Partial<GatewayDeps> = {}) {
  * An in-memory idempotency store and bus, for `testApp({ deliveries, publishAndWait })`: a claim
  * inserts a row unless its request key exists (then it returns that row), and each publication
  * stores the answer `answer` gives as the row's, as the gateway's outcome path does. `undefined`
- * from `answer` is an outcome slower than the wait budget: the row stays pending.
+ * from `answer` is an outcome slower than the wait budget: the row stays pending. `waits` holds the
+ * wait budget of each publication.
  */
 export function memoryBus(answer: (message: RequestMessage) => StoredResponse | undefined) {
   const rows = new Map<string, DeliveryRow>();
   const published: RequestMessage[] = [];
+  const waits: number[] = [];
   const deliveries = {
+    findByResource: async (resourceId: string) => [...rows.values()].find((r) => r.resourceId === resourceId),
     claim: async (d: NewDelivery): Promise<{ claimed: true } | { claimed: false; existing: DeliveryRow }> => {
       const existing = rows.get(d.requestKey);
       if (existing) return { claimed: false, existing };
@@ -64,8 +67,9 @@ export function memoryBus(answer: (message: RequestMessage) => StoredResponse | 
       return { claimed: true };
     },
   } as unknown as DeliveryStore;
-  const publishAndWait = async (message: RequestMessage): Promise<StoredResponse | undefined> => {
+  const publishAndWait = async (message: RequestMessage, waitMs: number): Promise<StoredResponse | undefined> => {
     published.push(message);
+    waits.push(waitMs);
     const row = rows.get(message.requestKey);
     const stored = answer(message);
     if (row && stored && row.state === 'pending') {
@@ -73,5 +77,5 @@ export function memoryBus(answer: (message: RequestMessage) => StoredResponse | 
     }
     return stored;
   };
-  return { deliveries, publishAndWait, published, rows };
+  return { deliveries, publishAndWait, published, rows, waits };
 }

@@ -3,7 +3,8 @@ import { RPCS, type NormalizedRun } from '@jangar/contracts';
 import { DomainError, type AnyRpc } from '@jangar/service-kit';
 import type { GatewayDeps } from '../src/deps.js';
 import { isLaterVersion } from '../src/routes/run-events.js';
-import { testApp } from './fake-deps.js';
+import { Authenticator } from '../src/auth.js';
+import { memoryBus, testApp } from './fake-deps.js';
 
 const auth = { authorization: 'Bearer alice-token' };
 
@@ -158,5 +159,86 @@ describe('resourceVersion order', () => {
     expect(isLaterVersion('9', '10')).toBe(false);
     expect(isLaterVersion('9', '9')).toBe(false);
     expect(isLaterVersion('1', undefined)).toBe(true);
+  });
+});
+
+describe('a run accepted but not created yet', () => {
+  const runBody = (deliveryId: string) => ({
+    deliveryId,
+    metadata: { namespace: 'team-a' },
+    spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'x' } } },
+  });
+  /** The gateway in front of a bus whose outcomes are all slower than any wait. */
+  const slowBus = () => {
+    const bus = memoryBus(() => undefined);
+    const tokens = [
+      { token: 'alice-token', subject: 'alice', namespaces: ['team-a'] },
+      { token: 'bob-token', subject: 'bob', namespaces: ['team-b'] },
+    ];
+    const app = testApp({
+      deliveries: bus.deliveries,
+      publishAndWait: bus.publishAndWait,
+      auth: new Authenticator(JSON.stringify(tokens), undefined),
+    });
+    return { bus, app };
+  };
+
+  it('answers 202 at once for Prefer: respond-async, saying the preference was applied', async () => {
+    const { bus, app } = slowBus();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: { ...auth, prefer: 'respond-async' },
+      payload: runBody('async-1'),
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.headers['preference-applied']).toBe('respond-async');
+    expect(bus.waits).toEqual([0]);
+  });
+
+  it('waits the configured budget, or less when Prefer: wait asks for less', async () => {
+    const { bus, app } = slowBus();
+    const post = (deliveryId: string, prefer?: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/agent-runs',
+        headers: { ...auth, ...(prefer ? { prefer } : {}) },
+        payload: runBody(deliveryId),
+      });
+    const plain = await post('wait-1');
+    expect(plain.statusCode).toBe(202);
+    expect(plain.headers['preference-applied']).toBeUndefined();
+    await post('wait-2', 'wait=1');
+    await post('wait-3', 'wait=600');
+    expect(bus.waits).toEqual([2_000, 1_000, 2_000]);
+  });
+
+  it('reads as Pending with an Accepted condition under the id of its 202, and only in its namespace', async () => {
+    const { app } = slowBus();
+    const accepted = await app.inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: { ...auth, prefer: 'respond-async' },
+      payload: runBody('async-2'),
+    });
+    const { id } = accepted.json<{ id: string }>();
+    expect(accepted.headers.location).toBe(`/v1/runs/${id}`);
+    const res = await app.inject({ method: 'GET', url: `/v1/runs/${id}`, headers: auth });
+    expect(res.statusCode).toBe(200);
+    const view = res.json<NormalizedRun>();
+    expect(view).toMatchObject({
+      id,
+      type: 'AgentRun',
+      namespace: 'team-a',
+      phase: 'Pending',
+      uid: '',
+      resourceVersion: '',
+      deliveryId: 'async-2',
+    });
+    expect(view.name).toMatch(/\S/);
+    expect(view.conditions).toEqual([expect.objectContaining({ type: 'Accepted', status: 'True', reason: 'Submitted' })]);
+
+    const bob = { authorization: 'Bearer bob-token' };
+    expect((await app.inject({ method: 'GET', url: `/v1/runs/${id}`, headers: bob })).statusCode).toBe(404);
   });
 });

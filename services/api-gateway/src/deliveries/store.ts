@@ -127,17 +127,12 @@ export class DeliveryStore {
     return reopened ? this.db.withEm(async (em) => em.map(Delivery, reopened)) : undefined;
   }
 
-  /** The most recent completed delivery that created the resource with this Jangar id. */
-  async findResource(resourceId: string): Promise<DeliveryRow | undefined> {
-    const row = await this.db.withEm((em) =>
-      em.findOne(Delivery, { resourceId, state: 'completed', resource: { $ne: null } }, { orderBy: { completedAt: 'desc' } }),
-    );
-    return row ?? undefined;
-  }
-
-  /** The delivery that holds the resource with this Jangar id back: queued behind a limit, or awaiting approval. */
-  async findHeld(resourceId: string): Promise<DeliveryRow | undefined> {
-    const row = await this.db.withEm((em) => em.findOne(Delivery, { resourceId, state: 'awaiting' }, { orderBy: { createdAt: 'desc' } }));
+  /**
+   * The delivery whose request carries this Jangar id, whatever its state: each request gets a fresh
+   * id, so for a create it is the delivery of the resource it creates.
+   */
+  async findByResource(resourceId: string): Promise<DeliveryRow | undefined> {
+    const row = await this.db.withEm((em) => em.findOne(Delivery, { resourceId }, { orderBy: { createdAt: 'desc' } }));
     return row ?? undefined;
   }
 

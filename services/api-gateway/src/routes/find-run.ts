@@ -7,16 +7,37 @@ import type { GatewayDeps } from '../deps.js';
 /** What a held run's stored 202 says of it: Pending, with the condition that holds it. */
 const HeldAnswer = z.object({ phase: z.literal('Pending'), conditions: z.array(Condition) });
 
+/** The condition of a run accepted and on its way through policy and provisioning. */
+function acceptedCondition(since: string): Condition {
+  return {
+    type: 'Accepted',
+    status: 'True',
+    reason: 'Submitted',
+    message: 'accepted; policy and provisioning are under way',
+    lastTransitionTime: since,
+  };
+}
+
 /**
- * A run a limit queues or an approval holds, as the runs API shows it: Pending, with its Blocked or
- * AwaitingApproval condition, from the delivery that holds it. The object does not exist yet, so it
- * has no uid or resourceVersion; its name is the one it will be created with.
+ * A run that does not exist yet, as the runs API shows it: Pending, from the delivery of its
+ * create. Accepted while it goes through policy and provisioning; Blocked or AwaitingApproval (the
+ * condition of its stored 202) while a limit queues it or an approval holds it. It has no uid or
+ * resourceVersion until the object exists; its name is the one it will be created with.
  */
-export function heldRun(row: DeliveryRow): NormalizedRun | undefined {
-  const answer = HeldAnswer.safeParse(JSON.parse(row.responseBody ?? 'null'));
+export function pendingRun(row: DeliveryRow): NormalizedRun | undefined {
   const { payload } = row.message;
-  if (!answer.success || (payload.kind !== 'AgentRun' && payload.kind !== 'OrchestrationRun')) return undefined;
+  if (payload.verb !== 'create' || (payload.kind !== 'AgentRun' && payload.kind !== 'OrchestrationRun')) return undefined;
   const createdAt = new Date(row.createdAt).toISOString();
+  let conditions: Condition[];
+  if (row.state === 'pending') {
+    conditions = [acceptedCondition(createdAt)];
+  } else if (row.state === 'awaiting') {
+    const answer = HeldAnswer.safeParse(JSON.parse(row.responseBody ?? 'null'));
+    if (!answer.success) return undefined;
+    conditions = answer.data.conditions;
+  } else {
+    return undefined;
+  }
   return {
     id: payload.id,
     type: payload.kind,
@@ -28,15 +49,24 @@ export function heldRun(row: DeliveryRow): NormalizedRun | undefined {
     deliveryId: row.deliveryId,
     correlationId: row.message.correlationId,
     phase: 'Pending',
-    conditions: answer.data.conditions,
+    conditions,
     createdAt,
-    updatedAt: answer.data.conditions.at(-1)?.lastTransitionTime ?? createdAt,
+    updatedAt: conditions.at(-1)?.lastTransitionTime ?? createdAt,
   };
 }
 
+/** The run a completed create stored with its delivery, when it created one. */
+function createdRun(row: DeliveryRow, id: string): NormalizedRun | undefined {
+  if (row.state !== 'completed') return undefined;
+  const parsed = KubeObject.safeParse(row.resource);
+  if (!parsed.success || parsed.data.metadata.labels?.[JANGAR_LABELS.id] !== id) return undefined;
+  return parsed.data.kind === 'AgentRun' || parsed.data.kind === 'OrchestrationRun' ? normalizeRun(parsed.data) : undefined;
+}
+
 /**
- * The run with this id from the aggregator; the object stored with its delivery while the
- * aggregator has not seen it yet; or, for a run a limit queues or an approval holds, its held view.
+ * The run with this id from the aggregator; else, from the delivery that created or will create it:
+ * the object stored with it while the aggregator has not seen it yet, or the Pending view of a run
+ * accepted, queued or held for approval. The id of any 201 or 202 reads at once.
  */
 export async function findRun(deps: GatewayDeps, id: string): Promise<NormalizedRun | undefined> {
   try {
@@ -44,15 +74,7 @@ export async function findRun(deps: GatewayDeps, id: string): Promise<Normalized
   } catch (err) {
     if (!(err instanceof DomainError) || err.code !== 'not_found') throw err;
   }
-  // The aggregator sees a new run a moment after the provisioner created it; until then the
-  // created object stored with the delivery answers, so a client can read right after 201.
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  const row = await deps.deliveries.findResource(id);
-  const parsed = KubeObject.safeParse(row?.resource);
-  if (parsed.success && parsed.data.metadata.labels?.[JANGAR_LABELS.id] === id) {
-    return parsed.data.kind === 'AgentRun' || parsed.data.kind === 'OrchestrationRun' ? normalizeRun(parsed.data) : undefined;
-  }
-  // The Location of a queued or held run's 202 must not answer 404 while it waits.
-  const held = await deps.deliveries.findHeld(id);
-  return held ? heldRun(held) : undefined;
+  const row = await deps.deliveries.findByResource(id);
+  return row ? (createdRun(row, id) ?? pendingRun(row)) : undefined;
 }

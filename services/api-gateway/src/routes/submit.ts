@@ -6,6 +6,7 @@ import type { Caller } from '../auth.js';
 import { storedResponse, type DeliveryRow, type StoredResponse } from '../deliveries/store.js';
 import type { GatewayDeps } from '../deps.js';
 import { requestFingerprint } from '../idempotency.js';
+import { parsePrefer, waitBudgetMs } from '../prefer.js';
 
 /** One mutating request, validated and ready to go on the bus. */
 export interface Submission {
@@ -49,6 +50,8 @@ export function correlationHeader(req: FastifyRequest): string | undefined {
  */
 export async function submit(deps: GatewayDeps, reply: FastifyReply, s: Submission): Promise<FastifyReply> {
   const { caller, kind, deliveryId, payload } = s;
+  const prefer = parsePrefer(reply.request.headers.prefer);
+  const waitMs = waitBudgetMs(prefer, deps.config.JANGAR_WAIT_MS);
   const requestKey = requestKeyFor(caller.subject, deliveryId);
   const fingerprint = requestFingerprint(caller.subject, s.fingerprintOf.method, s.fingerprintOf.target, s.fingerprintOf.body);
   const id = randomUUID();
@@ -74,12 +77,13 @@ export async function submit(deps: GatewayDeps, reply: FastifyReply, s: Submissi
     name: payload.metadata.name,
     message,
   });
-  if (!claim.claimed) return answerExisting(deps, reply, claim.existing, fingerprint);
+  if (!claim.claimed) return answerExisting(deps, reply, claim.existing, fingerprint, waitMs);
   faultPoint('gateway.after-claim');
 
-  const outcome = await deps.publishAndWait(message);
+  const outcome = await deps.publishAndWait(message, waitMs);
   if (outcome) return send(reply, outcome, false);
   const location = s.location(id);
+  if (prefer.respondAsync) reply.header('Preference-Applied', 'respond-async');
   return reply
     .code(202)
     .header('Location', location)
@@ -87,7 +91,13 @@ export async function submit(deps: GatewayDeps, reply: FastifyReply, s: Submissi
 }
 
 /** A retry: replay the stored answer, refuse a different request, or wait for the one in flight. */
-async function answerExisting(deps: GatewayDeps, reply: FastifyReply, row: DeliveryRow, fingerprint: string): Promise<FastifyReply> {
+async function answerExisting(
+  deps: GatewayDeps,
+  reply: FastifyReply,
+  row: DeliveryRow,
+  fingerprint: string,
+  waitMs: number,
+): Promise<FastifyReply> {
   if (row.fingerprint !== fingerprint) {
     throw new DomainError('idempotency_key_reused', 'this deliveryId was already used for a different request; use a new deliveryId', {
       errors: [{ path: 'deliveryId', message: 'already used for a different request' }],
@@ -99,16 +109,16 @@ async function answerExisting(deps: GatewayDeps, reply: FastifyReply, row: Deliv
     // The last attempt was told "not now": this retry is a new attempt, decided afresh.
     const reopened = await deps.deliveries.reopen(row);
     if (reopened) {
-      const outcome = await deps.publishAndWait(reopened.message);
+      const outcome = await deps.publishAndWait(reopened.message, waitMs);
       if (outcome) return send(reply, outcome, false);
       throw new DomainError('request_in_progress', 'a request with this deliveryId is still being processed; retry later');
     }
     const now = await deps.deliveries.get(row.requestKey);
-    if (now) return answerExisting(deps, reply, now, fingerprint);
+    if (now) return answerExisting(deps, reply, now, fingerprint, waitMs);
   }
   // Still pending: publish again (the dedup ID makes it harmless, and it heals a crash between
   // claim and publish), then wait like the first request did.
-  const outcome = await deps.publishAndWait(row.message);
+  const outcome = await deps.publishAndWait(row.message, waitMs);
   if (outcome) return send(reply, outcome, true);
   throw new DomainError('request_in_progress', 'a request with this deliveryId is still being processed; retry later');
 }
