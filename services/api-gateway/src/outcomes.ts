@@ -18,6 +18,17 @@ import type { Logger } from '@jangar/service-kit';
  */
 const POLL_MS = 1_000;
 
+const decoder = new TextDecoder();
+
+/** A message's JSON, or undefined when it is not JSON (the schema check then reports it). */
+function jsonOf(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch {
+    return undefined;
+  }
+}
+
 export class OutcomeWaiter {
   private readonly waiters = new Map<string, Set<(m: OutcomeMessage) => void>>();
   private readonly sub: Subscription;
@@ -27,7 +38,13 @@ export class OutcomeWaiter {
     this.sub = sub;
     void (async () => {
       for await (const m of sub) {
-        const parsed = SUBJECTS.outcome.schema.safeParse(m.json());
+        // Every replica sees every outcome; most have nobody waiting here (a 202 was answered,
+        // another replica took the request): those skip the schema check.
+        if (this.waiters.size === 0) continue;
+        const data = jsonOf(m.data);
+        const key = (data as { requestKey?: unknown } | undefined)?.requestKey;
+        if (typeof key === 'string' && !this.waiters.has(key)) continue;
+        const parsed = SUBJECTS.outcome.schema.safeParse(data);
         if (!parsed.success) {
           logger.warn({ subject: m.subject }, 'ignoring an outcome that does not match its schema');
           continue;

@@ -14,7 +14,7 @@ export function testApp(overrides: Partial<GatewayDeps> = {}) {
     config: { JANGAR_BODY_LIMIT_BYTES: 4096, JANGAR_WAIT_MS: 2_000 } as GatewayDeps['config'],
     logger: createLogger('test', 'silent'),
     auth: new Authenticator(TEST_TOKENS, 'dev-token'),
-    deliveries: { claim: async () => ({ claimed: true }) } as unknown as DeliveryStore,
+    deliveries: { claim: async () => ({ claimed: true }), findByResource: async () => undefined } as unknown as DeliveryStore,
     publishAndWait: async () => ({ status: 201, contentType: 'application/json', body: '{"ok":true}' }),
     call: async () => {
       throw new DomainError('not_found', 'nothing here');

@@ -175,12 +175,14 @@ describe('a run accepted but not created yet', () => {
       { token: 'alice-token', subject: 'alice', namespaces: ['team-a'] },
       { token: 'bob-token', subject: 'bob', namespaces: ['team-b'] },
     ];
+    const { calls, call } = recording();
     const app = testApp({
       deliveries: bus.deliveries,
       publishAndWait: bus.publishAndWait,
+      call,
       auth: new Authenticator(JSON.stringify(tokens), undefined),
     });
-    return { bus, app };
+    return { bus, app, calls };
   };
 
   it('answers 202 at once for Prefer: respond-async, saying the preference was applied', async () => {
@@ -214,7 +216,7 @@ describe('a run accepted but not created yet', () => {
   });
 
   it('reads as Pending with an Accepted condition under the id of its 202, and only in its namespace', async () => {
-    const { app } = slowBus();
+    const { app, calls } = slowBus();
     const accepted = await app.inject({
       method: 'POST',
       url: '/v1/agent-runs',
@@ -237,6 +239,8 @@ describe('a run accepted but not created yet', () => {
     });
     expect(view.name).toMatch(/\S/);
     expect(view.conditions).toEqual([expect.objectContaining({ type: 'Accepted', status: 'True', reason: 'Submitted' })]);
+    // The aggregator knows nothing of a run not created yet, so it is not asked.
+    expect(calls).toEqual([]);
 
     const bob = { authorization: 'Bearer bob-token' };
     expect((await app.inject({ method: 'GET', url: `/v1/runs/${id}`, headers: bob })).statusCode).toBe(404);

@@ -64,17 +64,20 @@ function createdRun(row: DeliveryRow, id: string): NormalizedRun | undefined {
 }
 
 /**
- * The run with this id from the aggregator; else, from the delivery that created or will create it:
- * the object stored with it while the aggregator has not seen it yet, or the Pending view of a run
- * accepted, queued or held for approval. The id of any 201 or 202 reads at once.
+ * The run with this id. A run the gateway accepted but has not seen created reads from its delivery
+ * (Pending: accepted, queued or held for approval) without asking the aggregator, which knows
+ * nothing of it yet and is busiest exactly when many runs are new. Any other run comes from the
+ * aggregator; until the aggregator has seen a brand-new run, the object stored with its delivery
+ * answers. So the id of any 201 or 202 reads at once.
  */
 export async function findRun(deps: GatewayDeps, id: string): Promise<NormalizedRun | undefined> {
+  const row = /^[0-9a-f-]{36}$/i.test(id) ? await deps.deliveries.findByResource(id) : undefined;
+  const pending = row && pendingRun(row);
+  if (pending) return pending;
   try {
     return await deps.call(RPCS.getRun, { id });
   } catch (err) {
     if (!(err instanceof DomainError) || err.code !== 'not_found') throw err;
   }
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  const row = await deps.deliveries.findByResource(id);
-  return row ? (createdRun(row, id) ?? pendingRun(row)) : undefined;
+  return row && createdRun(row, id);
 }

@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SUBJECTS, type OutcomeMessage } from '@jangar/contracts';
+import { startNatsServer, type NatsServerHandle } from '@jangar/devstack';
+import { createLogger } from '@jangar/service-kit';
+import { OutcomeWaiter } from '../src/outcomes.js';
+
+let dir: string;
+let nats: NatsServerHandle;
+let nc: NatsConnection;
+let waiter: OutcomeWaiter;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-outcomes-'));
+  nats = await startNatsServer({ storeDir: path.join(dir, 'nats'), logFile: path.join(dir, 'nats.log') });
+  nc = await connect({ servers: nats.url });
+  waiter = new OutcomeWaiter(nc, createLogger('test', 'silent'));
+  await nc.flush();
+});
+
+afterAll(async () => {
+  waiter?.close();
+  await nc?.close();
+  await nats?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const outcome = (requestKey: string): OutcomeMessage => ({
+  deliveryId: requestKey,
+  requestKey,
+  attempt: 1,
+  correlationId: requestKey,
+  principal: { subject: 'alice', roles: [] },
+  namespace: 'team-a',
+  occurredAt: new Date().toISOString(),
+  payload: {
+    result: 'rejected',
+    id: '11111111-1111-1111-1111-111111111111',
+    kind: 'AgentRun',
+    verb: 'create',
+    error: { code: 'policy_denied', detail: 'no' },
+  },
+});
+
+const publish = (m: OutcomeMessage | string) =>
+  nc.publish(SUBJECTS.outcome.subject({ kind: 'agentrun', verb: 'create' }), typeof m === 'string' ? m : JSON.stringify(m));
+
+describe('waiting for an outcome', () => {
+  it('wakes the request waiting for it through the subscription, without reading its row', async () => {
+    let polls = 0;
+    const wait = waiter.expect('alice:w-1', async () => {
+      polls += 1;
+      return undefined;
+    });
+    // Outcomes of other requests, and messages that are not outcomes, pass by without waking it.
+    publish(outcome('alice:someone-else'));
+    publish('not json');
+    publish(outcome('alice:w-1'));
+    const got = await wait(10_000);
+    expect(got).toMatchObject({ requestKey: 'alice:w-1', payload: { result: 'rejected' } });
+    expect(polls).toBe(0);
+  });
+
+  it('gives up at the end of the wait, having read the row in between', async () => {
+    let polls = 0;
+    const wait = waiter.expect('alice:w-2', async () => {
+      polls += 1;
+      return undefined;
+    });
+    publish(outcome('alice:w-3'));
+    expect(await wait(1_200)).toBeUndefined();
+    expect(polls).toBeGreaterThan(0);
+  });
+});
