@@ -57,6 +57,10 @@ export function summaryRows(r: BenchResults): SummaryRow[] {
     const what = `POST → visible in GET /v1/runs/{id} @${v.ratePerSec}/s${bound}`;
     m.push({ measure: `${what}, p50`, phase: 'visible', figure: v.visibleMs.p50, unit: 'ms' });
     m.push({ measure: `${what}, p99`, phase: 'visible', figure: v.visibleMs.p99, unit: 'ms', goal: GOALS.visibleP99Ms });
+    // When the run exists in Kubernetes (from the spans): shown beside the visible time, not judged.
+    const createdWhat = `POST → created in Kubernetes @${v.ratePerSec}/s${v.created < v.fired ? ` (${v.created} of ${v.fired} seen created)` : ''}`;
+    m.push({ measure: `${createdWhat}, p50`, phase: 'visible', figure: v.createdMs.p50, unit: 'ms' });
+    m.push({ measure: `${createdWhat}, p99`, phase: 'visible', figure: v.createdMs.p99, unit: 'ms' });
   }
   for (const f of r.first ?? []) {
     const replay = r.replay?.find((x) => x.connections === f.connections);

@@ -4,6 +4,7 @@ import { cpuCells } from './cpu.js';
 import { formatTable } from './format.js';
 import type { MemoryResults } from './memory.js';
 import type { Latency } from './stats.js';
+import type { StageSummary } from './trace-breakdown.js';
 import type { VisibleResults } from './visible.js';
 
 const ms = (n: number) => (Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0));
@@ -63,27 +64,30 @@ export function renderCeiling(c: CeilingResults): string {
   ].join('\n');
 }
 
-export function renderVisible(v: VisibleResults): string {
-  const stages = formatTable(
+const stageTable = (stages: readonly StageSummary[]) =>
+  formatTable(
     ['stage', 'requests', 'p50 ms', 'p99 ms', 'mean ms'],
-    [...v.stages, ...v.sideStages.map((s) => ({ ...s, stage: `(aside) ${s.stage}` }))].map((s) => [
-      s.stage,
-      String(s.count),
-      ms(s.ms.p50),
-      ms(s.ms.p99),
-      ms(s.ms.mean),
-    ]),
+    stages.map((s) => [s.stage, String(s.count), ms(s.ms.p50), ms(s.ms.p99), ms(s.ms.mean)]),
   );
+
+export function renderVisible(v: VisibleResults): string {
   return [
     `POST → run visible through GET /v1/runs/{id}, open loop at ${v.ratePerSec}/s for ${v.durationSec} s ` +
       `(sent ${v.fired} at ${v.achievedRatePerSec}/s, scheduler lag p99 ${ms(v.fireLagMs.p99)} ms; load ${v.loadAvg[0] ?? '-'})`,
-    `  answers ${JSON.stringify(v.statusCounts)}, ${v.errors} errors, ${v.notVisible} never visible, ${v.getsPerRun} GETs per run`,
+    `  answers ${JSON.stringify(v.statusCounts)} (${v.asyncAnswers} applied Prefer: respond-async), ${v.errors} errors, ` +
+      `${v.notVisible} never visible, ${v.getsPerRun} GETs per run`,
     `  answered: p50 ${ms(v.answerMs.p50)} ms, p99 ${ms(v.answerMs.p99)} ms; visible: p50 ${ms(v.visibleMs.p50)} ms, p99 ${ms(v.visibleMs.p99)} ms` +
       (v.notVisible > 0
         ? ` (lower bounds: ${v.notVisible} never visible within 120 s count as 120 s; over the visible ones only p50 ${ms(v.visibleOnlyMs.p50)} ms, p99 ${ms(v.visibleOnlyMs.p99)} ms)`
         : ''),
-    `  where the time goes, for the requests that became visible (from the services' spans; consecutive stages, their means add up to their mean, ${ms(v.visibleOnlyMs.mean)} ms):`,
-    indent(indent(stages)),
+    `  created in Kubernetes (end of the provisioner's kube create AgentRun span, ${v.created} of ${v.fired} traces have it): ` +
+      `p50 ${ms(v.createdMs.p50)} ms, p99 ${ms(v.createdMs.p99)} ms`,
+    `  due → visible, where the time goes (from the services' spans, for the requests that became visible; consecutive stages, their means add up to their mean, ${ms(v.visibleOnlyMs.mean)} ms):`,
+    indent(indent(stageTable(v.stages))),
+    `  due → created in Kubernetes, where the time goes (for the requests whose trace has the create; consecutive stages, their means add up to their mean, ${ms(v.createdMs.mean)} ms):`,
+    indent(indent(stageTable(v.createdStages))),
+    '  aside (not on either path):',
+    indent(indent(stageTable(v.sideStages))),
   ].join('\n');
 }
 

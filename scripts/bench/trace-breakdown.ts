@@ -1,7 +1,7 @@
 /**
  * Where a request's time goes, from the spans the services write (OTEL_TRACES_EXPORTER=file): each
- * trace's span starts and ends mark the hops gateway → policy → provisioner → Kubernetes →
- * gateway answer, and the client's own timestamps mark the ends. Pure: spans in, stages out.
+ * trace's span starts and ends mark the hops gateway → answer → readable run, and gateway → policy →
+ * provisioner → Kubernetes, and the client's own timestamps mark the ends. Pure: spans in, stages out.
  */
 import { summarize, type Latency } from './stats.js';
 
@@ -16,15 +16,19 @@ export interface SpanRecord {
   endTime: [number, number];
 }
 
-/** One request as the client saw it (epoch milliseconds). */
+/** One request as the client saw it (epoch milliseconds); a time it never reached is absent. */
 export interface ClientTimes {
   traceId: string;
+  /** When the open loop was due to send it. */
   scheduledAt: number;
-  visibleAt: number;
+  /** When the POST's answer had been read. */
+  answeredAt?: number;
+  /** When the first GET /v1/runs/{id} answered 200. */
+  visibleAt?: number;
 }
 
 /** The marks a stage runs between: a client time, or the start or end of a named span of a service. */
-type Mark = { client: 'scheduledAt' | 'visibleAt' } | { span: string; service: string; at: 'start' | 'end' };
+export type Mark = { client: 'scheduledAt' | 'answeredAt' | 'visibleAt' } | { span: string; service: string; at: 'start' | 'end' };
 
 export interface StageDefinition {
   stage: string;
@@ -34,14 +38,32 @@ export interface StageDefinition {
 
 const span = (service: string, name: string, at: 'start' | 'end'): Mark => ({ span: name, service, at });
 
-/** The hops of `POST /v1/agent-runs` until the run is visible, in order; consecutive, so their means add up to the total's. */
+const DUE: Mark = { client: 'scheduledAt' };
+const POST_START = span('api-gateway', 'POST /v1/agent-runs', 'start');
+const POST_END = span('api-gateway', 'POST /v1/agent-runs', 'end');
+
+/** When the run exists in Kubernetes: the end of the provisioner's create of the object. */
+export const CREATED: Mark = span('provisioner', 'kube create AgentRun', 'end');
+
+/** The created time of a request: from its due time until the run exists in Kubernetes. */
+export const DUE_TO_CREATED: StageDefinition = { stage: 'due → created in Kubernetes', from: DUE, to: CREATED };
+
+/**
+ * The hops of `POST /v1/agent-runs` until the run reads 200 through GET /v1/runs/{id}, in order;
+ * consecutive, so their means add up to the visible time's. With `Prefer: respond-async` the
+ * gateway answers once the request is claimed and published, and the run reads (Pending) from then
+ * on, so nothing after the publish is on this path.
+ */
 export const VISIBLE_STAGES: StageDefinition[] = [
-  { stage: 'client → gateway receives', from: { client: 'scheduledAt' }, to: span('api-gateway', 'POST /v1/agent-runs', 'start') },
-  {
-    stage: 'gateway: validate, claim',
-    from: span('api-gateway', 'POST /v1/agent-runs', 'start'),
-    to: span('api-gateway', 'publish jangar.req', 'start'),
-  },
+  { stage: 'client → gateway receives', from: DUE, to: POST_START },
+  { stage: 'gateway: validate, claim, publish', from: POST_START, to: POST_END },
+  { stage: 'answer → GET /v1/runs/{id} 200', from: POST_END, to: { client: 'visibleAt' } },
+];
+
+/** The hops from the POST until the run exists in Kubernetes, in order; consecutive, so their means add up to the created time's. */
+export const CREATED_STAGES: StageDefinition[] = [
+  { stage: 'client → gateway receives', from: DUE, to: POST_START },
+  { stage: 'gateway: validate, claim', from: POST_START, to: span('api-gateway', 'publish jangar.req', 'start') },
   {
     stage: 'bus → policy',
     from: span('api-gateway', 'publish jangar.req', 'start'),
@@ -62,29 +84,17 @@ export const VISIBLE_STAGES: StageDefinition[] = [
     from: span('provisioner', 'process provisioner-allowed', 'start'),
     to: span('provisioner', 'kube create AgentRun', 'start'),
   },
-  {
-    stage: 'kube create AgentRun',
-    from: span('provisioner', 'kube create AgentRun', 'start'),
-    to: span('provisioner', 'kube create AgentRun', 'end'),
-  },
-  {
-    stage: 'provisioner → outcome published',
-    from: span('provisioner', 'kube create AgentRun', 'end'),
-    to: span('provisioner', 'publish jangar.outcome', 'start'),
-  },
-  // A 201 is answered after the outcome, a 202 before it (its wait budget ran out): either way the
-  // run is readable once the outcome is stored, so this stage runs to the GET's 200 whatever the answer was.
-  { stage: 'outcome → GET /v1/runs/{id} 200', from: span('provisioner', 'publish jangar.outcome', 'start'), to: { client: 'visibleAt' } },
+  { stage: 'kube create AgentRun', from: span('provisioner', 'kube create AgentRun', 'start'), to: CREATED },
 ];
 
-/** Not on the client's path: when the gateway answered, and how far behind the aggregator's informer was. */
+/**
+ * Not a path of their own: how much of "answer → GET 200" is the answer reaching the client, how soon
+ * after the create the outcome went out, and how far behind the aggregator's informer was.
+ */
 export const SIDE_STAGES: StageDefinition[] = [
-  { stage: 'due → gateway answered (201 or 202)', from: { client: 'scheduledAt' }, to: span('api-gateway', 'POST /v1/agent-runs', 'end') },
-  {
-    stage: 'kube create → aggregator observes',
-    from: span('provisioner', 'kube create AgentRun', 'end'),
-    to: span('status-aggregator', 'observe run', 'start'),
-  },
+  { stage: 'gateway answers → client has the answer', from: POST_END, to: { client: 'answeredAt' } },
+  { stage: 'kube create → outcome published', from: CREATED, to: span('provisioner', 'publish jangar.outcome', 'start') },
+  { stage: 'kube create → aggregator observes', from: CREATED, to: span('status-aggregator', 'observe run', 'start') },
 ];
 
 export interface StageSummary {
@@ -96,12 +106,37 @@ export interface StageSummary {
 
 const hrMs = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
 
-/** The time of a mark in one trace: the earliest matching span's start or end. */
+/** The time of a mark in one trace: the client's time, or the earliest matching span's start or end. */
 function markTime(mark: Mark, client: ClientTimes, spans: readonly SpanRecord[]): number | undefined {
   if ('client' in mark) return client[mark.client];
   const matching = spans.filter((s) => s.name === mark.span && s.service === mark.service);
   if (matching.length === 0) return undefined;
   return Math.min(...matching.map((s) => hrMs(mark.at === 'start' ? s.startTime : s.endTime)));
+}
+
+/** The requests that reached `mark`: a client time they have, or a span their trace holds. */
+export function reaching(
+  mark: Mark,
+  requests: readonly ClientTimes[],
+  spansByTrace: ReadonlyMap<string, readonly SpanRecord[]>,
+): ClientTimes[] {
+  return requests.filter((r) => markTime(mark, r, spansByTrace.get(r.traceId) ?? []) !== undefined);
+}
+
+/** One stage's durations, over the requests that have both of its marks. */
+export function stageSamples(
+  def: StageDefinition,
+  requests: readonly ClientTimes[],
+  spansByTrace: ReadonlyMap<string, readonly SpanRecord[]>,
+): number[] {
+  const samples: number[] = [];
+  for (const r of requests) {
+    const spans = spansByTrace.get(r.traceId) ?? [];
+    const from = markTime(def.from, r, spans);
+    const to = markTime(def.to, r, spans);
+    if (from !== undefined && to !== undefined) samples.push(to - from);
+  }
+  return samples;
 }
 
 /** Each stage's durations over the requests whose traces have both of its marks. */
@@ -111,13 +146,7 @@ export function stageBreakdown(
   spansByTrace: ReadonlyMap<string, readonly SpanRecord[]>,
 ): StageSummary[] {
   return stages.map((def) => {
-    const samples: number[] = [];
-    for (const r of requests) {
-      const spans = spansByTrace.get(r.traceId) ?? [];
-      const from = markTime(def.from, r, spans);
-      const to = markTime(def.to, r, spans);
-      if (from !== undefined && to !== undefined) samples.push(to - from);
-    }
+    const samples = stageSamples(def, requests, spansByTrace);
     return { stage: def.stage, count: samples.length, ms: summarize(samples) };
   });
 }

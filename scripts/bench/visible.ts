@@ -1,7 +1,8 @@
 /**
  * The visible phase: how long from `POST /v1/agent-runs` until the run can be read through
  * `GET /v1/runs/{id}`, with requests sent open-loop at a fixed rate (a slow answer never slows the
- * load down). Each request's time runs from when it was due to the first 200 of the GET. The
+ * load down). Each request's time runs from when it was due to the first 200 of the GET (the judged
+ * figure), and, from the spans, to when the provisioner had created the run in Kubernetes. The
  * services write their spans to a file in this phase, and the spans say where the time went.
  */
 import { readFile } from 'node:fs/promises';
@@ -13,9 +14,14 @@ import { openLoop } from './open-loop.js';
 import type { BacklogProbe, SettleReport } from './settle.js';
 import { summarize, type Latency } from './stats.js';
 import {
+  CREATED,
+  CREATED_STAGES,
+  DUE_TO_CREATED,
+  reaching,
   SIDE_STAGES,
   spansByTrace,
   stageBreakdown,
+  stageSamples,
   traceIdOf,
   VISIBLE_STAGES,
   type ClientTimes,
@@ -35,10 +41,12 @@ export interface VisibleResults {
   achievedRatePerSec: number;
   fireLagMs: Latency;
   statusCounts: Record<string, number>;
+  /** Answers that said `Preference-Applied: respond-async` (the gateway answered without waiting for the outcome). */
+  asyncAnswers: number;
   /** Requests that got no HTTP answer, or a GET that never found the run. */
   errors: number;
   notVisible: number;
-  /** Due time → POST answered. */
+  /** Due time → POST answered (with respond-async, once the request is claimed and published). */
   answerMs: Latency;
   /**
    * Due time → first 200 of GET /v1/runs/{id}, over every request; one never visible counts as the
@@ -47,10 +55,21 @@ export interface VisibleResults {
   visibleMs: Latency;
   /** The same over the requests that became visible only. */
   visibleOnlyMs: Latency;
+  /**
+   * Due time → the run exists in Kubernetes (the end of the provisioner's `kube create AgentRun`
+   * span in the request's trace), over the `created` requests whose trace has that span. Taken from
+   * the spans rather than by polling each run until it has a uid, which would load what is measured.
+   */
+  createdMs: Latency;
+  created: number;
   /** GETs sent per visible run (the first one after the answer, plus polls). */
   getsPerRun: number;
-  /** Where the time went, from the services' spans (requests with a trace in the span file). */
+  /**
+   * Where the time went, from the services' spans: `stages` splits the visible time (over the
+   * requests that became visible), `createdStages` the created time (over the `created` requests).
+   */
   stages: StageSummary[];
+  createdStages: StageSummary[];
   sideStages: StageSummary[];
   loadAvg: number[];
   settle: SettleReport;
@@ -62,6 +81,8 @@ interface Outcome {
   answeredAt?: number;
   visibleAt?: number;
   traceId?: string;
+  /** The answer said `Preference-Applied: respond-async`. */
+  async?: boolean;
   gets: number;
   error?: string;
 }
@@ -75,7 +96,10 @@ async function postThenRead(stack: Stack, deliveryId: string, scheduledAt: numbe
   try {
     const res = await fetch(`${stack.gatewayUrl}${RUNS_PATH}`, {
       method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
+      // RFC 7240: answer 202 once the request is claimed and published. This client measures when
+      // the run becomes readable (and, from the spans, when it is created), not how long the gateway
+      // holds a request open waiting for the outcome.
+      headers: { ...auth, 'content-type': 'application/json', prefer: 'respond-async' },
       body: runBody(deliveryId),
       signal,
     });
@@ -84,6 +108,7 @@ async function postThenRead(stack: Stack, deliveryId: string, scheduledAt: numbe
     out.status = res.status;
     const traceId = traceIdOf(res.headers.get('traceparent'));
     if (traceId) out.traceId = traceId;
+    if (/\brespond-async\b/i.test(res.headers.get('preference-applied') ?? '')) out.async = true;
     if (res.status !== 201 && res.status !== 202) return out;
     const id = (JSON.parse(text) as { id?: string }).id;
     if (!id) throw new Error(`answer ${res.status} without an id`);
@@ -151,17 +176,31 @@ export async function runVisible(ctx: PhaseContext & { probe: BacklogProbe }, st
   const answered = outcomes.filter((o) => o.answeredAt !== undefined);
   const visibleOnlyMs = summarize(visible.map((o) => (o.visibleAt as number) - o.scheduledAt));
   const visibleMs = summarize(outcomes.map((o) => (o.visibleAt !== undefined ? o.visibleAt - o.scheduledAt : VISIBLE_TIMEOUT_MS)));
-  log(
-    `${visible.length}/${outcomes.length} visible, p50 ${visibleMs.p50} ms, p99 ${visibleMs.p99} ms; ` +
-      `answers ${JSON.stringify(statusCounts)}; settled in ${(settle.waitedMs / 1000).toFixed(1)} s`,
-  );
 
   // The file exporter writes each span as it ends; the last spans of the step are in once it has settled.
-  const clientTimes: ClientTimes[] = visible.flatMap((o) =>
-    o.traceId ? [{ traceId: o.traceId, scheduledAt: o.scheduledAt, visibleAt: o.visibleAt as number }] : [],
+  const clientTimes: ClientTimes[] = outcomes.flatMap((o) =>
+    o.traceId
+      ? [
+          {
+            traceId: o.traceId,
+            scheduledAt: o.scheduledAt,
+            ...(o.answeredAt !== undefined ? { answeredAt: o.answeredAt } : {}),
+            ...(o.visibleAt !== undefined ? { visibleAt: o.visibleAt } : {}),
+          },
+        ]
+      : [],
   );
   const text = await readFile(path.join(stack.dataDir, 'spans.jsonl'), 'utf8').catch(() => '');
   const spans = spansByTrace(text, new Set(clientTimes.map((c) => c.traceId)));
+  // Each breakdown is over the requests that reached its end, so its stages' means add up to its total's.
+  const visibleTraced = clientTimes.filter((c) => c.visibleAt !== undefined);
+  const createdTraced = reaching(CREATED, clientTimes, spans);
+  const createdMs = summarize(stageSamples(DUE_TO_CREATED, createdTraced, spans));
+  log(
+    `${visible.length}/${outcomes.length} visible, p50 ${visibleMs.p50} ms, p99 ${visibleMs.p99} ms; ` +
+      `${createdTraced.length} created, p50 ${createdMs.p50} ms, p99 ${createdMs.p99} ms; ` +
+      `answers ${JSON.stringify(statusCounts)}; settled in ${(settle.waitedMs / 1000).toFixed(1)} s`,
+  );
 
   return {
     stackStartSec,
@@ -171,13 +210,17 @@ export async function runVisible(ctx: PhaseContext & { probe: BacklogProbe }, st
     achievedRatePerSec: Math.round((outcomes.length / tookSec) * 10) / 10,
     fireLagMs: summarize(lags),
     statusCounts,
+    asyncAnswers: outcomes.filter((o) => o.async).length,
     errors: outcomes.filter((o) => o.error !== undefined || o.status === undefined).length,
     notVisible: outcomes.length - visible.length,
     answerMs: summarize(answered.map((o) => (o.answeredAt as number) - o.scheduledAt)),
     visibleMs,
     visibleOnlyMs,
+    createdMs,
+    created: createdTraced.length,
     getsPerRun: visible.length > 0 ? Math.round((visible.reduce((s, o) => s + o.gets, 0) / visible.length) * 100) / 100 : 0,
-    stages: stageBreakdown(VISIBLE_STAGES, clientTimes, spans),
+    stages: stageBreakdown(VISIBLE_STAGES, visibleTraced, spans),
+    createdStages: stageBreakdown(CREATED_STAGES, createdTraced, spans),
     sideStages: stageBreakdown(SIDE_STAGES, clientTimes, spans),
     loadAvg,
     settle,

@@ -5,6 +5,8 @@ import { GOALS, summaryRows } from '../../scripts/bench/measures.js';
 import type { MemoryResults } from '../../scripts/bench/memory.js';
 import type { BenchResults, StepResult } from '../../scripts/bench/report.js';
 import type { Latency } from '../../scripts/bench/stats.js';
+import { renderSummary } from '../../scripts/bench/summary.js';
+import type { VisibleResults } from '../../scripts/bench/visible.js';
 
 const latency = (p50: number, p99: number): Latency => ({ p50, p90: p99, p99, mean: p50, max: p99 });
 const load = (perSec: number, connections: number, l = latency(1, 2)): LoadResult => ({
@@ -77,6 +79,41 @@ describe('summary rows', () => {
       ['replay p50 @8', 0.05, GOALS.replayVsFirst, true],
       ['replay p99 @8', 0.325, GOALS.replayVsFirst, false],
     ]);
+  });
+
+  it('judges POST → visible on its p99 against 50 ms, and shows POST → created in Kubernetes beside it without a goal', () => {
+    const visible = {
+      ratePerSec: 200,
+      fired: 12_000,
+      notVisible: 0,
+      visibleMs: latency(8, 30),
+      createdMs: latency(40, 90),
+      created: 12_000,
+    } as unknown as VisibleResults;
+    const rows = summaryRows({ ...base, visible });
+    expect(rows.map((r) => [r.measure, r.figure, r.goal, r.met])).toEqual([
+      ['POST → visible in GET /v1/runs/{id} @200/s, p50', 8, undefined, undefined],
+      ['POST → visible in GET /v1/runs/{id} @200/s, p99', 30, GOALS.visibleP99Ms, true],
+      ['POST → created in Kubernetes @200/s, p50', 40, undefined, undefined],
+      ['POST → created in Kubernetes @200/s, p99', 90, undefined, undefined],
+    ]);
+    const created = renderSummary(rows)
+      .split('\n')
+      .find((l) => l.startsWith('POST → created in Kubernetes @200/s, p99'));
+    expect(created).toMatch(/\s90\.0 ms\s+-\s+-\s+-\s+-$/);
+  });
+
+  it('says how many requests the created figure is over when some were never seen created', () => {
+    const visible = {
+      ratePerSec: 200,
+      fired: 12_000,
+      notVisible: 0,
+      visibleMs: latency(8, 30),
+      createdMs: latency(40, 90),
+      created: 11_990,
+    } as unknown as VisibleResults;
+    const rows = summaryRows({ ...base, visible });
+    expect(rows[3]?.measure).toBe('POST → created in Kubernetes @200/s (11990 of 12000 seen created), p99');
   });
 
   it('judges the status-aggregator on its steady RSS with the live runs, shows the peak after their backlog unjudged, and Postgres on its Pss', () => {
