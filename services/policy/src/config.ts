@@ -39,5 +39,19 @@ export const PolicyConfig = DatabaseConfig.extend({
   JANGAR_POLICY_RECONCILE_MS: z.coerce.number().int().min(1000).default(30_000),
   /** How often approvals past their expiry are expired, and decided ones not yet carried out are settled. */
   JANGAR_POLICY_APPROVAL_SWEEP_MS: z.coerce.number().int().min(200).default(5_000),
+  /**
+   * How long settled queue entries, carried-out approvals and released slots are kept. At least a
+   * day (the longest rate window), and no shorter than the gateway's JANGAR_IDEMPOTENCY_RETENTION_HOURS.
+   */
+  JANGAR_POLICY_RETENTION_HOURS: z.coerce
+    .number()
+    .min(24)
+    .default(7 * 24),
+  /** How often what is past retention is purged. */
+  JANGAR_POLICY_PURGE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(60 * 60 * 1000),
 });
 export type PolicyConfig = z.infer<typeof PolicyConfig>;

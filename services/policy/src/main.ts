@@ -15,6 +15,7 @@ import { QueueStore } from './queue/store.js';
 import { queueEndpoints } from './queue/endpoints.js';
 import { approvalEndpoints, sweepApprovals } from './approvals/endpoints.js';
 import type { ReadCurrent } from './subject.js';
+import { purgeExpired } from './retention.js';
 
 await runService({
   name: 'policy',
@@ -87,6 +88,12 @@ await runService({
       sweepApprovals(deps, config.JANGAR_POLICY_APPROVAL_SWEEP_MS).catch((err: unknown) => logger.warn({ err }, 'approval sweep failed'));
     }, config.JANGAR_POLICY_APPROVAL_SWEEP_MS);
     approvalSweep.unref();
+    const purge = setInterval(() => {
+      purgeExpired(db, config.JANGAR_POLICY_RETENTION_HOURS)
+        .then((purged) => purged.queue + purged.approvals + purged.slots > 0 && logger.info({ purged }, 'purged what is past retention'))
+        .catch((err: unknown) => logger.warn({ err }, 'retention purge failed'));
+    }, config.JANGAR_POLICY_PURGE_INTERVAL_MS);
+    purge.unref();
     const service = await serveRpc(
       nc,
       SERVICE_NAMES.policy,
@@ -106,6 +113,7 @@ await runService({
         clearInterval(reconciler);
         clearInterval(approvalSweep);
         clearInterval(queueSweep);
+        clearInterval(purge);
         await drainer.idle();
         await Promise.all(subs.map((s) => s.stop()));
         await service.stop();

@@ -31,6 +31,7 @@ export const QueuedRun = defineEntity({
       name: 'run_queue_namespace',
       expression: "create index run_queue_namespace on policy.run_queue (namespace, enqueued_at) where state = 'Queued'",
     },
+    { name: 'run_queue_settled', expression: "create index run_queue_settled on policy.run_queue (settled_at) where state <> 'Queued'" },
   ],
 });
 

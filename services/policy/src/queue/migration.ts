@@ -28,3 +28,10 @@ export class Migration20261126000301RunQueue extends Migration {
     this.addSql("create index if not exists run_queue_namespace on policy.run_queue (namespace, enqueued_at) where state = 'Queued'");
   }
 }
+
+/** The retention purge looks for entries that left the queue long ago. */
+export class Migration20261126000302RunQueueSettled extends Migration {
+  override async up(): Promise<void> {
+    this.addSql("create index if not exists run_queue_settled on policy.run_queue (settled_at) where state <> 'Queued'");
+  }
+}

@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type PostgresHandle } from '@jangar/devstack';
+import { createLogger } from '@jangar/service-kit';
+import { openDatabase, type Database } from '@jangar/service-kit/db';
+import { POLICY_DATABASE } from '../src/database.js';
+import { purgeExpired } from '../src/retention.js';
+
+let dir: string;
+let pg: PostgresHandle;
+let db: Database;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-policy-retention-'));
+  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  db = await openDatabase({ url: pg.url, ...POLICY_DATABASE, logger: createLogger('test', 'silent') });
+});
+
+afterAll(async () => {
+  await db?.close();
+  await pg?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const DAY = 24;
+/** A timestamp `hours` ago, as SQL. */
+const ago = (hours: number) => `now() - make_interval(hours => ${hours})`;
+
+async function queueEntry(key: string, state: string, settledHoursAgo: number | null): Promise<void> {
+  await db.query(
+    `insert into policy.run_queue (id, request_key, attempt, state, namespace, kind, reason, detail, message, enqueued_at, expires_at, settled_at)
+     values (?, ?, 1, ?, 'team-a', 'AgentRun', 'ConcurrencyLimit', 'full', '{}'::jsonb, ${ago(30 * DAY)}, ${ago(29 * DAY)},
+             ${settledHoursAgo === null ? 'null' : ago(settledHoursAgo)})`,
+    [randomUUID(), key, state],
+  );
+}
+
+async function approval(key: string, state: string, decidedHoursAgo: number | null, released: boolean): Promise<void> {
+  await db.query(
+    `insert into policy.approvals (id, request_key, state, namespace, kind, verb, requested_by, delivery_id, correlation_id, approver_role,
+       gates, message, created_at, expires_at, decided_at, released_at)
+     values (?, ?, ?, 'team-a', 'AgentRun', 'create', 'alice', ?, ?, 'approver', '[]'::jsonb, '{}'::jsonb, ${ago(30 * DAY)}, ${ago(29 * DAY)},
+             ${decidedHoursAgo === null ? 'null' : ago(decidedHoursAgo)}, ${released ? 'now()' : 'null'})`,
+    [randomUUID(), key, state, key, key],
+  );
+}
+
+async function slot(key: string, acquiredHoursAgo: number, released: boolean): Promise<void> {
+  await db.query(
+    `insert into policy.run_slots (request_key, kind, namespace, name, acquired_at, released_at)
+     values (?, 'AgentRun', 'team-a', ?, ${ago(acquiredHoursAgo)}, ${released ? 'now()' : 'null'})`,
+    [key, key],
+  );
+}
+
+const keys = async (table: string) =>
+  (await db.query<{ request_key: string }>(`select request_key from policy.${table} order by request_key`)).map((r) => r.request_key);
+
+describe('the retention purge', () => {
+  it('deletes settled entries, carried-out approvals and released slots past retention, and nothing that still matters', async () => {
+    await queueEntry('q-waiting', 'Queued', null);
+    await queueEntry('q-old-1', 'Admitted', 8 * DAY);
+    await queueEntry('q-old-2', 'Expired', 9 * DAY);
+    await queueEntry('q-recent', 'Rejected', 1);
+    await approval('a-pending', 'Pending', null, false);
+    await approval('a-old', 'Approved', 8 * DAY, true);
+    await approval('a-not-carried-out', 'Approved', 8 * DAY, false);
+    await approval('a-recent', 'Denied', 1, true);
+    await slot('s-active', 30 * DAY, false);
+    await slot('s-old-1', 8 * DAY, true);
+    await slot('s-old-2', 8 * DAY, true);
+    await slot('s-old-3', 10 * DAY, true);
+    await slot('s-recent', 2, true);
+    await db.query(`insert into policy.budget_charges (budget, request_key, charged_at) values ('team-a/b', 'c-old', ${ago(60 * DAY)})`);
+
+    // A batch of two makes the purge go round for the three old slots.
+    expect(await purgeExpired(db, 7 * DAY, 2)).toEqual({ queue: 2, approvals: 1, slots: 3 });
+    expect(await keys('run_queue')).toEqual(['q-recent', 'q-waiting']);
+    expect(await keys('approvals')).toEqual(['a-not-carried-out', 'a-pending', 'a-recent']);
+    expect(await keys('run_slots')).toEqual(['s-active', 's-recent']);
+    expect(await keys('budget_charges')).toEqual(['c-old']);
+
+    expect(await purgeExpired(db, 7 * DAY)).toEqual({ queue: 0, approvals: 0, slots: 0 });
+  });
+});
