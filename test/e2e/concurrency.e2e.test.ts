@@ -442,6 +442,59 @@ describe('queues', () => {
     expect(replay.status).toBe(410);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
   });
+
+  it('cancels a queued run that is deleted: the delete answers 200, its create a final 410 run_cancelled, and it never starts', async () => {
+    const ns = 'queue-cancel';
+    await withPolicy(ns, () =>
+      dev.post('/v1/guardrails', {
+        deliveryId: 'queue-cancel-guardrail',
+        metadata: { namespace: ns, name: 'queue' },
+        spec: { concurrency: { namespace: 1 }, queue: {} },
+      }),
+    );
+    const run = (id: string) => ({ ...stuckRun(id), metadata: { ...stuckRun(id).metadata, namespace: ns } });
+    expect((await dev.post('/v1/agent-runs', run('cancel-0'))).status).toBe(201);
+    const waiting = await dev.post('/v1/agent-runs', run('cancel-1'));
+    expect(waiting.status).toBe(202);
+
+    const deleted = await dev.delete(`/v1/agent-runs/${ns}/cancel-1`, 'cancel-1-delete');
+    expect(deleted.status, deleted.text).toBe(200);
+    expect(deleted.json).toMatchObject({
+      id: waiting.json.id,
+      kind: 'AgentRun',
+      metadata: { namespace: ns, name: 'cancel-1' },
+      status: { phase: 'Cancelled', reason: 'DeletedWhileQueued' },
+    });
+    const deletedAgain = await dev.delete(`/v1/agent-runs/${ns}/cancel-1`, 'cancel-1-delete');
+    expect(deletedAgain.status).toBe(200);
+    expect(deletedAgain.text).toBe(deleted.text);
+
+    // The create's final answer, replayed to every retry of its deliveryId.
+    const cancelled = await eventually('the create to get its final answer', async () => {
+      const res = await dev.post('/v1/agent-runs', run('cancel-1'));
+      return res.status === 410 ? res : undefined;
+    });
+    expect(cancelled.json).toMatchObject({
+      code: 'run_cancelled',
+      phase: 'Cancelled',
+      detail: expect.stringContaining('"cancel-1-delete"'),
+      conditions: [{ type: 'Blocked', status: 'False', reason: 'Cancelled' }],
+    });
+    expect((await dev.get(`/v1/queue?namespace=${ns}`)).json.items).toEqual([]);
+    expect((await dev.get(`/v1/queue?namespace=${ns}&state=Cancelled`)).json.items).toEqual([
+      expect.objectContaining({ deliveryId: 'cancel-1', state: 'Cancelled', name: 'cancel-1' }),
+    ]);
+
+    // The slot frees: the next run takes it at once, and the cancelled one never starts.
+    expect((await dev.delete(`/v1/agent-runs/${ns}/cancel-0`, 'end-cancel-0')).status).toBe(200);
+    const next = await eventually('the freed slot to take a new run', async () => {
+      const res = await dev.post('/v1/agent-runs', run('cancel-2'));
+      return res.status === 201 ? res : undefined;
+    });
+    expect(next.json.metadata.name).toBe('cancel-2');
+    expect((await dev.get(`/v1/agent-runs/${ns}/cancel-1`)).status).toBe(404);
+    expect((await dev.post('/v1/agent-runs', run('cancel-1'))).status).toBe(410);
+  });
 });
 
 describe('audit-mode limits', () => {

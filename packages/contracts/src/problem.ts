@@ -30,7 +30,7 @@ export const Problem = z.object({
   errors: z.array(FieldError).optional(),
   violations: z.array(Violation).optional(),
   /** For a refused run: the phase it would stand in and the conditions saying why (`Blocked`, `InvalidSpec`). */
-  phase: z.enum(['Pending', 'Failed']).optional(),
+  phase: z.enum(['Pending', 'Failed', 'Cancelled']).optional(),
   conditions: z.array(Condition).optional(),
   traceId: z.string().optional(),
 });

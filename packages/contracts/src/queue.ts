@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { Condition } from './meta.js';
 import type { ErrorCode } from './errors.js';
-import type { Violation } from './problem.js';
+import type { Problem, Violation } from './problem.js';
 
 /**
  * Where a queued run stands. It waits `Queued` until a limit lets it start (`Admitted`), the policy
- * refuses it after all (`Rejected`: a budget spent or a rule changed meanwhile), or its wait runs
- * out (`Expired`).
+ * refuses it after all (`Rejected`: a budget spent or a rule changed meanwhile), its wait runs
+ * out (`Expired`), or a delete of the run takes it out of the queue (`Cancelled`).
  */
-export const QueueState = z.enum(['Queued', 'Admitted', 'Rejected', 'Expired']);
+export const QueueState = z.enum(['Queued', 'Admitted', 'Rejected', 'Expired', 'Cancelled']);
 export type QueueState = z.infer<typeof QueueState>;
 
 /** Why a run waits: the reasons of the reference's `Blocked` condition that keep a run Pending. */
@@ -83,7 +83,7 @@ const BLOCKING: Partial<Record<ErrorCode, { reason: BlockedReason; ruleIds: read
 
 /** Where a refused run would stand, in the reference's terms: its phase and the conditions saying why. */
 export interface RefusedRunState {
-  phase: 'Pending' | 'Failed';
+  phase: NonNullable<Problem['phase']>;
   conditions: Condition[];
 }
 
@@ -110,6 +110,13 @@ export function refusedRunState(code: ErrorCode, violations: readonly Violation[
   if (code === 'queue_expired') {
     const rate = enforced.some((v) => v.ruleId === 'rate-limit');
     return blocked(rate ? 'RateLimit' : 'ConcurrencyLimit', ['concurrency-limit', 'rate-limit'], 'Failed');
+  }
+  // Deleted while it waited: it never started, and never will under this deliveryId.
+  if (code === 'run_cancelled') {
+    return {
+      phase: 'Cancelled',
+      conditions: [{ type: 'Blocked', status: 'False', reason: 'Cancelled', message: 'deleted while it waited in its queue' }],
+    };
   }
   // A spent budget is final for this request: nothing frees it before the period rolls on.
   if (code === 'budget_exceeded') return blocked('BudgetExceeded', ['budget-exceeded'], 'Failed');

@@ -59,6 +59,7 @@ const STORED_OUTCOME_CODES: readonly ErrorCode[] = [
   'approval_denied',
   'approval_expired',
   'queue_expired',
+  'run_cancelled',
   'conflict',
   'reference_not_found',
 ];
@@ -76,6 +77,7 @@ const CREATE_CODES: readonly ErrorCode[] = [
   'approval_denied',
   'approval_expired',
   'queue_expired',
+  'run_cancelled',
   'concurrency_limit',
   'rate_limited',
   'queue_full',
@@ -127,6 +129,8 @@ const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
   approval_expired: 'nobody decided the approval in time; submit again with a new deliveryId',
   queue_expired:
     "the run waited in its guardrail's queue for `queue.maxWaitSeconds` without a free slot; submit again with a new deliveryId",
+  run_cancelled:
+    'runs only; the run was deleted while it waited in its queue and never started (`phase: Cancelled`); submit again with a new deliveryId',
   queue_full:
     "runs only; a limit holds the run back and its guardrail's queue is full; `violations` gives the figures; not stored: retry after `Retry-After` with the same deliveryId",
 };
@@ -510,7 +514,9 @@ function patchOperation(kind: KindDefinition, route: string): Json {
 
 function deleteOperation(kind: KindDefinition, route: string): Json {
   const cancels = kind.isRun
-    ? ` When the ${kind.kind} is still going it is cancelled first: it ends with \`status.phase\` \`Cancelled\` and its workload is removed.`
+    ? ` When the ${kind.kind} is still going it is cancelled first: it ends with \`status.phase\` \`Cancelled\` and its workload is removed. ` +
+      `One still waiting in its queue is cancelled there: 200 with the run as it stood (\`status.phase\` \`Cancelled\`, no \`uid\`), ` +
+      `and its create's final answer becomes ${'`410 run_cancelled`'}; it never starts.`
     : '';
   return {
     operationId: objectOperationId('delete', kind, route),

@@ -31,7 +31,7 @@ export async function recordOutcome(writer: AuditWriter, m: OutcomeMessage): Pro
       resourceKind: o.kind,
       namespace: m.namespace,
       name: resource?.metadata.name ?? null,
-      uid: resource?.metadata.uid ?? null,
+      uid: resource?.metadata.uid || null, // a run cancelled in its queue never had one
       resourceId: o.id,
       deliveryId: m.deliveryId,
       correlationId: m.correlationId,

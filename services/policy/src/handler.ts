@@ -3,6 +3,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import {
   decisionDedupId,
   dedupIds,
+  JANGAR_LABELS,
   kindByName,
   RequestMessage as RequestMessageSchema,
   SUBJECTS,
@@ -263,6 +264,8 @@ export async function handleRequest(
 ): Promise<{ blocked?: Array<Refusal['scope']>; left?: 'Admitted' | 'Rejected' }> {
   const admitted = await admit(message, deps, held);
   if (admitted.blocked) return { blocked: admitted.blocked };
+  // An allowed delete of a run still waiting in its queue is carried out here: there is no object yet.
+  if (admitted.decision.verdict === 'allow' && !admitted.error && (await cancelQueued(message, deps))) return {};
   await publishDecision(message, admitted.decision, admitted.error, deps);
   const left = admitted.decision.queue?.state;
   return held.queued && (left === 'Admitted' || left === 'Rejected') ? { left } : {};
@@ -321,6 +324,69 @@ export async function expireQueued(row: QueueRow, deps: PolicyDeps): Promise<voi
   };
   const detail = `${reason}; submit again with a new deliveryId`;
   await publishDecision(message, decision, { code: 'queue_expired', detail, violations }, deps);
+}
+
+/**
+ * Carries out a delete of a run that waits in its queue, if one does: the entry leaves the queue as
+ * `Cancelled`, the run's create gets its final answer (`run_cancelled`), and the delete is answered
+ * with the run as it stood, `Cancelled`, without asking the provisioner (the object never existed).
+ * False when no run of that name waits. While the drainer is trying the run, this throws, and the
+ * delete comes back after a backoff to find it admitted (then deleted like any run) or still queued.
+ */
+async function cancelQueued(message: RequestMessage, deps: PolicyDeps): Promise<boolean> {
+  const p = message.payload;
+  if (p.verb !== 'delete' || !kindByName(p.kind)?.isRun || !p.metadata.name) return false;
+  const found = await deps.queue.cancel({ namespace: p.metadata.namespace, kind: p.kind, name: p.metadata.name }, message.requestKey);
+  if (found === undefined) return false;
+  if ('leaving' in found)
+    throw new Error(`${p.kind} ${p.metadata.namespace}/${p.metadata.name} is leaving its queue; the delete will be tried again`);
+  for (const row of found.cancelled) await refuseCancelled(row, message, deps);
+  const [row] = found.cancelled;
+  const create = RequestMessageSchema.parse(row!.message).payload;
+  const kind = kindByName(create.kind)!;
+  const resource = {
+    apiVersion: `${kind.group}/${kind.version}`,
+    kind: create.kind,
+    metadata: {
+      name: p.metadata.name,
+      namespace: p.metadata.namespace,
+      uid: '',
+      resourceVersion: '',
+      creationTimestamp: row!.enqueued_at,
+      labels: { ...create.metadata.labels, [JANGAR_LABELS.id]: create.id },
+    },
+    spec: create.spec,
+    status: { phase: 'Cancelled', reason: 'DeletedWhileQueued', message: 'deleted while it waited in its queue; it never started' },
+  };
+  await publish(
+    deps.js,
+    SUBJECTS.outcome,
+    { kind: kind.token, verb: 'delete' },
+    {
+      ...message,
+      occurredAt: new Date().toISOString(),
+      payload: { result: 'applied', id: create.id, kind: create.kind, verb: 'delete', created: false, resource, deletion: 'completed' },
+    },
+    dedupIds.outcome(message.requestKey, message.attempt),
+  );
+  return true;
+}
+
+/** The final answer of a queued run's create once a delete cancelled it: `run_cancelled`, like an expired wait's. */
+async function refuseCancelled(row: QueueRow, deleted: RequestMessage, deps: PolicyDeps): Promise<void> {
+  const message = RequestMessageSchema.parse(row.message);
+  const settledAt = row.settled_at ?? new Date().toISOString();
+  const decision: DecisionPayload = {
+    request: message.payload,
+    verdict: 'deny',
+    mode: 'enforce',
+    violations: [],
+    policyVersion: 'queue',
+    evaluatedAt: settledAt,
+    queue: { ...toQueueSummary(row), state: 'Cancelled', settledAt },
+  };
+  const detail = `${deleted.principal.subject} deleted the run (deliveryId "${deleted.deliveryId}") while it waited in its queue; it never started`;
+  await publishDecision(message, decision, { code: 'run_cancelled', detail }, deps);
 }
 
 /** Tries one queued run: admits it, refuses it, or — a limit still full — leaves it waiting. */

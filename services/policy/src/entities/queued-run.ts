@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { QueueState, type RequestMessage } from '@jangar/contracts';
 
-/** A run a limit holds back, from queued to admitted, refused or expired (`policy.run_queue`, migration 0301). */
+/** A run a limit holds back, from queued to admitted, refused, expired or cancelled (`policy.run_queue`, migrations 0301-0303). */
 export const QueuedRun = defineEntity({
   name: 'QueuedRun',
   schema: 'policy',
@@ -22,6 +22,8 @@ export const QueuedRun = defineEntity({
     expiresAt: p.datetime().columnType('timestamptz'),
     leasedUntil: p.datetime().columnType('timestamptz').nullable(),
     settledAt: p.datetime().columnType('timestamptz').nullable(),
+    /** The request key of the delete that cancelled it. */
+    cancelledBy: p.text().nullable(),
   },
   uniques: [{ name: 'run_queue_request_key_key', properties: ['requestKey'] }],
   indexes: [

@@ -35,3 +35,14 @@ export class Migration20261126000302RunQueueSettled extends Migration {
     this.addSql("create index if not exists run_queue_settled on policy.run_queue (settled_at) where state <> 'Queued'");
   }
 }
+
+/** A delete of a queued run cancels it: a fifth state, and the delete that did it (so a redelivered delete finds its own work). */
+export class Migration20261126000303RunQueueCancelled extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('alter table policy.run_queue drop constraint if exists run_queue_state_check');
+    this.addSql(
+      "alter table policy.run_queue add constraint run_queue_state_check check (state in ('Queued', 'Admitted', 'Rejected', 'Expired', 'Cancelled'))",
+    );
+    this.addSql('alter table policy.run_queue add column if not exists cancelled_by text');
+  }
+}

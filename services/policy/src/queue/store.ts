@@ -45,9 +45,11 @@ export interface QueueFull {
 }
 
 const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+// Microseconds: runs queued by several replicas within one millisecond still read in their queue order.
+const isoMicros = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 const COLUMNS = [
   'id, request_key, attempt, state, namespace, kind, name, agent, reason, detail, message',
-  `${iso('enqueued_at')} as enqueued_at, ${iso('expires_at')} as expires_at, ${iso('settled_at')} as settled_at`,
+  `${isoMicros('enqueued_at')} as enqueued_at, ${iso('expires_at')} as expires_at, ${iso('settled_at')} as settled_at`,
   'expires_at <= now() as due',
 ].join(', ');
 
@@ -218,6 +220,28 @@ export class QueueStore {
       })),
       ...(page.length > q.limit && last ? { continue: cursor.encode({ at: last.key, id: last.id }) } : {}),
     };
+  }
+
+  /**
+   * Takes the waiting runs named `target` out of the queue for the delete `requestKey`, and
+   * returns them — again to a redelivery of the same delete, so it can finish what it started.
+   * `leaving` while the drainer holds the run's lease: it may be admitted this very moment.
+   */
+  async cancel(
+    target: { namespace: string; kind: string; name: string },
+    requestKey: string,
+  ): Promise<{ cancelled: QueueRow[] } | { leaving: true } | undefined> {
+    const match = 'namespace = ? and kind = ? and name = ?';
+    const where = [target.namespace, target.kind, target.name];
+    const cancelled = await this.db.query<QueueRow>(
+      `update policy.run_queue set state = 'Cancelled', settled_at = coalesce(settled_at, now()), leased_until = null, cancelled_by = ?
+        where ${match} and ((state = 'Queued' and (leased_until is null or leased_until < now())) or (state = 'Cancelled' and cancelled_by = ?))
+        returning ${COLUMNS}`,
+      [requestKey, ...where, requestKey],
+    );
+    if (cancelled.length > 0) return { cancelled };
+    const leased = await this.db.query(`select 1 from policy.run_queue where ${match} and state = 'Queued' limit 1`, where);
+    return leased.length > 0 ? { leaving: true } : undefined;
   }
 
   /** The queue entry of a request, whatever its state. */

@@ -1,6 +1,10 @@
 import { Migration } from '@mikro-orm/migrations';
 import { Migration20261126000201Approvals } from '../approvals/migration.js';
-import { Migration20261126000301RunQueue, Migration20261126000302RunQueueSettled } from '../queue/migration.js';
+import {
+  Migration20261126000301RunQueue,
+  Migration20261126000302RunQueueSettled,
+  Migration20261126000303RunQueueCancelled,
+} from '../queue/migration.js';
 
 /** Concurrency slots: one row per admitted run, released when it ends. */
 export class Migration20261126000101Slots extends Migration {
@@ -58,4 +62,5 @@ export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000201Approvals', class: Migration20261126000201Approvals },
   { name: 'Migration20261126000301RunQueue', class: Migration20261126000301RunQueue },
   { name: 'Migration20261126000302RunQueueSettled', class: Migration20261126000302RunQueueSettled },
+  { name: 'Migration20261126000303RunQueueCancelled', class: Migration20261126000303RunQueueCancelled },
 ];
