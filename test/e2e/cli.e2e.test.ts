@@ -300,6 +300,15 @@ describe('jangar, against the real stack', () => {
     expect(header).toMatch(/^# +NAMESPACE +RUN +AGENT +WAITING FOR +STATE +EXPIRES +AGE$/);
     expect(row).toMatch(new RegExp(`^1 +${ns} +AgentRun/second +coder +ConcurrencyLimit +Queued +in 5\\dm +\\d+s$`));
     expect(rest).toEqual([]);
+
+    // Deleting it cancels it in its queue: it leaves the queue and never starts.
+    const deleted = await jangar(['delete', 'agentrun', 'second', '-n', ns]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout.trim()).toBe('agentrun.agents.proompteng.ai "second" cancelled (it was waiting in its queue)');
+    const left = await jangar(['queue', '-n', ns]);
+    expect(left.stderr.trim()).toBe('No queued runs found.');
+    const cancelled = await jangar(['queue', '-n', ns, '--state', 'Cancelled']);
+    expect(cancelled.stdout).toMatch(new RegExp(`${ns} +AgentRun/second +coder +ConcurrencyLimit +Cancelled`));
   });
 
   it('applies a deployment that is held, lists it with `jangar approvals`, refuses self-approval, and provisions it once approved', async () => {

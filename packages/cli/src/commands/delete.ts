@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { kindByName, type KindDefinition, type ResourceView } from '@jangar/contracts';
+import { kindByName, type KindDefinition, type QueueEntryView, type ResourceView } from '@jangar/contracts';
 import { canonicalJson, sha256 } from '../canonical.js';
 import { contextOf, objectNamespace, type Context, type Runtime } from '../context.js';
 import { ApiError, EXIT, exitCodeOf, ReportedFailure, UsageError, type ExitCode } from '../errors.js';
@@ -25,13 +25,17 @@ export function deleteDeliveryId(kind: KindDefinition, namespace: string, name: 
   return `delete-${sha256(canonicalJson({ kind: kind.kind, namespace, name, uid }))}`;
 }
 
+/** What a delete argument names: the object, or — for a run not created yet — where it would be. */
+interface Target {
+  kind: KindDefinition;
+  object: ResourceView | undefined;
+  label: string;
+  /** The namespace and name of a run the argument named but that does not exist (it may wait in its queue). */
+  missingRun?: { namespace: string; name: string };
+}
+
 /** The object a delete argument names: a name in the namespace, a Jangar id, or (for `runs`) a run id. */
-async function targetOf(
-  ctx: Context,
-  kindName: string,
-  arg: string,
-  namespace: string,
-): Promise<{ kind: KindDefinition; object: ResourceView | undefined; label: string }> {
+async function targetOf(ctx: Context, kindName: string, arg: string, namespace: string): Promise<Target> {
   const target = resolveKind(kindName);
   if (target.type === 'runs') {
     const id = runIdOf(arg);
@@ -43,10 +47,40 @@ async function targetOf(
       throw err;
     }
     const kind = kindByName(run.type)!;
-    return { kind, object: await findResource(ctx.client, kind, run.namespace, run.name), label: `${kindRef(kind)} "${run.name}"` };
+    const object = await findResource(ctx.client, kind, run.namespace, run.name);
+    const missingRun = object ? undefined : { namespace: run.namespace, name: run.name };
+    return { kind, object, label: `${kindRef(kind)} "${run.name}"`, ...(missingRun ? { missingRun } : {}) };
   }
   const kind = target.kind;
-  return { kind, object: await findResource(ctx.client, kind, namespace, arg), label: `${kindRef(kind)} "${arg}"` };
+  const object = await findResource(ctx.client, kind, namespace, arg);
+  const missingRun = !object && kind.isRun && !isId(arg) ? { namespace, name: arg } : undefined;
+  return { kind, object, label: `${kindRef(kind)} "${arg}"`, ...(missingRun ? { missingRun } : {}) };
+}
+
+/** The queue entry of a run of this name that waits for a limit, if one does. */
+async function waitingRun(
+  ctx: Context,
+  kind: KindDefinition,
+  at: { namespace: string; name: string },
+): Promise<QueueEntryView | undefined> {
+  const waiting = await ctx.client.list<QueueEntryView>('/v1/queue', { namespace: at.namespace });
+  return waiting.find((e) => e.kind === kind.kind && e.name === at.name);
+}
+
+/**
+ * Sends the delete. A run still waiting in its queue has no uid: its key takes the queue entry's
+ * id instead, so running the command again is the same request, and a later run of the same name
+ * is a new one.
+ */
+async function sendDelete(ctx: Context, kind: KindDefinition, namespace: string, name: string, keyPart: string): Promise<void> {
+  const answer = await ctx.client.request<ResourceView>('DELETE', resourcePath(kind, namespace, name), {
+    headers: { 'idempotency-key': deleteDeliveryId(kind, namespace, name, keyPart) },
+  });
+  const ref = `${kindRef(kind)} "${name}"`;
+  const phase = (answer.body?.status as { phase?: string } | undefined)?.phase;
+  if (answer.status === 202) ctx.io.out(`${ref} deletion started (finalizers hold it until its work is cleaned up)`);
+  else if (phase === 'Cancelled' && answer.body?.metadata.uid === '') ctx.io.out(`${ref} cancelled (it was waiting in its queue)`);
+  else ctx.io.out(`${ref} deleted`);
 }
 
 async function deleteCommand(ctx: Context, kindArg: string, nameArgs: string[], opts: DeleteOptions): Promise<void> {
@@ -56,20 +90,18 @@ async function deleteCommand(ctx: Context, kindArg: string, nameArgs: string[], 
   const namespace = objectNamespace(opts, ctx.settings);
   let exit: ExitCode = EXIT.ok;
   for (const name of names) {
-    const { kind, object, label } = await targetOf(ctx, kindName, name, namespace);
-    if (!object) {
+    const { kind, object, label, missingRun } = await targetOf(ctx, kindName, name, namespace);
+    const waiting = !object && missingRun ? await waitingRun(ctx, kind, missingRun) : undefined;
+    if (!object && !waiting) {
       if (opts.ignoreNotFound) continue;
       ctx.io.err(`error: ${label} not found${isId(name) ? '' : ` in namespace "${namespace}"`} (not_found)`);
       if (exit === EXIT.ok) exit = EXIT.notFound;
       continue;
     }
-    const { namespace: ns, name: objectName, uid } = object.metadata;
+    const ns = object?.metadata.namespace ?? waiting!.namespace;
+    const objectName = object?.metadata.name ?? waiting!.name!;
     try {
-      const answer = await ctx.client.request('DELETE', resourcePath(kind, ns, objectName), {
-        headers: { 'idempotency-key': deleteDeliveryId(kind, ns, objectName, uid) },
-      });
-      const ref = `${kindRef(kind)} "${objectName}"`;
-      ctx.io.out(answer.status === 202 ? `${ref} deletion started (finalizers hold it until its work is cleaned up)` : `${ref} deleted`);
+      await sendDelete(ctx, kind, ns, objectName, object ? object.metadata.uid : `queued:${waiting!.id}`);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       if (err.status === 404 && opts.ignoreNotFound) continue;
@@ -82,7 +114,7 @@ async function deleteCommand(ctx: Context, kindArg: string, nameArgs: string[], 
 
 export function deleteCommandOf(rt: Runtime): Command {
   return new Command('delete')
-    .description('delete resources by name (a running run is cancelled first)')
+    .description('delete resources by name (a running run is cancelled first, a queued one cancelled in its queue)')
     .argument('<kind>', 'a kind (agents, agent, agt, ar …), kind/name, or runs (takes run ids)')
     .argument('[names...]', 'names, Jangar ids, or run ids')
     .option('-n, --namespace <namespace>', 'the namespace (default: $JANGAR_NAMESPACE, the config file\'s, else "jangar")')
@@ -93,8 +125,9 @@ export function deleteCommandOf(rt: Runtime): Command {
 Each delete reads the object first and sends the key "delete-" + sha256(kind, namespace, name, uid):
 running the same command again (after a timeout, or while finalizers hold the object) is the same
 request, answered as the first one was, and never deletes twice; an object created again under the
-same name has a new uid and is deleted by a new request. A name that does not exist is exit 4
-(0 with --ignore-not-found).`,
+same name has a new uid and is deleted by a new request. A run still waiting in its queue has no
+uid yet: its key takes the queue entry's id, and the delete cancels it there. A name that does not
+exist is exit 4 (0 with --ignore-not-found).`,
     )
     .action(async (kindArg: string, names: string[], opts: DeleteOptions, cmd: Command) =>
       deleteCommand(await contextOf(cmd, rt), kindArg, names, opts),
