@@ -9,6 +9,7 @@ import {
   SUBJECTS,
   type DecisionPayload,
   type DomainErrorPayload,
+  type KubeObject,
   type RequestMessage,
   type RequestPayload,
 } from '@jangar/contracts';
@@ -341,23 +342,8 @@ async function cancelQueued(message: RequestMessage, deps: PolicyDeps): Promise<
   if ('leaving' in found)
     throw new Error(`${p.kind} ${p.metadata.namespace}/${p.metadata.name} is leaving its queue; the delete will be tried again`);
   for (const row of found.cancelled) await refuseCancelled(row, message, deps);
-  const [row] = found.cancelled;
-  const create = RequestMessageSchema.parse(row!.message).payload;
+  const create = RequestMessageSchema.parse(found.cancelled[0]!.message).payload;
   const kind = kindByName(create.kind)!;
-  const resource = {
-    apiVersion: `${kind.group}/${kind.version}`,
-    kind: create.kind,
-    metadata: {
-      name: p.metadata.name,
-      namespace: p.metadata.namespace,
-      uid: '',
-      resourceVersion: '',
-      creationTimestamp: row!.enqueued_at,
-      labels: { ...create.metadata.labels, [JANGAR_LABELS.id]: create.id },
-    },
-    spec: create.spec,
-    status: { phase: 'Cancelled', reason: 'DeletedWhileQueued', message: 'deleted while it waited in its queue; it never started' },
-  };
   await publish(
     deps.js,
     SUBJECTS.outcome,
@@ -365,11 +351,38 @@ async function cancelQueued(message: RequestMessage, deps: PolicyDeps): Promise<
     {
       ...message,
       occurredAt: new Date().toISOString(),
-      payload: { result: 'applied', id: create.id, kind: create.kind, verb: 'delete', created: false, resource, deletion: 'completed' },
+      payload: {
+        result: 'applied',
+        id: create.id,
+        kind: create.kind,
+        verb: 'delete',
+        created: false,
+        resource: cancelledRun(create, found.cancelled[0]!.enqueued_at),
+        deletion: 'completed',
+      },
     },
     dedupIds.outcome(message.requestKey, message.attempt),
   );
   return true;
+}
+
+/** A run cancelled in its queue as a delete answers it: the object it would have been, `Cancelled`, without a uid. */
+function cancelledRun(create: RequestPayload, enqueuedAt: string): KubeObject {
+  const kind = kindByName(create.kind)!;
+  return {
+    apiVersion: `${kind.group}/${kind.version}`,
+    kind: create.kind,
+    metadata: {
+      name: create.metadata.name ?? '',
+      namespace: create.metadata.namespace,
+      uid: '',
+      resourceVersion: '',
+      creationTimestamp: enqueuedAt,
+      labels: { ...create.metadata.labels, [JANGAR_LABELS.id]: create.id },
+    },
+    spec: create.spec,
+    status: { phase: 'Cancelled', reason: 'DeletedWhileQueued', message: 'deleted while it waited in its queue; it never started' },
+  };
 }
 
 /** The final answer of a queued run's create once a delete cancelled it: `run_cancelled`, like an expired wait's. */
