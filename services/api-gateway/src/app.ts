@@ -1,4 +1,11 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { ERROR_CODES, type ErrorCode } from '@jangar/contracts';
 import { activeTraceId, DomainError, TransientError } from '@jangar/service-kit';
 import type { Caller } from './auth.js';
@@ -42,7 +49,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     bodyLimit: deps.config.JANGAR_BODY_LIMIT_BYTES,
     genReqId: () => crypto.randomUUID(),
     // One line per request instead of two: see request-log.ts.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Errors fastify raises before routing (a URL with a broken percent-escape) skip the error
     // handler; without this they would answer fastify's own JSON instead of a problem.
     frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
