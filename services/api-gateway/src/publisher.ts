@@ -20,8 +20,8 @@ const STORED_HERE_LIMIT = 10_000;
 
 /** Publishes accepted requests and turns their outcomes into stored answers. */
 export class RequestPublisher {
-  /** Attempts (`<requestKey>#<attempt>`) whose answer this replica is storing or stored, most recent last. */
-  private readonly storedHere = new Map<string, Promise<boolean>>();
+  /** Attempts (`<requestKey>#<attempt>`) whose answer this replica is storing or stored, with that answer, most recent last. */
+  private readonly storedHere = new Map<string, Promise<StoredResponse | undefined>>();
 
   constructor(
     private readonly js: JetStreamClient,
@@ -92,19 +92,22 @@ export class RequestPublisher {
    * Stores an attempt's outcome as {@link record} does, for a caller that does not need the answer
    * back. Every outcome comes twice — to the waiting request and to the durable consumer — and
    * with one replica both land here: an attempt this replica stored already costs no statement.
-   * `stored`: this call wrote the answer; `storedHere`: this replica wrote it before, from the same
-   * outcome, so the stored answer is `response`.
+   * The copies need not be equal: a provisioner redelivered after a crash publishes again from the
+   * object as it is by then, and a plain subscription sees that copy too. So `response` is always
+   * the answer stored: `stored`, this call wrote it; `storedHere`, this replica wrote it before.
    */
   async store(
     requestKey: string,
     attempt: number,
     outcome: OutcomePayload,
   ): Promise<{ stored: boolean; storedHere: boolean; response: StoredResponse }> {
-    const response = responseForOutcome(outcome);
     const key = `${requestKey}#${attempt}`;
     // The two copies usually arrive within a millisecond, so the second waits for the first's write.
-    const earlier = this.storedHere.get(key);
-    if (earlier && (await earlier)) return { stored: false, storedHere: true, response };
+    // Looked up synchronously: a copy arriving while this one writes must find the write in flight.
+    const inFlight = this.storedHere.get(key);
+    const earlier = inFlight && (await inFlight);
+    if (earlier) return { stored: false, storedHere: true, response: earlier };
+    const response = responseForOutcome(outcome);
     const writing = (async () => {
       if (!isRetryable(outcome)) {
         return this.deliveries.complete(requestKey, attempt, response, outcome.result === 'applied' ? outcome.resource : undefined);
@@ -113,7 +116,10 @@ export class RequestPublisher {
       return true;
     })();
     // Remembered only once it stored: a failed or losing write leaves nothing to skip.
-    const stored = writing.catch(() => false);
+    const stored = writing.then(
+      (wrote) => (wrote ? response : undefined),
+      () => undefined,
+    );
     this.storedHere.set(key, stored);
     if (this.storedHere.size > STORED_HERE_LIMIT) this.storedHere.delete(this.storedHere.keys().next().value!);
     if (!(await stored)) this.storedHere.delete(key);

@@ -164,6 +164,24 @@ describe('storing outcomes as answers', () => {
     expect(storedResponse((await store.get(d.requestKey))!)).toEqual(waiter);
   });
 
+  it('answers with what this replica stored when a later copy of the same attempt differs', async () => {
+    // A provisioner that crashed after publishing publishes again on redelivery, from the object as
+    // it is by then: the stream drops the copy by its dedup ID, but a waiter's plain subscription sees it.
+    const d = delivery('outcome-5');
+    await store.claim(d);
+    const { replica } = countedReplica();
+    const first = await replica.store(d.requestKey, 1, applied('as-created'));
+    const waiter = await replica.record(d.requestKey, 1, applied('as-read-later'));
+    expect(waiter).toEqual(first.response);
+    expect(storedResponse((await store.get(d.requestKey))!)).toEqual(waiter);
+    const [a, b] = await Promise.all([
+      replica.store(d.requestKey, 1, applied('third')),
+      replica.record(d.requestKey, 1, applied('fourth')),
+    ]);
+    expect(a.response).toEqual(first.response);
+    expect(b).toEqual(first.response);
+  });
+
   it('writes once when both copies of an outcome arrive at the same time', async () => {
     const d = delivery('outcome-4');
     await store.claim(d);
