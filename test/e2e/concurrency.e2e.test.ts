@@ -436,6 +436,12 @@ describe('queues', () => {
       phase: 'Failed',
       conditions: [{ type: 'Blocked', reason: 'ConcurrencyLimit', message: expect.stringContaining('waited in the queue') }],
     });
+    // Its id reads as the run it was: Failed, still held back by its limit, never created.
+    expect((await dev.get(`/v1/runs/${waiting.json.id}`)).json).toMatchObject({
+      phase: 'Failed',
+      uid: '',
+      conditions: [{ type: 'Blocked', reason: 'ConcurrencyLimit' }],
+    });
     // Final: the same deliveryId replays it, even once a slot is free.
     expect((await dev.delete(`/v1/agent-runs/${ns}/expiry-0`, 'end-expiry-0')).status).toBe(200);
     const replay = await dev.post('/v1/agent-runs', run('expiry-1'));
@@ -479,6 +485,15 @@ describe('queues', () => {
       phase: 'Cancelled',
       detail: expect.stringContaining('"cancel-1-delete"'),
       conditions: [{ type: 'Blocked', status: 'False', reason: 'Cancelled' }],
+    });
+    // Its id, from the 202, reads as the run it was: Cancelled, never created.
+    const read = await dev.get(`/v1/runs/${waiting.json.id}`);
+    expect(read.status, read.text).toBe(200);
+    expect(read.json).toMatchObject({
+      name: 'cancel-1',
+      uid: '',
+      phase: 'Cancelled',
+      conditions: [{ type: 'Blocked', reason: 'Cancelled' }],
     });
     expect((await dev.get(`/v1/queue?namespace=${ns}`)).json.items).toEqual([]);
     expect((await dev.get(`/v1/queue?namespace=${ns}&state=Cancelled`)).json.items).toEqual([

@@ -589,7 +589,7 @@ function runPath(): Json {
       responses: {
         '200': {
           description:
-            'The normalized run. A run accepted but not created yet reads at once: it is `Pending`, with an `Accepted` condition (reason `Submitted`) while policy and provisioning work on it, `Blocked` while a limit queues it, or `AwaitingApproval` while an approval holds it, and has no `uid` or `resourceVersion` until it exists. A run the policy or the provisioner refuses is never created; its id then answers 404, and a retry of its deliveryId gets the refusal.',
+            'The normalized run. A run accepted but not created yet reads at once: it is `Pending`, with an `Accepted` condition (reason `Submitted`) while policy and provisioning work on it, `Blocked` while a limit queues it, or `AwaitingApproval` while an approval holds it, and has no `uid` or `resourceVersion` until it exists. A run refused for good is never created; its id then reads with the phase the refusal gives it (`Failed`, or `Cancelled` when a delete took it out of its queue) and the conditions of the refusal.',
           content: jsonContent('NormalizedRun'),
         },
         ...problemResponses(GET_ONE_CODES),

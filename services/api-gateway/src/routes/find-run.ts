@@ -1,4 +1,4 @@
-import { Condition, JANGAR_LABELS, KubeObject, normalizeRun, RPCS, type NormalizedRun } from '@jangar/contracts';
+import { Condition, JANGAR_LABELS, KubeObject, normalizeRun, Problem, RPCS, type NormalizedRun } from '@jangar/contracts';
 import { z } from 'zod';
 import type { DeliveryRow } from '../deliveries/store.js';
 import { DomainError } from '@jangar/service-kit';
@@ -18,23 +18,36 @@ function acceptedCondition(since: string): Condition {
   };
 }
 
+/** What a refused create's stored problem says of the run: its code and detail, and the phase and conditions it would have had. */
+const RefusedAnswer = Problem.pick({ code: true, detail: true, phase: true, conditions: true });
+
 /**
- * A run that does not exist yet, as the runs API shows it: Pending, from the delivery of its
- * create. Accepted while it goes through policy and provisioning; Blocked or AwaitingApproval (the
- * condition of its stored 202) while a limit queues it or an approval holds it. It has no uid or
- * resourceVersion until the object exists; its name is the one it will be created with.
+ * A run that does not exist, as the runs API shows it, from the delivery of its create: `Pending`
+ * while it is accepted (on its way through policy and provisioning), queued or held for approval;
+ * once its create is refused for good, the phase the refusal gives it (`Failed`, or `Cancelled` for
+ * a run deleted while it waited in its queue), so the id of a 202 never turns into a 404. It has no
+ * uid or resourceVersion; its name is the one it would have been created with.
  */
 export function pendingRun(row: DeliveryRow): NormalizedRun | undefined {
   const { payload } = row.message;
   if (payload.verb !== 'create' || (payload.kind !== 'AgentRun' && payload.kind !== 'OrchestrationRun')) return undefined;
   const createdAt = new Date(row.createdAt).toISOString();
+  const answer: unknown = row.responseBody == null ? null : JSON.parse(row.responseBody);
+  let phase: NormalizedRun['phase'] = 'Pending';
   let conditions: Condition[];
   if (row.state === 'pending') {
     conditions = [acceptedCondition(createdAt)];
   } else if (row.state === 'awaiting') {
-    const answer = HeldAnswer.safeParse(JSON.parse(row.responseBody ?? 'null'));
-    if (!answer.success) return undefined;
-    conditions = answer.data.conditions;
+    const held = HeldAnswer.safeParse(answer);
+    if (!held.success) return undefined;
+    conditions = held.data.conditions;
+  } else if (row.state === 'completed' && row.resource === null && (row.statusCode ?? 0) >= 400) {
+    const refused = RefusedAnswer.safeParse(answer);
+    if (!refused.success) return undefined;
+    const at = new Date(row.completedAt ?? row.createdAt).toISOString();
+    phase = refused.data.phase === 'Cancelled' ? 'Cancelled' : 'Failed';
+    conditions = (refused.data.phase && refused.data.conditions) || [refusedCondition(refused.data.code, refused.data.detail)];
+    conditions = conditions.map((c) => ({ ...c, lastTransitionTime: c.lastTransitionTime ?? at }));
   } else {
     return undefined;
   }
@@ -48,12 +61,19 @@ export function pendingRun(row: DeliveryRow): NormalizedRun | undefined {
     labels: payload.metadata.labels ?? {},
     deliveryId: row.deliveryId,
     correlationId: row.message.correlationId,
-    phase: 'Pending',
+    phase,
     conditions,
     createdAt,
     updatedAt: conditions.at(-1)?.lastTransitionTime ?? createdAt,
   };
 }
+
+/** The condition of a run refused for a reason the reference has no condition for: `Failed`, with the problem's code. */
+function refusedCondition(code: string, detail: string | undefined): Condition {
+  return { type: 'Failed', status: 'True', reason: pascalCase(code), message: detail ?? code };
+}
+
+const pascalCase = (code: string) => code.replace(/(^|_)([a-z])/g, (_m, _sep: string, c: string) => c.toUpperCase());
 
 /** The run a completed create stored with its delivery, when it created one. */
 function createdRun(row: DeliveryRow, id: string): NormalizedRun | undefined {
