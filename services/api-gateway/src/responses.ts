@@ -1,5 +1,6 @@
 import {
   JANGAR_LABELS,
+  kindByName,
   toResourceView,
   type AwaitingApprovalView,
   type DecisionMessage,
@@ -9,8 +10,6 @@ import {
   refusedRunState,
 } from '@jangar/contracts';
 
-/** The kinds whose refused creates get a run's phase and conditions. */
-const RUN_KINDS = new Set(['AgentRun', 'OrchestrationRun']);
 import type { StoredResponse } from './deliveries/store.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 
@@ -26,7 +25,8 @@ export function responseForOutcome(outcome: OutcomePayload): StoredResponse {
     return { status, contentType: 'application/json', body: JSON.stringify(view) };
   }
   const code = outcome.error.code as ErrorCode;
-  const run = RUN_KINDS.has(outcome.kind) && outcome.verb === 'create' ? refusedRunState(code, outcome.error.violations) : undefined;
+  // A refused create of a run gets the phase and conditions the run would have had.
+  const run = kindByName(outcome.kind)?.isRun && outcome.verb === 'create' ? refusedRunState(code, outcome.error.violations) : undefined;
   const problem = problemFor(code, outcome.error.detail, {
     errors: outcome.error.errors,
     violations: outcome.error.violations,

@@ -1,4 +1,4 @@
-import { Condition, JANGAR_LABELS, KubeObject, normalizeRun, Problem, RPCS, type NormalizedRun } from '@jangar/contracts';
+import { Condition, JANGAR_LABELS, KubeObject, kindByName, normalizeRun, Problem, RPCS, type NormalizedRun } from '@jangar/contracts';
 import { z } from 'zod';
 import type { DeliveryRow } from '../deliveries/store.js';
 import { DomainError } from '@jangar/service-kit';
@@ -30,6 +30,7 @@ const RefusedAnswer = Problem.pick({ code: true, detail: true, phase: true, cond
  */
 export function pendingRun(row: DeliveryRow): NormalizedRun | undefined {
   const { payload } = row.message;
+  // The literals narrow `payload.kind` to a run's type.
   if (payload.verb !== 'create' || (payload.kind !== 'AgentRun' && payload.kind !== 'OrchestrationRun')) return undefined;
   const createdAt = new Date(row.createdAt).toISOString();
   const answer: unknown = row.responseBody == null ? null : JSON.parse(row.responseBody);
@@ -80,7 +81,7 @@ function createdRun(row: DeliveryRow, id: string): NormalizedRun | undefined {
   if (row.state !== 'completed') return undefined;
   const parsed = KubeObject.safeParse(row.resource);
   if (!parsed.success || parsed.data.metadata.labels?.[JANGAR_LABELS.id] !== id) return undefined;
-  return parsed.data.kind === 'AgentRun' || parsed.data.kind === 'OrchestrationRun' ? normalizeRun(parsed.data) : undefined;
+  return kindByName(parsed.data.kind)?.isRun ? normalizeRun(parsed.data) : undefined;
 }
 
 /**
