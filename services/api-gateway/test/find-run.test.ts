@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RequestMessage } from '@jangar/contracts';
 import type { DeliveryRow } from '../src/deliveries/store.js';
-import { pendingRun } from '../src/routes/find-run.js';
+import { uncreatedRun } from '../src/routes/find-run.js';
 
 const ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const CREATED = new Date('2026-11-26T10:00:00.000Z');
@@ -44,7 +44,7 @@ const problem = (code: string, status: number, extra: Record<string, unknown> = 
 
 describe('a run that does not exist, read from the delivery of its create', () => {
   it('is Pending and Accepted while policy and provisioning work on it', () => {
-    expect(pendingRun(delivery('pending'))).toMatchObject({
+    expect(uncreatedRun(delivery('pending'))).toMatchObject({
       id: ID,
       name: 'fix-ci',
       uid: '',
@@ -56,19 +56,19 @@ describe('a run that does not exist, read from the delivery of its create', () =
 
   it('keeps the phase and conditions a final refusal gives it, dated when it was refused', () => {
     const blocked = { type: 'Blocked', status: 'True', reason: 'ConcurrencyLimit', message: 'waited in the queue' };
-    const run = pendingRun(delivery('completed', 410, problem('queue_expired', 410, { phase: 'Failed', conditions: [blocked] })));
+    const run = uncreatedRun(delivery('completed', 410, problem('queue_expired', 410, { phase: 'Failed', conditions: [blocked] })));
     expect(run).toMatchObject({ phase: 'Failed', uid: '', conditions: [{ ...blocked, lastTransitionTime: COMPLETED.toISOString() }] });
     expect(run?.updatedAt).toBe(COMPLETED.toISOString());
   });
 
   it('reads Cancelled once a delete took it out of its queue', () => {
     const cancelled = { type: 'Blocked', status: 'False', reason: 'Cancelled', message: 'deleted while it waited in its queue' };
-    const run = pendingRun(delivery('completed', 410, problem('run_cancelled', 410, { phase: 'Cancelled', conditions: [cancelled] })));
+    const run = uncreatedRun(delivery('completed', 410, problem('run_cancelled', 410, { phase: 'Cancelled', conditions: [cancelled] })));
     expect(run).toMatchObject({ phase: 'Cancelled', conditions: [cancelled] });
   });
 
   it('gives a refusal the reference has no condition for a Failed condition named after its code', () => {
-    const run = pendingRun(delivery('completed', 403, problem('approval_denied', 403)));
+    const run = uncreatedRun(delivery('completed', 403, problem('approval_denied', 403)));
     expect(run).toMatchObject({
       phase: 'Failed',
       conditions: [{ type: 'Failed', status: 'True', reason: 'ApprovalDenied', message: 'approval_denied happened' }],
@@ -76,8 +76,8 @@ describe('a run that does not exist, read from the delivery of its create', () =
   });
 
   it('is not a run for a refusal a retry decides again, a create of another kind, or an answer it cannot read', () => {
-    expect(pendingRun(delivery('retryable', 429, problem('concurrency_limit', 429)))).toBeUndefined();
-    expect(pendingRun(delivery('pending', null, null, 'Agent'))).toBeUndefined();
-    expect(pendingRun(delivery('completed', 403, { not: 'a problem' }))).toBeUndefined();
+    expect(uncreatedRun(delivery('retryable', 429, problem('concurrency_limit', 429)))).toBeUndefined();
+    expect(uncreatedRun(delivery('pending', null, null, 'Agent'))).toBeUndefined();
+    expect(uncreatedRun(delivery('completed', 403, { not: 'a problem' }))).toBeUndefined();
   });
 });

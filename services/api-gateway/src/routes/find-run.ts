@@ -28,7 +28,7 @@ const RefusedAnswer = Problem.pick({ code: true, detail: true, phase: true, cond
  * a run deleted while it waited in its queue), so the id of a 202 never turns into a 404. It has no
  * uid or resourceVersion; its name is the one it would have been created with.
  */
-export function pendingRun(row: DeliveryRow): NormalizedRun | undefined {
+export function uncreatedRun(row: DeliveryRow): NormalizedRun | undefined {
   const { payload } = row.message;
   // The literals narrow `payload.kind` to a run's type.
   if (payload.verb !== 'create' || (payload.kind !== 'AgentRun' && payload.kind !== 'OrchestrationRun')) return undefined;
@@ -47,8 +47,11 @@ export function pendingRun(row: DeliveryRow): NormalizedRun | undefined {
     if (!refused.success) return undefined;
     const at = new Date(row.completedAt ?? row.createdAt).toISOString();
     phase = refused.data.phase === 'Cancelled' ? 'Cancelled' : 'Failed';
-    conditions = (refused.data.phase && refused.data.conditions) || [refusedCondition(refused.data.code, refused.data.detail)];
-    conditions = conditions.map((c) => ({ ...c, lastTransitionTime: c.lastTransitionTime ?? at }));
+    const given = refused.data.phase ? refused.data.conditions : undefined;
+    conditions = (given ?? [refusedCondition(refused.data.code, refused.data.detail)]).map((c) => ({
+      ...c,
+      lastTransitionTime: c.lastTransitionTime ?? at,
+    }));
   } else {
     return undefined;
   }
@@ -85,16 +88,16 @@ function createdRun(row: DeliveryRow, id: string): NormalizedRun | undefined {
 }
 
 /**
- * The run with this id. A run the gateway accepted but has not seen created reads from its delivery
- * (Pending: accepted, queued or held for approval) without asking the aggregator, which knows
- * nothing of it yet and is busiest exactly when many runs are new. Any other run comes from the
- * aggregator; until the aggregator has seen a brand-new run, the object stored with its delivery
- * answers. So the id of any 201 or 202 reads at once.
+ * The run with this id. A run the gateway accepted but that does not exist reads from its delivery
+ * ({@link uncreatedRun}: on its way, queued, held for approval, or refused for good) without asking
+ * the aggregator, which knows nothing of it and is busiest exactly when many runs are new. Any other
+ * run comes from the aggregator; until the aggregator has seen a brand-new run, the object stored
+ * with its delivery answers. So the id of any 201 or 202 reads at once.
  */
 export async function findRun(deps: GatewayDeps, id: string): Promise<NormalizedRun | undefined> {
   const row = /^[0-9a-f-]{36}$/i.test(id) ? await deps.deliveries.findByResource(id) : undefined;
-  const pending = row && pendingRun(row);
-  if (pending) return pending;
+  const uncreated = row && uncreatedRun(row);
+  if (uncreated) return uncreated;
   try {
     return await deps.call(RPCS.getRun, { id });
   } catch (err) {
