@@ -81,16 +81,19 @@ describe('summary rows', () => {
     ]);
   });
 
-  it('judges POST → visible on its p99 against 50 ms, and shows POST → created in Kubernetes beside it without a goal', () => {
-    const visible = {
+  /** 12,000 requests at 200/s, all visible (p50 8, p99 30 ms), `created` of them seen created (p50 40, p99 90 ms). */
+  const visibleAt200 = (created: number) =>
+    ({
       ratePerSec: 200,
       fired: 12_000,
       notVisible: 0,
       visibleMs: latency(8, 30),
       createdMs: latency(40, 90),
-      created: 12_000,
-    } as unknown as VisibleResults;
-    const rows = summaryRows({ ...base, visible });
+      created,
+    }) as unknown as VisibleResults;
+
+  it('judges POST → visible on its p99 against 50 ms, and shows POST → created in Kubernetes beside it without a goal', () => {
+    const rows = summaryRows({ ...base, visible: visibleAt200(12_000) });
     expect(rows.map((r) => [r.measure, r.figure, r.goal, r.met])).toEqual([
       ['POST → visible in GET /v1/runs/{id} @200/s, p50', 8, undefined, undefined],
       ['POST → visible in GET /v1/runs/{id} @200/s, p99', 30, GOALS.visibleP99Ms, true],
@@ -104,15 +107,7 @@ describe('summary rows', () => {
   });
 
   it('says how many requests the created figure is over when some were never seen created', () => {
-    const visible = {
-      ratePerSec: 200,
-      fired: 12_000,
-      notVisible: 0,
-      visibleMs: latency(8, 30),
-      createdMs: latency(40, 90),
-      created: 11_990,
-    } as unknown as VisibleResults;
-    const rows = summaryRows({ ...base, visible });
+    const rows = summaryRows({ ...base, visible: visibleAt200(11_990) });
     expect(rows[3]?.measure).toBe('POST → created in Kubernetes @200/s (11990 of 12000 seen created), p99');
   });
 
