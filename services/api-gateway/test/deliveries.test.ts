@@ -73,6 +73,38 @@ describe('the delivery store', () => {
     });
   });
 
+  it('claims a burst of deliveries in fewer statements than claims, each one claimed', async () => {
+    const burst = new DeliveryStore(db, 24);
+    const ds = Array.from({ length: 20 }, (_, i) => delivery(`burst-${i}`));
+    const claims = await Promise.all(ds.map((d) => burst.claim(d)));
+    expect(claims).toEqual(ds.map(() => ({ claimed: true })));
+    // The first claim goes alone; the other 19 arrive while it runs and go together in the next.
+    expect(burst.claimStats).toEqual({ writes: 2, items: 20 });
+    for (const d of ds)
+      expect(await store.get(d.requestKey)).toMatchObject({ requestKey: d.requestKey, resourceId: d.resourceId, message: d.message });
+  });
+
+  it('gives one claim of a deliveryId sent twice in the same batch, and the stored row to the other', async () => {
+    const burst = new DeliveryStore(db, 24);
+    const lead = delivery('twice-lead');
+    const d = delivery('twice');
+    const twin = { ...d, resourceId: randomUUID() };
+    const [, first, second] = await Promise.all([burst.claim(lead), burst.claim(d), burst.claim(twin)]);
+    expect(burst.claimStats.writes).toBe(2);
+    expect(first).toEqual({ claimed: true });
+    expect(second.claimed === false && second.existing.resourceId).toBe(d.resourceId);
+  });
+
+  it('fails only the claim that cannot be stored, not the others of its batch', async () => {
+    const burst = new DeliveryStore(db, 24);
+    const good = [delivery('batch-good-1'), delivery('batch-good-2')];
+    const bad = { ...delivery('batch-bad'), resourceId: 'not-a-uuid' };
+    const results = await Promise.allSettled([delivery('batch-lead'), good[0]!, bad, good[1]!].map((d) => burst.claim(d)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    for (const d of good) expect(await store.get(d.requestKey)).toBeDefined();
+    expect(await store.get(bad.requestKey)).toBeUndefined();
+  });
+
   it('stores the first answer of an attempt and finds the delivery by the Jangar id it carries', async () => {
     const d = delivery('complete-1');
     expect(await store.findByResource(d.resourceId)).toBeUndefined();

@@ -3,6 +3,7 @@
  * leaves a pending row that a retry or the recovery sweep publishes again; the answer is stored
  * once, by whichever path sees the outcome first (`where state = 'pending'`).
  */
+import { groupCommit } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import type { RequestMessage } from '@jangar/contracts';
 import { Delivery } from '../entities/index.js';
@@ -30,6 +31,14 @@ export interface NewDelivery {
 }
 
 export class DeliveryStore {
+  /**
+   * Claims are group-committed: the claims that arrive while one insert runs go in the next, as
+   * one statement. Under load that is one round trip, one commit and one socket write for many
+   * accepts instead of one each, which on a CPU-bound gateway is a third of an accept's cost
+   * (docs/benchmarks.md); a lone claim still goes at once, with no added wait.
+   */
+  private readonly claims = groupCommit<NewDelivery, boolean>((batch) => this.insertClaims(batch));
+
   constructor(
     private readonly db: Database,
     private readonly retentionHours: number,
@@ -37,29 +46,50 @@ export class DeliveryStore {
 
   /** Inserts the delivery unless its key exists; returns the existing row when it does. */
   async claim(d: NewDelivery): Promise<{ claimed: true } | { claimed: false; existing: DeliveryRow }> {
-    // Raw SQL: the claim is `on conflict do nothing` with expiry on the database's clock.
-    const inserted = await this.db.query(
-      `insert into gateway.deliveries (request_key, principal, delivery_id, fingerprint, resource_id, kind, verb, namespace, name, message, expires_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now() + make_interval(secs => ?))
-       on conflict (request_key) do nothing returning request_key`,
-      [
-        d.requestKey,
-        d.principal,
-        d.deliveryId,
-        d.fingerprint,
-        d.resourceId,
-        d.kind,
-        d.verb,
-        d.namespace,
-        d.name ?? null,
-        JSON.stringify(d.message),
-        this.retentionHours * 3600,
-      ],
-    );
-    if (inserted.length > 0) return { claimed: true };
+    if (await this.claims.add(d)) return { claimed: true };
     const existing = await this.get(d.requestKey);
     if (!existing) return this.claim(d); // purged between the two statements
     return { claimed: false, existing };
+  }
+
+  /** Claims made and the statements that made them, for tests and metrics. */
+  get claimStats(): { readonly writes: number; readonly items: number } {
+    return this.claims.stats;
+  }
+
+  /**
+   * Inserts a batch of claims in one statement; true for each claim that inserted its row. Of two
+   * claims of one key in a batch (a client sending the same deliveryId twice at once) the first
+   * wins and the second finds its row, as it would one statement later.
+   */
+  private async insertClaims(batch: readonly NewDelivery[]): Promise<boolean[]> {
+    const first = new Map<string, NewDelivery>();
+    for (const d of batch) if (!first.has(d.requestKey)) first.set(d.requestKey, d);
+    const rows = [...first.values()].map((d) => ({
+      request_key: d.requestKey,
+      principal: d.principal,
+      delivery_id: d.deliveryId,
+      fingerprint: d.fingerprint,
+      resource_id: d.resourceId,
+      kind: d.kind,
+      verb: d.verb,
+      namespace: d.namespace,
+      name: d.name ?? null,
+      message: d.message,
+    }));
+    // Raw SQL: the claim is `on conflict do nothing` with expiry on the database's clock. The rows
+    // travel as one jsonb array: the query builder would spread a JS array into separate parameters.
+    const inserted = await this.db.query<{ request_key: string }>(
+      `insert into gateway.deliveries (request_key, principal, delivery_id, fingerprint, resource_id, kind, verb, namespace, name, message, expires_at)
+       select r.request_key, r.principal, r.delivery_id, r.fingerprint, r.resource_id, r.kind, r.verb, r.namespace, r.name, r.message,
+              now() + make_interval(secs => ?)
+       from jsonb_to_recordset(?::jsonb) as r(request_key text, principal text, delivery_id text, fingerprint text, resource_id uuid,
+                                               kind text, verb text, namespace text, name text, message jsonb)
+       on conflict (request_key) do nothing returning request_key`,
+      [this.retentionHours * 3600, JSON.stringify(rows)],
+    );
+    const won = new Set(inserted.map((r) => r.request_key));
+    return batch.map((d) => first.get(d.requestKey) === d && won.has(d.requestKey));
   }
 
   /** The delivery with this request key, if one is stored. */
