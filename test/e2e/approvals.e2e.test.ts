@@ -204,6 +204,82 @@ describe('approvals', () => {
     expect(deleted.status, deleted.text).toBe(200);
   });
 
+  it('cancels a run held for approval when it is deleted: the delete answers 200, its create a final 410 run_cancelled, and nobody can approve it after', async () => {
+    const res = await alice.post('/v1/agent-runs', privilegedRun('apr-a', 'deploy-6', 'run-deploy-6'));
+    expect(res.status, res.text).toBe(202);
+    const { id } = res.json.approval;
+
+    const deleted = await alice.delete('/v1/agent-runs/apr-a/deploy-6', 'deploy-6-delete');
+    expect(deleted.status, deleted.text).toBe(200);
+    expect(deleted.json).toMatchObject({
+      id: res.json.id,
+      kind: 'AgentRun',
+      metadata: { namespace: 'apr-a', name: 'deploy-6', uid: '' },
+      status: { phase: 'Cancelled', reason: 'DeletedWhileAwaitingApproval' },
+    });
+    const deletedAgain = await alice.delete('/v1/agent-runs/apr-a/deploy-6', 'deploy-6-delete');
+    expect(deletedAgain.status).toBe(200);
+    expect(deletedAgain.headers.get('idempotent-replayed')).toBe('true');
+    expect(deletedAgain.text).toBe(deleted.text);
+
+    // The create's final answer, replayed byte for byte to every retry of its deliveryId.
+    const cancelled = await eventually('the create to get its final answer', async () => {
+      const r = await alice.post('/v1/agent-runs', privilegedRun('apr-a', 'deploy-6', 'run-deploy-6'));
+      return r.status === 410 ? r : undefined;
+    });
+    expect(cancelled.json).toMatchObject({
+      code: 'run_cancelled',
+      phase: 'Cancelled',
+      detail: expect.stringContaining(`alice deleted the run while it waited for approval ${id}`),
+      conditions: [{ type: 'Blocked', status: 'False', reason: 'Cancelled', message: 'deleted while it waited for approval' }],
+    });
+    const replay = await alice.post('/v1/agent-runs', privilegedRun('apr-a', 'deploy-6', 'run-deploy-6'));
+    expect(replay.status).toBe(410);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.text).toBe(cancelled.text);
+    const run = await alice.get(`/v1/runs/${res.json.id}`);
+    expect(run.status, run.text).toBe(200);
+    expect(run.json).toMatchObject({
+      id: res.json.id,
+      name: 'deploy-6',
+      phase: 'Cancelled',
+      conditions: [{ type: 'Blocked', reason: 'Cancelled' }],
+    });
+
+    // The approval is no longer waiting, and deciding it now is refused like deciding any decided approval.
+    expect((await bob.get(`/v1/approvals/${id}`)).json).toMatchObject({ state: 'Cancelled', decidedBy: 'alice' });
+    const ids = async (state: string) =>
+      (await bob.get(`/v1/approvals?state=${state}&namespace=apr-a`)).json.items.map((a: { id: string }) => a.id);
+    expect(await ids('Pending')).not.toContain(id);
+    expect(await ids('Cancelled')).toEqual([id]);
+    for (const verdict of ['approve', 'deny']) {
+      const late = await bob.post(`/v1/approvals/${id}/${verdict}`, { deliveryId: `bob-${verdict}s-6` });
+      expect(late.status, late.text).toBe(409);
+      expect(late.headers.get('content-type')).toContain('application/problem+json');
+      expect(late.json).toMatchObject({ code: 'approval_already_decided', detail: expect.stringContaining('cancelled') });
+    }
+
+    // It never starts: a run approved after it is provisioned, and the cancelled one still does not exist.
+    const { id: next } = await held('apr-a', 'deploy-7');
+    expect((await bob.post(`/v1/approvals/${next}/approve`, { deliveryId: 'bob-approves-7' })).status).toBe(200);
+    await eventually('the run approved after it to exist', async () =>
+      (await dev.get('/v1/agent-runs/apr-a/deploy-7')).status === 200 ? true : undefined,
+    );
+    expect((await dev.get('/v1/agent-runs/apr-a/deploy-6')).status).toBe(404);
+    expect((await alice.post('/v1/agent-runs', privilegedRun('apr-a', 'deploy-6', 'run-deploy-6'))).text).toBe(cancelled.text);
+    // Audit keeps the hold and the refusal the delete settled it with; no decision allowed the delete on to the provisioner.
+    const verdicts = await eventually('both decisions of the create to be recorded', async () => {
+      const r = await stack.db.query(`select verdict from audit.policy_decisions where delivery_id = 'run-deploy-6' order by decided_at`);
+      return r.rows.length === 2 ? r.rows.map((row: { verdict: string }) => row.verdict) : undefined;
+    });
+    expect(verdicts).toEqual(['pending', 'deny']);
+    await eventually('the delete to be audited', async () => {
+      const r = await stack.db.query(`select 1 from audit.audit_events where delivery_id = 'deploy-6-delete'`);
+      return r.rows.length > 0 ? true : undefined;
+    });
+    expect((await stack.db.query(`select 1 from audit.policy_decisions where delivery_id = 'deploy-6-delete'`)).rows).toEqual([]);
+  });
+
   it('expires an approval nobody decided: the requester gets 410 approval_expired and nobody can approve it after', async () => {
     await gatedNamespace('apr-expiry', { expireAfterSeconds: 1 });
     const { id } = await held('apr-expiry', 'late');

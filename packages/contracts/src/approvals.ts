@@ -2,8 +2,12 @@ import { z } from 'zod';
 import { Violation } from './problem.js';
 import { Condition } from './meta.js';
 
-/** Where an approval stands. Only a `Pending` one can be decided; the other three are final. */
-export const ApprovalState = z.enum(['Pending', 'Approved', 'Denied', 'Expired']);
+/**
+ * Where an approval stands. Only a `Pending` one can be decided; the others are final: decided by an
+ * approver (`Approved`, `Denied`), by nobody in time (`Expired`), or taken back by a delete of the
+ * run it holds (`Cancelled`: the run never starts).
+ */
+export const ApprovalState = z.enum(['Pending', 'Approved', 'Denied', 'Expired', 'Cancelled']);
 export type ApprovalState = z.infer<typeof ApprovalState>;
 
 /** What an approver decides. */
@@ -28,7 +32,9 @@ export const ApprovalSummary = z.object({
   gates: z.array(Violation),
   createdAt: z.string(),
   expiresAt: z.string(),
+  /** Who decided it, or — `Cancelled` — who deleted the run it held. */
   decidedBy: z.string().optional(),
+  /** When it was decided, expired or cancelled. */
   decidedAt: z.string().optional(),
   decisionDeliveryId: z.string().optional(),
   reason: z.string().optional(),

@@ -21,7 +21,7 @@ export const ERROR_CODES = {
   approval_already_decided: { status: 409, title: 'The approval was already decided' },
   approval_expired: { status: 410, title: 'The approval expired before anyone decided it' },
   queue_expired: { status: 410, title: 'The run waited in its queue longer than its guardrail allows' },
-  run_cancelled: { status: 410, title: 'The run was deleted while it waited in its queue' },
+  run_cancelled: { status: 410, title: 'The run was deleted while it waited in its queue or for approval' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   reference_not_found: { status: 422, title: 'A referenced resource does not exist' },

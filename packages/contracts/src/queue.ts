@@ -111,12 +111,12 @@ export function refusedRunState(code: ErrorCode, violations: readonly Violation[
     const rate = enforced.some((v) => v.ruleId === 'rate-limit');
     return blocked(rate ? 'RateLimit' : 'ConcurrencyLimit', ['concurrency-limit', 'rate-limit'], 'Failed');
   }
-  // Deleted while it waited: it never started, and never will under this deliveryId.
+  // Deleted while it waited: it never started, and never will under this deliveryId. A run held for
+  // approval is refused with its approval gates, a queued one with none.
   if (code === 'run_cancelled') {
-    return {
-      phase: 'Cancelled',
-      conditions: [{ type: 'Blocked', status: 'False', reason: 'Cancelled', message: 'deleted while it waited in its queue' }],
-    };
+    const held = enforced.some((v) => v.ruleId === 'approval-required');
+    const message = held ? 'deleted while it waited for approval' : 'deleted while it waited in its queue';
+    return { phase: 'Cancelled', conditions: [{ type: 'Blocked', status: 'False', reason: 'Cancelled', message }] };
   }
   // A spent budget is final for this request: nothing frees it before the period rolls on.
   if (code === 'budget_exceeded') return blocked('BudgetExceeded', ['budget-exceeded'], 'Failed');

@@ -42,6 +42,17 @@ describe('refusedRunState', () => {
     });
   });
 
+  it('cancels a run deleted before it started, saying whether it waited in its queue or for approval', () => {
+    expect(refusedRunState('run_cancelled')).toEqual({
+      phase: 'Cancelled',
+      conditions: [{ type: 'Blocked', status: 'False', reason: 'Cancelled', message: 'deleted while it waited in its queue' }],
+    });
+    expect(refusedRunState('run_cancelled', [violation('approval-required', 'runs as "deployer"')])).toEqual({
+      phase: 'Cancelled',
+      conditions: [{ type: 'Blocked', status: 'False', reason: 'Cancelled', message: 'deleted while it waited for approval' }],
+    });
+  });
+
   it('says nothing about refusals that are not about admitting a run', () => {
     expect(refusedRunState('conflict')).toBeUndefined();
     expect(refusedRunState('policy_denied', [violation('approval-required', 'needs approval')])).toBeUndefined();

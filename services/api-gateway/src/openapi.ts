@@ -8,6 +8,7 @@ import {
   AcceptedView,
   Approval,
   ApprovalDecisionBody,
+  ApprovalState,
   AwaitingApprovalView,
   AuditEventView,
   ChainVerification,
@@ -130,7 +131,7 @@ const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
   queue_expired:
     "the run waited in its guardrail's queue for `queue.maxWaitSeconds` without a free slot; submit again with a new deliveryId",
   run_cancelled:
-    'runs only; the run was deleted while it waited in its queue and never started (`phase: Cancelled`); submit again with a new deliveryId',
+    'runs only; the run was deleted while it waited in its queue or for approval and never started (`phase: Cancelled`); submit again with a new deliveryId',
   queue_full:
     "runs only; a limit holds the run back and its guardrail's queue is full; `violations` gives the figures; not stored: retry after `Retry-After` with the same deliveryId",
 };
@@ -515,7 +516,8 @@ function patchOperation(kind: KindDefinition, route: string): Json {
 function deleteOperation(kind: KindDefinition, route: string): Json {
   const cancels = kind.isRun
     ? ` When the ${kind.kind} is still going it is cancelled first: it ends with \`status.phase\` \`Cancelled\` and its workload is removed. ` +
-      `One still waiting in its queue is cancelled there: 200 with the run as it stood (\`status.phase\` \`Cancelled\`, no \`uid\`), ` +
+      `One still waiting in its queue or for approval is cancelled there (its approval becomes \`Cancelled\` and can no longer be decided): ` +
+      `200 with the run as it stood (\`status.phase\` \`Cancelled\`, no \`uid\`), ` +
       `and its create's final answer becomes ${'`410 run_cancelled`'}; it never starts.`
     : '';
   return {
@@ -589,7 +591,7 @@ function runPath(): Json {
       responses: {
         '200': {
           description:
-            'The normalized run. A run accepted but not created yet reads at once: it is `Pending`, with an `Accepted` condition (reason `Submitted`) while policy and provisioning work on it, `Blocked` while a limit queues it, or `AwaitingApproval` while an approval holds it, and has no `uid` or `resourceVersion` until it exists. A run refused for good is never created; its id then reads with the phase the refusal gives it (`Failed`, or `Cancelled` when a delete took it out of its queue) and the conditions of the refusal.',
+            'The normalized run. A run accepted but not created yet reads at once: it is `Pending`, with an `Accepted` condition (reason `Submitted`) while policy and provisioning work on it, `Blocked` while a limit queues it, or `AwaitingApproval` while an approval holds it, and has no `uid` or `resourceVersion` until it exists. A run refused for good is never created; its id then reads with the phase the refusal gives it (`Failed`, or `Cancelled` when a delete took it out of its queue or cancelled the approval holding it) and the conditions of the refusal.',
           content: jsonContent('NormalizedRun'),
         },
         ...problemResponses(GET_ONE_CODES),
@@ -785,7 +787,8 @@ function approvalDecisionOperation(verdict: 'approve' | 'deny'): Json {
       summary: `${verdict === 'approve' ? 'Approve' : 'Deny'} a held request`,
       description:
         `Records the decision with the caller as approver and ${effect}. Idempotent on the deliveryId: the same approver retrying ` +
-        'with it gets the same answer (`Idempotent-Replayed`); any other decision of a decided approval is 409. The requester may not ' +
+        'with it gets the same answer (`Idempotent-Replayed`); any other decision of a decided approval is 409, as is any decision of one ' +
+        'cancelled by a delete of its run (which then never starts). The requester may not ' +
         'decide their own request, and the caller needs the role the gating guardrail names (default `approver`).',
       parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }, pathParam('id', 'The approval id.')],
       requestBody: { required: false, content: jsonContent('ApprovalDecisionRequest') },
@@ -807,7 +810,7 @@ function approvalPaths(): Record<string, Json> {
       'ApprovalPage',
       [
         queryParam('namespace', "Only this namespace (403 outside the token's namespaces)."),
-        queryParam('state', 'Only approvals in this state.', { type: 'string', enum: ['Pending', 'Approved', 'Denied', 'Expired'] }),
+        queryParam('state', 'Only approvals in this state.', { type: 'string', enum: [...ApprovalState.options] }),
         queryParam('limit', 'Page size, 1-500 (default 50).', { type: 'integer', minimum: 1, maximum: 500 }),
         queryParam('continue', 'The `continue` token of the previous page.'),
       ],

@@ -235,8 +235,9 @@ function summaryOf(row: ApprovalRow): NonNullable<DecisionPayload['approval']> {
   return summary;
 }
 
-/** Why a request held for approval is refused: an approver denied it, or nobody decided in time. */
+/** Why a request held for approval is refused: an approver denied it, nobody decided in time, or its run was deleted. */
 function approvalRefusal(row: ApprovalRow, decision: DecisionPayload): DomainErrorPayload {
+  if (row.state === 'Cancelled') return heldRunCancelled(row);
   if (row.state === 'Denied') {
     const why = row.reason ? `: ${row.reason}` : '';
     return {
@@ -265,8 +266,8 @@ export async function handleRequest(
 ): Promise<{ blocked?: Array<Refusal['scope']>; left?: 'Admitted' | 'Rejected' }> {
   const admitted = await admit(message, deps, held);
   if (admitted.blocked) return { blocked: admitted.blocked };
-  // An allowed delete of a run still waiting in its queue is carried out here: there is no object yet.
-  if (admitted.decision.verdict === 'allow' && !admitted.error && (await cancelQueued(message, deps))) return {};
+  // An allowed delete of a run still waiting in its queue or for approval is carried out here: there is no object yet.
+  if (admitted.decision.verdict === 'allow' && !admitted.error && (await cancelUncreated(message, deps))) return {};
   await publishDecision(message, admitted.decision, admitted.error, deps);
   const left = admitted.decision.queue?.state;
   return held.queued && (left === 'Admitted' || left === 'Rejected') ? { left } : {};
@@ -328,6 +329,15 @@ export async function expireQueued(row: QueueRow, deps: PolicyDeps): Promise<voi
 }
 
 /**
+ * Carries out a delete of a run not created yet, if the delete names one: waiting in its queue, or
+ * held for approval. A run is in at most one of them at a time — it passes its approval gates
+ * before it may be queued — so whichever finds it carries out the delete.
+ */
+async function cancelUncreated(message: RequestMessage, deps: PolicyDeps): Promise<boolean> {
+  return (await cancelQueued(message, deps)) || (await cancelHeld(message, deps));
+}
+
+/**
  * Carries out a delete of a run that waits in its queue, if one does: the entry leaves the queue as
  * `Cancelled`, the run's create gets its final answer (`run_cancelled`), and the delete is answered
  * with the run as it stood, `Cancelled`, without asking the provisioner (the object never existed).
@@ -343,31 +353,68 @@ async function cancelQueued(message: RequestMessage, deps: PolicyDeps): Promise<
     throw new Error(`${p.kind} ${p.metadata.namespace}/${p.metadata.name} is leaving its queue; the delete will be tried again`);
   for (const row of found.cancelled) await refuseCancelled(row, message, deps);
   const create = RequestMessageSchema.parse(found.cancelled[0]!.message).payload;
-  const kind = kindByName(create.kind)!;
-  await publish(
-    deps.js,
-    SUBJECTS.outcome,
-    { kind: kind.token, verb: 'delete' },
-    {
-      ...message,
-      occurredAt: new Date().toISOString(),
-      payload: {
-        result: 'applied',
-        id: create.id,
-        kind: create.kind,
-        verb: 'delete',
-        created: false,
-        resource: cancelledRun(create, found.cancelled[0]!.enqueued_at),
-        deletion: 'completed',
-      },
-    },
-    dedupIds.outcome(message.requestKey, message.attempt),
-  );
+  await answerCancellingDelete(message, create, cancelledRun(create, found.cancelled[0]!.enqueued_at, WHILE_QUEUED), deps);
   return true;
 }
 
-/** A run cancelled in its queue as a delete answers it: the object it would have been, `Cancelled`, without a uid. */
-function cancelledRun(create: RequestPayload, enqueuedAt: string): KubeObject {
+/**
+ * Carries out a delete of a run held for approval, if one is, as {@link cancelQueued} does for a
+ * queued run: the pending approval becomes `Cancelled` (so nobody can approve it any more), the
+ * run's create gets its final answer (`run_cancelled`), and the delete is answered with the run as
+ * it stood. False when no approval holds a run of that name. While an approval just approved is
+ * being carried out, this throws, and the delete comes back after a backoff to find the run on its
+ * way (then deleted like any run).
+ */
+async function cancelHeld(message: RequestMessage, deps: PolicyDeps): Promise<boolean> {
+  const p = message.payload;
+  if (p.verb !== 'delete' || !kindByName(p.kind)?.isRun || !p.metadata.name) return false;
+  const target = { namespace: p.metadata.namespace, kind: p.kind, name: p.metadata.name };
+  const found = await deps.approvals.cancel(target, message.requestKey, message.principal.subject);
+  if (found === undefined) return false;
+  if ('leaving' in found)
+    throw new Error(`${p.kind} ${target.namespace}/${target.name} was just approved and is being started; the delete will be tried again`);
+  for (const row of found.cancelled) await refuseHeld(row, deps);
+  const create = RequestMessageSchema.parse(found.cancelled[0]!.message).payload;
+  await answerCancellingDelete(message, create, cancelledRun(create, found.cancelled[0]!.created_at, WHILE_HELD), deps);
+  return true;
+}
+
+/**
+ * Answers the delete of a run cancelled before it existed: applied, with the run as it stood. No
+ * allow decision is published for it, so the provisioner, which has nothing to delete, never sees it.
+ */
+async function answerCancellingDelete(
+  message: RequestMessage,
+  create: RequestPayload,
+  resource: KubeObject,
+  deps: PolicyDeps,
+): Promise<void> {
+  await publish(
+    deps.js,
+    SUBJECTS.outcome,
+    { kind: kindByName(create.kind)!.token, verb: 'delete' },
+    {
+      ...message,
+      occurredAt: new Date().toISOString(),
+      payload: { result: 'applied', id: create.id, kind: create.kind, verb: 'delete', created: false, resource, deletion: 'completed' },
+    },
+    dedupIds.outcome(message.requestKey, message.attempt),
+  );
+}
+
+/** Why a run cancelled before it started stands `Cancelled`: the status reason and message its delete answers with. */
+interface CancelledWhile {
+  reason: string;
+  message: string;
+}
+const WHILE_QUEUED: CancelledWhile = { reason: 'DeletedWhileQueued', message: 'deleted while it waited in its queue; it never started' };
+const WHILE_HELD: CancelledWhile = {
+  reason: 'DeletedWhileAwaitingApproval',
+  message: 'deleted while it waited for approval; it never started',
+};
+
+/** A run cancelled before it started as a delete answers it: the object it would have been, `Cancelled`, without a uid. */
+function cancelledRun(create: RequestPayload, since: string, why: CancelledWhile): KubeObject {
   const kind = kindByName(create.kind)!;
   return {
     apiVersion: `${kind.group}/${kind.version}`,
@@ -377,11 +424,38 @@ function cancelledRun(create: RequestPayload, enqueuedAt: string): KubeObject {
       namespace: create.metadata.namespace,
       uid: '',
       resourceVersion: '',
-      creationTimestamp: enqueuedAt,
+      creationTimestamp: since,
       labels: { ...create.metadata.labels, [JANGAR_LABELS.id]: create.id },
     },
     spec: create.spec,
-    status: { phase: 'Cancelled', reason: 'DeletedWhileQueued', message: 'deleted while it waited in its queue; it never started' },
+    status: { phase: 'Cancelled', ...why },
+  };
+}
+
+/**
+ * The final answer of a held run's create once a delete cancelled its approval: `run_cancelled`,
+ * carrying the approval (its settling decision's dedup ID ends in `:cancelled`) and its gates.
+ */
+async function refuseHeld(row: ApprovalRow, deps: PolicyDeps): Promise<void> {
+  const message = RequestMessageSchema.parse(row.message);
+  const decision: DecisionPayload = {
+    request: message.payload,
+    verdict: 'deny',
+    mode: 'enforce',
+    violations: row.gates,
+    policyVersion: 'approval',
+    evaluatedAt: row.decided_at ?? new Date().toISOString(),
+    approval: summaryOf(row),
+  };
+  await publishDecision(message, decision, heldRunCancelled(row), deps);
+}
+
+/** The refusal of a create whose approval a delete cancelled; from the row alone, so a redelivered create gets the same. */
+function heldRunCancelled(row: ApprovalRow): DomainErrorPayload {
+  return {
+    code: 'run_cancelled',
+    detail: `${row.decided_by ?? 'someone'} deleted the run while it waited for approval ${row.id}; it never started`,
+    violations: row.gates,
   };
 }
 

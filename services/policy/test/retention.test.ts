@@ -60,7 +60,7 @@ const keys = async (table: string) =>
   (await db.query<{ request_key: string }>(`select request_key from policy.${table} order by request_key`)).map((r) => r.request_key);
 
 describe('the retention purge', () => {
-  it('deletes settled entries, carried-out approvals and released slots past retention, and nothing that still matters', async () => {
+  it('deletes settled entries, carried-out or cancelled approvals and released slots past retention, and nothing that still matters', async () => {
     await queueEntry('q-waiting', 'Queued', null);
     await queueEntry('q-old-1', 'Admitted', 8 * DAY);
     await queueEntry('q-old-2', 'Expired', 9 * DAY);
@@ -69,6 +69,8 @@ describe('the retention purge', () => {
     await approval('a-old', 'Approved', 8 * DAY, true);
     await approval('a-not-carried-out', 'Approved', 8 * DAY, false);
     await approval('a-recent', 'Denied', 1, true);
+    // A delete cancelled it: carried out at once (released), so it goes like a decided one.
+    await approval('a-cancelled', 'Cancelled', 8 * DAY, true);
     await slot('s-active', 30 * DAY, false);
     await slot('s-old-1', 8 * DAY, true);
     await slot('s-old-2', 8 * DAY, true);
@@ -77,7 +79,7 @@ describe('the retention purge', () => {
     await db.query(`insert into policy.budget_charges (budget, request_key, charged_at) values ('team-a/b', 'c-old', ${ago(60 * DAY)})`);
 
     // A batch of two makes the purge go round for the three old slots.
-    expect(await purgeExpired(db, 7 * DAY, 2)).toEqual({ queue: 2, approvals: 1, slots: 3 });
+    expect(await purgeExpired(db, 7 * DAY, 2)).toEqual({ queue: 2, approvals: 2, slots: 3 });
     expect(await keys('run_queue')).toEqual(['q-recent', 'q-waiting']);
     expect(await keys('approvals')).toEqual(['a-not-carried-out', 'a-pending', 'a-recent']);
     expect(await keys('run_slots')).toEqual(['s-active', 's-recent']);

@@ -25,8 +25,8 @@ const RefusedAnswer = Problem.pick({ code: true, detail: true, phase: true, cond
  * A run that does not exist, as the runs API shows it, from the delivery of its create: `Pending`
  * while it is accepted (on its way through policy and provisioning), queued or held for approval;
  * once its create is refused for good, the phase the refusal gives it (`Failed`, or `Cancelled` for
- * a run deleted while it waited in its queue), so the id of a 202 never turns into a 404. It has no
- * uid or resourceVersion; its name is the one it would have been created with.
+ * a run deleted while it waited in its queue or for approval), so the id of a 202 never turns into
+ * a 404. It has no uid or resourceVersion; its name is the one it would have been created with.
  */
 export function uncreatedRun(row: DeliveryRow): NormalizedRun | undefined {
   const { payload } = row.message;

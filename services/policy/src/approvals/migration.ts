@@ -36,3 +36,17 @@ export class Migration20261126000201Approvals extends Migration {
     );
   }
 }
+
+/**
+ * A delete of a run held for approval cancels the approval: a fifth state, and the delete that did
+ * it (its request key), so a redelivered delete finds its own work.
+ */
+export class Migration20261126000202ApprovalsCancelled extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('alter table policy.approvals drop constraint if exists approvals_state_check');
+    this.addSql(
+      "alter table policy.approvals add constraint approvals_state_check check (state in ('Pending', 'Approved', 'Denied', 'Expired', 'Cancelled'))",
+    );
+    this.addSql('alter table policy.approvals add column if not exists cancelled_by text');
+  }
+}

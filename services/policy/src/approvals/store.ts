@@ -30,6 +30,8 @@ export interface ApprovalRow {
   decided_at: Timestamp | null;
   decision_delivery_id: string | null;
   reason: string | null;
+  /** The request key of the delete that cancelled it. */
+  cancelled_by: string | null;
 }
 
 // Times leave Postgres as RFC 3339 text, whatever the driver's type parsers; `created_key` keeps
@@ -38,7 +40,7 @@ export interface ApprovalRow {
 const iso = (column: string, fraction = 'MS') => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.${fraction}"Z"')`;
 const COLUMNS = [
   'id, request_key, state, namespace, kind, verb, name, requested_by, delivery_id, correlation_id, approver_role, gates, message',
-  'decided_by, decision_delivery_id, reason',
+  'decided_by, decision_delivery_id, reason, cancelled_by',
   `${iso('created_at')} as created_at, ${iso('expires_at')} as expires_at, ${iso('decided_at')} as decided_at`,
   `${iso('created_at', 'US')} as created_key`,
 ].join(', ');
@@ -156,6 +158,13 @@ export class ApprovalStore {
         [d.id],
       );
       if (!row || !inScope(row.namespace, d.namespaces)) throw new DomainError('not_found', `no approval "${d.id}"`);
+      if (row.state === 'Cancelled') {
+        // Nothing is left to decide: the run it held was deleted, and must never start.
+        throw new DomainError(
+          'approval_already_decided',
+          `approval ${row.id} is cancelled: ${row.decided_by ?? 'someone'} deleted its run before anyone decided it`,
+        );
+      }
       if (row.state !== 'Pending') {
         if (row.decision_delivery_id === d.deliveryId && row.decided_by === d.principal.subject) return { row, replayed: true };
         const by = row.decided_by ? ` by ${row.decided_by}` : '';
@@ -181,6 +190,37 @@ export class ApprovalStore {
       );
       return { row: decided!, replayed: false };
     });
+  }
+
+  /**
+   * Cancels the pending approvals that hold a create of the run `target`, for the delete
+   * `requestKey` by `deletedBy`, in one statement, and returns them — again to a redelivery of the
+   * same delete, so it can finish what it started. A cancelled approval is released at once: its
+   * consequence (the create refused, the delete answered) is the delete's to publish, and a
+   * redelivered delete publishes it again. `leaving` when the run's approval was just approved and
+   * its create is not yet on its way to the provisioner (not released): deleted now, the run would
+   * start after the delete. An approval decided otherwise holds nothing any more: undefined.
+   */
+  async cancel(
+    target: { namespace: string; kind: string; name: string },
+    requestKey: string,
+    deletedBy: string,
+  ): Promise<{ cancelled: ApprovalRow[] } | { leaving: true } | undefined> {
+    const match = "namespace = ? and kind = ? and verb = 'create' and name = ?";
+    const where = [target.namespace, target.kind, target.name];
+    const cancelled = await this.db.query<ApprovalRow>(
+      `update policy.approvals set state = 'Cancelled', cancelled_by = ?, decided_by = coalesce(decided_by, ?),
+          decided_at = coalesce(decided_at, now()), released_at = coalesce(released_at, now())
+        where ${match} and (state = 'Pending' or (state = 'Cancelled' and cancelled_by = ?))
+        returning ${COLUMNS}`,
+      [requestKey, deletedBy, ...where, requestKey],
+    );
+    if (cancelled.length > 0) return { cancelled };
+    const leaving = await this.db.query(
+      `select 1 from policy.approvals where ${match} and state = 'Approved' and released_at is null limit 1`,
+      where,
+    );
+    return leaving.length > 0 ? { leaving: true } : undefined;
   }
 
   /** Marks pending approvals past their expiry as expired; returns them, to be settled. */

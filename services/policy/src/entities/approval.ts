@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { ApprovalState, type RequestMessage, type Violation } from '@jangar/contracts';
 
-/** A request held for an approver, from hold to decision and settlement (`policy.approvals`, migration 0201). */
+/** A request held for an approver, from hold to decision (or cancellation) and settlement (`policy.approvals`, migrations 0201-0202). */
 export const Approval = defineEntity({
   name: 'Approval',
   schema: 'policy',
@@ -27,6 +27,8 @@ export const Approval = defineEntity({
     decisionDeliveryId: p.text().nullable(),
     reason: p.text().nullable(),
     releasedAt: p.datetime().columnType('timestamptz').nullable(),
+    /** The request key of the delete that cancelled it. */
+    cancelledBy: p.text().nullable(),
   },
   uniques: [{ name: 'approvals_request_key_key', properties: ['requestKey'] }],
   indexes: [

@@ -1,5 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
-import { Migration20261126000201Approvals } from '../approvals/migration.js';
+import { Migration20261126000201Approvals, Migration20261126000202ApprovalsCancelled } from '../approvals/migration.js';
 import {
   Migration20261126000301RunQueue,
   Migration20261126000302RunQueueSettled,
@@ -60,6 +60,8 @@ export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000103SlotStarts', class: Migration20261126000103SlotStarts },
   { name: 'Migration20261126000104SlotResources', class: Migration20261126000104SlotResources },
   { name: 'Migration20261126000201Approvals', class: Migration20261126000201Approvals },
+  // Added after the 03xx migrations; it needs only 0201, so a database that ran those runs it next.
+  { name: 'Migration20261126000202ApprovalsCancelled', class: Migration20261126000202ApprovalsCancelled },
   { name: 'Migration20261126000301RunQueue', class: Migration20261126000301RunQueue },
   { name: 'Migration20261126000302RunQueueSettled', class: Migration20261126000302RunQueueSettled },
   { name: 'Migration20261126000303RunQueueCancelled', class: Migration20261126000303RunQueueCancelled },
