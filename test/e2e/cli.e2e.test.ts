@@ -311,7 +311,7 @@ describe('jangar, against the real stack', () => {
     expect(cancelled.stdout).toMatch(new RegExp(`${ns} +AgentRun/second +coder +ConcurrencyLimit +Cancelled`));
   });
 
-  it('applies a deployment that is held, lists it with `jangar approvals`, refuses self-approval, and provisions it once approved', async () => {
+  it('applies a deployment that is held, lists it with `jangar approvals`, refuses self-approval, provisions it once approved, and cancels another with `jangar delete`', async () => {
     const gated = 'cli-gate';
     expect(
       (
@@ -358,6 +358,22 @@ describe('jangar, against the real stack', () => {
     );
     const none = await jangar(['approvals', '-n', gated]);
     expect(none.stderr).toBe('No pending approvals found.\n');
+
+    // Deleting another held deployment cancels its approval: nobody can approve it after, and it never starts.
+    const second = { ...deploy, metadata: { ...deploy.metadata, name: 'deploy-2' } };
+    const heldAgain = await jangar(['apply', '-f', await writeManifest('deploy-2.json', second)]);
+    expect(heldAgain.code, heldAgain.stderr).toBe(0);
+    const secondId = /held for approval ([0-9a-f-]{36})/.exec(heldAgain.stdout)?.[1];
+    expect(secondId, heldAgain.stdout).toBeDefined();
+    const deleted = await jangar(['delete', 'agentrun', 'deploy-2', '-n', gated]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout.trim()).toBe('agentrun.agents.proompteng.ai "deploy-2" cancelled (it was waiting for approval)');
+    const cancelled = await jangar(['approvals', '-n', gated, '--state', 'Cancelled']);
+    expect(cancelled.stdout).toMatch(new RegExp(`^${secondId} +${gated} +create AgentRun/deploy-2 +dev +Cancelled +`, 'm'));
+    const late = await jangar(['approve', secondId!], { JANGAR_TOKEN: OPS_TOKEN });
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain('(approval_already_decided)');
+    expect((await dev.get(`/v1/agent-runs/${gated}/deploy-2`)).status).toBe(404);
   });
 
   it('lists audit events and verifies the chain', async () => {

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { Approval } from '@jangar/contracts';
+import { ApprovalState, type Approval } from '@jangar/contracts';
 import { canonicalJson, sha256 } from '../canonical.js';
 import { seg } from '../client.js';
 import { contextOf, type Context, type Runtime } from '../context.js';
@@ -83,7 +83,7 @@ export function approvalsCommandOf(rt: Runtime): Command {
   return new Command('approvals')
     .description("list requests held for approval in the token's namespaces, newest first (pending ones by default)")
     .option('-n, --namespace <namespace>', 'only this namespace')
-    .addOption(new Option('--state <state>', 'only approvals in this state').choices(['Pending', 'Approved', 'Denied', 'Expired']))
+    .addOption(new Option('--state <state>', 'only approvals in this state').choices([...ApprovalState.options]))
     .option('-A, --all', 'approvals in every state')
     .option('--limit <n>', 'at most this many', positiveInt, 100)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json', 'yaml']).default('table'))

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { kindByName, type KindDefinition, type QueueEntryView, type ResourceView } from '@jangar/contracts';
+import { kindByName, type Approval, type KindDefinition, type QueueEntryView, type ResourceView } from '@jangar/contracts';
 import { canonicalJson, sha256 } from '../canonical.js';
 import { contextOf, objectNamespace, type Context, type Runtime } from '../context.js';
 import { ApiError, EXIT, exitCodeOf, ReportedFailure, UsageError, type ExitCode } from '../errors.js';
@@ -30,7 +30,7 @@ interface Target {
   kind: KindDefinition;
   object: ResourceView | undefined;
   label: string;
-  /** The namespace and name of a run the argument named but that does not exist (it may wait in its queue). */
+  /** The namespace and name of a run the argument named but that does not exist (it may wait in its queue or for approval). */
   missingRun?: { namespace: string; name: string };
 }
 
@@ -57,29 +57,47 @@ async function targetOf(ctx: Context, kindName: string, arg: string, namespace: 
   return { kind, object, label: `${kindRef(kind)} "${arg}"`, ...(missingRun ? { missingRun } : {}) };
 }
 
-/** The queue entry of a run of this name that waits for a limit, if one does. */
-async function waitingRun(
-  ctx: Context,
-  kind: KindDefinition,
-  at: { namespace: string; name: string },
-): Promise<QueueEntryView | undefined> {
-  const waiting = await ctx.client.list<QueueEntryView>('/v1/queue', { namespace: at.namespace });
-  return waiting.find((e) => e.kind === kind.kind && e.name === at.name);
+/**
+ * A run not created yet that a delete cancels: where it is, what stands in for its uid in the
+ * delete's key (`queued:<entry id>`, `approval:<approval id>`), and what it was waiting for.
+ */
+interface WaitingRun {
+  namespace: string;
+  name: string;
+  keyPart: string;
+  waitingFor: 'in its queue' | 'for approval';
 }
 
+/** The run of this name that waits for a limit in its queue, or else for approval, if one does. */
+async function waitingRun(ctx: Context, kind: KindDefinition, at: { namespace: string; name: string }): Promise<WaitingRun | undefined> {
+  const queued = (await ctx.client.list<QueueEntryView>('/v1/queue', { namespace: at.namespace })).find(
+    (e) => e.kind === kind.kind && e.name === at.name,
+  );
+  if (queued) return { namespace: queued.namespace, name: at.name, keyPart: `queued:${queued.id}`, waitingFor: 'in its queue' };
+  const held = (await ctx.client.list<Approval>('/v1/approvals', { namespace: at.namespace, state: 'Pending' })).find(
+    (a) => a.kind === kind.kind && a.verb === 'create' && a.name === at.name,
+  );
+  if (held) return { namespace: held.namespace, name: at.name, keyPart: `approval:${held.id}`, waitingFor: 'for approval' };
+  return undefined;
+}
+
+/** Where a delete goes, and what its key takes besides kind, namespace and name: the object's uid, or a waiting run's stand-in. */
+type DeleteTarget = Omit<WaitingRun, 'waitingFor'> & Partial<Pick<WaitingRun, 'waitingFor'>>;
+
 /**
- * Sends the delete. A run still waiting in its queue has no uid: its key takes the queue entry's
- * id instead, so running the command again is the same request, and a later run of the same name
- * is a new one.
+ * Sends the delete. A run still waiting in its queue or for approval has no uid: its key takes the
+ * queue entry's or the approval's id instead, so running the command again is the same request,
+ * and a later run of the same name is a new one.
  */
-async function sendDelete(ctx: Context, kind: KindDefinition, namespace: string, name: string, keyPart: string): Promise<void> {
+async function sendDelete(ctx: Context, kind: KindDefinition, { namespace, name, keyPart, waitingFor }: DeleteTarget): Promise<void> {
   const answer = await ctx.client.request<ResourceView>('DELETE', resourcePath(kind, namespace, name), {
     headers: { 'idempotency-key': deleteDeliveryId(kind, namespace, name, keyPart) },
   });
   const ref = `${kindRef(kind)} "${name}"`;
   const phase = (answer.body?.status as { phase?: string } | undefined)?.phase;
   if (answer.status === 202) ctx.io.out(`${ref} deletion started (finalizers hold it until its work is cleaned up)`);
-  else if (phase === 'Cancelled' && answer.body?.metadata.uid === '') ctx.io.out(`${ref} cancelled (it was waiting in its queue)`);
+  else if (phase === 'Cancelled' && answer.body?.metadata.uid === '')
+    ctx.io.out(`${ref} cancelled (it was waiting ${waitingFor ?? 'to start'})`);
   else ctx.io.out(`${ref} deleted`);
 }
 
@@ -98,14 +116,15 @@ async function deleteCommand(ctx: Context, kindArg: string, nameArgs: string[], 
       if (exit === EXIT.ok) exit = EXIT.notFound;
       continue;
     }
-    const ns = object?.metadata.namespace ?? waiting!.namespace;
-    const objectName = object?.metadata.name ?? waiting!.name!;
+    const to: DeleteTarget = object
+      ? { namespace: object.metadata.namespace, name: object.metadata.name, keyPart: object.metadata.uid }
+      : waiting!;
     try {
-      await sendDelete(ctx, kind, ns, objectName, object ? object.metadata.uid : `queued:${waiting!.id}`);
+      await sendDelete(ctx, kind, to);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       if (err.status === 404 && opts.ignoreNotFound) continue;
-      for (const line of formatProblem(err.problem, `${kindRef(kind)}/${objectName}`)) ctx.io.err(line);
+      for (const line of formatProblem(err.problem, `${kindRef(kind)}/${to.name}`)) ctx.io.err(line);
       if (exit === EXIT.ok) exit = exitCodeOf(err);
     }
   }
@@ -114,7 +133,9 @@ async function deleteCommand(ctx: Context, kindArg: string, nameArgs: string[], 
 
 export function deleteCommandOf(rt: Runtime): Command {
   return new Command('delete')
-    .description('delete resources by name (a running run is cancelled first, a queued one cancelled in its queue)')
+    .description(
+      'delete resources by name (a running run is cancelled first; one queued or held for approval is cancelled before it starts)',
+    )
     .argument('<kind>', 'a kind (agents, agent, agt, ar …), kind/name, or runs (takes run ids)')
     .argument('[names...]', 'names, Jangar ids, or run ids')
     .option('-n, --namespace <namespace>', 'the namespace (default: $JANGAR_NAMESPACE, the config file\'s, else "jangar")')
@@ -125,9 +146,10 @@ export function deleteCommandOf(rt: Runtime): Command {
 Each delete reads the object first and sends the key "delete-" + sha256(kind, namespace, name, uid):
 running the same command again (after a timeout, or while finalizers hold the object) is the same
 request, answered as the first one was, and never deletes twice; an object created again under the
-same name has a new uid and is deleted by a new request. A run still waiting in its queue has no
-uid yet: its key takes the queue entry's id, and the delete cancels it there. A name that does not
-exist is exit 4 (0 with --ignore-not-found).`,
+same name has a new uid and is deleted by a new request. A run still waiting in its queue or for
+approval has no uid yet: its key takes the queue entry's or the approval's id, and the delete
+cancels it there (an approval it cancels can no longer be approved). A name that does not exist is
+exit 4 (0 with --ignore-not-found).`,
     )
     .action(async (kindArg: string, names: string[], opts: DeleteOptions, cmd: Command) =>
       deleteCommand(await contextOf(cmd, rt), kindArg, names, opts),
