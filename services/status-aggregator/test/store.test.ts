@@ -25,6 +25,23 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A normalized run numbered `n`, at resourceVersion `n` unless told otherwise. */
+const stored = (n: number, over: Partial<NormalizedRun> = {}) =>
+  NormalizedRun.parse({
+    id: `mem-${n}`,
+    uid: `mem-uid-${n}`,
+    type: 'AgentRun',
+    namespace: 'team-a',
+    name: `m${n}`,
+    resourceVersion: String(n),
+    labels: {},
+    phase: 'Running',
+    conditions: [],
+    createdAt: '2026-11-26T08:00:00Z',
+    updatedAt: '2026-11-26T08:00:00Z',
+    ...over,
+  });
+
 describe('the watch state', () => {
   it('knows no resourceVersion for a kind never watched, then the latest one recorded', async () => {
     const state = new WatchStateStore(db);
@@ -49,25 +66,39 @@ describe('the run store', () => {
 
   it('remembers what it wrote of the most recent runs and reads older ones from the table', async () => {
     const runs = new RunStore(db, 2);
-    const stored = (n: number) =>
-      NormalizedRun.parse({
-        id: `mem-${n}`,
-        uid: `mem-uid-${n}`,
-        type: 'AgentRun',
-        namespace: 'team-a',
-        name: `m${n}`,
-        resourceVersion: String(n),
-        labels: {},
-        phase: 'Running',
-        conditions: [],
-        createdAt: '2026-11-26T08:00:00Z',
-        updatedAt: '2026-11-26T08:00:00Z',
-      });
     for (const n of [1, 2, 3]) await runs.upsert(stored(n));
     // Changed behind its back: only a run it no longer remembers shows the table's version.
     await db.query(`update status.runs set resource_version = '99' where uid in ('mem-uid-1', 'mem-uid-3')`);
     expect((await runs.previous('mem-uid-3'))?.resourceVersion).toBe('3');
     expect((await runs.previous('mem-uid-1'))?.resourceVersion).toBe('99');
     expect((await runs.previous('mem-uid-2'))?.resourceVersion).toBe('2');
+  });
+});
+
+describe('writing observed runs', () => {
+  it('writes the versions observed side by side in fewer statements than versions', async () => {
+    const runs = new RunStore(db);
+    await Promise.all([10, 11, 12, 13, 14, 15, 16, 17].map((n) => runs.upsert(stored(n))));
+    // The first write goes alone; the seven that arrive while it runs go together in the next.
+    expect(runs.writeStats).toEqual({ writes: 2, items: 8 });
+    const rows = await db.query<{ uid: string; resource_version: string }>(
+      "select uid, resource_version from status.runs where uid like 'mem-uid-1_' order by uid",
+    );
+    expect(rows).toEqual([10, 11, 12, 13, 14, 15, 16, 17].map((n) => ({ uid: `mem-uid-${n}`, resource_version: String(n) })));
+  });
+
+  it('stores the later of two versions of one run written in the same batch', async () => {
+    const runs = new RunStore(db);
+    await Promise.all([
+      runs.upsert(stored(20)),
+      runs.upsert(stored(21, { resourceVersion: '5' })),
+      runs.upsert(stored(21, { resourceVersion: '6', phase: 'Succeeded' })),
+    ]);
+    expect(runs.writeStats.writes).toBe(2);
+    const [row] = await db.query<{ resource_version: string; phase: string }>(
+      "select resource_version, phase from status.runs where uid = 'mem-uid-21'",
+    );
+    expect(row).toEqual({ resource_version: '6', phase: 'Succeeded' });
+    expect(await runs.previous('mem-uid-21')).toMatchObject({ resourceVersion: '6', phase: 'Succeeded' });
   });
 });
