@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresHandle } from '@jangar/devstack';
+import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, schemaDrift, type DatabaseOptions } from '@jangar/service-kit/db';
 import { GATEWAY_DATABASE } from '../../services/api-gateway/src/database.js';
@@ -20,17 +17,14 @@ const SCHEMAS: Array<[string, Pick<DatabaseOptions, 'schema' | 'migrations' | 'e
   ['audit', AUDIT_DATABASE],
 ];
 
-let dir: string;
 let server: PostgresHandle;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-entities-'));
-  server = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  server = await scratchPostgres('entities');
 });
 
 afterAll(async () => {
   await server?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** A database of its own: the drift check compares whole databases, and each service owns its schema alone. */

@@ -9,6 +9,7 @@ export type { FindNatsOptions } from './nats-binary.js';
 export { startNatsServer } from './nats-server.js';
 export type { NatsServerHandle, StartNatsOptions } from './nats-server.js';
 export { startPostgres } from './postgres.js';
+export { scratchNats, scratchPostgres } from './scratch.js';
 export type { PostgresHandle, StartPostgresOptions } from './postgres.js';
 export { spawnService } from './process.js';
 export type { ExitInfo, ServiceProcess, SpawnServiceOptions } from './process.js';

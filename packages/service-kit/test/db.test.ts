@@ -1,26 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { defineEntity, p } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectPg, startPostgres, waitFor, type PostgresHandle } from '@jangar/devstack';
+import { connectPg, scratchPostgres, waitFor, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '../src/logger.js';
 import { TransientError } from '../src/errors.js';
 import { openDatabase, schemaDrift, type Database } from '../src/db.js';
 
-let dir: string;
 let pg: PostgresHandle;
 const logger = createLogger('test', 'silent');
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-db-'));
-  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  pg = await scratchPostgres('db');
 });
 
 afterAll(async () => {
   await pg?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** Not idempotent on purpose: run twice, the second `create table` fails and the counter shows 2. */
@@ -85,7 +79,7 @@ describe('schemaDrift', () => {
 describe('a lost connection', () => {
   it('is a TransientError for entity reads and raw statements alike', async () => {
     // A cluster of its own, since this test stops it.
-    const lost = await startPostgres({ dataDir: path.join(dir, 'pg-lost'), ephemeral: true });
+    const lost = await scratchPostgres('db-lost');
     const Entry = defineEntity({
       name: 'Entry',
       schema: 'ledger',

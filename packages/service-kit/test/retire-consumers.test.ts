@@ -1,21 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSUMERS, streamDefinitions } from '@jangar/contracts';
-import { startNatsServer, type NatsServerHandle } from '@jangar/devstack';
+import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
 import { ensureConsumer, ensureStreams, retireConsumers } from '../src/nats.js';
 
-let dir: string;
 let nats: NatsServerHandle;
 let nc: NatsConnection;
 let jsm: JetStreamManager;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-retire-'));
-  nats = await startNatsServer({ storeDir: path.join(dir, 'nats'), logFile: path.join(dir, 'nats.log') });
+  nats = await scratchNats('retire');
   nc = await connect({ servers: nats.url });
   jsm = await jetstreamManager(nc);
   await ensureStreams(jsm, Object.values(streamDefinitions()));
@@ -24,7 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await nc?.close();
   await nats?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('retired consumers', () => {

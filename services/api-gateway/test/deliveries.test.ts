@@ -1,24 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestMessage, type OutcomePayload } from '@jangar/contracts';
-import { startPostgres, type PostgresHandle } from '@jangar/devstack';
+import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { GATEWAY_DATABASE } from '../src/database.js';
 import { answerOfAttempt, DeliveryStore, storedResponse, type NewDelivery } from '../src/deliveries/store.js';
 import { RequestPublisher } from '../src/publisher.js';
 
-let dir: string;
 let pg: PostgresHandle;
 let db: Database;
 let store: DeliveryStore;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-deliveries-'));
-  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  pg = await scratchPostgres('deliveries');
   db = await openDatabase({ url: pg.url, ...GATEWAY_DATABASE, logger: createLogger('test', 'silent') });
   store = new DeliveryStore(db, 24);
 });
@@ -26,7 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.close();
   await pg?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 function delivery(deliveryId: string): NewDelivery {

@@ -1,21 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBJECTS, type OutcomeMessage } from '@jangar/contracts';
-import { startNatsServer, type NatsServerHandle } from '@jangar/devstack';
+import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { OutcomeWaiter } from '../src/outcomes.js';
 
-let dir: string;
 let nats: NatsServerHandle;
 let nc: NatsConnection;
 let waiter: OutcomeWaiter;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-outcomes-'));
-  nats = await startNatsServer({ storeDir: path.join(dir, 'nats'), logFile: path.join(dir, 'nats.log') });
+  nats = await scratchNats('outcomes');
   nc = await connect({ servers: nats.url });
   waiter = new OutcomeWaiter(nc, createLogger('test', 'silent'));
   await nc.flush();
@@ -25,7 +20,6 @@ afterAll(async () => {
   waiter?.close();
   await nc?.close();
   await nats?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const outcome = (requestKey: string): OutcomeMessage => ({

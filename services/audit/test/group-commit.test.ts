@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresHandle } from '@jangar/devstack';
+import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { AuditWriter } from '../src/group-commit.js';
@@ -10,7 +7,6 @@ import { AUDIT_DATABASE } from '../src/database.js';
 import { verifyChain } from '../src/queries.js';
 import type { NewAuditEvent } from '../src/events.js';
 
-let dir: string;
 let pg: PostgresHandle;
 let db: Database;
 
@@ -33,15 +29,13 @@ const event = (dedupId: string): NewAuditEvent => ({
 });
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-audit-'));
-  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  pg = await scratchPostgres('audit');
   db = await openDatabase({ url: pg.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') });
 });
 
 afterAll(async () => {
   await db?.close();
   await pg?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('the audit group commit', () => {

@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionMessage, normalizeRun, OutcomeMessage, RunStatusMessage, type KubeObject } from '@jangar/contracts';
-import { startPostgres, type PostgresHandle } from '@jangar/devstack';
+import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { AUDIT_DATABASE } from '../src/database.js';
 import { AuditWriter } from '../src/group-commit.js';
 import { decisionWriter, recordDecision, recordOutcome, recordRunStatus, runHistoryWriter } from '../src/handlers.js';
 
-let dir: string;
 let pg: PostgresHandle;
 let db: Database;
 let writer: AuditWriter;
@@ -19,8 +15,7 @@ let history: ReturnType<typeof runHistoryWriter>;
 let decisions: ReturnType<typeof decisionWriter>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-audit-handlers-'));
-  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  pg = await scratchPostgres('audit-handlers');
   db = await openDatabase({ url: pg.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') });
   writer = new AuditWriter(db);
   history = runHistoryWriter(db);
@@ -30,7 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.close();
   await pg?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const SECRET = 'sk-live-DO-NOT-LOG';

@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditQuery } from '@jangar/contracts';
-import { startPostgres, type PostgresHandle } from '@jangar/devstack';
+import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { AUDIT_DATABASE } from '../src/database.js';
@@ -11,7 +8,6 @@ import type { NewAuditEvent } from '../src/events.js';
 import { AuditWriter } from '../src/group-commit.js';
 import { listEvents, revisions, runHistory, verifyChain } from '../src/queries.js';
 
-let dir: string;
 let pg: PostgresHandle;
 let db: Database;
 
@@ -37,8 +33,7 @@ const list = (q: Partial<AuditQuery>) => listEvents(db, AuditQuery.parse({ names
 const ids = (page: { items: Array<{ deliveryId: string }> }) => page.items.map((e) => e.deliveryId);
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-audit-queries-'));
-  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  pg = await scratchPostgres('audit-queries');
   db = await openDatabase({ url: pg.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') });
   const writer = new AuditWriter(db);
   // Sequential, so seq follows n.
@@ -51,7 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.close();
   await pg?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('listing audit events', () => {

@@ -1,23 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestMessage } from '@jangar/contracts';
-import { startPostgres, type PostgresHandle } from '@jangar/devstack';
+import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { POLICY_DATABASE } from '../src/database.js';
 import { QueueStore } from '../src/queue/store.js';
 
-let dir: string;
 let pg: PostgresHandle;
 let db: Database;
 let queue: QueueStore;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-queue-cancel-'));
-  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  pg = await scratchPostgres('queue-cancel');
   db = await openDatabase({ url: pg.url, ...POLICY_DATABASE, logger: createLogger('test', 'silent') });
   queue = new QueueStore(db);
 });
@@ -25,7 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.close();
   await pg?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const SIZES = { namespace: 10, cluster: undefined, maxWaitSeconds: 600 };

@@ -1,28 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresHandle } from '@jangar/devstack';
+import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { POLICY_DATABASE } from '../src/database.js';
 import { purgeExpired } from '../src/retention.js';
 
-let dir: string;
 let pg: PostgresHandle;
 let db: Database;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-policy-retention-'));
-  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  pg = await scratchPostgres('policy-retention');
   db = await openDatabase({ url: pg.url, ...POLICY_DATABASE, logger: createLogger('test', 'silent') });
 });
 
 afterAll(async () => {
   await db?.close();
   await pg?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const DAY = 24;

@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KubeObject, streamDefinitions } from '@jangar/contracts';
-import { startNatsServer, startPostgres, type NatsServerHandle, type PostgresHandle } from '@jangar/devstack';
+import { scratchNats, scratchPostgres, type NatsServerHandle, type PostgresHandle } from '@jangar/devstack';
 import { createLogger, ensureStreams } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 
@@ -13,7 +10,6 @@ import { STATUS_DATABASE } from '../src/database.js';
 import { observeRun } from '../src/observe.js';
 import { RunStore } from '../src/store.js';
 
-let dir: string;
 let pg: PostgresHandle;
 let nats: NatsServerHandle;
 let nc: NatsConnection;
@@ -24,11 +20,7 @@ let statements: string[];
 const RUN_STATUS = streamDefinitions().runStatus.name;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-observe-'));
-  [pg, nats] = await Promise.all([
-    startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true }),
-    startNatsServer({ storeDir: path.join(dir, 'nats'), logFile: path.join(dir, 'nats.log') }),
-  ]);
+  [pg, nats] = await Promise.all([scratchPostgres('observe'), scratchNats('observe')]);
   nc = await connect({ servers: nats.url });
   jsm = await jetstreamManager(nc);
   await ensureStreams(jsm, Object.values(streamDefinitions()));
@@ -42,7 +34,6 @@ afterAll(async () => {
   await db?.close();
   await nc?.close();
   await Promise.all([pg?.stop(), nats?.stop()]);
-  await rm(dir, { recursive: true, force: true });
 });
 
 beforeEach(() => {

@@ -1,28 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresHandle } from '@jangar/devstack';
+import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { STATUS_DATABASE } from '../src/database.js';
 import { RunStore, WatchStateStore } from '../src/store.js';
 import { NormalizedRun } from '@jangar/contracts';
 
-let dir: string;
 let pg: PostgresHandle;
 let db: Database;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-status-store-'));
-  pg = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true });
+  pg = await scratchPostgres('status-store');
   db = await openDatabase({ url: pg.url, ...STATUS_DATABASE, logger: createLogger('test', 'silent') });
 });
 
 afterAll(async () => {
   await db?.close();
   await pg?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** A normalized run numbered `n`, at resourceVersion `n` unless told otherwise. */
