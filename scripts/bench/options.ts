@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { SERVICE_NAMES, type ServiceName } from '@jangar/stack';
 
 /**
  * The parts of the bench, each on its own freshly started control plane, in this order: `writes`
@@ -39,11 +40,13 @@ export interface BenchOptions {
   /** Where the JSON results go, relative to the working directory. */
   outDir: string;
   quick: boolean;
+  /** Services whose CPU profile is taken over each phase (`--profile`); empty, none. */
+  profile: ServiceName[];
 }
 
 export const USAGE = `Usage: npm run bench -- [--only <phases>] [--duration <s>] [--quick] [--concurrency 1,8,32]
                         [--read-concurrency 8,32] [--store-sizes 1000,100000] [--visible-rate 200]
-                        [--live-runs 10000] [--warmup <s>] [--out <dir>]
+                        [--live-runs 10000] [--warmup <s>] [--out <dir>] [--profile <services>]
 
   --only <list>             phases to run (default all, in this order): writes (POST /v1/agent-runs,
                             first requests and replays), ceiling (accept path vs a bare Postgres insert
@@ -58,7 +61,9 @@ export const USAGE = `Usage: npm run bench -- [--only <phases>] [--duration <s>]
   --visible-rate <n>        requests per second of the visible phase (default 200)
   --live-runs <n>           live runs the memory phase keeps watched (default 10000)
   --warmup <s>              unreported warm-up load before measuring (default 3; 0 skips it)
-  --out <dir>               where results are written (default bench-results)`;
+  --out <dir>               where results are written (default bench-results)
+  --profile <list>          services to CPU-profile over each phase (${SERVICE_NAMES.join(', ')}):
+                            prints where their time went and writes <out>/profiles/*.cpuprofile`;
 
 const numberFlag = (flag: string, raw: string, allowZero = false): number => {
   const value = Number(raw);
@@ -90,6 +95,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       'live-runs': { type: 'string' },
       warmup: { type: 'string' },
       out: { type: 'string' },
+      profile: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -111,6 +117,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
   const storeSizes = wholeNumbers('--store-sizes', values['store-sizes'] ?? '1000,100000', 100);
   if (storeSizes.length < 2 || storeSizes.some((n, i) => i > 0 && n <= (storeSizes[i - 1] as number)))
     throw new Error(`--store-sizes takes two or more ascending sizes, not "${values['store-sizes']}"`);
+  const profile = values.profile === undefined ? [] : values.profile.split(',').map((name) => name.trim());
+  for (const name of profile) {
+    if (!(SERVICE_NAMES as readonly string[]).includes(name)) throw new Error(`--profile takes ${SERVICE_NAMES.join(', ')}, not "${name}"`);
+  }
   return {
     phases: PHASES.filter((p) => only.includes(p)),
     durationSec: values.duration !== undefined ? numberFlag('--duration', values.duration) : quick ? 3 : 10,
@@ -126,5 +136,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     simStepMs: 300,
     outDir: values.out ?? 'bench-results',
     quick,
+    profile: profile as ServiceName[],
   };
 }

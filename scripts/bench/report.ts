@@ -8,6 +8,7 @@ import type { CeilingResults } from './ceiling.js';
 import { renderCeiling, renderMemory, renderVisible } from './phase-report.js';
 import { renderSummary, type SummaryRow } from './summary.js';
 import type { MemoryResults } from './memory.js';
+import type { ProfileSummary } from './profile.js';
 import type { BenchOptions, Phase } from './options.js';
 import { planSummary, READ_KINDS, type ReadsResults } from './reads.js';
 import type { SettleReport } from './settle.js';
@@ -53,6 +54,8 @@ export interface Ratio {
 }
 
 export interface BenchResults {
+  /** Per phase, where the `--profile`d services' CPU time went. */
+  profiles?: Partial<Record<string, ProfileSummary[]>>;
   startedAt: string;
   finishedAt: string;
   command: string;

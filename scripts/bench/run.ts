@@ -11,6 +11,7 @@ import { summaryRows } from './measures.js';
 import { runMemory } from './memory.js';
 import { runReads } from './reads.js';
 import { machineInfo, ratios, renderReport, writeResults, type BenchResults, type PhaseLoad, type StepResult } from './report.js';
+import { mergeServiceEnv, profileEnv, profileLines, startProfiling } from './profile.js';
 import { BacklogProbe } from './settle.js';
 import { runVisible } from './visible.js';
 import { createAgent, deliveryIds, primeRun, runBody, RUNS_PATH } from './workload.js';
@@ -90,6 +91,7 @@ export async function runBench(argv: string[]): Promise<number> {
 
   const loadNow = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
   results.phaseLoad = {};
+  const profileDir = path.resolve(opts.outDir, 'profiles', `${startedAt.toISOString().replace(/:/g, '-')}`);
 
   /** Starts a fresh control plane, runs `phase` on it, and stops it; false if the phase failed. */
   const withStack = async (name: Phase, phase: (stack: Stack, stackStartSec: number) => Promise<void>): Promise<boolean> => {
@@ -119,12 +121,22 @@ export async function runBench(argv: string[]): Promise<number> {
           JANGAR_POLICY_RATE_CLUSTER: '1000000',
           ...phaseEnv(name, dataDir),
         },
-        ...(name === 'ceiling' ? { serviceEnv: { 'api-gateway': CEILING_GATEWAY_ENV } } : {}),
+        serviceEnv: mergeServiceEnv(
+          name === 'ceiling' ? { 'api-gateway': CEILING_GATEWAY_ENV } : {},
+          profileEnv(opts.profile, profileDir, name),
+        ),
       });
       const stackStartSec = (Date.now() - t0) / 1000;
       checkInterrupted();
       phaseLoad.measuredFrom = loadNow();
+      const profiling = opts.profile.length > 0 ? startProfiling(stack, opts.profile, profileDir, name) : undefined;
       await phase(stack, stackStartSec);
+      if (profiling) {
+        const summaries = await profiling.finish();
+        (results.profiles ??= {})[name] = summaries;
+        console.log(`\nWhere the profiled services' time went in the ${name} phase (self time, V8's sampling profiler)`);
+        for (const s of summaries) console.log(profileLines(s).join('\n'));
+      }
       phaseLoad.after = loadNow();
       return true;
     } catch (err) {
