@@ -334,7 +334,17 @@ export async function expireQueued(row: QueueRow, deps: PolicyDeps): Promise<voi
  * before it may be queued — so whichever finds it carries out the delete.
  */
 async function cancelUncreated(message: RequestMessage, deps: PolicyDeps): Promise<boolean> {
-  return (await cancelQueued(message, deps)) || (await cancelHeld(message, deps));
+  const p = message.payload;
+  if (p.verb !== 'delete' || !kindByName(p.kind)?.isRun || !p.metadata.name) return false;
+  const target: RunTarget = { namespace: p.metadata.namespace, kind: p.kind, name: p.metadata.name };
+  return (await cancelQueued(message, target, deps)) || (await cancelHeld(message, target, deps));
+}
+
+/** The run a delete names. */
+interface RunTarget {
+  namespace: string;
+  kind: string;
+  name: string;
 }
 
 /**
@@ -344,13 +354,11 @@ async function cancelUncreated(message: RequestMessage, deps: PolicyDeps): Promi
  * False when no run of that name waits. While the drainer is trying the run, this throws, and the
  * delete comes back after a backoff to find it admitted (then deleted like any run) or still queued.
  */
-async function cancelQueued(message: RequestMessage, deps: PolicyDeps): Promise<boolean> {
-  const p = message.payload;
-  if (p.verb !== 'delete' || !kindByName(p.kind)?.isRun || !p.metadata.name) return false;
-  const found = await deps.queue.cancel({ namespace: p.metadata.namespace, kind: p.kind, name: p.metadata.name }, message.requestKey);
+async function cancelQueued(message: RequestMessage, target: RunTarget, deps: PolicyDeps): Promise<boolean> {
+  const found = await deps.queue.cancel(target, message.requestKey);
   if (found === undefined) return false;
   if ('leaving' in found)
-    throw new Error(`${p.kind} ${p.metadata.namespace}/${p.metadata.name} is leaving its queue; the delete will be tried again`);
+    throw new Error(`${target.kind} ${target.namespace}/${target.name} is leaving its queue; the delete will be tried again`);
   for (const row of found.cancelled) await refuseCancelled(row, message, deps);
   const create = RequestMessageSchema.parse(found.cancelled[0]!.message).payload;
   await answerCancellingDelete(message, create, cancelledRun(create, found.cancelled[0]!.enqueued_at, WHILE_QUEUED), deps);
@@ -365,14 +373,13 @@ async function cancelQueued(message: RequestMessage, deps: PolicyDeps): Promise<
  * being carried out, this throws, and the delete comes back after a backoff to find the run on its
  * way (then deleted like any run).
  */
-async function cancelHeld(message: RequestMessage, deps: PolicyDeps): Promise<boolean> {
-  const p = message.payload;
-  if (p.verb !== 'delete' || !kindByName(p.kind)?.isRun || !p.metadata.name) return false;
-  const target = { namespace: p.metadata.namespace, kind: p.kind, name: p.metadata.name };
+async function cancelHeld(message: RequestMessage, target: RunTarget, deps: PolicyDeps): Promise<boolean> {
   const found = await deps.approvals.cancel(target, message.requestKey, message.principal.subject);
   if (found === undefined) return false;
   if ('leaving' in found)
-    throw new Error(`${p.kind} ${target.namespace}/${target.name} was just approved and is being started; the delete will be tried again`);
+    throw new Error(
+      `${target.kind} ${target.namespace}/${target.name} was just approved and is being started; the delete will be tried again`,
+    );
   for (const row of found.cancelled) await refuseHeld(row, deps);
   const create = RequestMessageSchema.parse(found.cancelled[0]!.message).payload;
   await answerCancellingDelete(message, create, cancelledRun(create, found.cancelled[0]!.created_at, WHILE_HELD), deps);
