@@ -31,14 +31,19 @@ export interface ProfileSummary {
   packages: { name: string; share: number }[];
 }
 
-/** The environment that makes each service load the profiler, writing into `dir` under `<phase>-<service>`. */
+/**
+ * The environment that makes each service load the profiler, writing into `dir` under
+ * `<phase>-<service>`. Node options the bench inherited (`--enable-source-maps`) are kept.
+ */
 export function profileEnv(
   services: readonly ServiceName[],
   dir: string,
   phase: string,
+  inherited = process.env.NODE_OPTIONS,
 ): Partial<Record<ServiceName, Record<string, string>>> {
+  const nodeOptions = [inherited, `--import=${PRELOAD}`].filter(Boolean).join(' ');
   return Object.fromEntries(
-    services.map((s) => [s, { NODE_OPTIONS: `--import=${PRELOAD}`, JANGAR_PROFILE_DIR: dir, JANGAR_PROFILE_NAME: `${phase}-${s}` }]),
+    services.map((s) => [s, { NODE_OPTIONS: nodeOptions, JANGAR_PROFILE_DIR: dir, JANGAR_PROFILE_NAME: `${phase}-${s}` }]),
   );
 }
 

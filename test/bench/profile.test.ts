@@ -44,7 +44,7 @@ describe('a CPU profile summary', () => {
 
 describe('profiling a service', () => {
   it('makes the chosen services load the profiler, naming their profiles by phase and service', () => {
-    const env = profileEnv(['api-gateway'], '/tmp/p', 'ceiling');
+    const env = profileEnv(['api-gateway'], '/tmp/p', 'ceiling', undefined);
     expect(env).toEqual({
       'api-gateway': {
         NODE_OPTIONS: `--import=${path.join(REPO_ROOT, 'scripts', 'bench', 'profiler.mjs')}`,
@@ -52,6 +52,9 @@ describe('profiling a service', () => {
         JANGAR_PROFILE_NAME: 'ceiling-api-gateway',
       },
     });
+    expect(profileEnv(['api-gateway'], '/tmp/p', 'ceiling', '--enable-source-maps')['api-gateway']?.NODE_OPTIONS).toBe(
+      `--enable-source-maps --import=${path.join(REPO_ROOT, 'scripts', 'bench', 'profiler.mjs')}`,
+    );
     expect(mergeServiceEnv({ 'api-gateway': { JANGAR_WAIT_MS: '0' } }, env)['api-gateway']).toMatchObject({
       JANGAR_WAIT_MS: '0',
       JANGAR_PROFILE_NAME: 'ceiling-api-gateway',
