@@ -56,6 +56,12 @@ export function updateBodyFor<S extends z.ZodType>(spec: S) {
 }
 
 /**
+ * How deep a request body may nest, the body itself being level 1. Specs nest a dozen levels; the
+ * limit keeps free-form fields from reaching depths that overflow a recursive step downstream.
+ */
+export const MAX_BODY_DEPTH = 100;
+
+/**
  * Body of `PATCH` (`application/merge-patch+json`, RFC 7386): what to change in labels, annotations
  * and spec, `null` removing a key. The merged spec is validated where it is applied.
  */

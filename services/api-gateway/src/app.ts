@@ -11,7 +11,7 @@ import { activeTraceId, DomainError, TransientError } from '@jangar/service-kit'
 import type { Caller } from './auth.js';
 import type { GatewayDeps } from './deps.js';
 import { instrumentRequests } from './metrics-hook.js';
-import { refuseNul } from './nul-guard.js';
+import { refuseUnacceptable } from './input-guard.js';
 import { openApiDocument } from './openapi.js';
 import { logRequests } from './request-log.js';
 import { PROBE_ROUTE } from './probes.js';
@@ -110,7 +110,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     v1.addHook('onRequest', async (req) => {
       req.caller = deps.auth.authenticate(req.headers.authorization);
     });
-    refuseNul(v1);
+    refuseUnacceptable(v1);
     registerCreateRoutes(v1, deps);
     registerResourceRoutes(v1, deps);
     registerPolicyRoutes(v1, deps);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { GatewayDeps } from '../src/deps.js';
 import { testApp } from './fake-deps.js';
 
 const app = testApp;
@@ -135,6 +136,56 @@ describe('gateway HTTP behaviour', () => {
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json()).toMatchObject({ code: 'validation_failed', errors: [{ path }] });
+  });
+
+  // Found by fuzzing: a merge patch's spec is free-form, so a few thousand levels of nesting got
+  // past validation and overflowed the stack while the request was fingerprinted — a 500.
+  const nested = (levels: number, leaf: unknown = 'leaf') => {
+    let value = leaf;
+    for (let i = 0; i < levels; i++) value = { spec: value };
+    return value as Record<string, unknown>;
+  };
+  const specPath = (levels: number) => Array.from({ length: levels }, () => 'spec').join('.');
+
+  it.each([
+    ['a merge patch a few thousand levels deep', 'PATCH', '/v1/agents/team-a/coder', nested(3_000), specPath(100)],
+    [
+      'a free-form field one level too deep',
+      'POST',
+      '/v1/agents',
+      {
+        deliveryId: 'deep',
+        metadata: { namespace: 'team-a', name: 'coder' },
+        spec: { providerRef: { name: 'codex' }, config: nested(99) },
+      },
+      `spec.config.${specPath(98)}`,
+    ],
+  ])('refuses %s with 400 naming the first level past the limit', async (_what, method, url, payload, path) => {
+    // A body limit the few thousand levels fit in (about 30 KB).
+    const res = await app({ config: { JANGAR_BODY_LIMIT_BYTES: 1024 * 1024, JANGAR_WAIT_MS: 2_000 } as GatewayDeps['config'] }).inject({
+      method: method as 'PATCH' | 'POST',
+      url,
+      headers: {
+        ...auth,
+        'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
+        'idempotency-key': 'deep',
+      },
+      payload: JSON.stringify(payload),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ code: 'validation_failed', errors: [{ path, message: 'must not nest deeper than 100 levels' }] });
+  });
+
+  it('takes a body nested exactly as deep as the limit', async () => {
+    const spec = { providerRef: { name: 'codex' }, config: nested(97) };
+    const res = await app().inject({
+      method: 'POST',
+      url: '/v1/agents',
+      headers: auth,
+      payload: { deliveryId: 'at-limit', metadata: { namespace: 'team-a', name: 'coder' }, spec },
+    });
+    expect(res.statusCode).toBe(201);
   });
 
   it('answers 202 with a Location when the outcome is slower than the wait budget', async () => {
