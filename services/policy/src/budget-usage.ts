@@ -1,18 +1,25 @@
+/**
+ * `Budget.status.used`, kept as Postgres has it. Admissions on several replicas change a Budget's
+ * usage at once; if each wrote the figure it computed, their writes could land out of order and
+ * leave an old count on the status until the next change. So a write never carries a figure from
+ * elsewhere: it reads the usage under the Budget's lock and patches while holding it, and the
+ * last write reflects everything committed before it.
+ */
 import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
-import { Budget, BudgetSpec } from '@jangar/contracts';
+import { Budget, BudgetSpec, type BudgetAmounts } from '@jangar/contracts';
 import type { Logger } from '@jangar/service-kit';
-import { resourceBudgetOf, usageStatus, type Resource } from './budgets.js';
+import { meteredBudgetOf, usageStatus } from './budgets.js';
 import type { ClusterView } from './cluster-view.js';
-import type { BudgetUsage, SlotStore } from './slots/store.js';
+import type { SlotStore } from './slots/store.js';
+
+/** Writes `used` on a Budget's status. */
+export type StatusPatcher = (namespace: string, name: string, used: BudgetAmounts) => Promise<void>;
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** Writes a Budget's usage on its status, merged with what the runtime reports there (tokens, dollars). */
-export function budgetUsageWriter(api: CustomObjectsApi): (budget: string, used: BudgetUsage) => Promise<void> {
-  return async (budget, used) => {
-    // `budget` is the id the context gives it: `Budget <namespace>/<name>`.
-    const [namespace, name] = budget.replace(/^Budget /, '').split('/');
-    if (!namespace || !name) return;
+/** Merge-patches a Budget's status, so what the runtime reports there (tokens, dollars) stays. */
+export function budgetStatusPatcher(api: CustomObjectsApi): StatusPatcher {
+  return async (namespace, name, used) => {
     await api.patchNamespacedCustomObjectStatus(
       {
         group: Budget.group,
@@ -20,30 +27,67 @@ export function budgetUsageWriter(api: CustomObjectsApi): (budget: string, used:
         plural: Budget.plural,
         namespace,
         name,
-        body: { status: { used: usageStatus(used), updatedAt: new Date().toISOString() } },
+        body: { status: { used, updatedAt: new Date().toISOString() } },
       },
       mergePatch,
     );
   };
 }
 
-/**
- * Writes again what the active runs of a namespace request on each of its Budgets that limits cpu,
- * memory or gpu — after a slot was released, so the figure drops as runs end. Best effort: the
- * slots in Postgres are the truth, and the next admission or release writes it again.
- */
-export async function refreshResourceUsage(
-  deps: { view: ClusterView; slots: SlotStore; recordBudgetUsage: (budget: string, used: BudgetUsage) => Promise<void>; logger: Logger },
-  namespace: string,
-): Promise<void> {
-  for (const obj of deps.view.list(Budget, namespace)) {
-    const spec = BudgetSpec.safeParse(obj.spec);
-    const budget = spec.success ? resourceBudgetOf({ id: `Budget ${namespace}/${obj.metadata.name}`, spec: spec.data }) : undefined;
-    if (!budget) continue;
-    const inUse = await deps.slots.requestedBy(namespace, budget.agents);
-    const used = Object.fromEntries(Object.keys(budget.limits).map((r) => [r, inUse[r as Resource]]));
-    await deps
-      .recordBudgetUsage(budget.key, used)
-      .catch((err: unknown) => deps.logger.warn({ err, budget: budget.key }, 'could not record budget usage'));
+const settle = () => undefined;
+
+/** Writes Budgets' usage on their status from the charges and slots in Postgres, one write at a time per Budget. */
+export class BudgetUsageRecorder {
+  // Per Budget key: the last write asked for, and the one not started yet (which a caller may join).
+  private readonly tails = new Map<string, Promise<void>>();
+  private readonly waiting = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly deps: {
+      view: Pick<ClusterView, 'get' | 'list'>;
+      slots: Pick<SlotStore, 'withUsage'>;
+      patchStatus: StatusPatcher;
+      logger: Logger;
+    },
+  ) {}
+
+  /**
+   * Writes the usage of the Budget `key` (`Budget <namespace>/<name>`); resolves once a write that
+   * read Postgres after this call has landed. Calls that arrive while a write waits to start share
+   * it: that write reads after all of them.
+   */
+  record(key: string): Promise<void> {
+    const queued = this.waiting.get(key);
+    if (queued) return queued;
+    const write = (this.tails.get(key) ?? Promise.resolve()).then(settle, settle).then(() => {
+      this.waiting.delete(key);
+      return this.write(key);
+    });
+    const tail = write.finally(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    this.tails.set(key, tail);
+    this.waiting.set(key, tail);
+    return tail;
+  }
+
+  /** Writes again every Budget of a namespace that limits resources — after a slot was released, so the figure drops as runs end. Best effort. */
+  async refreshResources(namespace: string): Promise<void> {
+    for (const obj of this.deps.view.list(Budget, namespace)) {
+      const key = `Budget ${namespace}/${obj.metadata.name}`;
+      const spec = BudgetSpec.safeParse(obj.spec);
+      if (!spec.success || !meteredBudgetOf({ id: key, namespace, spec: spec.data })?.resources) continue;
+      await this.record(key).catch((err: unknown) => this.deps.logger.warn({ err, budget: key }, 'could not record budget usage'));
+    }
+  }
+
+  private async write(key: string): Promise<void> {
+    const [namespace, name] = key.replace(/^Budget /, '').split('/');
+    if (!namespace || !name) return;
+    // A Budget deleted since, or changed to meter nothing, has no usage to show.
+    const spec = BudgetSpec.safeParse(this.deps.view.get(Budget, namespace, name)?.spec);
+    const metered = spec.success ? meteredBudgetOf({ id: key, namespace, spec: spec.data }) : undefined;
+    if (!metered) return;
+    await this.deps.slots.withUsage(metered, (used) => this.deps.patchStatus(namespace, name, usageStatus(used)));
   }
 }

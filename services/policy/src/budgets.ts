@@ -1,6 +1,6 @@
 import type { BudgetAmounts, BudgetSpec, Violation } from '@jangar/contracts';
 import type { DecisionContext } from './context.js';
-import type { BudgetUsage, SpentBudget } from './slots/store.js';
+import type { BudgetUsage, MeteredBudget, SpentBudget } from './slots/store.js';
 
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
@@ -101,6 +101,13 @@ export function resourceBudgetOf(b: { id: string; spec: BudgetSpec }): ResourceB
   if (Object.keys(limits).length === 0) return undefined;
   const agents = b.spec.subjects?.length ? b.spec.subjects.filter((s) => s.kind === 'Agent').map((s) => s.name) : undefined;
   return { key: b.id, agents, limits };
+}
+
+/** What a Budget meters from admissions — runs per period, resources of active runs — or undefined when it meters neither. */
+export function meteredBudgetOf(b: { id: string; namespace: string; spec: BudgetSpec }): MeteredBudget | undefined {
+  const runs = b.spec.limits?.runs === undefined ? undefined : { periodMs: periodMs(b.spec.period) };
+  const resources = resourceBudgetOf(b);
+  return runs || resources ? { key: b.id, namespace: b.namespace, runs, resources } : undefined;
 }
 
 /** The Budgets of a run's context that limit resources, as the slot store checks them. */

@@ -35,7 +35,7 @@ import { toApproval, type ApprovalRow, type ApprovalStore } from './approvals/st
 import { agentNameOf, subjectOf, type ReadCurrent } from './subject.js';
 import type { Subject } from './rules.js';
 import { toQueueSummary, type QueueEntry, type QueueRow, type QueueSizes, type QueueStore } from './queue/store.js';
-import type { Audited, BudgetUsage, Refusal } from './slots/store.js';
+import type { Audited, Refusal } from './slots/store.js';
 
 export interface PolicyDeps {
   js: JetStreamClient;
@@ -46,8 +46,8 @@ export interface PolicyDeps {
   queue: QueueStore;
   /** Told when a run joins the queue, so the queue is tried at once (the run may fit already). */
   onQueued?: () => void;
-  /** Records a Budget's new usage on its status (best effort: the charges and slots in Postgres are the truth). */
-  recordBudgetUsage(budget: string, used: BudgetUsage): Promise<void>;
+  /** Writes a Budget's usage on its status from Postgres (best effort: the charges and slots there are the truth). */
+  recordBudgetUsage(budget: string): Promise<void>;
   settings: PolicySettings;
   logger: Logger;
 }
@@ -169,10 +169,8 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
       audited: auditedOf(owned, rates, ctx),
     },
   );
-  for (const c of admission.charged) {
-    await deps
-      .recordBudgetUsage(c.key, c.used)
-      .catch((err: unknown) => deps.logger.warn({ err, budget: c.key }, 'could not record budget usage'));
+  for (const key of admission.charged) {
+    await deps.recordBudgetUsage(key).catch((err: unknown) => deps.logger.warn({ err, budget: key }, 'could not record budget usage'));
   }
   const over = [
     ...admission.spent.map((r) => runBudgetViolation(ctx, r)),

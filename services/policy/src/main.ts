@@ -8,7 +8,7 @@ import { POLICY_DATABASE } from './database.js';
 import { decide, handleRequest, tryQueued, type PolicyDeps } from './handler.js';
 import { releaseEndedRun, releaseRejected, reconcileSlots } from './slots/release.js';
 import { SlotStore } from './slots/store.js';
-import { budgetUsageWriter, refreshResourceUsage } from './budget-usage.js';
+import { BudgetUsageRecorder, budgetStatusPatcher } from './budget-usage.js';
 import { ApprovalStore } from './approvals/store.js';
 import { QueueDrainer } from './queue/drain.js';
 import { QueueStore } from './queue/store.js';
@@ -53,7 +53,8 @@ await runService({
       },
       queueCluster: config.JANGAR_POLICY_QUEUE_CLUSTER,
     };
-    const recordBudgetUsage = budgetUsageWriter(api);
+    const usage = new BudgetUsageRecorder({ view, slots, patchStatus: budgetStatusPatcher(api), logger });
+    const recordBudgetUsage = (budget: string) => usage.record(budget);
     const approvals = new ApprovalStore(db);
     const queue = new QueueStore(db);
     const deps: PolicyDeps = { js, logger, view, readCurrent, slots, approvals, queue, settings, recordBudgetUsage };
@@ -64,7 +65,7 @@ await runService({
     const released = async (namespace: string | undefined) => {
       if (!namespace) return;
       drainer.poke();
-      await refreshResourceUsage(deps, namespace);
+      await usage.refreshResources(namespace);
     };
     const subs = [
       await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, async (m) => {

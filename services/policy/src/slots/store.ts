@@ -37,8 +37,16 @@ export interface SpentBudget {
   asks?: number;
 }
 
-/** A budget's usage after a run was admitted: runs started, and the resources its active runs request. */
+/** A budget's usage: runs started in its period, and the resources its active runs request. */
 export type BudgetUsage = { runs?: number } & Partial<ResourceAmounts>;
+
+/** What a Budget meters from the charges and slots: runs per period, resources of active runs, or both. */
+export interface MeteredBudget {
+  key: string;
+  namespace: string;
+  runs?: { periodMs: number } | undefined;
+  resources?: ResourceBudget | undefined;
+}
 
 /** A budget that counts runs: its key (`Budget ns/name`), how many per period, and the period. */
 export interface RunBudget {
@@ -70,13 +78,13 @@ export interface Audited {
 
 /**
  * What admission decided: refused limits and spent budgets, and — when the run was admitted,
- * perhaps past audited ones — the budgets charged with their new usage.
+ * perhaps past audited ones — the keys of the budgets whose usage it changed.
  */
 export interface Admission {
   refusals: Refusal[];
   rateRefusals: RateRefusal[];
   spent: SpentBudget[];
-  charged: Array<{ key: string; used: BudgetUsage }>;
+  charged: string[];
 }
 
 /** Active runs when a slot was refused, scope by scope, with the limit each was held to. */
@@ -88,6 +96,9 @@ export interface Refusal {
 
 // One lock for every admission: counts and inserts happen as one step across all replicas.
 const SLOT_LOCK = 0x6a616e67; // "jang"
+// With a Budget's key hashed beside it, one lock per Budget for writing its status (the two-key
+// form of the advisory lock, a key space apart from SLOT_LOCK's).
+const BUDGET_STATUS_LOCK = 0x6a627374; // "jbst"
 
 /**
  * Concurrency slots in Postgres, shared by every policy replica. A transaction-scoped advisory lock
@@ -139,7 +150,6 @@ export class SlotStore {
       if (counts?.held) return { refusals: [], rateRefusals: [], spent: [], charged: [] };
 
       const spent: Admission['spent'] = [];
-      const usage: Admission['charged'] = [];
       for (const b of budgets) {
         const [row] = await q<{ n: string; mine: string }>(
           `select count(*) as n, count(*) filter (where request_key = ?) as mine
@@ -149,19 +159,15 @@ export class SlotStore {
         const used = Number(row?.n ?? 0);
         const mine = Number(row?.mine ?? 0) > 0;
         if (!mine && used >= b.limit) spent.push({ key: b.key, amount: 'runs', used, limit: b.limit });
-        usage.push({ key: b.key, used: { runs: mine ? used : used + 1 } });
       }
       for (const b of resourceBudgets) {
         const inUse = await this.requested(q, req.namespace, b.agents);
-        const after: Partial<ResourceAmounts> = {};
         for (const r of RESOURCES) {
           const limit = b.limits[r];
           if (limit === undefined) continue;
-          after[r] = inUse[r] + asks[r];
           // A run that asks for none of a resource is never refused on it, even by a spent budget.
           if (asks[r] > 0 && inUse[r] + asks[r] > limit) spent.push({ key: b.key, amount: r, used: inUse[r], limit, asks: asks[r] });
         }
-        usage.push({ key: b.key, used: after });
       }
       const refusals: Refusal[] = [];
       const check = (scope: Refusal['scope'], active: number, limit: number | undefined) => {
@@ -192,15 +198,35 @@ export class SlotStore {
          on conflict (request_key) do update set released_at = null, acquired_at = now()`,
         [req.requestKey, req.kind, req.namespace, req.name, req.agent ?? null, asks.cpu, asks.memory, asks.gpu],
       );
-      return { refusals, rateRefusals, spent, charged: usage };
+      return { refusals, rateRefusals, spent, charged: [...new Set([...budgets, ...resourceBudgets].map((b) => b.key))] };
+    });
+  }
+
+  /**
+   * Reads a Budget's usage from the charges and slots and hands it to `write`, holding that
+   * Budget's lock until `write` is done: writes of one Budget's status never cross, on any
+   * replica, so the last one reflects every charge and release committed before it.
+   */
+  async withUsage(budget: MeteredBudget, write: (used: BudgetUsage) => Promise<void>): Promise<void> {
+    await this.db.transaction(async (q) => {
+      await q('select pg_advisory_xact_lock(?, hashtext(?))', [BUDGET_STATUS_LOCK, budget.key]);
+      const used: BudgetUsage = {};
+      if (budget.runs) {
+        const [row] = await q<{ n: string }>(
+          'select count(*) as n from policy.budget_charges where budget = ? and charged_at > now() - make_interval(secs => ?)',
+          [budget.key, budget.runs.periodMs / 1000],
+        );
+        used.runs = Number(row?.n ?? 0);
+      }
+      if (budget.resources) {
+        const inUse = await this.requested(q, budget.namespace, budget.resources.agents);
+        for (const r of RESOURCES) if (budget.resources.limits[r] !== undefined) used[r] = inUse[r];
+      }
+      await write(used);
     });
   }
 
   /** The resources the active runs of a namespace request — all of them, or those of some Agents. */
-  async requestedBy(namespace: string, agents: readonly string[] | undefined): Promise<ResourceAmounts> {
-    return this.requested((sql, params) => this.db.query(sql, params), namespace, agents);
-  }
-
   private async requested(
     q: <T = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => Promise<T[]>,
     namespace: string,
