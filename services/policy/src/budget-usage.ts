@@ -6,7 +6,7 @@
  * last write reflects everything committed before it.
  */
 import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
-import { Budget, BudgetSpec, type BudgetAmounts } from '@jangar/contracts';
+import { Budget, BudgetSpec, BudgetStatus, type BudgetAmounts } from '@jangar/contracts';
 import type { Logger } from '@jangar/service-kit';
 import { meteredBudgetOf, usageStatus } from './budgets.js';
 import type { ClusterView } from './cluster-view.js';
@@ -45,7 +45,7 @@ export class BudgetUsageRecorder {
   constructor(
     private readonly deps: {
       view: Pick<ClusterView, 'get' | 'list'>;
-      slots: Pick<SlotStore, 'withUsage'>;
+      slots: Pick<SlotStore, 'withUsage' | 'runsCharged'>;
       patchStatus: StatusPatcher;
       logger: Logger;
     },
@@ -77,6 +77,28 @@ export class BudgetUsageRecorder {
       const key = `Budget ${namespace}/${obj.metadata.name}`;
       const spec = BudgetSpec.safeParse(obj.spec);
       if (!spec.success || !meteredBudgetOf({ id: key, namespace, spec: spec.data })?.resources) continue;
+      await this.record(key).catch((err: unknown) => this.deps.logger.warn({ err, budget: key }, 'could not record budget usage'));
+    }
+  }
+
+  /**
+   * Writes again every Budget whose status shows another count of runs than its period holds now:
+   * charges roll out of the trailing period with no event to say so, and a best-effort write may
+   * have failed. One count for all Budgets; only those that differ are written.
+   */
+  async refreshRuns(): Promise<void> {
+    const shown = new Map<string, number | undefined>();
+    const periods: Array<{ key: string; periodMs: number }> = [];
+    for (const obj of this.deps.view.list(Budget)) {
+      const key = `Budget ${obj.metadata.namespace}/${obj.metadata.name}`;
+      const spec = BudgetSpec.safeParse(obj.spec);
+      const runs = spec.success ? meteredBudgetOf({ id: key, namespace: obj.metadata.namespace, spec: spec.data })?.runs : undefined;
+      if (!runs) continue;
+      periods.push({ key, periodMs: runs.periodMs });
+      shown.set(key, BudgetStatus.safeParse(obj.status ?? {}).data?.used?.runs);
+    }
+    for (const [key, runs] of await this.deps.slots.runsCharged(periods)) {
+      if (shown.get(key) === runs) continue;
       await this.record(key).catch((err: unknown) => this.deps.logger.warn({ err, budget: key }, 'could not record budget usage'));
     }
   }

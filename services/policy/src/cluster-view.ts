@@ -43,8 +43,8 @@ export class ClusterView {
     return WATCHED_KINDS.every((k) => this.synced.has(k.kind));
   }
 
-  /** Every cached object of a kind in a namespace. */
-  list(kind: KindDefinition, namespace: string): KubeObject[] {
+  /** Every cached object of a kind in a namespace, or in every namespace. */
+  list(kind: KindDefinition, namespace?: string): KubeObject[] {
     return (this.informers.get(kind.kind)?.list(namespace) ?? []).flatMap((o) => {
       const parsed = KubeObject.safeParse({ kind: kind.kind, ...o });
       return parsed.success ? [parsed.data] : [];

@@ -35,7 +35,7 @@ export const PolicyConfig = DatabaseConfig.extend({
   JANGAR_POLICY_QUEUE_CLUSTER: z.coerce.number().int().min(0).default(1000),
   /** How often the queue is tried besides when a slot frees: rate windows roll on, and waits run out. */
   JANGAR_POLICY_QUEUE_SWEEP_MS: z.coerce.number().int().min(100).default(1_000),
-  /** How often slots held by runs that are gone or ended (without a status message) are released. */
+  /** How often slots held by runs that are gone or ended (without a status message) are released, and Budgets' run counts checked against their rolling periods. */
   JANGAR_POLICY_RECONCILE_MS: z.coerce.number().int().min(1000).default(30_000),
   /** How often approvals past their expiry are expired, and decided ones not yet carried out are settled. */
   JANGAR_POLICY_APPROVAL_SWEEP_MS: z.coerce.number().int().min(200).default(5_000),

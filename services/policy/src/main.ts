@@ -82,6 +82,11 @@ await runService({
         .catch((err: unknown) => logger.warn({ err }, 'slot reconciliation failed'));
     }, config.JANGAR_POLICY_RECONCILE_MS);
     reconciler.unref();
+    // Runs roll out of a Budget's trailing period with no event to say so.
+    const budgetSweep = setInterval(() => {
+      usage.refreshRuns().catch((err: unknown) => logger.warn({ err }, 'budget usage sweep failed'));
+    }, config.JANGAR_POLICY_RECONCILE_MS);
+    budgetSweep.unref();
     // Rate windows roll on and waits run out with no event to say so.
     const queueSweep = setInterval(() => drainer.poke(), config.JANGAR_POLICY_QUEUE_SWEEP_MS);
     queueSweep.unref();
@@ -112,6 +117,7 @@ await runService({
       ],
       async stop() {
         clearInterval(reconciler);
+        clearInterval(budgetSweep);
         clearInterval(approvalSweep);
         clearInterval(queueSweep);
         clearInterval(purge);

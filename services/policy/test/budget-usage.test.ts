@@ -22,18 +22,19 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-const budget = (namespace: string, name: string, spec: object): KubeObject => ({
+const budget = (namespace: string, name: string, spec: object, status?: object): KubeObject => ({
   apiVersion: 'proompteng.ai/v1alpha1',
   kind: 'Budget',
-  metadata: { namespace, name },
+  metadata: { namespace, name, uid: `${namespace}-${name}`, resourceVersion: '1', creationTimestamp: '2026-11-26T00:00:00Z' },
   spec,
+  status,
 });
 
 /** A cluster view holding `budgets`, as the informers would. */
 const viewOf = (...budgets: KubeObject[]) => ({
   get: (_kind: unknown, namespace: string, name: string) =>
     budgets.find((b) => b.metadata.namespace === namespace && b.metadata.name === name),
-  list: (_kind: unknown, namespace: string) => budgets.filter((b) => b.metadata.namespace === namespace),
+  list: (_kind: unknown, namespace?: string) => budgets.filter((b) => namespace === undefined || b.metadata.namespace === namespace),
 });
 
 /** A status patcher that records each write and holds it until the test lets it go. */
@@ -132,6 +133,25 @@ describe('Budget.status.used', () => {
       { runs: 2, cpu: '2500m' },
       { runs: 2, cpu: '1' },
     ]);
+  });
+
+  it('writes again the Budgets whose status shows runs that have rolled out of the period, and only those', async () => {
+    const patches = heldPatches();
+    patches.releaseAll();
+    await db.query(
+      `insert into policy.budget_charges (budget, request_key, charged_at) values
+         ('Budget roll/hourly', 'old', now() - interval '2 hours'), ('Budget roll/hourly', 'new', now()),
+         ('Budget roll/steady', 'now', now())`,
+    );
+    const view = viewOf(
+      budget('roll', 'hourly', { limits: { runs: 10 }, period: '1h' }, { used: { runs: 2 } }),
+      budget('roll', 'steady', { limits: { runs: 10 }, period: '1h' }, { used: { runs: 1 } }),
+      budget('roll', 'cores', { limits: { cpu: '2' } }, { used: { cpu: '1' } }),
+    );
+
+    await recorder(view, patches.patch).refreshRuns();
+
+    expect(patches.written).toEqual([{ budget: 'roll/hourly', used: { runs: 1 } }]);
   });
 
   it('writes nothing for a Budget that is gone or meters nothing from admissions', async () => {

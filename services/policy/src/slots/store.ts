@@ -226,6 +226,20 @@ export class SlotStore {
     });
   }
 
+  /** Runs charged to each Budget within its trailing period, in one statement. */
+  async runsCharged(budgets: ReadonlyArray<{ key: string; periodMs: number }>): Promise<Map<string, number>> {
+    if (budgets.length === 0) return new Map();
+    // Raw SQL: one grouped count over a set of (budget, period) pairs passed as JSON.
+    const rows = await this.db.query<{ key: string; n: string }>(
+      `select b.key, count(c.request_key) as n
+         from jsonb_to_recordset(?::jsonb) as b(key text, secs double precision)
+         left join policy.budget_charges c on c.budget = b.key and c.charged_at > now() - make_interval(secs => b.secs)
+        group by b.key`,
+      [JSON.stringify(budgets.map((b) => ({ key: b.key, secs: b.periodMs / 1000 })))],
+    );
+    return new Map(rows.map((r) => [r.key, Number(r.n)]));
+  }
+
   /** The resources the active runs of a namespace request — all of them, or those of some Agents. */
   private async requested(
     q: <T = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => Promise<T[]>,
