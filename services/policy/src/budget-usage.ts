@@ -8,7 +8,7 @@
 import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import { Budget, BudgetSpec, BudgetStatus, type BudgetAmounts } from '@jangar/contracts';
 import type { Logger } from '@jangar/service-kit';
-import { meteredBudgetOf, usageStatus } from './budgets.js';
+import { meteredBudgetOf, usageStatus, type RunPeriod } from './budgets.js';
 import type { ClusterView } from './cluster-view.js';
 import type { SlotStore } from './slots/store.js';
 
@@ -32,6 +32,16 @@ export function budgetStatusPatcher(api: CustomObjectsApi): StatusPatcher {
       mergePatch,
     );
   };
+}
+
+/** Every Budget in the view that counts runs: its key, its period, and the count its status shows. */
+export function runCountingBudgets(view: Pick<ClusterView, 'list'>): Array<RunPeriod & { shown: number | undefined }> {
+  return view.list(Budget).flatMap((obj) => {
+    const key = `Budget ${obj.metadata.namespace}/${obj.metadata.name}`;
+    const spec = BudgetSpec.safeParse(obj.spec);
+    const runs = spec.success ? meteredBudgetOf({ id: key, namespace: obj.metadata.namespace, spec: spec.data })?.runs : undefined;
+    return runs ? [{ key, periodMs: runs.periodMs, shown: BudgetStatus.safeParse(obj.status ?? {}).data?.used?.runs }] : [];
+  });
 }
 
 const settle = () => undefined;
@@ -87,17 +97,9 @@ export class BudgetUsageRecorder {
    * have failed. One count for all Budgets; only those that differ are written.
    */
   async refreshRuns(): Promise<void> {
-    const shown = new Map<string, number | undefined>();
-    const periods: Array<{ key: string; periodMs: number }> = [];
-    for (const obj of this.deps.view.list(Budget)) {
-      const key = `Budget ${obj.metadata.namespace}/${obj.metadata.name}`;
-      const spec = BudgetSpec.safeParse(obj.spec);
-      const runs = spec.success ? meteredBudgetOf({ id: key, namespace: obj.metadata.namespace, spec: spec.data })?.runs : undefined;
-      if (!runs) continue;
-      periods.push({ key, periodMs: runs.periodMs });
-      shown.set(key, BudgetStatus.safeParse(obj.status ?? {}).data?.used?.runs);
-    }
-    for (const [key, runs] of await this.deps.slots.runsCharged(periods)) {
+    const counted = runCountingBudgets(this.deps.view);
+    const shown = new Map(counted.map((b) => [b.key, b.shown]));
+    for (const [key, runs] of await this.deps.slots.runsCharged(counted)) {
       if (shown.get(key) === runs) continue;
       await this.record(key).catch((err: unknown) => this.deps.logger.warn({ err, budget: key }, 'could not record budget usage'));
     }

@@ -103,6 +103,12 @@ export function resourceBudgetOf(b: { id: string; spec: BudgetSpec }): ResourceB
   return { key: b.id, agents, limits };
 }
 
+/** A Budget that counts runs: its key (`Budget <namespace>/<name>`) and trailing period. */
+export interface RunPeriod {
+  key: string;
+  periodMs: number;
+}
+
 /** What a Budget meters from admissions — runs per period, resources of active runs — or undefined when it meters neither. */
 export function meteredBudgetOf(b: { id: string; namespace: string; spec: BudgetSpec }): MeteredBudget | undefined {
   const runs = b.spec.limits?.runs === undefined ? undefined : { periodMs: periodMs(b.spec.period) };

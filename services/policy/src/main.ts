@@ -8,7 +8,7 @@ import { POLICY_DATABASE } from './database.js';
 import { decide, handleRequest, tryQueued, type PolicyDeps } from './handler.js';
 import { releaseEndedRun, releaseRejected, reconcileSlots } from './slots/release.js';
 import { SlotStore } from './slots/store.js';
-import { BudgetUsageRecorder, budgetStatusPatcher } from './budget-usage.js';
+import { BudgetUsageRecorder, budgetStatusPatcher, runCountingBudgets } from './budget-usage.js';
 import { ApprovalStore } from './approvals/store.js';
 import { QueueDrainer } from './queue/drain.js';
 import { QueueStore } from './queue/store.js';
@@ -95,8 +95,9 @@ await runService({
     }, config.JANGAR_POLICY_APPROVAL_SWEEP_MS);
     approvalSweep.unref();
     const purge = setInterval(() => {
-      purgeExpired(db, config.JANGAR_POLICY_RETENTION_HOURS)
-        .then((purged) => purged.queue + purged.approvals + purged.slots > 0 && logger.info({ purged }, 'purged what is past retention'))
+      // Budget charges only with every Budget known: one missing from a partial view would lose what it counts.
+      purgeExpired(db, config.JANGAR_POLICY_RETENTION_HOURS, { budgets: view.ready() ? runCountingBudgets(view) : undefined })
+        .then((purged) => Object.values(purged).some((n) => n > 0) && logger.info({ purged }, 'purged what is past retention'))
         .catch((err: unknown) => logger.warn({ err }, 'retention purge failed'));
     }, config.JANGAR_POLICY_PURGE_INTERVAL_MS);
     purge.unref();

@@ -4,21 +4,26 @@
  * the moment it started to matter (queued, decided, acquired), which is never earlier than the
  * gateway stored the request; with the gateway's idempotency retention no longer than this, a
  * retry of a purged request is a new request at the gateway too, and never reaches policy as an
- * old one. Budget charges stay: a Budget's period has no upper bound.
+ * old one. A budget charge is kept while its Budget counts it (within the Budget's period) and at
+ * least `retentionHours`; a charge of a Budget that is gone, or counts runs no more, goes once past
+ * retention. Charges are purged only when the caller knows every Budget (its informers listed):
+ * a Budget missing from a partial view would lose the charges it still counts.
  */
 import type { Database } from '@jangar/service-kit/db';
+import type { RunPeriod } from './budgets.js';
 
 /** What one purge deleted, per table. */
 export interface PurgeCounts {
   queue: number;
   approvals: number;
   slots: number;
+  charges: number;
 }
 
 /** Each statement deletes at most this many rows, so no purge holds locks on a large table for long. */
 const BATCH = 5_000;
 
-const PURGES: Record<keyof PurgeCounts, string> = {
+const PURGES: Record<Exclude<keyof PurgeCounts, 'charges'>, string> = {
   queue: `delete from policy.run_queue where id in (
       select id from policy.run_queue where state <> 'Queued' and settled_at < now() - make_interval(hours => ?) limit ?)`,
   // An approval decided but not yet carried out (`released_at` null) still has work to do.
@@ -31,15 +36,37 @@ const PURGES: Record<keyof PurgeCounts, string> = {
         and acquired_at < now() - make_interval(hours => ?) limit ?)`,
 };
 
-/** Deletes what is past retention, in batches; returns how many rows of each table went. */
-export async function purgeExpired(db: Database, retentionHours: number, batch = BATCH): Promise<PurgeCounts> {
-  const counts: PurgeCounts = { queue: 0, approvals: 0, slots: 0 };
-  for (const table of Object.keys(PURGES) as Array<keyof PurgeCounts>) {
+// The Budgets are passed as JSON and materialized once; a charge stays while one of them counts it.
+const CHARGES = `with live as materialized (select * from jsonb_to_recordset(?::jsonb) as b(key text, secs double precision))
+  delete from policy.budget_charges where (budget, request_key) in (
+    select c.budget, c.request_key from policy.budget_charges c
+     where c.charged_at < now() - make_interval(hours => ?)
+       and not exists (select 1 from live where live.key = c.budget and c.charged_at > now() - make_interval(secs => live.secs))
+     limit ?)`;
+
+/**
+ * Deletes what is past retention, in batches; returns how many rows of each table went. Budget
+ * charges go only when `budgets` lists every Budget that counts runs.
+ */
+export async function purgeExpired(
+  db: Database,
+  retentionHours: number,
+  opts: { budgets?: readonly RunPeriod[] | undefined; batch?: number } = {},
+): Promise<PurgeCounts> {
+  const batch = opts.batch ?? BATCH;
+  const counts: PurgeCounts = { queue: 0, approvals: 0, slots: 0, charges: 0 };
+  const inBatches = async (sql: string, params: unknown[]) => {
+    let deleted = 0;
     for (;;) {
-      const rows = await db.query(`${PURGES[table]} returning 1`, [retentionHours, batch]);
-      counts[table] += rows.length;
-      if (rows.length < batch) break;
+      const rows = await db.query(`${sql} returning 1`, [...params, batch]);
+      deleted += rows.length;
+      if (rows.length < batch) return deleted;
     }
+  };
+  for (const table of Object.keys(PURGES) as Array<keyof typeof PURGES>) counts[table] = await inBatches(PURGES[table], [retentionHours]);
+  if (opts.budgets) {
+    const live = JSON.stringify(opts.budgets.map((b) => ({ key: b.key, secs: b.periodMs / 1000 })));
+    counts.charges = await inBatches(CHARGES, [live, retentionHours]);
   }
   return counts;
 }

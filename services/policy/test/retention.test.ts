@@ -70,15 +70,36 @@ describe('the retention purge', () => {
     await slot('s-old-2', 8 * DAY, true);
     await slot('s-old-3', 10 * DAY, true);
     await slot('s-recent', 2, true);
-    await db.query(`insert into policy.budget_charges (budget, request_key, charged_at) values ('team-a/b', 'c-old', ${ago(60 * DAY)})`);
 
     // A batch of two makes the purge go round for the three old slots.
-    expect(await purgeExpired(db, 7 * DAY, 2)).toEqual({ queue: 2, approvals: 2, slots: 3 });
+    expect(await purgeExpired(db, 7 * DAY, { batch: 2 })).toEqual({ queue: 2, approvals: 2, slots: 3, charges: 0 });
     expect(await keys('run_queue')).toEqual(['q-recent', 'q-waiting']);
     expect(await keys('approvals')).toEqual(['a-not-carried-out', 'a-pending', 'a-recent']);
     expect(await keys('run_slots')).toEqual(['s-active', 's-recent']);
-    expect(await keys('budget_charges')).toEqual(['c-old']);
 
-    expect(await purgeExpired(db, 7 * DAY)).toEqual({ queue: 0, approvals: 0, slots: 0 });
+    expect(await purgeExpired(db, 7 * DAY)).toEqual({ queue: 0, approvals: 0, slots: 0, charges: 0 });
+  });
+
+  it('keeps a budget charge while its Budget counts it, and deletes it past retention once no Budget does', async () => {
+    const charge = (budget: string, key: string, hoursAgo: number) =>
+      db.query(`insert into policy.budget_charges (budget, request_key, charged_at) values (?, ?, ${ago(hoursAgo)})`, [budget, key]);
+    // A 30-day Budget still counts its 10-day-old charge; a day's Budget no longer counts its 8-day-old one.
+    await charge('Budget team-a/monthly', 'c-monthly-counted', 10 * DAY);
+    await charge('Budget team-a/monthly', 'c-monthly-old', 31 * DAY);
+    await charge('Budget team-a/daily', 'c-daily-old', 8 * DAY);
+    await charge('Budget team-a/daily', 'c-daily-recent', 2 * DAY);
+    // Past the daily period but within retention: a retry of its request could still arrive.
+    await charge('Budget team-a/daily', 'c-daily-retained', 3 * DAY);
+    await charge('Budget team-a/deleted', 'c-deleted-old', 8 * DAY);
+    await charge('Budget team-a/deleted', 'c-deleted-recent', 1);
+    const budgets = [
+      { key: 'Budget team-a/monthly', periodMs: 30 * 24 * 3_600_000 },
+      { key: 'Budget team-a/daily', periodMs: 24 * 3_600_000 },
+    ];
+
+    // Without the whole list of Budgets, no charge goes.
+    expect((await purgeExpired(db, 7 * DAY)).charges).toBe(0);
+    expect(await purgeExpired(db, 7 * DAY, { budgets, batch: 2 })).toMatchObject({ charges: 3 });
+    expect(await keys('budget_charges')).toEqual(['c-daily-recent', 'c-daily-retained', 'c-deleted-recent', 'c-monthly-counted']);
   });
 });
