@@ -41,6 +41,8 @@ export interface DatabaseOptions {
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const orm = await MikroORM.init({
     clientUrl: opts.url,
+    // MikroORM reads the URL's parts itself and drops its query, so the name travels on its own.
+    driverOptions: { connection: { application_name: applicationName(opts.url, `jangar-${opts.schema}`) } },
     entities: [...(opts.entities ?? [])],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
@@ -59,6 +61,15 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const db = wrap(orm);
   await migrate(orm, opts);
   return db;
+}
+
+/**
+ * The connections' `application_name`: the URL's, else `fallback` (`jangar-<schema>`), so
+ * `pg_stat_activity` says which service holds each connection (whose statements wait on a lock,
+ * whose pool is exhausted).
+ */
+function applicationName(url: string, fallback: string): string {
+  return new URL(url).searchParams.get('application_name') ?? fallback;
 }
 
 async function migrate(orm: MikroORM, opts: DatabaseOptions): Promise<void> {

@@ -57,6 +57,26 @@ describe('openDatabase', () => {
   });
 });
 
+describe('the connections of a service', () => {
+  it('name the service in pg_stat_activity, unless the URL names them itself', async () => {
+    const named = await openDatabase({ url: pg.url, schema: 'ledger', migrations: LEDGER_MIGRATIONS, logger });
+    const own = await openDatabase({
+      url: `${pg.url}?application_name=operator-chosen`,
+      schema: 'ledger',
+      migrations: LEDGER_MIGRATIONS,
+      logger,
+    });
+    try {
+      const nameOf = async (db: Database) =>
+        (await db.query<{ name: string }>('select application_name as name from pg_stat_activity where pid = pg_backend_pid()'))[0]?.name;
+      expect(await nameOf(named)).toBe('jangar-ledger');
+      expect(await nameOf(own)).toBe('operator-chosen');
+    } finally {
+      await Promise.all([named.close(), own.close()]);
+    }
+  });
+});
+
 describe('schemaDrift', () => {
   let db: Database;
   afterAll(async () => db?.close());
