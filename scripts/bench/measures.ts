@@ -54,7 +54,9 @@ export function summaryRows(r: BenchResults): SummaryRow[] {
   if (r.visible) {
     const v = r.visible;
     const bound = v.notVisible > 0 ? ` (≥: ${v.notVisible} of ${v.fired} never visible)` : '';
-    const what = `POST → visible in GET /v1/runs/{id} @${v.ratePerSec}/s${bound}`;
+    // A run with the pipeline at a lower priority measures something else (priority.ts), and says so.
+    const niced = r.config.pipelineNice > 0 ? `, pipeline at nice ${r.config.pipelineNice}` : '';
+    const what = `POST → visible in GET /v1/runs/{id} @${v.ratePerSec}/s${niced}${bound}`;
     m.push({ measure: `${what}, p50`, phase: 'visible', figure: v.visibleMs.p50, unit: 'ms' });
     m.push({ measure: `${what}, p99`, phase: 'visible', figure: v.visibleMs.p99, unit: 'ms', goal: GOALS.visibleP99Ms });
     // When the run exists in Kubernetes (from the spans): shown beside the visible time, not judged.

@@ -42,11 +42,14 @@ export interface BenchOptions {
   quick: boolean;
   /** Services whose CPU profile is taken over each phase (`--profile`); empty, none. */
   profile: ServiceName[];
+  /** Niceness of the pipeline's processes in every phase (`--pipeline-nice`, see priority.ts); 0 leaves them as started. */
+  pipelineNice: number;
 }
 
 export const USAGE = `Usage: npm run bench -- [--only <phases>] [--duration <s>] [--quick] [--concurrency 1,8,32]
                         [--read-concurrency 8,32] [--store-sizes 1000,100000] [--visible-rate 200]
                         [--live-runs 10000] [--warmup <s>] [--out <dir>] [--profile <services>]
+                        [--pipeline-nice <0-19>]
 
   --only <list>             phases to run (default all, in this order): writes (POST /v1/agent-runs,
                             first requests and replays), ceiling (accept path vs a bare Postgres insert
@@ -63,7 +66,10 @@ export const USAGE = `Usage: npm run bench -- [--only <phases>] [--duration <s>]
   --warmup <s>              unreported warm-up load before measuring (default 3; 0 skips it)
   --out <dir>               where results are written (default bench-results)
   --profile <list>          services to CPU-profile over each phase (${SERVICE_NAMES.join(', ')}):
-                            prints where their time went and writes <out>/profiles/*.cpuprofile`;
+                            prints where their time went and writes <out>/profiles/*.cpuprofile
+  --pipeline-nice <n>       run policy, provisioner, status-aggregator, audit and the development API
+                            server at niceness n (1-19), below the gateway, Postgres and nats-server:
+                            a stand-in for the gateway's own cores in a cluster (default 0: off)`;
 
 const numberFlag = (flag: string, raw: string, allowZero = false): number => {
   const value = Number(raw);
@@ -79,6 +85,13 @@ const wholeNumbers = (flag: string, raw: string, min = 1): number[] =>
     if (!Number.isInteger(n) || n < min) throw new Error(`${flag} takes whole numbers of at least ${min}, not "${c}"`);
     return n;
   });
+
+function pipelineNiceOf(flag: string | undefined): number {
+  if (flag === undefined) return 0;
+  const n = numberFlag('--pipeline-nice', flag, true);
+  if (!Number.isInteger(n) || n > 19) throw new Error(`--pipeline-nice takes a whole number from 0 to 19, not "${flag}"`);
+  return n;
+}
 
 /** Parses the command line; throws with a readable message on a bad flag. */
 export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
@@ -96,6 +109,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       warmup: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'string' },
+      'pipeline-nice': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -137,5 +151,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     outDir: values.out ?? 'bench-results',
     quick,
     profile: profile as ServiceName[],
+    pipelineNice: pipelineNiceOf(values['pipeline-nice']),
   };
 }

@@ -12,6 +12,7 @@ import { runMemory } from './memory.js';
 import { runReads } from './reads.js';
 import { machineInfo, ratios, renderReport, writeResults, type BenchResults, type PhaseLoad, type StepResult } from './report.js';
 import { mergeServiceEnv, profileEnv, profileLines, startProfiling } from './profile.js';
+import { lowerPipelineBackends, lowerPipelinePriority } from './priority.js';
 import { BacklogProbe } from './settle.js';
 import { runVisible } from './visible.js';
 import { createAgent, deliveryIds, primeRun, runBody, RUNS_PATH } from './workload.js';
@@ -96,6 +97,7 @@ export async function runBench(argv: string[]): Promise<number> {
   /** Starts a fresh control plane, runs `phase` on it, and stops it; false if the phase failed. */
   const withStack = async (name: Phase, phase: (stack: Stack, stackStartSec: number) => Promise<void>): Promise<boolean> => {
     let stack: Stack | undefined;
+    let backends: { stop(): Promise<number> } | undefined;
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jangar-bench-'));
     let keepDataDir = false;
     const phaseLoad: PhaseLoad = { before: loadNow() };
@@ -128,6 +130,13 @@ export async function runBench(argv: string[]): Promise<number> {
       });
       const stackStartSec = (Date.now() - t0) / 1000;
       checkInterrupted();
+      if (opts.pipelineNice > 0) {
+        const lowered = await lowerPipelinePriority(opts.pipelineNice);
+        backends = await lowerPipelineBackends(stack.databaseUrl, opts.pipelineNice);
+        console.log(
+          `  the pipeline runs at niceness ${opts.pipelineNice}: ${Object.keys(lowered).join(', ') || 'no process found'}, and its Postgres backends`,
+        );
+      }
       phaseLoad.measuredFrom = loadNow();
       const profiling = opts.profile.length > 0 ? startProfiling(stack, opts.profile, profileDir, name) : undefined;
       await phase(stack, stackStartSec);
@@ -149,6 +158,8 @@ export async function runBench(argv: string[]): Promise<number> {
       }
       return false;
     } finally {
+      const backendsLowered = await backends?.stop();
+      if (backendsLowered !== undefined) console.log(`  (at most ${backendsLowered} of the pipeline's Postgres backends lowered at once)`);
       await probe?.close();
       probe = undefined;
       if (stack) {
