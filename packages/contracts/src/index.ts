@@ -30,6 +30,7 @@ export * from './merge-patch.js';
 export * from './runs.js';
 export * from './approvals.js';
 export * from './queue.js';
+export * from './uncreated-runs.js';
 export * from './messages.js';
 export * from './subjects.js';
 export * from './streams.js';

@@ -5,6 +5,7 @@ import {
   type AwaitingApprovalView,
   type DecisionMessage,
   type ErrorCode,
+  holdConditions,
   type OutcomePayload,
   type QueuedView,
   refusedRunState,
@@ -40,38 +41,26 @@ export function responseForOutcome(outcome: OutcomePayload): StoredResponse {
  * an approver. A run both approved and then queued is answered as queued: that is what it waits for now.
  */
 export function responseForHold(m: DecisionMessage): StoredResponse | undefined {
-  const queue = m.payload.queue;
-  if (queue?.state === 'Queued') {
-    const view: QueuedView = {
-      id: m.payload.request.id,
-      kind: m.payload.request.kind,
-      status: 'Queued',
-      deliveryId: m.deliveryId,
-      phase: 'Pending',
-      conditions: [{ type: 'Blocked', status: 'True', reason: queue.reason, message: queue.message, lastTransitionTime: queue.enqueuedAt }],
-      queue,
-    };
-    return { status: 202, contentType: 'application/json', body: JSON.stringify(view) };
-  }
-  const approval = m.payload.approval;
+  const conditions = holdConditions(m.payload);
+  const { queue, approval, request } = m.payload;
+  if (!conditions) return undefined;
+  const answer = (view: QueuedView | AwaitingApprovalView): StoredResponse => ({
+    status: 202,
+    contentType: 'application/json',
+    body: JSON.stringify(view),
+  });
+  const { id, kind } = request;
+  if (queue?.state === 'Queued')
+    return answer({ id, kind, status: 'Queued', deliveryId: m.deliveryId, phase: 'Pending', conditions, queue });
   if (!approval) return undefined;
-  const view: AwaitingApprovalView = {
-    id: m.payload.request.id,
-    kind: m.payload.request.kind,
+  return answer({
+    id,
+    kind,
     status: 'AwaitingApproval',
     deliveryId: m.deliveryId,
     phase: 'Pending',
-    conditions: [
-      {
-        type: 'AwaitingApproval',
-        status: 'True',
-        reason: 'ApprovalRequired',
-        message: approval.gates.map((g) => g.reason).join('; '),
-        lastTransitionTime: approval.createdAt,
-      },
-    ],
+    conditions,
     approval,
     links: { approval: `/v1/approvals/${approval.id}` },
-  };
-  return { status: 202, contentType: 'application/json', body: JSON.stringify(view) };
+  });
 }

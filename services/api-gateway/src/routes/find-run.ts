@@ -1,4 +1,15 @@
-import { Condition, JANGAR_LABELS, KubeObject, kindByName, normalizeRun, Problem, RPCS, type NormalizedRun } from '@jangar/contracts';
+import {
+  Condition,
+  JANGAR_LABELS,
+  KubeObject,
+  kindByName,
+  normalizeRun,
+  Problem,
+  refusalState,
+  RPCS,
+  uncreatedRunView,
+  type NormalizedRun,
+} from '@jangar/contracts';
 import { z } from 'zod';
 import type { DeliveryRow } from '../deliveries/store.js';
 import { DomainError } from '@jangar/service-kit';
@@ -48,36 +59,23 @@ export function uncreatedRun(row: DeliveryRow): NormalizedRun | undefined {
     const at = new Date(row.completedAt ?? row.createdAt).toISOString();
     phase = refused.data.phase === 'Cancelled' ? 'Cancelled' : 'Failed';
     const given = refused.data.phase ? refused.data.conditions : undefined;
-    conditions = (given ?? [refusedCondition(refused.data.code, refused.data.detail)]).map((c) => ({
+    conditions = (given ?? refusalState(refused.data.code, refused.data.detail ?? refused.data.code).conditions).map((c) => ({
       ...c,
       lastTransitionTime: c.lastTransitionTime ?? at,
     }));
   } else {
     return undefined;
   }
-  return {
-    id: payload.id,
-    type: payload.kind,
-    namespace: payload.metadata.namespace,
-    name: payload.metadata.name ?? '',
-    uid: '',
-    resourceVersion: '',
-    labels: payload.metadata.labels ?? {},
-    deliveryId: row.deliveryId,
-    correlationId: row.message.correlationId,
-    phase,
-    conditions,
-    createdAt,
-    updatedAt: conditions.at(-1)?.lastTransitionTime ?? createdAt,
-  };
+  return uncreatedRunView(
+    { ...payload, kind: payload.kind },
+    { deliveryId: row.deliveryId, correlationId: row.message.correlationId },
+    {
+      phase,
+      conditions,
+      createdAt,
+    },
+  );
 }
-
-/** The condition of a run refused for a reason the reference has no condition for: `Failed`, with the problem's code. */
-function refusedCondition(code: string, detail: string | undefined): Condition {
-  return { type: 'Failed', status: 'True', reason: pascalCase(code), message: detail ?? code };
-}
-
-const pascalCase = (code: string) => code.replace(/(^|_)([a-z])/g, (_m, _sep: string, c: string) => c.toUpperCase());
 
 /** The run a completed create stored with its delivery, when it created one. */
 function createdRun(row: DeliveryRow, id: string): NormalizedRun | undefined {
