@@ -305,8 +305,11 @@ describe('queues', () => {
   const WAITING = 3;
   /** A run that stays Running until it is deleted. */
   const stuck = (deliveryId: string) => ({ ...stuckRun(deliveryId), metadata: { ...stuckRun(deliveryId).metadata, namespace: QUEUE_NS } });
+  // Runs that exist and have not ended: a queued run is listed Pending too, but has no uid until it exists.
   const running = async () =>
-    ((await dev.get(`/v1/runs?namespace=${QUEUE_NS}&phase=Pending,Running&limit=500`)).json.items as unknown[]).length;
+    ((await dev.get(`/v1/runs?namespace=${QUEUE_NS}&phase=Pending,Running&limit=500`)).json.items as Array<{ uid: string }>).filter(
+      (r) => r.uid !== '',
+    ).length;
   const answers = new Map<string, Awaited<ReturnType<typeof dev.post>>>();
 
   beforeAll(() =>
@@ -412,6 +415,13 @@ describe('queues', () => {
       expect(await running()).toBeLessThanOrEqual(ACTIVE);
       return statuses.every((s) => s === 201) ? true : undefined;
     });
+    // Each is listed once, as the run it became.
+    await eventually('every admitted run to be listed once, as itself', async () => {
+      const items = (await dev.get(`/v1/runs?namespace=${QUEUE_NS}&limit=500`)).json.items as Array<{ name: string; uid: string }>;
+      const mine = items.filter((r) => queued.some(([id]) => id === r.name));
+      expect(mine.length).toBeLessThanOrEqual(queued.length);
+      return mine.length === queued.length && mine.every((r) => r.uid !== '') ? true : undefined;
+    });
   });
 
   it('refuses a queued run whose wait runs out with a final 410 queue_expired', async () => {
@@ -462,6 +472,18 @@ describe('queues', () => {
     expect((await dev.post('/v1/agent-runs', run('cancel-0'))).status).toBe(201);
     const waiting = await dev.post('/v1/agent-runs', run('cancel-1'));
     expect(waiting.status).toBe(202);
+    // Listed while it waits, as its id reads: Pending, Blocked in its queue.
+    const listed = (phase: string) =>
+      eventually(`the run list to show cancel-1 ${phase}`, async () => {
+        const items = (await dev.get(`/v1/runs?namespace=${ns}`)).json.items as Array<{ id: string; phase: string }>;
+        const found = items.filter((r) => r.id === waiting.json.id);
+        return found.length === 1 && found[0]!.phase === phase ? found[0] : undefined;
+      });
+    expect(await listed('Pending')).toMatchObject({
+      name: 'cancel-1',
+      uid: '',
+      conditions: [{ type: 'Blocked', reason: 'ConcurrencyLimit' }],
+    });
 
     const deleted = await dev.delete(`/v1/agent-runs/${ns}/cancel-1`, 'cancel-1-delete');
     expect(deleted.status, deleted.text).toBe(200);
@@ -495,6 +517,7 @@ describe('queues', () => {
       phase: 'Cancelled',
       conditions: [{ type: 'Blocked', reason: 'Cancelled' }],
     });
+    expect(await listed('Cancelled')).toMatchObject({ name: 'cancel-1', conditions: [{ type: 'Blocked', reason: 'Cancelled' }] });
     expect((await dev.get(`/v1/queue?namespace=${ns}`)).json.items).toEqual([]);
     expect((await dev.get(`/v1/queue?namespace=${ns}&state=Cancelled`)).json.items).toEqual([
       expect.objectContaining({ deliveryId: 'cancel-1', state: 'Cancelled', name: 'cancel-1' }),

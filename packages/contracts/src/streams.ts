@@ -68,6 +68,10 @@ export const CONSUMERS = {
   policyRunEnded: consumer(STREAM_NAMES.runStatus, 'policy-run-ended', SUBJECTS.runStatus.filter({ stage: 'ended' })),
   /** …or when the create that took it was rejected after all. */
   policyOutcomes: consumer(STREAM_NAMES.outcomes, 'policy-outcomes', SUBJECTS.outcome.filter({ verb: 'create' })),
+  /** Lists the runs that wait, queued or for an approver, before they exist… */
+  statusHeld: consumer(STREAM_NAMES.decisions, 'status-held', SUBJECTS.decision.filter({ verdict: 'pending', verb: 'create' })),
+  /** …and how those that waited were refused. */
+  statusOutcomes: consumer(STREAM_NAMES.outcomes, 'status-outcomes', SUBJECTS.outcome.filter({ verb: 'create' })),
 } as const satisfies Record<string, ConsumerDefinition>;
 
 /**

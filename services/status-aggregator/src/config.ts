@@ -21,4 +21,12 @@ export const StatusConfig = DatabaseConfig.extend({
    * each; a restart resumes at most this far back and observes those versions again, harmlessly.
    */
   JANGAR_STATUS_POSITION_WRITE_MS: optional(z.coerce.number().int().positive().default(1_000)),
+  /** How often the rows of runs that waited and then came to exist are purged (the lists hide them at once). */
+  JANGAR_STATUS_WAITING_PURGE_MS: optional(
+    z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(60 * 60 * 1000),
+  ),
 });

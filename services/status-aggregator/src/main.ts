@@ -1,4 +1,4 @@
-import { RPCS, SERVICE_NAMES } from '@jangar/contracts';
+import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { DomainError, endpoint, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
@@ -10,12 +10,13 @@ import { listRuns } from './queries.js';
 import { temporalStatusSource } from './sources/temporal.js';
 import type { PollingStatusSource } from './sources/types.js';
 import { RunStore, WatchStateStore } from './store.js';
+import { WaitingRunStore } from './waiting.js';
 import { watchRuns } from './watch.js';
 
 await runService({
   name: 'status-aggregator',
   config: StatusConfig,
-  async start({ config, logger, nc, js }) {
+  async start({ config, logger, nc, js, consume }) {
     const db = await openDatabase({ url: config.DATABASE_URL, ...STATUS_DATABASE, logger });
     const store = new RunStore(db);
     const kc = loadKubeConfig(config.KUBECONFIG);
@@ -30,6 +31,16 @@ await runService({
       concurrency: config.JANGAR_STATUS_CONCURRENCY,
     });
     await watcher.start();
+    const waiting = new WaitingRunStore(db);
+    const subs = [
+      await consume(CONSUMERS.statusHeld, SUBJECTS.decision.schema, async (m) => void (await waiting.hold(m))),
+      await consume(CONSUMERS.statusOutcomes, SUBJECTS.outcome.schema, async (m) => void (await waiting.refuse(m))),
+    ];
+    // The rows of runs that came to exist are hidden from the lists at once, and purged from time to time.
+    const purge = setInterval(() => {
+      waiting.purgeCreated().catch((err: unknown) => logger.warn({ err }, 'could not purge the waiting runs that exist now'));
+    }, config.JANGAR_STATUS_WAITING_PURGE_MS);
+    purge.unref();
     const service = await serveRpc(
       nc,
       SERVICE_NAMES.statusAggregator,
@@ -49,6 +60,8 @@ await runService({
         { name: 'informers', check: () => watcher.synced() },
       ],
       async stop() {
+        clearInterval(purge);
+        await Promise.all(subs.map((s) => s.stop()));
         await watcher.stop();
         await watchState.flush();
         await service.stop();

@@ -49,8 +49,36 @@ export class Migration20261126000103ListOrder extends Migration {
   }
 }
 
+/**
+ * Runs that waited before they existed — in a queue, or for an approver — and those refused after
+ * waiting, so the lists show them as GET /v1/runs/{id} does. `observed_at` is the time of the event
+ * last written (a decision's or an outcome's), so an older event arriving late never overwrites a
+ * newer one. A run that comes to exist is listed from `status.runs` instead.
+ */
+export class Migration20261126000104WaitingRuns extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`create table if not exists status.waiting_runs (
+      id text primary key,
+      type text not null,
+      namespace text not null,
+      name text not null,
+      phase text not null,
+      labels jsonb not null default '{}',
+      run jsonb not null,
+      created_at timestamptz not null,
+      observed_at timestamptz not null,
+      updated_at timestamptz not null default now()
+    )`);
+    this.addSql(
+      'create index if not exists waiting_runs_namespace_created_id on status.waiting_runs (namespace, created_at desc, id desc)',
+    );
+    this.addSql('create index if not exists waiting_runs_created_id on status.waiting_runs (created_at desc, id desc)');
+  }
+}
+
 export const STATUS_MIGRATIONS = [
   { name: 'Migration20261125000101Runs', class: Migration20261125000101Runs },
   { name: 'Migration20261125000102WatchState', class: Migration20261125000102WatchState },
   { name: 'Migration20261126000103ListOrder', class: Migration20261126000103ListOrder },
+  { name: 'Migration20261126000104WaitingRuns', class: Migration20261126000104WaitingRuns },
 ];

@@ -58,7 +58,12 @@ function requirementSql(req: LabelRequirement): { sql: string; params: unknown[]
   }
 }
 
-/** Runs newest first (createdAt, then id), filtered, scoped and keyset-paged, so inserts never shift a page. */
+/**
+ * Runs newest first (createdAt, then id), filtered, scoped and keyset-paged, so inserts never shift
+ * a page: the runs that exist, and those that waited before they existed (waiting.ts) and do not
+ * exist yet — or never will. Each table gives its first page off its own index in the lists'
+ * order; the merge keeps the first `limit` of both.
+ */
 export async function listRuns(db: Database, q: RunQuery): Promise<RunPage> {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -78,16 +83,22 @@ export async function listRuns(db: Database, q: RunQuery): Promise<RunPage> {
     const after = cursor.decode(q.continue);
     add('(created_at, id) < (?::timestamptz, ?)', after.at, after.id);
   }
+  const whereClause = (...extra: string[]) => ([...where, ...extra].length ? `where ${[...where, ...extra].join(' and ')}` : '');
+  const page = (from: string, ...extra: string[]) =>
+    `(select run, id, created_at from ${from} ${whereClause(...extra)} order by created_at desc, id desc limit ?)`;
   // Raw SQL: jsonb label operators, a row-value keyset cursor and a microsecond cursor time are beyond the query builder.
   const rows = await db.query<{ run: unknown; id: string; created_key: string }>(
-    `select run, id, ${CURSOR_TIME_SQL} as created_key from status.runs ${where.length ? `where ${where.join(' and ')}` : ''}
-     order by created_at desc, id desc limit ?`,
-    [...params, q.limit + 1],
+    `select run, id, ${CURSOR_TIME_SQL} as created_key from (
+       ${page('status.runs')}
+       union all
+       ${page('status.waiting_runs w', 'not exists (select 1 from status.runs r where r.id = w.id)')}
+     ) merged order by created_at desc, id desc limit ?`,
+    [...params, q.limit + 1, ...params, q.limit + 1, q.limit + 1],
   );
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
+  const items = rows.slice(0, q.limit);
+  const last = items.at(-1);
   return {
-    items: page.map((r) => NormalizedRun.parse(r.run)),
+    items: items.map((r) => NormalizedRun.parse(r.run)),
     ...(rows.length > q.limit && last ? { continue: cursor.encode({ at: last.created_key, id: last.id }) } : {}),
   };
 }

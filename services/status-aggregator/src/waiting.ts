@@ -1,0 +1,82 @@
+/**
+ * Runs that waited before they existed — in a queue for a limit, or for an approver — and those
+ * refused after waiting, so `GET /v1/runs` lists them as `GET /v1/runs/{id}` reads them. They come
+ * from the policy's `pending` decisions and the creates' outcomes; a run refused at once (a rule
+ * denies it) never waited and is not listed, as Kubernetes lists no object its admission refused.
+ * A run that comes to exist is listed from `status.runs`; its row here is hidden, then purged.
+ */
+import {
+  holdConditions,
+  refusalState,
+  RETRYABLE_CODES,
+  RunType,
+  uncreatedRunView,
+  type DecisionMessage,
+  type ErrorCode,
+  type OutcomeMessage,
+} from '@jangar/contracts';
+import type { Database } from '@jangar/service-kit/db';
+
+/** Writes the waiting runs; each write names the time of its event, and an older event never overwrites a newer one. */
+export class WaitingRunStore {
+  constructor(private readonly db: Database) {}
+
+  /** Records a run a `pending` decision holds, queued or awaiting approval; false when the decision holds no run's create. */
+  async hold(m: DecisionMessage): Promise<boolean> {
+    const { request } = m.payload;
+    const type = RunType.safeParse(request.kind);
+    const conditions = holdConditions(m.payload);
+    if (request.verb !== 'create' || !type.success || !conditions) return false;
+    const run = uncreatedRunView(
+      { ...request, kind: type.data },
+      { deliveryId: m.deliveryId, correlationId: m.correlationId },
+      { phase: 'Pending', conditions, createdAt: m.occurredAt },
+    );
+    // Raw SQL: a conditional upsert that keeps the first createdAt, in the row and in its view.
+    await this.db.query(
+      `insert into status.waiting_runs (id, type, namespace, name, phase, labels, run, created_at, observed_at)
+       values (?, ?, ?, ?, 'Pending', ?::jsonb, ?::jsonb, ?::timestamptz, ?::timestamptz)
+       on conflict (id) do update set phase = excluded.phase,
+         run = jsonb_set(excluded.run, '{createdAt}', waiting_runs.run->'createdAt'),
+         observed_at = excluded.observed_at, updated_at = now()
+       where waiting_runs.observed_at < excluded.observed_at`,
+      [run.id, run.type, run.namespace, run.name, JSON.stringify(run.labels), JSON.stringify(run), run.createdAt, m.occurredAt],
+    );
+    return true;
+  }
+
+  /**
+   * Records how the create of a run that waited was refused: `Failed`, or `Cancelled` when a delete
+   * took it out of its wait. A retryable refusal (a limit, with no queue to wait in) leaves no run
+   * behind — a retry is a new attempt — so the row goes. A run that never waited has no row, and
+   * gets none.
+   */
+  async refuse(m: OutcomeMessage): Promise<boolean> {
+    const outcome = m.payload;
+    if (outcome.result !== 'rejected' || outcome.verb !== 'create' || !RunType.safeParse(outcome.kind).success) return false;
+    const { code, detail, violations } = outcome.error;
+    // Raw SQL here and below: conditional writes that only touch an existing, older row.
+    if (RETRYABLE_CODES.includes(code as ErrorCode)) {
+      const gone = await this.db.query('delete from status.waiting_runs where id = ? and observed_at < ?::timestamptz returning id', [
+        outcome.id,
+        m.occurredAt,
+      ]);
+      return gone.length > 0;
+    }
+    const state = refusalState(code, detail, violations);
+    const phase = state.phase === 'Cancelled' ? 'Cancelled' : 'Failed';
+    const conditions = state.conditions.map((c) => ({ ...c, lastTransitionTime: c.lastTransitionTime ?? m.occurredAt }));
+    const rows = await this.db.query(
+      `update status.waiting_runs set phase = ?, run = run || ?::jsonb, observed_at = ?::timestamptz, updated_at = now()
+        where id = ? and observed_at < ?::timestamptz returning id`,
+      [phase, JSON.stringify({ phase, conditions, updatedAt: m.occurredAt }), m.occurredAt, outcome.id, m.occurredAt],
+    );
+    return rows.length > 0;
+  }
+
+  /** Deletes the rows of runs that exist now (the lists read them from `status.runs`); returns how many. */
+  async purgeCreated(): Promise<number> {
+    const rows = await this.db.query('delete from status.waiting_runs w using status.runs r where r.id = w.id returning w.id');
+    return rows.length;
+  }
+}
