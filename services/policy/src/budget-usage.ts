@@ -6,7 +6,7 @@
  * last write reflects everything committed before it.
  */
 import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
-import { Budget, BudgetSpec, BudgetStatus, type BudgetAmounts } from '@jangar/contracts';
+import { Budget, BudgetSpec, BudgetStatus, type BudgetAmounts, type KubeObject } from '@jangar/contracts';
 import type { Logger } from '@jangar/service-kit';
 import { meteredBudgetOf, usageStatus, type RunPeriod } from './budgets.js';
 import type { ClusterView } from './cluster-view.js';
@@ -34,10 +34,13 @@ export function budgetStatusPatcher(api: CustomObjectsApi): StatusPatcher {
   };
 }
 
+/** A Budget's key as decisions name it: `Budget <namespace>/<name>`. */
+const keyOf = (obj: KubeObject) => `Budget ${obj.metadata.namespace}/${obj.metadata.name}`;
+
 /** Every Budget in the view that counts runs: its key, its period, and the count its status shows. */
 export function runCountingBudgets(view: Pick<ClusterView, 'list'>): Array<RunPeriod & { shown: number | undefined }> {
   return view.list(Budget).flatMap((obj) => {
-    const key = `Budget ${obj.metadata.namespace}/${obj.metadata.name}`;
+    const key = keyOf(obj);
     const spec = BudgetSpec.safeParse(obj.spec);
     const runs = spec.success ? meteredBudgetOf({ id: key, namespace: obj.metadata.namespace, spec: spec.data })?.runs : undefined;
     return runs ? [{ key, periodMs: runs.periodMs, shown: BudgetStatus.safeParse(obj.status ?? {}).data?.used?.runs }] : [];
@@ -84,10 +87,10 @@ export class BudgetUsageRecorder {
   /** Writes again every Budget of a namespace that limits resources — after a slot was released, so the figure drops as runs end. Best effort. */
   async refreshResources(namespace: string): Promise<void> {
     for (const obj of this.deps.view.list(Budget, namespace)) {
-      const key = `Budget ${namespace}/${obj.metadata.name}`;
+      const key = keyOf(obj);
       const spec = BudgetSpec.safeParse(obj.spec);
       if (!spec.success || !meteredBudgetOf({ id: key, namespace, spec: spec.data })?.resources) continue;
-      await this.record(key).catch((err: unknown) => this.deps.logger.warn({ err, budget: key }, 'could not record budget usage'));
+      await this.recordBestEffort(key);
     }
   }
 
@@ -101,8 +104,13 @@ export class BudgetUsageRecorder {
     const shown = new Map(counted.map((b) => [b.key, b.shown]));
     for (const [key, runs] of await this.deps.slots.runsCharged(counted)) {
       if (shown.get(key) === runs) continue;
-      await this.record(key).catch((err: unknown) => this.deps.logger.warn({ err, budget: key }, 'could not record budget usage'));
+      await this.recordBestEffort(key);
     }
+  }
+
+  /** {@link record}, logging a failed write: the charges and slots in Postgres stay the truth, and the next write catches up. */
+  private async recordBestEffort(key: string): Promise<void> {
+    await this.record(key).catch((err: unknown) => this.deps.logger.warn({ err, budget: key }, 'could not record budget usage'));
   }
 
   private async write(key: string): Promise<void> {
