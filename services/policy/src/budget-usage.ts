@@ -108,8 +108,8 @@ export class BudgetUsageRecorder {
     }
   }
 
-  /** {@link record}, logging a failed write: the charges and slots in Postgres stay the truth, and the next write catches up. */
-  private async recordBestEffort(key: string): Promise<void> {
+  /** {@link record}, logging a failed write instead of throwing: the charges and slots in Postgres stay the truth, and the next write catches up. */
+  async recordBestEffort(key: string): Promise<void> {
     await this.record(key).catch((err: unknown) => this.deps.logger.warn({ err, budget: key }, 'could not record budget usage'));
   }
 

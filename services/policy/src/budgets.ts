@@ -1,6 +1,6 @@
 import type { BudgetAmounts, BudgetSpec, Violation } from '@jangar/contracts';
 import type { DecisionContext } from './context.js';
-import type { BudgetUsage, MeteredBudget, SpentBudget } from './slots/store.js';
+import type { BudgetUsage, MeteredBudget, RunBudget, SpentBudget } from './slots/store.js';
 
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
@@ -103,11 +103,8 @@ export function resourceBudgetOf(b: { id: string; spec: BudgetSpec }): ResourceB
   return { key: b.id, agents, limits };
 }
 
-/** A Budget that counts runs: its key (`Budget <namespace>/<name>`) and trailing period. */
-export interface RunPeriod {
-  key: string;
-  periodMs: number;
-}
+/** A Budget that counts runs, without its limit: its key and trailing period. */
+export type RunPeriod = Pick<RunBudget, 'key' | 'periodMs'>;
 
 /** What a Budget meters from admissions — runs per period, resources of active runs — or undefined when it meters neither. */
 export function meteredBudgetOf(b: { id: string; namespace: string; spec: BudgetSpec }): MeteredBudget | undefined {

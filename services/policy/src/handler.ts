@@ -46,7 +46,7 @@ export interface PolicyDeps {
   queue: QueueStore;
   /** Told when a run joins the queue, so the queue is tried at once (the run may fit already). */
   onQueued?: () => void;
-  /** Writes a Budget's usage on its status from Postgres (best effort: the charges and slots there are the truth). */
+  /** Writes a Budget's usage on its status from Postgres; best effort, never throws: the charges and slots there are the truth. */
   recordBudgetUsage(budget: string): Promise<void>;
   settings: PolicySettings;
   logger: Logger;
@@ -169,9 +169,7 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
       audited: auditedOf(owned, rates, ctx),
     },
   );
-  for (const key of admission.charged) {
-    await deps.recordBudgetUsage(key).catch((err: unknown) => deps.logger.warn({ err, budget: key }, 'could not record budget usage'));
-  }
+  for (const key of admission.charged) await deps.recordBudgetUsage(key);
   const over = [
     ...admission.spent.map((r) => runBudgetViolation(ctx, r)),
     ...refusalViolations(admission.refusals, owned, ctx, agent),

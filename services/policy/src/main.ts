@@ -54,7 +54,7 @@ await runService({
       queueCluster: config.JANGAR_POLICY_QUEUE_CLUSTER,
     };
     const usage = new BudgetUsageRecorder({ view, slots, patchStatus: budgetStatusPatcher(api), logger });
-    const recordBudgetUsage = (budget: string) => usage.record(budget);
+    const recordBudgetUsage = (budget: string) => usage.recordBestEffort(budget);
     const approvals = new ApprovalStore(db);
     const queue = new QueueStore(db);
     const deps: PolicyDeps = { js, logger, view, readCurrent, slots, approvals, queue, settings, recordBudgetUsage };
