@@ -83,9 +83,10 @@ export async function listRuns(db: Database, q: RunQuery): Promise<RunPage> {
     const after = cursor.decode(q.continue);
     add('(created_at, id) < (?::timestamptz, ?)', after.at, after.id);
   }
-  const whereClause = (...extra: string[]) => ([...where, ...extra].length ? `where ${[...where, ...extra].join(' and ')}` : '');
-  const page = (from: string, ...extra: string[]) =>
-    `(select run, id, created_at from ${from} ${whereClause(...extra)} order by created_at desc, id desc limit ?)`;
+  const page = (from: string, ...extra: string[]) => {
+    const all = [...where, ...extra];
+    return `(select run, id, created_at from ${from} ${all.length ? `where ${all.join(' and ')}` : ''} order by created_at desc, id desc limit ?)`;
+  };
   // Raw SQL: jsonb label operators, a row-value keyset cursor and a microsecond cursor time are beyond the query builder.
   const rows = await db.query<{ run: unknown; id: string; created_key: string }>(
     `select run, id, ${CURSOR_TIME_SQL} as created_key from (
