@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BudgetAmounts, KubeObject } from '@jangar/contracts';
 import { scratchPostgres, waitFor, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
@@ -37,6 +37,13 @@ const viewOf = (...budgets: KubeObject[]) => ({
   list: (_kind: unknown, namespace?: string) => budgets.filter((b) => namespace === undefined || b.metadata.namespace === namespace),
 });
 
+// Every patcher a test made lets its writes go after the test, passed or failed: a write held
+// forever would keep its transaction open, and closing the pool would wait for it.
+const patchers: Array<{ releaseAll(): void }> = [];
+afterEach(() => {
+  for (const p of patchers.splice(0)) p.releaseAll();
+});
+
 /** A status patcher that records each write and holds it until the test lets it go. */
 function heldPatches() {
   const written: Array<{ budget: string; used: BudgetAmounts }> = [];
@@ -46,7 +53,7 @@ function heldPatches() {
     if (holding) await new Promise<void>((release) => held.push(release));
     written.push({ budget: `${namespace}/${name}`, used });
   };
-  return {
+  const patcher = {
     patch,
     written,
     held,
@@ -56,6 +63,8 @@ function heldPatches() {
       held.splice(0).forEach((release) => release());
     },
   };
+  patchers.push(patcher);
+  return patcher;
 }
 
 const recorder = (view: ReturnType<typeof viewOf>, patchStatus: StatusPatcher) =>
