@@ -70,6 +70,20 @@ afterAll(async () => {
   await stack?.close();
 });
 
+/** The run `id` as `caller` finds it in `GET /v1/runs?namespace=…`, once it is listed in `phase`. */
+async function listedRun(caller: ReturnType<typeof api>, namespace: string, id: string, phase: string) {
+  return eventually(`run ${id} to be listed ${phase}`, async () => {
+    const items = (await caller.get(`/v1/runs?namespace=${namespace}`)).json.items as Array<{
+      id: string;
+      phase: string;
+      conditions: Array<Record<string, unknown>>;
+    }>;
+    const found = items.filter((r) => r.id === id);
+    expect(found.length).toBeLessThanOrEqual(1);
+    return found[0]?.phase === phase ? found[0] : undefined;
+  });
+}
+
 describe('approvals', () => {
   it('holds a privileged run: 202 Pending with an AwaitingApproval condition, listed for approvers, nothing created', async () => {
     const res = await alice.post('/v1/agent-runs', privilegedRun('apr-a', 'deploy-1', 'run-deploy-1'));
@@ -112,6 +126,10 @@ describe('approvals', () => {
     });
     // Another team's caller cannot tell it exists.
     expect((await eve.get(`/v1/runs/${res.json.id}`)).status).toBe(404);
+    // Listed as it reads, for its team only.
+    const inList = await listedRun(alice, 'apr-a', res.json.id, 'Pending');
+    expect(inList).toMatchObject({ name: 'deploy-1', uid: '', conditions: [{ type: 'AwaitingApproval', reason: 'ApprovalRequired' }] });
+    expect((await eve.get('/v1/runs')).json.items.map((r: { id: string }) => r.id)).not.toContain(res.json.id);
   });
 
   it('refuses self-approval, an approver without the role, and an approver of another team', async () => {
@@ -175,6 +193,18 @@ describe('approvals', () => {
     });
     expect(answer.json).toMatchObject({ code: 'approval_denied', detail: expect.stringContaining('not during the freeze') });
     expect((await dev.get('/v1/agent-runs/apr-a/deploy-4')).status).toBe(404);
+    // It waited, so it stays listed: Failed, with the conditions its id reads with. The transition
+    // time may differ by a few ms: the gateway stamps when it stored the answer, the list the outcome's time.
+    const runId = (await alice.get(`/v1/approvals/${id}`)).json.request.id as string;
+    const read = (await alice.get(`/v1/runs/${runId}`)).json;
+    const withoutTime = (conditions: Array<Record<string, unknown>>) => conditions.map(({ lastTransitionTime: _t, ...c }) => c);
+    const listed = await listedRun(alice, 'apr-a', runId, 'Failed');
+    expect(withoutTime(listed.conditions)).toEqual(withoutTime(read.conditions));
+    expect(listed.conditions[0]).toMatchObject({
+      type: 'Failed',
+      reason: 'ApprovalDenied',
+      message: expect.stringContaining('not during the freeze'),
+    });
   });
 
   it('holds a deployment (labels matching the selector) and a run of an Agent an ApprovalPolicy names', async () => {
