@@ -1,26 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestMessage, type OutcomePayload } from '@jangar/contracts';
-import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
-import { openDatabase, type Database } from '@jangar/service-kit/db';
+import type { Database } from '@jangar/service-kit/db';
 import { GATEWAY_DATABASE } from '../src/database.js';
 import { answerOfAttempt, DeliveryStore, storedResponse, type NewDelivery } from '../src/deliveries/store.js';
 import { RequestPublisher } from '../src/publisher.js';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
-let pg: PostgresHandle;
+let scratch: ScratchDatabase;
 let db: Database;
 let store: DeliveryStore;
 
 beforeAll(async () => {
-  pg = await scratchPostgres('deliveries');
-  db = await openDatabase({ url: pg.url, ...GATEWAY_DATABASE, logger: createLogger('test', 'silent') });
+  scratch = await scratchDatabase('deliveries', GATEWAY_DATABASE);
+  db = scratch.db;
   store = new DeliveryStore(db, 24);
 });
 
 afterAll(async () => {
-  await db?.close();
-  await pg?.stop();
+  await scratch?.stop();
 });
 
 function delivery(deliveryId: string): NewDelivery {

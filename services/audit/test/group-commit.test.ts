@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
-import { createLogger } from '@jangar/service-kit';
-import { openDatabase, type Database } from '@jangar/service-kit/db';
+import type { Database } from '@jangar/service-kit/db';
 import { AuditWriter } from '../src/group-commit.js';
 import { AUDIT_DATABASE } from '../src/database.js';
 import { verifyChain } from '../src/queries.js';
 import type { NewAuditEvent } from '../src/events.js';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
-let pg: PostgresHandle;
+let scratch: ScratchDatabase;
 let db: Database;
 
 const event = (dedupId: string): NewAuditEvent => ({
@@ -29,13 +28,12 @@ const event = (dedupId: string): NewAuditEvent => ({
 });
 
 beforeAll(async () => {
-  pg = await scratchPostgres('audit');
-  db = await openDatabase({ url: pg.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') });
+  scratch = await scratchDatabase('audit', AUDIT_DATABASE);
+  db = scratch.db;
 });
 
 afterAll(async () => {
-  await db?.close();
-  await pg?.stop();
+  await scratch?.stop();
 });
 
 describe('the audit group commit', () => {

@@ -1,30 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionMessage, normalizeRun, OutcomeMessage, RunStatusMessage, type KubeObject } from '@jangar/contracts';
-import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
-import { createLogger } from '@jangar/service-kit';
-import { openDatabase, type Database } from '@jangar/service-kit/db';
+import type { Database } from '@jangar/service-kit/db';
 import { AUDIT_DATABASE } from '../src/database.js';
 import { AuditWriter } from '../src/group-commit.js';
 import { decisionWriter, recordDecision, recordOutcome, recordRunStatus, runHistoryWriter } from '../src/handlers.js';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
-let pg: PostgresHandle;
+let scratch: ScratchDatabase;
 let db: Database;
 let writer: AuditWriter;
 let history: ReturnType<typeof runHistoryWriter>;
 let decisions: ReturnType<typeof decisionWriter>;
 
 beforeAll(async () => {
-  pg = await scratchPostgres('audit-handlers');
-  db = await openDatabase({ url: pg.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') });
+  scratch = await scratchDatabase('audit-handlers', AUDIT_DATABASE);
+  db = scratch.db;
   writer = new AuditWriter(db);
   history = runHistoryWriter(db);
   decisions = decisionWriter(db);
 });
 
 afterAll(async () => {
-  await db?.close();
-  await pg?.stop();
+  await scratch?.stop();
 });
 
 const SECRET = 'sk-live-DO-NOT-LOG';

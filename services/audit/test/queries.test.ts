@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditQuery } from '@jangar/contracts';
-import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
-import { createLogger } from '@jangar/service-kit';
-import { openDatabase, type Database } from '@jangar/service-kit/db';
+import type { Database } from '@jangar/service-kit/db';
 import { AUDIT_DATABASE } from '../src/database.js';
 import type { NewAuditEvent } from '../src/events.js';
 import { AuditWriter } from '../src/group-commit.js';
 import { listEvents, revisions, runHistory, verifyChain } from '../src/queries.js';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
-let pg: PostgresHandle;
+let scratch: ScratchDatabase;
 let db: Database;
 
 const event = (n: number, namespace: string, actor: string, name: string): NewAuditEvent => ({
@@ -33,8 +32,8 @@ const list = (q: Partial<AuditQuery>) => listEvents(db, AuditQuery.parse({ names
 const ids = (page: { items: Array<{ deliveryId: string }> }) => page.items.map((e) => e.deliveryId);
 
 beforeAll(async () => {
-  pg = await scratchPostgres('audit-queries');
-  db = await openDatabase({ url: pg.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') });
+  scratch = await scratchDatabase('audit-queries', AUDIT_DATABASE);
+  db = scratch.db;
   const writer = new AuditWriter(db);
   // Sequential, so seq follows n.
   await writer.append(event(1, 'team-a', 'alice', 'r1'));
@@ -44,8 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await db?.close();
-  await pg?.stop();
+  await scratch?.stop();
 });
 
 describe('listing audit events', () => {

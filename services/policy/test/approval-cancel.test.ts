@@ -1,25 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestMessage } from '@jangar/contracts';
-import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
-import { createLogger } from '@jangar/service-kit';
-import { openDatabase, type Database } from '@jangar/service-kit/db';
+import type { Database } from '@jangar/service-kit/db';
 import { POLICY_DATABASE } from '../src/database.js';
 import { ApprovalStore } from '../src/approvals/store.js';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
-let pg: PostgresHandle;
+let scratch: ScratchDatabase;
 let db: Database;
 let approvals: ApprovalStore;
 
 beforeAll(async () => {
-  pg = await scratchPostgres('approval-cancel');
-  db = await openDatabase({ url: pg.url, ...POLICY_DATABASE, logger: createLogger('test', 'silent') });
+  scratch = await scratchDatabase('approval-cancel', POLICY_DATABASE);
+  db = scratch.db;
   approvals = new ApprovalStore(db);
 });
 
 afterAll(async () => {
-  await db?.close();
-  await pg?.stop();
+  await scratch?.stop();
 });
 
 const GATES = {

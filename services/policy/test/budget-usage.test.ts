@@ -1,25 +1,25 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BudgetAmounts, KubeObject } from '@jangar/contracts';
-import { scratchPostgres, waitFor, type PostgresHandle } from '@jangar/devstack';
+import { waitFor } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
-import { openDatabase, type Database } from '@jangar/service-kit/db';
+import type { Database } from '@jangar/service-kit/db';
 import { BudgetUsageRecorder, type StatusPatcher } from '../src/budget-usage.js';
 import { POLICY_DATABASE } from '../src/database.js';
 import { SlotStore } from '../src/slots/store.js';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
-let pg: PostgresHandle;
+let scratch: ScratchDatabase;
 let db: Database;
 let slots: SlotStore;
 
 beforeAll(async () => {
-  pg = await scratchPostgres('budget-usage');
-  db = await openDatabase({ url: pg.url, ...POLICY_DATABASE, logger: createLogger('test', 'silent') });
+  scratch = await scratchDatabase('budget-usage', POLICY_DATABASE);
+  db = scratch.db;
   slots = new SlotStore(db);
 });
 
 afterAll(async () => {
-  await db?.close();
-  await pg?.stop();
+  await scratch?.stop();
 });
 
 const budget = (namespace: string, name: string, spec: object, status?: object): KubeObject => ({

@@ -1,25 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestMessage } from '@jangar/contracts';
-import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
-import { createLogger } from '@jangar/service-kit';
-import { openDatabase, type Database } from '@jangar/service-kit/db';
+import type { Database } from '@jangar/service-kit/db';
 import { POLICY_DATABASE } from '../src/database.js';
 import { QueueStore } from '../src/queue/store.js';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
-let pg: PostgresHandle;
+let scratch: ScratchDatabase;
 let db: Database;
 let queue: QueueStore;
 
 beforeAll(async () => {
-  pg = await scratchPostgres('queue-cancel');
-  db = await openDatabase({ url: pg.url, ...POLICY_DATABASE, logger: createLogger('test', 'silent') });
+  scratch = await scratchDatabase('queue-cancel', POLICY_DATABASE);
+  db = scratch.db;
   queue = new QueueStore(db);
 });
 
 afterAll(async () => {
-  await db?.close();
-  await pg?.stop();
+  await scratch?.stop();
 });
 
 const SIZES = { namespace: 10, cluster: undefined, maxWaitSeconds: 600 };

@@ -1,22 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
-import { createLogger } from '@jangar/service-kit';
-import { openDatabase, type Database } from '@jangar/service-kit/db';
+import type { Database } from '@jangar/service-kit/db';
 import { POLICY_DATABASE } from '../src/database.js';
 import { purgeExpired } from '../src/retention.js';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
-let pg: PostgresHandle;
+let scratch: ScratchDatabase;
 let db: Database;
 
 beforeAll(async () => {
-  pg = await scratchPostgres('policy-retention');
-  db = await openDatabase({ url: pg.url, ...POLICY_DATABASE, logger: createLogger('test', 'silent') });
+  scratch = await scratchDatabase('policy-retention', POLICY_DATABASE);
+  db = scratch.db;
 });
 
 afterAll(async () => {
-  await db?.close();
-  await pg?.stop();
+  await scratch?.stop();
 });
 
 const DAY = 24;

@@ -2,15 +2,16 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KubeObject, streamDefinitions } from '@jangar/contracts';
-import { scratchNats, scratchPostgres, type NatsServerHandle, type PostgresHandle } from '@jangar/devstack';
-import { createLogger, ensureStreams } from '@jangar/service-kit';
-import { openDatabase, type Database } from '@jangar/service-kit/db';
+import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
+import { ensureStreams } from '@jangar/service-kit';
+import type { Database } from '@jangar/service-kit/db';
 
 import { STATUS_DATABASE } from '../src/database.js';
 import { observeRun } from '../src/observe.js';
 import { RunStore } from '../src/store.js';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
-let pg: PostgresHandle;
+let scratch: ScratchDatabase;
 let nats: NatsServerHandle;
 let nc: NatsConnection;
 let jsm: JetStreamManager;
@@ -20,20 +21,19 @@ let statements: string[];
 const RUN_STATUS = streamDefinitions().runStatus.name;
 
 beforeAll(async () => {
-  [pg, nats] = await Promise.all([scratchPostgres('observe'), scratchNats('observe')]);
+  [scratch, nats] = await Promise.all([scratchDatabase('observe', STATUS_DATABASE), scratchNats('observe')]);
+  db = scratch.db;
   nc = await connect({ servers: nats.url });
   jsm = await jetstreamManager(nc);
   await ensureStreams(jsm, Object.values(streamDefinitions()));
-  db = await openDatabase({ url: pg.url, ...STATUS_DATABASE, logger: createLogger('test', 'silent') });
   // Counts what the store sends, so a test can say how much work an observation costs.
   const query = db.query.bind(db);
   db.query = ((sql: string, params?: unknown[]) => (statements.push(sql.trim().split(/\s+/)[0]!), query(sql, params))) as typeof db.query;
 });
 
 afterAll(async () => {
-  await db?.close();
   await nc?.close();
-  await Promise.all([pg?.stop(), nats?.stop()]);
+  await Promise.all([scratch?.stop(), nats?.stop()]);
 });
 
 beforeEach(() => {

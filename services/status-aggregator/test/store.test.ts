@@ -1,22 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
-import { createLogger } from '@jangar/service-kit';
-import { openDatabase, type Database } from '@jangar/service-kit/db';
+import type { Database } from '@jangar/service-kit/db';
 import { STATUS_DATABASE } from '../src/database.js';
 import { RunStore, WatchStateStore } from '../src/store.js';
 import { NormalizedRun } from '@jangar/contracts';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
-let pg: PostgresHandle;
+let scratch: ScratchDatabase;
 let db: Database;
 
 beforeAll(async () => {
-  pg = await scratchPostgres('status-store');
-  db = await openDatabase({ url: pg.url, ...STATUS_DATABASE, logger: createLogger('test', 'silent') });
+  scratch = await scratchDatabase('status-store', STATUS_DATABASE);
+  db = scratch.db;
 });
 
 afterAll(async () => {
-  await db?.close();
-  await pg?.stop();
+  await scratch?.stop();
 });
 
 /** A normalized run numbered `n`, at resourceVersion `n` unless told otherwise. */

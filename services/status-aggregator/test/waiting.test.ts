@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DecisionMessage, NormalizedRun, OutcomeMessage, type RunQuery } from '@jangar/contracts';
-import { scratchPostgres, type PostgresHandle } from '@jangar/devstack';
-import { createLogger } from '@jangar/service-kit';
-import { openDatabase, type Database } from '@jangar/service-kit/db';
+import type { Database } from '@jangar/service-kit/db';
 import { STATUS_DATABASE } from '../src/database.js';
 import { listRuns } from '../src/queries.js';
 import { RunStore } from '../src/store.js';
 import { WaitingRunStore } from '../src/waiting.js';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
-let pg: PostgresHandle;
+let scratch: ScratchDatabase;
 let db: Database;
 let waiting: WaitingRunStore;
 
 beforeAll(async () => {
-  pg = await scratchPostgres('status-waiting');
-  db = await openDatabase({ url: pg.url, ...STATUS_DATABASE, logger: createLogger('test', 'silent') });
+  scratch = await scratchDatabase('status-waiting', STATUS_DATABASE);
+  db = scratch.db;
   waiting = new WaitingRunStore(db);
 });
 
@@ -24,8 +23,7 @@ beforeEach(async () => {
 });
 
 afterAll(async () => {
-  await db?.close();
-  await pg?.stop();
+  await scratch?.stop();
 });
 
 const at = (second: number) => `2026-11-26T10:00:${String(second).padStart(2, '0')}.000Z`;
