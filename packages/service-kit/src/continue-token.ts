@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { DomainError } from './errors.js';
 
 /**
@@ -24,3 +24,18 @@ export function continueToken<S extends z.ZodType>(schema: S, path = 'query.cont
     },
   };
 }
+
+const MICROS = /^(\d{4})-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+
+/**
+ * A cursor's timestamp: RFC 3339 in UTC with microseconds, as Postgres keeps them, naming an instant
+ * that exists. The form alone lets through a 13th month or a 30th of February, which Postgres
+ * refuses with an error; a token is client input, so that must be a 400, not a 500.
+ */
+export const cursorInstant = z.string().refine((at) => {
+  const form = MICROS.exec(at);
+  if (!form || Number(form[1]) < 1) return false;
+  // Date rolls an impossible day or hour over into the next; a round trip shows whether it did.
+  const millis = new Date(at.slice(0, 23) + 'Z');
+  return !Number.isNaN(millis.getTime()) && millis.toISOString() === at.slice(0, 23) + 'Z';
+}, 'not an RFC 3339 UTC timestamp with microseconds');

@@ -28,4 +28,16 @@ describe('findUnacceptable', () => {
   it('names a NUL in a key with the NUL escaped', () => {
     expect(findUnacceptable({ labels: { 'a\u0000b': 'x' } }, 'body')?.path).toBe('body.labels.a\\u0000b');
   });
+
+  it('refuses a lone surrogate in a value, and in a key with the surrogate escaped', () => {
+    expect(findUnacceptable({ spec: { text: 'a\ud800b' } }, 'body')).toMatchObject({
+      path: 'body.spec.text',
+      message: expect.stringContaining('lone surrogate'),
+    });
+    expect(findUnacceptable({ config: { '\udc00x': 'v' } }, 'body')?.path).toBe('body.config.\\udc00x');
+  });
+
+  it('takes characters outside the Basic Multilingual Plane, whose surrogates come in pairs', () => {
+    expect(findUnacceptable({ text: 'deploy 🚀 𝔘𝔫𝔦𝔠𝔬𝔡𝔢' }, 'body')).toBeUndefined();
+  });
 });

@@ -5,7 +5,10 @@
  */
 import fc from 'fast-check';
 
-/** Strings a person would not expect: unicode of every plane, control characters, separators, percent signs. */
+/**
+ * Strings a person would not expect: unicode of every plane, control characters, separators,
+ * percent signs, and lone surrogates (JSON's `\ud800` escapes, which no Unicode text holds).
+ */
 export const nastyString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
@@ -18,6 +21,9 @@ export const nastyString = fc.oneof(
     '\t',
     '\u202e',
     '\ufeff',
+    '\ud800',
+    'a\udfffb',
+    '\udc00\ud800',
     '../..',
     '%',
     '%00',
@@ -30,6 +36,9 @@ export const nastyString = fc.oneof(
   ),
   fc.stringMatching(/^[a-z0-9]([-a-z0-9.]{0,20}[a-z0-9])?$/),
 );
+
+/** `s` with every lone surrogate replaced, for a URL: `encodeURIComponent` throws on one. */
+const wellFormed = (s: string): string => s.replace(/\p{Surrogate}/gu, '\ufffd');
 
 /** A name Kubernetes accepts (DNS-1123 label), so some generated bodies are valid and get published. */
 export const k8sName = fc.stringMatching(/^[a-z]([-a-z0-9]{0,12}[a-z0-9])?$/);
@@ -70,6 +79,8 @@ export const resourceShaped = fc.record(
       // Valid as far as the schema looks (config is free-form): published and stored within the depth limit, else a 400.
       deepValue.map((config) => ({ providerRef: { name: 'codex' }, config })),
       fc.constant({ agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'fuzz' } } }),
+      // Free text that the schema takes as it is, so only the gateway's guard stands between it and Postgres.
+      nastyString.map((text) => ({ agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text } } })),
       fc.jsonValue({ maxDepth: 3 }),
     ),
     correlationId: nastyString,
@@ -105,13 +116,33 @@ export const bodyText = fc.oneof(
 
 /** One path segment, percent-encoded or raw with broken escapes. */
 export const pathSegment = fc.oneof(
-  nastyString.map((s) => encodeURIComponent(s) || 'x'),
+  nastyString.map((s) => encodeURIComponent(wellFormed(s)) || 'x'),
   k8sName,
   fc.uuid(),
+  // The length and alphabet of an id without its form: Postgres refuses these as a uuid.
+  fc.stringMatching(/^[0-9a-f-]{36}$/),
   fc.constantFrom('%', '%zz', '%E0%A4%A', '%C0%AF', '%00', '%2F', '%2e%2e', 'a%20b', '%FF%FE'),
 );
 
-/** A query string: declared and unknown keys, repeated keys, values of any kind, broken escapes. */
+/**
+ * A `continue` token of the form this API hands out (base64url JSON of a timestamp with microseconds
+ * and an id), whose timestamp may name no instant: a 13th month, a 30th of February, hour 99.
+ */
+const cursorToken = fc
+  .record({
+    year: fc.integer({ min: 0, max: 9999 }),
+    month: fc.integer({ min: 0, max: 19 }),
+    day: fc.integer({ min: 0, max: 39 }),
+    hour: fc.integer({ min: 0, max: 99 }),
+    id: fc.oneof(fc.uuid(), fc.stringMatching(/^[0-9a-f-]{36}$/)),
+  })
+  .map(({ year, month, day, hour, id }) => {
+    const two = (n: number) => String(n).padStart(2, '0');
+    const at = `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(hour)}:00:00.000000Z`;
+    return Buffer.from(JSON.stringify({ at, id })).toString('base64url');
+  });
+
+/** A query string: declared and unknown keys, repeated keys, values of any kind, broken escapes, continue tokens. */
 export const queryString = (declared: string[]) =>
   fc
     .array(
@@ -119,13 +150,16 @@ export const queryString = (declared: string[]) =>
         fc.oneof(fc.constantFrom(...declared, 'limit', 'continue', 'phase', 'labelSelector', 'namespace'), nastyString),
         fc.oneof(
           nastyString,
+          cursorToken,
           fc.integer().map(String),
           fc.constantFrom('0', '-1', '1e9', '501', 'Running,Nope', 'a=b,c!=', '!', 'x in (', '%zz', ''),
         ),
       ),
       { maxLength: 5 },
     )
-    .map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${v.startsWith('%') ? v : encodeURIComponent(v)}`).join('&'));
+    .map((pairs) =>
+      pairs.map(([k, v]) => `${encodeURIComponent(wellFormed(k))}=${v.startsWith('%') ? v : encodeURIComponent(wellFormed(v))}`).join('&'),
+    );
 
 /** Content types a write route must refuse (415), valid-looking or not. */
 export const wrongContentType = fc.oneof(

@@ -93,7 +93,8 @@ function createdRun(row: DeliveryRow, id: string): NormalizedRun | undefined {
  * with its delivery answers. So the id of any 201 or 202 reads at once.
  */
 export async function findRun(deps: GatewayDeps, id: string): Promise<NormalizedRun | undefined> {
-  const row = /^[0-9a-f-]{36}$/i.test(id) ? await deps.deliveries.findByResource(id) : undefined;
+  // The delivery's column is a uuid: anything else could never match, and Postgres would refuse it.
+  const row = z.guid().safeParse(id).success ? await deps.deliveries.findByResource(id) : undefined;
   const uncreated = row && uncreatedRun(row);
   if (uncreated) return uncreated;
   try {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Approval, ApprovalDecision, ApprovalQuery, ApprovalState, RequestMessage, Violation } from '@jangar/contracts';
-import { continueToken, DomainError } from '@jangar/service-kit';
+import { continueToken, cursorInstant, DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import { namespaceScope } from '../scope.js';
 import type { ApprovalGates } from './gates.js';
@@ -44,7 +44,7 @@ const COLUMNS = [
   `${iso('created_at')} as created_at, ${iso('expires_at')} as expires_at, ${iso('decided_at')} as decided_at`,
   `${iso('created_at', 'US')} as created_key`,
 ].join(', ');
-const cursor = continueToken(z.object({ at: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/), id: z.guid() }));
+const cursor = continueToken(z.object({ at: cursorInstant, id: z.guid() }));
 
 const inScope = (namespace: string, namespaces: readonly string[]) => namespaces.includes('*') || namespaces.includes(namespace);
 

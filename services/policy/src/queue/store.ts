@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { QueueEntryView, QueueQuery, QueueState, QueueSummary, RequestMessage } from '@jangar/contracts';
-import { continueToken } from '@jangar/service-kit';
+import { continueToken, cursorInstant } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import { namespaceScope } from '../scope.js';
 
@@ -55,7 +55,7 @@ const COLUMNS = [
 
 // The microseconds a keyset cursor needs, as RFC 3339 text.
 const keyOf = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const cursor = continueToken(z.object({ at: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/), id: z.guid() }));
+const cursor = continueToken(z.object({ at: cursorInstant, id: z.guid() }));
 
 // Count-then-insert of a queue entry happens under one lock across replicas, so a queue never overfills.
 const QUEUE_LOCK = 0x6a717565; // "jque"
