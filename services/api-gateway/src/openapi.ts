@@ -639,7 +639,10 @@ function runListPaths(): Record<string, Json> {
           'Sends the current state first, then each change, and ends after a terminal phase. Each event is ' +
           '`id: <resourceVersion>`, `event: status`, `data: <NormalizedRun JSON>`; a comment is sent every 15 s. ' +
           'With `Last-Event-ID` (or `lastEventId`), recorded transitions after that resourceVersion are replayed first ' +
-          '(from the audit history: their phase and conditions over the run as it is now).',
+          '(from the audit history: their phase and conditions over the run as it is now). ' +
+          'A run accepted but not created yet (on its way, queued, held for approval) is sent as its `Pending` view without ' +
+          'an `id:`; the stream follows it until it is created, then by its status, or ends with `Failed` or `Cancelled` ' +
+          'when it is refused, expires or is deleted before it existed.',
         parameters: [
           pathParam('id', 'The run id.'),
           {

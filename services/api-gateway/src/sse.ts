@@ -38,6 +38,10 @@ export function openSse(reply: FastifyReply, opts: { heartbeatMs: number; onClos
     opts.onClose();
   };
   res.on('close', finish);
+  // A client gone while the handler awaited fired its 'close' before the listener was added, and a
+  // late listener never hears it: without this the heartbeat and the caller's subscription leak.
+  // On the next tick, so the caller holds the stream before its onClose runs.
+  if (res.destroyed) process.nextTick(finish);
   return {
     event({ id, event, data }) {
       if (closed) return;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RPCS, type NormalizedRun } from '@jangar/contracts';
 import { DomainError, type AnyRpc } from '@jangar/service-kit';
 import type { GatewayDeps } from '../src/deps.js';
@@ -131,6 +131,37 @@ describe('GET /v1/runs/{id}/events', () => {
     expect(unsubscribed).toBe(true);
   });
 
+  it('lets go of its subscription when the client left while the run was being read', async () => {
+    let socketClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (socketClosed = resolve));
+    let reads = 0;
+    const call = (async (def: AnyRpc) => {
+      if (def !== RPCS.getRun) throw new DomainError('not_found', 'nothing here');
+      // The second read (after subscribing) answers only once the client has gone.
+      if (++reads === 2) await closed;
+      return run();
+    }) as GatewayDeps['call'];
+    let unsubscribed = false;
+    const subscribe: GatewayDeps['subscribe'] = async () => () => {
+      unsubscribed = true;
+    };
+    const app = testApp({ call, subscribe });
+    app.addHook('onRequest', async (req) => {
+      req.raw.socket.once('close', () => socketClosed());
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const client = new AbortController();
+      const response = fetch(`${url}/v1/runs/${run().id}/events`, { headers: auth, signal: client.signal }).catch(() => undefined);
+      await vi.waitFor(() => expect(reads).toBe(2), { timeout: 5_000 });
+      client.abort();
+      await response;
+      await vi.waitFor(() => expect(unsubscribed).toBe(true), { timeout: 5_000 });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('replays recorded transitions after Last-Event-ID, then closes at the terminal state', async () => {
     const history = {
       id: run().id,
@@ -169,7 +200,7 @@ describe('a run accepted but not created yet', () => {
     spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'x' } } },
   });
   /** The gateway in front of a bus whose outcomes are all slower than any wait. */
-  const slowBus = () => {
+  const slowBus = (overrides: Partial<GatewayDeps> = {}) => {
     const bus = memoryBus(() => undefined);
     const tokens = [
       { token: 'alice-token', subject: 'alice', namespaces: ['team-a'] },
@@ -181,6 +212,7 @@ describe('a run accepted but not created yet', () => {
       publishAndWait: bus.publishAndWait,
       call,
       auth: new Authenticator(JSON.stringify(tokens), undefined),
+      ...overrides,
     });
     return { bus, app, calls };
   };
@@ -244,5 +276,68 @@ describe('a run accepted but not created yet', () => {
 
     const bob = { authorization: 'Bearer bob-token' };
     expect((await app.inject({ method: 'GET', url: `/v1/runs/${id}`, headers: bob })).statusCode).toBe(404);
+  });
+
+  /** The status events of an SSE body: each one's id (undefined when it has none) and its run. */
+  const eventsOf = (body: string) =>
+    body
+      .split('\n\n')
+      .filter((e) => e.includes('event: status'))
+      .map((e) => ({ id: /^id: (.*)$/m.exec(e)?.[1], run: JSON.parse(/^data: (.*)$/m.exec(e)![1]!) as NormalizedRun }));
+
+  const acceptAsync = async (app: ReturnType<typeof testApp>, deliveryId: string) => {
+    const accepted = await app.inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: { ...auth, prefer: 'respond-async' },
+      payload: runBody(deliveryId),
+    });
+    return accepted.json<{ id: string }>().id;
+  };
+
+  it('streams its Pending view, then the run once created, by its id, to the end', async () => {
+    let id = '';
+    const subscribe: GatewayDeps['subscribe'] = async (_subject, onMessage) => {
+      const publish = (r: NormalizedRun) => onMessage({ occurredAt: r.updatedAt, payload: { run: r } });
+      setImmediate(() => {
+        // Another run that once had the name, then this one, created.
+        publish(run({ id: '22222222-2222-2222-2222-222222222222', uid: 'old', resourceVersion: '2', phase: 'Failed' }));
+        publish(run({ id, uid: 'u1', resourceVersion: '3', phase: 'Running' }));
+        publish(run({ id, uid: 'u1', resourceVersion: '4', phase: 'Succeeded' }));
+      });
+      return () => undefined;
+    };
+    const { app } = slowBus({ subscribe });
+    id = await acceptAsync(app, 'async-events-1');
+    const res = await app.inject({ method: 'GET', url: `/v1/runs/${id}/events`, headers: auth });
+    expect(res.statusCode).toBe(200);
+    expect(eventsOf(res.body).map((e) => [e.id, e.run.id, e.run.phase])).toEqual([
+      [undefined, id, 'Pending'],
+      ['3', id, 'Running'],
+      ['4', id, 'Succeeded'],
+    ]);
+  });
+
+  it('ends the stream of a run refused before it was created with the refusal, which no status message tells', async () => {
+    const { app, bus } = slowBus();
+    const id = await acceptAsync(app, 'async-events-2');
+    const row = [...bus.rows.values()].find((r) => r.resourceId === id)!;
+    const streaming = app.inject({ method: 'GET', url: `/v1/runs/${id}/events`, headers: auth });
+    // Policy turns it away after the stream opened: the delivery now holds the refusal.
+    setImmediate(() =>
+      Object.assign(row, {
+        state: 'completed',
+        statusCode: 403,
+        contentType: 'application/problem+json',
+        responseBody: JSON.stringify({ code: 'policy_denied', detail: 'denied by guardrail "no-jobs"' }),
+        completedAt: new Date(),
+      }),
+    );
+    const res = await streaming;
+    expect(eventsOf(res.body).map((e) => [e.id, e.run.phase])).toEqual([
+      [undefined, 'Pending'],
+      [undefined, 'Failed'],
+    ]);
+    expect(eventsOf(res.body)[1]!.run.conditions).toEqual([expect.objectContaining({ type: 'Failed', status: 'True' })]);
   });
 });

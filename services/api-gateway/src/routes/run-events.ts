@@ -11,6 +11,13 @@ import { findRun } from './find-run.js';
 /** How often an idle stream sends a comment, so proxies keep the connection open. */
 export const HEARTBEAT_MS = 15_000;
 
+/**
+ * How often the stream of a run that does not exist yet reads it again. A queued or held run that
+ * is refused, expires or is cancelled never becomes an object, so no status message says so; its
+ * delivery does, and reading it costs one indexed select.
+ */
+export const UNCREATED_POLL_MS = 1_000;
+
 const EventsQuery = z.strictObject({ lastEventId: z.string().min(1).optional() });
 
 /** True when resourceVersion `rv` is later than `ref`; Kubernetes versions are integers in practice, else any other version counts as later. */
@@ -78,8 +85,9 @@ export function registerRunEventsRoute(app: FastifyInstance, deps: GatewayDeps):
     const subject = SUBJECTS.runStatus.filter({ namespace: known.namespace, type: known.type.toLowerCase(), name: known.name });
     const unsubscribe = await deps.subscribe(subject, (data) => {
       const parsed = SUBJECTS.runStatus.schema.safeParse(data);
-      // A run deleted and created again under the same name is another run.
-      if (parsed.success && parsed.data.payload.run.uid === known.uid) deliver(parsed.data.payload.run);
+      // By id, not uid: a run not created yet has none, and one deleted and created again under the
+      // same name has another id.
+      if (parsed.success && parsed.data.payload.run.id === known.id) deliver(parsed.data.payload.run);
     });
     let current: NormalizedRun;
     let replay: NormalizedRun[];
@@ -91,9 +99,11 @@ export function registerRunEventsRoute(app: FastifyInstance, deps: GatewayDeps):
       throw err;
     }
 
+    let poll: NodeJS.Timeout | undefined;
     const stream = openSse(reply, {
       heartbeatMs: HEARTBEAT_MS,
       onClose: () => {
+        clearInterval(poll);
         unsubscribe();
         open.delete(stream);
       },
@@ -101,12 +111,34 @@ export function registerRunEventsRoute(app: FastifyInstance, deps: GatewayDeps):
     open.add(stream);
     // Versions only move forward: anything not later than what the client has is a duplicate.
     let last = lastEventId;
+    // A run not created yet has no version: its states are told apart by what they say, and carry
+    // no event id (so a reconnect replays from the client's last real version, if any).
+    let lastUncreated: string | undefined;
     const send = (run: NormalizedRun) => {
-      if (stream.closed || !isLaterVersion(run.resourceVersion, last)) return;
-      last = run.resourceVersion;
-      stream.event({ id: run.resourceVersion, event: 'status', data: JSON.stringify(run) });
+      if (stream.closed) return;
+      if (run.uid === '') {
+        const state = JSON.stringify([run.phase, run.conditions]);
+        if (poll === undefined || state === lastUncreated) return;
+        lastUncreated = state;
+        stream.event({ event: 'status', data: JSON.stringify(run) });
+      } else {
+        if (!isLaterVersion(run.resourceVersion, last)) return;
+        last = run.resourceVersion;
+        // Created: from here on the run's own status messages tell every change.
+        clearInterval(poll);
+        poll = undefined;
+        stream.event({ id: run.resourceVersion, event: 'status', data: JSON.stringify(run) });
+      }
       if (isTerminalPhase(run.phase)) stream.close();
     };
+    if (current.uid === '') {
+      poll = setInterval(() => {
+        findRun(deps, id).then(
+          (run) => run && send(run),
+          (err: unknown) => req.log.warn({ err }, 'reading a run not created yet failed; the next poll tries again'),
+        );
+      }, UNCREATED_POLL_MS);
+    }
     for (const run of [...replay, current, ...early]) send(run);
     deliver = send;
     // A terminal run changes no more; with Last-Event-ID at its last version nothing was sent above.
