@@ -137,6 +137,18 @@ describe('jangar, against the real stack', () => {
     const res = await jangar(['apply', '-f', path.join(dir, 'agent-and-run.yaml')]);
     expect(res.code, res.stderr).toBe(0);
     expect(lines(res.stdout)).toEqual(['agent.agents.proompteng.ai/coder unchanged', 'agentrun.agents.proompteng.ai/fix-ci unchanged']);
+    // Audit is asynchronous: an event for a write the re-apply sent could land after it returns. A
+    // marker write (in a namespace of its own) goes the same way behind it: once the marker is
+    // audited, such an event would be too.
+    const marker = await dev.post('/v1/agents', {
+      deliveryId: 'cli-audit-marker',
+      metadata: { namespace: 'cli-marker', name: 'marker' },
+      spec: { providerRef: { name: 'codex' } },
+    });
+    expect(marker.status, marker.text).toBe(201);
+    await eventually('the marker to be audited', async () =>
+      (await dev.get('/v1/audit?namespace=cli-marker')).json?.items?.length > 0 ? true : undefined,
+    );
     expect(await auditCount()).toBe(2);
   });
 

@@ -91,19 +91,26 @@ describe('concurrency limits', () => {
     for (const id of admitted.slice(0, 2)) expect((await dev.delete(`/v1/agent-runs/${NS}/${id}`, `end-${id}`)).status).toBe(200);
     const waiting = [...rejected];
     const newlyAdmitted: string[] = [];
+    // What every round saw, checked once the wait is over (a failed expect inside the probe would only retry it).
+    const otherAnswers: number[] = [];
+    let mostActive = 0;
     await eventually('two more runs to be admitted', async () => {
       const answers = await Promise.all(waiting.map(async (id) => ({ id, res: await dev.post('/v1/agent-runs', stuckRun(id)) })));
       for (const { id, res } of answers) {
         if (res.status === 201) {
           newlyAdmitted.push(id);
           waiting.splice(waiting.indexOf(id), 1);
-        } else expect(res.status).toBe(429);
+        } else if (res.status !== 429) otherAnswers.push(res.status);
       }
-      expect(await activeRuns()).toBeLessThanOrEqual(LIMIT);
+      mostActive = Math.max(mostActive, await activeRuns());
       return newlyAdmitted.length >= 2 ? true : undefined;
     });
     expect(newlyAdmitted).toHaveLength(2);
-    expect(await activeRuns()).toBeLessThanOrEqual(LIMIT);
+    expect(otherAnswers).toEqual([]);
+    mostActive = Math.max(mostActive, await activeRuns());
+    // Never over the limit, and a real count: the three runs that never ended are always in it.
+    expect(mostActive).toBeGreaterThanOrEqual(LIMIT - 2);
+    expect(mostActive).toBeLessThanOrEqual(LIMIT);
     // Once admitted, the answer is final: a retry replays it.
     const replay = await dev.post('/v1/agent-runs', stuckRun(newlyAdmitted[0]!));
     expect(replay.status).toBe(201);
@@ -400,9 +407,11 @@ describe('queues', () => {
     // One running run ends: the oldest queued run, and only it, is admitted.
     expect((await dev.delete(`/v1/agent-runs/${QUEUE_NS}/${started[0]}`, `end-${started[0]}`)).status).toBe(200);
     const [oldest] = queued[0]!;
+    // The most runs seen running at once while queued ones are admitted, checked once the waits are over.
+    let mostRunning = 0;
     const admitted = await eventually('the oldest queued run to be admitted', async () => {
       const res = await dev.post('/v1/agent-runs', stuck(oldest));
-      expect(await running()).toBeLessThanOrEqual(ACTIVE);
+      mostRunning = Math.max(mostRunning, await running());
       return res.status === 201 ? res : undefined;
     });
     expect(admitted.json.metadata.name).toBe(oldest);
@@ -412,16 +421,21 @@ describe('queues', () => {
     expect((await dev.delete(`/v1/agent-runs/${QUEUE_NS}/${oldest}`, `end-${oldest}`)).status).toBe(200);
     await eventually('every queued run to be admitted', async () => {
       const statuses = await Promise.all(queued.map(async ([id]) => (await dev.post('/v1/agent-runs', stuck(id))).status));
-      expect(await running()).toBeLessThanOrEqual(ACTIVE);
+      mostRunning = Math.max(mostRunning, await running());
       return statuses.every((s) => s === 201) ? true : undefined;
     });
-    // Each is listed once, as the run it became.
+    // Never over the limit, and a real count: the second started run was running all along the first wait.
+    expect(mostRunning).toBeGreaterThanOrEqual(1);
+    expect(mostRunning).toBeLessThanOrEqual(ACTIVE);
+    // Each is listed once, as the run it became: never twice, as its queued entry and as the run.
+    let mostListed = 0;
     await eventually('every admitted run to be listed once, as itself', async () => {
       const items = (await dev.get(`/v1/runs?namespace=${QUEUE_NS}&limit=500`)).json.items as Array<{ name: string; uid: string }>;
       const mine = items.filter((r) => queued.some(([id]) => id === r.name));
-      expect(mine.length).toBeLessThanOrEqual(queued.length);
+      mostListed = Math.max(mostListed, mine.length);
       return mine.length === queued.length && mine.every((r) => r.uid !== '') ? true : undefined;
     });
+    expect(mostListed).toBe(queued.length);
   });
 
   it('refuses a queued run whose wait runs out with a final 410 queue_expired', async () => {

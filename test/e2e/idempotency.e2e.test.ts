@@ -92,10 +92,12 @@ describe('idempotency with deliveryId', () => {
       msgID: message.requestKey,
     });
     expect(ack.duplicate).toBe(false);
-    await eventually('the redelivered decision to be processed', async () => {
-      const { rows: d } = await stack.db.query("select count(*)::int as n from audit.policy_decisions where delivery_id = 'late-retry'");
-      return d[0].n >= 1 ? true : undefined;
-    });
+    // The redelivery leaves no trace of its own to wait on (audit dedups it). A marker request
+    // published after it on the same subject does: policy, provisioner and audit take both in order,
+    // so once the marker is audited the redelivery has been through them too.
+    const marker = await alice.post('/v1/agent-runs', { deliveryId: 'late-retry-marker', ...run('marker') });
+    expect(marker.status).toBe(201);
+    await audited('late-retry-marker');
     const again = await alice.post('/v1/agent-runs', { deliveryId: 'late-retry', ...run() });
     expect(again.text).toBe(first.text);
     expect(await resourcesFor('alice', 'late-retry')).toBe(1);

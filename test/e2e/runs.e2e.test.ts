@@ -181,11 +181,13 @@ describe('GET /v1/runs/{id}/events', () => {
     const later = history.filter((i) => BigInt(i.resourceVersion) > BigInt(after));
 
     const again = await readEvents(id, { 'last-event-id': after });
+    expect(again.status).toBe(200);
     expect(again.events.map((e) => e.id)).toEqual(later.map((i) => i.resourceVersion));
     expect(again.events.map((e) => e.run.phase)).toEqual(later.map((i) => i.phase));
 
     // At the last version there is nothing left: the stream ends empty.
     const done = await readEvents(id, { 'last-event-id': first.events.at(-1)!.id });
+    expect(done.status).toBe(200);
     expect(done.events).toEqual([]);
   });
 

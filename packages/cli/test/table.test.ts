@@ -61,6 +61,9 @@ describe('tables', () => {
   });
 });
 
+/** A fixed clock, so ages are exact. */
+const NOW = Date.parse('2025-06-01T12:00:00Z');
+
 const view = (kind: string, name: string, spec: unknown, status: unknown, labels: Record<string, string> = {}): ResourceView => ({
   id: '11111111-2222-3333-4444-555555555555',
   kind,
@@ -70,7 +73,7 @@ const view = (kind: string, name: string, spec: unknown, status: unknown, labels
     namespace: 'team-a',
     uid: 'u1',
     resourceVersion: '7',
-    creationTimestamp: new Date(Date.now() - 65_000).toISOString(),
+    creationTimestamp: new Date(NOW - 65_000).toISOString(),
     labels: { ...labels, 'jangar.proompteng.ai/id': 'x' },
   },
   spec,
@@ -85,6 +88,7 @@ describe('kind tables', () => {
       {
         showNamespace: false,
         wide: false,
+        now: NOW,
       },
     );
     expect(t.header).toEqual(['NAME', 'AGENT', 'RUNTIME', 'PHASE', 'AGE']);
@@ -94,7 +98,7 @@ describe('kind tables', () => {
   });
 
   it('adds NAMESPACE first with -A, and ID and LABELS with -o wide; no PHASE for kinds without one', () => {
-    const t = resourceTable(Agent, [view('Agent', 'coder', {}, {}, { team: 'a' })], { showNamespace: true, wide: true });
+    const t = resourceTable(Agent, [view('Agent', 'coder', {}, {}, { team: 'a' })], { showNamespace: true, wide: true, now: NOW });
     expect(t.header).toEqual(['NAMESPACE', 'NAME', 'AGE', 'ID', 'LABELS']);
     expect(t.rows[0]!.cells.slice(0, 2)).toEqual(['team-a', 'coder']);
     expect(t.rows[0]!.cells[4]).toBe('team=a');
@@ -105,6 +109,7 @@ describe('kind tables', () => {
     const t = resourceTable(Schedule, [view('Schedule', 's', { cron: '*/5 * * * *', suspend: false }, { phase: 'Active' })], {
       showNamespace: false,
       wide: false,
+      now: NOW,
     });
     expect(t.rows[0]!.cells.slice(0, 4)).toEqual(['s', '*/5 * * * *', 'false', 'Active']);
     expect(jsonPathValue({ a: { b: [{ c: 1 }] } }, '.a.b[0].c')).toBe('1');
@@ -121,13 +126,13 @@ describe('kind tables', () => {
       name: 'r1',
       phase: 'Succeeded',
       provider: { type: 'job' },
-      createdAt: new Date().toISOString(),
+      createdAt: new Date(NOW - 65_000).toISOString(),
       labels: {},
       steps: { done: 1, total: 2 },
     } as unknown as NormalizedRun;
-    const t = runTable([run], { showNamespace: true, wide: true });
+    const t = runTable([run], { showNamespace: true, wide: true, now: NOW });
     expect(t.header).toEqual(['NAMESPACE', 'NAME', 'ID', 'TYPE', 'PROVIDER', 'PHASE', 'AGE', 'STEPS', 'PARENT', 'LABELS']);
-    expect(t.rows[0]!.cells.slice(0, 6)).toEqual(['team-a', 'r1', 'id-1', 'AgentRun', 'job', 'Succeeded']);
+    expect(t.rows[0]!.cells.slice(0, 7)).toEqual(['team-a', 'r1', 'id-1', 'AgentRun', 'job', 'Succeeded', '65s']);
     expect(t.rows[0]!.cells[7]).toBe('1/2');
     expect(t.header[t.phaseColumn!]).toBe('PHASE');
     expect(t.header[t.ageColumn]).toBe('AGE');

@@ -115,6 +115,8 @@ describe('an OrchestrationRun whose steps are AgentRuns', () => {
 
     // The second step's child is created only after the first step's child succeeded.
     const seen = watch.events.map((e) => `${e.object.metadata.name}:${e.type === 'ADDED' ? 'ADDED' : (phaseOf(e.object) ?? '-')}`);
+    expect(seen).toContain('release-1-build:Succeeded');
+    expect(seen).toContain('release-1-ship:ADDED');
     expect(seen.indexOf('release-1-ship:ADDED')).toBeGreaterThan(seen.indexOf('release-1-build:Succeeded'));
   });
 

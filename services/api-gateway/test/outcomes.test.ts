@@ -53,6 +53,9 @@ describe('waiting for an outcome', () => {
     publish(outcome('alice:someone-else'));
     publish('not json');
     publish(outcome('alice:w-1'));
+    // The round trip puts the published messages in the subscription's hands before the wait starts,
+    // so the wake-up cannot lose a race with the first read of the row.
+    await nc.flush();
     const got = await wait(10_000);
     expect(got).toMatchObject({ requestKey: 'alice:w-1', payload: { result: 'rejected' } });
     expect(polls).toBe(0);
