@@ -155,6 +155,7 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
   const admission = await deps.slots.admit(
     {
       requestKey: message.requestKey,
+      runId: request.id,
       kind: request.kind,
       namespace: request.metadata.namespace,
       name: request.metadata.name ?? '',

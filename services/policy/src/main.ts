@@ -1,12 +1,12 @@
-import { CONSUMERS, KubeObject, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
+import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { endpoint, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
-import { customObjects, kubeStatusCode, loadKubeConfig, translateKubeError } from '@jangar/service-kit/kube';
+import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { ClusterView } from './cluster-view.js';
 import { PolicyConfig } from './config.js';
 import { POLICY_DATABASE } from './database.js';
 import { decide, handleRequest, tryQueued, type PolicyDeps } from './handler.js';
-import { releaseEndedRun, releaseRejected, reconcileSlots } from './slots/release.js';
+import { releaseEndedRun, reconcileSlots, settleCreated } from './slots/release.js';
 import { SlotStore } from './slots/store.js';
 import { BudgetUsageRecorder, budgetStatusPatcher, runCountingBudgets } from './budget-usage.js';
 import { ApprovalStore } from './approvals/store.js';
@@ -14,7 +14,7 @@ import { QueueDrainer } from './queue/drain.js';
 import { QueueStore } from './queue/store.js';
 import { queueEndpoints } from './queue/endpoints.js';
 import { approvalEndpoints, sweepApprovals } from './approvals/endpoints.js';
-import type { ReadCurrent } from './subject.js';
+import { readCurrentFrom } from './subject.js';
 import { purgeExpired } from './retention.js';
 
 await runService({
@@ -27,16 +27,7 @@ await runService({
     const api = customObjects(kc);
     const view = new ClusterView(kc, api, logger);
     await view.start();
-    const readCurrent: ReadCurrent = async (kind, namespace, name) => {
-      try {
-        return KubeObject.parse(
-          await api.getNamespacedCustomObject({ group: kind.group, version: kind.version, plural: kind.plural, namespace, name }),
-        );
-      } catch (err) {
-        if (kubeStatusCode(err) === 404) return undefined;
-        throw translateKubeError(err, `get ${kind.kind} ${namespace}/${name}`);
-      }
-    };
+    const readCurrent = readCurrentFrom(api);
     const settings = {
       mode: config.JANGAR_POLICY_MODE,
       allowedRuntimes: config.JANGAR_POLICY_ALLOWED_RUNTIMES,
@@ -72,7 +63,7 @@ await runService({
         await handleRequest(m, deps);
       }),
       await consume(CONSUMERS.policyRunEnded, SUBJECTS.runStatus.schema, async (m) => released(await releaseEndedRun(slots, m))),
-      await consume(CONSUMERS.policyOutcomes, SUBJECTS.outcome.schema, async (m) => released(await releaseRejected(slots, m))),
+      await consume(CONSUMERS.policyOutcomes, SUBJECTS.outcome.schema, async (m) => released(await settleCreated(slots, m))),
     ];
     const reconciler = setInterval(() => {
       reconcileSlots(slots, readCurrent, config.JANGAR_POLICY_RECONCILE_MS)

@@ -1,8 +1,24 @@
-import { kindByName, mergePatch, MergePatchBody, type KindDefinition, type KubeObject, type RequestPayload } from '@jangar/contracts';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import { kindByName, KubeObject, mergePatch, MergePatchBody, type KindDefinition, type RequestPayload } from '@jangar/contracts';
+import { kubeStatusCode, translateKubeError } from '@jangar/service-kit/kube';
 import type { Subject } from './rules.js';
 
 /** Reads the current object a change applies to; undefined when it does not exist. */
 export type ReadCurrent = (kind: KindDefinition, namespace: string, name: string) => Promise<KubeObject | undefined>;
+
+/** {@link ReadCurrent} from the API server, by a GET (a 404 is "does not exist"). */
+export function readCurrentFrom(api: CustomObjectsApi): ReadCurrent {
+  return async (kind, namespace, name) => {
+    try {
+      return KubeObject.parse(
+        await api.getNamespacedCustomObject({ group: kind.group, version: kind.version, plural: kind.plural, namespace, name }),
+      );
+    } catch (err) {
+      if (kubeStatusCode(err) === 404) return undefined;
+      throw translateKubeError(err, `get ${kind.kind} ${namespace}/${name}`);
+    }
+  };
+}
 
 /**
  * What a request would make: the spec of a create or update, or the current spec with the patch

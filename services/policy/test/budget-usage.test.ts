@@ -73,7 +73,15 @@ const recorder = (view: ReturnType<typeof viewOf>, patchStatus: StatusPatcher) =
 /** Admits a run in `namespace` charged to the run budget `key`. */
 async function admitRun(namespace: string, name: string, key: string, cpu = 0) {
   const admission = await slots.admit(
-    { requestKey: `alice:${name}`, kind: 'AgentRun', namespace, name, agent: 'coder', resources: { cpu, memory: 0, gpu: 0 } },
+    {
+      requestKey: `alice:${name}`,
+      runId: `id-${name}`,
+      kind: 'AgentRun',
+      namespace,
+      name,
+      agent: 'coder',
+      resources: { cpu, memory: 0, gpu: 0 },
+    },
     { limits: {}, budgets: [{ key, limit: 100, periodMs: 3_600_000 }] },
   );
   expect(admission.charged).toEqual([key]);
@@ -135,7 +143,7 @@ describe('Budget.status.used', () => {
     await admitRun('both', 'b1', key, 1.5);
     await admitRun('both', 'b2', key, 1);
     await usage.record(key);
-    await slots.releaseRun('AgentRun', 'both', 'b1');
+    await slots.releaseRun({ id: 'id-b1', kind: 'AgentRun', namespace: 'both', name: 'b1' });
     await usage.refreshResources('both');
 
     expect(patches.written.map((w) => w.used)).toEqual([

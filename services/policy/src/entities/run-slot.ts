@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-/** A concurrency slot one admitted run holds until it ends (`policy.run_slots`, migrations 0101, 0103 and 0104). */
+/** A concurrency slot one admitted run holds until it ends (`policy.run_slots`, migrations 0101, 0103, 0104 and 0105). */
 export const RunSlot = defineEntity({
   name: 'RunSlot',
   schema: 'policy',
@@ -17,6 +17,9 @@ export const RunSlot = defineEntity({
     gpu: p.double().default(0),
     acquiredAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
     releasedAt: p.datetime().columnType('timestamptz').nullable(),
+    // The run's Jangar id, and when the provisioner said it created it (migration 0105; null on older slots).
+    runId: p.text().nullable(),
+    createdAt: p.datetime().columnType('timestamptz').nullable(),
   },
   indexes: [
     // Partial: admission counts only the slots still held.
@@ -30,6 +33,10 @@ export const RunSlot = defineEntity({
     {
       name: 'run_slots_run',
       expression: 'create index run_slots_run on policy.run_slots (kind, namespace, name) where released_at is null',
+    },
+    {
+      name: 'run_slots_run_id',
+      expression: 'create index run_slots_run_id on policy.run_slots (run_id) where released_at is null',
     },
   ],
 });

@@ -54,6 +54,20 @@ export class Migration20261126000104SlotResources extends Migration {
   }
 }
 
+/**
+ * Which run a slot is for, and whether it was created: a slot is released by its run's id (a run
+ * deleted and created again under its name is another run), and the reconciler frees the slot of
+ * a missing run only once that run existed — an admitted run the provisioner has not created yet
+ * is missing too, and still holds its place.
+ */
+export class Migration20261126000105SlotRunIds extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('alter table policy.run_slots add column if not exists run_id text');
+    this.addSql('alter table policy.run_slots add column if not exists created_at timestamptz');
+    this.addSql('create index if not exists run_slots_run_id on policy.run_slots (run_id) where released_at is null');
+  }
+}
+
 export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000101Slots', class: Migration20261126000101Slots },
   { name: 'Migration20261126000102BudgetCharges', class: Migration20261126000102BudgetCharges },
@@ -65,4 +79,6 @@ export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000301RunQueue', class: Migration20261126000301RunQueue },
   { name: 'Migration20261126000302RunQueueSettled', class: Migration20261126000302RunQueueSettled },
   { name: 'Migration20261126000303RunQueueCancelled', class: Migration20261126000303RunQueueCancelled },
+  // Added after the 03xx migrations; it needs only 0104, so a database that ran those runs it next.
+  { name: 'Migration20261126000105SlotRunIds', class: Migration20261126000105SlotRunIds },
 ];

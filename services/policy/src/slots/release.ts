@@ -1,17 +1,44 @@
-import { kindByName, type OutcomeMessage, type RunStatusMessage } from '@jangar/contracts';
+import { JANGAR_LABELS, kindByName, type KubeObject, type OutcomeMessage, type RunStatusMessage } from '@jangar/contracts';
 import { isTerminal } from '../concurrency.js';
 import type { ReadCurrent } from '../subject.js';
-import type { SlotStore } from './store.js';
+import type { HeldSlot, SlotStore } from './store.js';
+
+/**
+ * How long a slot whose run was admitted but never created keeps its place. Its create is
+ * normally answered within seconds (an outcome releases the slot or marks the run created), so one
+ * still unanswered after an hour is taken to be lost (a message terminated as malformed, say), and
+ * its place goes back to the namespace instead of leaking forever.
+ */
+export const UNCREATED_SLOT_MAX_MS = 60 * 60 * 1000;
 
 /** A run that ended frees its slot (learned from the run-status subjects); returns the slot's namespace when it held one. */
 export async function releaseEndedRun(slots: SlotStore, m: RunStatusMessage): Promise<string | undefined> {
   const run = m.payload.run;
-  return isTerminal(run.phase) ? slots.releaseRun(run.type, run.namespace, run.name) : undefined;
+  return isTerminal(run.phase) ? slots.releaseRun({ id: run.id, kind: run.type, namespace: run.namespace, name: run.name }) : undefined;
 }
 
-/** A create the policy admitted but the provisioner then rejected never started: its slot is free (returns its namespace when it held one). */
-export async function releaseRejected(slots: SlotStore, m: OutcomeMessage): Promise<string | undefined> {
-  return m.payload.result === 'rejected' ? slots.releaseRequest(m.requestKey) : undefined;
+/**
+ * What the outcome of an admitted create means for its slot: rejected after all, the run never
+ * started and its slot is free (returns its namespace when it held one); applied, the run exists,
+ * so from now on its absence means it is gone.
+ */
+export async function settleCreated(slots: SlotStore, m: OutcomeMessage): Promise<string | undefined> {
+  if (m.payload.result === 'rejected') return slots.releaseRequest(m.requestKey);
+  await slots.markCreated(m.requestKey);
+  return undefined;
+}
+
+/**
+ * Whether a held slot's run is over, from the object now under its name (undefined: none). A run
+ * that is missing or replaced by another run under its name is over only once it was created — an
+ * admitted run is missing until the provisioner creates it, however long a backlog makes that take.
+ */
+export function slotRunIsOver(held: HeldSlot, current: KubeObject | undefined): boolean {
+  // A slot from before run ids were kept cannot tell its run from another of the same name.
+  const existed = held.created || held.runId === null;
+  const replaced = held.runId !== null && current !== undefined && current.metadata.labels?.[JANGAR_LABELS.id] !== held.runId;
+  if (current === undefined || replaced) return existed || held.ageMs > UNCREATED_SLOT_MAX_MS;
+  return isTerminal((current.status as { phase?: string } | undefined)?.phase);
 }
 
 /**
@@ -23,13 +50,9 @@ export async function reconcileSlots(slots: SlotStore, readCurrent: ReadCurrent,
   const released: string[] = [];
   for (const held of await slots.heldSince(olderThanMs)) {
     const kind = kindByName(held.kind);
-    if (!kind) continue;
-    const run = await readCurrent(kind, held.namespace, held.name);
-    const phase = (run?.status as { phase?: string } | undefined)?.phase;
-    if (!run || isTerminal(phase)) {
-      const namespace = await slots.releaseRun(held.kind, held.namespace, held.name);
-      if (namespace) released.push(namespace);
-    }
+    if (!kind || !slotRunIsOver(held, await readCurrent(kind, held.namespace, held.name))) continue;
+    const namespace = await slots.releaseRequest(held.requestKey);
+    if (namespace) released.push(namespace);
   }
   return released;
 }

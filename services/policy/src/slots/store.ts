@@ -11,6 +11,8 @@ export interface Limits {
 /** A run asking for a slot: its request key (idempotency), identity, Agent and the resources it requests while active. */
 export interface SlotRequest {
   requestKey: string;
+  /** The run's Jangar id (its create's payload id), which its status messages carry. */
+  runId: string;
   kind: string;
   namespace: string;
   name: string;
@@ -85,6 +87,18 @@ export interface Admission {
   rateRefusals: RateRefusal[];
   spent: SpentBudget[];
   charged: string[];
+}
+
+/** A slot still held, as the reconciler checks it: its run, whether the run was created, and how long it has been held. */
+export interface HeldSlot {
+  requestKey: string;
+  /** Null on a slot from before run ids were kept (migration 0105). */
+  runId: string | null;
+  kind: string;
+  namespace: string;
+  name: string;
+  created: boolean;
+  ageMs: number;
 }
 
 /** Active runs when a slot was refused, scope by scope, with the limit each was held to. */
@@ -194,9 +208,9 @@ export class SlotStore {
         await q('insert into policy.budget_charges (budget, request_key) values (?, ?) on conflict do nothing', [b.key, req.requestKey]);
       }
       await q(
-        `insert into policy.run_slots (request_key, kind, namespace, name, agent, cpu, memory, gpu) values (?, ?, ?, ?, ?, ?, ?, ?)
+        `insert into policy.run_slots (request_key, run_id, kind, namespace, name, agent, cpu, memory, gpu) values (?, ?, ?, ?, ?, ?, ?, ?, ?)
          on conflict (request_key) do update set released_at = null, acquired_at = now()`,
-        [req.requestKey, req.kind, req.namespace, req.name, req.agent ?? null, asks.cpu, asks.memory, asks.gpu],
+        [req.requestKey, req.runId, req.kind, req.namespace, req.name, req.agent ?? null, asks.cpu, asks.memory, asks.gpu],
       );
       return { refusals, rateRefusals, spent, charged: [...new Set([...budgets, ...resourceBudgets].map((b) => b.key))] };
     });
@@ -254,17 +268,26 @@ export class SlotStore {
     return { cpu: Number(row?.cpu ?? 0), memory: Number(row?.memory ?? 0), gpu: Number(row?.gpu ?? 0) };
   }
 
-  /** Releases the slot of a run that ended; returns its namespace when one was held. */
-  async releaseRun(kind: string, namespace: string, name: string): Promise<string | undefined> {
+  /**
+   * Releases the slot of a run that ended, found by the run's id; returns its namespace when one was
+   * held. A slot from before run ids were kept (migration 0105) is found by kind, namespace and name.
+   */
+  async releaseRun(run: { id: string; kind: string; namespace: string; name: string }): Promise<string | undefined> {
     // Raw SQL here and below: one conditional update that says whether it released, stamped on the database's clock.
     const rows = await this.db.query<{ namespace: string }>(
-      'update policy.run_slots set released_at = now() where kind = ? and namespace = ? and name = ? and released_at is null returning namespace',
-      [kind, namespace, name],
+      `update policy.run_slots set released_at = now()
+        where released_at is null and (run_id = ? or (run_id is null and kind = ? and namespace = ? and name = ?)) returning namespace`,
+      [run.id, run.kind, run.namespace, run.name],
     );
     return rows[0]?.namespace;
   }
 
-  /** Releases the slot a request took, when the request was rejected after all; returns its namespace when one was held. */
+  /** Notes that the run a request admitted was created, so that its absence later means it is gone. */
+  async markCreated(requestKey: string): Promise<void> {
+    await this.db.query('update policy.run_slots set created_at = coalesce(created_at, now()) where request_key = ?', [requestKey]);
+  }
+
+  /** Releases the slot a request took — rejected after all, or its run gone — and returns its namespace when one was held. */
   async releaseRequest(requestKey: string): Promise<string | undefined> {
     const rows = await this.db.query<{ namespace: string }>(
       'update policy.run_slots set released_at = now() where request_key = ? and released_at is null returning namespace',
@@ -273,13 +296,32 @@ export class SlotStore {
     return rows[0]?.namespace;
   }
 
-  /** Slots held longer than `olderThanMs`, for the reconciler to check against the cluster. */
-  async heldSince(olderThanMs: number, limit = 500): Promise<Array<{ kind: string; namespace: string; name: string }>> {
+  /** Slots held longer than `olderThanMs`, for the reconciler to check against the cluster, with their age in ms. */
+  async heldSince(olderThanMs: number, limit = 500): Promise<HeldSlot[]> {
     // Raw SQL: the age is measured on the database's clock, the one that stamped acquired_at.
-    return this.db.query(
-      `select kind, namespace, name from policy.run_slots
+    const rows = await this.db.query<{
+      request_key: string;
+      run_id: string | null;
+      kind: string;
+      namespace: string;
+      name: string;
+      created: boolean;
+      age_ms: number;
+    }>(
+      `select request_key, run_id, kind, namespace, name, created_at is not null as created,
+              extract(epoch from now() - acquired_at) * 1000 as age_ms
+         from policy.run_slots
         where released_at is null and acquired_at < now() - make_interval(secs => ?) order by acquired_at limit ?`,
       [olderThanMs / 1000, limit],
     );
+    return rows.map((r) => ({
+      requestKey: r.request_key,
+      runId: r.run_id,
+      kind: r.kind,
+      namespace: r.namespace,
+      name: r.name,
+      created: r.created,
+      ageMs: Number(r.age_ms),
+    }));
   }
 }

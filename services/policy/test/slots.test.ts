@@ -1,0 +1,146 @@
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentRun, JANGAR_LABELS, type KubeObject, type OutcomeMessage, type RunStatusMessage } from '@jangar/contracts';
+import { kubeconfigFor, startKubeDev, type KubeDev } from '@jangar/kube-dev';
+import { POLICY_DATABASE } from '../src/database.js';
+import { reconcileSlots, releaseEndedRun, settleCreated, slotRunIsOver, UNCREATED_SLOT_MAX_MS } from '../src/slots/release.js';
+import { SlotStore, type HeldSlot } from '../src/slots/store.js';
+import { readCurrentFrom } from '../src/subject.js';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
+
+const NS = 'slots';
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+let scratch: ScratchDatabase;
+let slots: SlotStore;
+let kd: KubeDev;
+let api: CustomObjectsApi;
+
+beforeAll(async () => {
+  scratch = await scratchDatabase('slots', POLICY_DATABASE);
+  slots = new SlotStore(scratch.db);
+  kd = await startKubeDev({ simulate: false });
+  const kc = new KubeConfig();
+  kc.loadFromString(kubeconfigFor(kd.url));
+  api = kc.makeApiClient(CustomObjectsApi);
+});
+
+afterAll(async () => {
+  await kd?.close();
+  await scratch?.stop();
+});
+
+/** Admits run `name` with Jangar id `id` under request key `key`, with no limits. */
+const admit = (key: string, id: string, name: string) =>
+  slots.admit({ requestKey: key, runId: id, kind: 'AgentRun', namespace: NS, name, agent: 'coder' }, { limits: {} });
+
+/** Whether the slot taken by `key` is still held. */
+const holds = async (key: string) =>
+  (await scratch.db.query<{ held: boolean }>('select released_at is null as held from policy.run_slots where request_key = ?', [key]))[0]
+    ?.held;
+
+const ended = (id: string, name: string): RunStatusMessage =>
+  ({
+    occurredAt: new Date().toISOString(),
+    payload: { run: { id, type: 'AgentRun', namespace: NS, name, phase: 'Succeeded' } },
+  }) as RunStatusMessage;
+
+const outcome = (requestKey: string, result: 'applied' | 'rejected') => ({ requestKey, payload: { result } }) as OutcomeMessage;
+
+/** Creates AgentRun `name` carrying Jangar id `id`, in `phase` when one is given. */
+async function createRun(name: string, id: string, phase?: string) {
+  const target = { group: AgentRun.group, version: AgentRun.version, plural: AgentRun.plural, namespace: NS };
+  await api.createNamespacedCustomObject({
+    ...target,
+    body: {
+      apiVersion: `${AgentRun.group}/${AgentRun.version}`,
+      kind: 'AgentRun',
+      metadata: { name, namespace: NS, labels: { [JANGAR_LABELS.id]: id } },
+      spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'x' } } },
+    },
+  });
+  if (phase) await api.patchNamespacedCustomObjectStatus({ ...target, name, body: { status: { phase } } }, mergePatch);
+}
+
+describe('releasing a slot', () => {
+  it("frees an ended run's slot by its id, and not the slot of a newer run under the same name", async () => {
+    await admit('k-old', 'id-old', 'same-name');
+    await admit('k-new', 'id-new', 'same-name');
+    // The old run's late "ended" message comes after the name was taken again.
+    expect(await releaseEndedRun(slots, ended('id-old', 'same-name'))).toBe(NS);
+    expect([await holds('k-old'), await holds('k-new')]).toEqual([false, true]);
+  });
+
+  it('frees the slot of a create rejected after all, and keeps the slot of an applied one, marking it created', async () => {
+    await admit('k-rejected', 'id-rejected', 'rejected');
+    await admit('k-applied', 'id-applied', 'applied');
+    expect(await settleCreated(slots, outcome('k-rejected', 'rejected'))).toBe(NS);
+    expect(await settleCreated(slots, outcome('k-applied', 'applied'))).toBeUndefined();
+    expect([await holds('k-rejected'), await holds('k-applied')]).toEqual([false, true]);
+    const held = await slots.heldSince(-60_000);
+    expect(held.find((h) => h.requestKey === 'k-applied')).toMatchObject({ runId: 'id-applied', created: true });
+  });
+});
+
+describe('reconciling slots with the cluster', () => {
+  it('keeps the slot of an admitted run not created yet, and frees those of runs created and since deleted or ended', async () => {
+    await admit('k-backlog', 'id-backlog', 'backlog'); // admitted; the provisioner has not got to it
+    await admit('k-deleted', 'id-deleted', 'deleted'); // created, then deleted behind Jangar's back
+    await settleCreated(slots, outcome('k-deleted', 'applied'));
+    await admit('k-ended', 'id-ended', 'ended'); // created and ended, its status message lost
+    await settleCreated(slots, outcome('k-ended', 'applied'));
+    await createRun('ended', 'id-ended', 'Failed');
+    await admit('k-running', 'id-running', 'running');
+    await settleCreated(slots, outcome('k-running', 'applied'));
+    await createRun('running', 'id-running', 'Running');
+
+    // Every slot counts as old enough to check (the interval is the reconciler's, not under test).
+    const released = await reconcileSlots(slots, readCurrentFrom(api), -60_000);
+
+    expect(released).toContain(NS);
+    expect({
+      backlog: await holds('k-backlog'),
+      deleted: await holds('k-deleted'),
+      ended: await holds('k-ended'),
+      running: await holds('k-running'),
+    }).toEqual({ backlog: true, deleted: false, ended: false, running: true });
+  });
+});
+
+describe('whether a held slot\u2019s run is over', () => {
+  const held = (over: Partial<HeldSlot> = {}): HeldSlot => ({
+    requestKey: 'k',
+    runId: 'id-1',
+    kind: 'AgentRun',
+    namespace: NS,
+    name: 'r',
+    created: false,
+    ageMs: 60_000,
+    ...over,
+  });
+  const object = (id: string, phase?: string): KubeObject => ({
+    apiVersion: 'proompteng.ai/v1alpha1',
+    kind: 'AgentRun',
+    metadata: {
+      namespace: NS,
+      name: 'r',
+      uid: `uid-${id}`,
+      resourceVersion: '1',
+      creationTimestamp: '2026-11-26T00:00:00Z',
+      labels: { [JANGAR_LABELS.id]: id },
+    },
+    ...(phase ? { status: { phase } } : {}),
+  });
+
+  it.each([
+    ['missing, not created yet', held(), undefined, false],
+    ['missing, created before', held({ created: true }), undefined, true],
+    ['missing, never created within the hour', held({ ageMs: UNCREATED_SLOT_MAX_MS + 1 }), undefined, true],
+    ['another run under its name, its own not created yet', held(), object('id-2', 'Running'), false],
+    ['another run under its name, its own created before', held({ created: true }), object('id-2', 'Running'), true],
+    ['its run, running', held({ created: true }), object('id-1', 'Running'), false],
+    ['its run, ended', held({ created: true }), object('id-1', 'Succeeded'), true],
+    ['a slot from before run ids, its run missing', held({ runId: null }), undefined, true],
+  ] as const)('%s', (_what, slot, current, over) => {
+    expect(slotRunIsOver(slot, current)).toBe(over);
+  });
+});
