@@ -49,6 +49,26 @@ export function runCountingBudgets(view: Pick<ClusterView, 'list'>): Array<RunPe
 
 const settle = () => undefined;
 
+/**
+ * How long a Budget's status write may take. It runs holding a pooled connection and the Budget's
+ * lock, so an API server that hangs would pin both, and the writes queued behind them, for as long
+ * as it hangs; past this the transaction ends and the write counts as failed.
+ */
+export const STATUS_WRITE_TIMEOUT_MS = 10_000;
+
+/** `work`, or a rejection once `ms` have passed without it settling. */
+async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Writes Budgets' usage on their status from the charges and slots in Postgres, one write at a time per Budget. */
 export class BudgetUsageRecorder {
   // Per Budget key: the last write asked for, and the one not started yet (which a caller may join).
@@ -61,6 +81,8 @@ export class BudgetUsageRecorder {
       slots: Pick<SlotStore, 'withUsage' | 'runsCharged'>;
       patchStatus: StatusPatcher;
       logger: Logger;
+      /** {@link STATUS_WRITE_TIMEOUT_MS} unless a test needs it shorter. */
+      writeTimeoutMs?: number;
     },
   ) {}
 
@@ -120,6 +142,9 @@ export class BudgetUsageRecorder {
     const spec = BudgetSpec.safeParse(this.deps.view.get(Budget, namespace, name)?.spec);
     const metered = spec.success ? meteredBudgetOf({ id: key, namespace, spec: spec.data }) : undefined;
     if (!metered) return;
-    await this.deps.slots.withUsage(metered, (used) => this.deps.patchStatus(namespace, name, usageStatus(used)));
+    const timeoutMs = this.deps.writeTimeoutMs ?? STATUS_WRITE_TIMEOUT_MS;
+    await this.deps.slots.withUsage(metered, (used) =>
+      within(timeoutMs, `writing the status of ${key}`, this.deps.patchStatus(namespace, name, usageStatus(used))),
+    );
   }
 }

@@ -170,7 +170,10 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
       audited: auditedOf(owned, rates, ctx),
     },
   );
-  for (const key of admission.charged) await deps.recordBudgetUsage(key);
+  // Not awaited: a Budget's status only shows usage (admission counts from Postgres), and its write
+  // waits on the API server, which must not hold up the decision. A failed write is caught up by
+  // the next one or the reconcile sweep.
+  for (const key of admission.charged) void deps.recordBudgetUsage(key);
   const over = [
     ...admission.spent.map((r) => runBudgetViolation(ctx, r)),
     ...refusalViolations(admission.refusals, owned, ctx, agent),

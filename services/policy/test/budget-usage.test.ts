@@ -67,8 +67,8 @@ function heldPatches() {
   return patcher;
 }
 
-const recorder = (view: ReturnType<typeof viewOf>, patchStatus: StatusPatcher) =>
-  new BudgetUsageRecorder({ view, slots, patchStatus, logger: createLogger('test', 'silent') });
+const recorder = (view: ReturnType<typeof viewOf>, patchStatus: StatusPatcher, writeTimeoutMs?: number) =>
+  new BudgetUsageRecorder({ view, slots, patchStatus, logger: createLogger('test', 'silent'), writeTimeoutMs });
 
 /** Admits a run in `namespace` charged to the run budget `key`. */
 async function admitRun(namespace: string, name: string, key: string, cpu = 0) {
@@ -169,6 +169,20 @@ describe('Budget.status.used', () => {
     await recorder(view, patches.patch).refreshRuns();
 
     expect(patches.written).toEqual([{ budget: 'roll/hourly', used: { runs: 1 } }]);
+  });
+
+  it('gives up a write the API server does not answer, letting go of the Budget lock for the next write', async () => {
+    const key = 'Budget hung/hourly';
+    const view = viewOf(budget('hung', 'hourly', { limits: { runs: 10 }, period: '1h' }));
+    const hung = heldPatches();
+    await admitRun('hung', 'h1', key);
+    // The first write's API call never answers; it must fail instead of holding the lock.
+    await expect(recorder(view, hung.patch, 200).record(key)).rejects.toThrow(/took longer than 200 ms/);
+    const healthy = heldPatches();
+    healthy.releaseAll();
+    await recorder(view, healthy.patch).record(key);
+    expect(healthy.written.map((w) => w.used)).toEqual([{ runs: 1 }]);
+    expect(await waitersOnBudgetLocks()).toBe(0);
   });
 
   it('writes nothing for a Budget that is gone or meters nothing from admissions', async () => {
