@@ -87,6 +87,28 @@ async function migrate(orm: MikroORM, opts: DatabaseOptions): Promise<void> {
   }
 }
 
+/** How many rows one purge statement deletes at most, unless its caller says otherwise. */
+export const PURGE_BATCH = 5_000;
+
+/**
+ * Deletes in batches until a batch comes back short; returns how many rows went. `sql` is a delete
+ * of at most `limit` rows (its last `?`), without a `returning` clause. One statement per batch
+ * keeps a purge of a large backlog from holding row locks and one long transaction for minutes.
+ */
+export async function deleteInBatches(
+  db: Pick<Database, 'query'>,
+  sql: string,
+  params: readonly unknown[],
+  batch = PURGE_BATCH,
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const rows = await db.query(`${sql} returning 1`, [...params, batch]);
+    deleted += rows.length;
+    if (rows.length < batch) return deleted;
+  }
+}
+
 /**
  * The DDL MikroORM would run to make the database match the registered entities: empty when the
  * migrations and the entities agree. Only the schemas the entities name are compared.

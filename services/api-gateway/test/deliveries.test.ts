@@ -139,6 +139,22 @@ describe('the delivery store', () => {
   });
 });
 
+describe('retention', () => {
+  it('purges the deliveries past their expiry in batches, and keeps the others', async () => {
+    const expired = ['purge-1', 'purge-2', 'purge-3', 'purge-4', 'purge-5'].map(delivery);
+    const kept = delivery('purge-kept');
+    for (const d of [...expired, kept]) expect((await store.claim(d)).claimed).toBe(true);
+    await db.query("update gateway.deliveries set expires_at = now() - interval '1 minute' where request_key in (?, ?, ?, ?, ?)", [
+      ...expired.map((d) => d.requestKey),
+    ]);
+    // Batches of two: three statements, the last one short.
+    expect(await store.purgeExpired(2)).toBe(5);
+    for (const d of expired) expect(await store.get(d.requestKey)).toBeUndefined();
+    expect(await store.get(kept.requestKey)).toMatchObject({ requestKey: kept.requestKey });
+    expect(await store.purgeExpired(2)).toBe(0);
+  });
+});
+
 describe('storing outcomes as answers', () => {
   // Storing answers touches only the deliveries table; the bus parts are not reached.
   const publisher = (over: DeliveryStore = store) =>

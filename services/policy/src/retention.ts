@@ -9,7 +9,7 @@
  * retention. Charges are purged only when the caller knows every Budget (its informers listed):
  * a Budget missing from a partial view would lose the charges it still counts.
  */
-import type { Database } from '@jangar/service-kit/db';
+import { deleteInBatches, PURGE_BATCH, type Database } from '@jangar/service-kit/db';
 import type { RunPeriod } from './budgets.js';
 
 /** What one purge deleted, per table. */
@@ -19,9 +19,6 @@ export interface PurgeCounts {
   slots: number;
   charges: number;
 }
-
-/** Each statement deletes at most this many rows, so no purge holds locks on a large table for long. */
-const BATCH = 5_000;
 
 const PURGES: Record<Exclude<keyof PurgeCounts, 'charges'>, string> = {
   queue: `delete from policy.run_queue where id in (
@@ -53,16 +50,9 @@ export async function purgeExpired(
   retentionHours: number,
   opts: { budgets?: readonly RunPeriod[] | undefined; batch?: number } = {},
 ): Promise<PurgeCounts> {
-  const batch = opts.batch ?? BATCH;
+  const batch = opts.batch ?? PURGE_BATCH;
   const counts: PurgeCounts = { queue: 0, approvals: 0, slots: 0, charges: 0 };
-  const inBatches = async (sql: string, params: unknown[]) => {
-    let deleted = 0;
-    for (;;) {
-      const rows = await db.query(`${sql} returning 1`, [...params, batch]);
-      deleted += rows.length;
-      if (rows.length < batch) return deleted;
-    }
-  };
+  const inBatches = (sql: string, params: unknown[]) => deleteInBatches(db, sql, params, batch);
   for (const table of Object.keys(PURGES) as Array<keyof typeof PURGES>) counts[table] = await inBatches(PURGES[table], [retentionHours]);
   if (opts.budgets) {
     const live = JSON.stringify(opts.budgets.map((b) => ({ key: b.key, secs: b.periodMs / 1000 })));

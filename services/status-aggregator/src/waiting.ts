@@ -15,7 +15,7 @@ import {
   type ErrorCode,
   type OutcomeMessage,
 } from '@jangar/contracts';
-import type { Database } from '@jangar/service-kit/db';
+import { deleteInBatches, type Database } from '@jangar/service-kit/db';
 
 /** Writes the waiting runs; each write names the time of its event, and an older event never overwrites a newer one. */
 export class WaitingRunStore {
@@ -76,7 +76,10 @@ export class WaitingRunStore {
 
   /** Deletes the rows of runs that exist now (the lists read them from `status.runs`); returns how many. */
   async purgeCreated(): Promise<number> {
-    const rows = await this.db.query('delete from status.waiting_runs w using status.runs r where r.id = w.id returning w.id');
-    return rows.length;
+    return deleteInBatches(
+      this.db,
+      'delete from status.waiting_runs where id in (select w.id from status.waiting_runs w join status.runs r on r.id = w.id limit ?)',
+      [],
+    );
   }
 }
