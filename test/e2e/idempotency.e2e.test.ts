@@ -186,6 +186,29 @@ describe('crashes lose nothing and duplicate nothing', () => {
     expect(await auditEventsFor('crash-provisioner')).toBe(1);
   });
 
+  it('answers a delete the provisioner carried out but died before answering as done, not 404, on the retry', async () => {
+    const created = await alice.post('/v1/agent-runs', { deliveryId: 'doomed', ...run() });
+    expect(created.status).toBe(201);
+    const { name } = created.json!.metadata as { name: string };
+    await stack.restart('provisioner', { JANGAR_FAULTS: 'provisioner.after-delete' });
+    const [provisioner] = stack.processes('provisioner');
+    const first = await alice.delete(`/v1/agent-runs/team-a/${name}`, 'crash-delete');
+    expect(first.status).toBe(202);
+    await provisioner!.exited;
+    expect(await resourcesFor('alice', 'doomed')).toBe(0);
+
+    // Redelivered, the delete finds nothing to delete: its tombstone says this request removed it.
+    await stack.restart('provisioner', {});
+    const retry = await eventually('the final answer of the delete', async () => {
+      const r = await alice.delete(`/v1/agent-runs/team-a/${name}`, 'crash-delete');
+      return r.status === 202 ? undefined : r;
+    });
+    expect(retry.status).toBe(200);
+    expect(retry.json).toMatchObject({ kind: 'AgentRun', metadata: { name } });
+    // A delete of the same name under a new deliveryId is another request, and finds nothing.
+    expect((await alice.delete(`/v1/agent-runs/team-a/${name}`, 'delete-again')).status).toBe(404);
+  });
+
   it('recovers when the gateway dies after publishing but before answering', async () => {
     await stack.restart('api-gateway', { JANGAR_FAULTS: 'gateway.after-publish' });
     await expect(alice.post('/v1/agent-runs', { deliveryId: 'crash-gateway', ...run() })).rejects.toThrow();

@@ -9,6 +9,8 @@ export interface StreamDefinition {
   readonly maxAgeMs: number;
   /** Copies kept by a NATS cluster (3 in production; 1 on a single server). */
   readonly replicas: number;
+  /** Messages kept per subject (`max_msgs_per_subject`); unset, no limit. */
+  readonly maxMsgsPerSubject?: number;
 }
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -31,6 +33,8 @@ export function streamDefinitions(
     decisions: { name: STREAM_NAMES.decisions, subjects: [`${SUBJECTS.decision.prefix}.>`], ...common },
     outcomes: { name: STREAM_NAMES.outcomes, subjects: [`${SUBJECTS.outcome.prefix}.>`], ...common },
     runStatus: { name: STREAM_NAMES.runStatus, subjects: [`${SUBJECTS.runStatus.prefix}.>`], ...common },
+    // One per request: a redelivery reads the last one of its subject.
+    tombstones: { name: STREAM_NAMES.tombstones, subjects: [`${SUBJECTS.tombstone.prefix}.>`], ...common, maxMsgsPerSubject: 1 },
   };
 }
 

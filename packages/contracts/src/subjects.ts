@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { envelopeOf, DecisionPayload, OutcomePayload, RequestPayload, RunStatusPayload } from './messages.js';
 import { z as zod } from 'zod';
 import { isTerminalPhase } from './runs.js';
+import { KubeObject } from './rest.js';
 import type { RunPhase } from './primitives/agent-run.js';
 
 /**
@@ -46,6 +47,7 @@ export const STREAM_NAMES = {
   decisions: 'JANGAR_DECISIONS',
   outcomes: 'JANGAR_OUTCOMES',
   runStatus: 'JANGAR_RUN_STATUS',
+  tombstones: 'JANGAR_TOMBSTONES',
 } as const;
 
 export const RequestMessage = envelopeOf(RequestPayload);
@@ -56,6 +58,9 @@ export const OutcomeMessage = envelopeOf(OutcomePayload);
 export type OutcomeMessage = zod.infer<typeof OutcomeMessage>;
 export const RunStatusMessage = zod.object({ occurredAt: zod.string(), payload: RunStatusPayload });
 export type RunStatusMessage = zod.infer<typeof RunStatusMessage>;
+/** What the provisioner is about to delete for a request: the object as it was, kept to answer a redelivery once it is gone. */
+export const TombstoneMessage = zod.object({ requestKey: zod.string(), deletedAt: zod.string(), object: KubeObject });
+export type TombstoneMessage = zod.infer<typeof TombstoneMessage>;
 
 export const SUBJECTS = {
   /** `jangar.req.<kind>.<verb>`: accepted requests; dedup ID = requestKey. */
@@ -70,6 +75,13 @@ export const SUBJECTS = {
    * that only cares how runs end (the policy service, releasing slots) filter out the rest.
    */
   runStatus: defineSubject('jangar.run.status', ['namespace', 'type', 'name', 'stage'], STREAM_NAMES.runStatus, RunStatusMessage),
+  /**
+   * `jangar.tombstone.<sha256 of the request key>`: the object a delete request is about to remove,
+   * one per request (the stream keeps the last message per subject); dedup ID = `<requestKey>:tombstone`.
+   * Nothing consumes it: the provisioner reads one back by subject when a redelivered delete finds
+   * its object gone, and answers as the first attempt did instead of `not_found`.
+   */
+  tombstone: defineSubject('jangar.tombstone', ['request'], STREAM_NAMES.tombstones, TombstoneMessage),
 } as const;
 
 /** The `stage` token of a run-status subject: `ended` once the run is Succeeded, Failed or Cancelled. */
@@ -89,6 +101,7 @@ export const dedupIds = {
   decision: (requestKey: string, attempt?: number) => `${attemptKey(requestKey, attempt)}:decision`,
   outcome: (requestKey: string, attempt?: number) => `${attemptKey(requestKey, attempt)}:outcome`,
   runStatus: (uid: string, resourceVersion: string) => `${uid}:${resourceVersion}`,
+  tombstone: (requestKey: string) => `${requestKey}:tombstone`,
 };
 
 /**

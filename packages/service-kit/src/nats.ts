@@ -37,16 +37,20 @@ export async function ensureStreams(jsm: JetStreamManager, streams: readonly Str
       duplicate_window: nanos(def.duplicateWindowMs),
       num_replicas: def.replicas,
       max_age: nanos(def.maxAgeMs),
+      max_msgs_per_subject: def.maxMsgsPerSubject ?? -1,
     };
     try {
       const info = await jsm.streams.info(def.name);
-      const changed = (['duplicate_window', 'max_age', 'num_replicas'] as const).some((k) => info.config[k] !== config[k]);
+      const changed = (['duplicate_window', 'max_age', 'num_replicas', 'max_msgs_per_subject'] as const).some(
+        (k) => info.config[k] !== config[k],
+      );
       if (changed) {
         await jsm.streams.update(def.name, {
           ...info.config,
           duplicate_window: config.duplicate_window,
           max_age: config.max_age,
           num_replicas: config.num_replicas,
+          max_msgs_per_subject: config.max_msgs_per_subject,
         });
       }
     } catch (err) {

@@ -6,10 +6,12 @@ import { applyDelete } from './apply/delete.js';
 import { rejected } from './apply/outcome.js';
 import { applyUpdate } from './apply/update.js';
 import type { Cluster } from './cluster.js';
+import type { Tombstones } from './tombstones.js';
 
 export interface ProvisionerDeps {
   js: JetStreamClient;
   cluster: Cluster;
+  tombstones: Tombstones;
   logger: Logger;
 }
 
@@ -41,7 +43,7 @@ async function apply(message: DecisionMessage, deps: ProvisionerDeps): Promise<O
       case 'patch':
         return await applyUpdate(message, kind, deps.cluster);
       case 'delete':
-        return await applyDelete(message, kind, deps.cluster);
+        return await applyDelete(message, kind, deps.cluster, deps.tombstones);
     }
   } catch (err) {
     // The cluster refused the change for good (invalid, forbidden): that is the request's answer.

@@ -1,5 +1,5 @@
 import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { endpoint, runService, serveRpc } from '@jangar/service-kit';
+import { endpoint, manager, runService, serveRpc } from '@jangar/service-kit';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { REFERENCED_KINDS } from './apply/references.js';
 import { Cluster } from './cluster.js';
@@ -7,6 +7,7 @@ import { ReferenceCache } from './reference-cache.js';
 import { ProvisionerConfig } from './config.js';
 import { handleDecision } from './handler.js';
 import { getResource, listResources } from './reads.js';
+import { Tombstones } from './tombstones.js';
 
 await runService({
   name: 'provisioner',
@@ -17,7 +18,10 @@ await runService({
     const references = new ReferenceCache(kc, api, REFERENCED_KINDS, logger);
     references.start();
     const cluster = new Cluster(api, references);
-    const sub = await consume(CONSUMERS.provisionerAllowed, SUBJECTS.decision.schema, (m) => handleDecision(m, { js, cluster, logger }));
+    const tombstones = new Tombstones(js, await manager(nc));
+    const sub = await consume(CONSUMERS.provisionerAllowed, SUBJECTS.decision.schema, (m) =>
+      handleDecision(m, { js, cluster, tombstones, logger }),
+    );
     const service = await serveRpc(
       nc,
       SERVICE_NAMES.provisioner,

@@ -10,6 +10,7 @@ import {
 import { DomainError, faultPoint } from '@jangar/service-kit';
 import { Binding } from '../bindings/types.js';
 import type { Cluster } from '../cluster.js';
+import type { Tombstones } from '../tombstones.js';
 import { applied, rejected } from './outcome.js';
 
 /** The status that records a run cancelled by its deletion: phase Cancelled, InProgress turned False. */
@@ -45,13 +46,23 @@ async function cancel(kind: KindDefinition, current: KubeObject, cluster: Cluste
 /**
  * Deletes a resource. A run still going is cancelled first, so its watchers see it end as
  * Cancelled. Finalizers are honoured: the object then stays, marked for deletion, and the outcome
- * says `pending`. A redelivery after the object is gone finds nothing and answers not_found.
+ * says `pending`. The object is recorded as this request's tombstone before it is deleted, so a
+ * redelivery that finds it gone answers as the first attempt did rather than `not_found`.
  */
-export async function applyDelete(message: DecisionMessage, kind: KindDefinition, cluster: Cluster): Promise<OutcomePayload> {
+export async function applyDelete(
+  message: DecisionMessage,
+  kind: KindDefinition,
+  cluster: Cluster,
+  tombstones: Tombstones,
+): Promise<OutcomePayload> {
   const request = message.payload.request;
   const { namespace, name = '', resourceVersion: precondition } = request.metadata;
   const current = await cluster.get(kind, namespace, name);
-  if (!current) return rejected(request, { code: 'not_found', detail: `no ${kind.kind} "${name}" in namespace "${namespace}"` });
+  if (!current) {
+    const deleted = await tombstones.find(message.requestKey);
+    if (deleted) return applied(request, deleted, { deletion: 'completed' });
+    return rejected(request, { code: 'not_found', detail: `no ${kind.kind} "${name}" in namespace "${namespace}"` });
+  }
   if (current.metadata.deletionTimestamp !== undefined) return applied(request, current, { deletion: 'pending' });
   if (precondition !== undefined && precondition !== current.metadata.resourceVersion) {
     return rejected(request, {
@@ -68,8 +79,10 @@ export async function applyDelete(message: DecisionMessage, kind: KindDefinition
     target = cancelled;
   }
   faultPoint('provisioner.before-delete');
+  await tombstones.record(message.requestKey, target);
   try {
     const result = await cluster.delete(kind, target, target === current ? precondition : undefined);
+    faultPoint('provisioner.after-delete');
     if (result === undefined || result === 'gone') return applied(request, target, { deletion: 'completed' });
     return applied(request, result, { deletion: 'pending' });
   } catch (err) {
