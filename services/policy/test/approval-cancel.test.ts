@@ -54,6 +54,21 @@ const decision = (id: string, verdict: 'approve' | 'deny', deliveryId = `bob-${r
 
 const target = (namespace: string, name: string) => ({ namespace, kind: 'AgentRun', name });
 
+describe('deciding an approval past its expiry', () => {
+  it("answers the attempt that found it overdue, and that attempt's retry, with the expiry; anyone after finds it decided", async () => {
+    const row = await held('x1', 'late');
+    await db.query("update policy.approvals set expires_at = now() - interval '1 second' where id = ?", [row.id]);
+    const first = await approvals.decide(decision(row.id, 'approve', 'bob-late'));
+    expect(first).toEqual({ expired: expect.objectContaining({ id: row.id, state: 'Expired', decided_by: null }) });
+    // The same deliveryId again, as a client retries after a lost answer: the same 410, not a 409.
+    expect(await approvals.decide(decision(row.id, 'approve', 'bob-late'))).toEqual(first);
+    await expect(approvals.decide(decision(row.id, 'approve', 'bob-later'))).rejects.toMatchObject({
+      code: 'approval_already_decided',
+      message: expect.stringContaining('expired'),
+    });
+  });
+});
+
 describe('cancelling a run held for approval', () => {
   it('cancels the pending approval of that run once, records the delete, and releases it so retention counts it as carried out', async () => {
     const row = await held('h1', 'r1');

@@ -166,14 +166,20 @@ export class ApprovalStore {
         );
       }
       if (row.state !== 'Pending') {
+        // The attempt that found the approval overdue gets its 410 again; anyone else finds it decided.
+        if (row.state === 'Expired' && row.decided_by === null && row.decision_delivery_id === d.deliveryId) {
+          const { due: _due, ...expired } = row;
+          return { expired };
+        }
         if (row.decision_delivery_id === d.deliveryId && row.decided_by === d.principal.subject) return { row, replayed: true };
         const by = row.decided_by ? ` by ${row.decided_by}` : '';
         throw new DomainError('approval_already_decided', `approval ${row.id} is already ${row.state.toLowerCase()}${by}`);
       }
       if (row.due) {
+        // Nobody decided it, so no decider is recorded; the attempt's deliveryId is, for its retry.
         const [expired] = await q<ApprovalRow>(
-          `update policy.approvals set state = 'Expired', decided_at = now() where id = ? returning ${COLUMNS}`,
-          [row.id],
+          `update policy.approvals set state = 'Expired', decided_at = now(), decision_delivery_id = ? where id = ? returning ${COLUMNS}`,
+          [d.deliveryId, row.id],
         );
         return { expired: expired! };
       }
