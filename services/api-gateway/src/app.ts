@@ -108,7 +108,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
 
   app.register(async (v1) => {
     v1.addHook('onRequest', async (req) => {
-      req.caller = deps.auth.authenticate(req.headers.authorization);
+      req.caller = deps.auth.authenticate(req.headers.authorization, req.headers.host);
     });
     refuseUnacceptable(v1);
     registerCreateRoutes(v1, deps);

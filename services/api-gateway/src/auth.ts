@@ -20,9 +20,20 @@ export interface Caller extends Principal {
 interface Binding {
   digest: Buffer;
   caller: Caller;
+  /** The dev token: good only for a request addressed to this machine by a loopback name. */
+  loopbackOnly?: boolean;
 }
 
 const digest = (token: string) => createHash('sha256').update(token).digest();
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** The host name of a `Host` header, without its port; brackets kept on an IPv6 literal. */
+function hostnameOf(host: string | undefined): string {
+  const value = (host ?? '').trim().toLowerCase();
+  if (value.startsWith('[')) return value.slice(0, value.indexOf(']') + 1);
+  return value.split(':')[0] ?? '';
+}
 
 /**
  * Resolves bearer tokens to callers. Tokens are kept only as SHA-256 digests and compared in
@@ -49,17 +60,30 @@ export class Authenticator {
       digest: digest(e.token),
       caller: { subject: e.subject, namespaces: e.namespaces, roles: e.roles },
     }));
-    if (devToken)
-      this.bindings.push({ digest: digest(devToken), caller: { subject: 'dev', namespaces: ['*'], roles: ['admin', 'approver'] } });
+    if (devToken) {
+      this.bindings.push({
+        digest: digest(devToken),
+        caller: { subject: 'dev', namespaces: ['*'], roles: ['admin', 'approver'] },
+        loopbackOnly: true,
+      });
+    }
   }
 
-  /** The caller behind an `Authorization` header; 401 when there is none or it is unknown. */
-  authenticate(header: string | undefined): Caller {
+  /**
+   * The caller behind an `Authorization` header; 401 when there is none or it is unknown. `host` is
+   * the request's `Host` header: listening on loopback keeps other machines out, but not a web page
+   * whose name an attacker rebinds to 127.0.0.1 (DNS rebinding), and such a page's requests carry
+   * its own name. So the dev token, known to everyone, is good only with a loopback host name.
+   */
+  authenticate(header: string | undefined, host?: string): Caller {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!match) throw new DomainError('unauthorized', 'send "Authorization: Bearer <token>"');
     const presented = digest(match[1] as string);
     const found = this.bindings.find((b) => timingSafeEqual(b.digest, presented));
     if (!found) throw new DomainError('unauthorized', 'the token is not valid');
+    if (found.loopbackOnly && !LOOPBACK_HOSTS.has(hostnameOf(host))) {
+      throw new DomainError('unauthorized', 'the dev token is good only for requests to localhost, 127.0.0.1 or [::1]');
+    }
     return found.caller;
   }
 }

@@ -217,3 +217,30 @@ describe('gateway HTTP behaviour', () => {
     expect(res.json().code).toBe('not_found');
   });
 });
+
+describe('the dev token', () => {
+  const list = (host: string) =>
+    app().inject({ method: 'GET', url: '/v1/agents?namespace=team-a', headers: { authorization: 'Bearer dev-token', host } });
+
+  it.each(['localhost:8080', '127.0.0.1:8080', '[::1]:8080', 'LOCALHOST'])('is good for a request addressed to %s', async (host) => {
+    expect((await list(host)).statusCode).not.toBe(401);
+  });
+
+  it.each(['rebind.attacker.example:8080', '127.0.0.1.nip.io', 'localhost.attacker.example'])(
+    'is refused with 401 for a request addressed to "%s", as a page whose name was rebound to 127.0.0.1 sends it',
+    async (host) => {
+      const res = await list(host);
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ code: 'unauthorized', detail: expect.stringContaining('localhost') });
+    },
+  );
+
+  it('leaves other tokens alone, whatever the host', async () => {
+    const res = await app().inject({
+      method: 'GET',
+      url: '/v1/agents?namespace=team-a',
+      headers: { authorization: 'Bearer alice-token', host: 'jangar.example.com' },
+    });
+    expect(res.statusCode).not.toBe(401);
+  });
+});
