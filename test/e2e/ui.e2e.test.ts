@@ -23,6 +23,7 @@ let stack: Awaited<ReturnType<typeof testStack>>;
 let dev: ReturnType<typeof api>;
 let browser: Browser;
 let context: BrowserContext;
+const policyViolations: string[] = [];
 
 const runSpec = { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'Tidy the README' } } };
 
@@ -64,7 +65,12 @@ beforeAll(async () => {
   await create('agents', 'coder', { providerRef: { name: 'codex' } }, { suite: 'ui', tier: 'gold' });
   await create('agents', 'helper', { providerRef: { name: 'codex' } }, { suite: 'ui', tier: 'silver' });
   await create('memories', 'notes', { type: 'postgres', connection: { secretRef: { name: 'notes-db' } } }, { suite: 'ui' });
-  await create('orchestrations', 'pipeline', { steps: [{ name: 'implement', kind: 'AgentRun', agentRef: { name: 'coder' } }] }, { suite: 'ui' });
+  await create(
+    'orchestrations',
+    'pipeline',
+    { steps: [{ name: 'implement', kind: 'AgentRun', agentRef: { name: 'coder' } }] },
+    { suite: 'ui' },
+  );
   await create('orchestration-runs', 'pipeline-1', { orchestrationRef: { name: 'pipeline' } }, { suite: 'ui' });
   await create('agent-runs', 'ui-done', runSpec, { suite: 'ui', app: 'web' });
   await create('agent-runs', 'ui-stuck', runSpec, { suite: 'ui', app: 'api' }, { [SCENARIO]: 'stuck' });
@@ -79,6 +85,10 @@ beforeAll(async () => {
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
   });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // What the browser refused under the UI's Content-Security-Policy, on any page of the suite.
+  context.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
+  });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.gatewayUrl });
   // The operator has entered the development token once; it lives in localStorage from then on.
   await context.addInitScript(storeToken(stack.devToken));
@@ -92,7 +102,13 @@ afterAll(async () => {
 describe('the web UI', () => {
   it('lists every kind with phase badges that carry text, labels as chips and the provider', async () => {
     const pages = ['agents', 'agent-runs', 'memories', 'orchestrations', 'orchestration-runs'] as const;
-    const expected = { agents: 'coder', 'agent-runs': 'ui-done', memories: 'notes', orchestrations: 'pipeline', 'orchestration-runs': 'pipeline-1' };
+    const expected = {
+      agents: 'coder',
+      'agent-runs': 'ui-done',
+      memories: 'notes',
+      orchestrations: 'pipeline',
+      'orchestration-runs': 'pipeline-1',
+    };
     for (const route of pages) {
       const page = await open(`/ui/${route}?namespace=${NS}`);
       await row(page, expected[route]).waitFor();
@@ -149,7 +165,7 @@ describe('the web UI', () => {
     await page.close();
   });
 
-  it('pages through a long list with the API\'s continue token, back and forth', async () => {
+  it("pages through a long list with the API's continue token, back and forth", async () => {
     // Four agent runs in the namespace (ui-done, ui-stuck, elsewhere, the pipeline's step): two pages of two.
     const page = await open(`/ui/agent-runs?namespace=${NS}&limit=2`);
     const names = () => page.locator('tbody tr th a:first-child').allTextContents();
@@ -245,7 +261,11 @@ describe('the web UI', () => {
     await shot(page, 'run-running');
 
     // The simulated runtime finishes a run once its scenario allows it: the page sees it over SSE.
-    const released = await dev.patch(`/v1/agent-runs/${NS}/ui-live`, { metadata: { annotations: { [SCENARIO]: 'success' } } }, 'ui-release-live');
+    const released = await dev.patch(
+      `/v1/agent-runs/${NS}/ui-live`,
+      { metadata: { annotations: { [SCENARIO]: 'success' } } },
+      'ui-release-live',
+    );
     expect(released.status, released.text).toBe(200);
     await heading.locator('[data-phase="Succeeded"]').waitFor();
     await page.getByText('Final state').waitFor();
@@ -269,6 +289,10 @@ describe('the web UI', () => {
     await row(page, 'pipeline-1-implement').waitFor();
     expect(await page.locator('tbody tr').count()).toBe(1);
     await page.close();
+  });
+
+  it('breaks no rule of its Content-Security-Policy on any page above (checked after them)', () => {
+    expect(policyViolations).toEqual([]);
   });
 
   it('fits a phone screen without sideways scrolling of the page', async () => {

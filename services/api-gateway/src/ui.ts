@@ -19,6 +19,28 @@ const ASSETS = `${UI_PATH}/assets/`;
 // revalidated each time so a new build is picked up at once.
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
+/**
+ * Sent with every file of the UI. The UI keeps the operator's bearer token in the browser, so a
+ * script that got in could send it anywhere: the policy lets in only the UI's own files and its
+ * calls to this origin (the build has no inline script or style), and no other site may frame it.
+ */
+export const UI_SECURITY_HEADERS = {
+  'content-security-policy': [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+} as const;
+
 /** Serves the built UI from `root` (packages/ui/dist); without a build, /ui says how to make one. */
 export async function registerUi(app: FastifyInstance, root: string | undefined): Promise<void> {
   if (!root || !existsSync(path.join(root, 'index.html'))) {
@@ -39,14 +61,19 @@ export async function registerUi(app: FastifyInstance, root: string | undefined)
     wildcard: false,
     index: false,
     cacheControl: false,
-    setHeaders: (reply, file) => reply.header('cache-control', file.includes(`${path.sep}assets${path.sep}`) ? IMMUTABLE : 'no-cache'),
+    setHeaders: (reply, file) => {
+      reply.header('cache-control', file.includes(`${path.sep}assets${path.sep}`) ? IMMUTABLE : 'no-cache');
+      for (const [name, value] of Object.entries(UI_SECURITY_HEADERS)) reply.header(name, value);
+    },
   });
   app.get(UI_PATH, (_req, reply) => reply.redirect(`${UI_PATH}/`));
   app.get(`${UI_PATH}/*`, (req, reply) => {
     if (req.url.startsWith(ASSETS)) {
-      const body = problemFor('not_found', `no UI asset ${req.url.split('?')[0]}; reload the page to get the current build`, { instance: req.url });
+      const body = problemFor('not_found', `no UI asset ${req.url.split('?')[0]}; reload the page to get the current build`, {
+        instance: req.url,
+      });
       return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(body);
     }
-    return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    return reply.header('cache-control', 'no-cache').headers(UI_SECURITY_HEADERS).sendFile('index.html');
   });
 }

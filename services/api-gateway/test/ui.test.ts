@@ -8,7 +8,8 @@ import { testApp } from './fake-deps.js';
 let dist: string;
 const INDEX = '<!doctype html><div id="root"></div>';
 
-const withUi = (dir: string | undefined) => testApp({ config: { JANGAR_BODY_LIMIT_BYTES: 4096, JANGAR_UI_DIR: dir } as GatewayDeps['config'] });
+const withUi = (dir: string | undefined) =>
+  testApp({ config: { JANGAR_BODY_LIMIT_BYTES: 4096, JANGAR_UI_DIR: dir } as GatewayDeps['config'] });
 
 beforeAll(async () => {
   dist = await mkdtemp(path.join(os.tmpdir(), 'jangar-ui-'));
@@ -38,6 +39,18 @@ describe('the web UI at /ui', () => {
       const res = await withUi(dist).inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(200);
       expect(res.body, url).toBe(INDEX);
+    }
+  });
+
+  it('sends a content security policy and no-framing headers with the page, its client routes and its assets', async () => {
+    for (const url of ['/ui/', '/ui/runs/0b7c', '/ui/assets/index-abc123.js']) {
+      const res = await withUi(dist).inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.headers['content-security-policy'], url).toContain("script-src 'self'");
+      expect(res.headers['content-security-policy'], url).toContain("frame-ancestors 'none'");
+      expect(res.headers['x-frame-options'], url).toBe('DENY');
+      expect(res.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(res.headers['referrer-policy'], url).toBe('no-referrer');
     }
   });
 
