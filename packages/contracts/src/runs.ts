@@ -206,3 +206,12 @@ export function normalizeRun(obj: KubeObject): NormalizedRun {
     updatedAt: status.updatedAt ?? status.finishedAt ?? status.startedAt ?? meta.creationTimestamp,
   };
 }
+
+/**
+ * True when resourceVersion `a` is provably older than `b`: both are integers, as the API server's
+ * are in practice, and `a` is smaller. Kubernetes calls them opaque, so anything else is never
+ * called older.
+ */
+export function isOlderResourceVersion(a: string, b: string): boolean {
+  return /^\d+$/.test(a) && /^\d+$/.test(b) && BigInt(a) < BigInt(b);
+}

@@ -1,5 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { dedupIds, JANGAR_ANNOTATIONS, normalizeRun, runStage, SUBJECTS, type KubeObject } from '@jangar/contracts';
+import { dedupIds, isOlderResourceVersion, JANGAR_ANNOTATIONS, normalizeRun, runStage, SUBJECTS, type KubeObject } from '@jangar/contracts';
 import { contextFromTraceparent, publish, withSpan } from '@jangar/service-kit';
 import { statusDigest, type RunStore } from './store.js';
 
@@ -8,9 +8,15 @@ import { statusDigest, type RunStore } from './store.js';
  * `<uid>:<resourceVersion>` as dedup ID: a crash between the two re-publishes the same ID after
  * restart (dropped by JetStream), and a stored digest that matches means nothing new to publish.
  */
-export async function observeRun(obj: KubeObject, deps: { js: JetStreamClient; store: RunStore }): Promise<'published' | 'unchanged'> {
+export async function observeRun(
+  obj: KubeObject,
+  deps: { js: JetStreamClient; store: RunStore },
+): Promise<'published' | 'unchanged' | 'stale'> {
   const run = normalizeRun(obj);
   const previous = await deps.store.previous(run.uid);
+  // An older version than the one stored (a resumed watch replaying what a provider's informer
+  // already showed, a replica behind another): storing or publishing it would turn the run back.
+  if (previous && isOlderResourceVersion(run.resourceVersion, previous.resourceVersion)) return 'stale';
   const sameVersion = previous?.resourceVersion === run.resourceVersion;
   const digest = statusDigest(run);
   if (previous?.digest === digest) {

@@ -9,6 +9,13 @@ export function statusDigest(run: NormalizedRun): string {
   return sha256(canonicalJson({ phase, conditions, provider, retry, error, steps, startedAt, finishedAt }));
 }
 
+/**
+ * SQL that is true when resourceVersion `a` is provably older than `b` (both integers, `a`
+ * smaller), as `isOlderResourceVersion` decides it in TypeScript. Integers are compared as numeric,
+ * which holds any length.
+ */
+const OLDER_VERSION = (a: string, b: string) => `(${a} ~ '^[0-9]+$' and ${b} ~ '^[0-9]+$' and ${a}::numeric < ${b}::numeric)`;
+
 /** What observing a new version compares against. */
 export interface StoredVersion {
   digest: string;
@@ -63,7 +70,8 @@ export class RunStore {
 
   /**
    * Upserts a batch in one statement keyed on the uid, with updated_at on the database's clock. A
-   * statement may change a row once, so of two versions of one run in a batch the later is written.
+   * statement may change a row once, so of two versions of one run in a batch the later is written;
+   * a version older than the stored one (another replica wrote a later one) changes nothing.
    */
   private async upsertBatch(batch: readonly { run: NormalizedRun; digest: string }[]): Promise<void> {
     const latest = new Map<string, { run: NormalizedRun; digest: string }>();
@@ -88,7 +96,8 @@ export class RunStore {
        from jsonb_to_recordset(?::jsonb) as r(id text, uid text, type text, namespace text, name text, phase text, labels jsonb,
                                                resource_version text, status_digest text, run jsonb, created_at timestamptz)
        on conflict (uid) do update set phase = excluded.phase, labels = excluded.labels, resource_version = excluded.resource_version,
-         status_digest = excluded.status_digest, run = excluded.run, updated_at = now()`,
+         status_digest = excluded.status_digest, run = excluded.run, updated_at = now()
+       where not ${OLDER_VERSION('excluded.resource_version', 'status.runs.resource_version')}`,
       [JSON.stringify(rows)],
     );
     for (const { run, digest } of latest.values()) {

@@ -95,6 +95,18 @@ describe('observing a run', () => {
     expect(await published()).toBe(before);
   });
 
+  it('neither stores nor publishes a version older than the one stored, as a resumed watch replays', async () => {
+    const deps = { js: jetstream(nc), store: new RunStore(db) };
+    const obj = run({ phase: 'Running' });
+    expect(await observeRun(at(obj, '100', { status: { phase: 'Succeeded' } }), deps)).toBe('published');
+    const before = await published();
+    expect(await observeRun(at(obj, '90', { status: { phase: 'Running' } }), deps)).toBe('stale');
+    // Another process, with nothing remembered, reads the stored version and refuses it too.
+    expect(await observeRun(at(obj, '95', { status: { phase: 'Running' } }), { ...deps, store: new RunStore(db) })).toBe('stale');
+    expect(await published()).toBe(before);
+    expect((await deps.store.get(obj.metadata.uid))?.phase).toBe('Succeeded');
+  });
+
   it('stores a new version whose status is the same without publishing it', async () => {
     const deps = { js: jetstream(nc), store: new RunStore(db) };
     const obj = run({ phase: 'Running' });

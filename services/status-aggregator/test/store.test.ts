@@ -79,6 +79,25 @@ describe('writing observed runs', () => {
     expect(rows).toEqual([10, 11, 12, 13, 14, 15, 16, 17].map((n) => ({ uid: `mem-uid-${n}`, resource_version: String(n) })));
   });
 
+  it('keeps the later version when another replica writes an older one after it', async () => {
+    const [replicaA, replicaB] = [new RunStore(db), new RunStore(db)];
+    await replicaA.upsert(stored(30, { resourceVersion: '100', phase: 'Succeeded' }));
+    // B is behind: its write of an older version lands last.
+    await replicaB.upsert(stored(30, { resourceVersion: '90', phase: 'Running' }));
+    const [row] = await db.query<{ resource_version: string; phase: string }>(
+      "select resource_version, phase from status.runs where uid = 'mem-uid-30'",
+    );
+    expect(row).toEqual({ resource_version: '100', phase: 'Succeeded' });
+  });
+
+  it('takes any version it cannot order, since Kubernetes calls them opaque', async () => {
+    const runs = new RunStore(db);
+    await runs.upsert(stored(31, { resourceVersion: '100' }));
+    await runs.upsert(stored(31, { resourceVersion: 'opaque-7', phase: 'Failed' }));
+    const [row] = await db.query<{ phase: string }>("select phase from status.runs where uid = 'mem-uid-31'");
+    expect(row?.phase).toBe('Failed');
+  });
+
   it('stores the later of two versions of one run written in the same batch', async () => {
     const runs = new RunStore(db);
     await Promise.all([
