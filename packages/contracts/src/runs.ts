@@ -145,6 +145,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const LooseRuntime = z.object({ runtime: z.object({ type: z.string() }).optional() }).catch({});
 
 /**
+ * Free text a controller wrote (a condition's message, a provider's), with any NUL replaced: the
+ * API server stores one, but Postgres text and jsonb refuse it, and a run that can never be stored
+ * would be retried for ever by every reader downstream (the status store, the audit history).
+ */
+function text<T extends string | undefined>(value: T): T {
+  return (value?.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value) as T;
+}
+
+/**
  * Normalizes an AgentRun or OrchestrationRun object into the shape every reader sees. `provider`
  * comes from the binding annotation (type, resource) and `status.provider` (phase, message);
  * `retry` from `status.retry`; `steps` from `status.stepStatuses` (or `status.workflow.steps`);
@@ -162,7 +171,17 @@ export function normalizeRun(obj: KubeObject): NormalizedRun {
   const extras = LooseExtras.parse(isRecord(obj.status) ? obj.status : {});
   const binding = bindingOf(obj);
   const providerType = binding?.provider ?? runtimeType ?? (type === 'OrchestrationRun' ? 'orchestration' : undefined);
-  const failed = phase === 'Failed' ? (status.conditions ?? []).find((c) => c.type === 'Failed' || c.type === 'InvalidSpec') : undefined;
+  const conditions = (status.conditions ?? []).map((c) =>
+    text(c.reason) === c.reason && text(c.message) === c.message
+      ? c
+      : {
+          ...c,
+          ...(c.reason === undefined ? {} : { reason: text(c.reason) }),
+          ...(c.message === undefined ? {} : { message: text(c.message) }),
+        },
+  );
+  const failed = phase === 'Failed' ? conditions.find((c) => c.type === 'Failed' || c.type === 'InvalidSpec') : undefined;
+  const providerMessage = text(extras.provider?.message);
   const failedStep = phase === 'Failed' ? steps?.find((s) => s.phase === 'Failed')?.name : undefined;
   const correlationId = meta.annotations?.[JANGAR_ANNOTATIONS.correlationId];
   const parentName = labels[JANGAR_LABELS.orchestrationRun];
@@ -179,13 +198,13 @@ export function normalizeRun(obj: KubeObject): NormalizedRun {
     ...(correlationId ? { correlationId } : {}),
     ...(parentName ? { parent: { type: 'OrchestrationRun' as const, name: parentName } } : {}),
     phase,
-    conditions: status.conditions ?? [],
+    conditions,
     provider: providerType
       ? {
           type: providerType,
           ...(binding?.resource ? { resource: binding.resource } : {}),
           ...(extras.provider ? { phase: extras.provider.phase } : {}),
-          ...(extras.provider?.message ? { message: extras.provider.message } : {}),
+          ...(providerMessage ? { message: providerMessage } : {}),
         }
       : undefined,
     retry: extras.retry,
@@ -193,9 +212,8 @@ export function normalizeRun(obj: KubeObject): NormalizedRun {
       phase === 'Failed'
         ? {
             code: failed?.type === 'InvalidSpec' ? 'invalid_spec' : 'run_failed',
-            reason: failed?.reason ?? status.reason ?? (failedStep ? 'StepFailed' : undefined),
-            message:
-              failed?.message ?? status.message ?? extras.provider?.message ?? (failedStep ? `step "${failedStep}" failed` : undefined),
+            reason: failed?.reason ?? text(status.reason) ?? (failedStep ? 'StepFailed' : undefined),
+            message: failed?.message ?? text(status.message) ?? providerMessage ?? (failedStep ? `step "${failedStep}" failed` : undefined),
           }
         : undefined,
     steps:

@@ -34,6 +34,20 @@ describe('normalizeRun per scenario', () => {
     expect(run.error).toEqual({ code: 'run_failed', reason: 'Error', message: 'boom' });
   });
 
+  it('replaces a NUL a controller wrote in a condition or provider message, which Postgres cannot store', () => {
+    const run = normalized(
+      agentRun({
+        phase: 'Failed',
+        conditions: [{ type: 'Failed', status: 'True', reason: 'Error', message: 'exit\u0000code 1' }],
+        provider: { phase: 'Failed', message: 'stderr: \u0000\u0000' },
+      }),
+    );
+    expect(JSON.stringify(run)).not.toContain('\\u0000');
+    expect(run.conditions[0]?.message).toBe('exit\uFFFDcode 1');
+    expect(run.provider?.message).toBe('stderr: \uFFFD\uFFFD');
+    expect(run.error?.message).toBe('exit\uFFFDcode 1');
+  });
+
   it('failure without a condition still reports an error, from the provider message', () => {
     const run = normalized(agentRun({ phase: 'Failed', provider: { phase: 'Failed', message: 'pod OOMKilled' } }));
     expect(run.error).toEqual({ code: 'run_failed', message: 'pod OOMKilled' });

@@ -16,6 +16,12 @@ export function statusDigest(run: NormalizedRun): string {
  */
 const OLDER_VERSION = (a: string, b: string) => `(${a} ~ '^[0-9]+$' and ${b} ~ '^[0-9]+$' and ${a}::numeric < ${b}::numeric)`;
 
+/** True for the error of a row whose Jangar id another uid already has. */
+function isReplacedRun(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown } | undefined;
+  return e?.code === '23505' && e.constraint === 'runs_pkey';
+}
+
 /** What observing a new version compares against. */
 export interface StoredVersion {
   digest: string;
@@ -89,23 +95,48 @@ export class RunStore {
       run,
       created_at: run.createdAt,
     }));
-    // Raw SQL: the rows travel as one jsonb array, which the query builder would spread into parameters.
-    await this.db.query(
-      `insert into status.runs (id, uid, type, namespace, name, phase, labels, resource_version, status_digest, run, created_at, updated_at)
-       select r.id, r.uid, r.type, r.namespace, r.name, r.phase, r.labels, r.resource_version, r.status_digest, r.run, r.created_at, now()
-       from jsonb_to_recordset(?::jsonb) as r(id text, uid text, type text, namespace text, name text, phase text, labels jsonb,
-                                               resource_version text, status_digest text, run jsonb, created_at timestamptz)
-       on conflict (uid) do update set phase = excluded.phase, labels = excluded.labels, resource_version = excluded.resource_version,
-         status_digest = excluded.status_digest, run = excluded.run, updated_at = now()
-       where not ${OLDER_VERSION('excluded.resource_version', 'status.runs.resource_version')}`,
-      [JSON.stringify(rows)],
-    );
+    const json = JSON.stringify(rows);
+    try {
+      await this.insertBatch(json);
+    } catch (err) {
+      if (!isReplacedRun(err)) throw err;
+      // A run replaced under its Jangar id (`kubectl replace --force`, a restore from a backup) is a
+      // new object with a new uid: the older object is gone, and so goes its row; a late version of
+      // the older object (a replica behind) is not written over the newer. Retried for ever
+      // instead, the batch would hold the watch's position back for good.
+      await this.db.query(
+        `delete from status.runs s using jsonb_to_recordset(?::jsonb) as r(id text, uid text, created_at timestamptz)
+          where s.id = r.id and s.uid <> r.uid and s.created_at <= r.created_at`,
+        [json],
+      );
+      await this.insertBatch(json, { skipReplaced: true });
+    }
     for (const { run, digest } of latest.values()) {
       // Re-inserted, so the Map's order is least recently written first.
       this.recent.delete(run.uid);
       this.recent.set(run.uid, { digest, phase: run.phase, resourceVersion: run.resourceVersion });
       if (this.recent.size > this.remember) this.recent.delete(this.recent.keys().next().value!);
     }
+  }
+
+  /**
+   * The batch's upsert, keyed on the uid; `json` is the rows as one jsonb array. `skipReplaced`
+   * leaves out rows whose Jangar id another uid holds.
+   */
+  private async insertBatch(json: string, opts: { skipReplaced?: boolean } = {}): Promise<void> {
+    const replaced = opts.skipReplaced ? 'where not exists (select 1 from status.runs s where s.id = r.id and s.uid <> r.uid)' : '';
+    // Raw SQL: the rows travel as one jsonb array, which the query builder would spread into parameters.
+    await this.db.query(
+      `insert into status.runs (id, uid, type, namespace, name, phase, labels, resource_version, status_digest, run, created_at, updated_at)
+       select r.id, r.uid, r.type, r.namespace, r.name, r.phase, r.labels, r.resource_version, r.status_digest, r.run, r.created_at, now()
+       from jsonb_to_recordset(?::jsonb) as r(id text, uid text, type text, namespace text, name text, phase text, labels jsonb,
+                                               resource_version text, status_digest text, run jsonb, created_at timestamptz)
+       ${replaced}
+       on conflict (uid) do update set phase = excluded.phase, labels = excluded.labels, resource_version = excluded.resource_version,
+         status_digest = excluded.status_digest, run = excluded.run, updated_at = now()
+       where not ${OLDER_VERSION('excluded.resource_version', 'status.runs.resource_version')}`,
+      [json],
+    );
   }
 
   /** A run by Jangar id (or Kubernetes uid). */

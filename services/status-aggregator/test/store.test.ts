@@ -98,6 +98,19 @@ describe('writing observed runs', () => {
     expect(row?.phase).toBe('Failed');
   });
 
+  it('stores a run created again under its Jangar id with a new uid, and keeps it when the old object comes late', async () => {
+    const runs = new RunStore(db);
+    const replaced = (uid: string, createdAt: string, phase: NormalizedRun['phase']) =>
+      stored(40, { id: 'replaced-id', uid, createdAt, phase, resourceVersion: uid === 'old-uid' ? '10' : '20' });
+    await runs.upsert(replaced('old-uid', '2026-11-26T08:00:00Z', 'Succeeded'));
+    // `kubectl replace --force`: a new object, a new uid, the same Jangar id label.
+    await runs.upsert(replaced('new-uid', '2026-11-26T09:00:00Z', 'Running'));
+    // A replica behind still writes a version of the old object.
+    await runs.upsert(replaced('old-uid', '2026-11-26T08:00:00Z', 'Succeeded'));
+    const rows = await db.query<{ uid: string; phase: string }>("select uid, phase from status.runs where id = 'replaced-id'");
+    expect(rows).toEqual([{ uid: 'new-uid', phase: 'Running' }]);
+  });
+
   it('stores the later of two versions of one run written in the same batch', async () => {
     const runs = new RunStore(db);
     await Promise.all([
