@@ -711,7 +711,7 @@ function auditPaths(): Record<string, Json> {
     '/v1/audit/verify': readOperation(
       'verifyAudit',
       'audit',
-      'Walk the hash chain and report the first broken link (admin or auditor role)',
+      'Walk the hash chain and report the first broken link (admin or auditor role, and a token for every namespace)',
       'ChainVerification',
       [],
     ),

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { GatewayDeps } from '../src/deps.js';
+import { RPCS } from '@jangar/contracts';
+import type { AnyRpc } from '@jangar/service-kit';
+import { Authenticator } from '../src/auth.js';
 import { testApp } from './fake-deps.js';
 
 const app = testApp;
@@ -242,5 +245,32 @@ describe('the dev token', () => {
       headers: { authorization: 'Bearer alice-token', host: 'jangar.example.com' },
     });
     expect(res.statusCode).not.toBe(401);
+  });
+});
+
+describe('verifying the audit log', () => {
+  const tokens = [
+    { token: 'team-auditor-token', subject: 'carol', namespaces: ['team-a'], roles: ['auditor'] },
+    { token: 'global-auditor-token', subject: 'dana', namespaces: ['*'], roles: ['auditor'] },
+  ];
+  const verify = (token: string) =>
+    app({
+      auth: new Authenticator(JSON.stringify(tokens), undefined),
+      call: (async (def: AnyRpc) => {
+        if (def !== RPCS.verifyAudit) throw new Error(`unexpected ${def.subject}`);
+        return { intact: true, checked: 42 };
+      }) as GatewayDeps['call'],
+    }).inject({ method: 'GET', url: '/v1/audit/verify', headers: { authorization: `Bearer ${token}` } });
+
+  it('answers an auditor whose token reads every namespace', async () => {
+    const res = await verify('global-auditor-token');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ intact: true, checked: 42 });
+  });
+
+  it("refuses an auditor bound to some namespaces: the answer counts and names other namespaces' events", async () => {
+    const res = await verify('team-auditor-token');
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'forbidden', detail: expect.stringContaining('every namespace') });
   });
 });

@@ -20,8 +20,11 @@ export function registerAuditRoutes(app: FastifyInstance, deps: GatewayDeps): vo
   });
 
   app.get('/v1/audit/verify', async (req) => {
-    if (!req.caller!.roles.some((r) => AUDITOR_ROLES.includes(r)))
-      throw new DomainError('forbidden', 'verifying the audit log needs the admin or auditor role');
+    const caller = req.caller!;
+    // The chain runs through every namespace's events, and its answer (how many, where it broke)
+    // describes them all: a token bound to some namespaces may not read that.
+    if (!caller.roles.some((r) => AUDITOR_ROLES.includes(r)) || !caller.namespaces.includes('*'))
+      throw new DomainError('forbidden', 'verifying the audit log needs the admin or auditor role and a token for every namespace ("*")');
     return deps.call(RPCS.verifyAudit, {});
   });
 
