@@ -91,6 +91,23 @@ describe('approval gates', () => {
     });
   });
 
+  it("keeps the cluster default's approver role and expiry for its own gates, whatever a namespace's Guardrail says", () => {
+    const cluster = {
+      id: 'Guardrail jangar-system/default',
+      version: '1',
+      mode: 'enforce' as const,
+      scope: 'cluster' as const,
+      spec: GuardrailSpec.parse({
+        approvals: { privilegedServiceAccounts: ['deployer'], approverRole: 'security', expireAfterSeconds: 600 },
+      }),
+    };
+    // team-a's own Guardrail names an easier role and a longer wait, and raises no gate of its own.
+    const loosened = ctx({ approverRole: 'approver', expireAfterSeconds: 604800 });
+    const held = gatesOf(run(asDeployer), { ...loosened, guardrails: [cluster, ...loosened.guardrails] });
+    expect(held.gates).toHaveLength(1);
+    expect(held).toMatchObject({ approverRole: 'security', expireAfterSeconds: 600 });
+  });
+
   it('refuses a Guardrail whose deployment selector is not a label selector', () => {
     const parsed = GuardrailSpec.safeParse({ approvals: { deploymentSelector: 'env in prod' } });
     expect(parsed.success).toBe(false);

@@ -42,16 +42,23 @@ function namedBy(request: RequestPayload, subject: Subject | undefined): Array<{
  * The approval gates a request passes through: a guardrail's privileged service accounts and
  * deployment selector (for new runs), and every ApprovalPolicy naming what the request changes or
  * uses. Pure. A gate in `audit` mode is recorded but holds nothing.
+ *
+ * Who approves, and for how long the request waits, is set by the least specific guardrail that
+ * raised a gate: a namespace's own Guardrail may not hand the cluster default's gates to a role of
+ * its choosing, nor stretch their expiry. With no guardrail gate (only ApprovalPolicies), the most
+ * specific guardrail that says anything about approvals sets them.
  */
 export function approvalGates(request: RequestPayload, subject: Subject | undefined, ctx: DecisionContext): ApprovalGates {
   const gates: Violation[] = [];
   const isNewRun = request.verb === 'create' && (request.kind === 'AgentRun' || request.kind === 'OrchestrationRun');
   let settings: { approverRole: string; expireAfterSeconds: number } | undefined;
+  let raisedBy: { approverRole: string; expireAfterSeconds: number } | undefined;
   for (const g of ctx.guardrails) {
     const approvals = g.spec.approvals;
     if (!approvals) continue;
-    settings = approvals; // the most specific guardrail (the last) says who approves and for how long
+    settings = approvals; // guardrails come least specific first
     if (!isNewRun) continue;
+    const before = gates.length;
     if (request.kind === 'AgentRun' && approvals.privilegedServiceAccounts?.length) {
       const account = effectiveServiceAccount((subject?.spec ?? {}) as Parameters<typeof effectiveServiceAccount>[0]);
       if (approvals.privilegedServiceAccounts.includes(account)) {
@@ -63,6 +70,7 @@ export function approvalGates(request: RequestPayload, subject: Subject | undefi
     if (approvals.deploymentSelector && matchesLabelSelector(parseLabelSelector(approvals.deploymentSelector), request.metadata.labels)) {
       gates.push(gate('metadata.labels', `is a deployment: its labels match "${approvals.deploymentSelector}" (${g.id})`, g.id, g.mode));
     }
+    if (gates.length > before && g.mode === 'enforce') raisedBy ??= approvals;
   }
   if (request.verb !== 'delete' || request.metadata.name) {
     const uses = namedBy(request, subject);
@@ -75,9 +83,10 @@ export function approvalGates(request: RequestPayload, subject: Subject | undefi
       }
     }
   }
+  const chosen = raisedBy ?? settings;
   return {
     gates,
-    approverRole: settings?.approverRole ?? 'approver',
-    expireAfterSeconds: settings?.expireAfterSeconds ?? DEFAULT_APPROVAL_EXPIRY_SECONDS,
+    approverRole: chosen?.approverRole ?? 'approver',
+    expireAfterSeconds: chosen?.expireAfterSeconds ?? DEFAULT_APPROVAL_EXPIRY_SECONDS,
   };
 }
