@@ -76,9 +76,21 @@ export class Migration20261126000104WaitingRuns extends Migration {
   }
 }
 
+/**
+ * A waiting run's row may be kept unlisted: a refusal processed before the decision that held the
+ * run (two consumers, so they may come in either order) leaves an unlisted row at its time, so the
+ * older decision, arriving after it, cannot list the run as Pending for good.
+ */
+export class Migration20261126000105WaitingRunsListed extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('alter table status.waiting_runs add column if not exists listed boolean not null default true');
+  }
+}
+
 export const STATUS_MIGRATIONS = [
   { name: 'Migration20261125000101Runs', class: Migration20261125000101Runs },
   { name: 'Migration20261125000102WatchState', class: Migration20261125000102WatchState },
   { name: 'Migration20261126000103ListOrder', class: Migration20261126000103ListOrder },
   { name: 'Migration20261126000104WaitingRuns', class: Migration20261126000104WaitingRuns },
+  { name: 'Migration20261126000105WaitingRunsListed', class: Migration20261126000105WaitingRunsListed },
 ];

@@ -91,7 +91,7 @@ export async function listRuns(db: Database, q: RunQuery): Promise<RunPage> {
     `select run, id, ${CURSOR_TIME_SQL} as created_key from (
        ${page('status.runs')}
        union all
-       ${page('status.waiting_runs w', 'not exists (select 1 from status.runs r where r.id = w.id)')}
+       ${page('status.waiting_runs w', 'w.listed', 'not exists (select 1 from status.runs r where r.id = w.id)')}
      ) merged order by created_at desc, id desc limit ?`,
     [...params, q.limit + 1, ...params, q.limit + 1, q.limit + 1],
   );

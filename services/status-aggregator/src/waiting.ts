@@ -32,13 +32,14 @@ export class WaitingRunStore {
       { deliveryId: m.deliveryId, correlationId: m.correlationId },
       { phase: 'Pending', conditions, createdAt: m.occurredAt },
     );
-    // Raw SQL: a conditional upsert that keeps the first createdAt, in the row and in its view.
+    // Raw SQL: a conditional upsert that keeps the first createdAt of a listed row, in the row and in its view.
     await this.db.query(
       `insert into status.waiting_runs (id, type, namespace, name, phase, labels, run, created_at, observed_at)
        values (?, ?, ?, ?, 'Pending', ?::jsonb, ?::jsonb, ?::timestamptz, ?::timestamptz)
        on conflict (id) do update set phase = excluded.phase,
-         run = jsonb_set(excluded.run, '{createdAt}', waiting_runs.run->'createdAt'),
-         observed_at = excluded.observed_at, updated_at = now()
+         run = case when waiting_runs.listed then jsonb_set(excluded.run, '{createdAt}', waiting_runs.run->'createdAt') else excluded.run end,
+         created_at = case when waiting_runs.listed then waiting_runs.created_at else excluded.created_at end,
+         observed_at = excluded.observed_at, listed = true, updated_at = now()
        where waiting_runs.observed_at < excluded.observed_at`,
       [run.id, run.type, run.namespace, run.name, JSON.stringify(run.labels), JSON.stringify(run), run.createdAt, m.occurredAt],
     );
@@ -48,38 +49,51 @@ export class WaitingRunStore {
   /**
    * Records how the create of a run that waited was refused: `Failed`, or `Cancelled` when a delete
    * took it out of its wait. A retryable refusal (a limit, with no queue to wait in) leaves no run
-   * behind — a retry is a new attempt — so the row goes. A run that never waited has no row, and
-   * gets none.
+   * behind — a retry is a new attempt — so the row goes from the lists. A refusal with no listed row
+   * to end (the run never waited, or the decision that held it has not been processed yet) leaves
+   * an unlisted row at its time, which that older decision cannot overwrite.
    */
   async refuse(m: OutcomeMessage): Promise<boolean> {
     const outcome = m.payload;
     if (outcome.result !== 'rejected' || outcome.verb !== 'create' || !RunType.safeParse(outcome.kind).success) return false;
     const { code, detail, violations } = outcome.error;
     // Raw SQL here and below: conditional writes that only touch an existing, older row.
-    if (RETRYABLE_CODES.includes(code as ErrorCode)) {
-      const gone = await this.db.query('delete from status.waiting_runs where id = ? and observed_at < ?::timestamptz returning id', [
-        outcome.id,
-        m.occurredAt,
-      ]);
-      return gone.length > 0;
-    }
+    const retryable = RETRYABLE_CODES.includes(code as ErrorCode);
     const state = refusalState(code, detail, violations);
     const phase = state.phase === 'Cancelled' ? 'Cancelled' : 'Failed';
     const conditions = state.conditions.map((c) => ({ ...c, lastTransitionTime: c.lastTransitionTime ?? m.occurredAt }));
     const rows = await this.db.query(
-      `update status.waiting_runs set phase = ?, run = run || ?::jsonb, observed_at = ?::timestamptz, updated_at = now()
-        where id = ? and observed_at < ?::timestamptz returning id`,
-      [phase, JSON.stringify({ phase, conditions, updatedAt: m.occurredAt }), m.occurredAt, outcome.id, m.occurredAt],
+      `update status.waiting_runs set phase = ?, run = run || ?::jsonb, observed_at = ?::timestamptz, listed = ?, updated_at = now()
+        where id = ? and listed and observed_at < ?::timestamptz returning id`,
+      [phase, JSON.stringify({ phase, conditions, updatedAt: m.occurredAt }), m.occurredAt, !retryable, outcome.id, m.occurredAt],
     );
-    return rows.length > 0;
+    if (rows.length > 0) return !retryable;
+    await this.db.query(
+      `insert into status.waiting_runs (id, type, namespace, name, phase, run, created_at, observed_at, listed)
+       values (?, ?, ?, '', ?, '{}'::jsonb, ?::timestamptz, ?::timestamptz, false)
+       on conflict (id) do update set observed_at = excluded.observed_at, updated_at = now()
+       where not waiting_runs.listed and waiting_runs.observed_at < excluded.observed_at`,
+      [outcome.id, outcome.kind, m.namespace, phase, m.occurredAt, m.occurredAt],
+    );
+    return false;
   }
 
-  /** Deletes the rows of runs that exist now (the lists read them from `status.runs`); returns how many. */
+  /**
+   * Deletes the rows of runs that exist now (the lists read them from `status.runs`), and unlisted
+   * rows a day old (no decision comes that late); returns how many.
+   */
   async purgeCreated(): Promise<number> {
-    return deleteInBatches(
+    const created = await deleteInBatches(
       this.db,
       'delete from status.waiting_runs where id in (select w.id from status.waiting_runs w join status.runs r on r.id = w.id limit ?)',
       [],
     );
+    const unlisted = await deleteInBatches(
+      this.db,
+      `delete from status.waiting_runs where id in (
+         select id from status.waiting_runs where not listed and observed_at < now() - interval '1 day' limit ?)`,
+      [],
+    );
+    return created + unlisted;
   }
 }

@@ -150,6 +150,19 @@ describe('runs that wait before they exist', () => {
     expect((await list({ phase: ['Failed'] })).items[0]).toMatchObject({ name: 'e1', updatedAt: at(10) });
   });
 
+  it('are not listed when their refusal is processed before the decision that held them', async () => {
+    const [denied, limited] = [request('o1'), request('o2')];
+    // Two consumers: the outcome may be handled first, and the decision redelivered after it.
+    await waiting.refuse(refused(denied, 9, 'approval_denied'));
+    await waiting.hold(held(denied, 2));
+    await waiting.refuse(refused(limited, 9, 'concurrency_limit'));
+    await waiting.hold(queued(limited, 2));
+    expect(await phases()).toEqual([]);
+    // A retry of the limited run is a new attempt, held later: listed again.
+    await waiting.hold(queued(limited, 12));
+    expect(await phases()).toEqual([['o2', 'Pending', 'Blocked']]);
+  });
+
   it('leave no trace when they never waited, and none once a retryable refusal ends the attempt', async () => {
     const [denied, limited] = [request('n1'), request('l1')];
     await waiting.refuse(refused(denied, 3, 'policy_denied'));

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-/** A run that waited before it existed, or was refused after waiting (`status.waiting_runs`, migration 0104). */
+/** A run that waited before it existed, or was refused after waiting (`status.waiting_runs`, migrations 0104 and 0105). */
 export const WaitingRun = defineEntity({
   name: 'WaitingRun',
   schema: 'status',
@@ -16,6 +16,8 @@ export const WaitingRun = defineEntity({
     createdAt: p.datetime().columnType('timestamptz'),
     observedAt: p.datetime().columnType('timestamptz'),
     updatedAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
+    // False for a refusal that came before the decision holding its run (migration 0105).
+    listed: p.boolean().default(true),
   },
   indexes: [
     // Descending indexes are expressions to MikroORM, compared by name only.
