@@ -151,3 +151,28 @@ export function queueFullViolation(full: QueueFull, ctx: DecisionContext): Viola
     reason: `${full.waiting} of ${full.limit} queued runs already wait in ${where}; retry later`,
   };
 }
+
+/**
+ * Where a run that its enforced limits or budgets refuse goes: out with `budget_exceeded` when a
+ * budget is spent (a "no" for the whole period), else into its namespace's queue when there is one
+ * (a limit is only a "not now"), else out with the limit's code. Only enforced violations count: an
+ * audited budget that is spent must not stop an enforced limit from queuing the run.
+ */
+export function refusalRoute(
+  enforced: readonly Violation[],
+  hasQueue: boolean,
+): 'queue' | 'budget_exceeded' | 'concurrency_limit' | 'rate_limited' {
+  if (enforced.some((v) => v.ruleId === 'budget-exceeded')) return 'budget_exceeded';
+  if (hasQueue) return 'queue';
+  return enforced.some((v) => v.ruleId === 'concurrency-limit') ? 'concurrency_limit' : 'rate_limited';
+}
+
+/**
+ * The detail of a run queued behind others: how many wait ahead, and why the first of them waits —
+ * its own cause, not the "waits ahead" text it may have got the same way, which would nest once
+ * more with every run that joins a queue that never empties.
+ */
+export function waitingAheadDetail(count: number, namespace: string, firstDetail: string): string {
+  const cause = firstDetail.replace(/^(?:\d+ runs? waits? ahead in namespace "[^"]*": )+/, '');
+  return `${count} ${count === 1 ? 'run waits' : 'runs wait'} ahead in namespace "${namespace}": ${cause}`;
+}

@@ -25,7 +25,9 @@ import {
   rateLimitsFor,
   rateViolations,
   refusalViolations,
+  refusalRoute,
   takesSlot,
+  waitingAheadDetail,
 } from './concurrency.js';
 import { contextFor, type DecisionContext, type PolicySettings } from './context.js';
 import { evaluate } from './evaluate.js';
@@ -145,7 +147,7 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
       const entry = {
         ...ahead.first,
         agent,
-        detail: `${ahead.count} ${ahead.count === 1 ? 'run waits' : 'runs wait'} ahead in namespace "${ctx.namespace}": ${ahead.first.detail}`,
+        detail: waitingAheadDetail(ahead.count, ctx.namespace, ahead.first.detail),
       };
       return enqueue(message, deps, ctx, decision, entry, queue);
     }
@@ -182,8 +184,8 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
   const enforced = over.filter((v) => (v.mode ?? decision.mode) === 'enforce');
   const violations = [...decision.violations, ...over];
   if (enforced.length === 0) return { decision: { ...decision, violations, ...leaving('Admitted') } };
-  // A spent budget is a "no" for this period; a concurrency or rate limit only a "not now", which a queue can wait out.
-  if (admission.spent.length === 0 && queue) {
+  const route = refusalRoute(enforced, queue !== undefined);
+  if (route === 'queue' && queue) {
     const scopes = [...admission.refusals.map((r) => r.scope), ...admission.rateRefusals.map((r) => r.scope)];
     if (queuedRow) return { blocked: scopes };
     const concurrency = enforced.filter((v) => v.ruleId === 'concurrency-limit');
@@ -194,7 +196,7 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
     };
     return enqueue(message, deps, ctx, { ...decision, violations }, entry, queue);
   }
-  const code = admission.spent.length > 0 ? 'budget_exceeded' : admission.refusals.length > 0 ? 'concurrency_limit' : 'rate_limited';
+  const code = route === 'queue' ? 'concurrency_limit' : route;
   return {
     decision: { ...decision, verdict: 'deny', violations, ...leaving('Rejected') },
     error: { code, detail: enforced.map((v) => v.reason).join('; '), violations },

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { GuardrailSpec } from '@jangar/contracts';
-import { limitsFor, queueFor, rateLimitsFor, rateViolations, refusalViolations } from '../src/concurrency.js';
+import type { Violation } from '@jangar/contracts';
+import {
+  limitsFor,
+  queueFor,
+  rateLimitsFor,
+  rateViolations,
+  refusalRoute,
+  refusalViolations,
+  waitingAheadDetail,
+} from '../src/concurrency.js';
 import type { DecisionContext } from '../src/context.js';
 
 type Scope = 'built-in' | 'cluster' | 'namespace';
@@ -115,5 +124,38 @@ describe('queues', () => {
     // The cluster default may turn queueing on for every namespace; a namespace may turn it off again.
     expect(queueFor(ctx(builtInQueue, cluster))).toEqual({ namespace: 200, cluster: 50, maxWaitSeconds: 3600 });
     expect(queueFor(ctx(builtInQueue, cluster, q('Guardrail team-a/off', 'namespace', { namespace: 0 })))).toBeUndefined();
+  });
+});
+
+describe('where a refused run goes', () => {
+  const violation = (ruleId: string): Violation => ({
+    ruleId,
+    path: 'spec',
+    reason: ruleId,
+    policy: 'Guardrail team-a/limits',
+    mode: 'enforce',
+  });
+
+  it('queues a run only limits refused, when its namespace has a queue', () => {
+    expect(refusalRoute([violation('concurrency-limit')], true)).toBe('queue');
+    expect(refusalRoute([violation('rate-limit')], true)).toBe('queue');
+  });
+
+  it('refuses a run with a spent budget for the whole period, queue or not', () => {
+    expect(refusalRoute([violation('concurrency-limit'), violation('budget-exceeded')], true)).toBe('budget_exceeded');
+  });
+
+  it('names the limit that refused a run with no queue', () => {
+    expect(refusalRoute([violation('rate-limit'), violation('concurrency-limit')], false)).toBe('concurrency_limit');
+    expect(refusalRoute([violation('rate-limit')], false)).toBe('rate_limited');
+  });
+});
+
+describe('the detail of a run queued behind others', () => {
+  it('names how many wait ahead and why the first waits, once, however the first got its own detail', () => {
+    const first = waitingAheadDetail(1, 'team-a', '2 of 2 runs are active in namespace "team-a"');
+    expect(first).toBe('1 run waits ahead in namespace "team-a": 2 of 2 runs are active in namespace "team-a"');
+    const second = waitingAheadDetail(2, 'team-a', waitingAheadDetail(3, 'team-a', first));
+    expect(second).toBe('2 runs wait ahead in namespace "team-a": 2 of 2 runs are active in namespace "team-a"');
   });
 });
