@@ -35,6 +35,18 @@ async function resourcesFor(subject: string, deliveryId: string): Promise<number
   return list.items.length;
 }
 
+/** AgentRuns named `name` in `namespace`. */
+async function resourcesIn(namespace: string, name: string): Promise<number> {
+  const list = (await kube.listNamespacedCustomObject({
+    group: 'agents.proompteng.ai',
+    version: 'v1alpha1',
+    namespace,
+    plural: 'agentruns',
+    fieldSelector: `metadata.name=${name}`,
+  })) as { items: unknown[] };
+  return list.items.length;
+}
+
 async function auditEventsFor(deliveryId: string, actor = 'alice'): Promise<number> {
   const { rows } = await stack.db.query('select count(*)::int as n from audit.audit_events where delivery_id = $1 and actor = $2', [
     deliveryId,
@@ -207,6 +219,44 @@ describe('crashes lose nothing and duplicate nothing', () => {
     expect(retry.json).toMatchObject({ kind: 'AgentRun', metadata: { name } });
     // A delete of the same name under a new deliveryId is another request, and finds nothing.
     expect((await alice.delete(`/v1/agent-runs/team-a/${name}`, 'delete-again')).status).toBe(404);
+  });
+
+  it('answers a request redelivered after its refusal was published with that refusal, not a second decision', async () => {
+    const NS = 'redeliver';
+    const dev = api(stack.gatewayUrl, stack.devToken);
+    const stuck = (deliveryId: string) => ({
+      deliveryId,
+      metadata: { namespace: NS, name: deliveryId, annotations: { 'jangar.proompteng.ai/sim-scenario': 'stuck' } },
+      spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'hold a slot' } } },
+    });
+    await createAgent(stack, NS);
+    const limits = { deliveryId: 'redeliver-limits', metadata: { namespace: NS, name: 'limits' }, spec: { concurrency: { namespace: 1 } } };
+    expect((await dev.post('/v1/guardrails', limits)).status).toBe(201);
+    // Runs take slots until policy's informer has the guardrail, and then the namespace is full.
+    let probe = 0;
+    await eventually('the namespace to be at its limit of one run', async () =>
+      (await dev.post('/v1/agent-runs', stuck(`redeliver-holder-${++probe}`))).status === 429 ? true : undefined,
+    );
+
+    await stack.restart('policy', { JANGAR_FAULTS: 'policy.after-decision' });
+    const [policy] = stack.processes('policy');
+    // Refused at the limit: the decision is published, and policy dies before the outcome.
+    expect((await dev.post('/v1/agent-runs', stuck('redelivered'))).status).toBe(202);
+    await policy!.exited;
+    // While policy is down, the namespace's runs end: decided again, the request would now be admitted.
+    await stack.db.query('update policy.run_slots set released_at = now() where namespace = $1', [NS]);
+    await stack.restart('policy', {});
+
+    // Read from the gateway's store, not by posting again: a retry after a 429 is a new attempt.
+    const answer = await eventually('the redelivered request to be answered', async () => {
+      const { rows } = await stack.db.query(
+        "select state, status_code, response_body from gateway.deliveries where delivery_id = 'redelivered' and state <> 'pending'",
+      );
+      return rows[0] as { state: string; status_code: number; response_body: string } | undefined;
+    });
+    expect(answer).toMatchObject({ state: 'retryable', status_code: 429 });
+    expect(JSON.parse(answer.response_body)).toMatchObject({ code: 'concurrency_limit' });
+    expect(await resourcesIn(NS, 'redelivered')).toBe(0);
   });
 
   it('recovers when the gateway dies after publishing but before answering', async () => {

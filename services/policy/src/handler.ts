@@ -13,7 +13,7 @@ import {
   type RequestMessage,
   type RequestPayload,
 } from '@jangar/contracts';
-import { publish, type Logger } from '@jangar/service-kit';
+import { faultPoint, publish, type Logger } from '@jangar/service-kit';
 import type { ClusterView } from './cluster-view.js';
 import { requestedResources, resourceBudgets, runBudgets, runBudgetViolation, spentBudgets } from './budgets.js';
 import {
@@ -32,6 +32,7 @@ import {
 import { contextFor, type DecisionContext, type PolicySettings } from './context.js';
 import { evaluate } from './evaluate.js';
 import type { SlotStore } from './slots/store.js';
+import type { DecisionStore } from './decisions/store.js';
 import { APPROVAL_RULE, approvalGates, type ApprovalGates } from './approvals/gates.js';
 import { toApproval, type ApprovalRow, type ApprovalStore } from './approvals/store.js';
 import { agentNameOf, subjectOf, type ReadCurrent } from './subject.js';
@@ -46,6 +47,8 @@ export interface PolicyDeps {
   slots: SlotStore;
   approvals: ApprovalStore;
   queue: QueueStore;
+  /** The first decision of each attempt, replayed to a redelivered request. */
+  decisions: DecisionStore;
   /** Told when a run joins the queue, so the queue is tried at once (the run may fit already). */
   onQueued?: () => void;
   /** Writes a Budget's usage on its status from Postgres; best effort, never throws: the charges and slots there are the truth. */
@@ -266,11 +269,22 @@ export async function handleRequest(
   deps: PolicyDeps,
   held: Held = {},
 ): Promise<{ blocked?: Array<Refusal['scope']>; left?: 'Admitted' | 'Rejected' }> {
+  // A request off the bus, as opposed to one whose approval or queue wait is being carried out
+  // (those have dedup IDs of their own): its attempt is decided once, and a redelivery replays that.
+  const fresh = !held.approval && !held.queued;
+  const first = fresh ? await deps.decisions.first(message.requestKey, message.attempt) : undefined;
+  if (first) {
+    await publishDecision(message, first.decision, first.error, deps);
+    return {};
+  }
   const admitted = await admit(message, deps, held);
   if (admitted.blocked) return { blocked: admitted.blocked };
   // An allowed delete of a run still waiting in its queue or for approval is carried out here: there is no object yet.
   if (admitted.decision.verdict === 'allow' && !admitted.error && (await cancelUncreated(message, deps))) return {};
-  await publishDecision(message, admitted.decision, admitted.error, deps);
+  const decided = fresh
+    ? await deps.decisions.keep(message.requestKey, message.attempt, { decision: admitted.decision, error: admitted.error })
+    : admitted;
+  await publishDecision(message, decided.decision, decided.error, deps);
   const left = admitted.decision.queue?.state;
   return held.queued && (left === 'Admitted' || left === 'Rejected') ? { left } : {};
 }
@@ -295,6 +309,7 @@ async function publishDecision(
     deps.logger.info({ requestKey: message.requestKey, verdict: decision.verdict, violations: decision.violations }, 'policy violations');
   }
   if (!error) return;
+  faultPoint('policy.after-decision');
   await publish(
     deps.js,
     SUBJECTS.outcome,

@@ -8,6 +8,7 @@ import { POLICY_DATABASE } from './database.js';
 import { decide, handleRequest, tryQueued, type PolicyDeps } from './handler.js';
 import { releaseEndedRun, reconcileSlots, settleCreated } from './slots/release.js';
 import { SlotStore } from './slots/store.js';
+import { DecisionStore } from './decisions/store.js';
 import { BudgetUsageRecorder, budgetStatusPatcher, runCountingBudgets } from './budget-usage.js';
 import { ApprovalStore } from './approvals/store.js';
 import { QueueDrainer } from './queue/drain.js';
@@ -48,7 +49,8 @@ await runService({
     const recordBudgetUsage = (budget: string) => usage.recordBestEffort(budget);
     const approvals = new ApprovalStore(db);
     const queue = new QueueStore(db);
-    const deps: PolicyDeps = { js, logger, view, readCurrent, slots, approvals, queue, settings, recordBudgetUsage };
+    const decisions = new DecisionStore(db);
+    const deps: PolicyDeps = { js, logger, view, readCurrent, slots, approvals, queue, decisions, settings, recordBudgetUsage };
     const drainer = new QueueDrainer(queue, (row) => tryQueued(row, deps), logger);
     deps.onQueued = () => drainer.poke();
     // A freed slot is the queue's cue — the next waiting run may fit now — and lowers what the

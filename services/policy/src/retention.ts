@@ -17,6 +17,7 @@ export interface PurgeCounts {
   queue: number;
   approvals: number;
   slots: number;
+  decisions: number;
   charges: number;
 }
 
@@ -31,6 +32,9 @@ const PURGES: Record<Exclude<keyof PurgeCounts, 'charges'>, string> = {
   slots: `delete from policy.run_slots where request_key in (
       select request_key from policy.run_slots where released_at is not null
         and acquired_at < now() - make_interval(hours => ?) limit ?)`,
+  // A request redelivered past retention is a new request at the gateway too.
+  decisions: `delete from policy.first_decisions where (request_key, attempt) in (
+      select request_key, attempt from policy.first_decisions where decided_at < now() - make_interval(hours => ?) limit ?)`,
 };
 
 // The Budgets are passed as JSON and materialized once; a charge stays while one of them counts it.
@@ -51,7 +55,7 @@ export async function purgeExpired(
   opts: { budgets?: readonly RunPeriod[] | undefined; batch?: number } = {},
 ): Promise<PurgeCounts> {
   const batch = opts.batch ?? PURGE_BATCH;
-  const counts: PurgeCounts = { queue: 0, approvals: 0, slots: 0, charges: 0 };
+  const counts: PurgeCounts = { queue: 0, approvals: 0, slots: 0, decisions: 0, charges: 0 };
   const inBatches = (sql: string, params: unknown[]) => deleteInBatches(db, sql, params, batch);
   for (const table of Object.keys(PURGES) as Array<keyof typeof PURGES>) counts[table] = await inBatches(PURGES[table], [retentionHours]);
   if (opts.budgets) {

@@ -48,6 +48,13 @@ async function slot(key: string, acquiredHoursAgo: number, released: boolean): P
   );
 }
 
+async function firstDecision(key: string, decidedHoursAgo: number): Promise<void> {
+  await db.query(
+    `insert into policy.first_decisions (request_key, attempt, decision, decided_at) values (?, 1, '{}'::jsonb, ${ago(decidedHoursAgo)})`,
+    [key],
+  );
+}
+
 const keys = async (table: string) =>
   (await db.query<{ request_key: string }>(`select request_key from policy.${table} order by request_key`)).map((r) => r.request_key);
 
@@ -68,14 +75,17 @@ describe('the retention purge', () => {
     await slot('s-old-2', 8 * DAY, true);
     await slot('s-old-3', 10 * DAY, true);
     await slot('s-recent', 2, true);
+    await firstDecision('d-old', 8 * DAY);
+    await firstDecision('d-recent', 1);
 
     // A batch of two makes the purge go round for the three old slots.
-    expect(await purgeExpired(db, 7 * DAY, { batch: 2 })).toEqual({ queue: 2, approvals: 2, slots: 3, charges: 0 });
+    expect(await purgeExpired(db, 7 * DAY, { batch: 2 })).toEqual({ queue: 2, approvals: 2, slots: 3, decisions: 1, charges: 0 });
     expect(await keys('run_queue')).toEqual(['q-recent', 'q-waiting']);
     expect(await keys('approvals')).toEqual(['a-not-carried-out', 'a-pending', 'a-recent']);
     expect(await keys('run_slots')).toEqual(['s-active', 's-recent']);
+    expect(await keys('first_decisions')).toEqual(['d-recent']);
 
-    expect(await purgeExpired(db, 7 * DAY)).toEqual({ queue: 0, approvals: 0, slots: 0, charges: 0 });
+    expect(await purgeExpired(db, 7 * DAY)).toEqual({ queue: 0, approvals: 0, slots: 0, decisions: 0, charges: 0 });
   });
 
   it('keeps a budget charge while its Budget counts it, and deletes it past retention once no Budget does', async () => {

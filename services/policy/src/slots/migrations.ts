@@ -68,6 +68,21 @@ export class Migration20261126000105SlotRunIds extends Migration {
   }
 }
 
+/** The first decision of each attempt of a request, replayed to its redeliveries (`decisions/store.ts`). */
+export class Migration20261126000106FirstDecisions extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`create table if not exists policy.first_decisions (
+      request_key text not null,
+      attempt int not null,
+      decision jsonb not null,
+      error jsonb,
+      decided_at timestamptz not null default now(),
+      primary key (request_key, attempt)
+    )`);
+    this.addSql('create index if not exists first_decisions_decided on policy.first_decisions (decided_at)');
+  }
+}
+
 export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000101Slots', class: Migration20261126000101Slots },
   { name: 'Migration20261126000102BudgetCharges', class: Migration20261126000102BudgetCharges },
@@ -81,4 +96,5 @@ export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000303RunQueueCancelled', class: Migration20261126000303RunQueueCancelled },
   // Added after the 03xx migrations; it needs only 0104, so a database that ran those runs it next.
   { name: 'Migration20261126000105SlotRunIds', class: Migration20261126000105SlotRunIds },
+  { name: 'Migration20261126000106FirstDecisions', class: Migration20261126000106FirstDecisions },
 ];

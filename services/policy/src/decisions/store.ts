@@ -1,0 +1,70 @@
+/**
+ * The first decision of each attempt of a request. Deciding is not repeatable: a redelivered
+ * request decided again could land otherwise — refused at a limit the first time, admitted once a
+ * slot freed — and the second decision, published under the same dedup ID, would be dropped while
+ * its effects (a slot taken, a budget charged) stayed, and the client would get no answer. So the
+ * first decision is kept, and a redelivery publishes it again instead of deciding.
+ */
+import { DecisionPayload, DomainErrorPayload } from '@jangar/contracts';
+import { groupCommit } from '@jangar/service-kit';
+import type { Database } from '@jangar/service-kit/db';
+
+/** A decision and, when it refused the request, the rejection published as its outcome. */
+export interface KeptDecision {
+  decision: DecisionPayload;
+  error?: DomainErrorPayload | undefined;
+}
+
+interface Keep extends KeptDecision {
+  requestKey: string;
+  attempt: number;
+}
+
+export class DecisionStore {
+  // One insert per decision would be policy's most frequent statement; side by side they go together.
+  private readonly keeps = groupCommit<Keep, boolean>((batch) => this.insert(batch));
+
+  constructor(private readonly db: Database) {}
+
+  /** The decision this attempt first got, if it was decided. */
+  async first(requestKey: string, attempt: number): Promise<KeptDecision | undefined> {
+    // Raw SQL: one indexed read of a composite key.
+    const [row] = await this.db.query<{ decision: unknown; error: unknown }>(
+      'select decision, error from policy.first_decisions where request_key = ? and attempt = ?',
+      [requestKey, attempt],
+    );
+    if (!row) return undefined;
+    const error = row.error == null ? undefined : DomainErrorPayload.parse(row.error);
+    return { decision: DecisionPayload.parse(row.decision), ...(error ? { error } : {}) };
+  }
+
+  /**
+   * Keeps `kept` as the attempt's decision, unless one is kept already (another replica decided the
+   * same attempt at the same time); returns the decision that stands.
+   */
+  async keep(requestKey: string, attempt: number, kept: KeptDecision): Promise<KeptDecision> {
+    if (await this.keeps.add({ requestKey, attempt, ...kept })) return kept;
+    return (await this.first(requestKey, attempt)) ?? kept;
+  }
+
+  private async insert(batch: readonly Keep[]): Promise<boolean[]> {
+    const rows = batch.map((k) => ({ request_key: k.requestKey, attempt: k.attempt, decision: k.decision, error: k.error ?? null }));
+    // Raw SQL: `on conflict do nothing` over a batch passed as one jsonb array.
+    const inserted = await this.db.query<{ request_key: string; attempt: number }>(
+      `insert into policy.first_decisions (request_key, attempt, decision, error)
+       select r.request_key, r.attempt, r.decision, r.error
+         from jsonb_to_recordset(?::jsonb) as r(request_key text, attempt int, decision jsonb, error jsonb)
+       on conflict do nothing returning request_key, attempt`,
+      [JSON.stringify(rows)],
+    );
+    const won = new Set(inserted.map((r) => `${r.request_key}#${r.attempt}`));
+    // Of two keeps of one attempt in a batch, the first inserted its row; the second finds it.
+    const seen = new Set<string>();
+    return batch.map((k) => {
+      const key = `${k.requestKey}#${k.attempt}`;
+      const first = won.has(key) && !seen.has(key);
+      seen.add(key);
+      return first;
+    });
+  }
+}
