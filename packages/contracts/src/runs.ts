@@ -226,10 +226,16 @@ export function normalizeRun(obj: KubeObject): NormalizedRun {
 }
 
 /**
- * True when resourceVersion `a` is provably older than `b`: both are integers, as the API server's
- * are in practice, and `a` is smaller. Kubernetes calls them opaque, so anything else is never
- * called older.
+ * How resourceVersion `a` orders against `b` (negative, zero or positive) when both are integers,
+ * as the API server's are in practice; undefined otherwise, since Kubernetes calls them opaque.
  */
+export function compareResourceVersions(a: string, b: string): number | undefined {
+  if (!/^\d+$/.test(a) || !/^\d+$/.test(b)) return undefined;
+  const [x, y] = [BigInt(a), BigInt(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** True when resourceVersion `a` is provably older than `b`; versions that do not compare never are. */
 export function isOlderResourceVersion(a: string, b: string): boolean {
-  return /^\d+$/.test(a) && /^\d+$/.test(b) && BigInt(a) < BigInt(b);
+  return (compareResourceVersions(a, b) ?? 0) < 0;
 }

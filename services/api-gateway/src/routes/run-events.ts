@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { isTerminalPhase, NormalizedRun, RPCS, SUBJECTS, type RunHistory } from '@jangar/contracts';
+import { compareResourceVersions, isTerminalPhase, NormalizedRun, RPCS, SUBJECTS, type RunHistory } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import { mayAccess } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
@@ -23,8 +23,8 @@ const EventsQuery = z.strictObject({ lastEventId: z.string().min(1).optional() }
 /** True when resourceVersion `rv` is later than `ref`; Kubernetes versions are integers in practice, else any other version counts as later. */
 export function isLaterVersion(rv: string, ref: string | undefined): boolean {
   if (ref === undefined) return true;
-  if (/^\d+$/.test(rv) && /^\d+$/.test(ref)) return BigInt(rv) > BigInt(ref);
-  return rv !== ref;
+  const order = compareResourceVersions(rv, ref);
+  return order === undefined ? rv !== ref : order > 0;
 }
 
 /**
