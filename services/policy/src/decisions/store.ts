@@ -48,7 +48,16 @@ export class DecisionStore {
   }
 
   private async insert(batch: readonly Keep[]): Promise<boolean[]> {
-    const rows = batch.map((k) => ({ request_key: k.requestKey, attempt: k.attempt, decision: k.decision, error: k.error ?? null }));
+    // Of two keeps of one attempt in a batch only the first is written; the second finds it.
+    const keyOf = (k: Keep) => `${k.requestKey}#${k.attempt}`;
+    const firsts = new Map<string, Keep>();
+    for (const k of batch) if (!firsts.has(keyOf(k))) firsts.set(keyOf(k), k);
+    const rows = [...firsts.values()].map((k) => ({
+      request_key: k.requestKey,
+      attempt: k.attempt,
+      decision: k.decision,
+      error: k.error ?? null,
+    }));
     // Raw SQL: `on conflict do nothing` over a batch passed as one jsonb array.
     const inserted = await this.db.query<{ request_key: string; attempt: number }>(
       `insert into policy.first_decisions (request_key, attempt, decision, error)
@@ -58,13 +67,6 @@ export class DecisionStore {
       [JSON.stringify(rows)],
     );
     const won = new Set(inserted.map((r) => `${r.request_key}#${r.attempt}`));
-    // Of two keeps of one attempt in a batch, the first inserted its row; the second finds it.
-    const seen = new Set<string>();
-    return batch.map((k) => {
-      const key = `${k.requestKey}#${k.attempt}`;
-      const first = won.has(key) && !seen.has(key);
-      seen.add(key);
-      return first;
-    });
+    return batch.map((k) => won.has(keyOf(k)) && firsts.get(keyOf(k)) === k);
   }
 }
