@@ -44,7 +44,8 @@ const ended = (id: string, name: string): RunStatusMessage =>
     payload: { run: { id, type: 'AgentRun', namespace: NS, name, phase: 'Succeeded' } },
   }) as RunStatusMessage;
 
-const outcome = (requestKey: string, result: 'applied' | 'rejected') => ({ requestKey, payload: { result } }) as OutcomeMessage;
+const outcome = (requestKey: string, result: 'applied' | 'rejected', kind = 'AgentRun') =>
+  ({ requestKey, payload: { result, kind } }) as OutcomeMessage;
 
 /** Creates AgentRun `name` carrying Jangar id `id`, in `phase` when one is given. */
 async function createRun(name: string, id: string, phase?: string) {
@@ -75,6 +76,8 @@ describe('releasing a slot', () => {
     await admit('k-applied', 'id-applied', 'applied');
     expect(await settleCreated(slots, outcome('k-rejected', 'rejected'))).toBe(NS);
     expect(await settleCreated(slots, outcome('k-applied', 'applied'))).toBeUndefined();
+    // An Agent's create takes no slot: its outcome changes nothing, even under a slot's request key.
+    expect(await settleCreated(slots, outcome('k-applied', 'rejected', 'Agent'))).toBeUndefined();
     expect([await holds('k-rejected'), await holds('k-applied')]).toEqual([false, true]);
     const held = await slots.heldSince(-60_000);
     expect(held.find((h) => h.requestKey === 'k-applied')).toMatchObject({ runId: 'id-applied', created: true });

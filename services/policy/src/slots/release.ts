@@ -23,6 +23,8 @@ export async function releaseEndedRun(slots: SlotStore, m: RunStatusMessage): Pr
  * so from now on its absence means it is gone.
  */
 export async function settleCreated(slots: SlotStore, m: OutcomeMessage): Promise<string | undefined> {
+  // Only runs take slots: the creates of every other kind come through here too, and need no statement.
+  if (!kindByName(m.payload.kind)?.isRun) return undefined;
   if (m.payload.result === 'rejected') return slots.releaseRequest(m.requestKey);
   await slots.markCreated(m.requestKey);
   return undefined;
