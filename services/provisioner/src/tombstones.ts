@@ -11,8 +11,8 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { dedupIds, SUBJECTS, TombstoneMessage, type KubeObject } from '@jangar/contracts';
 import { publish, sha256 } from '@jangar/service-kit';
 
-/** The subject of a request's tombstone: its key hashed, since a deliveryId may hold any character. */
-const subjectOf = (requestKey: string) => SUBJECTS.tombstone.subject({ request: sha256(requestKey) });
+/** The subject token of a request's tombstone: its key hashed, since a deliveryId may hold any character. */
+const paramsOf = (requestKey: string) => ({ request: sha256(requestKey) });
 
 export class Tombstones {
   constructor(
@@ -23,12 +23,14 @@ export class Tombstones {
   /** Records that `requestKey` is deleting `object`; resolves once the stream has it. */
   async record(requestKey: string, object: KubeObject): Promise<void> {
     const message: TombstoneMessage = { requestKey, deletedAt: new Date().toISOString(), object };
-    await publish(this.js, SUBJECTS.tombstone, { request: sha256(requestKey) }, message, dedupIds.tombstone(requestKey));
+    await publish(this.js, SUBJECTS.tombstone, paramsOf(requestKey), message, dedupIds.tombstone(requestKey));
   }
 
   /** The object `requestKey` deleted, if it recorded one. */
   async find(requestKey: string): Promise<KubeObject | undefined> {
-    const stored = await this.jsm.streams.getMessage(SUBJECTS.tombstone.stream, { last_by_subj: subjectOf(requestKey) });
+    const stored = await this.jsm.streams.getMessage(SUBJECTS.tombstone.stream, {
+      last_by_subj: SUBJECTS.tombstone.subject(paramsOf(requestKey)),
+    });
     if (!stored) return undefined;
     const parsed = TombstoneMessage.safeParse(stored.json());
     return parsed.success && parsed.data.requestKey === requestKey ? parsed.data.object : undefined;
