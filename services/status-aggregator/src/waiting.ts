@@ -57,7 +57,7 @@ export class WaitingRunStore {
     const outcome = m.payload;
     if (outcome.result !== 'rejected' || outcome.verb !== 'create' || !RunType.safeParse(outcome.kind).success) return false;
     const { code, detail, violations } = outcome.error;
-    // Raw SQL here and below: conditional writes that only touch an existing, older row.
+    // Raw SQL here and below: conditional writes that never overwrite a newer event.
     const retryable = RETRYABLE_CODES.includes(code as ErrorCode);
     const state = refusalState(code, detail, violations);
     const phase = state.phase === 'Cancelled' ? 'Cancelled' : 'Failed';
