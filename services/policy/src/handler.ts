@@ -502,12 +502,23 @@ async function refuseCancelled(row: QueueRow, deleted: RequestMessage, deps: Pol
 
 /** Tries one queued run: admits it, refuses it, or — a limit still full — leaves it waiting. */
 export async function tryQueued(row: QueueRow, deps: PolicyDeps): Promise<{ blocked?: Array<Refusal['scope']> }> {
+  const stored = RequestMessageSchema.safeParse(row.message);
+  if (!stored.success) {
+    // Nothing can decide or answer a request that no longer reads as one; waiting on would only hold its place till expiry.
+    const issues = stored.error.issues.map((i) => ({ path: i.path.join('.'), code: i.code }));
+    deps.logger.error(
+      { queued: row.id, requestKey: row.request_key, issues },
+      'a queued request no longer parses; it leaves the queue unanswered',
+    );
+    await deps.queue.settle(row.id, 'Rejected');
+    return {};
+  }
   if (row.due) {
     await expireQueued(row, deps);
     await deps.queue.settle(row.id, 'Expired');
     return {};
   }
-  const result = await handleRequest(RequestMessageSchema.parse(row.message), deps, { queued: row });
+  const result = await handleRequest(stored.data, deps, { queued: row });
   // The decision saying how the run left the queue is on the bus; only now is the row marked, so a crash in between tries it again.
   if (result.left) await deps.queue.settle(row.id, result.left);
   return result.blocked ? { blocked: result.blocked } : {};

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestMessage } from '@jangar/contracts';
+import { createLogger } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import { POLICY_DATABASE } from '../src/database.js';
 import { QueueStore } from '../src/queue/store.js';
+import { QueueDrainer, type TryQueued } from '../src/queue/drain.js';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
 let scratch: ScratchDatabase;
@@ -20,6 +22,7 @@ afterAll(async () => {
   await scratch?.stop();
 });
 
+const OWNER = randomUUID();
 const SIZES = { namespace: 10, cluster: undefined, maxWaitSeconds: 600 };
 
 /** Queues a create of the AgentRun `name` in `namespace`. */
@@ -48,7 +51,8 @@ describe('cancelling a queued run', () => {
     // A redelivered delete finds its own work; another delete finds no waiting run.
     expect(await queue.cancel(target('c1', 'r1'), 'alice:del-1')).toEqual(first);
     expect(await queue.cancel(target('c1', 'r1'), 'alice:del-2')).toBeUndefined();
-    expect(await queue.lease(10, 30_000)).toEqual([]);
+    expect(await queue.waiting(100)).not.toContainEqual(expect.objectContaining({ id: row.id }));
+    expect(await queue.lease(row.id, 30_000, OWNER)).toBeUndefined();
     expect((await queue.byRequestKey(row.request_key))?.state).toBe('Cancelled');
   });
 
@@ -61,10 +65,48 @@ describe('cancelling a queued run', () => {
 
   it('says the run is leaving while the drainer holds its lease, and cancels it once the lease is given back', async () => {
     const row = await queued('c3', 'r3');
-    const leased = await queue.lease(100, 30_000);
-    expect(leased.map((r) => r.id)).toContain(row.id);
+    expect(await queue.lease(row.id, 30_000, OWNER)).toMatchObject({ id: row.id });
     expect(await queue.cancel(target('c3', 'r3'), 'alice:del-4')).toEqual({ leaving: true });
-    await queue.unlease(leased.map((r) => r.id));
+    await queue.unlease(row.id, OWNER);
     expect(await queue.cancel(target('c3', 'r3'), 'alice:del-4')).toMatchObject({ cancelled: [{ id: row.id, state: 'Cancelled' }] });
+  });
+
+  it('lets only the owner of a lease renew or give it back, and another drainer take it once it lapsed', async () => {
+    const row = await queued('c4', 'r4');
+    const other = randomUUID();
+    expect(await queue.lease(row.id, 30_000, OWNER)).toBeDefined();
+    expect(await queue.lease(row.id, 30_000, other)).toBeUndefined();
+    expect(await queue.renew(row.id, 30_000, other)).toBe(false);
+    await queue.unlease(row.id, other);
+    expect(await queue.waiting(100)).not.toContainEqual(expect.objectContaining({ id: row.id }));
+    expect(await queue.renew(row.id, 30_000, OWNER)).toBe(true);
+    // A lease that ran out (its owner died) is anyone's.
+    await db.query(`update policy.run_queue set leased_until = now() - interval '1 second' where id = ?`, [row.id]);
+    expect(await queue.lease(row.id, 30_000, other)).toMatchObject({ id: row.id });
+    expect(await queue.renew(row.id, 30_000, OWNER)).toBe(false);
+  });
+});
+
+describe('a delete while the drainer works the queue', () => {
+  it('cancels a run waiting behind a slow try, which is then not tried, and never the run being tried', async () => {
+    const slow = await queued('c5', 'slow');
+    const behind = await queued('c5', 'behind');
+    const leaseMs = 300;
+    const tried: string[] = [];
+    const duringTry: unknown[] = [];
+    const tryRun: TryQueued = async (r) => {
+      if (r.namespace !== 'c5') return { blocked: ['namespace'] };
+      tried.push(r.name!);
+      if (r.id === slow.id) {
+        // A try that outlasts its lease several times over: an admission waiting on the API server, say.
+        await new Promise((resolve) => setTimeout(resolve, leaseMs * 4));
+        duringTry.push(await queue.cancel(target('c5', 'slow'), 'alice:del-5'));
+        duringTry.push(await queue.cancel(target('c5', 'behind'), 'alice:del-6'));
+      }
+      return {};
+    };
+    await new QueueDrainer(queue, tryRun, createLogger('test', 'silent'), { batch: 100, maxPerPass: 1000, leaseMs }).pass();
+    expect(duringTry).toEqual([{ leaving: true }, { cancelled: [expect.objectContaining({ id: behind.id, state: 'Cancelled' })] }]);
+    expect(tried).toEqual(['slow']);
   });
 });

@@ -1,26 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@jangar/service-kit';
 import { QueueDrainer, type TryQueued } from '../src/queue/drain.js';
-import type { QueueRow, QueueStore } from '../src/queue/store.js';
+import type { QueueRow } from '../src/queue/store.js';
 
 /** Queue rows in the order they were queued; only the fields the drainer reads matter. */
 const row = (id: string, namespace: string, agent: string | null = null, due = false) => ({ id, namespace, agent, due }) as QueueRow;
 
-/** The lease and unlease side of the store, in memory: the drainer's part is the order and the skipping. */
+/** The queue's read and lease side, in memory: the drainer's part is the order, the skipping and the leases. */
 function store(rows: QueueRow[]) {
-  const leased = new Set<string>();
+  const leased = new Map<string, string>();
   const gone = new Set<string>();
   const api = {
-    async lease(limit: number) {
-      const free = rows.filter((r) => !leased.has(r.id) && !gone.has(r.id)).slice(0, limit);
-      for (const r of free) leased.add(r.id);
-      return free;
+    async waiting(limit: number, after?: { id: string }) {
+      const from = after ? rows.findIndex((r) => r.id === after.id) + 1 : 0;
+      return rows
+        .slice(from)
+        .filter((r) => !leased.has(r.id) && !gone.has(r.id))
+        .slice(0, limit)
+        .map((r) => ({ ...r, position: { at: '', id: r.id } }));
     },
-    async unlease(ids: readonly string[]) {
-      for (const id of ids) leased.delete(id);
+    async lease(id: string, _ms: number, owner: string) {
+      if (leased.has(id) || gone.has(id)) return undefined;
+      leased.set(id, owner);
+      return rows.find((r) => r.id === id);
+    },
+    async renew(id: string, _ms: number, owner: string) {
+      return leased.get(id) === owner;
+    },
+    async unlease(id: string, owner: string) {
+      if (leased.get(id) === owner) leased.delete(id);
     },
   };
-  return { queue: api as unknown as QueueStore, leased, gone };
+  return { queue: api, leased, gone };
 }
 
 describe('QueueDrainer', () => {
@@ -60,17 +71,55 @@ describe('QueueDrainer', () => {
     expect(leased.size).toBe(0);
   });
 
-  it('gives back every lease when a try fails, so the runs behind it wait one pass, not a lease', async () => {
-    const { queue, leased } = store([row('a1', 'a'), row('b1', 'b')]);
+  it('goes on past a run whose try fails, gives its lease back, and tries it again the next pass', async () => {
+    const { queue, leased, gone } = store([row('a1', 'a'), row('b1', 'b'), row('c1', 'c')]);
+    const tried: string[] = [];
+    let broken = true;
+    const tryRun: TryQueued = async (r) => {
+      tried.push(r.id);
+      if (r.id === 'a1' && broken) throw new Error('its stored request cannot be decided now');
+      gone.add(r.id);
+      return {};
+    };
+    const drainer = new QueueDrainer(queue, tryRun, createLogger('test', 'silent'));
+    expect(await drainer.pass()).toBe(2);
+    expect(tried).toEqual(['a1', 'b1', 'c1']);
+    expect(leased.size).toBe(0);
+    broken = false;
+    expect(await drainer.pass()).toBe(1);
+    expect(tried).toEqual(['a1', 'b1', 'c1', 'a1']);
+  });
+
+  it('gives up a pass after three failures in a row, giving every lease back: the trouble is not one run', async () => {
+    const { queue, leased } = store([row('a1', 'a'), row('b1', 'b'), row('c1', 'c'), row('d1', 'd')]);
+    const tried: string[] = [];
     const failing = new QueueDrainer(
       queue,
-      async () => {
+      async (r) => {
+        tried.push(r.id);
         throw new Error('the bus is away');
       },
       createLogger('test', 'silent'),
     );
     await expect(failing.pass()).rejects.toThrow('the bus is away');
+    expect(tried).toEqual(['a1', 'b1', 'c1']);
     expect(leased.size).toBe(0);
+  });
+
+  it('leases a run only when its try comes, so a run taken meanwhile is not tried', async () => {
+    const { queue, leased } = store([row('a1', 'a'), row('b1', 'b')]);
+    const tried: string[] = [];
+    const heldDuringTry: string[][] = [];
+    const tryRun: TryQueued = async (r) => {
+      tried.push(r.id);
+      heldDuringTry.push([...leased.keys()]);
+      if (r.id === 'a1') leased.set('b1', 'another replica');
+      return { blocked: ['namespace'] };
+    };
+    await new QueueDrainer(queue, tryRun, createLogger('test', 'silent')).pass();
+    // While a1 was tried, b1 was not leased: another replica (or a delete) could take it, and did.
+    expect(heldDuringTry).toEqual([['a1']]);
+    expect(tried).toEqual(['a1']);
   });
 
   it('runs one pass at a time, and one more for a poke that came during it', async () => {

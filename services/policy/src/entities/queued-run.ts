@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { QueueState, type RequestMessage } from '@jangar/contracts';
 
-/** A run a limit holds back, from queued to admitted, refused, expired or cancelled (`policy.run_queue`, migrations 0301-0303). */
+/** A run a limit holds back, from queued to admitted, refused, expired or cancelled (`policy.run_queue`, migrations 0301-0304). */
 export const QueuedRun = defineEntity({
   name: 'QueuedRun',
   schema: 'policy',
@@ -21,6 +21,8 @@ export const QueuedRun = defineEntity({
     enqueuedAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
     expiresAt: p.datetime().columnType('timestamptz'),
     leasedUntil: p.datetime().columnType('timestamptz').nullable(),
+    /** The drainer trying it now, which alone may renew or give back the lease. */
+    leasedBy: p.uuid().nullable(),
     settledAt: p.datetime().columnType('timestamptz').nullable(),
     /** The request key of the delete that cancelled it. */
     cancelledBy: p.text().nullable(),

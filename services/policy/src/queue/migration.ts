@@ -46,3 +46,13 @@ export class Migration20261126000303RunQueueCancelled extends Migration {
     this.addSql('alter table policy.run_queue add column if not exists cancelled_by text');
   }
 }
+
+/**
+ * Leases are taken one run at a time, just before its try, and held by their owner (a drainer)
+ * for as long as the try lasts: `leased_by` lets only the owner renew or give back its lease.
+ */
+export class Migration20261126000304RunQueueLeaseOwner extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('alter table policy.run_queue add column if not exists leased_by uuid');
+  }
+}

@@ -23,6 +23,12 @@ export interface QueueRow {
   due: boolean;
 }
 
+/** Where a waiting run stands in the queue's order: its enqueue time (microseconds, RFC 3339) and id. */
+export interface QueuePosition {
+  at: string;
+  id: string;
+}
+
 /** What holds a run back, to be written on its queue entry. */
 export interface QueueEntry {
   agent: string | undefined;
@@ -131,7 +137,7 @@ export class QueueStore {
          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now() + make_interval(secs => ?))
          on conflict (request_key) do update set attempt = excluded.attempt, state = 'Queued', reason = excluded.reason,
            detail = excluded.detail, message = excluded.message, enqueued_at = now(), expires_at = excluded.expires_at,
-           leased_until = null, settled_at = null
+           leased_until = null, leased_by = null, settled_at = null
          returning ${COLUMNS}`,
         [
           id,
@@ -152,35 +158,57 @@ export class QueueStore {
   }
 
   /**
-   * Leases up to `limit` waiting runs, oldest first, that no other replica is trying now. A lease
-   * lapses after `leaseMs`, so a replica that dies mid-try holds nothing for long.
+   * Up to `limit` waiting runs that no drainer is trying, oldest first, after `after` (a pass reads
+   * the queue in pages). Reading leases nothing: a run is leased only when its try comes.
    */
-  async lease(limit: number, leaseMs: number): Promise<QueueRow[]> {
+  async waiting(limit: number, after?: QueuePosition): Promise<Array<QueueRow & { position: QueuePosition }>> {
     const rows = await this.db.query<QueueRow & { enqueued_key: string }>(
-      `update policy.run_queue set leased_until = now() + make_interval(secs => ?)
-        where id in (select id from policy.run_queue
-                      where state = 'Queued' and (leased_until is null or leased_until < now())
-                      order by enqueued_at, id limit ? for update skip locked)
-        returning ${COLUMNS}, ${keyOf('enqueued_at')} as enqueued_key`,
-      [leaseMs / 1000, limit],
+      `select ${COLUMNS}, ${keyOf('enqueued_at')} as enqueued_key from policy.run_queue
+        where state = 'Queued' and (leased_until is null or leased_until < now())
+          ${after ? 'and (enqueued_at, id) > (?::timestamptz, ?::uuid)' : ''}
+        order by enqueued_at, id limit ?`,
+      [...(after ? [after.at, after.id] : []), limit],
     );
-    // UPDATE … RETURNING keeps no order: oldest first is the queue's promise.
-    return rows.sort((a, b) => a.enqueued_key.localeCompare(b.enqueued_key) || a.id.localeCompare(b.id));
+    return rows.map(({ enqueued_key, ...row }) => ({ ...row, position: { at: enqueued_key, id: row.id } }));
   }
 
-  /** Gives back the leases of runs that still wait, so the next pass may try them at once. */
-  async unlease(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
+  /**
+   * Leases one waiting run to `owner` for `leaseMs`, unless another drainer holds it or it left the
+   * queue; returns it as it stands now. The owner renews the lease while its try lasts, so a lease
+   * lapses only when its owner died or stalled.
+   */
+  async lease(id: string, leaseMs: number, owner: string): Promise<QueueRow | undefined> {
+    const [row] = await this.db.query<QueueRow>(
+      `update policy.run_queue set leased_until = now() + make_interval(secs => ?), leased_by = ?
+        where id = ? and state = 'Queued' and (leased_until is null or leased_until < now() or leased_by = ?)
+        returning ${COLUMNS}`,
+      [leaseMs / 1000, owner, id, owner],
+    );
+    return row;
+  }
+
+  /** Extends `owner`'s lease of a run it is trying; false when the lease is not its own any more. */
+  async renew(id: string, leaseMs: number, owner: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `update policy.run_queue set leased_until = now() + make_interval(secs => ?)
+        where id = ? and state = 'Queued' and leased_by = ? returning 1`,
+      [leaseMs / 1000, id, owner],
+    );
+    return rows.length > 0;
+  }
+
+  /** Gives back `owner`'s lease of a run that still waits, so the next pass may try it at once. */
+  async unlease(id: string, owner: string): Promise<void> {
     await this.db.query(
-      `update policy.run_queue set leased_until = null where state = 'Queued' and id in (select jsonb_array_elements_text(?::jsonb)::uuid)`,
-      [JSON.stringify(ids)],
+      `update policy.run_queue set leased_until = null, leased_by = null where id = ? and state = 'Queued' and leased_by = ?`,
+      [id, owner],
     );
   }
 
   /** Takes a run out of the queue: admitted, refused or expired. Undefined if it had left already. */
   async settle(id: string, state: Exclude<QueueState, 'Queued'>): Promise<QueueRow | undefined> {
     const [row] = await this.db.query<QueueRow>(
-      `update policy.run_queue set state = ?, settled_at = now(), leased_until = null where id = ? and state = 'Queued' returning ${COLUMNS}`,
+      `update policy.run_queue set state = ?, settled_at = now(), leased_until = null, leased_by = null where id = ? and state = 'Queued' returning ${COLUMNS}`,
       [state, id],
     );
     return row;
@@ -234,7 +262,7 @@ export class QueueStore {
     const match = 'namespace = ? and kind = ? and name = ?';
     const where = [target.namespace, target.kind, target.name];
     const cancelled = await this.db.query<QueueRow>(
-      `update policy.run_queue set state = 'Cancelled', settled_at = coalesce(settled_at, now()), leased_until = null, cancelled_by = ?
+      `update policy.run_queue set state = 'Cancelled', settled_at = coalesce(settled_at, now()), leased_until = null, leased_by = null, cancelled_by = ?
         where ${match} and ((state = 'Queued' and (leased_until is null or leased_until < now())) or (state = 'Cancelled' and cancelled_by = ?))
         returning ${COLUMNS}`,
       [requestKey, ...where, requestKey],

@@ -4,6 +4,7 @@ import {
   Migration20261126000301RunQueue,
   Migration20261126000302RunQueueSettled,
   Migration20261126000303RunQueueCancelled,
+  Migration20261126000304RunQueueLeaseOwner,
 } from '../queue/migration.js';
 
 /** Concurrency slots: one row per admitted run, released when it ends. */
@@ -97,4 +98,5 @@ export const POLICY_MIGRATIONS = [
   // Added after the 03xx migrations; it needs only 0104, so a database that ran those runs it next.
   { name: 'Migration20261126000105SlotRunIds', class: Migration20261126000105SlotRunIds },
   { name: 'Migration20261126000106FirstDecisions', class: Migration20261126000106FirstDecisions },
+  { name: 'Migration20261126000304RunQueueLeaseOwner', class: Migration20261126000304RunQueueLeaseOwner },
 ];
