@@ -33,6 +33,7 @@ import { contextFor, type DecisionContext, type PolicySettings } from './context
 import { evaluate } from './evaluate.js';
 import type { SlotStore } from './slots/store.js';
 import type { DecisionStore } from './decisions/store.js';
+import { keepFirst } from './decisions/give-back.js';
 import { APPROVAL_RULE, approvalGates, type ApprovalGates } from './approvals/gates.js';
 import { toApproval, type ApprovalRow, type ApprovalStore } from './approvals/store.js';
 import { agentNameOf, subjectOf, type ReadCurrent } from './subject.js';
@@ -51,6 +52,8 @@ export interface PolicyDeps {
   decisions: DecisionStore;
   /** Told when a run joins the queue, so the queue is tried at once (the run may fit already). */
   onQueued?: () => void;
+  /** Told when a request gives back a slot it took (its admission lost to another replica's decision), with the slot's namespace. */
+  onSlotReleased?: (namespace: string) => void;
   /** Writes a Budget's usage on its status from Postgres; best effort, never throws: the charges and slots there are the truth. */
   recordBudgetUsage(budget: string): Promise<void>;
   settings: PolicySettings;
@@ -281,9 +284,7 @@ export async function handleRequest(
   if (admitted.blocked) return { blocked: admitted.blocked };
   // An allowed delete of a run still waiting in its queue or for approval is carried out here: there is no object yet.
   if (admitted.decision.verdict === 'allow' && !admitted.error && (await cancelUncreated(message, deps))) return {};
-  const decided = fresh
-    ? await deps.decisions.keep(message.requestKey, message.attempt, { decision: admitted.decision, error: admitted.error })
-    : admitted;
+  const decided = fresh ? await keepFirst(message, { decision: admitted.decision, error: admitted.error }, deps) : admitted;
   await publishDecision(message, decided.decision, decided.error, deps);
   const left = admitted.decision.queue?.state;
   return held.queued && (left === 'Admitted' || left === 'Rejected') ? { left } : {};

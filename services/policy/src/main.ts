@@ -60,6 +60,10 @@ await runService({
       drainer.poke();
       await usage.refreshResources(namespace);
     };
+    deps.onSlotReleased = (namespace) =>
+      void released(namespace).catch((err: unknown) =>
+        logger.warn({ err }, 'could not refresh resource Budgets after a slot was given back'),
+      );
     const subs = [
       await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, async (m) => {
         await handleRequest(m, deps);

@@ -40,7 +40,7 @@ export class DecisionStore {
 
   /**
    * Keeps `kept` as the attempt's decision, unless one is kept already (another replica decided the
-   * same attempt at the same time); returns the decision that stands.
+   * same attempt at the same time); returns the decision that stands: `kept` itself when it does.
    */
   async keep(requestKey: string, attempt: number, kept: KeptDecision): Promise<KeptDecision> {
     if (await this.keeps.add({ requestKey, attempt, ...kept })) return kept;

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestMessage, type DecisionPayload } from '@jangar/contracts';
+import { POLICY_DATABASE } from '../src/database.js';
+import { createLogger } from '@jangar/service-kit';
+import { giveBackLostAdmission, keepFirst } from '../src/decisions/give-back.js';
+import { DecisionStore, type KeptDecision } from '../src/decisions/store.js';
+import { QueueStore, toQueueSummary } from '../src/queue/store.js';
+import { SlotStore } from '../src/slots/store.js';
+import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
+
+const NS = 'give-back';
+let scratch: ScratchDatabase;
+let slots: SlotStore;
+let queue: QueueStore;
+
+beforeAll(async () => {
+  scratch = await scratchDatabase('give-back', POLICY_DATABASE);
+  slots = new SlotStore(scratch.db);
+  queue = new QueueStore(scratch.db);
+});
+
+afterAll(async () => {
+  await scratch?.stop();
+});
+
+const decision = (verdict: DecisionPayload['verdict'], extra: Partial<DecisionPayload> = {}): DecisionPayload => ({
+  request: { id: '00000000-0000-4000-8000-000000000001', kind: 'AgentRun', verb: 'create', metadata: { namespace: NS, name: 'r' } },
+  verdict,
+  mode: 'enforce',
+  violations: [],
+  policyVersion: 'v1',
+  evaluatedAt: '2026-11-26T21:00:00.000Z',
+  ...extra,
+});
+const admitted: KeptDecision = { decision: decision('allow') };
+const refused: KeptDecision = { decision: decision('deny'), error: { code: 'concurrency_limit', detail: '1 of 1 runs are active' } };
+
+/** Takes a slot for `key`, as an admission does. */
+const takeSlot = (key: string) =>
+  slots.admit({ requestKey: key, runId: randomUUID(), kind: 'AgentRun', namespace: NS, name: key, agent: undefined }, { limits: {} });
+
+/** Whether the slot taken by `key` is still held. */
+const holds = async (key: string) =>
+  (await scratch.db.query<{ held: boolean }>('select released_at is null as held from policy.run_slots where request_key = ?', [key]))[0]
+    ?.held;
+
+/** Queues request `key`, as an admission refused at a limit with a queue does; returns the decision saying so. */
+async function queued(key: string): Promise<KeptDecision> {
+  const message = RequestMessage.parse({
+    deliveryId: key,
+    requestKey: key,
+    correlationId: key,
+    principal: { subject: 'alice' },
+    namespace: NS,
+    occurredAt: new Date().toISOString(),
+    payload: { id: randomUUID(), kind: 'AgentRun', verb: 'create', metadata: { namespace: NS, name: key }, spec: {} },
+  });
+  const sizes = { namespace: 10, cluster: undefined, maxWaitSeconds: 600 };
+  const entry = await queue.enqueue(message, { agent: undefined, reason: 'ConcurrencyLimit', detail: 'full' }, sizes, randomUUID());
+  if (!('row' in entry)) throw new Error('queue full');
+  return { decision: decision('pending', { queue: toQueueSummary(entry.row) }) };
+}
+
+describe("an admission that lost to another replica's decision of the same attempt", () => {
+  it('gives back the slot it took when the standing decision refused the run', async () => {
+    await takeSlot('k-1');
+    expect(await giveBackLostAdmission('k-1', admitted, refused, { slots, queue })).toBe(NS);
+    expect(await holds('k-1')).toBe(false);
+  });
+
+  it('keeps the slot when the standing decision admitted the run too: they took one slot between them', async () => {
+    await takeSlot('k-2');
+    expect(await giveBackLostAdmission('k-2', admitted, { decision: decision('allow') }, { slots, queue })).toBeUndefined();
+    expect(await holds('k-2')).toBe(true);
+  });
+
+  it('gives back the slot when the standing decision queued the run, and keeps the queue entry that decision made', async () => {
+    const standing = await queued('k-3');
+    await takeSlot('k-3');
+    expect(await giveBackLostAdmission('k-3', admitted, standing, { slots, queue })).toBe(NS);
+    expect(await holds('k-3')).toBe(false);
+    expect((await queue.byRequestKey('k-3'))?.state).toBe('Queued');
+  });
+
+  it('takes its own queue entry out of the queue when the standing decision admitted or refused the run', async () => {
+    const oursAdmittedElsewhere = await queued('k-4');
+    expect(await giveBackLostAdmission('k-4', oursAdmittedElsewhere, admitted, { slots, queue })).toBeUndefined();
+    expect((await queue.byRequestKey('k-4'))?.state).toBe('Admitted');
+    const oursRefusedElsewhere = await queued('k-5');
+    await giveBackLostAdmission('k-5', oursRefusedElsewhere, refused, { slots, queue });
+    expect((await queue.byRequestKey('k-5'))?.state).toBe('Rejected');
+    expect(await queue.waiting(100)).toEqual([expect.objectContaining({ request_key: 'k-3' })]);
+  });
+
+  it('is what keeping a decision does when another replica kept its own first, and it tells whose slot was freed', async () => {
+    const decisions = new DecisionStore(scratch.db);
+    const freed: string[] = [];
+    const deps = { decisions, slots, queue, logger: createLogger('test', 'silent'), onSlotReleased: (ns: string) => freed.push(ns) };
+    // The other replica's refusal is kept while this one admits the same attempt.
+    await decisions.keep('k-6', 1, refused);
+    await takeSlot('k-6');
+    const ours: KeptDecision = { decision: decision('allow') };
+    expect(await keepFirst({ requestKey: 'k-6', attempt: 1 }, ours, deps)).toEqual(refused);
+    expect(await holds('k-6')).toBe(false);
+    expect(freed).toEqual([NS]);
+    // Alone, a decision is kept and stands, and nothing is given back.
+    await takeSlot('k-7');
+    const alone: KeptDecision = { decision: decision('allow') };
+    expect(await keepFirst({ requestKey: 'k-7', attempt: 1 }, alone, deps)).toBe(alone);
+    expect(await holds('k-7')).toBe(true);
+  });
+});
