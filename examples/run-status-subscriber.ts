@@ -3,8 +3,9 @@
  *
  *   NATS_URL=nats://127.0.0.1:4222 npx tsx examples/run-status-subscriber.ts [namespace]
  *
- * Each change of a run's normalized status arrives once per resourceVersion on
- * `jangar.run.status.<namespace>.<type>.<name>.<active|ended>`. A durable consumer (here `example-follower`)
+ * Each change of a run's normalized status arrives once on
+ * `jangar.run.status.<namespace>.<type>.<name>.<active|ended>` — a change of its provider alone
+ * with the run's resourceVersion unchanged. A durable consumer (here `example-follower`)
  * remembers what it acked, so a restarted follower continues where it stopped; replicas that bind
  * the same durable name share the work. Ack only after your own effect is durable.
  */

@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 describe('status-aggregator restart', () => {
-  it('publishes the transitions made while it was down, each version once', async () => {
+  it('publishes the transitions made while it was down, each status once', async () => {
     const created = await dev.post('/v1/agent-runs', {
       deliveryId: 'restart-run',
       metadata: { namespace: NS },
@@ -87,12 +87,15 @@ describe('status-aggregator restart', () => {
     const seen = published.filter((m) => m.run.id === id);
     // Every stage of this one run: its subjects end in `active`, then `ended`.
     const subject = seen[0]!.subject.replace(/\.[^.]+$/, '.*');
-    const firsts = seen.filter((m, i) => seen.findIndex((o) => o.run.resourceVersion === m.run.resourceVersion) === i).map((m) => m.run);
+    // A core subscription also gets the re-publishes JetStream drops; a change of the provider
+    // alone shares its run's version, so a status is told apart by all it says.
+    const views = seen.map((m) => JSON.stringify(m.run));
+    const firsts = seen.filter((_, i) => views.indexOf(views[i]!) === i).map((m) => m.run);
     expect(phasesOf(firsts)).toEqual(['Pending', 'Running', 'Succeeded']);
     const rvs = firsts.map((r) => Number(r.resourceVersion));
     expect(rvs).toEqual([...rvs].sort((a, b) => a - b));
 
-    // What the stream kept: every version once, in order (a re-publish after the crash, if any,
+    // What the stream kept: every status once, in order (a re-publish after the crash, if any,
     // had the same message id and was dropped).
     const js = jetstream(nc);
     const consumer = await js.consumers.get(STREAM_NAMES.runStatus, { filter_subjects: subject });
@@ -100,7 +103,7 @@ describe('status-aggregator restart', () => {
     const batch = await consumer.fetch({ max_messages: 100, expires: 1_000 });
     for await (const msg of batch) stored.push(runOf(msg));
     const storedRvs = stored.map((r) => r.resourceVersion);
-    expect(new Set(storedRvs).size, storedRvs.join(',')).toBe(storedRvs.length);
+    expect(new Set(stored.map((r) => JSON.stringify(r))).size, storedRvs.join(',')).toBe(stored.length);
     expect(phasesOf(stored)).toEqual(['Pending', 'Running', 'Succeeded']);
     expect(storedRvs).toEqual(firsts.map((r) => r.resourceVersion));
   });

@@ -71,7 +71,7 @@ export const SUBJECTS = {
   outcome: defineSubject('jangar.outcome', ['kind', 'verb'], STREAM_NAMES.outcomes, OutcomeMessage),
   /**
    * `jangar.run.status.<namespace>.<type>.<name>.<stage>`: run status changes; dedup ID =
-   * `<uid>:<resourceVersion>`. The stage ({@link runStage}: `active` or `ended`) lets a follower
+   * `<uid>:<resourceVersion>:<status digest>` ({@link dedupIds}). The stage ({@link runStage}: `active` or `ended`) lets a follower
    * that only cares how runs end (the policy service, releasing slots) filter out the rest.
    */
   runStatus: defineSubject('jangar.run.status', ['namespace', 'type', 'name', 'stage'], STREAM_NAMES.runStatus, RunStatusMessage),
@@ -100,7 +100,14 @@ export const dedupIds = {
   request: (requestKey: string, attempt?: number) => attemptKey(requestKey, attempt),
   decision: (requestKey: string, attempt?: number) => `${attemptKey(requestKey, attempt)}:decision`,
   outcome: (requestKey: string, attempt?: number) => `${attemptKey(requestKey, attempt)}:outcome`,
-  runStatus: (uid: string, resourceVersion: string) => `${uid}:${resourceVersion}`,
+  /**
+   * One normalized status of one version of a run. The status digest is part of it because a
+   * change of the provider alone (its Job or Workflow moved) keeps the run's resourceVersion: keyed
+   * on the version only, that change would be dropped as a duplicate of the version's first message.
+   */
+  runStatus: (uid: string, resourceVersion: string, statusDigest: string) => `${uid}:${resourceVersion}:${statusDigest}`,
+  /** One version of a run object: the audit's run history keeps a row per version, and nothing it records changes with the provider alone. */
+  runVersion: (uid: string, resourceVersion: string) => `${uid}:${resourceVersion}`,
   tombstone: (requestKey: string) => `${requestKey}:tombstone`,
 };
 

@@ -36,7 +36,8 @@ describe('subjects', () => {
   it('derives dedup IDs from the request key', () => {
     expect(dedupIds.decision('k:1')).toBe('k:1:decision');
     expect(dedupIds.outcome('k:1')).toBe('k:1:outcome');
-    expect(dedupIds.runStatus('uid', '42')).toBe('uid:42');
+    expect(dedupIds.runStatus('uid', '42', 'abc')).toBe('uid:42:abc');
+    expect(dedupIds.runVersion('uid', '42')).toBe('uid:42');
   });
 
   it('gives a held request two decisions with dedup IDs of their own: held, then settled by its approval', () => {

@@ -177,7 +177,7 @@ export async function recordRunStatus(history: GroupCommit<RunHistoryRow>, m: Ru
   const run = m.payload.run;
   const latest = [...run.conditions].sort((a, b) => (a.lastTransitionTime ?? '').localeCompare(b.lastTransitionTime ?? '')).at(-1);
   await history.add({
-    dedup_id: dedupIds.runStatus(run.uid, run.resourceVersion),
+    dedup_id: dedupIds.runVersion(run.uid, run.resourceVersion),
     run_id: run.id,
     uid: run.uid,
     type: run.type,

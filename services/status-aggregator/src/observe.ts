@@ -5,8 +5,10 @@ import { statusDigest, type RunStore } from './store.js';
 
 /**
  * Records one observed version of a run. A status change is published before it is stored, with
- * `<uid>:<resourceVersion>` as dedup ID: a crash between the two re-publishes the same ID after
- * restart (dropped by JetStream), and a stored digest that matches means nothing new to publish.
+ * `<uid>:<resourceVersion>:<status digest>` as dedup ID: a crash between the two re-publishes the
+ * same ID after restart (dropped by JetStream), and a stored digest that matches means nothing new
+ * to publish. A change of the provider alone keeps the run's resourceVersion but not its digest, so
+ * it is published as any other change.
  */
 export async function observeRun(
   obj: KubeObject,
@@ -17,18 +19,11 @@ export async function observeRun(
   // An older version than the one stored (a resumed watch replaying what a provider's informer
   // already showed, a replica behind another): storing or publishing it would turn the run back.
   if (previous && isOlderResourceVersion(run.resourceVersion, previous.resourceVersion)) return 'stale';
-  const sameVersion = previous?.resourceVersion === run.resourceVersion;
   const digest = statusDigest(run);
   if (previous?.digest === digest) {
     // The same status. A new version (a label changed) is stored for reads; the same version again
     // (a provider update that changed nothing the run shows, a re-list) has nothing to store.
-    if (!sameVersion) await deps.store.upsert(run, digest);
-    return 'unchanged';
-  }
-  // A change of the provider object alone keeps the run's resourceVersion, and with it the dedup
-  // ID: it is stored for reads at once, and published with the run's next version.
-  if (sameVersion) {
-    await deps.store.upsert(run, digest);
+    if (previous.resourceVersion !== run.resourceVersion) await deps.store.upsert(run, digest);
     return 'unchanged';
   }
   // Only changes join the request's trace: an informer's re-lists would otherwise keep adding
@@ -41,7 +36,7 @@ export async function observeRun(
       SUBJECTS.runStatus,
       { namespace: run.namespace, type: run.type.toLowerCase(), name: run.name, stage: runStage(run.phase) },
       { occurredAt: new Date().toISOString(), payload: { run, ...(previous ? { previousPhase: previous.phase } : {}) } },
-      dedupIds.runStatus(run.uid, run.resourceVersion),
+      dedupIds.runStatus(run.uid, run.resourceVersion, digest),
     );
     await deps.store.upsert(run, digest);
     return 'published' as const;

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KubeObject, streamDefinitions } from '@jangar/contracts';
+import { KubeObject, streamDefinitions, type NormalizedRun } from '@jangar/contracts';
 import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
 import { ensureStreams } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
@@ -119,19 +119,30 @@ describe('observing a run', () => {
     expect(stored).toMatchObject({ resourceVersion: '2', labels: { team: 'a' } });
   });
 
-  it('stores a provider-only change at once and publishes it with the run’s next version', async () => {
+  it('publishes a provider-only change once, though the run’s resourceVersion stays the same', async () => {
     const deps = { js: jetstream(nc), store: new RunStore(db) };
+    // A replica that saw the run before the provider moved: its memory is one change behind.
+    const replica = { js: jetstream(nc), store: new RunStore(db) };
     const obj = run({ phase: 'Running' });
     await observeRun(obj, deps);
+    await observeRun(obj, replica);
     const before = await published();
     const providerMoved = at(obj, '1', {
-      status: { phase: 'Running', provider: { phase: 'Active', message: '1 pod' } },
+      status: { phase: 'Running', provider: { phase: 'Running', message: '1 pod' } },
     } as Partial<KubeObject>);
-    expect(await observeRun(providerMoved, deps)).toBe('unchanged');
-    expect(await published()).toBe(before);
+
+    expect(await observeRun(providerMoved, deps)).toBe('published');
+    expect(await published()).toBe(before + 1);
+    const subject = `jangar.run.status.team-a.agentrun.${obj.metadata.name}.active`;
+    const last = await jsm.streams.getMessage(RUN_STATUS, { last_by_subj: subject });
+    expect(last?.json<{ payload: { run: NormalizedRun } }>().payload.run).toMatchObject({
+      resourceVersion: '1',
+      provider: { phase: 'Running', message: '1 pod' },
+    });
     expect((await deps.store.get(obj.metadata.uid))?.provider?.message).toBe('1 pod');
-    const done = at(obj, '2', { status: { phase: 'Succeeded', provider: { phase: 'Complete' } } } as Partial<KubeObject>);
-    expect(await observeRun(done, deps)).toBe('published');
+    // The same change again, from this process or from the replica, is no second message.
+    expect(await observeRun(providerMoved, deps)).toBe('unchanged');
+    await observeRun(providerMoved, replica);
     expect(await published()).toBe(before + 1);
   });
 });
