@@ -609,10 +609,11 @@ function runListPaths(): Record<string, Json> {
       get: {
         operationId: 'listRuns',
         tags: ['runs'],
-        summary: "AgentRuns and OrchestrationRuns in the caller's namespaces, newest first (createdAt, then id)",
+        summary: "AgentRuns and OrchestrationRuns in the caller's namespaces, newest first (the time they were listed, then id)",
         description:
           'The runs that exist, and those that waited before they existed: queued behind a limit or held for approval (`Pending`, without a `uid`), ' +
-          'and, once such a wait ended without the run, `Failed` or `Cancelled`. A run a rule refused at once never waited and is not listed; its id still reads through `GET /v1/runs/{id}`.',
+          'and, once such a wait ended without the run, `Failed` or `Cancelled`. A run a rule refused at once never waited and is not listed; its id still reads through `GET /v1/runs/{id}`. ' +
+          'A run is listed at its `createdAt`, except one that waited: it keeps the place its wait was listed at once it is created, so a page that follows never skips it.',
         parameters: [
           queryParam('namespace', "Only this namespace (403 outside the token's namespaces)."),
           queryParam('type', 'Only this run type.', { type: 'string', enum: RunType.options }),

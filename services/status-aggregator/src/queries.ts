@@ -58,10 +58,12 @@ function requirementSql(req: LabelRequirement): { sql: string; params: unknown[]
 }
 
 /**
- * Runs newest first (createdAt, then id), filtered, scoped and keyset-paged, so inserts never shift
- * a page: the runs that exist, and those that waited before they existed (waiting.ts) and do not
- * exist yet — or never will. Each table gives its first page off its own index in the lists'
- * order; the merge keeps the first `limit` of both.
+ * Runs newest first (the time they joined the lists, then id), filtered, scoped and keyset-paged, so
+ * inserts never shift a page: the runs that exist, and those that waited before they existed
+ * (waiting.ts) and do not exist yet — or never will. A run joins the lists when it is created, or
+ * when it starts waiting, and keeps that place once created (RunStore), so a run that comes to exist
+ * between two pages is on one of them. Each table gives its first page off its own index in the
+ * lists' order; the merge keeps the first `limit` of both.
  */
 export async function listRuns(db: Database, q: RunQuery): Promise<RunPage> {
   const where: string[] = [];

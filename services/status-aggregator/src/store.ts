@@ -122,15 +122,23 @@ export class RunStore {
   /**
    * The batch's upsert, keyed on the uid; `json` is the rows as one jsonb array. `skipReplaced`
    * leaves out rows whose Jangar id another uid holds.
+   *
+   * `created_at` is the lists' sort key, written once: the run's creationTimestamp, or, for a run
+   * listed while it waited (`status.waiting_runs`), the time it was listed with then. Its
+   * creationTimestamp is later than every run listed meanwhile, so sorted by it the run would jump
+   * to the front between two pages of a list and be on neither; the run's own `createdAt` stays
+   * the creationTimestamp.
    */
   private async insertBatch(json: string, opts: { skipReplaced?: boolean } = {}): Promise<void> {
     const replaced = opts.skipReplaced ? 'where not exists (select 1 from status.runs s where s.id = r.id and s.uid <> r.uid)' : '';
     // Raw SQL: the rows travel as one jsonb array, which the query builder would spread into parameters.
     await this.db.query(
       `insert into status.runs (id, uid, type, namespace, name, phase, labels, resource_version, status_digest, run, created_at, updated_at)
-       select r.id, r.uid, r.type, r.namespace, r.name, r.phase, r.labels, r.resource_version, r.status_digest, r.run, r.created_at, now()
+       select r.id, r.uid, r.type, r.namespace, r.name, r.phase, r.labels, r.resource_version, r.status_digest, r.run,
+              coalesce(w.created_at, r.created_at), now()
        from jsonb_to_recordset(?::jsonb) as r(id text, uid text, type text, namespace text, name text, phase text, labels jsonb,
                                                resource_version text, status_digest text, run jsonb, created_at timestamptz)
+       left join status.waiting_runs w on w.id = r.id and w.listed
        ${replaced}
        on conflict (uid) do update set phase = excluded.phase, labels = excluded.labels, resource_version = excluded.resource_version,
          status_digest = excluded.status_digest, run = excluded.run, updated_at = now()

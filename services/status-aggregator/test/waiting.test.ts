@@ -197,6 +197,40 @@ describe('runs that wait before they exist', () => {
     expect(await phases()).toEqual([['x1', 'Running', undefined]]);
   });
 
+  it('keep their place in the list when they come to exist between two pages, so no page skips them', async () => {
+    const store = new RunStore(db);
+    const created = (id: string, name: string, second: number) =>
+      NormalizedRun.parse({
+        id,
+        uid: `uid-${name}`,
+        type: 'AgentRun',
+        namespace: 'team-a',
+        name,
+        resourceVersion: '1',
+        labels: {},
+        phase: 'Running',
+        conditions: [],
+        createdAt: at(second),
+        updatedAt: at(second),
+      });
+    for (const n of [1, 3, 4]) await store.upsert(created(`run-${n}`, `r${n}`, n));
+    const w2 = request('w2');
+    await waiting.hold(queued(w2, 2));
+
+    const first = await list({ limit: 2 });
+    expect(first.items.map((r) => r.name)).toEqual(['r4', 'r3']);
+    // Admitted from its queue and created after every run listed so far.
+    await store.upsert(created(w2.payload.id, 'w2', 30));
+    const second = await list({ limit: 2, continue: first.continue! });
+
+    const names = [...first.items, ...second.items].map((r) => r.name);
+    expect(names.sort()).toEqual(['r1', 'r3', 'r4', 'w2']);
+    expect(second.items.find((r) => r.name === 'w2')).toMatchObject({ phase: 'Running', createdAt: at(30) });
+    // The row it waited in is purged; the run keeps the place it had while it waited.
+    await waiting.purgeCreated();
+    expect((await list()).items.map((r) => r.name)).toEqual(['r4', 'r3', 'w2', 'r1']);
+  });
+
   it('page with the runs that exist, newest first, nothing lost or repeated', async () => {
     const store = new RunStore(db);
     for (const n of [1, 3, 5]) {
