@@ -26,6 +26,9 @@ export function selectorRequirements(selector: string | undefined): LabelRequire
   }
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
 // Knex reads `?` as a binding, so jsonb's key-exists operator is written `\?`. Sets travel as one
 // JSON value because knex expands a bound array into a list.
 const HAS_KEY = 'labels \\? ?';
@@ -48,11 +51,16 @@ function requirementSql(req: LabelRequirement): { sql: string; params: unknown[]
       return { sql: `not (${HAS_KEY})`, params: [req.key] };
     case 'gt':
     case 'lt':
-      // `case` evaluates in order, so a label that is not an integer is never cast (and never matches);
-      // `{0,1}` stands for `?`, which knex would take for a binding.
+      // A label is an integer as Go's strconv.ParseInt(value, 10, 64) reads it, as Kubernetes and
+      // `matchesLabelSelector` do: a sign, digits with any number of leading zeros, within int64.
+      // Up to 19 digits after the zeros is what can be in range; the range itself is checked as
+      // numeric. `case` evaluates in order, so a label that is not an integer is never cast (and
+      // never matches); `{0,1}` stands for `?`, which knex would take for a binding.
       return {
-        sql: `(case when labels->>? ~ '^[+-]{0,1}[0-9]{1,19}$' then (labels->>?)::numeric ${req.op === 'gt' ? '>' : '<'} ?::numeric else false end)`,
-        params: [req.key, req.key, req.value],
+        sql: `(case when labels->>? ~ '^[+-]{0,1}0*[0-9]{1,19}$'
+                then (labels->>?)::numeric between ${INT64_MIN} and ${INT64_MAX} and (labels->>?)::numeric ${req.op === 'gt' ? '>' : '<'} ?::numeric
+                else false end)`,
+        params: [req.key, req.key, req.key, req.value],
       };
   }
 }
