@@ -235,6 +235,17 @@ export function compareResourceVersions(a: string, b: string): number | undefine
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/**
+ * The parts of a run whose change is a status change, worth a message: a change of its provider
+ * alone (its Job or Workflow moved) is one, though the run keeps its resourceVersion.
+ */
+export function statusView(
+  run: NormalizedRun,
+): Pick<NormalizedRun, 'phase' | 'conditions' | 'provider' | 'retry' | 'error' | 'steps' | 'startedAt' | 'finishedAt'> {
+  const { phase, conditions, provider, retry, error, steps, startedAt, finishedAt } = run;
+  return { phase, conditions, provider, retry, error, steps, startedAt, finishedAt };
+}
+
 /** True when resourceVersion `a` is provably older than `b`; versions that do not compare never are. */
 export function isOlderResourceVersion(a: string, b: string): boolean {
   return (compareResourceVersions(a, b) ?? 0) < 0;

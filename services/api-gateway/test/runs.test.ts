@@ -131,6 +131,29 @@ describe('GET /v1/runs/{id}/events', () => {
     expect(unsubscribed).toBe(true);
   });
 
+  it('sends a change of the provider alone, which keeps its version, once', async () => {
+    const { call } = recording({ get: run() });
+    const moved = run({ provider: { type: 'job', phase: 'Running', message: '1 pod' } });
+    const subscribe: GatewayDeps['subscribe'] = async (_subject, onMessage) => {
+      const publish = (r: NormalizedRun) => onMessage({ occurredAt: r.updatedAt, payload: { run: r } });
+      // The current state again, the provider's move, a second copy of it (another replica), the end.
+      setImmediate(() => {
+        publish(run());
+        publish(moved);
+        publish(moved);
+        publish(run({ resourceVersion: '11', phase: 'Succeeded' }));
+      });
+      return () => undefined;
+    };
+    const res = await testApp({ call, subscribe }).inject({ method: 'GET', url: `/v1/runs/${run().id}/events`, headers: auth });
+    const events = res.body
+      .split('\n\n')
+      .filter((e) => e.startsWith('id:'))
+      .map((e) => e.split('\n'));
+    expect(events.map((lines) => lines[0])).toEqual(['id: 10', 'id: 10', 'id: 11']);
+    expect(JSON.parse(events[1]![2]!.slice('data: '.length))).toMatchObject({ resourceVersion: '10', provider: { message: '1 pod' } });
+  });
+
   it('lets go of its subscription when the client left while the run was being read', async () => {
     let socketClosed!: () => void;
     const closed = new Promise<void>((resolve) => (socketClosed = resolve));

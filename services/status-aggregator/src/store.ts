@@ -1,12 +1,11 @@
-import { NormalizedRun } from '@jangar/contracts';
+import { NormalizedRun, statusView } from '@jangar/contracts';
 import { canonicalJson, groupCommit, sha256 } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import { WatchCursor } from './entities/index.js';
 
-/** The parts of a run whose change is a status change worth publishing. */
+/** A digest of what a run's status says ({@link statusView}): equal digests, nothing to publish. */
 export function statusDigest(run: NormalizedRun): string {
-  const { phase, conditions, provider, retry, error, steps, startedAt, finishedAt } = run;
-  return sha256(canonicalJson({ phase, conditions, provider, retry, error, steps, startedAt, finishedAt }));
+  return sha256(canonicalJson(statusView(run)));
 }
 
 /**

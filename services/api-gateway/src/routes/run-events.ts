@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { compareResourceVersions, isTerminalPhase, NormalizedRun, RPCS, SUBJECTS, type RunHistory } from '@jangar/contracts';
-import { DomainError } from '@jangar/service-kit';
+import { compareResourceVersions, isTerminalPhase, NormalizedRun, RPCS, statusView, SUBJECTS, type RunHistory } from '@jangar/contracts';
+import { canonicalJson, DomainError } from '@jangar/service-kit';
 import { mayAccess } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
 import { parseQuery } from '../query.js';
@@ -59,7 +59,7 @@ async function historyOf(deps: GatewayDeps, id: string): Promise<RunHistory | un
   }
 }
 
-/** `GET /v1/runs/{id}/events`: every status change of a run as Server-Sent Events, until it is terminal. */
+/** `GET /v1/runs/{id}/events`: every status change of a run as Server-Sent Events, until it is terminal; a change of its provider alone repeats the version's event id. */
 export function registerRunEventsRoute(app: FastifyInstance, deps: GatewayDeps): void {
   const open = new Set<SseStream>();
   // Open streams would hold the server's close until their runs finish.
@@ -109,8 +109,10 @@ export function registerRunEventsRoute(app: FastifyInstance, deps: GatewayDeps):
       },
     });
     open.add(stream);
-    // Versions only move forward: anything not later than what the client has is a duplicate.
+    // Versions only move forward: anything older than what the client has is a duplicate, and so is
+    // the same version unless its status changed since it was sent (its provider moved alone).
     let last = lastEventId;
+    let lastView: string | undefined;
     // A run not created yet has no version: its states are told apart by what they say, and carry
     // no event id (so a reconnect replays from the client's last real version, if any).
     let lastUncreated: string | undefined;
@@ -122,8 +124,11 @@ export function registerRunEventsRoute(app: FastifyInstance, deps: GatewayDeps):
         lastUncreated = state;
         stream.event({ event: 'status', data: JSON.stringify(run) });
       } else {
-        if (!isLaterVersion(run.resourceVersion, last)) return;
+        const view = canonicalJson(statusView(run));
+        const news = run.resourceVersion === last ? lastView !== undefined && view !== lastView : isLaterVersion(run.resourceVersion, last);
+        if (!news) return;
         last = run.resourceVersion;
+        lastView = view;
         // Created: from here on the run's own status messages tell every change.
         clearInterval(poll);
         poll = undefined;
