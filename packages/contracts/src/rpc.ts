@@ -155,12 +155,30 @@ export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
 export const ApprovalDecided = z.object({ approval: Approval, replayed: z.boolean() });
 export type ApprovalDecided = z.infer<typeof ApprovalDecided>;
 
+/** Most events one `GET /v1/audit/verify` page walks; the service also stops a page at its time budget. */
+export const VERIFY_MAX_LIMIT = 100_000;
+
+/** The query of `GET /v1/audit/verify`: how many events one page walks at most, and where the last page ended. */
+export const VerifyFilter = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(VERIFY_MAX_LIMIT).default(50_000),
+  continue: z.string().min(1).optional(),
+});
+export type VerifyFilter = z.infer<typeof VerifyFilter>;
+
+/**
+ * One page of a walk of the hash chain. `checked` counts this page's events. `intact` is false once
+ * a link is broken, named by `firstBroken`, and the walk ends there; while it holds and events
+ * remain, `continue` resumes the walk after `verifiedThrough`, and a page without it ends the chain.
+ */
 export const ChainVerification = z.object({
   intact: z.boolean(),
   checked: z.number().int(),
   firstBroken: z
     .object({ seq: z.number().int(), id: z.string(), reason: z.enum(['content_changed', 'chain_broken']), detail: z.string() })
     .optional(),
+  /** The seq of the last event verified so far (this page's, or the one its token resumed after). */
+  verifiedThrough: z.number().int().optional(),
+  continue: z.string().optional(),
 });
 export type ChainVerification = z.infer<typeof ChainVerification>;
 
@@ -255,7 +273,7 @@ export const RPCS = {
   getRun: defineRpc('status', 'get-run', z.object({ id: z.string() }), NormalizedRun),
   listRuns: defineRpc('status', 'list-runs', RunQuery, listOf(NormalizedRun)),
   listAuditEvents: defineRpc('audit', 'list-events', AuditQuery, listOf(AuditEventView)),
-  verifyAudit: defineRpc('audit', 'verify', z.object({}), ChainVerification),
+  verifyAudit: defineRpc('audit', 'verify', VerifyFilter, ChainVerification),
   runHistory: defineRpc('audit', 'run-history', z.object({ id: z.string() }), RunHistory),
   revisions: defineRpc('audit', 'revisions', z.object({ kind: z.string(), namespace: z.string(), name: z.string() }), Revisions),
   correlation: defineRpc('audit', 'correlation', Scope.extend({ correlationId: z.string().min(1).max(255) }), Correlation),

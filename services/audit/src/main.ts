@@ -28,7 +28,7 @@ await runService({
       SERVICE_NAMES.audit,
       [
         endpoint(RPCS.listAuditEvents, (q) => listEvents(db, q)),
-        endpoint(RPCS.verifyAudit, () => verifyChain(db)),
+        endpoint(RPCS.verifyAudit, (q) => verifyChain(db, q)),
         endpoint(RPCS.runHistory, ({ id }) => runHistory(db, id)),
         endpoint(RPCS.correlation, (q) => correlation(db, q)),
         endpoint(RPCS.revisions, (q) => revisions(db, q)),
