@@ -208,6 +208,8 @@ export type RunHistory = z.infer<typeof RunHistory>;
  */
 export const Correlation = z.object({
   correlationId: z.string(),
+  /** More requests or runs follow: pass this as `continue`; each request and each run is on one page only. */
+  continue: z.string().optional(),
   requests: z.array(AuditEventView),
   runs: z.array(
     z.object({
@@ -221,6 +223,16 @@ export const Correlation = z.object({
   ),
 });
 export type Correlation = z.infer<typeof Correlation>;
+
+/** The query of `GET /v1/correlations/{correlationId}`: `limit` bounds each of a page's two lists. */
+export const CorrelationFilter = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  continue: z.string().min(1).optional(),
+});
+
+/** The audit service's correlation request: the id, the page, and the caller's scope. */
+export const CorrelationQuery = CorrelationFilter.extend({ correlationId: z.string().min(1).max(255), ...Scope.shape });
+export type CorrelationQuery = z.infer<typeof CorrelationQuery>;
 
 export const Revision = z.object({
   generation: z.number().int(),
@@ -276,5 +288,5 @@ export const RPCS = {
   verifyAudit: defineRpc('audit', 'verify', VerifyFilter, ChainVerification),
   runHistory: defineRpc('audit', 'run-history', z.object({ id: z.string() }), RunHistory),
   revisions: defineRpc('audit', 'revisions', z.object({ kind: z.string(), namespace: z.string(), name: z.string() }), Revisions),
-  correlation: defineRpc('audit', 'correlation', Scope.extend({ correlationId: z.string().min(1).max(255) }), Correlation),
+  correlation: defineRpc('audit', 'correlation', CorrelationQuery, Correlation),
 } as const;

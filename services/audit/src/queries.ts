@@ -3,13 +3,14 @@ import type {
   AuditQuery,
   ChainVerification,
   Correlation,
+  CorrelationQuery,
   Revisions,
   RunHistory,
   RunType,
   VerifyFilter,
 } from '@jangar/contracts';
 import { z } from 'zod';
-import { continueToken, DomainError } from '@jangar/service-kit';
+import { continueToken, cursorInstant, DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import type { FilterQuery } from '@mikro-orm/core';
 import { chainHash, GENESIS_HASH } from './chain.js';
@@ -235,43 +236,51 @@ export async function runHistory(db: Database, id: string): Promise<RunHistory> 
   };
 }
 
+// Knex would read a `?` in SQL text as a binding, so this format has none.
+const FIRST_SEEN_SQL = `to_char(first_seen at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * Where a correlation page ended, per list: the last request's seq and the last run's sort key
+ * (first seen, in microseconds as Postgres keeps it, and id); null once that list is done.
+ */
+const correlationCursor = continueToken(
+  z.object({
+    seq: z.number().int().nullable(),
+    run: z.object({ at: cursorInstant, id: z.string().min(1) }).nullable(),
+  }),
+);
+
 /**
  * Every request and run that shares a correlation id, within the caller's namespaces: the requests
  * that carried it, the runs they created, and every run whose history carries it (the runs an
- * orchestration started), each run once with its latest recorded phase.
+ * orchestration started), each run once with its latest recorded phase. Both lists are keyset-paged
+ * together: a page holds up to `limit` of each, and its token resumes whichever are not done.
  */
-export async function correlation(db: Database, q: { correlationId: string; namespaces: string[] }): Promise<Correlation> {
-  const rows = await db.withEm((em) =>
-    em.find(AuditEvent, { $and: [{ correlationId: q.correlationId }, ...inScope(q.namespaces)] }, { orderBy: { seq: 'asc' } }),
-  );
-  const requests = rows.map(toView);
-  const runIds = [...new Set(rows.filter((r) => r.resourceKind.endsWith('Run') && r.resourceId).map((r) => r.resourceId as string))];
-  // Raw SQL: the latest phase per run with its first sighting is `distinct on` plus a window, which the ORM cannot say.
-  const runWhere = ['(run_id in (select jsonb_array_elements_text(?::jsonb)) or correlation_id = ?)'];
-  const runParams: unknown[] = [JSON.stringify(runIds), q.correlationId];
-  scope(q.namespaces, runWhere, runParams);
-  const latest = await db.query<{
-    run_id: string;
-    type: string;
-    namespace: string;
-    name: string;
-    phase: string;
-    parent_type: string | null;
-    parent_name: string | null;
-    first_seen: Date | string;
-  }>(
-    `select * from (
-       select distinct on (run_id) run_id, type, namespace, name, phase, parent_type, parent_name,
-         min(observed_at) over (partition by run_id) as first_seen
-       from audit.run_history where ${runWhere.join(' and ')}
-       order by run_id, observed_at desc, recorded_at desc
-     ) latest order by first_seen, run_id`,
-    runParams,
-  );
+export async function correlation(db: Database, q: CorrelationQuery): Promise<Correlation> {
+  const from = q.continue === undefined ? { seq: 0, run: undefined } : correlationCursor.decode(q.continue);
+  const requestRows =
+    from.seq === null
+      ? []
+      : await db.withEm((em) =>
+          em.find(
+            AuditEvent,
+            { $and: [{ correlationId: q.correlationId }, { seq: { $gt: String(from.seq) } }, ...inScope(q.namespaces)] },
+            { orderBy: { seq: 'asc' }, limit: q.limit + 1 },
+          ),
+        );
+  const requests = requestRows.slice(0, q.limit).map(toView);
+  const runRows = from.run === null ? [] : await correlatedRuns(db, q, from.run);
+  const runs = runRows.slice(0, q.limit);
+  const lastRun = runs.at(-1);
+  const next = {
+    seq: requestRows.length > q.limit ? requests.at(-1)!.seq : null,
+    run: runRows.length > q.limit && lastRun ? { at: lastRun.first_seen, id: lastRun.run_id } : null,
+  };
   return {
     correlationId: q.correlationId,
+    ...(next.seq !== null || next.run !== null ? { continue: correlationCursor.encode(next) } : {}),
     requests,
-    runs: latest.map((r) => ({
+    runs: runs.map((r) => ({
       id: r.run_id,
       type: r.type,
       namespace: r.namespace,
@@ -280,6 +289,42 @@ export async function correlation(db: Database, q: { correlationId: string; name
       ...(r.parent_type && r.parent_name ? { parent: { type: r.parent_type as RunType, name: r.parent_name } } : {}),
     })),
   };
+}
+
+/**
+ * Up to `limit + 1` correlated runs after `after`, by first sighting then id. A transition observed
+ * earlier than a run's first one but recorded later would move that run behind a page already read;
+ * status messages of one run arrive in order, so that is not expected.
+ */
+async function correlatedRuns(db: Database, q: CorrelationQuery, after: { at: string; id: string } | undefined) {
+  // The runs the requests created come from every request with the id, not only this page's: the
+  // run list pages on its own. Requests of other namespaces add no run the scope below would keep.
+  const runWhere = [
+    `(run_id in (select resource_id from audit.audit_events where correlation_id = ? and resource_kind like '%Run' and resource_id is not null)
+      or correlation_id = ?)`,
+  ];
+  const runParams: unknown[] = [q.correlationId, q.correlationId];
+  scope(q.namespaces, runWhere, runParams);
+  const keyset = after ? 'where (first_seen, run_id) > (?::timestamptz, ?)' : '';
+  // Raw SQL: the latest phase per run with its first sighting is `distinct on` plus a window, which the ORM cannot say.
+  return db.query<{
+    run_id: string;
+    type: string;
+    namespace: string;
+    name: string;
+    phase: string;
+    parent_type: string | null;
+    parent_name: string | null;
+    first_seen: string;
+  }>(
+    `select run_id, type, namespace, name, phase, parent_type, parent_name, ${FIRST_SEEN_SQL} as first_seen from (
+       select distinct on (run_id) run_id, type, namespace, name, phase, parent_type, parent_name,
+         min(observed_at) over (partition by run_id) as first_seen
+       from audit.run_history where ${runWhere.join(' and ')}
+       order by run_id, observed_at desc, recorded_at desc
+     ) latest ${keyset} order by latest.first_seen, run_id limit ?`,
+    [...runParams, ...(after ? [after.at, after.id] : []), q.limit + 1],
+  );
 }
 
 /** Every recorded spec revision of one primitive, oldest first. */
