@@ -37,6 +37,7 @@ import {
   RunPhase,
   RunType,
   updateBodyFor,
+  VERIFY_MAX_LIMIT,
   Violation,
   type ErrorCode,
   type KindDefinition,
@@ -670,12 +671,20 @@ function runListPaths(): Record<string, Json> {
 const READ_CODES: readonly ErrorCode[] = ['validation_failed', 'unauthorized', 'forbidden', 'not_found', 'internal', 'unavailable'];
 
 /** One GET operation answering a component schema, with the read problem codes. */
-function readOperation(operationId: string, tag: string, summary: string, schemaId: string, parameters: Json[]): Json {
+function readOperation(
+  operationId: string,
+  tag: string,
+  summary: string,
+  schemaId: string,
+  parameters: Json[],
+  description?: string,
+): Json {
   return {
     get: {
       operationId,
       tags: [tag],
       summary,
+      ...(description === undefined ? {} : { description }),
       parameters,
       responses: { '200': { description: summary, content: jsonContent(schemaId) }, ...problemResponses(READ_CODES) },
     },
@@ -712,9 +721,21 @@ function auditPaths(): Record<string, Json> {
     '/v1/audit/verify': readOperation(
       'verifyAudit',
       'audit',
-      'Walk the hash chain and report the first broken link (admin or auditor role, and a token for every namespace)',
+      'Walk the hash chain a page at a time and report the first broken link (admin or auditor role, and a token for every namespace)',
       'ChainVerification',
-      [],
+      [
+        queryParam('limit', `Most events this page walks, 1-${VERIFY_MAX_LIMIT} (default 50000); a page also ends after about 2 s.`, {
+          type: 'integer',
+          minimum: 1,
+          maximum: VERIFY_MAX_LIMIT,
+        }),
+        queryParam('continue', 'The `continue` token of the previous page: the walk resumes after the event it ended on.'),
+      ],
+      "Each page checks each event's link to the one before and its content against its hash, from the first event or " +
+        'from `continue`, and counts them in `checked`. While the chain holds and events remain it answers `intact: true` ' +
+        'with a `continue` token; follow it until a page carries none (the whole chain is intact) or answers ' +
+        '`intact: false` with `firstBroken`. The next page first re-checks the event the last one ended on and its link, so ' +
+        'a row changed or deleted between pages is still caught, and a token carrying another hash is reported as broken.',
     ),
     '/v1/runs/{id}/history': readOperation(
       'getRunHistory',
@@ -726,9 +747,20 @@ function auditPaths(): Record<string, Json> {
     '/v1/correlations/{correlationId}': readOperation(
       'getCorrelation',
       'audit',
-      'Every request and run that shares a correlation id',
+      'Every request and run that shares a correlation id, a page at a time',
       'Correlation',
-      [pathParam('correlationId', 'The `correlationId` of the requests (body field or `X-Correlation-Id`).')],
+      [
+        pathParam('correlationId', 'The `correlationId` of the requests (body field or `X-Correlation-Id`).'),
+        queryParam('limit', 'Most requests, and most runs, on one page: 1-1000 (default 100).', {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+        }),
+        queryParam(
+          'continue',
+          'The `continue` token of the previous page. Each request and each run is on one page only; a list that ended is empty on later pages.',
+        ),
+      ],
     ),
     ...revisions,
   };

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AuditFilter, KINDS, RPCS } from '@jangar/contracts';
+import { AuditFilter, CorrelationFilter, KINDS, RPCS, VerifyFilter } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import { assertMayList, mayAccess, type Caller } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
@@ -25,7 +25,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: GatewayDeps): vo
     // describes them all: a token bound to some namespaces may not read that.
     if (!caller.roles.some((r) => AUDITOR_ROLES.includes(r)) || !caller.namespaces.includes('*'))
       throw new DomainError('forbidden', 'verifying the audit log needs the admin or auditor role and a token for every namespace ("*")');
-    return deps.call(RPCS.verifyAudit, {});
+    return deps.call(RPCS.verifyAudit, parseQuery(VerifyFilter, req.query));
   });
 
   app.get<{ Params: { id: string } }>('/v1/runs/:id/history', async (req) => {
@@ -45,8 +45,10 @@ export function registerAuditRoutes(app: FastifyInstance, deps: GatewayDeps): vo
   }
 
   app.get<{ Params: { correlationId: string } }>('/v1/correlations/:correlationId', async (req) => {
-    const found = await deps.call(RPCS.correlation, { correlationId: req.params.correlationId, namespaces: scopeOf(req.caller!) });
-    if (found.requests.length === 0 && found.runs.length === 0)
+    const q = parseQuery(CorrelationFilter, req.query);
+    const found = await deps.call(RPCS.correlation, { ...q, correlationId: req.params.correlationId, namespaces: scopeOf(req.caller!) });
+    // A later page follows items already answered: an empty one is the end, not "nothing shares the id".
+    if (q.continue === undefined && found.requests.length === 0 && found.runs.length === 0)
       throw new DomainError('not_found', `nothing shares correlation id "${req.params.correlationId}"`);
     return found;
   });
