@@ -70,8 +70,38 @@ async function listEvents(ctx: Context, opts: AuditOptions): Promise<void> {
   printEvents(ctx, events, opts.output === 'wide');
 }
 
+/**
+ * Walks the whole chain through `page` (one `GET /v1/audit/verify`), following `continue` until the
+ * chain ends or breaks; `onPage` sees each page and the events checked so far. Answers the walk as
+ * one verification, `checked` counting every page.
+ */
+export async function verifyWholeChain(
+  page: (token: string | undefined) => Promise<ChainVerification>,
+  onPage: (page: ChainVerification, checked: number) => void = () => undefined,
+): Promise<ChainVerification> {
+  let checked = 0;
+  let token: string | undefined;
+  for (;;) {
+    const { continue: next, ...result } = await page(token);
+    checked += result.checked;
+    onPage({ ...result, ...(next === undefined ? {} : { continue: next }) }, checked);
+    if (!result.intact || next === undefined) return { ...result, checked };
+    // A server that hands back a token without walking further would loop here for ever.
+    if (result.checked === 0)
+      throw new Error(`the server made no progress verifying the audit chain (at event ${result.verifiedThrough ?? '?'})`);
+    token = next;
+  }
+}
+
 async function verify(ctx: Context, output: string | undefined): Promise<void> {
-  const result = await ctx.client.get<ChainVerification>('/v1/audit/verify');
+  const result = await verifyWholeChain(
+    (token) => ctx.client.get<ChainVerification>('/v1/audit/verify', token === undefined ? undefined : { continue: token }),
+    // Progress for long chains, on stderr so stdout stays the answer.
+    (page, checked) => {
+      if (page.continue !== undefined)
+        ctx.io.err(`verified through event ${page.verifiedThrough ?? '?'}: ${checked} events checked so far`);
+    },
+  );
   if (output === 'json' || output === 'yaml') printValue(ctx.io, output, result);
   else if (result.intact) ctx.io.out(`audit chain intact: ${result.checked} events checked`);
   if (!result.intact) {
@@ -97,8 +127,8 @@ export function auditCommandOf(rt: Runtime): Command {
     .action(async (opts: AuditOptions, cmd: Command) => listEvents(await contextOf(cmd, rt), opts));
   audit
     .command('verify')
-    .description('walk the whole hash chain and name the first broken link (admin or auditor role); exit 1 when broken')
-    .addHelpText('after', '\n-o json or -o yaml prints the verification itself.')
+    .description('walk the whole hash chain, a page at a time, and name the first broken link (admin or auditor role); exit 1 when broken')
+    .addHelpText('after', '\n-o json or -o yaml prints the verification of the whole walk. A line per page goes to stderr while it walks.')
     // `-o` is audit's own option (a parent's options are read wherever they stand).
     .action(async (_opts: unknown, cmd: Command) => verify(await contextOf(cmd, rt), cmd.optsWithGlobals<{ output?: string }>().output));
   return audit;
