@@ -140,7 +140,17 @@ describe('the audit trail', () => {
     });
     expect(found.requests.map((e: { deliveryId: string }) => e.deliveryId)).toEqual(['corr-1', 'corr-2']);
     expect(found.runs.map((r: { id: string }) => r.id).sort()).toEqual([a.json.id, b.json.id].sort());
+    expect(found.continue).toBeUndefined();
     expect((await bob.get('/v1/correlations/incident-42')).status).toBe(404);
+
+    // A page at a time: the same requests and runs, each on one page.
+    const first = await alice.get('/v1/correlations/incident-42?limit=1');
+    expect(first.json).toMatchObject({ requests: [found.requests[0]], runs: [found.runs[0]], continue: expect.any(String) });
+    const second = await alice.get(`/v1/correlations/incident-42?limit=1&continue=${encodeURIComponent(first.json.continue)}`);
+    expect(second.json).toEqual({ correlationId: 'incident-42', requests: [found.requests[1]], runs: [found.runs[1]] });
+    const refused = await alice.get('/v1/correlations/incident-42?limit=1001');
+    expect(refused.status).toBe(400);
+    expect(refused.json).toMatchObject({ code: 'validation_failed', errors: [{ path: 'query.limit' }] });
   });
 });
 
@@ -206,11 +216,32 @@ describe('tamper evidence', () => {
     await expect(stack.db.query("update audit.audit_events set actor = 'mallory' where seq = 1")).rejects.toThrow(/append-only/);
   });
 
+  /** Every page of `GET /v1/audit/verify?limit=…`, following `continue` until a page carries none. */
+  async function verifyPages(limit: number, token?: string) {
+    const pages: Array<{ intact: boolean; checked: number; continue?: string; firstBroken?: unknown }> = [];
+    for (;;) {
+      const res = await dev.get(`/v1/audit/verify?limit=${limit}${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
+      expect(res.status).toBe(200);
+      pages.push(res.json);
+      if (!res.json.continue) return pages;
+      token = res.json.continue;
+    }
+  }
+
   it('names the first row changed by hand', async () => {
     const before = await dev.get('/v1/audit/verify');
     expect(before.json).toMatchObject({ intact: true });
+    expect(before.json.continue).toBeUndefined();
     expect(before.json.checked).toBeGreaterThan(3);
     expect((await alice.get('/v1/audit/verify')).status).toBe(403);
+    // Page by page, the walk checks the same events.
+    const paged = await verifyPages(2);
+    expect(paged.length).toBeGreaterThan(1);
+    expect(paged.every((p) => p.intact && p.checked <= 2)).toBe(true);
+    expect(paged.reduce((sum, p) => sum + p.checked, 0)).toBe(before.json.checked);
+    const refused = await dev.get('/v1/audit/verify?continue=not-a-token');
+    expect(refused.status).toBe(400);
+    expect(refused.json).toMatchObject({ code: 'validation_failed', errors: [{ path: 'query.continue' }] });
 
     const { rows } = await stack.db.query('select seq, id from audit.audit_events order by seq limit 1 offset 2');
     const client = await stack.db.connect();
@@ -227,5 +258,13 @@ describe('tamper evidence', () => {
       intact: false,
       firstBroken: { seq: Number(rows[0].seq), id: rows[0].id, reason: 'content_changed' },
     });
+    // On the second page of two events, and from a token the first page handed out before the change.
+    const pages = await verifyPages(2);
+    expect(pages).toHaveLength(2);
+    expect(pages[1]).toMatchObject({ intact: false, firstBroken: { seq: Number(rows[0].seq), reason: 'content_changed' } });
+    expect(paged[0]!.continue).toBeDefined();
+    const resumed = await verifyPages(2, paged[0]!.continue);
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]).toMatchObject({ intact: false, firstBroken: { seq: Number(rows[0].seq) } });
   });
 });
