@@ -168,11 +168,22 @@ async function checkAudit(t: VerifyTarget, accepted: string[], counts: Verificat
   if (!result.done) violations.push(`${accepted.length - rows.length} accepted requests have no audit event`);
 }
 
+/** Walks the chain page by page (`continue`), as a long storm's chain is more than one page. */
 async function checkChain(t: VerifyTarget, counts: Verification['counts'], violations: string[]) {
-  const res = await fetch(`${t.gatewayUrl}/v1/audit/verify`, { headers: { authorization: `Bearer ${t.auditorToken}` } });
-  const body = (await res.json()) as { intact?: boolean; checked?: number; firstBroken?: unknown };
-  counts['chain events checked'] = body.checked ?? 0;
-  if (res.status !== 200 || body.intact !== true) violations.push(`the audit hash chain is broken: ${res.status} ${JSON.stringify(body)}`);
+  let checked = 0;
+  let token: string | undefined;
+  do {
+    const query = token === undefined ? '' : `?continue=${encodeURIComponent(token)}`;
+    const res = await fetch(`${t.gatewayUrl}/v1/audit/verify${query}`, { headers: { authorization: `Bearer ${t.auditorToken}` } });
+    const body = (await res.json()) as { intact?: boolean; checked?: number; firstBroken?: unknown; continue?: string };
+    checked += body.checked ?? 0;
+    if (res.status !== 200 || body.intact !== true) {
+      violations.push(`the audit hash chain is broken: ${res.status} ${JSON.stringify(body)}`);
+      break;
+    }
+    token = body.continue;
+  } while (token !== undefined);
+  counts['chain events checked'] = checked;
 }
 
 /** Checks every invariant of a storm against the stack; never throws for a violated invariant. */
