@@ -13,6 +13,7 @@ import type { Runtime } from './context.js';
 import { ApiError, EXIT, EXIT_CODES_HELP, exitCodeOf, Interrupted, ReportedFailure } from './errors.js';
 import { processIo, type Io } from './io.js';
 import { formatProblem } from './problem.js';
+import { safeText } from './output/text.js';
 
 export const VERSION = '0.1.0';
 
@@ -71,7 +72,7 @@ function report(io: Io, err: unknown): void {
     if (err.status === 401) io.err('  (set JANGAR_TOKEN, pass --token, or run "jangar login")');
     return;
   }
-  io.err(`error: ${(err as Error).message ?? String(err)}`);
+  io.err(safeText(`error: ${(err as Error).message ?? String(err)}`));
 }
 
 /** Runs the CLI on `argv` (as `process.argv`) and answers the exit code. */

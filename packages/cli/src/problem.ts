@@ -1,3 +1,5 @@
+import { safeText } from './output/text.js';
+
 /**
  * RFC 9457 problem details as the gateway sends them (`application/problem+json`), read loosely:
  * a client must still say something useful when a proxy or an older server answers instead.
@@ -57,7 +59,7 @@ export function problemOf(status: number, statusText: string, body: string): Pro
 /**
  * A problem as lines for stderr: `error: <detail> (<code>)`, then one indented line per failing
  * field (`spec.agentRef.name: Agent "x" not found …`) and per policy violation. `context` names
- * what was being done (`agentrun.agents.proompteng.ai/r1`).
+ * what was being done (`agentrun.agents.proompteng.ai/r1`). Control characters become spaces.
  */
 export function formatProblem(problem: Problem, context?: string): string[] {
   const detail = problem.detail ?? problem.title;
@@ -70,5 +72,6 @@ export function formatProblem(problem: Problem, context?: string): string[] {
   }
   // An all-zero trace id means tracing is off on the server: nothing to look up.
   if (problem.traceId && !/^0+$/.test(problem.traceId)) lines.push(`  trace id: ${problem.traceId}`);
-  return lines;
+  // Every part but the words around it is the server's: no escape sequence of it reaches the terminal.
+  return lines.map(safeText);
 }

@@ -8,6 +8,7 @@ import { ApiError, EXIT, exitCodeOf, ReportedFailure, UsageError, type ExitCode 
 import { kindRef } from '../kinds.js';
 import { createDeliveryId, isUnchanged, keyAt, parseManifests, updateDeliveryId, userEntries, type Manifest } from '../manifest.js';
 import { printValue } from '../output/print.js';
+import { safeText } from '../output/text.js';
 import { formatProblem } from '../problem.js';
 import { findResource, resourcePath } from '../resources.js';
 
@@ -156,8 +157,12 @@ export async function applyOne(ctx: Context, m: Placed): Promise<Outcome> {
   }
 }
 
-/** What apply prints for one object: `agent.agents.proompteng.ai/coder created`. */
+/** What apply prints for one object: `agent.agents.proompteng.ai/coder created`; one line, safe for a terminal. */
 export function resultLine(m: Placed, result: ApplyResult, object: Answered): string {
+  return safeText(resultText(m, result, object));
+}
+
+function resultText(m: Placed, result: ApplyResult, object: Answered): string {
   const name = 'metadata' in object ? object.metadata.name : (m.name ?? `(id ${object.id})`);
   const ref = `${kindRef(m.kind)}/${name}`;
   if (result === 'held' && 'approval' in object)
@@ -184,7 +189,8 @@ async function applyCommand(ctx: Context, opts: ApplyOptions): Promise<void> {
     try {
       const { result, object } = await applyOne(ctx, m);
       objects.push(object);
-      if (opts.output === 'name') ctx.io.out(`${kindRef(m.kind)}/${'metadata' in object ? object.metadata.name : (m.name ?? object.id)}`);
+      if (opts.output === 'name')
+        ctx.io.out(safeText(`${kindRef(m.kind)}/${'metadata' in object ? object.metadata.name : (m.name ?? object.id)}`));
       else if (!opts.output) ctx.io.out(resultLine(m, result, object));
     } catch (err) {
       // The server's refusal of one object does not stop the others; an unreachable server does.

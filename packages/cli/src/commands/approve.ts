@@ -6,6 +6,7 @@ import { contextOf, type Context, type Runtime } from '../context.js';
 import { ApiError, exitCodeOf, ReportedFailure } from '../errors.js';
 import { age, timeUntil } from '../output/age.js';
 import { printTable, printValue } from '../output/print.js';
+import { safeText } from '../output/text.js';
 import { formatProblem } from '../problem.js';
 import { positiveInt } from './options.js';
 
@@ -38,7 +39,9 @@ function decisionCommand(rt: Runtime, verb: 'approve' | 'deny', description: str
       }
       const target = [decided.kind, decided.namespace, decided.name].filter(Boolean).join('/');
       ctx.io.out(
-        `approval "${id}" ${verb === 'approve' ? 'approved' : 'denied'}: ${decided.verb} ${target} requested by ${decided.requestedBy}`,
+        safeText(
+          `approval "${id}" ${verb === 'approve' ? 'approved' : 'denied'}: ${decided.verb} ${target} requested by ${decided.requestedBy}`,
+        ),
       );
     });
 }

@@ -3,6 +3,7 @@ import type { AuditEventView, ChainVerification } from '@jangar/contracts';
 import { contextOf, type Context, type Runtime } from '../context.js';
 import { EXIT, ReportedFailure, UsageError } from '../errors.js';
 import { printTable, printValue } from '../output/print.js';
+import { safeText } from '../output/text.js';
 import { positiveInt } from './options.js';
 
 interface AuditOptions {
@@ -107,7 +108,9 @@ async function verify(ctx: Context, output: string | undefined): Promise<void> {
   if (!result.intact) {
     const b = result.firstBroken;
     ctx.io.err(
-      `error: audit chain broken${b ? ` at event ${b.seq} (${b.id}): ${b.reason}: ${b.detail}` : ''} (${result.checked} events checked)`,
+      safeText(
+        `error: audit chain broken${b ? ` at event ${b.seq} (${b.id}): ${b.reason}: ${b.detail}` : ''} (${result.checked} events checked)`,
+      ),
     );
     throw new ReportedFailure(EXIT.rejected);
   }

@@ -5,6 +5,7 @@ import { contextOf, objectNamespace, type Context, type Runtime } from '../conte
 import { ApiError, EXIT, exitCodeOf, ReportedFailure, UsageError, type ExitCode } from '../errors.js';
 import { kindRef, resolveKind } from '../kinds.js';
 import { formatProblem } from '../problem.js';
+import { safeText } from '../output/text.js';
 import { findResource, getRun, isId, resourcePath, runIdOf, splitKindArg } from '../resources.js';
 
 interface DeleteOptions {
@@ -93,7 +94,7 @@ async function sendDelete(ctx: Context, kind: KindDefinition, { namespace, name,
   const answer = await ctx.client.request<ResourceView>('DELETE', resourcePath(kind, namespace, name), {
     headers: { 'idempotency-key': deleteDeliveryId(kind, namespace, name, keyPart) },
   });
-  const ref = `${kindRef(kind)} "${name}"`;
+  const ref = safeText(`${kindRef(kind)} "${name}"`);
   const phase = (answer.body?.status as { phase?: string } | undefined)?.phase;
   if (answer.status === 202) ctx.io.out(`${ref} deletion started (finalizers hold it until its work is cleaned up)`);
   else if (phase === 'Cancelled' && answer.body?.metadata.uid === '')

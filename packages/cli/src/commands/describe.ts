@@ -7,6 +7,7 @@ import { kindsHelp, resolveKind } from '../kinds.js';
 import { age, humanDuration } from '../output/age.js';
 import { colorPhase } from '../output/color.js';
 import { renderTable } from '../output/table.js';
+import { safeLines, safeText } from '../output/text.js';
 import { indent, toYaml } from '../output/yaml.js';
 import { getResource, getRun, resourcePath, runIdOf, runPath, splitKindArg } from '../resources.js';
 import { namespaceOption } from './options.js';
@@ -14,20 +15,24 @@ import { namespaceOption } from './options.js';
 /** Width of the label column of `describe`. */
 const LABEL_WIDTH = 16;
 
-/** A `Label:  value` line; a multi-line value continues aligned under the first. */
-export function field(label: string, value: string | undefined): string[] {
+/**
+ * A `Label:  value` line; a multi-line value continues aligned under the first. The value is the
+ * server's, so its control characters are blanked; `style` (a colour) is applied after that.
+ */
+export function field(label: string, value: string | undefined, style: (firstLine: string) => string = (l) => l): string[] {
   if (value === undefined || value === '') return [`${`${label}:`.padEnd(LABEL_WIDTH)}<none>`];
-  const [first, ...rest] = value.split('\n');
-  return [`${`${label}:`.padEnd(LABEL_WIDTH)}${first}`, ...rest.map((l) => ' '.repeat(LABEL_WIDTH) + l)];
+  const [first = '', ...rest] = safeLines(value).split('\n');
+  return [`${`${label}:`.padEnd(LABEL_WIDTH)}${style(first)}`, ...rest.map((l) => ' '.repeat(LABEL_WIDTH) + l)];
 }
 
 /** A time with its age: `2026-11-25T10:00:00Z (5m ago)`. */
 const when = (t: string | undefined) => (t ? `${t} (${age(t)} ago)` : undefined);
 
+/** `key=value` lines; a value's own line breaks would read as more entries, so they are blanked. */
 const mapLines = (m: Record<string, string> | undefined) =>
   Object.entries(m ?? {})
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`)
+    .map(([k, v]) => safeText(`${k}=${v}`))
     .join('\n');
 
 /** A sub-table of `describe`, indented by two and fitted to the terminal. */
@@ -77,7 +82,7 @@ export function describeRunLines(ctx: Context, run: NormalizedRun, history: RunH
         .join('; ')
     : undefined;
   const error = run.error
-    ? `${c.red(run.error.code)}${run.error.reason ? ` (${run.error.reason})` : ''}${run.error.message ? `: ${run.error.message}` : ''}`
+    ? `${run.error.code}${run.error.reason ? ` (${run.error.reason})` : ''}${run.error.message ? `: ${run.error.message}` : ''}`
     : undefined;
   const steps = run.steps
     ? `${run.steps.done}/${run.steps.total} done${run.steps.current ? `, current: ${run.steps.current}` : ''}`
@@ -87,10 +92,10 @@ export function describeRunLines(ctx: Context, run: NormalizedRun, history: RunH
     ...field('Namespace', run.namespace),
     ...field('Type', run.type),
     ...field('ID', run.id),
-    ...field('Phase', colorPhase(c, run.phase)),
+    ...field('Phase', run.phase, (p) => colorPhase(c, p)),
     ...field('Provider', provider),
     ...field('Retry', retry),
-    ...field('Error', error),
+    ...field('Error', error, c.red),
     ...field('Steps', steps),
     ...field('Parent', run.parent ? `${run.parent.type}/${run.parent.name}` : undefined),
     ...field('Labels', mapLines(run.labels)),
@@ -129,9 +134,10 @@ export function describeResourceLines(ctx: Context, kind: KindDefinition, r: Res
     ...field('Annotations', mapLines(r.metadata.annotations)),
     ...field('Created', when(r.metadata.creationTimestamp)),
     ...(r.metadata.deletionTimestamp ? field('Deleting since', when(r.metadata.deletionTimestamp)) : []),
+    // YAML escapes C0 controls in strings but not C1 ones (U+009B is CSI on some terminals).
     'Spec:',
-    indent(toYaml(r.spec ?? {}), 2),
-    ...(status ? ['Status:', indent(toYaml(status), 2)] : field('Status', undefined)),
+    safeLines(indent(toYaml(r.spec ?? {}), 2)),
+    ...(status ? ['Status:', safeLines(indent(toYaml(status), 2))] : field('Status', undefined)),
     ...subTable(
       ctx,
       'Revisions',

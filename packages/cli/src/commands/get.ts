@@ -7,6 +7,7 @@ import { followRun } from '../follow.js';
 import { kindRef, kindsHelp, resolveKind, type KindTarget } from '../kinds.js';
 import { resourceTable, runTable, type TableData } from '../output/columns.js';
 import { printMoreRows, printTable, printValue, type OutputFormat } from '../output/print.js';
+import { safeText } from '../output/text.js';
 import { formatProblem } from '../problem.js';
 import { getResource, getRun, runIdOf, splitKindArg } from '../resources.js';
 import { sleep } from '../signals.js';
@@ -68,7 +69,7 @@ function printItems(ctx: Context, lister: Lister, items: Item[], format: OutputF
       printValue(ctx.io, format, single && items.length === 1 ? items[0] : { items });
       return [];
     case 'name':
-      for (const item of items) ctx.io.out(lister.nameOf(item));
+      for (const item of items) ctx.io.out(safeText(lister.nameOf(item)));
       return [];
     case 'table':
     case 'wide':
@@ -121,7 +122,7 @@ async function watchList(
     } catch (err) {
       // A gateway that is briefly away does not end a watch; anything the server refuses does.
       if (!(err instanceof ConnectionError) && !(err instanceof ApiError && err.status >= 500)) throw err;
-      if (!warned) ctx.io.err(`warning: ${err.message}; still watching`);
+      if (!warned) ctx.io.err(safeText(`warning: ${err.message}; still watching`));
       warned = true;
     }
   }

@@ -6,9 +6,10 @@ import { followRun } from '../follow.js';
 import { humanDuration } from '../output/age.js';
 import { colorPhase, type Colors } from '../output/color.js';
 import { Spinner } from '../output/spinner.js';
+import { safeText } from '../output/text.js';
 import { runIdOf } from '../resources.js';
 
-/** What a transition line says besides the phase: steps, provider state, error. */
+/** What a transition line says besides the phase: steps, provider state, error; one line, safe for a terminal. */
 export function transitionDetail(run: NormalizedRun): string {
   const parts: string[] = [];
   if (run.steps) parts.push(`steps ${run.steps.done}/${run.steps.total}${run.steps.current ? ` (${run.steps.current})` : ''}`);
@@ -18,15 +19,16 @@ export function transitionDetail(run: NormalizedRun): string {
     parts.push(`attempt ${run.retry.attempt}${run.retry.maxAttempts ? `/${run.retry.maxAttempts}` : ''}`);
   if (run.error)
     parts.push(`${run.error.code}${run.error.reason ? ` ${run.error.reason}` : ''}${run.error.message ? `: ${run.error.message}` : ''}`);
-  return parts.join('; ');
+  return safeText(parts.join('; '));
 }
 
 /** One transition: `10:00:01  Running    job Running`. */
 export function transitionLine(c: Colors, run: NormalizedRun): string {
   const t = new Date(run.updatedAt);
-  const time = Number.isNaN(t.getTime()) ? run.updatedAt : t.toISOString().slice(11, 19);
+  const time = Number.isNaN(t.getTime()) ? safeText(run.updatedAt) : t.toISOString().slice(11, 19);
   const detail = transitionDetail(run);
-  const phase = colorPhase(c, run.phase) + ' '.repeat(Math.max(0, 10 - run.phase.length));
+  const phaseText = safeText(run.phase);
+  const phase = colorPhase(c, phaseText) + ' '.repeat(Math.max(0, 10 - phaseText.length));
   return `${time}  ${phase}${detail ? ` ${detail}` : ''}`.trimEnd();
 }
 
@@ -45,24 +47,24 @@ async function watchRun(ctx: Context, idArg: string): Promise<void> {
   tick.unref();
   try {
     const final = await followRun(ctx, id, (run) => {
-      if (lastLine === '') ctx.io.err(`${run.type} ${run.namespace}/${run.name} (${run.id})`);
+      if (lastLine === '') ctx.io.err(safeText(`${run.type} ${run.namespace}/${run.name} (${run.id})`));
       const line = transitionLine(ctx.io.color, run);
       // The stream also carries changes a reader does not see here (conditions, versions): one line per visible change.
       const visible = `${run.phase}|${transitionDetail(run)}`;
       if (visible !== lastLine) spinner.line(line);
-      if (run.phase !== phase) {
+      if (safeText(run.phase) !== phase) {
         // How long it has been in this phase: from the transition, as the server recorded it.
         const at = Date.parse(run.updatedAt);
         since = Number.isNaN(at) ? Date.now() : Math.min(at, Date.now());
       }
       lastLine = visible;
-      phase = run.phase;
+      phase = safeText(run.phase);
       spinner.update(`${phase} for ${humanDuration(Date.now() - since)}`);
     });
     spinner.stop();
     if (final.phase !== 'Succeeded') {
       const why = final.error ? `: ${final.error.code}${final.error.message ? ` ${final.error.message}` : ''}` : '';
-      ctx.io.err(`error: run ${final.namespace}/${final.name} ${final.phase === 'Cancelled' ? 'was cancelled' : 'failed'}${why}`);
+      ctx.io.err(safeText(`error: run ${final.namespace}/${final.name} ${final.phase === 'Cancelled' ? 'was cancelled' : 'failed'}${why}`));
       throw new ReportedFailure(EXIT.rejected);
     }
   } finally {

@@ -1,3 +1,5 @@
+import { safeText } from './text.js';
+
 /** Spaces between columns, as kubectl's tabwriter puts them. */
 export const GAP = 3;
 
@@ -7,9 +9,7 @@ const MIN_WIDTH = 5;
 const widthOf = (s: string) => [...s].length;
 
 /** One line of a cell: control characters and newlines become spaces. */
-export function cellText(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f]+/g, ' ');
-}
+export const cellText = safeText;
 
 /** `text` cut to `width` characters, the last one an ellipsis when anything was cut. */
 export function truncate(text: string, width: number): string {
