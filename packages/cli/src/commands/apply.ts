@@ -37,25 +37,37 @@ const CONFLICT_RETRIES = 3;
 /** How far an apply walks a key sequence past stored answers that no longer hold. */
 const MAX_KEYS = 50;
 
-async function readSource(file: string): Promise<Array<{ text: string; name: string }>> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return [{ text: Buffer.concat(chunks).toString('utf8'), name: 'stdin' }];
-  }
-  let info;
+/** Reads with `read`; a failure (EISDIR, EACCES, ENOENT …) is a usage error naming `name`: the file is what to fix, and nothing was sent. */
+async function readOrRefuse<T>(name: string, read: () => Promise<T>): Promise<T> {
   try {
-    info = await stat(file);
+    return await read();
   } catch (err) {
-    throw new UsageError(
-      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-    );
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory, not a file' : ((err as Error).message ?? String(err));
+    throw new UsageError(`cannot read ${name}: ${why}`);
   }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readSource(file: string): Promise<Array<{ text: string; name: string }>> {
+  if (file === '-') return [{ text: await readOrRefuse('stdin', readStdin), name: 'stdin' }];
+  const info = await readOrRefuse(file, () => stat(file));
   if (info.isDirectory()) {
-    const names = (await readdir(file)).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
-    return Promise.all(names.map(async (n) => ({ text: await readFile(path.join(file, n), 'utf8'), name: path.join(file, n) })));
+    const names = (await readOrRefuse(file, () => readdir(file))).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
+    const out: Array<{ text: string; name: string }> = [];
+    for (const n of names) {
+      const name = path.join(file, n);
+      out.push({ text: await readOrRefuse(name, () => readFile(name, 'utf8')), name });
+    }
+    return out;
   }
-  return [{ text: await readFile(file, 'utf8'), name: file }];
+  return [{ text: await readOrRefuse(file, () => readFile(file, 'utf8')), name: file }];
 }
 
 /** The namespace of a manifest: its own, else `-n`, else the configured one, else the API's default; a document and `-n` that disagree is a usage error. */
