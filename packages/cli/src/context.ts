@@ -27,8 +27,8 @@ export interface Context {
   signal: AbortSignal;
 }
 
-/** Seconds, as `--request-timeout` takes them. */
-function timeoutMs(raw: string | undefined): number | undefined {
+/** `--request-timeout` in milliseconds (it takes seconds, `30` or `30s`); undefined when not given. */
+export function requestTimeoutMs(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const seconds = Number(raw.replace(/s$/, ''));
   if (!Number.isFinite(seconds) || seconds <= 0)
@@ -43,7 +43,7 @@ export async function contextOf(cmd: Command, { io, signal }: Runtime): Promise<
   const config = await readConfig(file);
   if (config.token && (await isExposed(file))) io.err(`warning: ${file} holds a token and is readable by others; run: chmod 600 ${file}`);
   const settings = resolveSettings({ server: opts.server, token: opts.token }, io.env, config);
-  const ms = timeoutMs(opts.requestTimeout);
+  const ms = requestTimeoutMs(opts.requestTimeout);
   const client = new ApiClient({ server: settings.server, token: settings.token, signal, ...(ms ? { timeoutMs: ms } : {}) });
   return { io, settings, client, signal };
 }

@@ -12,6 +12,8 @@ export interface CliResult {
   code: number;
   out: string[];
   err: string[];
+  /** The config file the run was pointed at (`$JANGAR_CONFIG`), in a fresh temporary directory unless `env` named one. */
+  configFile: string;
 }
 
 /** Runs `jangar <args>` in this process with a captured terminal and only `env` as its environment (no config file unless it names one). */
@@ -30,7 +32,7 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
     env: { JANGAR_CONFIG: path.join(home, 'config.json'), ...env },
   };
   const code = await main(['node', 'jangar', ...args], io);
-  return { code, out, err };
+  return { code, out, err, configFile: io.env.JANGAR_CONFIG! };
 }
 
 /** A request the test server received. */

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { ApiClient } from '../client.js';
 import { configPath, normalizeServer, writeConfig, type FileConfig } from '../config.js';
-import type { GlobalOptions, Runtime } from '../context.js';
+import { requestTimeoutMs, type GlobalOptions, type Runtime } from '../context.js';
 import { ApiError, UsageError } from '../errors.js';
 
 interface LoginOptions {
@@ -31,10 +31,12 @@ Example:
       const token = opts.token ?? io.env.JANGAR_TOKEN;
       if (!rawServer || !token) throw new UsageError('login needs --server <url> and --token <token>');
       const server = normalizeServer(rawServer);
+      const ms = requestTimeoutMs(opts.requestTimeout);
       if (opts.verify) {
         try {
-          // Any authenticated read will do; one run at most.
-          await new ApiClient({ server, token }).get('/v1/runs', { limit: 1, ...(opts.namespace ? { namespace: opts.namespace } : {}) });
+          // Any authenticated read will do; one run at most. Like every command's, it gives up at --request-timeout or Ctrl-C.
+          const client = new ApiClient({ server, token, signal: rt.signal, ...(ms ? { timeoutMs: ms } : {}) });
+          await client.get('/v1/runs', { limit: 1, ...(opts.namespace ? { namespace: opts.namespace } : {}) });
         } catch (err) {
           if (err instanceof ApiError && err.status === 401)
             throw new ApiError(err.status, { ...err.problem, detail: `${server} does not accept this token` }, err.method, err.path);
