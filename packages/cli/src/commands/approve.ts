@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { ApprovalState, type Approval } from '@jangar/contracts';
 import { canonicalJson, sha256 } from '../canonical.js';
 import { seg } from '../client.js';
-import { contextOf, type Context, type Runtime } from '../context.js';
+import { contextOf, listScope, type Context, type Runtime } from '../context.js';
 import { ApiError, exitCodeOf, ReportedFailure } from '../errors.js';
 import { age, timeUntil } from '../output/age.js';
 import { printTable, printValue } from '../output/print.js';
@@ -53,6 +53,7 @@ export const denyCommandOf = (rt: Runtime) =>
 
 interface ListOptions {
   namespace?: string;
+  allNamespaces?: boolean;
   state?: string;
   all?: boolean;
   limit: number;
@@ -83,19 +84,27 @@ function printApprovals(ctx: Context, approvals: Approval[], wide: boolean): voi
 
 /** `jangar approvals`: the approval queue (pending ones unless `--state` or `--all` says otherwise). */
 export function approvalsCommandOf(rt: Runtime): Command {
-  return new Command('approvals')
-    .description("list requests held for approval in the token's namespaces, newest first (pending ones by default)")
-    .option('-n, --namespace <namespace>', 'only this namespace')
-    .addOption(new Option('--state <state>', 'only approvals in this state').choices([...ApprovalState.options]))
-    .option('-A, --all', 'approvals in every state')
-    .option('--limit <n>', 'at most this many', positiveInt, 100)
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json', 'yaml']).default('table'))
-    .action(async (opts: ListOptions, cmd: Command) => {
-      const ctx = await contextOf(cmd, rt);
-      const state = opts.state ?? (opts.all ? undefined : 'Pending');
-      const approvals = await ctx.client.list<Approval>('/v1/approvals', { namespace: opts.namespace, state }, opts.limit);
-      if (opts.output === 'json' || opts.output === 'yaml') return printValue(ctx.io, opts.output, { items: approvals });
-      if (approvals.length === 0) return ctx.io.err(state ? `No ${state.toLowerCase()} approvals found.` : 'No approvals found.');
-      printApprovals(ctx, approvals, opts.output === 'wide');
-    });
+  return (
+    new Command('approvals')
+      .description("list requests held for approval in the token's namespaces, newest first (pending ones by default)")
+      .option(
+        '-n, --namespace <namespace>',
+        "only this namespace (default: $JANGAR_NAMESPACE, else the config file's; without either, every namespace the token may read)",
+      )
+      // -A is taken by --all (every state), as it was first.
+      .option('--all-namespaces', 'every namespace the token may read, whatever $JANGAR_NAMESPACE or the config file say')
+      .addOption(new Option('--state <state>', 'only approvals in this state').choices([...ApprovalState.options]))
+      .option('-A, --all', 'approvals in every state')
+      .option('--limit <n>', 'at most this many', positiveInt, 100)
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json', 'yaml']).default('table'))
+      .action(async (opts: ListOptions, cmd: Command) => {
+        const ctx = await contextOf(cmd, rt);
+        const state = opts.state ?? (opts.all ? undefined : 'Pending');
+        const { namespace } = listScope(opts, ctx.settings);
+        const approvals = await ctx.client.list<Approval>('/v1/approvals', { namespace, state }, opts.limit);
+        if (opts.output === 'json' || opts.output === 'yaml') return printValue(ctx.io, opts.output, { items: approvals });
+        if (approvals.length === 0) return ctx.io.err(state ? `No ${state.toLowerCase()} approvals found.` : 'No approvals found.');
+        printApprovals(ctx, approvals, opts.output === 'wide');
+      })
+  );
 }

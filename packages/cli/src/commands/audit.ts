@@ -1,13 +1,14 @@
 import { Command, Option } from 'commander';
 import type { AuditEventView, ChainVerification } from '@jangar/contracts';
-import { contextOf, type Context, type Runtime } from '../context.js';
+import { contextOf, listScope, type Context, type Runtime } from '../context.js';
 import { EXIT, ReportedFailure, UsageError } from '../errors.js';
 import { printTable, printValue } from '../output/print.js';
 import { safeText } from '../output/text.js';
-import { positiveInt } from './options.js';
+import { allNamespacesOption, positiveInt } from './options.js';
 
 interface AuditOptions {
   namespace?: string;
+  allNamespaces?: boolean;
   actor?: string;
   action?: string;
   resource?: string;
@@ -57,7 +58,7 @@ async function listEvents(ctx: Context, opts: AuditOptions): Promise<void> {
   const events = await ctx.client.list<AuditEventView>(
     '/v1/audit',
     {
-      namespace: opts.namespace,
+      namespace: listScope(opts, ctx.settings).namespace,
       actor: opts.actor,
       action: opts.action,
       resource: opts.resource,
@@ -119,7 +120,11 @@ async function verify(ctx: Context, output: string | undefined): Promise<void> {
 export function auditCommandOf(rt: Runtime): Command {
   const audit = new Command('audit')
     .description("list audit events in the token's namespaces, newest first; `audit verify` checks the hash chain")
-    .option('-n, --namespace <namespace>', 'only this namespace')
+    .option(
+      '-n, --namespace <namespace>',
+      "only this namespace (default: $JANGAR_NAMESPACE, else the config file's; without either, every namespace the token may read)",
+    )
+    .addOption(allNamespacesOption())
     .option('--actor <subject>', 'only events of this principal')
     .option('--action <action>', 'only this action (agentrun.create …)')
     .option('--resource <resource>', 'a kind (AgentRun), Kind/namespace/name, or a Jangar id')

@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander';
 import { QueueState, type QueueEntryView } from '@jangar/contracts';
-import { contextOf, type Context, type Runtime } from '../context.js';
+import { contextOf, listScope, type Context, type Runtime } from '../context.js';
 import { age, timeUntil } from '../output/age.js';
 import { printTable, printValue } from '../output/print.js';
-import { positiveInt } from './options.js';
+import { allNamespacesOption, positiveInt } from './options.js';
 
 interface QueueOptions {
   namespace?: string;
+  allNamespaces?: boolean;
   state: QueueState;
   limit: number;
   output: 'table' | 'wide' | 'json' | 'yaml';
@@ -39,13 +40,18 @@ function printQueue(ctx: Context, entries: QueueEntryView[], wide: boolean): voi
 export function queueCommandOf(rt: Runtime): Command {
   return new Command('queue')
     .description("list the runs waiting for a concurrency or rate limit in the token's namespaces, next first")
-    .option('-n, --namespace <namespace>', 'only this namespace')
+    .option(
+      '-n, --namespace <namespace>',
+      "only this namespace (default: $JANGAR_NAMESPACE, else the config file's; without either, every namespace the token may read)",
+    )
+    .addOption(allNamespacesOption())
     .addOption(new Option('--state <state>', 'entries in this state').choices([...QueueState.options]).default('Queued'))
     .option('--limit <n>', 'at most this many', positiveInt, 100)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json', 'yaml']).default('table'))
     .action(async (opts: QueueOptions, cmd: Command) => {
       const ctx = await contextOf(cmd, rt);
-      const entries = await ctx.client.list<QueueEntryView>('/v1/queue', { namespace: opts.namespace, state: opts.state }, opts.limit);
+      const { namespace } = listScope(opts, ctx.settings);
+      const entries = await ctx.client.list<QueueEntryView>('/v1/queue', { namespace, state: opts.state }, opts.limit);
       if (opts.output === 'json' || opts.output === 'yaml') return printValue(ctx.io, opts.output, { items: entries });
       if (entries.length === 0) return ctx.io.err(`No ${opts.state.toLowerCase()} runs found.`);
       printQueue(ctx, entries, opts.output === 'wide');
