@@ -11,6 +11,8 @@ export interface ClientOptions {
   retries?: number;
   /** Aborts every request and stream of this client (Ctrl-C). */
   signal?: AbortSignal;
+  /** How long an event stream may bring nothing, not even a heartbeat, before it is dropped (default `STREAM_IDLE_TIMEOUT_MS`). */
+  streamIdleTimeoutMs?: number;
 }
 
 export type Query = Record<string, string | number | undefined>;
@@ -37,6 +39,12 @@ export interface Page<T> {
 const USER_AGENT = 'jangar-cli/0.1.0';
 /** Longest the client waits when told to retry later. */
 const MAX_RETRY_WAIT_MS = 5_000;
+/**
+ * The gateway sends a `: heartbeat` comment every 15 s on an event stream; three missed in a row
+ * mean the connection is half-open (a dead peer, a NAT that forgot it), which TCP alone may not
+ * notice for hours. The stream is dropped then, and its follower reconnects with Last-Event-ID.
+ */
+export const STREAM_IDLE_TIMEOUT_MS = 45_000;
 
 /** A URL path segment. */
 export const seg = (s: string) => encodeURIComponent(s);
@@ -76,6 +84,7 @@ export class ApiClient {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly signal: AbortSignal | undefined;
+  private readonly streamIdleTimeoutMs: number;
 
   constructor(opts: ClientOptions) {
     this.server = opts.server;
@@ -83,6 +92,7 @@ export class ApiClient {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.retries = opts.retries ?? 3;
     this.signal = opts.signal;
+    this.streamIdleTimeoutMs = opts.streamIdleTimeoutMs ?? STREAM_IDLE_TIMEOUT_MS;
   }
 
   private headers(extra: Record<string, string> = {}, json = false): Record<string, string> {
@@ -163,10 +173,28 @@ export class ApiClient {
     return max === undefined ? items : items.slice(0, max);
   }
 
-  /** Opens a Server-Sent Events stream; a non-2xx answer throws `ApiError`. The stream has no timeout. */
+  /**
+   * Opens a Server-Sent Events stream; a non-2xx answer throws `ApiError`. The stream has no overall
+   * timeout, but one that brings no byte (event or heartbeat) for `streamIdleTimeoutMs`, from the
+   * request on, is aborted: connecting throws, reading fails, with a `ConnectionError` saying so.
+   */
   async openStream(path: string, opts: { lastEventId?: string; signal?: AbortSignal } = {}): Promise<ReadableStream<Uint8Array>> {
     const url = `${this.server}${path}`;
     const abort = this.abortSignal(opts.signal);
+    const idle = new AbortController();
+    const idleMs = this.streamIdleTimeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const disarm = () => clearTimeout(timer);
+    const arm = () => {
+      disarm();
+      timer = setTimeout(
+        () => idle.abort(new ConnectionError(this.server, `the event stream ${path} was silent for ${Math.round(idleMs / 1000)}s`)),
+        idleMs,
+      );
+      // A stream its reader gave up on must not keep the process alive.
+      timer.unref?.();
+    };
+    arm();
     let res: Response;
     try {
       res = await fetch(url, {
@@ -174,14 +202,40 @@ export class ApiClient {
           accept: 'text/event-stream, application/problem+json',
           ...(opts.lastEventId ? { 'last-event-id': opts.lastEventId } : {}),
         }),
-        ...(abort ? { signal: abort } : {}),
+        signal: abort ? AbortSignal.any([abort, idle.signal]) : idle.signal,
       });
     } catch (err) {
+      disarm();
       if (abort?.aborted) throw new Interrupted();
+      if (idle.signal.aborted) throw idle.signal.reason as ConnectionError;
       throw new ConnectionError(this.server, describeFailure(err, this.server, this.timeoutMs), { cause: err });
     }
-    if (!res.ok || !res.body)
+    if (!res.ok || !res.body) {
+      disarm();
       throw new ApiError(res.status, problemOf(res.status, res.statusText, await res.text()), 'GET', path, res.headers);
-    return res.body;
+    }
+    const reader = res.body.getReader();
+    // Every chunk, a heartbeat comment included, proves the connection alive and re-arms the timer.
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            disarm();
+            controller.close();
+            return;
+          }
+          arm();
+          controller.enqueue(value);
+        } catch (err) {
+          disarm();
+          controller.error(idle.signal.aborted && !abort?.aborted ? idle.signal.reason : err);
+        }
+      },
+      cancel(reason) {
+        disarm();
+        return reader.cancel(reason);
+      },
+    });
   }
 }
