@@ -35,28 +35,72 @@ export function parseSse(buffer: string): { events: SseEvent[]; rest: string } {
   return { events, rest };
 }
 
-/** Reads one event stream until it ends or `signal` aborts; throws on an HTTP error or a broken connection. */
+/**
+ * The gateway sends a `: heartbeat` comment every 15 s; three missed in a row mean the connection
+ * is half-open (a laptop that slept, a proxy that dropped it silently), which the browser may not
+ * notice for minutes or ever. Such a stream is given up, so its follower reconnects.
+ */
+export const STREAM_IDLE_TIMEOUT_MS = 45_000;
+
+/** The stream brought no byte, not even a heartbeat, for the idle timeout. */
+export class StreamIdleError extends Error {
+  constructor(ms: number) {
+    super(`the event stream was silent for ${Math.round(ms / 1000)}s`);
+    this.name = 'StreamIdleError';
+  }
+}
+
+/**
+ * Reads one event stream until it ends or `signal` aborts; throws on an HTTP error, a broken
+ * connection, or `StreamIdleError` when nothing (event or heartbeat) arrived for `idleTimeoutMs`.
+ */
 export async function readEventStream(
   url: string,
   token: string,
-  opts: { lastEventId?: string; signal: AbortSignal; onEvent: (e: SseEvent) => void },
+  opts: { lastEventId?: string; signal: AbortSignal; onEvent: (e: SseEvent) => void; idleTimeoutMs?: number },
 ): Promise<void> {
-  const res = await fetch(url, {
-    headers: {
-      accept: 'text/event-stream',
-      authorization: `Bearer ${token}`,
-      ...(opts.lastEventId ? { 'last-event-id': opts.lastEventId } : {}),
-    },
-    signal: opts.signal,
-  });
-  if (!res.ok || !res.body) throw new ApiError(res.status, undefined, `the event stream answered ${res.status}`);
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    const parsed = parseSse(buffer + value);
-    buffer = parsed.rest;
-    for (const e of parsed.events) opts.onEvent(e);
+  const idleMs = opts.idleTimeoutMs ?? STREAM_IDLE_TIMEOUT_MS;
+  // Aborted by the caller or by silence; linked by hand, as AbortSignal.any is younger than some browsers the console serves.
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  if (opts.signal.aborted) controller.abort();
+  else opts.signal.addEventListener('abort', onAbort, { once: true });
+  let idle = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      idle = true;
+      controller.abort();
+    }, idleMs);
+  };
+  arm();
+  try {
+    const res = await fetch(url, {
+      headers: {
+        accept: 'text/event-stream',
+        authorization: `Bearer ${token}`,
+        ...(opts.lastEventId ? { 'last-event-id': opts.lastEventId } : {}),
+      },
+      signal: controller.signal,
+    });
+    if (!res.ok || !res.body) throw new ApiError(res.status, undefined, `the event stream answered ${res.status}`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      // Any bytes, a heartbeat comment included, prove the connection alive.
+      arm();
+      const parsed = parseSse(buffer + value);
+      buffer = parsed.rest;
+      for (const e of parsed.events) opts.onEvent(e);
+    }
+  } catch (err) {
+    if (idle && !opts.signal.aborted) throw new StreamIdleError(idleMs);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    opts.signal.removeEventListener('abort', onAbort);
   }
 }
