@@ -181,6 +181,20 @@ describe('the web UI', () => {
     expect(second.filter((n) => first.includes(n))).toEqual([]);
     expect(new URL(page.url()).searchParams.get('limit')).toBe('2');
 
+    // The second page, opened from its link in a new tab: nothing to go back to but the first page.
+    const shared = await open(page.url().replace(/^.*?\/ui\//, '/ui/'));
+    await shared.locator('tbody tr').first().waitFor();
+    expect(await shared.getByRole('button', { name: 'Previous' }).isDisabled()).toBe(true);
+    expect(await shared.getByRole('button', { name: 'First page' }).isEnabled()).toBe(true);
+    await shared.close();
+
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await page.waitForURL((u) => !u.searchParams.has('continue'));
+    await page.locator('tbody tr').first().filter({ hasText: first[0]! }).waitFor();
+    expect(await names()).toEqual(first);
+
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.waitForURL((u) => u.searchParams.has('continue'));
     await page.getByRole('button', { name: 'First page' }).click();
     await page.waitForURL((u) => !u.searchParams.has('continue'));
     await page.locator('tbody tr').first().filter({ hasText: first[0]! }).waitFor();

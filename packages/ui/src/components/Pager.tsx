@@ -1,16 +1,37 @@
-/** Keyset paging: the API hands a `continue` token for the next page; earlier pages are in the browser's history. */
-export function Pager({ next, onFirst, onNext, isFirst }: { next: string | undefined; isFirst: boolean; onFirst: () => void; onNext: (token: string) => void }) {
+import { nextPage, previousPage, firstPage, type PageMove, type PageTrail } from '../lib/pager.js';
+
+/**
+ * Keyset paging: Next follows the API's `continue` token; Previous goes back along the pages this
+ * tab came through (see lib/pager), and is off on a page opened from a link, where First page remains.
+ */
+export function Pager({
+  current,
+  next,
+  trail,
+  onGo,
+  nextLabel = 'Next page',
+}: {
+  /** The continue token of the page shown (none: the first page). */
+  current: string | undefined;
+  /** The API's continue token for the page after it. */
+  next: string | undefined;
+  trail: PageTrail;
+  onGo: (move: PageMove) => void;
+  nextLabel?: string;
+}) {
+  const isFirst = current === undefined;
   if (!next && isFirst) return null;
+  const previous = isFirst ? undefined : previousPage(trail);
   return (
     <nav className="pager" aria-label="pages">
-      <button type="button" onClick={onFirst} disabled={isFirst}>
+      <button type="button" onClick={() => onGo(firstPage)} disabled={isFirst}>
         First page
       </button>
-      <button type="button" onClick={() => history.back()} disabled={isFirst}>
+      <button type="button" onClick={() => previous && onGo(previous)} disabled={!previous}>
         Previous
       </button>
-      <button type="button" onClick={() => next && onNext(next)} disabled={!next}>
-        Next page
+      <button type="button" onClick={() => next && onGo(nextPage(trail, current, next))} disabled={!next}>
+        {nextLabel}
       </button>
     </nav>
   );

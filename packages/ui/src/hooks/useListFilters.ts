@@ -4,7 +4,8 @@
  * page.
  */
 import { useCallback, useMemo } from 'react';
-import { useSearchParams } from 'react-router';
+import { useLocation, useSearchParams } from 'react-router';
+import { trailOf, trailState, type PageMove, type PageTrail } from '../lib/pager.js';
 
 export interface ListFilters {
   namespace: string;
@@ -13,6 +14,8 @@ export interface ListFilters {
   /** Page size: 1 to 500 as the API takes it; the page offers PAGE_SIZES, a link may carry any. */
   limit: number;
   continueToken: string | undefined;
+  /** The pages this tab came through to this one (see lib/pager); none on a page opened from a link. */
+  trail: PageTrail;
 }
 
 /** The page sizes the list offers. */
@@ -27,6 +30,7 @@ function pageSize(raw: string | null): number {
 /** The filters in the URL and setters that write them back. */
 export function useListFilters() {
   const [params, setParams] = useSearchParams();
+  const { state } = useLocation();
   const filters: ListFilters = useMemo(
     () => ({
       namespace: params.get('namespace') ?? '',
@@ -34,8 +38,9 @@ export function useListFilters() {
       phases: (params.get('phase') ?? '').split(',').filter((p) => p !== ''),
       limit: pageSize(params.get('limit')),
       continueToken: params.get('continue') ?? undefined,
+      trail: trailOf(state),
     }),
-    [params],
+    [params, state],
   );
   const update = useCallback(
     (change: Partial<Omit<ListFilters, 'continueToken'>>) =>
@@ -52,13 +57,16 @@ export function useListFilters() {
     [setParams],
   );
   const goToPage = useCallback(
-    (token: string | undefined) =>
-      setParams((prev) => {
-        const next = new URLSearchParams(prev);
-        if (token) next.set('continue', token);
-        else next.delete('continue');
-        return next;
-      }),
+    ({ token, trail }: PageMove) =>
+      setParams(
+        (prev) => {
+          const next = new URLSearchParams(prev);
+          if (token) next.set('continue', token);
+          else next.delete('continue');
+          return next;
+        },
+        { state: trailState(trail) },
+      ),
     [setParams],
   );
   return { filters, update, goToPage };

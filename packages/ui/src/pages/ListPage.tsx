@@ -102,12 +102,7 @@ function KindList({ kind }: { kind: UiKind }) {
                 ))}
             </select>
           </label>
-          <Pager
-            next={page.data.continue}
-            isFirst={filters.continueToken === undefined}
-            onFirst={() => goToPage(undefined)}
-            onNext={goToPage}
-          />
+          <Pager current={filters.continueToken} next={page.data.continue} trail={filters.trail} onGo={goToPage} />
         </>
       )}
     </section>
