@@ -10,6 +10,7 @@ export function Pager({
   trail,
   onGo,
   nextLabel = 'Next page',
+  label = 'pages',
 }: {
   /** The continue token of the page shown (none: the first page). */
   current: string | undefined;
@@ -18,12 +19,14 @@ export function Pager({
   trail: PageTrail;
   onGo: (move: PageMove) => void;
   nextLabel?: string;
+  /** The accessible name of the controls, when a page has more than one pager. */
+  label?: string;
 }) {
   const isFirst = current === undefined;
   if (!next && isFirst) return null;
   const previous = isFirst ? undefined : previousPage(trail);
   return (
-    <nav className="pager" aria-label="pages">
+    <nav className="pager" aria-label={label}>
       <button type="button" onClick={() => onGo(firstPage)} disabled={isFirst}>
         First page
       </button>
