@@ -18,6 +18,7 @@ import {
   type ServiceProcess,
 } from '@jangar/devstack';
 import { Progress } from './progress.js';
+import { readyTimeoutMs, simStepMs } from './settings.js';
 import { buildBundles, bundleTarget } from './build.js';
 import { BUNDLED_ENTRIES, KUBE_DEV_ENTRY, REPO_ROOT, SERVICE_NAMES, bundleArgs, serviceEntry, type ServiceName } from './services.js';
 
@@ -40,10 +41,11 @@ export interface StackOptions {
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** How many processes of each service (default 1). */
   replicas?: Partial<Record<ServiceName, number>>;
+  /** Pace of kube-dev's simulated runtime; default `JANGAR_SIM_STEP_MS`, else 300 ms. */
   simStepMs?: number;
   devToken?: string;
   log?: (line: string) => void;
-  /** How long each process may take to become ready; default `JANGAR_READY_TIMEOUT_MS`, else 60 s for servers and 90 s for services. */
+  /** How long each process (nats-server and Postgres included) may take to become ready; default `JANGAR_READY_TIMEOUT_MS`, else 90 s. */
   readyTimeoutMs?: number;
 }
 
@@ -79,12 +81,6 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** The readiness deadline: the option, else `JANGAR_READY_TIMEOUT_MS` (a slow or busy machine), else `fallback`. */
-function readyTimeout(opts: StackOptions, fallback: number): number {
-  const fromEnv = Number(process.env.JANGAR_READY_TIMEOUT_MS);
-  return opts.readyTimeoutMs ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : fallback);
-}
-
 /** Waits until `url` answers 2xx; gives up at once, with the process's last output, if it exits. */
 async function waitHealthy(what: string, proc: ServiceProcess, url: string, timeoutMs: number): Promise<void> {
   const exited = new AbortController();
@@ -102,6 +98,7 @@ async function waitHealthy(what: string, proc: ServiceProcess, url: string, time
 /** Starts the control plane and resolves once every part reports ready. */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const log = opts.log ?? (() => undefined);
+  const readyTimeout = readyTimeoutMs(opts);
   const progress = new Progress(log);
   const dataDir = path.resolve(opts.dataDir);
   const logs = path.join(dataDir, 'logs');
@@ -119,7 +116,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       () => `${BUNDLED_ENTRIES.length} bundles`,
     );
     let nats: NatsServerHandle | undefined;
-    const natsOptions = { storeDir: path.join(dataDir, 'nats'), logFile: path.join(logs, 'nats-server.log'), log };
+    const natsOptions = {
+      storeDir: path.join(dataDir, 'nats'),
+      logFile: path.join(logs, 'nats-server.log'),
+      log,
+      startTimeoutMs: readyTimeout,
+    };
     const natsUrl =
       opts.natsUrl ??
       (await progress.step(
@@ -133,7 +135,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ));
 
     let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
-    const pgOptions = { dataDir: path.join(dataDir, 'postgres'), logFile: path.join(logs, 'postgres.log'), log };
+    const pgOptions = {
+      dataDir: path.join(dataDir, 'postgres'),
+      logFile: path.join(logs, 'postgres.log'),
+      log,
+      startTimeoutMs: readyTimeout,
+    };
     const databaseUrl =
       opts.databaseUrl ??
       (await progress.step(
@@ -164,11 +171,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
               KUBE_DEV_PORT: String(port),
               KUBE_DEV_STATE_FILE: path.join(dataDir, 'kube', 'state.jsonl'),
               KUBE_DEV_KUBECONFIG: file,
-              JANGAR_SIM_STEP_MS: String(opts.simStepMs ?? 300),
+              JANGAR_SIM_STEP_MS: String(simStepMs(opts)),
             },
           });
           cleanups.push(async () => void (await proc.stop()));
-          await waitHealthy('the development Kubernetes API server', proc, `http://127.0.0.1:${port}/readyz`, readyTimeout(opts, 60_000));
+          await waitHealthy('the development Kubernetes API server', proc, `http://127.0.0.1:${port}/readyz`, readyTimeout);
           kubeDevUrl = `http://127.0.0.1:${port}`;
           return file;
         },
@@ -206,7 +213,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       return { proc, healthPort };
     };
     const waitReady = (name: ServiceName, inst: Instance) =>
-      waitHealthy(`${name} to be ready`, inst.proc, `http://127.0.0.1:${inst.healthPort}/readyz`, readyTimeout(opts, 90_000));
+      waitHealthy(`${name} to be ready`, inst.proc, `http://127.0.0.1:${inst.healthPort}/readyz`, readyTimeout);
 
     const startService = async (name: ServiceName) => {
       const count = opts.replicas?.[name] ?? 1;
@@ -238,7 +245,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
             const res = await fetch(`${gatewayUrl}/readyz`).catch(() => undefined);
             return res?.ok ? true : undefined;
           },
-          { timeoutMs: readyTimeout(opts, 60_000) },
+          { timeoutMs: readyTimeout },
         ),
       () => `${gatewayUrl}/readyz answers 200`,
     );
