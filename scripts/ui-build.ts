@@ -10,7 +10,12 @@ import { REPO_ROOT } from '@jangar/stack';
 
 export const UI_DIR = path.join(REPO_ROOT, 'packages', 'ui');
 const BUILT = path.join(UI_DIR, 'dist', 'index.html');
-const SOURCES = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((p) => path.join(UI_DIR, p));
+// The UI bundles @jangar/contracts from source, and the lockfile pins what vite and React resolve to.
+const SOURCES = [
+  ...['src', 'index.html', 'vite.config.ts', 'package.json'].map((p) => path.join(UI_DIR, p)),
+  path.join(REPO_ROOT, 'packages', 'contracts', 'src'),
+  path.join(REPO_ROOT, 'package-lock.json'),
+];
 
 /** The newest modification time under `file` (recursively); 0 when it does not exist. */
 function newest(file: string): number {
@@ -34,7 +39,9 @@ export function uiBuildIsStale(): boolean {
 export function buildUi(opts: { inheritOutput?: boolean } = {}): void {
   const result = spawnSync('npx', ['vite', 'build'], { cwd: UI_DIR, stdio: opts.inheritOutput ? 'inherit' : 'pipe', encoding: 'utf8' });
   if (result.status !== 0) {
-    throw new Error(`vite build of packages/ui failed (exit ${result.status ?? result.signal})\n${result.stdout ?? ''}${result.stderr ?? ''}`);
+    throw new Error(
+      `vite build of packages/ui failed (exit ${result.status ?? result.signal})\n${result.stdout ?? ''}${result.stderr ?? ''}`,
+    );
   }
 }
 
