@@ -15,3 +15,5 @@ export { spawnService } from './process.js';
 export type { ExitInfo, ServiceProcess, SpawnServiceOptions } from './process.js';
 export { connectPg, queryOnce } from './pg-client.js';
 export type { PgClient } from './pg-client.js';
+export { lockFile, LockHeldError } from './dir-lock.js';
+export type { FileLock } from './dir-lock.js';

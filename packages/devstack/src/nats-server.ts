@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { findOrInstallNatsServer } from './nats-binary.js';
 import { stopOrphan } from './orphans.js';
+import { thisProcess, writeOwner } from './owner.js';
 import { freePort } from './ports.js';
 import { httpStatus, natsGreets } from './probes.js';
 import { spawnService } from './process.js';
@@ -54,7 +55,9 @@ export async function startNatsServer(opts: StartNatsOptions): Promise<NatsServe
   await fs.mkdir(storeDir, { recursive: true });
   const binary = opts.binary ?? (await findOrInstallNatsServer({ log, allowInstall: opts.allowInstall }));
   const pidFile = path.join(storeDir, 'nats-server.pid');
-  await stopOrphan({ pidFile, cmdlineIncludes: ['nats-server', storeDir], signal: 'SIGTERM', what: 'nats-server', log });
+  const ownerFile = path.join(storeDir, 'nats-server.owner');
+  await stopOrphan({ pidFile, ownerFile, cmdlineIncludes: ['nats-server', storeDir], signal: 'SIGTERM', what: 'nats-server', log });
+  await writeOwner(ownerFile, await thisProcess());
 
   for (let attempt = 1; ; attempt += 1) {
     const port = opts.port ?? (await freePort(HOST));

@@ -1,10 +1,20 @@
 import fs from 'node:fs/promises';
+import { isAlive, readOwner } from './owner.js';
+import { procInfo } from './proc.js';
 import { waitFor } from './wait.js';
+
+export { childPids, procInfo } from './proc.js';
+export type { ProcInfo } from './proc.js';
 
 /** What {@link stopOrphan} should look for. */
 export interface OrphanCheck {
   /** File whose first line is the pid of the previous run's server. */
   pidFile: string;
+  /**
+   * Owner record (see owner.ts) of the process that started the server: a leftover is stopped only once
+   * that process is gone, so a second launcher on the same directory cannot kill a running one's server.
+   */
+  ownerFile: string;
   /** Every string must appear in the process's command line, so an unrelated process that reused the pid is left alone. */
   cmdlineIncludes: readonly string[];
   /** Signal asking for a clean shutdown. */
@@ -16,7 +26,8 @@ export interface OrphanCheck {
 
 /**
  * Stops a server left running by a previous parent that died without cleaning up (e.g. kill -9 of `npm start`),
- * which would otherwise keep holding the data directory. Linux only; elsewhere the server reports the conflict itself.
+ * which would otherwise keep holding the data directory; throws, stopping nothing, when the process that started
+ * it still runs. Linux only; elsewhere the server reports the conflict itself.
  */
 export async function stopOrphan(check: OrphanCheck): Promise<boolean> {
   const pid = await readPid(check.pidFile);
@@ -26,6 +37,19 @@ export async function stopOrphan(check: OrphanCheck): Promise<boolean> {
   if (!check.cmdlineIncludes.every((s) => info.cmdline.includes(s))) return false;
   if (info.ppid === process.pid) {
     throw new Error(`${check.what} (pid ${pid}) is already running from this process on the same directory; stop it first`);
+  }
+  const owner = await readOwner(check.ownerFile);
+  if (owner && (await isAlive(owner))) {
+    throw new Error(
+      `${check.what} (pid ${pid}) is still in use by process ${owner.pid}, which started it and still runs, on the same directory; stop that first`,
+    );
+  }
+  // Without a record (a server from before they were written) only one reparented to init is known to be
+  // orphaned; one under a live parent may be someone's, so the person decides.
+  if (!owner && info.ppid !== 1) {
+    throw new Error(
+      `${check.what} (pid ${pid}) is already running on the same directory under process ${info.ppid}; stop it (kill ${pid}) if nothing uses it`,
+    );
   }
   check.log(`stopping ${check.what} left over from an earlier run (pid ${pid})`);
   const gone = async () => {
@@ -56,42 +80,4 @@ export async function readPid(file: string): Promise<number | undefined> {
   }
   const pid = Number.parseInt(text.split('\n')[0] ?? '', 10);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-interface ProcInfo {
-  cmdline: string;
-  ppid: number;
-  zombie: boolean;
-}
-
-/** Reads /proc for `pid`; undefined when it does not exist (or /proc is unavailable). */
-export async function procInfo(pid: number): Promise<ProcInfo | undefined> {
-  try {
-    const [cmdline, stat] = await Promise.all([fs.readFile(`/proc/${pid}/cmdline`, 'utf8'), fs.readFile(`/proc/${pid}/stat`, 'utf8')]);
-    // The command name in field 2 may contain spaces and parentheses, so parse from the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { cmdline: cmdline.split('\0').join(' '), ppid: Number(rest[1]), zombie: rest[0] === 'Z' || rest[0] === 'X' };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Pids of the direct children of `pid`, from /proc (empty where /proc is unavailable). */
-export async function childPids(pid: number): Promise<number[]> {
-  let entries: string[];
-  try {
-    entries = await fs.readdir('/proc');
-  } catch {
-    return [];
-  }
-  const children: number[] = [];
-  await Promise.all(
-    entries
-      .filter((e) => /^\d+$/.test(e))
-      .map(async (e) => {
-        const info = await procInfo(Number(e));
-        if (info && info.ppid === pid) children.push(Number(e));
-      }),
-  );
-  return children;
 }

@@ -8,6 +8,7 @@ import { guardChild } from './exit-guard.js';
 import { LineSplitter, RecentLines } from './lines.js';
 import { closeLogFile, openLogFile } from './log-file.js';
 import { childPids, procInfo, stopOrphan } from './orphans.js';
+import { thisProcess, writeOwner } from './owner.js';
 import { connectPg } from './pg-client.js';
 import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
@@ -72,8 +73,11 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
 
   await fs.mkdir(dataDir, { recursive: true });
   if (isRoot) await ensureReachableByPostgresUser(dataDir, log);
+  // Beside postmaster.pid, once the cluster exists (initdb wants an empty directory).
+  const ownerFile = path.join(dataDir, 'postmaster.owner');
   await stopOrphan({
     pidFile: path.join(dataDir, 'postmaster.pid'),
+    ownerFile,
     cmdlineIncludes: ['postgres', dataDir],
     signal: 'SIGINT',
     what: 'postgres',
@@ -120,6 +124,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
       log(`postgres: initialised in ${Date.now() - t0} ms`);
     }
 
+    await writeOwner(ownerFile, await thisProcess());
     for (let attempt = 1; ; attempt += 1) {
       const port = opts.port ?? (await freePort(HOST));
       const t0 = Date.now();

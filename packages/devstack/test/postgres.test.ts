@@ -36,9 +36,7 @@ const isGone = async (pid: number) => {
 };
 
 function listenerSnapshot(): Record<string, number> {
-  return Object.fromEntries(
-    WATCHED_EVENTS.map((e) => [e, process.rawListeners(e).filter((l) => !isExitGuardListener(l)).length]),
-  );
+  return Object.fromEntries(WATCHED_EVENTS.map((e) => [e, process.rawListeners(e).filter((l) => !isExitGuardListener(l)).length]));
 }
 
 describe('startPostgres', () => {
@@ -83,6 +81,35 @@ describe('startPostgres', () => {
       { body: 'committed before the crash' },
       { body: 'kept' },
     ]);
+  });
+
+  test('leaves a postmaster alone while the process that started it still runs', async () => {
+    const dataDir = path.join(tmp.dir, 'pg');
+    const tsx = createRequire(import.meta.url).resolve('tsx');
+    const script = fileURLToPath(new URL('./fixtures/orphan-postgres.ts', import.meta.url));
+    const owner = spawn(process.execPath, ['--import', tsx, script, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    owner.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    owner.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    let postmaster = 0;
+    try {
+      postmaster = await waitFor(
+        'the helper process to start Postgres',
+        async () => {
+          if (owner.exitCode !== null) throw new Error(`helper exited early:\n${out}`);
+          const match = /READY (\d+)/.exec(out);
+          return match ? Number(match[1]) : undefined;
+        },
+        { timeoutMs: 20_000 },
+      );
+      await expect(startPostgres({ dataDir, ephemeral: true })).rejects.toThrow(
+        `postgres (pid ${postmaster}) is still in use by process ${owner.pid}, which started it and still runs`,
+      );
+      expect(await isGone(postmaster)).toBe(false);
+    } finally {
+      owner.kill('SIGKILL');
+      if (postmaster && (await procInfo(postmaster))?.cmdline.includes(dataDir)) process.kill(postmaster, 'SIGKILL');
+    }
   });
 
   test('stops a postmaster orphaned by a SIGKILLed parent and takes over its data', async () => {

@@ -1,4 +1,4 @@
-export { startStack } from './stack.js';
+export { startStack, stackLockFile } from './stack.js';
 export type { Stack, StackOptions } from './stack.js';
 export { BUNDLED_ENTRIES, SERVICE_NAMES, REPO_ROOT, bundleArgs } from './services.js';
 export { buildBundles, bundleTarget } from './build.js';

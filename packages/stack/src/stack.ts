@@ -10,6 +10,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   freePort,
+  lockFile,
+  LockHeldError,
   spawnService,
   startNatsServer,
   startPostgres,
@@ -77,8 +79,27 @@ export interface Stack {
   killNats(): Promise<void>;
   /** Starts nats-server again on the same port and JetStream store; services reconnect on their own. */
   startNats(): Promise<void>;
-  /** Stops every process this stack started, services first. */
+  /** Stops every process this stack started, services first, and releases the data directory. */
   stop(): Promise<void>;
+}
+
+/** The lock that keeps a second stack off a data directory in use: it holds the launcher's pid. */
+export function stackLockFile(dataDir: string): string {
+  return path.join(path.resolve(dataDir), 'stack.lock');
+}
+
+/** Takes the data directory for this stack, or fails naming the stack that runs on it. */
+async function lockDataDir(dataDir: string) {
+  try {
+    return await lockFile(stackLockFile(dataDir));
+  } catch (err) {
+    if (!(err instanceof LockHeldError)) throw err;
+    throw new Error(
+      `another Jangar stack (pid ${err.holder.pid}) is running on the data directory ${dataDir}. ` +
+        'Stop it first, or set JANGAR_DATA_DIR to start one on another directory.',
+      { cause: err },
+    );
+  }
 }
 
 /** Waits until `url` answers 2xx; gives up at once, with the process's last output, if it exits. */
@@ -103,7 +124,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const dataDir = path.resolve(opts.dataDir);
   const logs = path.join(dataDir, 'logs');
   await mkdir(logs, { recursive: true });
-  const cleanups: Array<() => Promise<void>> = [];
+  // Before anything starts: a second launcher on the same directory would stop the running one's
+  // nats-server and Postgres as leftovers, and kube-dev's journal compaction would race the other's.
+  const lock = await lockDataDir(dataDir);
+  const cleanups: Array<() => Promise<void>> = [() => lock.release()];
   const stopAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
