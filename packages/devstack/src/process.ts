@@ -30,6 +30,11 @@ export interface SpawnServiceOptions {
   stopSignal?: NodeJS.Signals;
   /** How long stop() waits before escalating to SIGKILL (default 10 s). */
   stopTimeoutMs?: number;
+  /**
+   * Ties the child to this process: it gets a stdin pipe, which ends when this process dies however it dies
+   * (kill -9 included), and JANGAR_EXIT_WITH_PARENT=1, which tells a Jangar process to shut down when it does.
+   */
+  exitWithParent?: boolean;
 }
 
 /** A running child process started by {@link spawnService}. */
@@ -63,13 +68,16 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<ServicePr
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
+  if (opts.exitWithParent) env.JANGAR_EXIT_WITH_PARENT = '1';
 
   const child = spawn(opts.command, [...(opts.args ?? [])], {
     cwd: opts.cwd,
     env,
-    // No stdin: nothing of ours should keep the child (or our event loop) tied up after stop().
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // Otherwise no stdin: nothing of ours should keep the child (or our event loop) tied up after stop().
+    stdio: [opts.exitWithParent ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
+  // Nothing is ever written to it; its only use is to close when we die. A child that exits breaks it.
+  child.stdin?.on('error', () => undefined);
 
   try {
     await new Promise<void>((resolve, reject) => {

@@ -15,6 +15,8 @@ const Env = z.object({
   KUBE_DEV_PUBLIC_URL: optional(z.string().url().optional()),
   JANGAR_SIM_STEP_MS: optional(z.coerce.number().int().positive().default(300)),
   JANGAR_SIM_DISABLED: optional(z.enum(['1', 'true', '0', 'false']).default('false')),
+  // Set by the stack that spawned it: stdin is a pipe from the launcher, and its end means the launcher died.
+  JANGAR_EXIT_WITH_PARENT: optional(z.enum(['0', '1']).default('0')),
 });
 
 const logger = pino({ name: 'kube-dev' });
@@ -32,7 +34,10 @@ logger.info(
   'kube-dev ready',
 );
 
-const shutdown = (signal: NodeJS.Signals): void => {
+let shuttingDown = false;
+const shutdown = (signal: NodeJS.Signals | 'launcher exited'): void => {
+  if (shuttingDown) return;
+  shuttingDown = true;
   logger.info({ signal }, 'kube-dev shutting down');
   kubeDev.close().then(
     () => process.exit(0),
@@ -44,3 +49,7 @@ const shutdown = (signal: NodeJS.Signals): void => {
 };
 process.once('SIGTERM', shutdown);
 process.once('SIGINT', shutdown);
+if (env.JANGAR_EXIT_WITH_PARENT === '1') {
+  const launcherExited = () => shutdown('launcher exited');
+  process.stdin.once('end', launcherExited).once('close', launcherExited).once('error', launcherExited).resume();
+}

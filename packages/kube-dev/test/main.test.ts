@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../src/index.js';
+import { isGone, orphanChild } from '../../../test/support/launcher-death.js';
 import { AR, agentRun, serverHarness, waitFor } from './support.js';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,5 +55,21 @@ describe('main.ts', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(await readFile(stateFile, 'utf8')).toContain('"from-main"');
+  });
+
+  it('started by the stack (JANGAR_EXIT_WITH_PARENT=1), exits when its launcher is SIGKILLed', async () => {
+    const dir = await harness.tempDir();
+    const pid = await orphanChild({
+      command: process.execPath,
+      args: ['--import', 'tsx', join(packageDir, 'src', 'main.ts')],
+      logFile: join(dir, 'kube-dev.log'),
+      env: { KUBE_DEV_PORT: '0', KUBE_DEV_STATE_FILE: join(dir, 'state.jsonl') },
+      ready: (log) => log.includes('"msg":"kube-dev ready"'),
+    });
+    try {
+      await waitFor(() => isGone(pid), 'the orphaned kube-dev to exit', 20_000);
+    } finally {
+      if (!isGone(pid)) process.kill(pid, 'SIGKILL');
+    }
   });
 });

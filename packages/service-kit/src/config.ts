@@ -16,6 +16,8 @@ export const BaseConfig = z.object({
   JANGAR_ACK_WAIT_MS: z.coerce.number().int().positive().optional(),
   /** How long a draining service waits for in-flight messages before it exits anyway. */
   JANGAR_DRAIN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Set by the stack that spawned the process: shut down when stdin ends, i.e. when that launcher died. */
+  JANGAR_EXIT_WITH_PARENT: z.enum(['0', '1']).default('0'),
 });
 
 export const DatabaseConfig = z.object({ DATABASE_URL: z.string().min(1) });

@@ -5,6 +5,9 @@
  * service's own stop (stop pulling, finish in-flight, ack), then the NATS connection drains
  * (flushes pending publishes) and the process exits 0. A second signal exits at once.
  *
+ * Started by the stack (JANGAR_EXIT_WITH_PARENT=1), a service drains the same way when its stdin ends:
+ * the launcher died, and nothing else would stop it reconnecting to a NATS that is gone as well.
+ *
  * The health server also serves the process's Prometheus metrics at `/metrics`.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -67,7 +70,18 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
   });
 
   // Read by the health checks and the signal handlers before start() has finished.
-  const state: { draining: boolean; running?: RunningService } = { draining: false };
+  const state: { draining: boolean; running?: RunningService; shutdown?: (reason: string) => Promise<void> } = { draining: false };
+  if (config.JANGAR_EXIT_WITH_PARENT === '1') {
+    onStdinEnd(() => {
+      // Connecting (to a NATS that may be gone with the launcher) has nothing to drain yet.
+      if (!state.shutdown) {
+        logger.info('launcher exited before start; exiting');
+        process.exit(0);
+      }
+      // Already draining on a signal: the launcher died waiting for us, which is no reason to hurry.
+      if (!state.draining) void state.shutdown('launcher exited');
+    });
+  }
   const nc = await connectNats(config.NATS_URL, opts.name, logger);
   const jsm = await manager(nc);
   await ensureStreams(jsm, Object.values(streamDefinitions(config.JANGAR_DEDUP_WINDOW_MS, config.JANGAR_STREAM_REPLICAS)));
@@ -117,6 +131,7 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
       process.exit(1);
     }
   };
+  state.shutdown = shutdown;
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
@@ -127,4 +142,18 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
     process.exit(1);
   }
   logger.info({ healthPort: health.port }, 'ready');
+}
+
+/** Calls `fn` once stdin ends or closes: with a pipe from the launcher, when the launcher has died. */
+function onStdinEnd(fn: () => void): void {
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    fn();
+  };
+  process.stdin.on('end', once);
+  process.stdin.on('close', once);
+  process.stdin.on('error', once);
+  process.stdin.resume();
 }

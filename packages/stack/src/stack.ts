@@ -191,6 +191,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
             args: bundleArgs(bundleTarget(KUBE_DEV_ENTRY).outfile),
             cwd: REPO_ROOT,
             logFile: path.join(logs, 'kube-dev.log'),
+            // A launcher killed with -9 runs no cleanup; this child then stops on its own.
+            exitWithParent: true,
             env: {
               KUBE_DEV_PORT: String(port),
               KUBE_DEV_STATE_FILE: path.join(dataDir, 'kube', 'state.jsonl'),
@@ -233,6 +235,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         cwd: REPO_ROOT,
         env,
         logFile: path.join(logs, `${name}${index === 0 ? '' : `-${index}`}.log`),
+        exitWithParent: true,
       });
       return { proc, healthPort };
     };
