@@ -56,3 +56,6 @@ Web UI: ${stack!.gatewayUrl}/ui/ (token: ${devToken})
   kubectl --kubeconfig ${path.relative(process.cwd(), stack!.kubeconfig) || stack!.kubeconfig} get agentruns -A
 
 Logs: ${path.relative(process.cwd(), path.join(dataDir, 'logs'))}/   Press Ctrl-C to stop.`);
+
+// A part that dies leaves a control plane that only looks up; the stack has said which and where its log is.
+void stack!.failed.then(() => stop(1));

@@ -11,6 +11,7 @@ import { childPids, procInfo, stopOrphan } from './orphans.js';
 import { thisProcess, writeOwner } from './owner.js';
 import { connectPg } from './pg-client.js';
 import { freePort } from './ports.js';
+import type { ExitInfo } from './process.js';
 import { waitFor } from './wait.js';
 
 /** Options for {@link startPostgres}. */
@@ -52,6 +53,8 @@ export interface PostgresHandle {
   dataDir: string;
   /** Pid of the postmaster. */
   pid: number;
+  /** Settles when the postmaster has exited, however it ended. */
+  exited: Promise<ExitInfo>;
   /** Fast shutdown (SIGINT), SIGKILL after a deadline; safe to call repeatedly and after kill(). */
   stop(): Promise<void>;
   /** SIGKILLs the postmaster and waits until it and its backends are gone, to simulate a crash. */
@@ -256,6 +259,7 @@ function makeHandle(p: HandleParts): PostgresHandle {
     password: p.password,
     dataDir: p.dataDir,
     pid,
+    exited,
     stop: () =>
       finish(async () => {
         if (!isRunning(p.postmaster)) return;
@@ -339,9 +343,9 @@ function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-function exitOf(child: ChildProcess): Promise<void> {
-  if (!isRunning(child)) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
+function exitOf(child: ChildProcess): Promise<ExitInfo> {
+  if (!isRunning(child)) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
 async function raceTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -16,6 +16,7 @@ import {
   startNatsServer,
   startPostgres,
   waitFor,
+  type ExitInfo,
   type NatsServerHandle,
   type ServiceProcess,
 } from '@jangar/devstack';
@@ -51,6 +52,16 @@ export interface StackOptions {
   readyTimeoutMs?: number;
 }
 
+/** A process of the stack that exited when nothing had asked it to. */
+export interface StackFailure {
+  /** As in the stack's messages: a service (`policy-1` for a second replica), `kube-dev`, `nats-server` or `postgres`. */
+  name: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Where its output went. */
+  logFile: string;
+}
+
 interface Instance {
   proc: ServiceProcess;
   healthPort: number;
@@ -63,6 +74,11 @@ export interface Stack {
   readonly kubeconfig: string;
   readonly dataDir: string;
   readonly devToken: string;
+  /**
+   * Settles (never rejects) with the first process that exits unasked: a crash, or a kill from outside.
+   * Exits through stop(), kill(), restart(), stopPostgres() and killNats() are asked for.
+   */
+  readonly failed: Promise<StackFailure>;
   /** Running processes of a service. */
   processes(name: ServiceName): ServiceProcess[];
   /** Base URL of one process's health server (`/livez`, `/readyz`, `/metrics`); it changes on restart. */
@@ -128,7 +144,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   // nats-server and Postgres as leftovers, and kube-dev's journal compaction would race the other's.
   const lock = await lockDataDir(dataDir);
   const cleanups: Array<() => Promise<void>> = [() => lock.release()];
+  let stopping = false;
+  // Processes (or server handles) whose exit was asked for; any other exit is a failure of the stack.
+  const asked = new WeakSet<object>();
+  let reportFailure: (failure: StackFailure) => void = () => undefined;
+  const failed = new Promise<StackFailure>((resolve) => (reportFailure = resolve));
+  const watch = (handle: object, name: string, exited: Promise<ExitInfo>, logFile: string) => {
+    void exited.then(({ code, signal }) => {
+      if (stopping || asked.has(handle)) return;
+      log(`${name} exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`}); its log is ${logFile}`);
+      reportFailure({ name, code, signal, logFile });
+    });
+  };
   const stopAll = async () => {
+    stopping = true;
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
 
@@ -152,6 +181,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         'nats-server',
         async () => {
           nats = await startNatsServer(natsOptions);
+          watch(nats, 'nats-server', nats.exited, natsOptions.logFile);
           cleanups.push(() => nats?.stop() ?? Promise.resolve());
           return nats.url;
         },
@@ -171,6 +201,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         'postgres',
         async () => {
           pg = await startPostgres(pgOptions);
+          watch(pg, 'postgres', pg.exited, pgOptions.logFile);
           cleanups.push(() => pg?.stop() ?? Promise.resolve());
           return pg.url;
         },
@@ -185,12 +216,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         async () => {
           const file = path.join(dataDir, 'kubeconfig');
           const port = await freePort();
+          const logFile = path.join(logs, 'kube-dev.log');
           const proc = await spawnService({
             name: 'kube-dev',
             command: process.execPath,
             args: bundleArgs(bundleTarget(KUBE_DEV_ENTRY).outfile),
             cwd: REPO_ROOT,
-            logFile: path.join(logs, 'kube-dev.log'),
+            logFile,
             // A launcher killed with -9 runs no cleanup; this child then stops on its own.
             exitWithParent: true,
             env: {
@@ -200,6 +232,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
               JANGAR_SIM_STEP_MS: String(simStepMs(opts)),
             },
           });
+          watch(proc, 'kube-dev', proc.exited, logFile);
           cleanups.push(async () => void (await proc.stop()));
           await waitHealthy('the development Kubernetes API server', proc, `http://127.0.0.1:${port}/readyz`, readyTimeout);
           kubeDevUrl = `http://127.0.0.1:${port}`;
@@ -228,15 +261,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         ...serviceEnv.get(name),
       };
       if (name === 'api-gateway') env.JANGAR_HTTP_PORT = String(httpPort);
+      const procName = index === 0 ? name : `${name}-${index}`;
+      const logFile = path.join(logs, `${procName}.log`);
       const proc = await spawnService({
-        name: index === 0 ? name : `${name}-${index}`,
+        name: procName,
         command: process.execPath,
         args: bundleArgs(bundleTarget(serviceEntry(name)).outfile),
         cwd: REPO_ROOT,
         env,
-        logFile: path.join(logs, `${name}${index === 0 ? '' : `-${index}`}.log`),
+        logFile,
         exitWithParent: true,
       });
+      watch(proc, procName, proc.exited, logFile);
       return { proc, healthPort };
     };
     const waitReady = (name: ServiceName, inst: Instance) =>
@@ -284,6 +320,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       kubeconfig,
       dataDir,
       devToken,
+      failed,
       processes: (name) => (instances.get(name) ?? []).map((i) => i.proc),
       healthUrl(name, index = 0) {
         const inst = instances.get(name)?.[index];
@@ -293,30 +330,40 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       async kill(name, index = 0, signal = 'SIGKILL') {
         const inst = instances.get(name)?.[index];
         if (!inst) throw new Error(`no process ${index} of ${name}`);
+        asked.add(inst.proc);
         inst.proc.kill(signal);
         await inst.proc.exited;
       },
       async restart(name, env) {
         if (env) serviceEnv.set(name, env);
-        await Promise.all((instances.get(name) ?? []).map((i) => i.proc.stop()));
+        await Promise.all(
+          (instances.get(name) ?? []).map((i) => {
+            asked.add(i.proc);
+            return i.proc.stop();
+          }),
+        );
         await startService(name);
       },
       async stopPostgres() {
         if (!pg) throw new Error('Postgres is external to this stack');
+        asked.add(pg);
         await pg.kill();
       },
       async startPostgres() {
         if (!pg) throw new Error('Postgres is external to this stack');
         pg = await startPostgres({ ...pgOptions, port: pg.port });
+        watch(pg, 'postgres', pg.exited, pgOptions.logFile);
       },
       async killNats() {
         if (!nats) throw new Error('nats-server is external to this stack');
+        asked.add(nats);
         nats.kill('SIGKILL');
         await nats.exited;
       },
       async startNats() {
         if (!nats) throw new Error('nats-server is external to this stack');
         nats = await startNatsServer({ ...natsOptions, port: nats.port });
+        watch(nats, 'nats-server', nats.exited, natsOptions.logFile);
       },
       stop: stopAll,
     };

@@ -70,4 +70,13 @@ describe('a stack on a data directory', () => {
       }
     }
   });
+
+  // Last: the stack is not whole afterwards.
+  test('reports a service that dies after it was ready, with its name, how it ended and its log file', async () => {
+    const audit = stack.processes('audit')[0]!;
+    process.kill(audit.pid, 'SIGKILL');
+    const failure = await stack.failed;
+    expect(failure).toEqual({ name: 'audit', code: null, signal: 'SIGKILL', logFile: path.join(dataDir, 'logs', 'audit.log') });
+    expect(lines).toContain(`audit exited unexpectedly (signal SIGKILL); its log is ${path.join(dataDir, 'logs', 'audit.log')}`);
+  });
 });
