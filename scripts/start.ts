@@ -1,61 +1,33 @@
 /**
- * `npm start`: the whole control plane on embedded defaults, state kept in `.jangar/`.
- * NATS_URL, DATABASE_URL, KUBECONFIG and JANGAR_TEMPORAL_URL switch each part to an external one.
+ * `npm start`: runs the launcher (scripts/launch.ts) in a session of its own and passes it the
+ * signals this process gets.
+ *
+ * Ctrl-C signals the terminal's whole foreground process group. Were the launcher's children in it,
+ * the services would drain on SIGINT while the launcher stops Postgres and nats-server under them,
+ * and then get the launcher's SIGTERM as a second signal. In a session of its own only the launcher
+ * hears the terminal, through this process, and stops the services first, then the servers.
  */
-import path from 'node:path';
-import { startStack, REPO_ROOT } from '@jangar/stack';
-import { ensureUiBuilt } from './ui-build.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-const port = Number(process.env.JANGAR_HTTP_PORT ?? 8080);
-const devToken = process.env.JANGAR_DEV_TOKEN ?? 'dev';
-const dataDir = process.env.JANGAR_DATA_DIR ?? path.join(REPO_ROOT, '.jangar');
-
-console.log(`Jangar: starting the control plane (state in ${path.relative(process.cwd(), dataDir) || dataDir})`);
-let stack: Awaited<ReturnType<typeof startStack>> | undefined;
-let stopping = false;
-const stop = async (code: number) => {
-  if (stopping) return;
-  stopping = true;
-  console.log('\nJangar: stopping…');
-  await stack?.stop();
-  console.log('Jangar: stopped.');
-  process.exit(code);
-};
-process.on('SIGINT', () => void stop(0));
-process.on('SIGTERM', () => void stop(0));
-
-try {
-  // Without a build the API still works; /ui then says how to build it.
-  ensureUiBuilt((line) => console.log(line));
-} catch (err) {
-  console.error(`The web UI could not be built; the API starts without it.\n${(err as Error).message}`);
-}
-
-try {
-  stack = await startStack({
-    dataDir,
-    httpPort: port,
-    devToken,
-    natsUrl: process.env.NATS_URL,
-    databaseUrl: process.env.DATABASE_URL,
-    kubeconfig: process.env.KUBECONFIG,
-    temporalUrl: process.env.JANGAR_TEMPORAL_URL,
-    log: (line) => console.log(line),
+const launcher = spawn(
+  process.execPath,
+  [...process.execArgv, fileURLToPath(new URL('./launch.ts', import.meta.url)), ...process.argv.slice(2)],
+  {
+    detached: true,
+    // A pipe to stdin that ends when this process dies, however it dies: the launcher then stops everything.
+    stdio: ['pipe', 'inherit', 'inherit'],
+    env: { ...process.env, JANGAR_EXIT_WITH_PARENT: '1' },
+  },
+);
+launcher.stdin?.on('error', () => undefined);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (launcher.exitCode === null && launcher.signalCode === null) launcher.kill(signal);
   });
-} catch (err) {
-  console.error(`\nJangar did not start: ${(err as Error).message}`);
-  console.error(`Logs are in ${path.join(dataDir, 'logs')}.`);
-  await stop(1);
 }
-
-console.log(`
-Jangar is ready at ${stack!.gatewayUrl}
-Web UI: ${stack!.gatewayUrl}/ui/ (token: ${devToken})
-
-  curl -s -H 'Authorization: Bearer ${devToken}' ${stack!.gatewayUrl}/readyz
-  kubectl --kubeconfig ${path.relative(process.cwd(), stack!.kubeconfig) || stack!.kubeconfig} get agentruns -A
-
-Logs: ${path.relative(process.cwd(), path.join(dataDir, 'logs'))}/   Press Ctrl-C to stop.`);
-
-// A part that dies leaves a control plane that only looks up; the stack has said which and where its log is.
-void stack!.failed.then(() => stop(1));
+launcher.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+launcher.on('error', (err) => {
+  console.error(`Jangar: could not run the launcher: ${err.message}`);
+  process.exit(1);
+});

@@ -68,7 +68,10 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<ServicePr
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
+  // Inherited from a launcher that was itself started this way, it would make a child without the pipe
+  // read /dev/null's end at once and exit.
   if (opts.exitWithParent) env.JANGAR_EXIT_WITH_PARENT = '1';
+  else delete env.JANGAR_EXIT_WITH_PARENT;
 
   const child = spawn(opts.command, [...(opts.args ?? [])], {
     cwd: opts.cwd,

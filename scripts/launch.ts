@@ -1,0 +1,69 @@
+/**
+ * The launcher of `npm start` (run by scripts/start.ts in a session of its own): the whole control
+ * plane on embedded defaults, state kept in `.jangar/`. NATS_URL, DATABASE_URL, KUBECONFIG and
+ * JANGAR_TEMPORAL_URL switch each part to an external one.
+ */
+import path from 'node:path';
+import { startStack, REPO_ROOT } from '@jangar/stack';
+import { ensureUiBuilt } from './ui-build.js';
+
+const port = Number(process.env.JANGAR_HTTP_PORT ?? 8080);
+const devToken = process.env.JANGAR_DEV_TOKEN ?? 'dev';
+const dataDir = process.env.JANGAR_DATA_DIR ?? path.join(REPO_ROOT, '.jangar');
+
+console.log(`Jangar: starting the control plane (state in ${path.relative(process.cwd(), dataDir) || dataDir})`);
+let stack: Awaited<ReturnType<typeof startStack>> | undefined;
+let stopping = false;
+const stop = async (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nJangar: stopping…');
+  await stack?.stop();
+  console.log('Jangar: stopped.');
+  process.exit(code);
+};
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+process.on('SIGHUP', () => void stop(0));
+// stdin is a pipe from scripts/start.ts: its end means that process died (kill -9 included), and
+// nothing else would stop this one and what it started.
+if (process.env.JANGAR_EXIT_WITH_PARENT === '1') {
+  const parentGone = () => void stop(0);
+  process.stdin.once('end', parentGone).once('close', parentGone).once('error', parentGone).resume();
+}
+
+try {
+  // Without a build the API still works; /ui then says how to build it.
+  ensureUiBuilt((line) => console.log(line));
+} catch (err) {
+  console.error(`The web UI could not be built; the API starts without it.\n${(err as Error).message}`);
+}
+
+try {
+  stack = await startStack({
+    dataDir,
+    httpPort: port,
+    devToken,
+    natsUrl: process.env.NATS_URL,
+    databaseUrl: process.env.DATABASE_URL,
+    kubeconfig: process.env.KUBECONFIG,
+    temporalUrl: process.env.JANGAR_TEMPORAL_URL,
+    log: (line) => console.log(line),
+  });
+} catch (err) {
+  console.error(`\nJangar did not start: ${(err as Error).message}`);
+  console.error(`Logs are in ${path.join(dataDir, 'logs')}.`);
+  await stop(1);
+}
+
+console.log(`
+Jangar is ready at ${stack!.gatewayUrl}
+Web UI: ${stack!.gatewayUrl}/ui/ (token: ${devToken})
+
+  curl -s -H 'Authorization: Bearer ${devToken}' ${stack!.gatewayUrl}/readyz
+  kubectl --kubeconfig ${path.relative(process.cwd(), stack!.kubeconfig) || stack!.kubeconfig} get agentruns -A
+
+Logs: ${path.relative(process.cwd(), path.join(dataDir, 'logs'))}/   Press Ctrl-C to stop.`);
+
+// A part that dies leaves a control plane that only looks up; the stack has said which and where its log is.
+void stack!.failed.then(() => stop(1));
