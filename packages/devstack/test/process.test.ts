@@ -34,6 +34,25 @@ describe('spawnService', () => {
     expect(proc.recentOutput()).toContain('hello jangar');
   });
 
+  test('exitWithParent gives the child a stdin pipe and JANGAR_EXIT_WITH_PARENT=1; without it the variable is not inherited', async () => {
+    const probe = `console.log(process.env.JANGAR_EXIT_WITH_PARENT ?? 'unset', (s => s.isFIFO() || s.isSocket())(require('node:fs').fstatSync(0)) ? 'pipe' : 'no pipe')`;
+    const run = async (exitWithParent: boolean) => {
+      const lines: string[] = [];
+      const proc = await spawnService({
+        name: 'probe',
+        command: node,
+        args: ['-e', probe],
+        env: { JANGAR_EXIT_WITH_PARENT: '1' },
+        exitWithParent,
+        onLine: (line) => lines.push(line),
+      });
+      await proc.exited;
+      return lines;
+    };
+    expect(await run(true)).toEqual(['1 pipe']);
+    expect(await run(false)).toEqual(['unset no pipe']);
+  });
+
   test('stop() sends SIGTERM and waits for the exit', async () => {
     let ready = false;
     const proc = await spawnService({
