@@ -48,6 +48,9 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.JANGAR_BODY_LIMIT_BYTES,
     genReqId: () => crypto.randomUUID(),
+    // Fastify's default (100) is shorter than what paths carry: object names up to 253 characters,
+    // correlation ids up to 255. Longer parameters still reach the handlers, to be refused by field.
+    maxParamLength: 1024,
     // One line per request instead of two: see request-log.ts.
     logController: new LogController({ disableRequestLogging: true }),
     // Errors fastify raises before routing (a URL with a broken percent-escape) skip the error

@@ -86,6 +86,14 @@ describe('GET /v1/correlations/{correlationId}, a page at a time', () => {
     ]);
   });
 
+  it('looks up a correlation id as long as a request may carry (255 characters)', async () => {
+    const long = 'c'.repeat(255);
+    const { calls, get } = recorded(() => ({ ...found, correlationId: long }));
+    const res = await get(`/v1/correlations/${long}`, 'alice-token');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(calls).toEqual([{ def: RPCS.correlation, request: { limit: 100, correlationId: long, namespaces: ['team-a'] } }]);
+  });
+
   it.each([
     ['a limit of 0', '/v1/correlations/c-1?limit=0', 'query.limit'],
     ['a limit over 1000', '/v1/correlations/c-1?limit=1001', 'query.limit'],

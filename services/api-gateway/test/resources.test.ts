@@ -197,6 +197,15 @@ describe('GET /v1/<route>/{id} and /v1/<route>/{namespace}/{name}', () => {
     ]);
   });
 
+  it('reads an object whose name is as long as Kubernetes allows (253 characters)', async () => {
+    const name = `${'a'.repeat(62)}.`.repeat(4).slice(0, 252) + 'z';
+    expect(name).toHaveLength(253);
+    const { calls, call } = recordingCall();
+    const res = await testApp({ call }).inject({ method: 'GET', url: `/v1/agents/team-a/${name}`, headers: alice });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(calls).toEqual([{ def: RPCS.getResource, request: { kind: 'Agent', namespace: 'team-a', name, namespaces: ['team-a'] } }]);
+  });
+
   it('reads one object by its Jangar id within the caller scope', async () => {
     const { calls, call } = recordingCall();
     const res = await testApp({ call }).inject({ method: 'GET', url: `/v1/orchestration-runs/${ID}`, headers: alice });
