@@ -134,9 +134,11 @@ describe('the audit trail', () => {
     const a = await alice.post('/v1/agent-runs', { deliveryId: 'corr-1', correlationId: 'incident-42', ...run('team-a') });
     const b = await alice.post('/v1/agent-runs', { deliveryId: 'corr-2', ...run('team-a') }, { 'x-correlation-id': 'incident-42' });
     await eventually('both correlated events', async () => ((await auditCount("correlation_id = 'incident-42'")) === 2 ? true : undefined));
-    const found = await eventually('both runs in the correlation', async () => {
+    // Both runs finished, so the pages read below see the phases this read saw.
+    const found = await eventually('both runs in the correlation, finished', async () => {
       const r = await alice.get('/v1/correlations/incident-42');
-      return r.json?.runs?.length === 2 ? r.json : undefined;
+      const runs = r.json?.runs as Array<{ phase: string }> | undefined;
+      return runs?.length === 2 && runs.every((run) => run.phase === 'Succeeded') ? r.json : undefined;
     });
     expect(found.requests.map((e: { deliveryId: string }) => e.deliveryId)).toEqual(['corr-1', 'corr-2']);
     expect(found.runs.map((r: { id: string }) => r.id).sort()).toEqual([a.json.id, b.json.id].sort());
