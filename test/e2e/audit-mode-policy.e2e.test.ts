@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, eventually, testStack } from '../support/stack.js';
+import { stuckRunBody } from '../support/fixtures.js';
 
 // The built-in guardrail audits (JANGAR_POLICY_MODE=audit), so a spent Budget only records its
 // would-be refusal; a namespace's own Guardrail still enforces its limit and queue.
@@ -8,11 +9,7 @@ let stack: Awaited<ReturnType<typeof testStack>>;
 let dev: ReturnType<typeof api>;
 
 /** A run of Agent coder that stays Running until it is deleted. */
-const stuckRun = (deliveryId: string) => ({
-  deliveryId,
-  metadata: { namespace: NS, name: deliveryId, annotations: { 'jangar.proompteng.ai/sim-scenario': 'stuck' } },
-  spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'hold a slot' } } },
-});
+const stuckRun = (deliveryId: string) => stuckRunBody(NS, deliveryId);
 
 /** The policy version a run's dry run is decided under now. */
 const versionNow = async () =>

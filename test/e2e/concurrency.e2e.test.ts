@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { api, eventually, kubeConfigOf, testStack } from '../support/stack.js';
+import { stuckRunBody } from '../support/fixtures.js';
 
 const NS = 'conc';
 const LIMIT = 5;
@@ -8,11 +9,7 @@ let stack: Awaited<ReturnType<typeof testStack>>;
 let dev: ReturnType<typeof api>;
 
 /** A run that stays Running until it is deleted, so slots stay taken until the test frees them. */
-const stuckRun = (deliveryId: string) => ({
-  deliveryId,
-  metadata: { namespace: NS, name: deliveryId, annotations: { 'jangar.proompteng.ai/sim-scenario': 'stuck' } },
-  spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'hold a slot' } } },
-});
+const stuckRun = (deliveryId: string) => stuckRunBody(NS, deliveryId);
 
 /** Runs of the namespace not yet ended, as the runs view reports them. */
 async function activeRuns(): Promise<number> {

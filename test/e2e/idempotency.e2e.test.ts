@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBJECTS } from '@jangar/contracts';
 import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
 import { api, createAgent, eventually, kubeConfigOf, testStack } from '../support/stack.js';
+import { stuckRunBody } from '../support/fixtures.js';
 
 const DEDUP_WINDOW_MS = 1_000;
 const tokens = [
@@ -224,11 +225,7 @@ describe('crashes lose nothing and duplicate nothing', () => {
   it('answers a request redelivered after its refusal was published with that refusal, not a second decision', async () => {
     const NS = 'redeliver';
     const dev = api(stack.gatewayUrl, stack.devToken);
-    const stuck = (deliveryId: string) => ({
-      deliveryId,
-      metadata: { namespace: NS, name: deliveryId, annotations: { 'jangar.proompteng.ai/sim-scenario': 'stuck' } },
-      spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'hold a slot' } } },
-    });
+    const stuck = (deliveryId: string) => stuckRunBody(NS, deliveryId);
     await createAgent(stack, NS);
     const limits = { deliveryId: 'redeliver-limits', metadata: { namespace: NS, name: 'limits' }, spec: { concurrency: { namespace: 1 } } };
     expect((await dev.post('/v1/guardrails', limits)).status).toBe(201);

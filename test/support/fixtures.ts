@@ -46,3 +46,10 @@ export const TEAM_TOKENS = [
   { token: 'alice-token-123', subject: 'alice', namespaces: ['team-a'] },
   { token: 'bob-token-12345', subject: 'bob', namespaces: ['team-b'] },
 ];
+
+/** The body of a create of AgentRun `deliveryId` (Agent coder) in `namespace` that stays Running until it is deleted, so it holds its slot. */
+export const stuckRunBody = (namespace: string, deliveryId: string) => ({
+  deliveryId,
+  metadata: { namespace, name: deliveryId, annotations: { 'jangar.proompteng.ai/sim-scenario': 'stuck' } },
+  spec: { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'hold a slot' } } },
+});

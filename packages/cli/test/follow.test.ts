@@ -1,29 +1,9 @@
-import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiClient, STREAM_IDLE_TIMEOUT_MS } from '../src/client.js';
 import type { Context } from '../src/context.js';
 import { followRun } from '../src/follow.js';
 import { testServer } from './harness.js';
-
-const run = (phase: string, resourceVersion: string) => ({
-  id: 'id-1',
-  type: 'AgentRun',
-  namespace: 'team-a',
-  name: 'r1',
-  uid: 'u',
-  resourceVersion,
-  labels: {},
-  phase,
-  conditions: [],
-  createdAt: '2026-11-25T10:00:00Z',
-  updatedAt: '2026-11-25T10:00:00Z',
-});
-
-/** Answers an event-stream request and sends one status event; the connection stays open. */
-function sendStatus(res: ServerResponse, phase: string, id: string): void {
-  if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
-  res.write(`id: ${id}\nevent: status\ndata: ${JSON.stringify(run(phase, id))}\n\n`);
-}
+import { sendStatus } from '../../../test/support/event-stream.js';
 
 const contextFor = (server: string, streamIdleTimeoutMs: number) =>
   ({ client: new ApiClient({ server, token: 't', streamIdleTimeoutMs }), signal: new AbortController().signal }) as unknown as Context;

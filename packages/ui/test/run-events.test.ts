@@ -5,25 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { followRunEvents, type LiveState } from '../src/api/run-events.js';
 import { STREAM_IDLE_TIMEOUT_MS } from '../src/api/sse.js';
-
-const run = (phase: string, resourceVersion: string) => ({
-  id: 'id-1',
-  type: 'AgentRun',
-  namespace: 'team-a',
-  name: 'r1',
-  resourceVersion,
-  labels: {},
-  phase,
-  conditions: [],
-  createdAt: '2026-11-25T10:00:00Z',
-  updatedAt: '2026-11-25T10:00:00Z',
-});
-
-/** Answers an event-stream request (once) and sends one status event; the connection stays open. */
-function sendStatus(res: ServerResponse, phase: string, id: string): void {
-  if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
-  res.write(`id: ${id}\nevent: status\ndata: ${JSON.stringify(run(phase, id))}\n\n`);
-}
+import { sendStatus } from '../../../test/support/event-stream.js';
 
 /** A local server that records the headers of each request and answers with `handle(res, n)`, n counting from 1. */
 async function eventServer(handle: (res: ServerResponse, n: number) => void) {
