@@ -53,7 +53,7 @@ function scope(namespaces: readonly string[], where: string[], params: unknown[]
 }
 
 /** Where a page ended: the sequence number of its last event (stable under concurrent appends). */
-const cursor = continueToken(z.object({ seq: z.number().int() }), 'continue');
+const cursor = continueToken(z.object({ seq: z.number().int() }));
 
 /** Audit events, newest first, filtered and paged by sequence number (stable under concurrent appends). */
 export async function listEvents(db: Database, q: AuditQuery): Promise<{ items: AuditEventView[]; continue?: string }> {

@@ -69,12 +69,12 @@ describe('listing audit events', () => {
     expect(second.continue).toBeUndefined();
   });
 
-  it('refuses a continue token it did not hand out as validation_failed naming continue', async () => {
+  it('refuses a continue token it did not hand out as validation_failed naming query.continue, as every list does', async () => {
     const forged = Buffer.from(JSON.stringify({ seq: 'x' })).toString('base64url');
     for (const token of ['not-a-token', forged]) {
       await expect(list({ continue: token })).rejects.toMatchObject({
         code: 'validation_failed',
-        errors: [{ path: 'continue', message: 'not a token this API returned' }],
+        errors: [{ path: 'query.continue', message: 'not a token this API returned' }],
       });
     }
   });
