@@ -102,10 +102,11 @@ export class RunStore {
       // A run replaced under its Jangar id (`kubectl replace --force`, a restore from a backup) is a
       // new object with a new uid: the older object is gone, and so goes its row; a late version of
       // the older object (a replica behind) is not written over the newer. Retried for ever
-      // instead, the batch would hold the watch's position back for good.
+      // instead, the batch would hold the watch's position back for good. Which object is older is
+      // told by their creation times, not by `created_at`, which a run that waited keeps from then.
       await this.db.query(
         `delete from status.runs s using jsonb_to_recordset(?::jsonb) as r(id text, uid text, created_at timestamptz)
-          where s.id = r.id and s.uid <> r.uid and s.created_at <= r.created_at`,
+          where s.id = r.id and s.uid <> r.uid and (s.run->>'createdAt')::timestamptz <= r.created_at`,
         [json],
       );
       await this.insertBatch(json, { skipReplaced: true });

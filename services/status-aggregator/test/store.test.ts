@@ -111,6 +111,22 @@ describe('writing observed runs', () => {
     expect(rows).toEqual([{ uid: 'new-uid', phase: 'Running' }]);
   });
 
+  it('keeps the newer object when the old comes late, though both were listed from when the run waited', async () => {
+    const runs = new RunStore(db);
+    // The run waited before it existed: its list position is from then, earlier than either object.
+    await db.query(
+      `insert into status.waiting_runs (id, type, namespace, name, phase, labels, run, created_at, observed_at)
+       values ('waited-id', 'AgentRun', 'team-a', 'm41', 'Pending', '{}'::jsonb, '{}'::jsonb, '2026-11-26T07:00:00Z', '2026-11-26T07:00:00Z')`,
+    );
+    const replaced = (uid: string, createdAt: string, phase: NormalizedRun['phase']) =>
+      stored(41, { id: 'waited-id', uid, createdAt, phase, resourceVersion: uid === 'old-uid-41' ? '10' : '20' });
+    await runs.upsert(replaced('old-uid-41', '2026-11-26T08:00:00Z', 'Succeeded'));
+    await runs.upsert(replaced('new-uid-41', '2026-11-26T09:00:00Z', 'Running'));
+    await runs.upsert(replaced('old-uid-41', '2026-11-26T08:00:00Z', 'Succeeded'));
+    const rows = await db.query<{ uid: string; phase: string }>("select uid, phase from status.runs where id = 'waited-id'");
+    expect(rows).toEqual([{ uid: 'new-uid-41', phase: 'Running' }]);
+  });
+
   it('stores the later of two versions of one run written in the same batch', async () => {
     const runs = new RunStore(db);
     await Promise.all([
