@@ -71,7 +71,7 @@ export const SUBJECTS = {
   outcome: defineSubject('jangar.outcome', ['kind', 'verb'], STREAM_NAMES.outcomes, OutcomeMessage),
   /**
    * `jangar.run.status.<namespace>.<type>.<name>.<stage>`: run status changes; dedup ID =
-   * `<uid>:<resourceVersion>:<status digest>` ({@link dedupIds}). The stage ({@link runStage}: `active` or `ended`) lets a follower
+   * `<uid>:<resourceVersion>:<previous status digest>><status digest>` ({@link dedupIds}). The stage ({@link runStage}: `active` or `ended`) lets a follower
    * that only cares how runs end (the policy service, releasing slots) filter out the rest.
    */
   runStatus: defineSubject('jangar.run.status', ['namespace', 'type', 'name', 'stage'], STREAM_NAMES.runStatus, RunStatusMessage),
@@ -101,11 +101,15 @@ export const dedupIds = {
   decision: (requestKey: string, attempt?: number) => `${attemptKey(requestKey, attempt)}:decision`,
   outcome: (requestKey: string, attempt?: number) => `${attemptKey(requestKey, attempt)}:outcome`,
   /**
-   * One normalized status of one version of a run. The status digest is part of it because a
-   * change of the provider alone (its Job or Workflow moved) keeps the run's resourceVersion: keyed
-   * on the version only, that change would be dropped as a duplicate of the version's first message.
+   * One change of a run's status, at one version of the run: from the status digest stored before
+   * (none for a run first seen) to the new one. A change of the provider alone (its Job or Workflow
+   * moved) keeps the run's resourceVersion, so the digests must be part of it; both, because a
+   * provider that goes back and forth (Running, Pending, Running) comes back to a digest it had,
+   * and keyed on the new digest alone that return would be dropped as a duplicate. Every replica
+   * computes the same ID for the same change, so their copies still collapse.
    */
-  runStatus: (uid: string, resourceVersion: string, statusDigest: string) => `${uid}:${resourceVersion}:${statusDigest}`,
+  runStatus: (uid: string, resourceVersion: string, fromDigest: string | undefined, toDigest: string) =>
+    `${uid}:${resourceVersion}:${fromDigest?.slice(0, 16) ?? 'new'}>${toDigest.slice(0, 16)}`,
   /** One version of a run object: the audit's run history keeps a row per version, and nothing it records changes with the provider alone. */
   runVersion: (uid: string, resourceVersion: string) => `${uid}:${resourceVersion}`,
   tombstone: (requestKey: string) => `${requestKey}:tombstone`,

@@ -36,7 +36,8 @@ describe('subjects', () => {
   it('derives dedup IDs from the request key', () => {
     expect(dedupIds.decision('k:1')).toBe('k:1:decision');
     expect(dedupIds.outcome('k:1')).toBe('k:1:outcome');
-    expect(dedupIds.runStatus('uid', '42', 'abc')).toBe('uid:42:abc');
+    expect(dedupIds.runStatus('uid', '42', undefined, 'abc')).toBe('uid:42:new>abc');
+    expect(dedupIds.runStatus('uid', '42', 'a'.repeat(64), 'b'.repeat(64))).toBe(`uid:42:${'a'.repeat(16)}>${'b'.repeat(16)}`);
     expect(dedupIds.runVersion('uid', '42')).toBe('uid:42');
   });
 

@@ -5,10 +5,12 @@ import { statusDigest, type RunStore } from './store.js';
 
 /**
  * Records one observed version of a run. A status change is published before it is stored, with
- * `<uid>:<resourceVersion>:<status digest>` as dedup ID: a crash between the two re-publishes the
- * same ID after restart (dropped by JetStream), and a stored digest that matches means nothing new
- * to publish. A change of the provider alone keeps the run's resourceVersion but not its digest, so
- * it is published as any other change.
+ * the change (`<uid>:<resourceVersion>:<stored digest>><new digest>`) as dedup ID: a crash between
+ * the two re-publishes the same ID after restart (dropped by JetStream), and a stored digest that
+ * matches means nothing new to publish. A change of the provider alone keeps the run's
+ * resourceVersion but not its digest, so it is published as any other change, and so is its
+ * return to an earlier state. Only the same change again within the duplicate window (a provider
+ * flapping twice at one version of the run) is dropped.
  */
 export async function observeRun(
   obj: KubeObject,
@@ -36,7 +38,7 @@ export async function observeRun(
       SUBJECTS.runStatus,
       { namespace: run.namespace, type: run.type.toLowerCase(), name: run.name, stage: runStage(run.phase) },
       { occurredAt: new Date().toISOString(), payload: { run, ...(previous ? { previousPhase: previous.phase } : {}) } },
-      dedupIds.runStatus(run.uid, run.resourceVersion, digest),
+      dedupIds.runStatus(run.uid, run.resourceVersion, previous?.digest, digest),
     );
     await deps.store.upsert(run, digest);
     return 'published' as const;

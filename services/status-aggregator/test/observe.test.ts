@@ -145,4 +145,21 @@ describe('observing a run', () => {
     await observeRun(providerMoved, replica);
     expect(await published()).toBe(before + 1);
   });
+
+  it('publishes a provider that goes back to an earlier state at the same run version', async () => {
+    const deps = { js: jetstream(nc), store: new RunStore(db) };
+    const obj = run({ phase: 'Running' });
+    await observeRun(obj, deps);
+    const provider = (phase: string, message: string) =>
+      at(obj, '1', { status: { phase: 'Running', provider: { phase, message } } } as Partial<KubeObject>);
+    const before = await published();
+    // Its pod failed and a new one took over: Running, Pending, Running again, the run untouched.
+    expect(await observeRun(provider('Running', '1 pod'), deps)).toBe('published');
+    expect(await observeRun(provider('Pending', '0 pods'), deps)).toBe('published');
+    expect(await observeRun(provider('Running', '1 pod'), deps)).toBe('published');
+    expect(await published()).toBe(before + 3);
+    const subject = `jangar.run.status.team-a.agentrun.${obj.metadata.name}.active`;
+    const last = await jsm.streams.getMessage(RUN_STATUS, { last_by_subj: subject });
+    expect(last?.json<{ payload: { run: NormalizedRun } }>().payload.run.provider).toMatchObject({ phase: 'Running', message: '1 pod' });
+  });
 });
