@@ -9,6 +9,9 @@ export const DeliveryId = z
   .max(255)
   .regex(/^[A-Za-z0-9._:-]+$/, { message: 'must be 1-255 characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"' });
 
+/** The correlation id a request carries (body `correlationId` or `X-Correlation-Id`), and that `GET /v1/correlations/{id}` looks up. */
+export const CorrelationId = z.string().min(1).max(255);
+
 export const DEFAULT_NAMESPACE = 'jangar';
 
 export const CreateMetadata = z.strictObject({
@@ -23,7 +26,7 @@ export type CreateMetadata = z.infer<typeof CreateMetadata>;
 export function createBodyFor<S extends z.ZodType>(spec: S) {
   return z.strictObject({
     deliveryId: DeliveryId.optional(),
-    correlationId: z.string().min(1).max(255).optional(),
+    correlationId: CorrelationId.optional(),
     metadata: CreateMetadata.default({ namespace: DEFAULT_NAMESPACE }),
     spec,
   });
@@ -49,7 +52,7 @@ export const UpdateMetadata = z.strictObject({
 export function updateBodyFor<S extends z.ZodType>(spec: S) {
   return z.strictObject({
     deliveryId: DeliveryId.optional(),
-    correlationId: z.string().min(1).max(255).optional(),
+    correlationId: CorrelationId.optional(),
     metadata: UpdateMetadata,
     spec,
   });

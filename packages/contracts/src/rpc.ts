@@ -4,7 +4,7 @@ import { RunPhase } from './primitives/agent-run.js';
 import { DecisionPayload, DomainErrorPayload, Principal, RequestPayload } from './messages.js';
 import { ApprovalState, ApprovalSummary, ApprovalVerdict } from './approvals.js';
 import { QueueEntryView, QueueFilter } from './queue.js';
-import { listOf, ResourceView } from './rest.js';
+import { CorrelationId, listOf, ResourceView } from './rest.js';
 
 /** A request-reply endpoint served by one service through `@nats-io/services`. */
 export interface RpcDefinition<Req extends z.ZodType, Res extends z.ZodType> {
@@ -231,7 +231,7 @@ export const CorrelationFilter = z.strictObject({
 });
 
 /** The audit service's correlation request: the id, the page, and the caller's scope. */
-export const CorrelationQuery = CorrelationFilter.extend({ correlationId: z.string().min(1).max(255), ...Scope.shape });
+export const CorrelationQuery = CorrelationFilter.extend({ correlationId: CorrelationId, ...Scope.shape });
 export type CorrelationQuery = z.infer<typeof CorrelationQuery>;
 
 export const Revision = z.object({

@@ -74,9 +74,11 @@ export async function callRpc<D extends AnyRpc>(
   return withSpan(`call ${def.subject}`, { kind: SpanKind.CLIENT }, async () => {
     const h = natsHeaders();
     injectTrace(h);
+    // Outside the try: a request its own schema refuses is the caller's bug, not the service away.
+    const payload = JSON.stringify(def.request.parse(request));
     let reply;
     try {
-      reply = await nc.request(def.subject, JSON.stringify(def.request.parse(request)), { timeout: timeoutMs, headers: h });
+      reply = await nc.request(def.subject, payload, { timeout: timeoutMs, headers: h });
     } catch (err) {
       throw new DomainError('unavailable', `${def.service} did not answer`, { cause: err });
     }

@@ -94,6 +94,14 @@ describe('GET /v1/correlations/{correlationId}, a page at a time', () => {
     expect(calls).toEqual([{ def: RPCS.correlation, request: { limit: 100, correlationId: long, namespaces: ['team-a'] } }]);
   });
 
+  it('refuses a correlation id longer than any request may carry with 400 naming path.correlationId, asking audit nothing', async () => {
+    const { calls, get } = recorded(() => found);
+    const res = await get(`/v1/correlations/${'c'.repeat(256)}`, 'alice-token');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'path.correlationId' }] });
+    expect(calls).toEqual([]);
+  });
+
   it.each([
     ['a limit of 0', '/v1/correlations/c-1?limit=0', 'query.limit'],
     ['a limit over 1000', '/v1/correlations/c-1?limit=1001', 'query.limit'],

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AuditFilter, CorrelationFilter, KINDS, RPCS, VerifyFilter } from '@jangar/contracts';
+import { AuditFilter, CorrelationFilter, CorrelationId, KINDS, RPCS, VerifyFilter } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import { assertMayList, mayAccess, type Caller } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
@@ -45,6 +45,11 @@ export function registerAuditRoutes(app: FastifyInstance, deps: GatewayDeps): vo
   }
 
   app.get<{ Params: { correlationId: string } }>('/v1/correlations/:correlationId', async (req) => {
+    if (!CorrelationId.safeParse(req.params.correlationId).success) {
+      throw new DomainError('validation_failed', 'no request can carry this correlation id', {
+        errors: [{ path: 'path.correlationId', message: 'must be 1-255 characters' }],
+      });
+    }
     const q = parseQuery(CorrelationFilter, req.query);
     const found = await deps.call(RPCS.correlation, { ...q, correlationId: req.params.correlationId, namespaces: scopeOf(req.caller!) });
     // A later page follows items already answered: an empty one is the end, not "nothing shares the id".
