@@ -154,6 +154,28 @@ describe('GET /v1/runs/{id}/events', () => {
     expect(JSON.parse(events[1]![2]!.slice('data: '.length))).toMatchObject({ resourceVersion: '10', provider: { message: '1 pod' } });
   });
 
+  it('sends a change of the provider alone to a stream resumed at the version the run still has', async () => {
+    const { call } = recording({ get: run() });
+    const subscribe: GatewayDeps['subscribe'] = async (_subject, onMessage) => {
+      const publish = (r: NormalizedRun) => onMessage({ occurredAt: r.updatedAt, payload: { run: r } });
+      setImmediate(() => {
+        publish(run({ provider: { type: 'job', phase: 'Running', message: '1 pod' } }));
+        publish(run({ resourceVersion: '11', phase: 'Succeeded' }));
+      });
+      return () => undefined;
+    };
+    const res = await testApp({ call, subscribe }).inject({
+      method: 'GET',
+      url: `/v1/runs/${run().id}/events`,
+      headers: { ...auth, 'last-event-id': '10' },
+    });
+    const ids = res.body
+      .split('\n\n')
+      .filter((e) => e.startsWith('id:'))
+      .map((e) => e.split('\n')[0]);
+    expect(ids).toEqual(['id: 10', 'id: 11']);
+  });
+
   it('lets go of its subscription when the client left while the run was being read', async () => {
     let socketClosed!: () => void;
     const closed = new Promise<void>((resolve) => (socketClosed = resolve));

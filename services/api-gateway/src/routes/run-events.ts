@@ -144,7 +144,11 @@ export function registerRunEventsRoute(app: FastifyInstance, deps: GatewayDeps):
         );
       }, UNCREATED_POLL_MS);
     }
-    for (const run of [...replay, current, ...early]) send(run);
+    for (const run of [...replay, current]) send(run);
+    // Resumed at the version the run still has: nothing was sent, and what the client saw of it is
+    // taken to be the run as it is now, so a later change of its provider alone is news.
+    if (lastView === undefined && current.uid !== '' && current.resourceVersion === last) lastView = canonicalJson(statusView(current));
+    for (const run of early) send(run);
     deliver = send;
     // A terminal run changes no more; with Last-Event-ID at its last version nothing was sent above.
     if (isTerminalPhase(current.phase)) stream.close();
