@@ -33,7 +33,7 @@ import { contextFor, type DecisionContext, type PolicySettings } from './context
 import { evaluate } from './evaluate.js';
 import type { SlotStore } from './slots/store.js';
 import type { DecisionStore } from './decisions/store.js';
-import { keepFirst } from './decisions/give-back.js';
+import { admits, keepFirst } from './decisions/give-back.js';
 import { APPROVAL_RULE, approvalGates, type ApprovalGates } from './approvals/gates.js';
 import { toApproval, type ApprovalRow, type ApprovalStore } from './approvals/store.js';
 import { agentNameOf, subjectOf, type ReadCurrent } from './subject.js';
@@ -512,6 +512,13 @@ export async function tryQueued(row: QueueRow, deps: PolicyDeps): Promise<{ bloc
       'a queued request no longer parses; it leaves the queue unanswered',
     );
     await deps.queue.settle(row.id, 'Rejected');
+    return {};
+  }
+  // Another replica decided this attempt first and admitted or refused the run (giveBackLostAdmission):
+  // this entry was the losing replica's, and leaves without a decision of its own.
+  const kept = await deps.decisions.first(row.request_key, row.attempt);
+  if (kept && kept.decision.verdict !== 'pending' && kept.decision.queue?.id !== row.id) {
+    await deps.queue.settle(row.id, admits(kept) ? 'Admitted' : 'Rejected');
     return {};
   }
   if (row.due) {

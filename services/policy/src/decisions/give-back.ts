@@ -5,12 +5,12 @@ import type { SlotStore } from '../slots/store.js';
 import type { DecisionStore, KeptDecision } from './store.js';
 
 interface GiveBackDeps {
-  slots: Pick<SlotStore, 'releaseRequest'>;
-  queue: Pick<QueueStore, 'settle'>;
+  slots: Pick<SlotStore, 'releaseUnlessDequeued'>;
+  queue: Pick<QueueStore, 'settleUnleased'>;
 }
 
 /** Whether a decision lets its run start now: allowed, with no rejection. */
-const admits = (d: KeptDecision) => d.decision.verdict === 'allow' && !d.error;
+export const admits = (d: KeptDecision) => d.decision.verdict === 'allow' && !d.error;
 
 /**
  * Gives back what this replica's admission of an attempt took when another replica decided the
@@ -26,11 +26,13 @@ export async function giveBackLostAdmission(
   deps: GiveBackDeps,
 ): Promise<string | undefined> {
   const queued = ours.decision.queue;
+  // A drainer trying the entry now finds the standing decision kept (tryQueued) and lets it go.
   if (queued?.state === 'Queued' && standing.decision.queue?.id !== queued.id) {
-    await deps.queue.settle(queued.id, admits(standing) ? 'Admitted' : 'Rejected');
+    await deps.queue.settleUnleased(queued.id, admits(standing) ? 'Admitted' : 'Rejected');
   }
-  // Both admitted: they took one slot between them (a slot is the request key's).
-  if (admits(ours) && !admits(standing)) return deps.slots.releaseRequest(requestKey);
+  // Both admitted: they took one slot between them (a slot is the request key's). Queued by the
+  // standing decision, the run may be leaving the queue on this very slot.
+  if (admits(ours) && !admits(standing)) return deps.slots.releaseUnlessDequeued(requestKey);
   return undefined;
 }
 

@@ -101,9 +101,12 @@ export class QueueDrainer {
 
   /** Runs `work` on a leased run, renewing the lease while it lasts (an admission may wait on the API server or the bus). */
   private async leased<T>(row: QueueRow, work: () => Promise<T>): Promise<T> {
+    // A renewal still in flight when the try ends finds the run settled or given back: no loss to report.
+    let trying = true;
     const renew = setInterval(() => {
       this.queue.renew(row.id, this.opts.leaseMs, this.owner).then(
-        (held) => held || this.logger.warn({ queued: row.id }, 'the lease of a queued run being tried was lost; it may be tried twice'),
+        (held) =>
+          held || !trying || this.logger.warn({ queued: row.id }, 'the lease of a queued run being tried was lost; it may be tried twice'),
         (err: unknown) => this.logger.warn({ err, queued: row.id }, 'could not renew the lease of a queued run being tried'),
       );
     }, this.opts.leaseMs / 3);
@@ -111,6 +114,7 @@ export class QueueDrainer {
     try {
       return await work();
     } finally {
+      trying = false;
       clearInterval(renew);
     }
   }

@@ -214,6 +214,16 @@ export class QueueStore {
     return row;
   }
 
+  /** Takes a run out of the queue as {@link settle} does, unless a drainer holds its lease (is trying it now). */
+  async settleUnleased(id: string, state: Exclude<QueueState, 'Queued'>): Promise<QueueRow | undefined> {
+    const [row] = await this.db.query<QueueRow>(
+      `update policy.run_queue set state = ?, settled_at = now(), leased_until = null, leased_by = null
+        where id = ? and state = 'Queued' and (leased_until is null or leased_until < now()) returning ${COLUMNS}`,
+      [state, id],
+    );
+    return row;
+  }
+
   /**
    * Queue entries in the caller's namespaces: waiting runs in the order they will be tried, each
    * with its place in its namespace's queue; runs that left it, newest first.

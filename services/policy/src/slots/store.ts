@@ -296,6 +296,27 @@ export class SlotStore {
     return rows[0]?.namespace;
   }
 
+  /**
+   * Gives back the slot a request took, unless its run is being started from the queue: its queue
+   * entry admitted, or leased by a drainer, which admits a request that holds a slot without
+   * counting it again — the slot is that run's then. Under the admission lock, so no admission
+   * reads the slot between the check and the release. Returns its namespace when one was released.
+   */
+  async releaseUnlessDequeued(requestKey: string): Promise<string | undefined> {
+    return this.db.transaction(async (q) => {
+      await q('select pg_advisory_xact_lock(?)', [SLOT_LOCK]);
+      const rows = await q<{ namespace: string }>(
+        `update policy.run_slots set released_at = now()
+          where request_key = ? and released_at is null
+            and not exists (select 1 from policy.run_queue r where r.request_key = ?
+                              and (r.state = 'Admitted' or (r.state = 'Queued' and r.leased_until > now())))
+          returning namespace`,
+        [requestKey, requestKey],
+      );
+      return rows[0]?.namespace;
+    });
+  }
+
   /** Slots held longer than `olderThanMs`, for the reconciler to check against the cluster, with their age in ms. */
   async heldSince(olderThanMs: number, limit = 500): Promise<HeldSlot[]> {
     // Raw SQL: the age is measured on the database's clock, the one that stamped acquired_at.
