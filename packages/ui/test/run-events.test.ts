@@ -93,4 +93,28 @@ describe("the console's run follower", () => {
     expect(states).not.toContain('reconnecting');
     expect(server.received).toHaveLength(1);
   });
+  it('is live again once a resumed stream is accepted, though the run has nothing new to send', { timeout: 15_000 }, async () => {
+    const server = await eventServer((res, n) => {
+      if (n === 1) {
+        // The current state, then the connection drops.
+        sendStatus(res, 'Running', '5');
+        res.end();
+        return;
+      }
+      // Resumed at the version the run still has: only heartbeats.
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+      res.write(': heartbeat\n\n');
+    });
+    closers.push(server.close);
+    const states: LiveState[] = [];
+    const stop = new AbortController();
+    const following = followRunEvents(server.url, 't', { signal: stop.signal, onRun: () => undefined, onLive: (s) => states.push(s) });
+    const deadline = Date.now() + 10_000;
+    while (!(server.received.length === 2 && states.at(-1) === 'live') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    stop.abort();
+    await following;
+    expect(states).toEqual(['live', 'reconnecting', 'live']);
+    expect(server.received[1]?.['last-event-id']).toBe('5');
+  });
 });

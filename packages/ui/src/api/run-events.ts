@@ -28,19 +28,27 @@ export async function followRunEvents(url: string, token: string, opts: FollowOp
   let lastEventId: string | undefined;
   let ended = false;
   let failures = 0;
+  // Told on change only: a stream's open and its first event both say live.
+  let shown: LiveState | undefined;
+  const show = (state: LiveState) => {
+    if (state !== shown) opts.onLive(state);
+    shown = state;
+  };
   while (!signal.aborted && !ended) {
     try {
       await readEventStream(url, token, {
         ...(lastEventId ? { lastEventId } : {}),
         ...(opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: opts.idleTimeoutMs } : {}),
         signal,
+        // Live once the server accepts: resumed at the run's current version, it has nothing to send yet.
+        onOpen: () => show('live'),
         onEvent: (e) => {
           if (e.event !== 'status') return;
           const next = JSON.parse(e.data) as NormalizedRun;
           lastEventId = e.id ?? next.resourceVersion;
           failures = 0;
           opts.onRun(next);
-          opts.onLive('live');
+          show('live');
           if (isTerminal(next.phase)) ended = true;
         },
       });
@@ -49,17 +57,23 @@ export async function followRunEvents(url: string, token: string, opts: FollowOp
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof ApiError && err.status >= 400 && err.status < 500) {
-        opts.onLive('refused');
+        show('refused');
         return;
       }
     }
-    opts.onLive('reconnecting');
+    show('reconnecting');
     failures++;
     const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(failures, 5));
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, delay);
-      signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    // Ends early on abort; either way the listener goes, so reconnects do not pile listeners on the signal.
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, delay);
+      signal.addEventListener('abort', done, { once: true });
     });
   }
-  if (!signal.aborted) opts.onLive('ended');
+  if (!signal.aborted) show('ended');
 }

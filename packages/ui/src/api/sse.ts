@@ -57,7 +57,14 @@ export class StreamIdleError extends Error {
 export async function readEventStream(
   url: string,
   token: string,
-  opts: { lastEventId?: string; signal: AbortSignal; onEvent: (e: SseEvent) => void; idleTimeoutMs?: number },
+  opts: {
+    lastEventId?: string;
+    signal: AbortSignal;
+    onEvent: (e: SseEvent) => void;
+    /** Told once the server has accepted the stream, before any event: a resumed stream may bring none for a while. */
+    onOpen?: () => void;
+    idleTimeoutMs?: number;
+  },
 ): Promise<void> {
   const idleMs = opts.idleTimeoutMs ?? STREAM_IDLE_TIMEOUT_MS;
   // Aborted by the caller or by silence; linked by hand, as AbortSignal.any is younger than some browsers the console serves.
@@ -85,6 +92,7 @@ export async function readEventStream(
       signal: controller.signal,
     });
     if (!res.ok || !res.body) throw new ApiError(res.status, undefined, `the event stream answered ${res.status}`);
+    opts.onOpen?.();
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
     for (;;) {
