@@ -20,7 +20,9 @@ export class LockHeldError extends Error {
   }
 }
 
-const ATTEMPTS = 3;
+// How long to wait for another process that is taking over the same stale lock before giving up.
+const TAKEOVER_TIMEOUT_MS = 10_000;
+const TAKEOVER_POLL_MS = 10;
 
 /**
  * Takes `file` as an exclusive lock for this process: creates it holding this process's pid, takes it over
@@ -35,18 +37,21 @@ export async function lockFile(file: string): Promise<FileLock> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.writeFile(draft, formatOwner(me));
   try {
-    for (let attempt = 1; ; attempt += 1) {
+    const deadline = Date.now() + TAKEOVER_TIMEOUT_MS;
+    for (;;) {
       try {
         await fs.link(draft, file);
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= ATTEMPTS) throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const holder = await readOwner(file);
-      if (holder && (await isAlive(holder))) throw new LockHeldError(file, holder);
-      // Stale: its holder died without releasing it. Two starts taking over the same stale lock at the
-      // same instant could both succeed; that needs two launchers racing on one directory to the millisecond.
-      await fs.rm(file, { force: true });
+      const holder = await readLock(file);
+      if (holder === 'missing') continue; // Released since our link failed: try again.
+      if (holder !== 'unreadable' && (await isAlive(holder))) throw new LockHeldError(file, holder);
+      const taker = await removeStale(file, holder);
+      if (taker === undefined) continue;
+      if (Date.now() >= deadline) throw new LockHeldError(file, taker);
+      await new Promise((resolve) => setTimeout(resolve, TAKEOVER_POLL_MS));
     }
   } finally {
     await fs.rm(draft, { force: true });
@@ -61,4 +66,48 @@ export async function lockFile(file: string): Promise<FileLock> {
       if (holder?.pid === me.pid && holder.startTime === me.startTime) await fs.rm(file, { force: true });
     },
   };
+}
+
+type LockState = Owner | 'missing' | 'unreadable';
+
+async function readLock(file: string): Promise<LockState> {
+  const owner = await readOwner(file);
+  if (owner) return owner;
+  try {
+    await fs.access(file);
+    return 'unreadable';
+  } catch {
+    return 'missing';
+  }
+}
+
+function tag(state: Owner | 'unreadable'): string {
+  return state === 'unreadable' ? 'unreadable' : `${state.pid}.${state.startTime ?? ''}`;
+}
+
+/**
+ * Removes `file` if it is still the stale lock `stale`; returns the process doing that instead when another
+ * one is, so the caller waits for it. Reading a stale holder and removing the file cannot be one step: a
+ * racer that read it, then lost the CPU while another took the lock over, would delete that one's live
+ * lock and link its own, and both would hold it (three launchers on one stale lock did so a third of the
+ * time). So removing a stale lock is itself locked: whoever holds `<file>.takeover.<stale holder>`,
+ * taken by this same function (a marker whose taker died is then stale in turn), is the only one who may
+ * remove a lock naming that holder, and checks it still does first.
+ */
+async function removeStale(file: string, stale: Owner | 'unreadable'): Promise<Owner | undefined> {
+  let marker: FileLock;
+  try {
+    marker = await lockFile(`${file}.takeover.${tag(stale)}`);
+  } catch (err) {
+    if (err instanceof LockHeldError) return err.holder;
+    throw err;
+  }
+  try {
+    // Nobody else can change a lock naming `stale` now: its holder is dead and we hold its marker.
+    const now = await readLock(file);
+    if (now !== 'missing' && tag(now) === tag(stale)) await fs.rm(file, { force: true });
+  } finally {
+    await marker.release();
+  }
+  return undefined;
 }
