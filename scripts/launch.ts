@@ -4,7 +4,7 @@
  * JANGAR_TEMPORAL_URL switch each part to an external one.
  */
 import path from 'node:path';
-import { startStack, REPO_ROOT } from '@jangar/stack';
+import { lockStackDir, startStack, REPO_ROOT } from '@jangar/stack';
 import { ensureUiBuilt } from './ui-build.js';
 
 const port = Number(process.env.JANGAR_HTTP_PORT ?? 8080);
@@ -12,6 +12,7 @@ const devToken = process.env.JANGAR_DEV_TOKEN ?? 'dev';
 const dataDir = process.env.JANGAR_DATA_DIR ?? path.join(REPO_ROOT, '.jangar');
 
 console.log(`Jangar: starting the control plane (state in ${path.relative(process.cwd(), dataDir) || dataDir})`);
+let lock: Awaited<ReturnType<typeof lockStackDir>> | undefined;
 let stack: Awaited<ReturnType<typeof startStack>> | undefined;
 let stopping = false;
 const stop = async (code: number) => {
@@ -19,6 +20,7 @@ const stop = async (code: number) => {
   stopping = true;
   console.log('\nJangar: stopping…');
   await stack?.stop();
+  await lock?.release();
   console.log('Jangar: stopped.');
   process.exit(code);
 };
@@ -30,6 +32,15 @@ process.on('SIGHUP', () => void stop(0));
 if (process.env.JANGAR_EXIT_WITH_PARENT === '1') {
   const parentGone = () => void stop(0);
   process.stdin.once('end', parentGone).once('close', parentGone).once('error', parentGone).resume();
+}
+
+try {
+  // Before the UI build: a second start on the directory must not rebuild packages/ui/dist under the
+  // gateway of the one that runs, only to be refused after.
+  lock = await lockStackDir(dataDir);
+} catch (err) {
+  console.error(`\nJangar did not start: ${(err as Error).message}`);
+  await stop(1);
 }
 
 try {
@@ -49,6 +60,7 @@ try {
     kubeconfig: process.env.KUBECONFIG,
     temporalUrl: process.env.JANGAR_TEMPORAL_URL,
     log: (line) => console.log(line),
+    lock,
   });
 } catch (err) {
   console.error(`\nJangar did not start: ${(err as Error).message}`);

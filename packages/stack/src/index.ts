@@ -1,4 +1,4 @@
-export { startStack, stackLockFile } from './stack.js';
+export { lockStackDir, startStack, stackLockFile } from './stack.js';
 export type { Stack, StackFailure, StackOptions } from './stack.js';
 export { BUNDLED_ENTRIES, SERVICE_NAMES, REPO_ROOT, bundleArgs } from './services.js';
 export { buildBundles, bundleTarget } from './build.js';

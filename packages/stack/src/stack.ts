@@ -17,6 +17,7 @@ import {
   startPostgres,
   waitFor,
   type ExitInfo,
+  type FileLock,
   type NatsServerHandle,
   type ServiceProcess,
 } from '@jangar/devstack';
@@ -50,6 +51,8 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** How long each process (nats-server and Postgres included) may take to become ready; default `JANGAR_READY_TIMEOUT_MS`, else 90 s. */
   readyTimeoutMs?: number;
+  /** The data directory's lock, taken already with {@link lockStackDir}; the stack then owns it. Taken here when omitted. */
+  lock?: FileLock;
 }
 
 /** A process of the stack that exited when nothing had asked it to. */
@@ -104,8 +107,8 @@ export function stackLockFile(dataDir: string): string {
   return path.join(path.resolve(dataDir), 'stack.lock');
 }
 
-/** Takes the data directory for this stack, or fails naming the stack that runs on it. */
-async function lockDataDir(dataDir: string) {
+/** Takes the data directory for a stack, or fails naming the stack that runs on it. */
+export async function lockStackDir(dataDir: string): Promise<FileLock> {
   try {
     return await lockFile(stackLockFile(dataDir));
   } catch (err) {
@@ -138,11 +141,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const readyTimeout = readyTimeoutMs(opts);
   const progress = new Progress(log);
   const dataDir = path.resolve(opts.dataDir);
+  if (opts.lock && opts.lock.file !== stackLockFile(dataDir)) {
+    throw new Error(`the lock ${opts.lock.file} given to startStack is not ${stackLockFile(dataDir)}`);
+  }
   const logs = path.join(dataDir, 'logs');
   await mkdir(logs, { recursive: true });
   // Before anything starts: a second launcher on the same directory would stop the running one's
   // nats-server and Postgres as leftovers, and kube-dev's journal compaction would race the other's.
-  const lock = await lockDataDir(dataDir);
+  const lock = opts.lock ?? (await lockStackDir(dataDir));
   const cleanups: Array<() => Promise<void>> = [() => lock.release()];
   let stopping = false;
   // Processes (or server handles) whose exit was asked for; any other exit is a failure of the stack.

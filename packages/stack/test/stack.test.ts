@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '@jangar/devstack';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startStack, stackLockFile, type Stack } from '../src/index.js';
+import { lockStackDir, startStack, stackLockFile, type Stack } from '../src/index.js';
 
 let dataDir: string;
 let stack: Stack;
@@ -68,6 +68,20 @@ describe('a stack on a data directory', () => {
           timeoutMs: 30_000,
         });
       }
+    }
+  });
+
+  test('given a lock on another data directory, refuses to start and leaves that lock taken', async () => {
+    const other = await mkdtemp(path.join(os.tmpdir(), 'jangar-stack-other-'));
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), 'jangar-stack-elsewhere-'));
+    try {
+      const lock = await lockStackDir(elsewhere);
+      await expect(startStack({ dataDir: other, lock })).rejects.toThrow(`is not ${stackLockFile(other)}`);
+      expect((await readFile(stackLockFile(elsewhere), 'utf8')).split('\n')[0]).toBe(String(process.pid));
+      await lock.release();
+    } finally {
+      await rm(other, { recursive: true, force: true });
+      await rm(elsewhere, { recursive: true, force: true });
     }
   });
 
