@@ -43,13 +43,13 @@ async function exitOf(launcher: Launcher, timeoutMs: number): Promise<number | n
   return code ?? null;
 }
 
-/** Pids of the processes whose command line names `text`. */
-async function processesNaming(text: string): Promise<number[]> {
+/** Pids of the processes whose command line names every one of `texts`. */
+async function processesNaming(...texts: string[]): Promise<number[]> {
   const found: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(text)) found.push(Number(entry));
+    if (texts.every((text) => cmdline.includes(text))) found.push(Number(entry));
   }
   return found;
 }
@@ -63,11 +63,38 @@ afterEach(async () => {
   // Whatever a failing test left running is killed, so the next test and run start clean.
   if (launcher && launcher.child.exitCode === null && launcher.child.signalCode === null) launcher.child.kill('SIGKILL');
   for (const pid of await processesNaming(dataDir)) process.kill(pid, 'SIGKILL');
+  // Or a dying initdb could write into the directory as it is removed.
+  await waitFor('what the test left running to be gone', async () => (await processesNaming(dataDir)).length === 0, {
+    timeoutMs: 10_000,
+  });
   await rm(dataDir, { recursive: true, force: true });
   launcher = undefined;
 });
 
 describe('the npm start launcher', () => {
+  test('stopped while Postgres is still initialising, leaves no process of the stack running and the data directory unlocked', async () => {
+    launcher = launch(dataDir, {
+      JANGAR_HTTP_PORT: String(await freePort()),
+      // Its own UI directory, so the launcher does not build packages/ui.
+      JANGAR_UI_DIR: path.join(dataDir, 'ui'),
+    });
+    const running = launcher;
+    await waitFor(
+      'the launcher to say Postgres is initialising, and initdb to run',
+      async () => {
+        if (running.child.exitCode !== null) throw new Error(`the launcher exited:\n${running.output()}`);
+        if (!running.output().includes('postgres: initialising a new cluster')) return false;
+        return (await processesNaming('initdb', dataDir)).length > 0;
+      },
+      { timeoutMs: 120_000, intervalMs: 10 },
+    );
+    running.child.kill('SIGINT');
+
+    expect(await exitOf(running, 60_000)).toBe(0);
+    expect(await processesNaming(dataDir)).toEqual([]);
+    await expect(stat(stackLockFile(dataDir))).rejects.toThrow();
+  });
+
   test('refuses a data directory in use before it looks at the web UI build', async () => {
     const dist = path.join(REPO_ROOT, 'packages', 'ui', 'dist', 'index.html');
     const distBefore = await stat(dist).then(

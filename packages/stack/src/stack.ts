@@ -53,6 +53,8 @@ export interface StackOptions {
   readyTimeoutMs?: number;
   /** The data directory's lock, taken already with {@link lockStackDir}; the stack then owns it. Taken here when omitted. */
   lock?: FileLock;
+  /** Abandons the start: what was started is stopped, and startStack rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** A process of the stack that exited when nothing had asked it to. */
@@ -122,7 +124,13 @@ export async function lockStackDir(dataDir: string): Promise<FileLock> {
 }
 
 /** Waits until `url` answers 2xx; gives up at once, with the process's last output, if it exits. */
-async function waitHealthy(what: string, proc: ServiceProcess, url: string, timeoutMs: number): Promise<void> {
+async function waitHealthy(
+  what: string,
+  proc: ServiceProcess,
+  url: string,
+  timeoutMs: number,
+  abandoned: AbortSignal | undefined,
+): Promise<void> {
   const exited = new AbortController();
   void proc.exited.then((info) => exited.abort(new Error(`it exited (code ${info.code}, signal ${info.signal}):\n${proc.recentOutput()}`)));
   await waitFor(
@@ -131,7 +139,7 @@ async function waitHealthy(what: string, proc: ServiceProcess, url: string, time
       const res = await fetch(url).catch(() => undefined);
       return res?.ok ? true : undefined;
     },
-    { timeoutMs, intervalMs: 100, signal: exited.signal },
+    { timeoutMs, intervalMs: 100, signal: abandoned ? AbortSignal.any([exited.signal, abandoned]) : exited.signal },
   );
 }
 
@@ -140,6 +148,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const log = opts.log ?? (() => undefined);
   const readyTimeout = readyTimeoutMs(opts);
   const progress = new Progress(log);
+  const signal = opts.signal;
+  // Each step starts only while the start is still wanted; what a step started is in `cleanups` by then.
+  const step = <T>(name: string, fn: () => Promise<T>, detail: (value: T) => string) => {
+    signal?.throwIfAborted();
+    return progress.step(name, fn, detail);
+  };
   const dataDir = path.resolve(opts.dataDir);
   if (opts.lock && opts.lock.file !== stackLockFile(dataDir)) {
     throw new Error(`the lock ${opts.lock.file} given to startStack is not ${stackLockFile(dataDir)}`);
@@ -169,7 +183,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   try {
     // Always from the current sources: a bundle left from another checkout must not run.
-    await progress.step(
+    await step(
       'build',
       () => buildBundles(BUNDLED_ENTRIES.map(bundleTarget)),
       () => `${BUNDLED_ENTRIES.length} bundles`,
@@ -183,7 +197,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     };
     const natsUrl =
       opts.natsUrl ??
-      (await progress.step(
+      (await step(
         'nats-server',
         async () => {
           nats = await startNatsServer(natsOptions);
@@ -203,10 +217,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     };
     const databaseUrl =
       opts.databaseUrl ??
-      (await progress.step(
+      (await step(
         'postgres',
         async () => {
-          pg = await startPostgres(pgOptions);
+          pg = await startPostgres({ ...pgOptions, signal });
           watch(pg, 'postgres', pg.exited, pgOptions.logFile);
           cleanups.push(() => pg?.stop() ?? Promise.resolve());
           return pg.url;
@@ -217,7 +231,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     let kubeDevUrl: string | undefined;
     const kubeconfig =
       opts.kubeconfig ??
-      (await progress.step(
+      (await step(
         'kubernetes',
         async () => {
           const file = path.join(dataDir, 'kubeconfig');
@@ -240,7 +254,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           });
           watch(proc, 'kube-dev', proc.exited, logFile);
           cleanups.push(async () => void (await proc.stop()));
-          await waitHealthy('the development Kubernetes API server', proc, `http://127.0.0.1:${port}/readyz`, readyTimeout);
+          await waitHealthy('the development Kubernetes API server', proc, `http://127.0.0.1:${port}/readyz`, readyTimeout, signal);
           kubeDevUrl = `http://127.0.0.1:${port}`;
           return file;
         },
@@ -282,7 +296,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       return { proc, healthPort };
     };
     const waitReady = (name: ServiceName, inst: Instance) =>
-      waitHealthy(`${name} to be ready`, inst.proc, `http://127.0.0.1:${inst.healthPort}/readyz`, readyTimeout);
+      waitHealthy(`${name} to be ready`, inst.proc, `http://127.0.0.1:${inst.healthPort}/readyz`, readyTimeout, signal);
 
     const startService = async (name: ServiceName) => {
       const count = opts.replicas?.[name] ?? 1;
@@ -297,7 +311,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     });
     await Promise.all(
       SERVICE_NAMES.map((name) =>
-        progress.step(
+        step(
           name,
           () => startService(name),
           (started) => (started.length > 1 ? `${started.length} replicas ready` : 'ready'),
@@ -305,7 +319,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ),
     );
     const gatewayUrl = `http://127.0.0.1:${httpPort}`;
-    await progress.step(
+    await step(
       'readiness',
       () =>
         waitFor(
@@ -314,10 +328,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
             const res = await fetch(`${gatewayUrl}/readyz`).catch(() => undefined);
             return res?.ok ? true : undefined;
           },
-          { timeoutMs: readyTimeout },
+          { timeoutMs: readyTimeout, signal },
         ),
       () => `${gatewayUrl}/readyz answers 200`,
     );
+    signal?.throwIfAborted();
 
     return {
       gatewayUrl,

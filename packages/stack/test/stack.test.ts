@@ -85,6 +85,17 @@ describe('a stack on a data directory', () => {
     }
   });
 
+  test('abandoned before it starts anything, rejects and leaves its data directory unlocked', async () => {
+    const other = await mkdtemp(path.join(os.tmpdir(), 'jangar-stack-abandoned-'));
+    try {
+      const signal = AbortSignal.abort(new Error('not wanted any more'));
+      await expect(startStack({ dataDir: other, signal })).rejects.toThrow('not wanted any more');
+      await expect(readFile(stackLockFile(other))).rejects.toThrow();
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   // Last: the stack is not whole afterwards.
   test('reports a service that dies after it was ready, with its name, how it ended and its log file', async () => {
     const audit = stack.processes('audit')[0]!;
