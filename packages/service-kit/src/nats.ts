@@ -58,8 +58,15 @@ export async function ensureStreams(jsm: JetStreamManager, streams: readonly Str
       try {
         await jsm.streams.add(config);
       } catch (addErr) {
-        // Another replica created it between our info() and add(): fine.
-        if (!/already in use|exists/i.test(String((addErr as Error).message))) throw addErr;
+        // Another replica created it between our info() and add(): fine. The server may say so as
+        // "subjects overlap" (the other's stream holds them), so whether the stream now exists
+        // under this name decides; an overlap with a stream of another name is a real conflict.
+        if (/already in use|exists/i.test(String((addErr as Error).message))) continue;
+        const created = await jsm.streams.info(def.name).then(
+          () => true,
+          () => false,
+        );
+        if (!created) throw addErr;
       }
     }
   }
