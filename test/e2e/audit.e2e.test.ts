@@ -236,11 +236,15 @@ describe('tamper evidence', () => {
     expect(before.json.continue).toBeUndefined();
     expect(before.json.checked).toBeGreaterThan(3);
     expect((await alice.get('/v1/audit/verify')).status).toBe(403);
-    // Page by page, the walk checks the same events.
+    // Page by page, the walk checks the same events, and any recorded meanwhile (a request of the
+    // Postgres burst above may still be landing), so its total lies between two whole walks.
     const paged = await verifyPages(2);
+    const whole = await dev.get('/v1/audit/verify');
     expect(paged.length).toBeGreaterThan(1);
     expect(paged.every((p) => p.intact && p.checked <= 2)).toBe(true);
-    expect(paged.reduce((sum, p) => sum + p.checked, 0)).toBe(before.json.checked);
+    const total = paged.reduce((sum, p) => sum + p.checked, 0);
+    expect(total).toBeGreaterThanOrEqual(before.json.checked);
+    expect(total).toBeLessThanOrEqual(whole.json.checked);
     const refused = await dev.get('/v1/audit/verify?continue=not-a-token');
     expect(refused.status).toBe(400);
     expect(refused.json).toMatchObject({ code: 'validation_failed', errors: [{ path: 'query.continue' }] });
