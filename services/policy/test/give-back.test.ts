@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestMessage, type DecisionPayload } from '@jangar/contracts';
+import type { DecisionPayload } from '@jangar/contracts';
 import { POLICY_DATABASE } from '../src/database.js';
 import { createLogger } from '@jangar/service-kit';
 import { giveBackLostAdmission, keepFirst } from '../src/decisions/give-back.js';
 import { DecisionStore, type KeptDecision } from '../src/decisions/store.js';
 import { QueueStore, toQueueSummary } from '../src/queue/store.js';
 import { SlotStore } from '../src/slots/store.js';
+import { queueRun } from './queued-run.js';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
 const NS = 'give-back';
@@ -47,19 +48,8 @@ const holds = async (key: string) =>
 
 /** Queues request `key`, as an admission refused at a limit with a queue does; returns the decision saying so. */
 async function queued(key: string): Promise<KeptDecision> {
-  const message = RequestMessage.parse({
-    deliveryId: key,
-    requestKey: key,
-    correlationId: key,
-    principal: { subject: 'alice' },
-    namespace: NS,
-    occurredAt: new Date().toISOString(),
-    payload: { id: randomUUID(), kind: 'AgentRun', verb: 'create', metadata: { namespace: NS, name: key }, spec: {} },
-  });
-  const sizes = { namespace: 10, cluster: undefined, maxWaitSeconds: 600 };
-  const entry = await queue.enqueue(message, { agent: undefined, reason: 'ConcurrencyLimit', detail: 'full' }, sizes, randomUUID());
-  if (!('row' in entry)) throw new Error('queue full');
-  return { decision: decision('pending', { queue: toQueueSummary(entry.row) }) };
+  const { row } = await queueRun(queue, NS, key, key);
+  return { decision: decision('pending', { queue: toQueueSummary(row) }) };
 }
 
 describe("an admission that lost to another replica's decision of the same attempt", () => {

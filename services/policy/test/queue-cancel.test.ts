@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestMessage } from '@jangar/contracts';
 import { createLogger } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import { POLICY_DATABASE } from '../src/database.js';
 import { QueueStore } from '../src/queue/store.js';
 import { QueueDrainer, type TryQueued } from '../src/queue/drain.js';
+import { queueRun } from './queued-run.js';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
 let scratch: ScratchDatabase;
@@ -23,23 +23,9 @@ afterAll(async () => {
 });
 
 const OWNER = randomUUID();
-const SIZES = { namespace: 10, cluster: undefined, maxWaitSeconds: 600 };
 
-/** Queues a create of the AgentRun `name` in `namespace`. */
-async function queued(namespace: string, name: string) {
-  const message = RequestMessage.parse({
-    deliveryId: name,
-    requestKey: `alice:${name}`,
-    correlationId: name,
-    principal: { subject: 'alice' },
-    namespace,
-    occurredAt: new Date().toISOString(),
-    payload: { id: randomUUID(), kind: 'AgentRun', verb: 'create', metadata: { namespace, name }, spec: {} },
-  });
-  const entry = await queue.enqueue(message, { agent: 'coder', reason: 'ConcurrencyLimit', detail: 'full' }, SIZES, randomUUID());
-  if (!('row' in entry)) throw new Error('queue full');
-  return entry.row;
-}
+/** Queues a create of the AgentRun `name` in `namespace` (Agent coder). */
+const queued = async (namespace: string, name: string) => (await queueRun(queue, namespace, name, `alice:${name}`, 'coder')).row;
 
 const target = (namespace: string, name: string) => ({ namespace, kind: 'AgentRun', name });
 
