@@ -75,6 +75,12 @@ function report(io: Io, err: unknown): void {
   io.err(safeText(`error: ${(err as Error).message ?? String(err)}`));
 }
 
+/** `jangar get … | head` closes our stdout early: that is no error. */
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok);
+  throw err;
+}
+
 /** Runs the CLI on `argv` (as `process.argv`) and answers the exit code. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const abort = new AbortController();
@@ -85,11 +91,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     abort.abort();
   };
   process.on('SIGINT', onInterrupt);
-  // `jangar get … | head` closes our stdout early: that is no error.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(EXIT.ok);
-    throw err;
-  });
+  // Once per process, and left in place: a closed pipe may be noticed after main has answered.
+  if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
   try {
     await buildProgram({ io, signal: abort.signal }).parseAsync(argv);
     return EXIT.ok;
