@@ -1,9 +1,8 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
-import { runCli, testServer } from './harness.js';
+import { runCli, tempDir, testServer } from './harness.js';
 
 const AGENT = 'apiVersion: agents.proompteng.ai/v1alpha1\nkind: Agent\nmetadata: { name: coder, namespace: team-a }\nspec: {}\n';
 
@@ -16,7 +15,7 @@ describe('jangar apply -f <dir>', () => {
   it('exits 2 and sends nothing when an entry of the directory cannot be read (a directory named sub.yaml)', async () => {
     const server = await testServer((_req, res) => res.writeHead(500).end());
     servers.push(server);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-apply-'));
+    const dir = await tempDir('apply');
     await writeFile(path.join(dir, 'a.yaml'), AGENT);
     await mkdir(path.join(dir, 'sub.yaml'));
 

@@ -1,11 +1,25 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Io } from '../src/io.js';
 import { main } from '../src/main.js';
 import { colors } from '../src/output/color.js';
+import { afterAll } from 'vitest';
+
+const made: string[] = [];
+// Registered by the test file that imports this module: its temporary directories go when it ends.
+afterAll(async () => {
+  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** A new temporary directory named `jangar-<what>-…`, removed once the test file's tests have run. */
+export async function tempDir(what: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `jangar-${what}-`));
+  made.push(dir);
+  return dir;
+}
 
 /** What one run of the CLI printed and how it ended. */
 export interface CliResult {
@@ -20,7 +34,7 @@ export interface CliResult {
 export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
-  const home = await mkdtemp(path.join(os.tmpdir(), 'jangar-cli-'));
+  const home = await tempDir('cli');
   const io: Io = {
     out: (line) => void out.push(line),
     err: (line) => void err.push(line),

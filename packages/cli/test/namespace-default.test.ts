@@ -1,9 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
-import { runCli, testServer } from './harness.js';
+import { runCli, tempDir, testServer } from './harness.js';
 
 /** The lists that read only -n before: each with its path and the flag that widens it to every namespace. */
 const LISTS = [
@@ -35,7 +34,7 @@ describe('approvals, queue and audit scope their list like every other command',
     });
 
     it(`jangar ${list.args.join(' ')} lists the config file's namespace without -n or $JANGAR_NAMESPACE`, async () => {
-      const dir = await mkdtemp(path.join(os.tmpdir(), 'jangar-ns-'));
+      const dir = await tempDir('ns');
       const config = path.join(dir, 'config.json');
       await writeFile(config, JSON.stringify({ namespace: 'team-b' }), { mode: 0o600 });
       expect(await namespaceSent(list.args, { JANGAR_CONFIG: config })).toBe('team-b');
