@@ -327,8 +327,7 @@ async function publishDecision(
  * Refuses a queued run whose wait ran out with `queue_expired`: a final answer, like an expired
  * approval's, so a client polling its deliveryId learns the run will not start.
  */
-export async function expireQueued(row: QueueRow, deps: PolicyDeps): Promise<void> {
-  const message = RequestMessageSchema.parse(row.message);
+export async function expireQueued(row: QueueRow, message: RequestMessage, deps: PolicyDeps): Promise<void> {
   const summary = { ...toQueueSummary(row), state: 'Expired' as const, settledAt: new Date().toISOString() };
   const ruleId = row.reason === 'ConcurrencyLimit' ? 'concurrency-limit' : 'rate-limit';
   const reason = `waited in the queue from ${row.enqueued_at} to ${row.expires_at}: ${row.detail}`;
@@ -522,7 +521,7 @@ export async function tryQueued(row: QueueRow, deps: PolicyDeps): Promise<{ bloc
     return {};
   }
   if (row.due) {
-    await expireQueued(row, deps);
+    await expireQueued(row, stored.data, deps);
     await deps.queue.settle(row.id, 'Expired');
     return {};
   }
