@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { KindDefinition, RequestMessage, RequestPayload } from '@jangar/contracts';
+import { CorrelationId, type KindDefinition, type RequestMessage, type RequestPayload } from '@jangar/contracts';
 import { DomainError, faultPoint, requestKeyFor } from '@jangar/service-kit';
 import type { Caller } from '../auth.js';
 import { storedResponse, type DeliveryRow, type StoredResponse } from '../deliveries/store.js';
@@ -35,7 +35,7 @@ function send(reply: FastifyReply, stored: StoredResponse, replayed: boolean): F
 export function correlationHeader(req: FastifyRequest): string | undefined {
   const value = req.headers['x-correlation-id'];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 255) {
+  if (typeof value !== 'string' || !CorrelationId.safeParse(value).success) {
     throw new DomainError('validation_failed', 'X-Correlation-Id must be one value of 1-255 characters', {
       errors: [{ path: 'header.X-Correlation-Id', message: 'must be one value of 1-255 characters' }],
     });
