@@ -81,6 +81,15 @@ export function cpuPerAnswer(before: Record<string, number>, after: Record<strin
   return out;
 }
 
+/** Cores each group kept busy between two samples `seconds` apart (CPU time ÷ wall time), busiest first. */
+export function coresUsed(before: Record<string, number>, after: Record<string, number>, seconds: number): Record<string, number> {
+  const used = Object.entries(after)
+    .map(([group, ms]): [string, number] => [group, Math.round(((ms - (before[group] ?? 0)) / 1000 / seconds) * 100) / 100])
+    .filter(([, cores]) => cores > 0)
+    .sort((a, b) => b[1] - a[1]);
+  return Object.fromEntries(used);
+}
+
 /** Table cells for CPU ms per answer: the named groups, the other groups summed, and the total. */
 export function cpuCells(perAnswer: Record<string, number>, groups: readonly string[]): string[] {
   const entries = Object.entries(perAnswer);

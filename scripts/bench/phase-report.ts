@@ -10,6 +10,7 @@ import type { VisibleResults } from './visible.js';
 const ms = (n: number) => (Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0));
 const rate = (n: number) => n.toFixed(0);
 const indent = (s: string) => s.replace(/^/gm, '  ');
+const totalCores = (cores: Record<string, number>) => Object.values(cores).reduce((t, c) => t + c, 0).toFixed(2);
 const lat = (l: Latency) => [ms(l.p50), ms(l.p99)];
 
 export function renderCeiling(c: CeilingResults): string {
@@ -80,6 +81,15 @@ export function renderVisible(v: VisibleResults): string {
       (v.notVisible > 0
         ? ` (lower bounds: ${v.notVisible} never visible within 120 s count as 120 s; over the visible ones only p50 ${ms(v.visibleOnlyMs.p50)} ms, p99 ${ms(v.visibleOnlyMs.p99)} ms)`
         : ''),
+    // Older result files have no CPU figures.
+    ...(v.coresByProcess
+      ? [
+          `  cores used while the requests were due, by process (CPU ÷ wall time, from /proc; ${totalCores(v.coresByProcess)} in all): ` +
+            Object.entries(v.coresByProcess)
+              .map(([g, c]) => `${g} ${c.toFixed(2)}`)
+              .join(', '),
+        ]
+      : []),
     `  created in Kubernetes (end of the provisioner's kube create AgentRun span, ${v.created} of ${v.fired} traces have it): ` +
       `p50 ${ms(v.createdMs.p50)} ms, p99 ${ms(v.createdMs.p99)} ms`,
     `  due → visible, where the time goes (from the services' spans, for the requests that became visible; consecutive stages, their means add up to their mean, ${ms(v.visibleOnlyMs.mean)} ms):`,

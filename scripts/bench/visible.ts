@@ -8,8 +8,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Stack } from '@jangar/stack';
+import { Pool, type Dispatcher } from 'undici';
 import type { PhaseContext } from './ceiling.js';
+import { coresUsed, cpuByGroup } from './cpu.js';
 import { openLoop } from './open-loop.js';
 import type { BacklogProbe, SettleReport } from './settle.js';
 import { summarize, type Latency } from './stats.js';
@@ -72,6 +73,11 @@ export interface VisibleResults {
   createdStages: StageSummary[];
   sideStages: StageSummary[];
   loadAvg: number[];
+  /**
+   * Cores each process group kept busy over the step (CPU time ÷ the step's wall time, from /proc):
+   * who the gateway shared the machine with while the requests were due.
+   */
+  coresByProcess: Record<string, number>;
   settle: SettleReport;
 }
 
@@ -89,34 +95,41 @@ interface Outcome {
 
 const now = () => performance.timeOrigin + performance.now();
 
-/** POSTs one run, then GETs it until it answers 200; polls grow to 5 % of the time waited (10 to 250 ms). */
-async function postThenRead(stack: Stack, deliveryId: string, scheduledAt: number, signal: AbortSignal): Promise<Outcome> {
-  const auth = { authorization: `Bearer ${stack.devToken}` };
+/**
+ * POSTs one run, then GETs it until it answers 200; polls grow to 5 % of the time waited (10 to 250
+ * ms). Through undici's `request` on a keep-alive pool rather than `fetch`: the load generator
+ * shares the machine's cores with what it measures, and `fetch` costs it several times the CPU
+ * per request (WHATWG streams, Headers and Response objects).
+ */
+async function postThenRead(pool: Dispatcher, token: string, deliveryId: string, scheduledAt: number, signal: AbortSignal): Promise<Outcome> {
+  const authorization = `Bearer ${token}`;
   const out: Outcome = { scheduledAt, gets: 0 };
   try {
-    const res = await fetch(`${stack.gatewayUrl}${RUNS_PATH}`, {
+    const res = await pool.request({
       method: 'POST',
+      path: RUNS_PATH,
       // RFC 7240: answer 202 once the request is claimed and published. This client measures when
       // the run becomes readable (and, from the spans, when it is created), not how long the gateway
       // holds a request open waiting for the outcome.
-      headers: { ...auth, 'content-type': 'application/json', prefer: 'respond-async' },
+      headers: { authorization, 'content-type': 'application/json', prefer: 'respond-async' },
       body: runBody(deliveryId),
       signal,
     });
-    const text = await res.text();
+    const text = await res.body.text();
     out.answeredAt = now();
-    out.status = res.status;
-    const traceId = traceIdOf(res.headers.get('traceparent'));
+    out.status = res.statusCode;
+    const header = (name: string) => String(res.headers[name] ?? '');
+    const traceId = traceIdOf(header('traceparent'));
     if (traceId) out.traceId = traceId;
-    if (/\brespond-async\b/i.test(res.headers.get('preference-applied') ?? '')) out.async = true;
-    if (res.status !== 201 && res.status !== 202) return out;
+    if (/\brespond-async\b/i.test(header('preference-applied'))) out.async = true;
+    if (res.statusCode !== 201 && res.statusCode !== 202) return out;
     const id = (JSON.parse(text) as { id?: string }).id;
-    if (!id) throw new Error(`answer ${res.status} without an id`);
+    if (!id) throw new Error(`answer ${res.statusCode} without an id`);
     for (;;) {
       out.gets += 1;
-      const get = await fetch(`${stack.gatewayUrl}/v1/runs/${id}`, { headers: auth, signal });
-      await get.arrayBuffer();
-      if (get.status === 200) {
+      const get = await pool.request({ method: 'GET', path: `/v1/runs/${id}`, headers: { authorization }, signal });
+      await get.body.dump();
+      if (get.statusCode === 200) {
         out.visibleAt = now();
         return out;
       }
@@ -132,12 +145,29 @@ async function postThenRead(stack: Stack, deliveryId: string, scheduledAt: numbe
 
 const load = async () => (await import('node:os')).loadavg().map((l) => Math.round(l * 100) / 100);
 
+type VisibleContext = PhaseContext & { probe: BacklogProbe };
+
 /** Runs the visible phase: warm-up, the open-loop step, settling, then the span breakdown. */
-export async function runVisible(ctx: PhaseContext & { probe: BacklogProbe }, stackStartSec: number): Promise<VisibleResults> {
+export async function runVisible(ctx: VisibleContext, stackStartSec: number): Promise<VisibleResults> {
+  // Unlimited keep-alive connections: an open loop must never wait for a free one.
+  const pool = new Pool(ctx.stack.gatewayUrl, { connections: null });
+  try {
+    return await measureVisible(ctx, stackStartSec, pool);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+async function measureVisible(ctx: VisibleContext, stackStartSec: number, pool: Dispatcher): Promise<VisibleResults> {
   const { stack, opts, signal, checkInterrupted, log, probe } = ctx;
   const runId = `v${Date.now().toString(36)}`;
   const ids = deliveryIds(runId);
-  const step = async (rate: number, durationSec: number): Promise<{ outcomes: Outcome[]; lags: number[]; tookSec: number }> => {
+  /** Fires requests at `rate` for `durationSec`; `onSent` runs once the last is sent, before their answers are awaited. */
+  const step = async (
+    rate: number,
+    durationSec: number,
+    onSent?: () => Promise<void>,
+  ): Promise<{ outcomes: Outcome[]; lags: number[]; tookSec: number }> => {
     const pending: Array<Promise<Outcome>> = [];
     const lags: number[] = [];
     const t0 = now();
@@ -147,10 +177,11 @@ export async function runVisible(ctx: PhaseContext & { probe: BacklogProbe }, st
       signal,
       fire: (_i, scheduledAt) => {
         lags.push(now() - scheduledAt);
-        pending.push(postThenRead(stack, ids(), scheduledAt, signal));
+        pending.push(postThenRead(pool, stack.devToken, ids(), scheduledAt, signal));
       },
     });
     const tookSec = (now() - t0) / 1000;
+    await onSent?.();
     return { outcomes: await Promise.all(pending), lags, tookSec };
   };
 
@@ -164,7 +195,12 @@ export async function runVisible(ctx: PhaseContext & { probe: BacklogProbe }, st
   checkInterrupted();
 
   process.stdout.write(`  ▶ ${'POST → visible'.padEnd(15)} ${opts.visibleRate}/s open loop, ${opts.durationSec} s … `);
-  const { outcomes, lags, tookSec } = await step(opts.visibleRate, opts.durationSec);
+  // CPU over the sending only: once the last request is due, the cores go to the backlog alone.
+  const cpuFrom = { at: now(), ms: await cpuByGroup() };
+  let coresByProcess: Record<string, number> = {};
+  const { outcomes, lags, tookSec } = await step(opts.visibleRate, opts.durationSec, async () => {
+    coresByProcess = coresUsed(cpuFrom.ms, await cpuByGroup(), (now() - cpuFrom.at) / 1000);
+  });
   const loadAvg = await load();
   checkInterrupted();
   const settle = await probe.settle({ quietMs: 1_500, timeoutMs: 180_000, signal });
@@ -223,6 +259,7 @@ export async function runVisible(ctx: PhaseContext & { probe: BacklogProbe }, st
     createdStages: stageBreakdown(CREATED_STAGES, createdTraced, spans),
     sideStages: stageBreakdown(SIDE_STAGES, clientTimes, spans),
     loadAvg,
+    coresByProcess,
     settle,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuCells, cpuPerAnswer } from '../../scripts/bench/cpu.js';
+import { coresUsed, cpuCells, cpuPerAnswer } from '../../scripts/bench/cpu.js';
 
 describe('CPU per answer', () => {
   it('divides each group’s CPU over the step by the answers, leaving out groups that used none', () => {
@@ -17,5 +17,11 @@ describe('CPU per answer', () => {
       '0.03',
       '1.95',
     ]);
+  });
+
+  it('turns CPU over a step into cores kept busy, busiest first, leaving out idle groups', () => {
+    const cores = coresUsed({ 'api-gateway': 1000, postgres: 500, audit: 10 }, { 'api-gateway': 4000, postgres: 8000, audit: 10, bench: 500 }, 5);
+    expect(cores).toEqual({ postgres: 1.5, 'api-gateway': 0.6, bench: 0.1 });
+    expect(Object.keys(cores)).toEqual(['postgres', 'api-gateway', 'bench']);
   });
 });

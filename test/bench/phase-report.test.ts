@@ -32,6 +32,7 @@ const visible: VisibleResults = {
   createdStages: [stage('client → gateway receives', 1), stage('kube create AgentRun', 44)],
   sideStages: [stage('kube create → aggregator observes', 7)],
   loadAvg: [2, 2, 2],
+  coresByProcess: { postgres: 0.75, 'api-gateway': 0.5, 'nats-server': 0.25 },
   settle: {} as VisibleResults['settle'],
 };
 
@@ -41,6 +42,12 @@ describe('visible phase report', () => {
   it('prints the visible figure and the created figure, with how many traces the created one is over', () => {
     expect(lines.some((l) => /visible: p50 9\.00 ms, p99 31\.0 ms/.test(l))).toBe(true);
     expect(lines.some((l) => /created in Kubernetes .*11990 of 12000 traces have it\): p50 42\.0 ms, p99 95\.0 ms/.test(l))).toBe(true);
+  });
+
+  it('says which processes kept the cores busy while the requests were due, and how many cores in all', () => {
+    expect(lines).toContain(
+      '  cores used while the requests were due, by process (CPU ÷ wall time, from /proc; 1.50 in all): postgres 0.75, api-gateway 0.50, nats-server 0.25',
+    );
   });
 
   it('says how many answers applied Prefer: respond-async', () => {
