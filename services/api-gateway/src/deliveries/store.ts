@@ -94,7 +94,17 @@ export class DeliveryStore {
 
   /** The delivery with this request key, if one is stored. */
   async get(requestKey: string): Promise<DeliveryRow | undefined> {
-    return (await this.db.withEm((em) => em.findOne(Delivery, { requestKey }))) ?? undefined;
+    return this.one('select * from gateway.deliveries where request_key = ?', [requestKey]);
+  }
+
+  /**
+   * The first row of a raw read, mapped as the ORM maps it. Reads on the request path are raw: the
+   * ORM's `findOne` spends more CPU building its query than Postgres spends answering it (at 200
+   * runs a second, a tenth of the gateway's time went to `findOne` of the run GET).
+   */
+  private async one(sql: string, params: readonly unknown[]): Promise<DeliveryRow | undefined> {
+    const [row] = await this.db.query(sql, params);
+    return row ? this.db.withEm(async (em) => em.map(Delivery, row)) : undefined;
   }
 
   /** Marks these deliveries published, in one statement (a batch of `published-marks.ts`). */
@@ -147,14 +157,12 @@ export class DeliveryStore {
    * several retries racing, one reopens it; the others get undefined and find it pending.
    */
   async reopen(row: DeliveryRow): Promise<DeliveryRow | undefined> {
-    const rows = await this.db.query(
+    return this.one(
       `update gateway.deliveries set state = 'pending', attempt = attempt + 1, message = jsonb_set(message, '{attempt}', to_jsonb(attempt + 1)),
          status_code = null, content_type = null, response_body = null, published_at = null
        where request_key = ? and state = 'retryable' and attempt = ? returning *`,
       [row.requestKey, row.attempt],
     );
-    const reopened = rows[0];
-    return reopened ? this.db.withEm(async (em) => em.map(Delivery, reopened)) : undefined;
   }
 
   /**
@@ -162,8 +170,7 @@ export class DeliveryStore {
    * id, so for a create it is the delivery of the resource it creates.
    */
   async findByResource(resourceId: string): Promise<DeliveryRow | undefined> {
-    const row = await this.db.withEm((em) => em.findOne(Delivery, { resourceId }, { orderBy: { createdAt: 'desc' } }));
-    return row ?? undefined;
+    return this.one('select * from gateway.deliveries where resource_id = ? order by created_at desc limit 1', [resourceId]);
   }
 
   /** Pending rows never marked published, older than `olderThanMs`: a crash hit between claim and publish. */
