@@ -10,7 +10,10 @@ import type { VisibleResults } from './visible.js';
 const ms = (n: number) => (Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0));
 const rate = (n: number) => n.toFixed(0);
 const indent = (s: string) => s.replace(/^/gm, '  ');
-const totalCores = (cores: Record<string, number>) => Object.values(cores).reduce((t, c) => t + c, 0).toFixed(2);
+const totalCores = (cores: Record<string, number>) =>
+  Object.values(cores)
+    .reduce((t, c) => t + c, 0)
+    .toFixed(2);
 const lat = (l: Latency) => [ms(l.p50), ms(l.p99)];
 
 export function renderCeiling(c: CeilingResults): string {

@@ -101,7 +101,13 @@ const now = () => performance.timeOrigin + performance.now();
  * shares the machine's cores with what it measures, and `fetch` costs it several times the CPU
  * per request (WHATWG streams, Headers and Response objects).
  */
-async function postThenRead(pool: Dispatcher, token: string, deliveryId: string, scheduledAt: number, signal: AbortSignal): Promise<Outcome> {
+async function postThenRead(
+  pool: Dispatcher,
+  token: string,
+  deliveryId: string,
+  scheduledAt: number,
+  signal: AbortSignal,
+): Promise<Outcome> {
   const authorization = `Bearer ${token}`;
   const out: Outcome = { scheduledAt, gets: 0 };
   try {

@@ -20,7 +20,11 @@ describe('CPU per answer', () => {
   });
 
   it('turns CPU over a step into cores kept busy, busiest first, leaving out idle groups', () => {
-    const cores = coresUsed({ 'api-gateway': 1000, postgres: 500, audit: 10 }, { 'api-gateway': 4000, postgres: 8000, audit: 10, bench: 500 }, 5);
+    const cores = coresUsed(
+      { 'api-gateway': 1000, postgres: 500, audit: 10 },
+      { 'api-gateway': 4000, postgres: 8000, audit: 10, bench: 500 },
+      5,
+    );
     expect(cores).toEqual({ postgres: 1.5, 'api-gateway': 0.6, bench: 0.1 });
     expect(Object.keys(cores)).toEqual(['postgres', 'api-gateway', 'bench']);
   });
