@@ -20,13 +20,30 @@ export const BaseConfig = z.object({
   JANGAR_EXIT_WITH_PARENT: z.enum(['0', '1']).default('0'),
 });
 
-export const DatabaseConfig = z.object({ DATABASE_URL: z.string().min(1) });
+export const DatabaseConfig = z.object({
+  DATABASE_URL: z.string().min(1),
+  /**
+   * Connections a replica opens at start and keeps open. A burst then finds them ready instead of
+   * paying for new ones on its requests' path: a backend forked and a password checked, each.
+   */
+  JANGAR_DB_POOL_MIN: z.coerce.number().int().min(0).default(4),
+  /** Connections a replica opens at most. */
+  JANGAR_DB_POOL_MAX: z.coerce.number().int().min(1).default(10),
+});
 
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
     super(`invalid configuration:\n  ${issues.join('\n  ')}`);
     this.name = 'ConfigError';
   }
+}
+
+/** The pool settings of {@link DatabaseConfig}, as `openDatabase` takes them; a minimum above the maximum is a ConfigError. */
+export function poolOptions(c: z.infer<typeof DatabaseConfig>): { poolMin: number; poolMax: number } {
+  if (c.JANGAR_DB_POOL_MIN > c.JANGAR_DB_POOL_MAX) {
+    throw new ConfigError([`JANGAR_DB_POOL_MIN: ${c.JANGAR_DB_POOL_MIN} is more than JANGAR_DB_POOL_MAX (${c.JANGAR_DB_POOL_MAX})`]);
+  }
+  return { poolMin: c.JANGAR_DB_POOL_MIN, poolMax: c.JANGAR_DB_POOL_MAX };
 }
 
 /** Parses the environment with a zod schema, naming every bad variable at once. */

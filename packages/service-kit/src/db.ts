@@ -34,6 +34,9 @@ export interface DatabaseOptions {
   /** The entities of the tables this schema holds; a drift test ({@link schemaDrift}) holds them to the migrations. */
   entities?: ReadonlyArray<EntitySchema>;
   logger: Logger;
+  /** Connections opened at start and kept open (default 0). */
+  poolMin?: number;
+  /** Connections open at most (default 10). */
   poolMax?: number;
 }
 
@@ -54,13 +57,22 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       snapshot: false,
       silent: true,
     },
-    pool: { min: 0, max: opts.poolMax ?? 10 },
+    pool: { min: opts.poolMin ?? 0, max: opts.poolMax ?? 10 },
     debug: false,
     allowGlobalContext: false,
   });
   const db = wrap(orm);
   await migrate(orm, opts);
+  await openConnections(db, opts.poolMin ?? 0);
   return db;
+}
+
+/**
+ * Opens `count` connections now: the pool keeps its minimum once it has it, but opens nothing
+ * ahead of demand, so demand for all of them at once makes it open them.
+ */
+async function openConnections(db: Database, count: number): Promise<void> {
+  await Promise.all(Array.from({ length: count }, () => db.query('select 1')));
 }
 
 /**

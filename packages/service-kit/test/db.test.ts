@@ -75,7 +75,32 @@ describe('the connections of a service', () => {
       await Promise.all([named.close(), own.close()]);
     }
   });
+
+  it('are opened at start up to the minimum, and kept open while idle', async () => {
+    const url = `${pg.url}?application_name=pool-min-test`;
+    const open = async () =>
+      (await holderQuery<{ n: number }>("select count(*)::int as n from pg_stat_activity where application_name = 'pool-min-test'"))[0]!.n;
+    const db = await openDatabase({ url, schema: 'ledger', migrations: LEDGER_MIGRATIONS, logger, poolMin: 4, poolMax: 6 });
+    try {
+      expect(await open()).toBe(4);
+      // One statement at a time needs one connection; the other three stay.
+      for (let i = 0; i < 20; i++) await db.query('select 1');
+      expect(await open()).toBe(4);
+    } finally {
+      await db.close();
+    }
+  });
 });
+
+/** A statement on a connection of the test's own. */
+async function holderQuery<T>(sql: string): Promise<T[]> {
+  const client = await connectPg(pg.url);
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
 
 describe('schemaDrift', () => {
   let db: Database;

@@ -1,5 +1,5 @@
 import { CONSUMERS, DEFAULT_DUPLICATE_WINDOW_MS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { callRpc, runService, serveRpc } from '@jangar/service-kit';
+import { callRpc, poolOptions, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { buildApp } from './app.js';
 import { Authenticator } from './auth.js';
@@ -20,7 +20,7 @@ await runService({
     if (config.JANGAR_DEV_TOKEN && !loopback) logger.warn('JANGAR_DEV_TOKEN is ignored: the gateway does not listen on loopback');
     const auth = new Authenticator(config.JANGAR_API_TOKENS, loopback ? config.JANGAR_DEV_TOKEN : undefined);
 
-    const db = await openDatabase({ url: config.DATABASE_URL, ...GATEWAY_DATABASE, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, ...GATEWAY_DATABASE, ...poolOptions(config), logger });
     const deliveries = new DeliveryStore(db, config.JANGAR_IDEMPOTENCY_RETENTION_HOURS);
     const marks = publishedMarks({
       write: (keys) => deliveries.markPublished(keys),

@@ -1,5 +1,5 @@
 import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { endpoint, runService, serveRpc } from '@jangar/service-kit';
+import { endpoint, poolOptions, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { AuditConfig } from './config.js';
 import { AUDIT_DATABASE } from './database.js';
@@ -11,7 +11,7 @@ await runService({
   name: 'audit',
   config: AuditConfig,
   async start({ logger, nc, config, consume }) {
-    const db = await openDatabase({ url: config.DATABASE_URL, ...AUDIT_DATABASE, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, ...AUDIT_DATABASE, ...poolOptions(config), logger });
     const writer = new AuditWriter(db);
     const history = runHistoryWriter(db);
     const decisions = decisionWriter(db);

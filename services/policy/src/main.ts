@@ -1,5 +1,5 @@
 import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { endpoint, runService, serveRpc } from '@jangar/service-kit';
+import { endpoint, poolOptions, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { ClusterView } from './cluster-view.js';
@@ -22,7 +22,7 @@ await runService({
   name: 'policy',
   config: PolicyConfig,
   async start({ config, logger, nc, js, consume }) {
-    const db = await openDatabase({ url: config.DATABASE_URL, ...POLICY_DATABASE, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, ...POLICY_DATABASE, ...poolOptions(config), logger });
     const slots = new SlotStore(db);
     const kc = loadKubeConfig(config.KUBECONFIG);
     const api = customObjects(kc);

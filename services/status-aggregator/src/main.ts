@@ -1,5 +1,5 @@
 import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { DomainError, endpoint, runService, serveRpc } from '@jangar/service-kit';
+import { DomainError, endpoint, poolOptions, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { coalescingWatchState } from './coalescing-state.js';
@@ -17,7 +17,7 @@ await runService({
   name: 'status-aggregator',
   config: StatusConfig,
   async start({ config, logger, nc, js, consume }) {
-    const db = await openDatabase({ url: config.DATABASE_URL, ...STATUS_DATABASE, logger });
+    const db = await openDatabase({ url: config.DATABASE_URL, ...STATUS_DATABASE, ...poolOptions(config), logger });
     const store = new RunStore(db);
     const kc = loadKubeConfig(config.KUBECONFIG);
     const sources: PollingStatusSource[] = [];
