@@ -150,7 +150,10 @@ interface RunHistoryRow {
   parent_name: string | null;
 }
 
-/** Run history rows written in group commits: a run's life is four status messages or so. */
+/**
+ * Run history rows written in group commits: a run's life is four status messages or so. The
+ * insert's trigger (migration 0204) numbers each run it correlates into `audit.correlation_runs`.
+ */
 export function runHistoryWriter(db: Database): GroupCommit<RunHistoryRow> {
   return batchedInsert<RunHistoryRow>(db, 'audit.run_history', {
     dedup_id: 'text',

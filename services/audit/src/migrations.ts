@@ -113,8 +113,82 @@ export class Migration20261125000203RunCorrelation extends Migration {
   }
 }
 
+/**
+ * Which runs each correlation id ties together, one row per (correlation, run), numbered in the
+ * order audit records them: a correlation's runs page by that number instead of re-sorting every
+ * correlated run's history on every page, and a run recorded late is numbered after the runs a
+ * walk has already passed, so the walk still reaches it.
+ *
+ * Triggers keep it, not the writers: a replica still running the code before this migration (a
+ * rolling upgrade) records rows the next page must find too. Creating them locks the two tables
+ * against inserts until the migration commits, so the backfill below misses no row either.
+ */
+export class Migration20261125000204CorrelationRuns extends Migration {
+  override async up(): Promise<void> {
+    // `observed`: whether the run had history when the row got its seq. A run known only from its
+    // request has nothing to list yet; its first history renumbers it (once) so a walk that passed
+    // it meanwhile still reaches it.
+    this.addSql(`create table if not exists audit.correlation_runs (
+      correlation_id text not null,
+      run_id text not null,
+      namespace text not null,
+      seq bigint generated always as identity,
+      observed boolean not null,
+      primary key (correlation_id, run_id)
+    )`);
+    this.addSql('create index if not exists correlation_runs_page on audit.correlation_runs (correlation_id, seq)');
+    // One statement per insert statement, over the rows it actually inserted (a redelivery inserts none).
+    this.addSql(`create or replace function audit.correlate_recorded_history() returns trigger language plpgsql as $$
+      begin
+        insert into audit.correlation_runs as m (correlation_id, run_id, namespace, observed)
+        select correlation_id, run_id, min(namespace), true from recorded
+        where correlation_id is not null
+        group by correlation_id, run_id
+        order by min(observed_at), run_id
+        on conflict (correlation_id, run_id) do update set seq = default, observed = true where not m.observed;
+        return null;
+      end $$`);
+    this.addSql('drop trigger if exists run_history_correlation_runs on audit.run_history');
+    this.addSql(`create trigger run_history_correlation_runs after insert on audit.run_history
+      referencing new table as recorded for each statement execute function audit.correlate_recorded_history()`);
+    this.addSql(`create or replace function audit.correlate_run_request() returns trigger language plpgsql as $$
+      begin
+        insert into audit.correlation_runs (correlation_id, run_id, namespace, observed)
+        values (new.correlation_id, new.resource_id, new.namespace, exists (select 1 from audit.run_history h where h.run_id = new.resource_id))
+        on conflict do nothing;
+        return null;
+      end $$`);
+    this.addSql('drop trigger if exists audit_events_correlation_runs on audit.audit_events');
+    this.addSql(`create trigger audit_events_correlation_runs after insert on audit.audit_events for each row
+      when (new.resource_kind like '%Run' and new.resource_id is not null) execute function audit.correlate_run_request()`);
+    // A page reads each listed run's latest transition; the run history reads the same index backwards.
+    this.addSql('create index if not exists run_history_latest on audit.run_history (run_id, observed_at desc, recorded_at desc)');
+    this.addSql('drop index if exists audit.run_history_run');
+    // Only the correlation query read run history by correlation id.
+    this.addSql('drop index if exists audit.run_history_correlation');
+    // Numbered by first sighting, then id: for runs with history, the order pages had before.
+    this.addSql(`insert into audit.correlation_runs (correlation_id, run_id, namespace, observed)
+      select c.correlation_id, c.run_id, coalesce(h.namespace, c.namespace), h.first_seen is not null
+      from (
+        select correlation_id, run_id, min(namespace) as namespace, min(at) as at from (
+          select correlation_id, run_id, namespace, observed_at as at from audit.run_history where correlation_id is not null
+          union all
+          select correlation_id, resource_id, namespace, occurred_at from audit.audit_events
+          where resource_kind like '%Run' and resource_id is not null
+        ) sighting
+        group by correlation_id, run_id
+      ) c
+      cross join lateral (
+        select min(observed_at) as first_seen, min(namespace) as namespace from audit.run_history where run_id = c.run_id
+      ) h
+      order by coalesce(h.first_seen, c.at), c.run_id
+      on conflict do nothing`);
+  }
+}
+
 export const AUDIT_MIGRATIONS = [
   { name: 'Migration20261125000201Audit', class: Migration20261125000201Audit },
   { name: 'Migration20261125000202Revisions', class: Migration20261125000202Revisions },
   { name: 'Migration20261125000203RunCorrelation', class: Migration20261125000203RunCorrelation },
+  { name: 'Migration20261125000204CorrelationRuns', class: Migration20261125000204CorrelationRuns },
 ];

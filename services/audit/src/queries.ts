@@ -10,7 +10,7 @@ import type {
   VerifyFilter,
 } from '@jangar/contracts';
 import { z } from 'zod';
-import { continueToken, cursorInstant, DomainError } from '@jangar/service-kit';
+import { continueToken, DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import type { FilterQuery } from '@mikro-orm/core';
 import { chainHash, GENESIS_HASH } from './chain.js';
@@ -44,11 +44,11 @@ function toView(e: AuditEvent): AuditEventView {
 const inScope = (namespaces: readonly string[]): FilterQuery<AuditEvent>[] =>
   namespaces.includes('*') ? [] : [{ namespace: { $in: [...namespaces] } }];
 
-/** SQL conditions restricting rows to the caller's namespaces. */
-function scope(namespaces: readonly string[], where: string[], params: unknown[]): void {
+/** SQL conditions restricting rows (their `column`) to the caller's namespaces. */
+function scope(namespaces: readonly string[], where: string[], params: unknown[], column = 'namespace'): void {
   if (namespaces.includes('*')) return;
   // Knex expands a bound array into a list, so the set travels as one JSON value.
-  where.push('namespace in (select jsonb_array_elements_text(?::jsonb))');
+  where.push(`${column} in (select jsonb_array_elements_text(?::jsonb))`);
   params.push(JSON.stringify(namespaces));
 }
 
@@ -236,17 +236,14 @@ export async function runHistory(db: Database, id: string): Promise<RunHistory> 
   };
 }
 
-// Knex would read a `?` in SQL text as a binding, so this format has none.
-const FIRST_SEEN_SQL = `to_char(first_seen at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
 /**
- * Where a correlation page ended, per list: the last request's seq and the last run's sort key
- * (first seen, in microseconds as Postgres keeps it, and id); null once that list is done.
+ * Where a correlation page ended, per list: the last request's seq and the last run's membership
+ * seq (`audit.correlation_runs`); null once that list is done.
  */
 const correlationCursor = continueToken(
   z.object({
     seq: z.number().int().nullable(),
-    run: z.object({ at: cursorInstant, id: z.string().min(1) }).nullable(),
+    run: z.number().int().nullable(),
   }),
 );
 
@@ -257,7 +254,7 @@ const correlationCursor = continueToken(
  * together: a page holds up to `limit` of each, and its token resumes whichever are not done.
  */
 export async function correlation(db: Database, q: CorrelationQuery): Promise<Correlation> {
-  const from = q.continue === undefined ? { seq: 0, run: undefined } : correlationCursor.decode(q.continue);
+  const from = q.continue === undefined ? { seq: 0, run: 0 } : correlationCursor.decode(q.continue);
   const requestRows =
     from.seq === null
       ? []
@@ -271,10 +268,9 @@ export async function correlation(db: Database, q: CorrelationQuery): Promise<Co
   const requests = requestRows.slice(0, q.limit).map(toView);
   const runRows = from.run === null ? [] : await correlatedRuns(db, q, from.run);
   const runs = runRows.slice(0, q.limit);
-  const lastRun = runs.at(-1);
   const next = {
     seq: requestRows.length > q.limit ? requests.at(-1)!.seq : null,
-    run: runRows.length > q.limit && lastRun ? { at: lastRun.first_seen, id: lastRun.run_id } : null,
+    run: runRows.length > q.limit ? Number(runs.at(-1)!.seq) : null,
   };
   return {
     correlationId: q.correlationId,
@@ -292,22 +288,18 @@ export async function correlation(db: Database, q: CorrelationQuery): Promise<Co
 }
 
 /**
- * Up to `limit + 1` correlated runs after `after`, by first sighting then id. A transition observed
- * earlier than a run's first one but recorded later would move that run behind a page already read;
- * status messages of one run arrive in order, so that is not expected.
+ * Up to `limit + 1` correlated runs after membership seq `after`, in the order audit recorded them
+ * as members, each with its latest transition. A run recorded after a walk passed its place is
+ * numbered after it, so the walk reaches it; a member with no history yet (only its request was
+ * recorded) is left out until its history arrives, which renumbers it.
  */
-async function correlatedRuns(db: Database, q: CorrelationQuery, after: { at: string; id: string } | undefined) {
-  // The runs the requests created come from every request with the id, not only this page's: the
-  // run list pages on its own. Requests of other namespaces add no run the scope below would keep.
-  const runWhere = [
-    `(run_id in (select resource_id from audit.audit_events where correlation_id = ? and resource_kind like '%Run' and resource_id is not null)
-      or correlation_id = ?)`,
-  ];
-  const runParams: unknown[] = [q.correlationId, q.correlationId];
-  scope(q.namespaces, runWhere, runParams);
-  const keyset = after ? 'where (first_seen, run_id) > (?::timestamptz, ?)' : '';
-  // Raw SQL: the latest phase per run with its first sighting is `distinct on` plus a window, which the ORM cannot say.
+async function correlatedRuns(db: Database, q: CorrelationQuery, after: number) {
+  const where = ['m.correlation_id = ?', 'm.seq > ?'];
+  const params: unknown[] = [q.correlationId, after];
+  scope(q.namespaces, where, params, 'm.namespace');
+  // Raw SQL: each member's latest transition is a lateral `limit 1`, which the ORM cannot say.
   return db.query<{
+    seq: string;
     run_id: string;
     type: string;
     namespace: string;
@@ -315,15 +307,15 @@ async function correlatedRuns(db: Database, q: CorrelationQuery, after: { at: st
     phase: string;
     parent_type: string | null;
     parent_name: string | null;
-    first_seen: string;
   }>(
-    `select run_id, type, namespace, name, phase, parent_type, parent_name, ${FIRST_SEEN_SQL} as first_seen from (
-       select distinct on (run_id) run_id, type, namespace, name, phase, parent_type, parent_name,
-         min(observed_at) over (partition by run_id) as first_seen
-       from audit.run_history where ${runWhere.join(' and ')}
-       order by run_id, observed_at desc, recorded_at desc
-     ) latest ${keyset} order by latest.first_seen, run_id limit ?`,
-    [...runParams, ...(after ? [after.at, after.id] : []), q.limit + 1],
+    `select m.seq, m.run_id, h.type, h.namespace, h.name, h.phase, h.parent_type, h.parent_name
+     from audit.correlation_runs m
+     cross join lateral (
+       select type, namespace, name, phase, parent_type, parent_name from audit.run_history
+       where run_id = m.run_id order by observed_at desc, recorded_at desc limit 1
+     ) h
+     where ${where.join(' and ')} order by m.seq limit ?`,
+    [...params, q.limit + 1],
   );
 }
 

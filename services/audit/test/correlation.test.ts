@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CorrelationQuery, type Correlation } from '@jangar/contracts';
-import type { Database } from '@jangar/service-kit/db';
+import { CorrelationQuery, RunStatusMessage, type Correlation, type NormalizedRun, type RunPhase } from '@jangar/contracts';
+import { scratchPostgres } from '@jangar/devstack';
+import { createLogger } from '@jangar/service-kit';
+import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { AUDIT_DATABASE } from '../src/database.js';
 import type { NewAuditEvent } from '../src/events.js';
 import { AuditWriter } from '../src/group-commit.js';
+import { recordRunStatus, runHistoryWriter } from '../src/handlers.js';
+import { AUDIT_MIGRATIONS } from '../src/migrations.js';
 import { correlation } from '../src/queries.js';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
@@ -29,9 +33,63 @@ const event = (n: number, over: Partial<NewAuditEvent> = {}): NewAuditEvent => (
   ...over,
 });
 
+const at = (minute: number) => new Date(Date.UTC(2026, 2, 1, 0, minute)).toISOString();
+
+/** What the audit service's consumers record, on `db`, through the writers they record with. */
+function recorder(db: Database) {
+  const history = runHistoryWriter(db);
+  const audit = new AuditWriter(db);
+  return {
+    /** One status message of run `id`, observed at `minute`. */
+    async observe(id: string, phase: RunPhase, minute: number, over: Partial<NormalizedRun> = {}): Promise<void> {
+      const run: NormalizedRun = {
+        id,
+        type: 'AgentRun',
+        namespace: 'team-a',
+        name: id,
+        uid: `uid-${id}`,
+        resourceVersion: phase,
+        labels: {},
+        phase,
+        conditions: [],
+        createdAt: at(minute),
+        updatedAt: at(minute),
+        ...over,
+      };
+      await recordRunStatus(history, RunStatusMessage.parse({ occurredAt: at(minute), payload: { run } }));
+    },
+    /** The audit event of request `n`, which carried `correlationId` and created run `runId`. */
+    async request(n: number, correlationId: string, runId: string, namespace = 'team-a'): Promise<void> {
+      await audit.append(event(n, { correlationId, namespace, resourceId: runId }));
+    },
+  };
+}
+
+let record: ReturnType<typeof recorder>;
+
+/** One page of a correlation's requests and runs, as the caller in `namespaces` reads it. */
+const readPage = (db: Database, correlationId: string, limit: number, token?: string, namespaces = ['team-a']) =>
+  correlation(db, CorrelationQuery.parse({ correlationId, namespaces, limit, ...(token === undefined ? {} : { continue: token }) }));
+
+/** Follows a correlation's continue tokens from `token` to the end, a page of `limit` at a time. */
+async function walk(db: Database, correlationId: string, limit: number, token?: string, namespaces = ['team-a']): Promise<Correlation[]> {
+  const pages: Correlation[] = [];
+  do {
+    const page = await readPage(db, correlationId, limit, token, namespaces);
+    pages.push(page);
+    token = page.continue;
+    // A runaway walk fails here rather than timing out.
+    expect(pages.length).toBeLessThan(100);
+  } while (token !== undefined);
+  return pages;
+}
+
+const runIds = (pages: Correlation[]) => pages.flatMap((p) => p.runs.map((r) => r.id));
+
 beforeAll(async () => {
   scratch = await scratchDatabase('audit-correlation', AUDIT_DATABASE);
   db = scratch.db;
+  record = recorder(db);
 });
 
 afterAll(async () => {
@@ -135,9 +193,129 @@ describe('a correlation a page at a time', () => {
   });
 
   it('refuses a token that is not one as validation_failed naming query.continue', async () => {
-    await expect(page({ continue: 'not-a-token' })).rejects.toMatchObject({
-      code: 'validation_failed',
-      errors: [{ path: 'query.continue', message: 'not a token this API returned' }],
-    });
+    // The second is the shape tokens had when runs paged by first sighting.
+    const former = Buffer.from(JSON.stringify({ seq: 3, run: { at: '2026-02-01T00:10:00.000000Z', id: 'child-a' } })).toString('base64url');
+    for (const token of ['not-a-token', former]) {
+      await expect(page({ continue: token })).rejects.toMatchObject({
+        code: 'validation_failed',
+        errors: [{ path: 'query.continue', message: 'not a token this API returned' }],
+      });
+    }
+  });
+});
+
+describe("a correlation's runs, in the order audit recorded them", () => {
+  it('walks every run exactly once, in record order whatever the order they were observed in, with its latest phase', async () => {
+    const corr = 'orchestration-9';
+    const ids = Array.from({ length: 12 }, (_, i) => `step-${i}`);
+    // Observed out of record order, as status messages of different runs can arrive.
+    for (const [i, id] of ids.entries()) await record.observe(id, 'Pending', (i * 7) % 12, { correlationId: corr });
+    // Later transitions of runs already listed, in one burst (a batch or two), renumber none of them.
+    await Promise.all(ids.map((id, i) => record.observe(id, 'Succeeded', 20 + i, { correlationId: corr })));
+    const pages = await walk(db, corr, 1);
+    expect(pages).toHaveLength(ids.length);
+    expect(pages.map((p) => p.runs.map((r) => [r.id, r.phase]))).toEqual(ids.map((id) => [[id, 'Succeeded']]));
+    expect(pages.at(-1)!.continue).toBeUndefined();
+  });
+
+  it("lists a run recorded after a page was read, first observed before that page's last run, on a later page of the same walk", async () => {
+    const corr = 'orchestration-late';
+    for (const [i, id] of ['a', 'b', 'c'].entries()) await record.observe(`late-${id}`, 'Running', 30 + i, { correlationId: corr });
+    const first = await readPage(db, corr, 2);
+    expect(first.runs.map((r) => r.id)).toEqual(['late-a', 'late-b']);
+    // Its status message was delayed: observed before late-b, recorded only now.
+    await record.observe('late-straggler', 'Running', 29, { correlationId: corr });
+    const rest = await walk(db, corr, 2, first.continue);
+    expect(runIds(rest)).toEqual(['late-c', 'late-straggler']);
+  });
+
+  it('lists a run known first from its request once its history arrives, after the runs a walk passed meanwhile', async () => {
+    const corr = 'request-first';
+    await record.request(20_000, corr, 'req-run');
+    await record.observe('req-other', 'Running', 40, { correlationId: corr });
+    await record.observe('req-third', 'Running', 41, { correlationId: corr });
+    // The request is recorded, the run's status not yet: the page has nothing to list for it.
+    const first = await readPage(db, corr, 1);
+    expect(first.runs.map((r) => r.id)).toEqual(['req-other']);
+    await record.observe('req-run', 'Running', 39, { correlationId: corr });
+    expect(runIds(await walk(db, corr, 1, first.continue))).toEqual(['req-third', 'req-run']);
+    expect(runIds(await walk(db, corr, 1))).toEqual(['req-other', 'req-third', 'req-run']);
+  });
+
+  it('lists each run once when its request and its first statuses are recorded at the same time', async () => {
+    const corr = 'burst';
+    const ids = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
+    // Two writers, two transactions at once, and a run's two transitions possibly in one batch.
+    await Promise.all(
+      ids.flatMap((id, i) => [
+        record.request(30_000 + i, corr, id),
+        record.observe(id, 'Pending', 60, { correlationId: corr }),
+        record.observe(id, 'Running', 61, { correlationId: corr }),
+      ]),
+    );
+    const runs = (await walk(db, corr, 7)).flatMap((p) => p.runs);
+    expect(runs.map((r) => r.id).sort()).toEqual([...ids].sort());
+    expect(runs.every((r) => r.phase === 'Running')).toBe(true);
+  });
+
+  it("lists a run reached only through the request that created it, and none of another namespace's runs", async () => {
+    const corr = 'mixed-teams';
+    // Its history carries no correlation id (recorded before runs carried one): only its request ties it in.
+    await record.observe('via-request', 'Succeeded', 50);
+    await record.request(20_001, corr, 'via-request');
+    await record.observe('team-b-child', 'Running', 51, { correlationId: corr, namespace: 'team-b' });
+    await record.request(20_002, corr, 'team-b-run', 'team-b');
+    await record.observe('team-b-run', 'Running', 52, { namespace: 'team-b', correlationId: corr });
+    expect((await walk(db, corr, 1)).map((p) => p.runs)).toEqual([
+      [{ id: 'via-request', type: 'AgentRun', namespace: 'team-a', name: 'via-request', phase: 'Succeeded' }],
+    ]);
+    expect(runIds(await walk(db, corr, 1, undefined, ['team-b']))).toEqual(['team-b-child', 'team-b-run']);
+    expect(runIds(await walk(db, corr, 2, undefined, ['*']))).toEqual(['via-request', 'team-b-child', 'team-b-run']);
+  });
+});
+
+describe('correlations recorded before runs were numbered', () => {
+  const corr = 'before-0204';
+
+  it('lists them after the migration that numbers them, by first sighting, and runs recorded since after them', async () => {
+    const server = await scratchPostgres('audit-correlation-backfill');
+    const open = (migrations: typeof AUDIT_MIGRATIONS) =>
+      openDatabase({ url: server.url, ...AUDIT_DATABASE, migrations, logger: createLogger('test', 'silent') });
+    try {
+      const before = await open(AUDIT_MIGRATIONS.filter((m) => m.name !== 'Migration20261125000204CorrelationRuns'));
+      try {
+        const old = recorder(before);
+        // A run found through its request only, two carrying the id, observed out of record order,
+        // and a request whose run has no history yet.
+        await old.observe('old-via-request', 'Running', 3);
+        await old.request(1, corr, 'old-via-request');
+        await old.observe('old-child', 'Running', 2, { correlationId: corr });
+        await old.observe('old-child', 'Succeeded', 5, { correlationId: corr });
+        await old.observe('old-first', 'Pending', 1, { correlationId: corr });
+        await old.request(2, corr, 'old-unobserved');
+        await old.observe('old-other-team', 'Running', 4, { correlationId: corr, namespace: 'team-b' });
+      } finally {
+        await before.close();
+      }
+      const after = await open(AUDIT_MIGRATIONS);
+      try {
+        const now = recorder(after);
+        expect(runIds(await walk(after, corr, 1))).toEqual(['old-first', 'old-child', 'old-via-request']);
+        expect(runIds(await walk(after, corr, 1, undefined, ['team-b']))).toEqual(['old-other-team']);
+        await now.observe('new-run', 'Running', 0, { correlationId: corr });
+        await now.observe('old-unobserved', 'Running', 0, { correlationId: corr });
+        expect((await walk(after, corr, 10)).flatMap((p) => p.runs.map((r) => [r.id, r.phase]))).toEqual([
+          ['old-first', 'Pending'],
+          ['old-child', 'Succeeded'],
+          ['old-via-request', 'Running'],
+          ['new-run', 'Running'],
+          ['old-unobserved', 'Running'],
+        ]);
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await server.stop();
+    }
   });
 });

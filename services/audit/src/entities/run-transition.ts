@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-/** One observed status transition of a run (`audit.run_history`, migrations 0201 and 0203). */
+/** One observed status transition of a run (`audit.run_history`, migrations 0201, 0203 and 0204). */
 export const RunTransition = defineEntity({
   name: 'RunTransition',
   schema: 'audit',
@@ -25,11 +25,10 @@ export const RunTransition = defineEntity({
     parentName: p.text().nullable(),
   },
   indexes: [
-    { name: 'run_history_run', properties: ['runId', 'observedAt'] },
-    // Partial: rows recorded before 0203 carry no correlation id.
+    // Descending: a correlation page reads each run's latest transition first.
     {
-      name: 'run_history_correlation',
-      expression: 'create index run_history_correlation on audit.run_history (correlation_id) where correlation_id is not null',
+      name: 'run_history_latest',
+      expression: 'create index run_history_latest on audit.run_history (run_id, observed_at desc, recorded_at desc)',
     },
   ],
 });
