@@ -4,34 +4,15 @@ import { scratchPostgres } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { AUDIT_DATABASE } from '../src/database.js';
-import type { NewAuditEvent } from '../src/events.js';
 import { AuditWriter } from '../src/group-commit.js';
 import { recordRunStatus, runHistoryWriter } from '../src/handlers.js';
 import { AUDIT_MIGRATIONS } from '../src/migrations.js';
 import { correlation } from '../src/queries.js';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
+import { auditEvent } from './fixtures.js';
 
 let scratch: ScratchDatabase;
 let db: Database;
-
-const event = (n: number, over: Partial<NewAuditEvent> = {}): NewAuditEvent => ({
-  dedupId: `p-${n}`,
-  occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-  actor: 'alice',
-  action: 'agentrun.create',
-  resourceKind: 'AgentRun',
-  namespace: 'team-a',
-  name: `r${n}`,
-  uid: null,
-  resourceId: null,
-  deliveryId: `d-${n}`,
-  correlationId: `c-${n}`,
-  traceId: null,
-  decision: 'allow',
-  outcome: 'created',
-  summary: { spec: { n } },
-  ...over,
-});
 
 const at = (minute: number) => new Date(Date.UTC(2026, 2, 1, 0, minute)).toISOString();
 
@@ -60,7 +41,7 @@ function recorder(db: Database) {
     },
     /** The audit event of request `n`, which carried `correlationId` and created run `runId`. */
     async request(n: number, correlationId: string, runId: string, namespace = 'team-a'): Promise<void> {
-      await audit.append(event(n, { correlationId, namespace, resourceId: runId }));
+      await audit.append(auditEvent(n, { correlationId, namespace, resourceId: runId }));
     },
   };
 }
@@ -106,7 +87,7 @@ describe('a correlation a page at a time', () => {
       const ns = i % 4 === 3 ? 'team-b' : 'team-a';
       const creates = ns === 'team-a' && i < 8;
       await writer.append(
-        event(10_000 + i, {
+        auditEvent(10_000 + i, {
           correlationId: CORR,
           namespace: ns,
           resourceId: creates ? `run-${i}` : null,

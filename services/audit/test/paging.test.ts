@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainVerification } from '@jangar/contracts';
 import type { Database } from '@jangar/service-kit/db';
 import { AUDIT_DATABASE } from '../src/database.js';
-import type { NewAuditEvent } from '../src/events.js';
 import { AuditWriter } from '../src/group-commit.js';
 import { verifyChain, type VerifyOptions } from '../src/queries.js';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
+import { auditEvent } from './fixtures.js';
 
 let scratch: ScratchDatabase;
 let db: Database;
@@ -13,31 +13,12 @@ let db: Database;
 // Enough rows for several pages and several batches per page.
 const CHAIN = 3000;
 
-const event = (n: number, over: Partial<NewAuditEvent> = {}): NewAuditEvent => ({
-  dedupId: `p-${n}`,
-  occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-  actor: 'alice',
-  action: 'agentrun.create',
-  resourceKind: 'AgentRun',
-  namespace: 'team-a',
-  name: `r${n}`,
-  uid: null,
-  resourceId: null,
-  deliveryId: `d-${n}`,
-  correlationId: `c-${n}`,
-  traceId: null,
-  decision: 'allow',
-  outcome: 'created',
-  summary: { spec: { n } },
-  ...over,
-});
-
 beforeAll(async () => {
   scratch = await scratchDatabase('audit-paging', AUDIT_DATABASE);
   db = scratch.db;
   const writer = new AuditWriter(db);
   // Concurrent, so the group commit writes the chain in a few transactions.
-  await Promise.all(Array.from({ length: CHAIN }, (_, i) => writer.append(event(i))));
+  await Promise.all(Array.from({ length: CHAIN }, (_, i) => writer.append(auditEvent(i))));
 });
 
 afterAll(async () => {
