@@ -27,7 +27,7 @@ import { runLoad, runReadLoad, type LoadResult } from './load.js';
 import type { BenchOptions } from './options.js';
 import { deliveryIds, NAMESPACE, runBody, RUNS_PATH } from './workload.js';
 
-/** The gateway's database pool (`openDatabase`'s default `poolMax`). */
+/** The gateway's database pool (`JANGAR_DB_POOL_MAX`'s default), which the bare insert's pg pool matches. */
 export const GATEWAY_POOL_SIZE = 10;
 /** The gateway's environment in this phase: answer 202 as soon as the request is on the bus. */
 export const CEILING_GATEWAY_ENV = { JANGAR_WAIT_MS: '0' };

@@ -23,10 +23,11 @@ export const BaseConfig = z.object({
 export const DatabaseConfig = z.object({
   DATABASE_URL: z.string().min(1),
   /**
-   * Connections a replica opens at start and keeps open. A burst then finds them ready instead of
-   * paying for new ones on its requests' path: a backend forked and a password checked, each.
+   * Connections a replica opens at start and keeps open (4, or the maximum if that is lower). A
+   * burst then finds them ready instead of paying for new ones on its requests' path: a backend
+   * forked and a password checked, each.
    */
-  JANGAR_DB_POOL_MIN: z.coerce.number().int().min(0).default(4),
+  JANGAR_DB_POOL_MIN: z.coerce.number().int().min(0).optional(),
   /** Connections a replica opens at most. */
   JANGAR_DB_POOL_MAX: z.coerce.number().int().min(1).default(10),
 });
@@ -40,11 +41,14 @@ export class ConfigError extends Error {
 
 /** The pool settings of {@link DatabaseConfig}, as `openDatabase` takes them; a minimum above the maximum is a ConfigError. */
 export function poolOptions(c: z.infer<typeof DatabaseConfig>): { poolMin: number; poolMax: number } {
-  if (c.JANGAR_DB_POOL_MIN > c.JANGAR_DB_POOL_MAX) {
-    throw new ConfigError([`JANGAR_DB_POOL_MIN: ${c.JANGAR_DB_POOL_MIN} is more than JANGAR_DB_POOL_MAX (${c.JANGAR_DB_POOL_MAX})`]);
+  const min = c.JANGAR_DB_POOL_MIN ?? Math.min(DEFAULT_POOL_MIN, c.JANGAR_DB_POOL_MAX);
+  if (min > c.JANGAR_DB_POOL_MAX) {
+    throw new ConfigError([`JANGAR_DB_POOL_MIN: ${min} is more than JANGAR_DB_POOL_MAX (${c.JANGAR_DB_POOL_MAX})`]);
   }
-  return { poolMin: c.JANGAR_DB_POOL_MIN, poolMax: c.JANGAR_DB_POOL_MAX };
+  return { poolMin: min, poolMax: c.JANGAR_DB_POOL_MAX };
 }
+
+const DEFAULT_POOL_MIN = 4;
 
 /** Parses the environment with a zod schema, naming every bad variable at once. */
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {

@@ -45,7 +45,16 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const orm = await MikroORM.init({
     clientUrl: opts.url,
     // MikroORM reads the URL's parts itself and drops its query, so the name travels on its own.
-    driverOptions: { connection: { application_name: applicationName(opts.url, `jangar-${opts.schema}`) } },
+    // TCP keepalive: the pool keeps its minimum open however long it idles, and a connection whose
+    // server vanished without a reset (a failover by node loss, a middlebox dropping idle flows)
+    // must fail within a minute or so, not hang a query until TCP gives up after many more.
+    driverOptions: {
+      connection: {
+        application_name: applicationName(opts.url, `jangar-${opts.schema}`),
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+      },
+    },
     entities: [...(opts.entities ?? [])],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
