@@ -14,6 +14,23 @@ describe('provider bindings', () => {
     });
   });
 
+  it('names the Job or Workflow of a run whose name is too long for a label value by its start and a hash of the whole name', () => {
+    const long = (end: string) => `${'a'.repeat(51)}-${'b'.repeat(100)}${end}`;
+    const nameOf = (type: string, name: string) => {
+      const bound = bindRuntime({ name, namespace: 'ns', runtime: { type } });
+      return 'binding' in bound ? bound.binding.resource?.name : undefined;
+    };
+    for (const type of ['job', 'workflow']) {
+      const [one, two] = [nameOf(type, long('1')), nameOf(type, long('2'))];
+      expect(one).toMatch(/^a{51}-[0-9a-f]{10}$/);
+      expect(two).toMatch(/^a{51}-[0-9a-f]{10}$/);
+      expect(one).not.toBe(two);
+      expect(nameOf(type, long('1'))).toBe(one);
+      // 63 characters still fit as they are.
+      expect(nameOf(type, 'c'.repeat(63))).toBe('c'.repeat(63));
+    }
+  });
+
   it('binds workflow runs to an Argo Workflow from the named template', () => {
     expect(bindRuntime(input('workflow', { workflowTemplate: 'review' }))).toMatchObject({
       binding: {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineProvider } from './types.js';
+import { defineProvider, providerObjectName } from './types.js';
 
-/** `job`: one Kubernetes Job per run, named after the run. */
+/** `job`: one Kubernetes Job per run, named after the run ({@link providerObjectName}). */
 export const jobProvider = defineProvider({
   config: z.object({
     backoffLimit: z.number().int().min(0).default(0),
@@ -9,7 +9,7 @@ export const jobProvider = defineProvider({
   }),
   bind: (input, config) => ({
     provider: 'job',
-    resource: { apiVersion: 'batch/v1', kind: 'Job', name: input.name, namespace: input.namespace },
+    resource: { apiVersion: 'batch/v1', kind: 'Job', name: providerObjectName(input.name), namespace: input.namespace },
     config,
   }),
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -30,4 +31,20 @@ export interface Provider<C extends z.ZodType> {
 /** Declares a provider, keeping its config type tied to its schema. */
 export function defineProvider<C extends z.ZodType>(provider: Provider<C>): Provider<C> {
   return provider;
+}
+
+/** The longest name a provider object can have: its pods carry it as a label value (`job-name`, `workflows.argoproj.io/workflow`). */
+const PROVIDER_NAME_MAX = 63;
+
+/**
+ * The name of the provider object (a Job, a Workflow) a run becomes: the run's own name when it
+ * fits a label value, else its first characters and a hash of the whole name, so that a run may
+ * use the 253 characters Kubernetes allows it and its Job can still be created.
+ */
+export function providerObjectName(runName: string): string {
+  if (runName.length <= PROVIDER_NAME_MAX) return runName;
+  const hash = createHash('sha256').update(runName).digest('hex').slice(0, 10);
+  // A label value must end with a letter or digit, so the cut drops a trailing '-' or '.'.
+  const prefix = runName.slice(0, PROVIDER_NAME_MAX - hash.length - 1).replace(/[-.]+$/, '');
+  return `${prefix}-${hash}`;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ResourceName } from '@jangar/contracts';
-import { defineProvider } from './types.js';
+import { defineProvider, providerObjectName } from './types.js';
 
 /** `workflow`: an Argo Workflow, from a WorkflowTemplate when the run names one. */
 export const workflowProvider = defineProvider({
@@ -10,7 +10,7 @@ export const workflowProvider = defineProvider({
   }),
   bind: (input, config) => ({
     provider: 'argo',
-    resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', name: input.name, namespace: input.namespace },
+    resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', name: providerObjectName(input.name), namespace: input.namespace },
     config: { workflowTemplateRef: { name: config.workflowTemplate }, serviceAccountName: config.serviceAccountName },
   }),
 });
