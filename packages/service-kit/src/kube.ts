@@ -133,8 +133,18 @@ export function kubeStatusCauses(err: unknown): Array<{ path: string; message: s
 }
 
 /**
+ * The API server's wording when RBAC refuses the caller itself (`User "system:serviceaccount:…"
+ * cannot create resource …`), as opposed to a quota or an admission webhook refusing the request.
+ */
+const RBAC_DENIAL = /\bcannot [a-z]+ resource\b/i;
+
+/**
  * Translates a Kubernetes failure into a typed error at the boundary: 404 and 409 become domain
  * errors a caller may expect; 5xx, 429 and network failures become transient (retry with backoff).
+ * A 403 from a quota or an admission webhook refuses the request (`forbidden`, with the server's
+ * reason). A 401, or a 403 because the control plane's own account lacks a permission, is the
+ * operator's to fix, not the client's: transient, so the request completes once the account may
+ * act, and never a final answer naming the account.
  */
 export function translateKubeError(err: unknown, what: string): Error {
   const code = kubeStatusCode(err);
@@ -145,7 +155,10 @@ export function translateKubeError(err: unknown, what: string): Error {
     const errors = kubeStatusCauses(err);
     return new DomainError('validation_failed', `${what}: ${message}`, { cause: err, ...(errors.length > 0 ? { errors } : {}) });
   }
-  if (code === 403 || code === 401)
-    return new DomainError('forbidden', `${what}: the control plane may not do this (${message})`, { cause: err });
+  if (code === 401) return new TransientError(`${what}: the cluster refused the control plane's credentials`, { cause: err });
+  if (code === 403 && RBAC_DENIAL.test(message)) {
+    return new TransientError(`${what}: the control plane's service account is not permitted to; check its RBAC`, { cause: err });
+  }
+  if (code === 403) return new DomainError('forbidden', `${what}: the cluster refused it (${message})`, { cause: err });
   return new TransientError(`${what}: ${message}`, { cause: err });
 }
