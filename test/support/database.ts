@@ -8,6 +8,8 @@ import { openDatabase, type Database, type DatabaseOptions } from '@jangar/servi
 
 export interface ScratchDatabase {
   readonly db: Database;
+  /** The server's URL, for a second pool or a raw connection of a test's own. */
+  readonly url: string;
   /** Closes the pool, then stops the server and removes its data. */
   stop(): Promise<void>;
 }
@@ -22,6 +24,7 @@ export async function scratchDatabase(
     const db = await openDatabase({ url: pg.url, ...schema, logger: createLogger('test', 'silent') });
     return {
       db,
+      url: pg.url,
       async stop() {
         await db.close();
         await pg.stop();

@@ -137,14 +137,30 @@ export class Migration20261125000204CorrelationRuns extends Migration {
       primary key (correlation_id, run_id)
     )`);
     this.addSql('create index if not exists correlation_runs_page on audit.correlation_runs (correlation_id, seq)');
+    // Numbering holds one transaction-scoped advisory lock until commit, so among the transactions
+    // that number runs, seq order is commit order: a page never lists a run numbered after one still
+    // being recorded, which a walk that passed its number would never come back to. Only a statement
+    // with something to number takes it; statuses of runs already listed (the steady state) take no
+    // lock and touch no row of this table. It is the only lock a history writer takes here, and the
+    // audit writer takes it after the chain lock, so the two cannot wait on each other in a cycle.
     // One statement per insert statement, over the rows it actually inserted (a redelivery inserts none).
     this.addSql(`create or replace function audit.correlate_recorded_history() returns trigger language plpgsql as $$
       begin
+        if not exists (
+          select 1 from recorded r
+          where r.correlation_id is not null
+            and not exists (select 1 from audit.correlation_runs m where m.correlation_id = r.correlation_id and m.run_id = r.run_id and m.observed)
+        ) then
+          return null;
+        end if;
+        perform pg_advisory_xact_lock(hashtext('jangar:audit-correlation-runs'));
+        -- A statement of its own, so it sees what committed while this one waited for the lock.
         insert into audit.correlation_runs as m (correlation_id, run_id, namespace, observed)
-        select correlation_id, run_id, min(namespace), true from recorded
-        where correlation_id is not null
-        group by correlation_id, run_id
-        order by min(observed_at), run_id
+        select r.correlation_id, r.run_id, min(r.namespace), true from recorded r
+        where r.correlation_id is not null
+          and not exists (select 1 from audit.correlation_runs o where o.correlation_id = r.correlation_id and o.run_id = r.run_id and o.observed)
+        group by r.correlation_id, r.run_id
+        order by min(r.observed_at), r.run_id
         on conflict (correlation_id, run_id) do update set seq = default, observed = true where not m.observed;
         return null;
       end $$`);
@@ -153,6 +169,10 @@ export class Migration20261125000204CorrelationRuns extends Migration {
       referencing new table as recorded for each statement execute function audit.correlate_recorded_history()`);
     this.addSql(`create or replace function audit.correlate_run_request() returns trigger language plpgsql as $$
       begin
+        if exists (select 1 from audit.correlation_runs where correlation_id = new.correlation_id and run_id = new.resource_id) then
+          return null;
+        end if;
+        perform pg_advisory_xact_lock(hashtext('jangar:audit-correlation-runs'));
         insert into audit.correlation_runs (correlation_id, run_id, namespace, observed)
         values (new.correlation_id, new.resource_id, new.namespace, exists (select 1 from audit.run_history h where h.run_id = new.resource_id))
         on conflict do nothing;

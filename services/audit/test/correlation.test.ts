@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorrelationQuery, RunStatusMessage, type Correlation, type NormalizedRun, type RunPhase } from '@jangar/contracts';
-import { scratchPostgres } from '@jangar/devstack';
+import { connectPg, scratchPostgres, waitFor } from '@jangar/devstack';
 import { createLogger } from '@jangar/service-kit';
 import { openDatabase, type Database } from '@jangar/service-kit/db';
 import { AUDIT_DATABASE } from '../src/database.js';
@@ -252,6 +252,43 @@ describe("a correlation's runs, in the order audit recorded them", () => {
     ]);
     expect(runIds(await walk(db, corr, 1, undefined, ['team-b']))).toEqual(['team-b-child', 'team-b-run']);
     expect(runIds(await walk(db, corr, 2, undefined, ['*']))).toEqual(['via-request', 'team-b-child', 'team-b-run']);
+  });
+});
+
+describe("a correlation's runs recorded by two replicas at once", () => {
+  it('lists a run only once every run numbered before it has committed, so a walk cannot pass a run still being recorded', async () => {
+    const corr = 'commit-order';
+    await record.observe('before', 'Running', 70, { correlationId: corr });
+    // One replica's history insert, still open: it has numbered `slow` but not committed.
+    const open = await connectPg(scratch.url);
+    try {
+      await open.query('begin');
+      await open.query(
+        `insert into audit.run_history (dedup_id, run_id, uid, type, namespace, name, phase, resource_version, conditions, observed_at, correlation_id)
+         values ('h-slow', 'slow', 'uid-slow', 'AgentRun', 'team-a', 'slow', 'Running', '1', '[]', $1, $2)`,
+        [at(71), corr],
+      );
+      // The other replica records `fast` meanwhile: it waits for `slow`'s commit, or (numbered after
+      // `slow` but committed first) is done before it.
+      let recorded = false;
+      const fast = record.observe('fast', 'Running', 72, { correlationId: corr }).then(() => {
+        recorded = true;
+      });
+      await waitFor('the second replica to record its run or to wait on a lock', async () => {
+        if (recorded) return true;
+        const [waiting] = await db.query<{ n: string }>(
+          `select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+        );
+        return Number(waiting!.n) > 0;
+      });
+      // A reader walking now would pass `slow`'s number if it listed `fast`, and never come back to it.
+      expect(runIds(await walk(db, corr, 1))).toEqual(['before']);
+      await open.query('commit');
+      await fast;
+    } finally {
+      await open.end();
+    }
+    expect(runIds(await walk(db, corr, 1))).toEqual(['before', 'slow', 'fast']);
   });
 });
 
