@@ -290,6 +290,41 @@ describe("a correlation's runs recorded by two replicas at once", () => {
     }
     expect(runIds(await walk(db, corr, 1))).toEqual(['before', 'slow', 'fast']);
   });
+
+  it('records the statuses of runs already listed, in opposite orders on two replicas, without a deadlock', async () => {
+    const corr = 'two-replicas';
+    const ids = Array.from({ length: 200 }, (_, i) => `replica-run-${i}`);
+    // Every statement that fails: a group commit retries a failed batch row by row, so the writers' callers would not see it.
+    const failures: unknown[] = [];
+    const watched = (replica: Database): Database => ({
+      ...replica,
+      query: <T>(sql: string, params?: readonly unknown[]) =>
+        replica.query<T>(sql, params).catch((err: unknown) => {
+          failures.push(err);
+          throw err;
+        }),
+    });
+    const replicas = [await openDatabase({ url: scratch.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') })];
+    try {
+      replicas.push(await openDatabase({ url: scratch.url, ...AUDIT_DATABASE, logger: createLogger('test', 'silent') }));
+      const [a, b] = replicas.map((r) => recorder(watched(r))) as [ReturnType<typeof recorder>, ReturnType<typeof recorder>];
+      for (const [i, id] of ids.entries()) await a.observe(id, 'Pending', i, { correlationId: corr });
+      // Each round, both replicas record a status of every run, one in the other's reverse order.
+      for (let round = 1; round <= 40; round++) {
+        const minute = 1000 * round;
+        await Promise.all(
+          ids.flatMap((id, i) => [
+            a.observe(id, 'Running', minute + i, { correlationId: corr, resourceVersion: `a-${round}` }),
+            b.observe(id, 'Running', minute + ids.length - i, { correlationId: corr, resourceVersion: `b-${round}` }),
+          ]),
+        );
+      }
+    } finally {
+      for (const r of replicas) await r.close();
+    }
+    expect(failures.map((err) => (err as { code?: string }).code ?? String(err))).toEqual([]);
+    expect(runIds(await walk(db, corr, 10))).toEqual(ids);
+  });
 });
 
 describe('correlations recorded before runs were numbered', () => {
