@@ -182,10 +182,12 @@ export class Migration20261125000204CorrelationRuns extends Migration {
     this.addSql(`create trigger audit_events_correlation_runs after insert on audit.audit_events for each row
       when (new.resource_kind like '%Run' and new.resource_id is not null) execute function audit.correlate_run_request()`);
     // A page reads each listed run's latest transition; the run history reads the same index backwards.
+    // Not built concurrently (a migration runs in a transaction): inserts into run_history wait for it.
     this.addSql('create index if not exists run_history_latest on audit.run_history (run_id, observed_at desc, recorded_at desc)');
-    this.addSql('drop index if exists audit.run_history_run');
-    // Only the correlation query read run history by correlation id.
-    this.addSql('drop index if exists audit.run_history_correlation');
+    // run_history_run and run_history_correlation stay: a replica still running the query before this
+    // migration (a rolling upgrade) reads by them, and dropping them here would hold run_history's
+    // ACCESS EXCLUSIVE lock through the backfill below. A later migration can drop both once no
+    // replica runs that query.
     // Numbered by first sighting, then id: for runs with history, the order pages had before.
     this.addSql(`insert into audit.correlation_runs (correlation_id, run_id, namespace, observed)
       select c.correlation_id, c.run_id, coalesce(h.namespace, c.namespace), h.first_seen is not null

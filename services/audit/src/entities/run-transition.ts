@@ -25,6 +25,12 @@ export const RunTransition = defineEntity({
     parentName: p.text().nullable(),
   },
   indexes: [
+    // Read by the correlation query before migration 0204; kept until no replica runs it.
+    { name: 'run_history_run', properties: ['runId', 'observedAt'] },
+    {
+      name: 'run_history_correlation',
+      expression: 'create index run_history_correlation on audit.run_history (correlation_id) where correlation_id is not null',
+    },
     // Descending: a correlation page reads each run's latest transition first.
     {
       name: 'run_history_latest',
