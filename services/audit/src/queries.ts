@@ -297,7 +297,10 @@ async function correlatedRuns(db: Database, q: CorrelationQuery, after: number) 
   const where = ['m.correlation_id = ?', 'm.seq > ?'];
   const params: unknown[] = [q.correlationId, after];
   scope(q.namespaces, where, params, 'm.namespace');
-  // Raw SQL: each member's latest transition is a lateral `limit 1`, which the ORM cannot say.
+  // Raw SQL: each member's latest transition is a lateral `limit 1`, which the ORM cannot say. It is
+  // the member's namespace's, the one the caller's scope was checked against: another namespace's
+  // run of the same id is not this one. run_history_latest serves it (namespace is a filter on the
+  // few transitions of one run id).
   return db.query<{
     seq: string;
     run_id: string;
@@ -312,7 +315,7 @@ async function correlatedRuns(db: Database, q: CorrelationQuery, after: number) 
      from audit.correlation_runs m
      cross join lateral (
        select type, namespace, name, phase, parent_type, parent_name from audit.run_history
-       where run_id = m.run_id order by observed_at desc, recorded_at desc limit 1
+       where run_id = m.run_id and namespace = m.namespace order by observed_at desc, recorded_at desc limit 1
      ) h
      where ${where.join(' and ')} order by m.seq limit ?`,
     [...params, q.limit + 1],

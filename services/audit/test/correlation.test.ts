@@ -253,6 +253,16 @@ describe("a correlation's runs, in the order audit recorded them", () => {
     expect(runIds(await walk(db, corr, 1, undefined, ['team-b']))).toEqual(['team-b-child', 'team-b-run']);
     expect(runIds(await walk(db, corr, 2, undefined, ['*']))).toEqual(['via-request', 'team-b-child', 'team-b-run']);
   });
+  it("shows a listed run as its own namespace recorded it, though another namespace's history has a run of the same id", async () => {
+    const corr = 'same-id';
+    await record.observe('dup', 'Running', 80, { correlationId: corr, name: 'dup-in-a' });
+    // Later, and not correlated: another namespace's run that happens to have the same id.
+    await record.observe('dup', 'Failed', 81, { namespace: 'team-b', name: 'dup-in-b', uid: 'uid-dup-b' });
+    expect((await walk(db, corr, 1)).map((p) => p.runs)).toEqual([
+      [{ id: 'dup', type: 'AgentRun', namespace: 'team-a', name: 'dup-in-a', phase: 'Running' }],
+    ]);
+    expect(runIds(await walk(db, corr, 1, undefined, ['team-b']))).toEqual([]);
+  });
 });
 
 describe("a correlation's runs recorded by two replicas at once", () => {
