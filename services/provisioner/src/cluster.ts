@@ -10,6 +10,19 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** A page of a Kubernetes list: its items and the token of the next chunk. */
 const KubeList = z.object({ items: z.array(KubeObject), metadata: z.object({ continue: z.string().optional() }).optional() });
 
+/**
+ * An object as the API server returned it: parsed into what Jangar models, and its whole body. A
+ * replace starts from the body, so the metadata Jangar does not model (ownerReferences,
+ * finalizers, managedFields…) goes back to the server unchanged instead of being cleared.
+ */
+export interface Stored {
+  object: KubeObject;
+  body: StoredBody;
+}
+
+/** A whole object body: what a replace sends, every field the server gave kept. */
+export type StoredBody = Record<string, unknown> & { metadata: Record<string, unknown> & { namespace: string; name: string } };
+
 /** Where an object lives: its kind, namespace and (except for lists) name. */
 interface Target {
   kind: KindDefinition;
@@ -65,14 +78,22 @@ export class Cluster {
   }
 
   /** The object, or undefined when it does not exist. */
-  get(kind: KindDefinition, namespace: string, name: string): Promise<KubeObject | undefined> {
+  async get(kind: KindDefinition, namespace: string, name: string): Promise<KubeObject | undefined> {
+    return (await this.read(kind, namespace, name))?.object;
+  }
+
+  /** The object and the whole body the server returned, or undefined when it does not exist. */
+  read(kind: KindDefinition, namespace: string, name: string): Promise<Stored | undefined> {
     return this.call(
       'get',
       { kind, namespace, name },
       { 404: 'undefined' },
       200,
       (c) => this.api.getNamespacedCustomObject({ ...c, name }),
-      parseObject,
+      (raw) => {
+        const object = parseObject(raw);
+        return { object, body: raw as StoredBody };
+      },
     );
   }
 
@@ -82,8 +103,11 @@ export class Cluster {
     return this.call('create', t, { 409: 'undefined' }, 201, (c) => this.api.createNamespacedCustomObject({ ...c, body }), parseObject);
   }
 
-  /** Replaces the object; `undefined` on a resourceVersion conflict, so the caller decides whether to retry. */
-  replace(kind: KindDefinition, body: KubeObject): Promise<KubeObject | undefined> {
+  /**
+   * Replaces the object with `body` (a whole body, as `read` returned it, so nothing Jangar does not
+   * model is dropped); `undefined` on a resourceVersion conflict, so the caller decides whether to retry.
+   */
+  replace(kind: KindDefinition, body: StoredBody): Promise<KubeObject | undefined> {
     const { namespace, name } = body.metadata;
     return this.call(
       'replace',

@@ -10,7 +10,7 @@ import {
   type RequestPayload,
 } from '@jangar/contracts';
 import { deliveryLabelValue, faultPoint } from '@jangar/service-kit';
-import type { Cluster } from '../cluster.js';
+import type { Cluster, StoredBody } from '../cluster.js';
 import { bindingOf } from './binding.js';
 import { applied, rejected } from './outcome.js';
 import { ownedMetadataOf } from './owned-metadata.js';
@@ -59,8 +59,9 @@ export async function applyUpdate(message: DecisionMessage, kind: KindDefinition
   const mark = deliveryLabelValue(message.requestKey);
 
   for (let attempt = 1; ; attempt++) {
-    const current = await cluster.get(kind, namespace, name);
-    if (!current) return rejected(request, { code: 'not_found', detail: `no ${kind.kind} "${name}" in namespace "${namespace}"` });
+    const stored = await cluster.read(kind, namespace, name);
+    if (!stored) return rejected(request, { code: 'not_found', detail: `no ${kind.kind} "${name}" in namespace "${namespace}"` });
+    const current = stored.object;
     if (current.metadata.annotations?.[JANGAR_ANNOTATIONS.lastRequest] === mark) return applied(request, current);
     if (current.metadata.deletionTimestamp !== undefined) {
       return rejected(request, { code: 'conflict', detail: `the ${kind.kind} "${name}" is being deleted and cannot be changed` });
@@ -81,12 +82,13 @@ export async function applyUpdate(message: DecisionMessage, kind: KindDefinition
     const bound = bindingOf(kind.kind, name, namespace, spec.data);
     if ('error' in bound) return rejected(request, bound.error);
 
+    // Built from the server's whole body: metadata Jangar does not own (ownerReferences,
+    // finalizers…) goes back as it was, and resourceVersion makes the replace conditional.
     const { jangarLabels, jangarAnnotations } = ownedMetadataOf(current);
-    const next: KubeObject = {
-      ...current,
+    const next: StoredBody = {
+      ...stored.body,
       metadata: {
-        ...current.metadata,
-        resourceVersion: current.metadata.resourceVersion,
+        ...stored.body.metadata,
         labels: { ...desired.labels, ...jangarLabels },
         annotations: {
           ...desired.annotations,
