@@ -20,12 +20,24 @@ describe('applying an update', () => {
   it('keeps the metadata Jangar does not own, such as the controller ownerReference and finalizers of a child run', async () => {
     const parent = await createDirectly(h.api, Agent, NS, 'parent', { providerRef: { name: 'codex' } });
     const ownerReferences = [
-      { apiVersion: parent.apiVersion, kind: parent.kind, name: 'parent', uid: parent.metadata.uid, controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: parent.apiVersion,
+        kind: parent.kind,
+        name: 'parent',
+        uid: parent.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ];
     await createDirectly(h.api, AgentRun, NS, 'child', RUN_SPEC, { ownerReferences, finalizers: ['example.com/keep'] });
 
     const outcome = await applyUpdate(
-      decision({ kind: 'AgentRun', verb: 'patch', metadata: { namespace: NS, name: 'child' }, patch: { metadata: { labels: { team: 'a' } } } }),
+      decision({
+        kind: 'AgentRun',
+        verb: 'patch',
+        metadata: { namespace: NS, name: 'child' },
+        patch: { metadata: { labels: { team: 'a' } } },
+      }),
       AgentRun,
       h.cluster,
     );

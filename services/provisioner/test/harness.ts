@@ -48,7 +48,9 @@ export async function readDirectly(
   name: string,
 ): Promise<(KubeObject & { metadata: Record<string, unknown> }) | undefined> {
   try {
-    return (await api.getNamespacedCustomObject({ ...coords(kind, namespace), name })) as KubeObject & { metadata: Record<string, unknown> };
+    return (await api.getNamespacedCustomObject({ ...coords(kind, namespace), name })) as KubeObject & {
+      metadata: Record<string, unknown>;
+    };
   } catch (err) {
     if ((err as { code?: number }).code === 404) return undefined;
     throw err;
