@@ -47,22 +47,23 @@ async function cancel(kind: KindDefinition, current: KubeObject, cluster: Cluste
  * Deletes a resource. A run still going is cancelled first, so its watchers see it end as
  * Cancelled. Finalizers are honoured: the object then stays, marked for deletion, and the outcome
  * says `pending`. The object is recorded as this request's tombstone before it is deleted, so a
- * redelivery that finds it gone answers as the first attempt did rather than `not_found`.
+ * redelivery that finds it gone, or finds a newer object of the same name (another uid), answers
+ * as the first attempt did, rather than `not_found` or a second delete.
  */
 export async function applyDelete(
   message: DecisionMessage,
   kind: KindDefinition,
   cluster: Cluster,
-  tombstones: Tombstones,
+  tombstones: Pick<Tombstones, 'record' | 'find'>,
 ): Promise<OutcomePayload> {
   const request = message.payload.request;
   const { namespace, name = '', resourceVersion: precondition } = request.metadata;
+  // The tombstone first: an object of this name that is not the one this request recorded was
+  // created after the first attempt deleted that one, and a redelivery must not delete it too.
+  const deleted = await tombstones.find(message.requestKey);
   const current = await cluster.get(kind, namespace, name);
-  if (!current) {
-    const deleted = await tombstones.find(message.requestKey);
-    if (deleted) return applied(request, deleted, { deletion: 'completed' });
-    return rejected(request, { code: 'not_found', detail: `no ${kind.kind} "${name}" in namespace "${namespace}"` });
-  }
+  if (deleted && current?.metadata.uid !== deleted.metadata.uid) return applied(request, deleted, { deletion: 'completed' });
+  if (!current) return rejected(request, { code: 'not_found', detail: `no ${kind.kind} "${name}" in namespace "${namespace}"` });
   if (current.metadata.deletionTimestamp !== undefined) return applied(request, current, { deletion: 'pending' });
   if (precondition !== undefined && precondition !== current.metadata.resourceVersion) {
     return rejected(request, {
