@@ -1,4 +1,4 @@
-import { JANGAR_LABELS, type DecisionMessage, type KindDefinition, type OutcomePayload } from '@jangar/contracts';
+import { JANGAR_LABELS, type DecisionMessage, type KindDefinition, type KubeObject, type OutcomePayload } from '@jangar/contracts';
 import { deliveryLabelValue, faultPoint, traceparentOf, type Logger } from '@jangar/service-kit';
 import type { Cluster } from '../cluster.js';
 import { bindingOf } from './binding.js';
@@ -8,7 +8,8 @@ import { missingReferences } from './references.js';
 
 /**
  * Creates the resource. Idempotent under redelivery: its name is derived from the request key, so
- * a second attempt finds the first object (create-or-get) and recognises it by its delivery label.
+ * a second attempt finds the first object (create-or-get) and recognises it by its delivery label —
+ * also when a reference it was created with has been deleted since.
  */
 export async function applyCreate(
   message: DecisionMessage,
@@ -18,9 +19,22 @@ export async function applyCreate(
 ): Promise<OutcomePayload> {
   const request = message.payload.request;
   const namespace = request.metadata.namespace;
+  const name = request.metadata.name ?? '';
+  /** The object this request's delivery already created under that name, if any (create-or-get). */
+  const createdBefore = async (): Promise<KubeObject | undefined> => {
+    const existing = name ? await cluster.get(kind, namespace, name) : undefined;
+    if (existing?.metadata.labels?.[JANGAR_LABELS.delivery] !== deliveryLabelValue(message.requestKey)) return undefined;
+    logger.info({ requestKey: message.requestKey, name }, 'resource already created by this request');
+    return existing;
+  };
   const missing = await missingReferences(cluster, kind.kind, namespace, request.spec);
-  if (missing) return rejected(request, missing);
-  const bound = bindingOf(kind.kind, request.metadata.name ?? '', namespace, request.spec);
+  if (missing) {
+    // A redelivery after the first attempt created the object: a reference deleted since does not
+    // undo that, and the answer is the object, as for any other redelivery.
+    const existing = await createdBefore();
+    return existing ? applied(request, existing) : rejected(request, missing);
+  }
+  const bound = bindingOf(kind.kind, name, namespace, request.spec);
   if ('error' in bound) return rejected(request, bound.error);
 
   const body = buildObject(message, kind, bound.binding, traceparentOf());
@@ -28,11 +42,8 @@ export async function applyCreate(
   faultPoint('provisioner.after-create');
   if (created) return applied(request, created, { created: true });
 
-  const existing = await cluster.get(kind, namespace, body.metadata.name);
-  if (existing?.metadata.labels?.[JANGAR_LABELS.delivery] === deliveryLabelValue(message.requestKey)) {
-    logger.info({ requestKey: message.requestKey, name: body.metadata.name }, 'resource already created by this request');
-    return applied(request, existing);
-  }
+  const existing = await createdBefore();
+  if (existing) return applied(request, existing);
   return rejected(request, {
     code: 'conflict',
     detail: `a ${kind.kind} named "${body.metadata.name}" already exists in namespace "${namespace}"`,

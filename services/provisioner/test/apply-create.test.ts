@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent, AgentRun } from '@jangar/contracts';
+import { createLogger } from '@jangar/service-kit';
+import { applyCreate } from '../src/apply/create.js';
+import { createDirectly, decision, deleteDirectly, readDirectly, startHarness, type Harness } from './harness.js';
+
+const NS = 'creates';
+const RUN_SPEC = { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'work' } } };
+const logger = createLogger('test', 'silent');
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+
+afterAll(async () => {
+  await h?.kd.close();
+});
+
+describe('applying a create', () => {
+  it('answers a redelivery with the object the first attempt created, though a reference was deleted since', async () => {
+    await createDirectly(h.api, Agent, NS, 'coder', { providerRef: { name: 'codex' } });
+    const create = decision({ kind: 'AgentRun', verb: 'create', metadata: { namespace: NS, name: 'r1' }, spec: RUN_SPEC });
+    const first = await applyCreate(create, AgentRun, h.cluster, logger);
+    expect(first).toMatchObject({ result: 'applied', created: true });
+    // The provisioner dies before publishing that answer; the Agent is deleted meanwhile.
+    await deleteDirectly(h.api, Agent, NS, 'coder');
+
+    const redelivered = await applyCreate(create, AgentRun, h.cluster, logger);
+
+    const uid = (await readDirectly(h.api, AgentRun, NS, 'r1'))?.metadata.uid;
+    expect(redelivered).toMatchObject({ result: 'applied', id: first.id, resource: { metadata: { name: 'r1', uid } } });
+  });
+
+  it('refuses a create whose reference does not exist with reference_not_found, naming the field', async () => {
+    const create = decision({
+      kind: 'AgentRun',
+      verb: 'create',
+      metadata: { namespace: NS, name: 'r2' },
+      spec: { ...RUN_SPEC, agentRef: { name: 'nobody' } },
+    });
+
+    expect(await applyCreate(create, AgentRun, h.cluster, logger)).toMatchObject({
+      result: 'rejected',
+      error: { code: 'reference_not_found', errors: [{ path: 'spec.agentRef.name' }] },
+    });
+    expect(await readDirectly(h.api, AgentRun, NS, 'r2')).toBeUndefined();
+  });
+});
