@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, AgentRun } from '@jangar/contracts';
+import { Agent, AgentRun, type KindDefinition, type OutcomePayload } from '@jangar/contracts';
 import { applyUpdate } from '../src/apply/update.js';
+import { Cluster, type StoredBody } from '../src/cluster.js';
 import { createDirectly, decision, readDirectly, startHarness, type Harness } from './harness.js';
 
 const NS = 'updates';
@@ -47,5 +48,58 @@ describe('applying an update', () => {
     expect(stored?.metadata.labels).toMatchObject({ team: 'a' });
     expect(stored?.metadata.ownerReferences).toEqual(ownerReferences);
     expect(stored?.metadata.finalizers).toEqual(['example.com/keep']);
+  });
+});
+
+describe('two deliveries of one update racing', () => {
+  it('answers applied for both when the twin replaces the object first', async () => {
+    await createDirectly(h.api, AgentRun, NS, 'raced', RUN_SPEC);
+    const resourceVersion = (await readDirectly(h.api, AgentRun, NS, 'raced'))?.metadata.resourceVersion;
+    const patch = decision({
+      kind: 'AgentRun',
+      verb: 'patch',
+      metadata: { namespace: NS, name: 'raced', resourceVersion },
+      patch: { metadata: { labels: { team: 'b' } } },
+    });
+    let twin: OutcomePayload | undefined;
+    // The first delivery has read the object; before its replace lands, the twin applies the same patch.
+    class TwinFirst extends Cluster {
+      override async replace(kind: KindDefinition, body: StoredBody) {
+        if (!twin) twin = await applyUpdate(patch, AgentRun, h.cluster);
+        return super.replace(kind, body);
+      }
+    }
+
+    const first = await applyUpdate(patch, AgentRun, new TwinFirst(h.api));
+
+    expect(twin).toMatchObject({ result: 'applied' });
+    expect(first).toMatchObject({ result: 'applied' });
+    expect((await readDirectly(h.api, AgentRun, NS, 'raced'))?.metadata.labels).toMatchObject({ team: 'b' });
+  });
+
+  it('still answers a stale resourceVersion with conflict when another request changed the object', async () => {
+    await createDirectly(h.api, AgentRun, NS, 'stale', RUN_SPEC);
+    const resourceVersion = (await readDirectly(h.api, AgentRun, NS, 'stale'))?.metadata.resourceVersion;
+    const change = (team: string) =>
+      decision({
+        kind: 'AgentRun',
+        verb: 'patch',
+        metadata: { namespace: NS, name: 'stale', resourceVersion },
+        patch: { metadata: { labels: { team } } },
+      });
+    const other = change('other');
+    let otherOutcome: OutcomePayload | undefined;
+    class OtherFirst extends Cluster {
+      override async replace(kind: KindDefinition, body: StoredBody) {
+        if (!otherOutcome) otherOutcome = await applyUpdate(other, AgentRun, h.cluster);
+        return super.replace(kind, body);
+      }
+    }
+
+    const mine = await applyUpdate(change('mine'), AgentRun, new OtherFirst(h.api));
+
+    expect(otherOutcome).toMatchObject({ result: 'applied' });
+    expect(mine).toMatchObject({ result: 'rejected', error: { code: 'conflict', errors: [{ path: 'metadata.resourceVersion' }] } });
+    expect((await readDirectly(h.api, AgentRun, NS, 'stale'))?.metadata.labels).toMatchObject({ team: 'other' });
   });
 });

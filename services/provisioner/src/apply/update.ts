@@ -16,7 +16,7 @@ import { applied, rejected } from './outcome.js';
 import { ownedMetadataOf } from './owned-metadata.js';
 import { missingReferences } from './references.js';
 
-/** How many times an update without a client precondition re-reads and retries after losing a race. */
+/** How many times an update re-reads after losing a race (to find a twin delivery's mark, or to retry without a client precondition). */
 const MAX_ATTEMPTS = 5;
 
 interface DesiredState {
@@ -102,9 +102,11 @@ export async function applyUpdate(message: DecisionMessage, kind: KindDefinition
     const replaced = await cluster.replace(kind, next);
     faultPoint('provisioner.after-update');
     if (replaced) return applied(request, replaced);
-    // Lost a race with another writer. With the client's precondition that is the client's conflict;
-    // without one, read again and reapply, as `kubectl patch` would.
-    if (precondition !== undefined || attempt >= MAX_ATTEMPTS) {
+    // Lost a race with another writer: read again. The writer may be a twin delivery of this very
+    // request, whose mark then answers `applied`; otherwise, with the client's precondition, the
+    // re-read answers the client's conflict, and without one the change is reapplied, as
+    // `kubectl patch` would.
+    if (attempt >= MAX_ATTEMPTS) {
       const latest = (await cluster.get(kind, namespace, name)) ?? current;
       return staleVersion(request, latest);
     }
