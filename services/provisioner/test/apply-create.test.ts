@@ -46,4 +46,39 @@ describe('applying a create', () => {
     });
     expect(await readDirectly(h.api, AgentRun, NS, 'r2')).toBeUndefined();
   });
+
+  it("keeps the keys Jangar owns out of a create's labels and annotations, and the user's other jangar.proompteng.ai/ keys in", async () => {
+    await createDirectly(h.api, Agent, NS, 'coder', { providerRef: { name: 'codex' } });
+    const create = decision({
+      kind: 'AgentRun',
+      verb: 'create',
+      metadata: {
+        namespace: NS,
+        name: 'claims-a-parent',
+        labels: { team: 'a', 'jangar.proompteng.ai/orchestration-run': 'someone-elses', 'jangar.proompteng.ai/step': 'build' },
+        annotations: {
+          note: 'mine',
+          'jangar.proompteng.ai/sim-scenario': 'stuck',
+          'jangar.proompteng.ai/last-request': 'forged',
+          'jangar.proompteng.ai/traceparent': '00-forged-forged-01',
+          'jangar.proompteng.ai/requested-by': 'mallory',
+        },
+      },
+      spec: RUN_SPEC,
+    });
+
+    expect(await applyCreate(create, AgentRun, h.cluster, logger)).toMatchObject({ result: 'applied' });
+
+    const { labels, annotations } = (await readDirectly(h.api, AgentRun, NS, 'claims-a-parent'))!.metadata;
+    expect(labels).toMatchObject({ team: 'a' });
+    expect(labels).not.toHaveProperty(['jangar.proompteng.ai/orchestration-run']);
+    expect(labels).not.toHaveProperty(['jangar.proompteng.ai/step']);
+    expect(annotations).toMatchObject({
+      note: 'mine',
+      'jangar.proompteng.ai/sim-scenario': 'stuck',
+      'jangar.proompteng.ai/requested-by': 'alice',
+    });
+    expect(annotations).not.toHaveProperty(['jangar.proompteng.ai/last-request']);
+    expect(annotations?.['jangar.proompteng.ai/traceparent']).not.toBe('00-forged-forged-01');
+  });
 });

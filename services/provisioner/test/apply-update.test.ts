@@ -49,6 +49,24 @@ describe('applying an update', () => {
     expect(stored?.metadata.ownerReferences).toEqual(ownerReferences);
     expect(stored?.metadata.finalizers).toEqual(['example.com/keep']);
   });
+  it.each(['patch', 'update'] as const)('keeps the keys Jangar owns out of the labels and annotations of a %s', async (verb) => {
+    const name = `unclaimed-${verb}`;
+    const created = await createDirectly(h.api, AgentRun, NS, name, RUN_SPEC, { labels: { 'jangar.proompteng.ai/id': 'id-1' } });
+    const labels = { team: 'a', 'jangar.proompteng.ai/orchestration-run': 'someone-elses', 'jangar.proompteng.ai/id': 'id-2' };
+    const annotations = { 'jangar.proompteng.ai/traceparent': '00-forged-forged-01', 'jangar.proompteng.ai/sim-scenario': 'stuck' };
+    const metadata = { namespace: NS, name, resourceVersion: created.metadata.resourceVersion };
+    const request =
+      verb === 'patch'
+        ? decision({ kind: 'AgentRun', verb, metadata, patch: { metadata: { labels, annotations } } })
+        : decision({ kind: 'AgentRun', verb, metadata: { ...metadata, labels, annotations }, spec: RUN_SPEC });
+
+    expect(await applyUpdate(request, AgentRun, h.cluster)).toMatchObject({ result: 'applied' });
+
+    const stored = (await readDirectly(h.api, AgentRun, NS, name))!.metadata;
+    expect(stored.labels).toEqual({ team: 'a', 'jangar.proompteng.ai/id': 'id-1' });
+    expect(stored.annotations).toMatchObject({ 'jangar.proompteng.ai/sim-scenario': 'stuck' });
+    expect(stored.annotations).not.toHaveProperty(['jangar.proompteng.ai/traceparent']);
+  });
 });
 
 describe('two deliveries of one update racing', () => {

@@ -3,9 +3,9 @@ import { JANGAR_ANNOTATIONS, JANGAR_LABELS, type KubeObject } from '@jangar/cont
 const OWNED_LABELS = new Set<string>(Object.values(JANGAR_LABELS));
 const OWNED_ANNOTATIONS = new Set<string>(Object.values(JANGAR_ANNOTATIONS));
 
-function split(map: Record<string, string> | undefined, owned: Set<string>) {
-  const user: Record<string, string> = {};
-  const jangar: Record<string, string> = {};
+function split<V>(map: Record<string, V> | undefined, owned: Set<string>) {
+  const user: Record<string, V> = {};
+  const jangar: Record<string, V> = {};
   for (const [key, value] of Object.entries(map ?? {})) (owned.has(key) ? jangar : user)[key] = value;
   return { user, jangar };
 }
@@ -18,4 +18,13 @@ export function ownedMetadataOf(obj: KubeObject) {
   const labels = split(obj.metadata.labels, OWNED_LABELS);
   const annotations = split(obj.metadata.annotations, OWNED_ANNOTATIONS);
   return { userLabels: labels.user, userAnnotations: annotations.user, jangarLabels: labels.jangar, jangarAnnotations: annotations.jangar };
+}
+
+/**
+ * The labels and annotations a request may set: its own without Jangar's keys (id, delivery, the
+ * orchestration-run and step a run claims, last-request, traceparent…), which a client can neither
+ * set nor change — only Jangar writes them. Other `jangar.proompteng.ai/` keys (`sim-scenario`) are the user's.
+ */
+export function userMetadataOf<V>(metadata: { labels?: Record<string, V>; annotations?: Record<string, V> } | undefined) {
+  return { labels: split(metadata?.labels, OWNED_LABELS).user, annotations: split(metadata?.annotations, OWNED_ANNOTATIONS).user };
 }

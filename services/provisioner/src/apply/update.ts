@@ -13,7 +13,7 @@ import { deliveryLabelValue, faultPoint } from '@jangar/service-kit';
 import type { Cluster, StoredBody } from '../cluster.js';
 import { bindingOf } from './binding.js';
 import { applied, rejected } from './outcome.js';
-import { ownedMetadataOf } from './owned-metadata.js';
+import { ownedMetadataOf, userMetadataOf } from './owned-metadata.js';
 import { missingReferences } from './references.js';
 
 /** How many times an update re-reads after losing a race (to find a twin delivery's mark, or to retry without a client precondition). */
@@ -25,16 +25,21 @@ interface DesiredState {
   spec: unknown;
 }
 
-/** What the user asked the object to become: the whole state for a PUT, the current state merged with the patch for a PATCH. */
+/**
+ * What the user asked the object to become: the whole state for a PUT, the current state merged with
+ * the patch for a PATCH; whatever the request says about keys Jangar owns is left out.
+ */
 function desiredState(request: RequestPayload, current: KubeObject): DesiredState {
   const { userLabels, userAnnotations } = ownedMetadataOf(current);
   if (request.verb === 'update') {
-    return { labels: request.metadata.labels ?? {}, annotations: request.metadata.annotations ?? {}, spec: request.spec };
+    const asked = userMetadataOf(request.metadata);
+    return { labels: asked.labels, annotations: asked.annotations, spec: request.spec };
   }
   const patch = MergePatchBody.parse(request.patch ?? {});
+  const asked = userMetadataOf(patch.metadata);
   return {
-    labels: mergePatch(userLabels, patch.metadata?.labels ?? {}) as Record<string, string>,
-    annotations: mergePatch(userAnnotations, patch.metadata?.annotations ?? {}) as Record<string, string>,
+    labels: mergePatch(userLabels, asked.labels) as Record<string, string>,
+    annotations: mergePatch(userAnnotations, asked.annotations) as Record<string, string>,
     spec: patch.spec === undefined ? current.spec : mergePatch(current.spec ?? {}, patch.spec),
   };
 }
