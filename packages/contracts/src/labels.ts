@@ -38,3 +38,23 @@ export const JANGAR_ANNOTATIONS = {
    */
   lastRequest: 'jangar.proompteng.ai/last-request',
 } as const;
+
+const OWNED_LABEL_KEYS = new Set<string>(Object.values(JANGAR_LABELS));
+const OWNED_ANNOTATION_KEYS = new Set<string>(Object.values(JANGAR_ANNOTATIONS));
+
+/**
+ * Where a request's metadata sets a label or annotation Jangar owns (the keys above), as field
+ * errors at their paths (`metadata.labels.jangar.proompteng.ai/step`). Only Jangar writes these —
+ * a run must not name another OrchestrationRun as its parent, nor a request forge a
+ * `last-request` mark — so the gateway refuses a create or a patch that sets one. Other
+ * `jangar.proompteng.ai/` keys (kube-dev's `sim-scenario`) are the user's.
+ */
+export function ownedKeysSetIn(
+  metadata: { labels?: Record<string, unknown>; annotations?: Record<string, unknown> } | undefined,
+): Array<{ path: string; message: string }> {
+  const set = (map: Record<string, unknown> | undefined, owned: Set<string>, field: string) =>
+    Object.keys(map ?? {})
+      .filter((key) => owned.has(key))
+      .map((key) => ({ path: `metadata.${field}.${key}`, message: 'is set by Jangar; a request cannot set or remove it' }));
+  return [...set(metadata?.labels, OWNED_LABEL_KEYS, 'labels'), ...set(metadata?.annotations, OWNED_ANNOTATION_KEYS, 'annotations')];
+}

@@ -27,6 +27,26 @@ describe('gateway HTTP behaviour', () => {
     expect(res.json()).toMatchObject({ code: 'delivery_id_required', errors: [{ path: 'deliveryId' }] });
   });
 
+  it('refuses a create that sets a label or annotation only Jangar sets, naming each, and leaves the user its other jangar.proompteng.ai/ keys', async () => {
+    const metadata = {
+      namespace: 'team-a',
+      labels: { 'jangar.proompteng.ai/step': 'build', team: 'a' },
+      annotations: { 'jangar.proompteng.ai/traceparent': '00-forged', 'jangar.proompteng.ai/sim-scenario': 'stuck' },
+    };
+    const res = await app().inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: auth,
+      payload: { ...validRun, deliveryId: 'owned', metadata },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'validation_failed',
+      errors: [{ path: 'metadata.labels.jangar.proompteng.ai/step' }, { path: 'metadata.annotations.jangar.proompteng.ai/traceparent' }],
+    });
+    expect(res.json().errors).toHaveLength(2);
+  });
+
   it('takes the deliveryId from the Idempotency-Key header', async () => {
     const res = await app().inject({
       method: 'POST',

@@ -461,6 +461,24 @@ describe('PATCH /v1/<route>/{namespace}/{name}', () => {
     expect(bus.published).toEqual([]);
   });
 
+  it('refuses a patch that sets or removes a label or annotation only Jangar sets, naming each, and publishes nothing', async () => {
+    const { bus, app } = busApp();
+    const body = {
+      metadata: {
+        labels: { team: 'a', 'jangar.proompteng.ai/orchestration-run': 'someone-elses' },
+        annotations: { 'jangar.proompteng.ai/last-request': null, 'jangar.proompteng.ai/sim-scenario': 'stuck' },
+      },
+    };
+    const res = await app.inject(patch({ 'idempotency-key': 'p-owned' }, body));
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'validation_failed' });
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual([
+      'metadata.labels.jangar.proompteng.ai/orchestration-run',
+      'metadata.annotations.jangar.proompteng.ai/last-request',
+    ]);
+    expect(bus.published).toEqual([]);
+  });
+
   it('answers 400, not 500, for a merge patch that is not JSON, and keeps prototype-poisoning protection', async () => {
     const { bus, app } = busApp();
     expect((await app.inject(patch({ 'idempotency-key': 'p-5' }, '{"broken'))).statusCode).toBe(400);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createBodyOf, fieldErrorsFromZod, KINDS, type KindDefinition } from '@jangar/contracts';
+import { createBodyOf, fieldErrorsFromZod, KINDS, ownedKeysSetIn, type KindDefinition } from '@jangar/contracts';
 import { DomainError, deriveResourceName, requestKeyFor } from '@jangar/service-kit';
 import { assertMayWrite } from '../auth.js';
 import { resolveDeliveryId } from '../idempotency.js';
@@ -9,6 +9,14 @@ import { correlationHeader, submit } from './submit.js';
 /** Where the resource can be read once it exists. */
 function locationOf(kind: KindDefinition, id: string, namespace: string, name: string): string {
   return kind.isRun ? `/v1/runs/${id}` : `/v1/${kind.route}/${namespace}/${name}`;
+}
+
+/** A create or patch that sets a label or annotation only Jangar sets is a 400 naming each one. */
+export function refuseOwnedKeys(kind: KindDefinition, metadata: Parameters<typeof ownedKeysSetIn>[0]): void {
+  const errors = ownedKeysSetIn(metadata);
+  if (errors.length > 0) {
+    throw new DomainError('validation_failed', `the ${kind.kind} request sets labels or annotations that only Jangar sets`, { errors });
+  }
 }
 
 /** `POST /v1/<route>` for every registered kind (and its aliases). */
@@ -25,6 +33,7 @@ export function registerCreateRoutes(app: FastifyInstance, deps: GatewayDeps): v
         if (!parsed.success)
           throw new DomainError('validation_failed', `the ${kind.kind} request is not valid`, { errors: fieldErrorsFromZod(parsed.error) });
         const { metadata, spec } = parsed.data;
+        refuseOwnedKeys(kind, metadata);
         assertMayWrite(caller, metadata.namespace);
         const name = deriveResourceName(kind, metadata, spec, requestKeyFor(caller.subject, deliveryId));
         return submit(deps, reply, {

@@ -18,6 +18,7 @@ import { assertMayList, assertMayWrite } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
 import { resolveDeliveryId } from '../idempotency.js';
 import { checkLabelSelector, parseQuery } from '../query.js';
+import { refuseOwnedKeys } from './create.js';
 import { correlationHeader, submit } from './submit.js';
 
 export const MERGE_PATCH = 'application/merge-patch+json';
@@ -186,6 +187,7 @@ function registerPatchRoute(app: FastifyInstance, deps: GatewayDeps, kind: KindD
     const deliveryId = resolveDeliveryId(undefined, req.headers['idempotency-key']);
     const parsed = MergePatchBody.safeParse(req.body ?? {});
     if (!parsed.success) throw invalid(kind, parsed.error);
+    refuseOwnedKeys(kind, parsed.data.metadata);
     return submit(deps, reply, {
       caller,
       kind,
