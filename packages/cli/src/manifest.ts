@@ -1,4 +1,4 @@
-import { apiVersionOf, JANGAR_ANNOTATIONS, JANGAR_LABELS, type KindDefinition, type ResourceView } from '@jangar/contracts';
+import { apiVersionOf, OWNED_ANNOTATION_KEYS, OWNED_LABEL_KEYS, type KindDefinition, type ResourceView } from '@jangar/contracts';
 import { parseAllDocuments } from 'yaml';
 import { canonicalJson, sha256 } from './canonical.js';
 import { UsageError } from './errors.js';
@@ -17,12 +17,9 @@ export interface Manifest {
   spec: unknown;
 }
 
-const OWNED_LABELS = new Set<string>(Object.values(JANGAR_LABELS));
-const OWNED_ANNOTATIONS = new Set<string>(Object.values(JANGAR_ANNOTATIONS));
-
 /** Labels or annotations without Jangar's own, which the server sets and keeps whatever a client sends. */
 export function userEntries(map: Record<string, string> | undefined, kind: 'labels' | 'annotations'): Record<string, string> {
-  const owned = kind === 'labels' ? OWNED_LABELS : OWNED_ANNOTATIONS;
+  const owned = kind === 'labels' ? OWNED_LABEL_KEYS : OWNED_ANNOTATION_KEYS;
   return Object.fromEntries(Object.entries(map ?? {}).filter(([k]) => !owned.has(k)));
 }
 

@@ -39,8 +39,10 @@ export const JANGAR_ANNOTATIONS = {
   lastRequest: 'jangar.proompteng.ai/last-request',
 } as const;
 
-const OWNED_LABEL_KEYS = new Set<string>(Object.values(JANGAR_LABELS));
-const OWNED_ANNOTATION_KEYS = new Set<string>(Object.values(JANGAR_ANNOTATIONS));
+/** The label keys only Jangar writes (the values of {@link JANGAR_LABELS}). */
+export const OWNED_LABEL_KEYS: ReadonlySet<string> = new Set<string>(Object.values(JANGAR_LABELS));
+/** The annotation keys only Jangar writes (the values of {@link JANGAR_ANNOTATIONS}). */
+export const OWNED_ANNOTATION_KEYS: ReadonlySet<string> = new Set<string>(Object.values(JANGAR_ANNOTATIONS));
 
 /**
  * Where a request's metadata sets a label or annotation Jangar owns (the keys above), as field
@@ -52,7 +54,7 @@ const OWNED_ANNOTATION_KEYS = new Set<string>(Object.values(JANGAR_ANNOTATIONS))
 export function ownedKeysSetIn(
   metadata: { labels?: Record<string, unknown>; annotations?: Record<string, unknown> } | undefined,
 ): Array<{ path: string; message: string }> {
-  const set = (map: Record<string, unknown> | undefined, owned: Set<string>, field: string) =>
+  const set = (map: Record<string, unknown> | undefined, owned: ReadonlySet<string>, field: string) =>
     Object.keys(map ?? {})
       .filter((key) => owned.has(key))
       .map((key) => ({ path: `metadata.${field}.${key}`, message: 'is set by Jangar; a request cannot set or remove it' }));

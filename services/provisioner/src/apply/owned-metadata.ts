@@ -1,9 +1,6 @@
-import { JANGAR_ANNOTATIONS, JANGAR_LABELS, type KubeObject } from '@jangar/contracts';
+import { OWNED_ANNOTATION_KEYS, OWNED_LABEL_KEYS, type KubeObject } from '@jangar/contracts';
 
-const OWNED_LABELS = new Set<string>(Object.values(JANGAR_LABELS));
-const OWNED_ANNOTATIONS = new Set<string>(Object.values(JANGAR_ANNOTATIONS));
-
-function split<V>(map: Record<string, V> | undefined, owned: Set<string>) {
+function split<V>(map: Record<string, V> | undefined, owned: ReadonlySet<string>) {
   const user: Record<string, V> = {};
   const jangar: Record<string, V> = {};
   for (const [key, value] of Object.entries(map ?? {})) (owned.has(key) ? jangar : user)[key] = value;
@@ -15,8 +12,8 @@ function split<V>(map: Record<string, V> | undefined, owned: Set<string>) {
  * Jangar's (id, delivery, binding, trace…) survive every update whatever the body says.
  */
 export function ownedMetadataOf(obj: KubeObject) {
-  const labels = split(obj.metadata.labels, OWNED_LABELS);
-  const annotations = split(obj.metadata.annotations, OWNED_ANNOTATIONS);
+  const labels = split(obj.metadata.labels, OWNED_LABEL_KEYS);
+  const annotations = split(obj.metadata.annotations, OWNED_ANNOTATION_KEYS);
   return { userLabels: labels.user, userAnnotations: annotations.user, jangarLabels: labels.jangar, jangarAnnotations: annotations.jangar };
 }
 
@@ -26,5 +23,5 @@ export function ownedMetadataOf(obj: KubeObject) {
  * set nor change — only Jangar writes them. Other `jangar.proompteng.ai/` keys (`sim-scenario`) are the user's.
  */
 export function userMetadataOf<V>(metadata: { labels?: Record<string, V>; annotations?: Record<string, V> } | undefined) {
-  return { labels: split(metadata?.labels, OWNED_LABELS).user, annotations: split(metadata?.annotations, OWNED_ANNOTATIONS).user };
+  return { labels: split(metadata?.labels, OWNED_LABEL_KEYS).user, annotations: split(metadata?.annotations, OWNED_ANNOTATION_KEYS).user };
 }
