@@ -47,6 +47,24 @@ describe('gateway HTTP behaviour', () => {
     expect(res.json().errors).toHaveLength(2);
   });
 
+  it('refuses to evaluate a create that sets a key only Jangar sets, as the create itself would be refused', async () => {
+    const res = await app().inject({
+      method: 'POST',
+      url: '/v1/policy/evaluate',
+      headers: auth,
+      payload: {
+        ...validRun,
+        kind: 'AgentRun',
+        metadata: { namespace: 'team-a', labels: { 'jangar.proompteng.ai/orchestration-run': 'other' } },
+      },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'validation_failed',
+      errors: [{ path: 'metadata.labels.jangar.proompteng.ai/orchestration-run' }],
+    });
+  });
+
   it('takes the deliveryId from the Idempotency-Key header', async () => {
     const res = await app().inject({
       method: 'POST',

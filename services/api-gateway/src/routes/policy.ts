@@ -5,6 +5,7 @@ import { DomainError } from '@jangar/service-kit';
 import { z } from 'zod';
 import { mayAccess } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
+import { refuseOwnedKeys } from './create.js';
 
 const KindName = z.enum(KINDS.map((k) => k.kind) as [string, ...string[]]);
 
@@ -26,6 +27,8 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: GatewayDeps): v
     if (!parsed.success)
       throw new DomainError('validation_failed', `the ${kind.kind} is not valid`, { errors: fieldErrorsFromZod(parsed.error) });
     const { metadata, spec } = parsed.data;
+    // The answer a create would get: one setting Jangar's own keys never reaches policy.
+    refuseOwnedKeys(kind, metadata);
     if (!mayAccess(caller, metadata.namespace)) {
       throw new DomainError('forbidden', `the token may not act in namespace "${metadata.namespace}"`, {
         errors: [{ path: 'metadata.namespace', message: "not one of the token's namespaces" }],
