@@ -8,6 +8,10 @@ import {
   type KubernetesObject,
   type ObjectCache,
 } from '@kubernetes/client-node';
+// The Observable stub client-node's middleware must return; its package has no `exports` map, and
+// this is the module its own `setHeaderOptions` uses.
+import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
+import type { ConfigurationOptions, ObservableMiddleware } from '@kubernetes/client-node';
 import type { KindDefinition } from '@jangar/contracts';
 import { DomainError, TransientError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -92,6 +96,23 @@ export function kindInformer(kc: KubeConfig, api: CustomObjectsApi, kind: KindDe
     api.listClusterCustomObject({ group, version, plural }),
   );
   return relistOnError(informer, kind.kind, opts);
+}
+
+/**
+ * Options for one API call that abort it after `ms`, added to `options` (say, a patch's content
+ * type). Without them a stalled API server holds a call for undici's five minutes, long past a
+ * message's ack wait: JetStream would hand the message to another replica while the first still
+ * waits. The abort is a network failure, so `translateKubeError` makes it transient.
+ */
+export function withDeadline(ms: number, options?: ConfigurationOptions<ObservableMiddleware>): ConfigurationOptions<ObservableMiddleware> {
+  const deadline: ObservableMiddleware = {
+    pre: (request) => {
+      request.setSignal(AbortSignal.timeout(ms));
+      return of(request);
+    },
+    post: (response) => of(response),
+  };
+  return { ...options, middleware: [...(options?.middleware ?? []), deadline], middlewareMergeStrategy: 'append' };
 }
 
 /** The custom-objects client every service uses for primitives. */

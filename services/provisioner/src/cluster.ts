@@ -1,11 +1,17 @@
 import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import { KubeObject, type KindDefinition } from '@jangar/contracts';
 import { SpanKind, timeKubeCall, withSpan, type Span } from '@jangar/service-kit';
-import { kubeStatusCode, translateKubeError } from '@jangar/service-kit/kube';
+import { kubeStatusCode, translateKubeError, withDeadline } from '@jangar/service-kit/kube';
 import { z } from 'zod';
 import type { ReferenceCache } from './reference-cache.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** How long one API server call may take before it is abandoned as transient: well inside a message's 30 s ack wait. */
+export const KUBE_CALL_TIMEOUT_MS = 10_000;
+
+/** The coordinates of a kind in a namespace, and the options every call carries (its deadline). */
+type CallContext = { group: string; version: string; plural: string; namespace: string; options: ReturnType<typeof withDeadline> };
 
 /** A page of a Kubernetes list: its items and the token of the next chunk. */
 const KubeList = z.object({ items: z.array(KubeObject), metadata: z.object({ continue: z.string().optional() }).optional() });
@@ -39,6 +45,7 @@ export class Cluster {
     private readonly api: CustomObjectsApi,
     /** Answers "it exists" for the kinds specs refer to without an API call, when it can. */
     private readonly references?: ReferenceCache,
+    private readonly timeoutMs = KUBE_CALL_TIMEOUT_MS,
   ) {}
 
   /**
@@ -50,7 +57,7 @@ export class Cluster {
     t: Target,
     expected: Expected,
     successCode: number,
-    fn: (coords: { group: string; version: string; plural: string; namespace: string }) => Promise<unknown>,
+    fn: (ctx: CallContext) => Promise<unknown>,
     parse: (raw: unknown) => T,
   ): Promise<T | undefined> {
     const { kind, namespace, name } = t;
@@ -59,8 +66,8 @@ export class Cluster {
       { kind: SpanKind.CLIENT, attributes: { 'k8s.namespace.name': namespace, 'k8s.object.kind': kind.kind, 'k8s.object.name': name } },
       async (span: Span) => {
         try {
-          const coords = { group: kind.group, version: kind.version, plural: kind.plural, namespace };
-          return parse(await timeKubeCall(verb, kind.kind, () => fn(coords), successCode));
+          const ctx = { group: kind.group, version: kind.version, plural: kind.plural, namespace, options: withDeadline(this.timeoutMs) };
+          return parse(await timeKubeCall(verb, kind.kind, () => fn(ctx), successCode));
         } catch (err) {
           const code = kubeStatusCode(err);
           if (code !== undefined) span.setAttribute('http.response.status_code', code);
@@ -89,7 +96,7 @@ export class Cluster {
       { kind, namespace, name },
       { 404: 'undefined' },
       200,
-      (c) => this.api.getNamespacedCustomObject({ ...c, name }),
+      ({ options, ...c }) => this.api.getNamespacedCustomObject({ ...c, name }, options),
       (raw) => {
         const object = parseObject(raw);
         return { object, body: raw as StoredBody };
@@ -100,7 +107,14 @@ export class Cluster {
   /** Creates the object; `undefined` when one with that name already exists. */
   create(kind: KindDefinition, namespace: string, body: { metadata: { name: string } }): Promise<KubeObject | undefined> {
     const t = { kind, namespace, name: body.metadata.name };
-    return this.call('create', t, { 409: 'undefined' }, 201, (c) => this.api.createNamespacedCustomObject({ ...c, body }), parseObject);
+    return this.call(
+      'create',
+      t,
+      { 409: 'undefined' },
+      201,
+      ({ options, ...c }) => this.api.createNamespacedCustomObject({ ...c, body }, options),
+      parseObject,
+    );
   }
 
   /**
@@ -114,7 +128,7 @@ export class Cluster {
       { kind, namespace, name },
       { 409: 'undefined' },
       200,
-      (c) => this.api.replaceNamespacedCustomObject({ ...c, name, body }),
+      ({ options, ...c }) => this.api.replaceNamespacedCustomObject({ ...c, name, body }, options),
       parseObject,
     );
   }
@@ -126,7 +140,8 @@ export class Cluster {
       { kind, namespace, name },
       { 404: 'undefined' },
       200,
-      (c) => this.api.patchNamespacedCustomObjectStatus({ ...c, name, body: { status } }, mergePatch),
+      ({ options: _, ...c }) =>
+        this.api.patchNamespacedCustomObjectStatus({ ...c, name, body: { status } }, withDeadline(this.timeoutMs, mergePatch)),
       parseObject,
     );
   }
@@ -143,13 +158,16 @@ export class Cluster {
       { kind, namespace, name },
       { 404: 'undefined' },
       200,
-      (c) =>
-        this.api.deleteNamespacedCustomObject({
-          ...c,
-          name,
-          propagationPolicy: 'Background',
-          body: { preconditions: { uid, ...(resourceVersion ? { resourceVersion } : {}) } },
-        }),
+      ({ options, ...c }) =>
+        this.api.deleteNamespacedCustomObject(
+          {
+            ...c,
+            name,
+            propagationPolicy: 'Background',
+            body: { preconditions: { uid, ...(resourceVersion ? { resourceVersion } : {}) } },
+          },
+          options,
+        ),
       (raw) => {
         const parsed = KubeObject.safeParse(raw);
         return parsed.success && parsed.data.kind === kind.kind ? parsed.data : 'gone';
@@ -166,14 +184,10 @@ export class Cluster {
     const plural = `${ref.kind.toLowerCase()}s`;
     await withSpan(`kube delete ${ref.kind}`, { kind: SpanKind.CLIENT, attributes: { 'k8s.object.name': ref.name } }, async () => {
       try {
-        await this.api.deleteNamespacedCustomObject({
-          group: group ?? '',
-          version: version ?? '',
-          namespace: ref.namespace,
-          plural,
-          name: ref.name,
-          propagationPolicy: 'Background',
-        });
+        await this.api.deleteNamespacedCustomObject(
+          { group: group ?? '', version: version ?? '', namespace: ref.namespace, plural, name: ref.name, propagationPolicy: 'Background' },
+          withDeadline(this.timeoutMs),
+        );
       } catch (err) {
         if (kubeStatusCode(err) !== 404) throw translateKubeError(err, `delete ${ref.kind} ${ref.namespace}/${ref.name}`);
       }
@@ -196,8 +210,8 @@ export class Cluster {
         (c) => {
           const query = { group: c.group, version: c.version, plural: c.plural, labelSelector, limit: 500, _continue: next };
           return namespace === undefined
-            ? this.api.listClusterCustomObject(query)
-            : this.api.listNamespacedCustomObject({ ...query, namespace });
+            ? this.api.listClusterCustomObject(query, c.options)
+            : this.api.listNamespacedCustomObject({ ...query, namespace }, c.options);
         },
         (raw) => KubeList.parse(raw),
       );
