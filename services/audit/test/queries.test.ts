@@ -2,31 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditQuery } from '@jangar/contracts';
 import type { Database } from '@jangar/service-kit/db';
 import { AUDIT_DATABASE } from '../src/database.js';
-import type { NewAuditEvent } from '../src/events.js';
+
 import { AuditWriter } from '../src/group-commit.js';
 import { listEvents, revisions, runHistory, verifyChain } from '../src/queries.js';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
+import { auditEvent } from './fixtures.js';
 
 let scratch: ScratchDatabase;
 let db: Database;
 
-const event = (n: number, namespace: string, actor: string, name: string): NewAuditEvent => ({
-  dedupId: `q-${n}`,
-  occurredAt: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
-  actor,
-  action: 'agentrun.create',
-  resourceKind: 'AgentRun',
-  namespace,
-  name,
-  uid: null,
-  resourceId: null,
-  deliveryId: `d-${n}`,
-  correlationId: `c-${n}`,
-  traceId: null,
-  decision: 'allow',
-  outcome: 'created',
-  summary: { spec: { n } },
-});
+/** The `n`th event, `n` minutes into 2026, by `actor` on `name` in `namespace`. */
+const event = (n: number, namespace: string, actor: string, name: string) =>
+  auditEvent(n, { dedupId: `q-${n}`, occurredAt: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(), actor, namespace, name });
 
 const list = (q: Partial<AuditQuery>) => listEvents(db, AuditQuery.parse({ namespaces: ['*'], ...q }));
 const ids = (page: { items: Array<{ deliveryId: string }> }) => page.items.map((e) => e.deliveryId);
