@@ -112,7 +112,12 @@ export const dedupIds = {
     `${uid}:${resourceVersion}:${fromDigest?.slice(0, 16) ?? 'new'}>${toDigest.slice(0, 16)}`,
   /** One version of a run object: the audit's run history keeps a row per version, and nothing it records changes with the provider alone. */
   runVersion: (uid: string, resourceVersion: string) => `${uid}:${resourceVersion}`,
-  tombstone: (requestKey: string) => `${requestKey}:tombstone`,
+  /**
+   * A delete's tombstone: the object as the delete removes it; `cancelling` is the run as it stood
+   * before the delete cancelled it, recorded first (a message of its own, which the later one
+   * replaces on the subject).
+   */
+  tombstone: (requestKey: string, stage?: 'cancelling') => `${requestKey}:tombstone${stage ? `:${stage}` : ''}`,
 };
 
 /**

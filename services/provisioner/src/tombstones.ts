@@ -20,10 +20,13 @@ export class Tombstones {
     private readonly jsm: JetStreamManager,
   ) {}
 
-  /** Records that `requestKey` is deleting `object`; resolves once the stream has it. */
-  async record(requestKey: string, object: KubeObject): Promise<void> {
+  /**
+   * Records that `requestKey` is deleting `object` (`cancelling`: is about to cancel the run before
+   * deleting it); resolves once the stream has it. Each stage is recorded once per request.
+   */
+  async record(requestKey: string, object: KubeObject, stage?: 'cancelling'): Promise<void> {
     const message: TombstoneMessage = { requestKey, deletedAt: new Date().toISOString(), object };
-    await publish(this.js, SUBJECTS.tombstone, paramsOf(requestKey), message, dedupIds.tombstone(requestKey));
+    await publish(this.js, SUBJECTS.tombstone, paramsOf(requestKey), message, dedupIds.tombstone(requestKey, stage));
   }
 
   /** The object `requestKey` deleted, if it recorded one. */

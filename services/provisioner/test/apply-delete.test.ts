@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '@jangar/contracts';
+import { Agent, AgentRun } from '@jangar/contracts';
+import { TransientError } from '@jangar/service-kit';
+import type { Cluster } from '../src/cluster.js';
 import { applyDelete } from '../src/apply/delete.js';
 import { createDirectly, decision, MemoryTombstones, readDirectly, startHarness, type Harness } from './harness.js';
 
 const NS = 'deletes';
 const AGENT_SPEC = { providerRef: { name: 'codex' } };
+const RUN_SPEC = { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'work' } } };
 let h: Harness;
 
 beforeAll(async () => {
@@ -47,5 +50,43 @@ describe('applying a delete', () => {
       tombstones,
     );
     expect(other).toMatchObject({ result: 'rejected', error: { code: 'not_found' } });
+  });
+
+  it("carries on a redelivered delete of a running run after its own cancel, instead of holding the client's resourceVersion against it", async () => {
+    const tombstones = new MemoryTombstones();
+    const run = await createDirectly(h.api, AgentRun, NS, 'running', RUN_SPEC);
+    const d1 = decision({
+      kind: 'AgentRun',
+      verb: 'delete',
+      metadata: { namespace: NS, name: 'running', resourceVersion: run.metadata.resourceVersion },
+    });
+    // The first attempt cancels the run (a new resourceVersion), then dies before the delete.
+    const dying: Cluster = Object.assign(Object.create(h.cluster) as Cluster, {
+      delete: async () => {
+        throw new TransientError('the provisioner died');
+      },
+    });
+    await expect(applyDelete(d1, AgentRun, dying, tombstones)).rejects.toBeInstanceOf(TransientError);
+    const cancelled = await readDirectly(h.api, AgentRun, NS, 'running');
+    expect(cancelled?.status).toMatchObject({ phase: 'Cancelled' });
+    expect(cancelled?.metadata.resourceVersion).not.toBe(run.metadata.resourceVersion);
+
+    const redelivered = await applyDelete(d1, AgentRun, h.cluster, tombstones);
+
+    expect(redelivered).toMatchObject({ result: 'applied', deletion: 'completed', resource: { status: { phase: 'Cancelled' } } });
+    expect(await readDirectly(h.api, AgentRun, NS, 'running')).toBeUndefined();
+  });
+
+  it('still refuses a delete whose resourceVersion is stale before anything was done', async () => {
+    const tombstones = new MemoryTombstones();
+    const run = await createDirectly(h.api, AgentRun, NS, 'stale', RUN_SPEC);
+    const d1 = decision({
+      kind: 'AgentRun',
+      verb: 'delete',
+      metadata: { namespace: NS, name: 'stale', resourceVersion: `${run.metadata.resourceVersion}0` },
+    });
+
+    expect(await applyDelete(d1, AgentRun, h.cluster, tombstones)).toMatchObject({ result: 'rejected', error: { code: 'conflict' } });
+    expect((await readDirectly(h.api, AgentRun, NS, 'stale'))?.status).toBeUndefined();
   });
 });

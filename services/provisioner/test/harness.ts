@@ -64,8 +64,13 @@ export async function deleteDirectly(api: CustomObjectsApi, kind: KindDefinition
 /** Tombstones in a map: what the JANGAR_TOMBSTONES stream does, one object per request key. */
 export class MemoryTombstones implements Pick<Tombstones, 'record' | 'find'> {
   readonly recorded = new Map<string, KubeObject>();
+  /** The stages recorded per request: as JetStream's duplicate window does, a stage recorded again is dropped. */
+  private readonly stages = new Set<string>();
 
-  async record(requestKey: string, object: KubeObject): Promise<void> {
+  async record(requestKey: string, object: KubeObject, stage?: 'cancelling'): Promise<void> {
+    const id = `${requestKey}:${stage ?? 'deleting'}`;
+    if (this.stages.has(id)) return;
+    this.stages.add(id);
     this.recorded.set(requestKey, object);
   }
 

@@ -48,7 +48,10 @@ async function cancel(kind: KindDefinition, current: KubeObject, cluster: Cluste
  * Cancelled. Finalizers are honoured: the object then stays, marked for deletion, and the outcome
  * says `pending`. The object is recorded as this request's tombstone before it is deleted, so a
  * redelivery that finds it gone, or finds a newer object of the same name (another uid), answers
- * as the first attempt did, rather than `not_found` or a second delete.
+ * as the first attempt did, rather than `not_found` or a second delete. A run is also recorded
+ * before it is cancelled: the cancel changes its resourceVersion, and a redelivery that finds its
+ * own tombstone on the object carries on from where the first attempt stopped instead of holding
+ * the client's resourceVersion against a change its own attempt made.
  */
 export async function applyDelete(
   message: DecisionMessage,
@@ -65,7 +68,9 @@ export async function applyDelete(
   if (deleted && current?.metadata.uid !== deleted.metadata.uid) return applied(request, deleted, { deletion: 'completed' });
   if (!current) return rejected(request, { code: 'not_found', detail: `no ${kind.kind} "${name}" in namespace "${namespace}"` });
   if (current.metadata.deletionTimestamp !== undefined) return applied(request, current, { deletion: 'pending' });
-  if (precondition !== undefined && precondition !== current.metadata.resourceVersion) {
+  // This object is the one this request recorded: an attempt got past the precondition and began.
+  const resuming = deleted !== undefined;
+  if (!resuming && precondition !== undefined && precondition !== current.metadata.resourceVersion) {
     return rejected(request, {
       code: 'conflict',
       detail: `the ${kind.kind} was changed since resourceVersion ${precondition} (now ${current.metadata.resourceVersion})`,
@@ -75,6 +80,8 @@ export async function applyDelete(
 
   let target = current;
   if (isActiveRun(kind, current)) {
+    await tombstones.record(message.requestKey, current, 'cancelling');
+    faultPoint('provisioner.before-cancel');
     const cancelled = await cancel(kind, current, cluster, message.principal.subject);
     if (!cancelled) return applied(request, current, { deletion: 'completed' });
     target = cancelled;
@@ -82,7 +89,8 @@ export async function applyDelete(
   faultPoint('provisioner.before-delete');
   await tombstones.record(message.requestKey, target);
   try {
-    const result = await cluster.delete(kind, target, target === current ? precondition : undefined);
+    // The client's resourceVersion holds for an object no attempt has touched yet; the uid always holds.
+    const result = await cluster.delete(kind, target, !resuming && target === current ? precondition : undefined);
     faultPoint('provisioner.after-delete');
     if (result === undefined || result === 'gone') return applied(request, target, { deletion: 'completed' });
     return applied(request, result, { deletion: 'pending' });
