@@ -121,3 +121,58 @@ describe('two deliveries of one update racing', () => {
     expect((await readDirectly(h.api, AgentRun, NS, 'stale'))?.metadata.labels).toMatchObject({ team: 'other' });
   });
 });
+
+describe("an update of a run's runtime", () => {
+  const TEMPORAL_SPEC = { ...RUN_SPEC, runtime: { type: 'temporal', config: { taskQueue: 'agents', workflowType: 'Run' } } };
+  const bindingOf = async (name: string) =>
+    JSON.parse((await readDirectly(h.api, AgentRun, NS, name))?.metadata.annotations?.['jangar.proompteng.ai/binding'] ?? 'null') as {
+      provider: string;
+      config: { workflowId?: string };
+    } | null;
+  const patchOf = (name: string, patch: Record<string, unknown>) =>
+    decision({ kind: 'AgentRun', verb: 'patch', metadata: { namespace: NS, name }, patch });
+
+  it('keeps the binding the run was created with while the runtime stays as it was', async () => {
+    // A run bound before workflow ids ended in the run's id: its execution runs under this one.
+    const binding = {
+      provider: 'temporal',
+      config: { namespace: 'default', taskQueue: 'agents', workflowType: 'Run', workflowId: `${NS}.kept` },
+    };
+    await createDirectly(h.api, AgentRun, NS, 'kept', TEMPORAL_SPEC, {
+      labels: { 'jangar.proompteng.ai/id': 'id-kept' },
+      annotations: { 'jangar.proompteng.ai/binding': JSON.stringify(binding) },
+    });
+
+    expect(await applyUpdate(patchOf('kept', { metadata: { labels: { team: 'a' } } }), AgentRun, h.cluster)).toMatchObject({
+      result: 'applied',
+    });
+
+    expect(await bindingOf('kept')).toEqual(binding);
+  });
+
+  it('refuses to change the runtime of a run that has started', async () => {
+    await createDirectly(h.api, AgentRun, NS, 'started', RUN_SPEC, {
+      labels: { 'jangar.proompteng.ai/id': 'id-started' },
+      annotations: { 'jangar.proompteng.ai/binding': JSON.stringify({ provider: 'job', config: {} }) },
+    });
+    await h.cluster.patchStatus(AgentRun, NS, 'started', { phase: 'Running' });
+
+    expect(await applyUpdate(patchOf('started', { spec: { runtime: TEMPORAL_SPEC.runtime } }), AgentRun, h.cluster)).toMatchObject({
+      result: 'rejected',
+      error: { code: 'conflict', errors: [{ path: 'spec.runtime' }] },
+    });
+    expect(await bindingOf('started')).toEqual({ provider: 'job', config: {} });
+  });
+
+  it('binds a run that has not started to its new runtime, under a workflow id of its own', async () => {
+    await createDirectly(h.api, AgentRun, NS, 'waiting', RUN_SPEC, {
+      labels: { 'jangar.proompteng.ai/id': 'id-waiting' },
+      annotations: { 'jangar.proompteng.ai/binding': JSON.stringify({ provider: 'job', config: {} }) },
+    });
+
+    expect(await applyUpdate(patchOf('waiting', { spec: { runtime: TEMPORAL_SPEC.runtime } }), AgentRun, h.cluster)).toMatchObject({
+      result: 'applied',
+    });
+    expect(await bindingOf('waiting')).toMatchObject({ provider: 'temporal', config: { workflowId: `${NS}.waiting.id-waiting` } });
+  });
+});

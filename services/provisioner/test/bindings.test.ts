@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PROVIDERS, bindRuntime } from '../src/bindings/index.js';
 
-const input = (type: string, config?: Record<string, unknown>) => ({ name: 'r1', namespace: 'ns', runtime: { type, config } });
+const input = (type: string, config?: Record<string, unknown>) => ({ name: 'r1', namespace: 'ns', id: 'id-1', runtime: { type, config } });
 
 describe('provider bindings', () => {
   it('binds job runs to a batch/v1 Job of the same name, with defaults for what the config leaves out', () => {
@@ -17,7 +17,7 @@ describe('provider bindings', () => {
   it('names the Job or Workflow of a run whose name is too long for a label value by its start and a hash of the whole name', () => {
     const long = (end: string) => `${'a'.repeat(51)}-${'b'.repeat(100)}${end}`;
     const nameOf = (type: string, name: string) => {
-      const bound = bindRuntime({ name, namespace: 'ns', runtime: { type } });
+      const bound = bindRuntime({ name, namespace: 'ns', id: 'id-1', runtime: { type } });
       return 'binding' in bound ? bound.binding.resource?.name : undefined;
     };
     for (const type of ['job', 'workflow']) {
@@ -41,9 +41,12 @@ describe('provider bindings', () => {
     });
   });
 
-  it('binds temporal runs to a workflow id, queue and type, with nothing to watch in Kubernetes', () => {
+  it('binds temporal runs to a workflow id of their own, a queue and a type, with nothing to watch in Kubernetes', () => {
     expect(bindRuntime(input('temporal', { taskQueue: 'agents', workflowType: 'Run' }))).toEqual({
-      binding: { provider: 'temporal', config: { namespace: 'default', taskQueue: 'agents', workflowType: 'Run', workflowId: 'ns.r1' } },
+      binding: {
+        provider: 'temporal',
+        config: { namespace: 'default', taskQueue: 'agents', workflowType: 'Run', workflowId: 'ns.r1.id-1' },
+      },
     });
   });
 

@@ -8,13 +8,12 @@ import { bindRuntime, type Binding } from '../bindings/index.js';
  */
 export function bindingOf(
   kind: string,
-  name: string,
-  namespace: string,
+  run: { name: string; namespace: string; id: string },
   spec: unknown,
 ): { binding: Binding | undefined } | { error: DomainErrorPayload } {
   if (kind !== 'AgentRun') return { binding: undefined };
   const runtime = (spec as { runtime?: { type: string; config?: Record<string, unknown> } }).runtime;
-  const bound = bindRuntime({ name, namespace, runtime: runtime ?? { type: '' } });
+  const bound = bindRuntime({ ...run, runtime: runtime ?? { type: '' } });
   if ('binding' in bound) return { binding: bound.binding };
   if ('errors' in bound) {
     return {

@@ -34,7 +34,7 @@ export async function applyCreate(
     const existing = await createdBefore();
     return existing ? applied(request, existing) : rejected(request, missing);
   }
-  const bound = bindingOf(kind.kind, name, namespace, request.spec);
+  const bound = bindingOf(kind.kind, { name, namespace, id: request.id }, request.spec);
   if ('error' in bound) return rejected(request, bound.error);
 
   const body = buildObject(message, kind, bound.binding, traceparentOf());

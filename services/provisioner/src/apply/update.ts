@@ -1,6 +1,7 @@
 import {
   fieldErrorsFromZod,
   JANGAR_ANNOTATIONS,
+  JANGAR_LABELS,
   mergePatch,
   MergePatchBody,
   type DecisionMessage,
@@ -9,12 +10,37 @@ import {
   type OutcomePayload,
   type RequestPayload,
 } from '@jangar/contracts';
-import { deliveryLabelValue, faultPoint } from '@jangar/service-kit';
+import { canonicalJson, deliveryLabelValue, faultPoint } from '@jangar/service-kit';
 import type { Cluster, StoredBody } from '../cluster.js';
 import { bindingOf } from './binding.js';
 import { applied, rejected } from './outcome.js';
 import { ownedMetadataOf, userMetadataOf } from './owned-metadata.js';
 import { missingReferences } from './references.js';
+
+/**
+ * The provider binding the object should carry after an update, or the refusal. A runtime left as
+ * it was keeps the binding the run has: its workload (a Job, a Workflow, a Temporal execution) was
+ * created from it, and a binding recomputed by newer code (a Temporal workflow id now ending in the
+ * run's id) would point the status-aggregator and a later delete at one that does not exist. A
+ * runtime changed on a run that has started is refused: its workload already runs on the old one.
+ */
+function nextBinding(kind: KindDefinition, current: KubeObject, spec: unknown): ReturnType<typeof bindingOf> | 'unchanged' {
+  const runtimeOf = (s: unknown) => canonicalJson((s as { runtime?: unknown } | undefined)?.runtime ?? null);
+  const kept = current.metadata.annotations?.[JANGAR_ANNOTATIONS.binding];
+  if (kept !== undefined && runtimeOf(current.spec) === runtimeOf(spec)) return 'unchanged';
+  const phase = (current.status as { phase?: string } | undefined)?.phase;
+  if (kind.isRun && kept !== undefined && phase !== undefined && phase !== 'Pending') {
+    return {
+      error: {
+        code: 'conflict',
+        detail: `the runtime of a ${kind.kind} cannot change once it has started (it is ${phase})`,
+        errors: [{ path: 'spec.runtime', message: 'cannot change once the run has started' }],
+      },
+    };
+  }
+  const { namespace, name } = current.metadata;
+  return bindingOf(kind.kind, { name, namespace, id: current.metadata.labels?.[JANGAR_LABELS.id] ?? current.metadata.uid }, spec);
+}
 
 /** How many times an update re-reads after losing a race (to find a twin delivery's mark, or to retry without a client precondition). */
 const MAX_ATTEMPTS = 5;
@@ -84,8 +110,8 @@ export async function applyUpdate(message: DecisionMessage, kind: KindDefinition
     }
     const missing = await missingReferences(cluster, kind.kind, namespace, spec.data);
     if (missing) return rejected(request, missing);
-    const bound = bindingOf(kind.kind, name, namespace, spec.data);
-    if ('error' in bound) return rejected(request, bound.error);
+    const bound = nextBinding(kind, current, spec.data);
+    if (bound !== 'unchanged' && 'error' in bound) return rejected(request, bound.error);
 
     // Built from the server's whole body: metadata Jangar does not own (ownerReferences,
     // finalizers…) goes back as it was, and resourceVersion makes the replace conditional.
@@ -98,7 +124,7 @@ export async function applyUpdate(message: DecisionMessage, kind: KindDefinition
         annotations: {
           ...desired.annotations,
           ...jangarAnnotations,
-          ...(bound.binding ? { [JANGAR_ANNOTATIONS.binding]: JSON.stringify(bound.binding) } : {}),
+          ...(bound !== 'unchanged' && bound.binding ? { [JANGAR_ANNOTATIONS.binding]: JSON.stringify(bound.binding) } : {}),
           [JANGAR_ANNOTATIONS.lastRequest]: mark,
         },
       },

@@ -16,6 +16,8 @@ export type Binding = z.infer<typeof Binding>;
 export interface BindingInput {
   name: string;
   namespace: string;
+  /** The run's Jangar id, unique to this run even when a later run reuses its name. */
+  id: string;
   runtime: { type: string; config?: Record<string, unknown> | undefined };
 }
 
