@@ -33,11 +33,19 @@ export const JANGAR_ANNOTATIONS = {
    */
   traceparent: 'jangar.proompteng.ai/traceparent',
   /**
-   * A digest of the request key of the last update or delete applied to the object: a redelivered
-   * request finds its own mark and answers with what it already did instead of a second change.
+   * Digests of the request keys of the latest updates applied to the object, newest first,
+   * space-separated (at most {@link RECENT_REQUEST_MARKS}): a redelivered request finds its own mark
+   * and answers with what it already did instead of a second change, even after later updates.
    */
   lastRequest: 'jangar.proompteng.ai/last-request',
 } as const;
+
+/**
+ * How many update marks an object keeps. A redelivery comes within minutes of its first attempt
+ * (a crash, an ack wait); sixteen later updates of one object in between is far past what happens,
+ * and 16 digests of 40 characters keep the annotation under 700 bytes.
+ */
+export const RECENT_REQUEST_MARKS = 16;
 
 /** The label keys only Jangar writes (the values of {@link JANGAR_LABELS}). */
 export const OWNED_LABEL_KEYS: ReadonlySet<string> = new Set<string>(Object.values(JANGAR_LABELS));

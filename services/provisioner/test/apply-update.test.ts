@@ -176,3 +176,49 @@ describe("an update of a run's runtime", () => {
     expect(await bindingOf('waiting')).toMatchObject({ provider: 'temporal', config: { workflowId: `${NS}.waiting.id-waiting` } });
   });
 });
+
+describe('a redelivered update that comes after later updates', () => {
+  it('finds its own mark among the latest and changes nothing, where it used to apply itself on top of them', async () => {
+    await createDirectly(h.api, AgentRun, NS, 'marked', RUN_SPEC);
+    // U1 adds a label; the provisioner dies before its outcome goes out. U2 removes it.
+    const u1 = decision({
+      kind: 'AgentRun',
+      verb: 'patch',
+      metadata: { namespace: NS, name: 'marked' },
+      patch: { metadata: { labels: { stage: 'one' } } },
+    });
+    const u2 = decision({
+      kind: 'AgentRun',
+      verb: 'patch',
+      metadata: { namespace: NS, name: 'marked' },
+      patch: { metadata: { labels: { stage: null } } },
+    });
+    expect(await applyUpdate(u1, AgentRun, h.cluster)).toMatchObject({ result: 'applied' });
+    expect(await applyUpdate(u2, AgentRun, h.cluster)).toMatchObject({ result: 'applied' });
+    const afterU2 = await readDirectly(h.api, AgentRun, NS, 'marked');
+
+    expect(await applyUpdate(u1, AgentRun, h.cluster)).toMatchObject({ result: 'applied' });
+
+    const now = await readDirectly(h.api, AgentRun, NS, 'marked');
+    expect(now?.metadata.labels?.stage).toBeUndefined();
+    expect(now?.metadata.resourceVersion).toBe(afterU2?.metadata.resourceVersion);
+  });
+
+  it('keeps the marks of the latest sixteen updates, newest first', async () => {
+    await createDirectly(h.api, AgentRun, NS, 'many', RUN_SPEC);
+    for (let i = 0; i < 18; i++) {
+      const patch = decision({
+        kind: 'AgentRun',
+        verb: 'patch',
+        metadata: { namespace: NS, name: 'many' },
+        patch: { metadata: { labels: { n: String(i) } } },
+      });
+      await applyUpdate(patch, AgentRun, h.cluster);
+    }
+    const marks = (await readDirectly(h.api, AgentRun, NS, 'many'))?.metadata.annotations?.['jangar.proompteng.ai/last-request']?.split(
+      ' ',
+    );
+    expect(marks).toHaveLength(16);
+    expect(new Set(marks).size).toBe(16);
+  });
+});

@@ -4,6 +4,7 @@ import {
   JANGAR_LABELS,
   mergePatch,
   MergePatchBody,
+  RECENT_REQUEST_MARKS,
   type DecisionMessage,
   type KindDefinition,
   type KubeObject,
@@ -82,7 +83,8 @@ function staleVersion(request: RequestPayload, current: KubeObject): OutcomePayl
  * Replaces (PUT) or merge-patches (PATCH) a resource's labels, annotations and spec. The merged spec
  * is validated against the kind's contract and its references must resolve; Jangar's own labels and
  * annotations survive whatever the body says. Idempotent under redelivery: the applied update
- * leaves the request's mark on the object, and a second delivery that finds it answers with the object.
+ * leaves the request's mark on the object among the latest updates' marks, and a later delivery
+ * that finds it answers with the object, even when other updates came in between.
  */
 export async function applyUpdate(message: DecisionMessage, kind: KindDefinition, cluster: Cluster): Promise<OutcomePayload> {
   const request = message.payload.request;
@@ -93,7 +95,8 @@ export async function applyUpdate(message: DecisionMessage, kind: KindDefinition
     const stored = await cluster.read(kind, namespace, name);
     if (!stored) return rejected(request, { code: 'not_found', detail: `no ${kind.kind} "${name}" in namespace "${namespace}"` });
     const current = stored.object;
-    if (current.metadata.annotations?.[JANGAR_ANNOTATIONS.lastRequest] === mark) return applied(request, current);
+    const marks = (current.metadata.annotations?.[JANGAR_ANNOTATIONS.lastRequest] ?? '').split(' ').filter(Boolean);
+    if (marks.includes(mark)) return applied(request, current);
     if (current.metadata.deletionTimestamp !== undefined) {
       return rejected(request, { code: 'conflict', detail: `the ${kind.kind} "${name}" is being deleted and cannot be changed` });
     }
@@ -125,7 +128,9 @@ export async function applyUpdate(message: DecisionMessage, kind: KindDefinition
           ...desired.annotations,
           ...jangarAnnotations,
           ...(bound !== 'unchanged' && bound.binding ? { [JANGAR_ANNOTATIONS.binding]: JSON.stringify(bound.binding) } : {}),
-          [JANGAR_ANNOTATIONS.lastRequest]: mark,
+          // This request's mark first, then the ones before it: a redelivery of an earlier update
+          // that comes after this one must find its own, not apply itself a second time.
+          [JANGAR_ANNOTATIONS.lastRequest]: [mark, ...marks].slice(0, RECENT_REQUEST_MARKS).join(' '),
         },
       },
       spec: spec.data,
