@@ -3,7 +3,7 @@ import { Agent, AgentRun } from '@jangar/contracts';
 import { TransientError } from '@jangar/service-kit';
 import type { Cluster } from '../src/cluster.js';
 import { applyDelete } from '../src/apply/delete.js';
-import { createDirectly, decision, MemoryTombstones, readDirectly, startHarness, type Harness } from './harness.js';
+import { createDirectly, decision, deleteDirectly, MemoryTombstones, readDirectly, startHarness, type Harness } from './harness.js';
 
 const NS = 'deletes';
 const AGENT_SPEC = { providerRef: { name: 'codex' } };
@@ -88,5 +88,22 @@ describe('applying a delete', () => {
 
     expect(await applyDelete(d1, AgentRun, h.cluster, tombstones)).toMatchObject({ result: 'rejected', error: { code: 'conflict' } });
     expect((await readDirectly(h.api, AgentRun, NS, 'stale'))?.status).toBeUndefined();
+  });
+
+  it('answers a redelivered delete from its tombstone when the run vanished while it was being cancelled', async () => {
+    const tombstones = new MemoryTombstones();
+    await createDirectly(h.api, AgentRun, NS, 'vanishing', RUN_SPEC);
+    const d1 = decision({ kind: 'AgentRun', verb: 'delete', metadata: { namespace: NS, name: 'vanishing' } });
+    // Something else deletes the run between this delete's read and its cancel.
+    const racing: Cluster = Object.assign(Object.create(h.cluster) as Cluster, {
+      patchStatus: async () => {
+        await deleteDirectly(h.api, AgentRun, NS, 'vanishing');
+        return undefined;
+      },
+    });
+    const answer = await applyDelete(d1, AgentRun, racing, tombstones);
+    expect(answer).toMatchObject({ result: 'applied', deletion: 'completed' });
+
+    expect(await applyDelete(d1, AgentRun, h.cluster, tombstones)).toEqual(answer);
   });
 });
