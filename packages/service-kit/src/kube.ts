@@ -98,6 +98,9 @@ export function kindInformer(kc: KubeConfig, api: CustomObjectsApi, kind: KindDe
   return relistOnError(informer, kind.kind, opts);
 }
 
+/** How long one call to the API server may take before it is abandoned: well inside a message's 30 s ack wait. */
+export const KUBE_CALL_DEADLINE_MS = 10_000;
+
 /**
  * Options for one API call that abort it after `ms`, added to `options` (say, a patch's content
  * type). Without them a stalled API server holds a call for undici's five minutes, long past a

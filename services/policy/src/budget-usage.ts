@@ -8,6 +8,7 @@
 import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import { Budget, BudgetSpec, BudgetStatus, type BudgetAmounts, type KubeObject } from '@jangar/contracts';
 import type { Logger } from '@jangar/service-kit';
+import { KUBE_CALL_DEADLINE_MS, withDeadline } from '@jangar/service-kit/kube';
 import { meteredBudgetOf, usageStatus, type RunPeriod } from './budgets.js';
 import type { ClusterView } from './cluster-view.js';
 import type { SlotStore } from './slots/store.js';
@@ -17,8 +18,12 @@ export type StatusPatcher = (namespace: string, name: string, used: BudgetAmount
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** Merge-patches a Budget's status, so what the runtime reports there (tokens, dollars) stays. */
-export function budgetStatusPatcher(api: CustomObjectsApi): StatusPatcher {
+/**
+ * Merge-patches a Budget's status, so what the runtime reports there (tokens, dollars) stays. The
+ * patch is made while the Budget's row is locked, so a stalled API server must not hold it long:
+ * past `deadlineMs` the patch is abandoned.
+ */
+export function budgetStatusPatcher(api: CustomObjectsApi, deadlineMs = KUBE_CALL_DEADLINE_MS): StatusPatcher {
   return async (namespace, name, used) => {
     await api.patchNamespacedCustomObjectStatus(
       {
@@ -29,7 +34,7 @@ export function budgetStatusPatcher(api: CustomObjectsApi): StatusPatcher {
         name,
         body: { status: { used, updatedAt: new Date().toISOString() } },
       },
-      mergePatch,
+      withDeadline(deadlineMs, mergePatch),
     );
   };
 }

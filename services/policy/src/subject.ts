@@ -1,17 +1,20 @@
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { kindByName, KubeObject, mergePatch, MergePatchBody, type KindDefinition, type RequestPayload } from '@jangar/contracts';
-import { kubeStatusCode, translateKubeError } from '@jangar/service-kit/kube';
+import { KUBE_CALL_DEADLINE_MS, kubeStatusCode, translateKubeError, withDeadline } from '@jangar/service-kit/kube';
 import type { Subject } from './rules.js';
 
 /** Reads the current object a change applies to; undefined when it does not exist. */
 export type ReadCurrent = (kind: KindDefinition, namespace: string, name: string) => Promise<KubeObject | undefined>;
 
-/** {@link ReadCurrent} from the API server, by a GET (a 404 is "does not exist"). */
-export function readCurrentFrom(api: CustomObjectsApi): ReadCurrent {
+/** {@link ReadCurrent} from the API server, by a GET (a 404 is "does not exist"; past `deadlineMs`, transient). */
+export function readCurrentFrom(api: CustomObjectsApi, deadlineMs = KUBE_CALL_DEADLINE_MS): ReadCurrent {
   return async (kind, namespace, name) => {
     try {
       return KubeObject.parse(
-        await api.getNamespacedCustomObject({ group: kind.group, version: kind.version, plural: kind.plural, namespace, name }),
+        await api.getNamespacedCustomObject(
+          { group: kind.group, version: kind.version, plural: kind.plural, namespace, name },
+          withDeadline(deadlineMs),
+        ),
       );
     } catch (err) {
       if (kubeStatusCode(err) === 404) return undefined;

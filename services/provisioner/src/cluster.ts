@@ -1,14 +1,11 @@
 import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import { KubeObject, type KindDefinition } from '@jangar/contracts';
 import { SpanKind, timeKubeCall, withSpan, type Span } from '@jangar/service-kit';
-import { kubeStatusCode, translateKubeError, withDeadline } from '@jangar/service-kit/kube';
+import { KUBE_CALL_DEADLINE_MS, kubeStatusCode, translateKubeError, withDeadline } from '@jangar/service-kit/kube';
 import { z } from 'zod';
 import type { ReferenceCache } from './reference-cache.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/** How long one API server call may take before it is abandoned as transient: well inside a message's 30 s ack wait. */
-export const KUBE_CALL_TIMEOUT_MS = 10_000;
 
 /** The coordinates of a kind in a namespace, and the options every call carries (its deadline). */
 type CallContext = { group: string; version: string; plural: string; namespace: string; options: ReturnType<typeof withDeadline> };
@@ -45,7 +42,7 @@ export class Cluster {
     private readonly api: CustomObjectsApi,
     /** Answers "it exists" for the kinds specs refer to without an API call, when it can. */
     private readonly references?: ReferenceCache,
-    private readonly timeoutMs = KUBE_CALL_TIMEOUT_MS,
+    private readonly timeoutMs = KUBE_CALL_DEADLINE_MS,
   ) {}
 
   /**
