@@ -7,8 +7,8 @@ import type { ReferenceCache } from './reference-cache.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** The coordinates of a kind in a namespace, and the options every call carries (its deadline). */
-type CallContext = { group: string; version: string; plural: string; namespace: string; options: ReturnType<typeof withDeadline> };
+/** Options of one API call, as client-node takes them. */
+type CallOptions = Parameters<typeof withDeadline>[1];
 
 /** A page of a Kubernetes list: its items and the token of the next chunk. */
 const KubeList = z.object({ items: z.array(KubeObject), metadata: z.object({ continue: z.string().optional() }).optional() });
@@ -54,8 +54,10 @@ export class Cluster {
     t: Target,
     expected: Expected,
     successCode: number,
-    fn: (ctx: CallContext) => Promise<unknown>,
+    fn: (coords: { group: string; version: string; plural: string; namespace: string }, options: CallOptions) => Promise<unknown>,
     parse: (raw: unknown) => T,
+    /** Options of this call (a patch's content type); every call also gets its deadline. */
+    base?: CallOptions,
   ): Promise<T | undefined> {
     const { kind, namespace, name } = t;
     return withSpan(
@@ -63,8 +65,8 @@ export class Cluster {
       { kind: SpanKind.CLIENT, attributes: { 'k8s.namespace.name': namespace, 'k8s.object.kind': kind.kind, 'k8s.object.name': name } },
       async (span: Span) => {
         try {
-          const ctx = { group: kind.group, version: kind.version, plural: kind.plural, namespace, options: withDeadline(this.timeoutMs) };
-          return parse(await timeKubeCall(verb, kind.kind, () => fn(ctx), successCode));
+          const coords = { group: kind.group, version: kind.version, plural: kind.plural, namespace };
+          return parse(await timeKubeCall(verb, kind.kind, () => fn(coords, withDeadline(this.timeoutMs, base)), successCode));
         } catch (err) {
           const code = kubeStatusCode(err);
           if (code !== undefined) span.setAttribute('http.response.status_code', code);
@@ -93,7 +95,7 @@ export class Cluster {
       { kind, namespace, name },
       { 404: 'undefined' },
       200,
-      ({ options, ...c }) => this.api.getNamespacedCustomObject({ ...c, name }, options),
+      (c, options) => this.api.getNamespacedCustomObject({ ...c, name }, options),
       (raw) => {
         const object = parseObject(raw);
         return { object, body: raw as StoredBody };
@@ -109,7 +111,7 @@ export class Cluster {
       t,
       { 409: 'undefined' },
       201,
-      ({ options, ...c }) => this.api.createNamespacedCustomObject({ ...c, body }, options),
+      (c, options) => this.api.createNamespacedCustomObject({ ...c, body }, options),
       parseObject,
     );
   }
@@ -125,7 +127,7 @@ export class Cluster {
       { kind, namespace, name },
       { 409: 'undefined' },
       200,
-      ({ options, ...c }) => this.api.replaceNamespacedCustomObject({ ...c, name, body }, options),
+      (c, options) => this.api.replaceNamespacedCustomObject({ ...c, name, body }, options),
       parseObject,
     );
   }
@@ -137,9 +139,9 @@ export class Cluster {
       { kind, namespace, name },
       { 404: 'undefined' },
       200,
-      ({ options: _, ...c }) =>
-        this.api.patchNamespacedCustomObjectStatus({ ...c, name, body: { status } }, withDeadline(this.timeoutMs, mergePatch)),
+      (c, options) => this.api.patchNamespacedCustomObjectStatus({ ...c, name, body: { status } }, options),
       parseObject,
+      mergePatch,
     );
   }
 
@@ -155,7 +157,7 @@ export class Cluster {
       { kind, namespace, name },
       { 404: 'undefined' },
       200,
-      ({ options, ...c }) =>
+      (c, options) =>
         this.api.deleteNamespacedCustomObject(
           {
             ...c,
@@ -204,11 +206,11 @@ export class Cluster {
         { kind, namespace: namespace ?? '*', name: '' },
         {},
         200,
-        (c) => {
+        (c, options) => {
           const query = { group: c.group, version: c.version, plural: c.plural, labelSelector, limit: 500, _continue: next };
           return namespace === undefined
-            ? this.api.listClusterCustomObject(query, c.options)
-            : this.api.listNamespacedCustomObject({ ...query, namespace }, c.options);
+            ? this.api.listClusterCustomObject(query, options)
+            : this.api.listNamespacedCustomObject({ ...query, namespace }, options);
         },
         (raw) => KubeList.parse(raw),
       );
