@@ -7,10 +7,10 @@
  */
 import { SERVICE_NAMES, type ServiceName, type Stack } from '@jangar/stack';
 
-export type FaultTarget = ServiceName | 'nats-server' | 'postgres';
+export type FaultTarget = ServiceName | 'kube-dev' | 'nats-server' | 'postgres';
 
-/** Every service in turn, then nats-server, then Postgres. */
-export const ALL_FAULTS: readonly FaultTarget[] = [...SERVICE_NAMES, 'nats-server', 'postgres'];
+/** Every service in turn, then the Kubernetes API server, nats-server and Postgres. */
+export const ALL_FAULTS: readonly FaultTarget[] = [...SERVICE_NAMES, 'kube-dev', 'nats-server', 'postgres'];
 
 export interface FaultReport {
   target: FaultTarget;
@@ -19,12 +19,14 @@ export interface FaultReport {
 }
 
 async function kill(stack: Stack, target: FaultTarget): Promise<void> {
+  if (target === 'kube-dev') return stack.killKubeDev();
   if (target === 'nats-server') return stack.killNats();
   if (target === 'postgres') return stack.stopPostgres();
   return stack.kill(target);
 }
 
 async function start(stack: Stack, target: FaultTarget): Promise<void> {
+  if (target === 'kube-dev') return stack.startKubeDev();
   if (target === 'nats-server') return stack.startNats();
   if (target === 'postgres') return stack.startPostgres();
   return stack.restart(target);

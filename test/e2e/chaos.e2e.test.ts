@@ -1,7 +1,7 @@
 /**
  * `npm run chaos` in small: a retry storm of a few hundred creates, a share sent twice (some
- * racing their own first attempt), while the provisioner, the gateway and nats-server are each
- * killed with SIGKILL and restarted. Afterwards the same invariants as the full run must hold.
+ * racing their own first attempt), while the provisioner, the gateway, the Kubernetes API server
+ * and nats-server are each killed with SIGKILL and restarted. Afterwards the same invariants as the full run must hold.
  */
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 describe('chaos', () => {
   it(
-    'keeps every invariant through kill -9 of the provisioner, the gateway and nats-server under a retry storm',
+    'keeps every invariant through kill -9 of the provisioner, the gateway, the API server and nats-server under a retry storm',
     { timeout: 600_000 },
     async () => {
       const lines: string[] = [];
@@ -34,13 +34,13 @@ describe('chaos', () => {
           concurrency: 8,
           retryShare: 0.3,
           seed: 10,
-          faults: ['provisioner', 'api-gateway', 'nats-server'],
+          faults: ['provisioner', 'api-gateway', 'kube-dev', 'nats-server'],
           timeoutMs: 60_000,
           log: (l) => lines.push(l),
         },
       );
       expect(result.violations, [...lines, ...describeResult(result)].join('\n')).toEqual([]);
-      expect(result.faults.map((f) => f.target)).toEqual(['provisioner', 'api-gateway', 'nats-server']);
+      expect(result.faults.map((f) => f.target)).toEqual(['provisioner', 'api-gateway', 'kube-dev', 'nats-server']);
       expect(result.counts.accepted).toBe(300);
       expect(result.counts['custom resources']).toBe(300);
       expect(result.counts['audit events']).toBe(300);

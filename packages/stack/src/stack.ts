@@ -96,6 +96,10 @@ export interface Stack {
   stopPostgres(): Promise<void>;
   /** Starts the embedded Postgres again on the same port and data. */
   startPostgres(): Promise<void>;
+  /** SIGKILLs the development Kubernetes API server and waits until it is gone (watches break, calls are refused). */
+  killKubeDev(): Promise<void>;
+  /** Starts the development API server again on the same port and journal; clients reconnect on their own. */
+  startKubeDev(): Promise<void>;
   /** SIGKILLs the stack's nats-server and waits until it is gone (services see a lost connection). */
   killNats(): Promise<void>;
   /** Starts nats-server again on the same port and JetStream store; services reconnect on their own. */
@@ -228,38 +232,42 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         (url) => `127.0.0.1:${new URL(url).port} (embedded, database ${new URL(url).pathname.slice(1)})`,
       ));
 
-    let kubeDevUrl: string | undefined;
+    let kubeDev: { proc: ServiceProcess; port: number } | undefined;
+    const kubeconfigFile = path.join(dataDir, 'kubeconfig');
+    const kubeDevLog = path.join(logs, 'kube-dev.log');
+    // The same port, journal and kubeconfig on every start, so a restart is what clients see of an API server's.
+    const launchKubeDev = async (port: number) => {
+      const proc = await spawnService({
+        name: 'kube-dev',
+        command: process.execPath,
+        args: bundleArgs(bundleTarget(KUBE_DEV_ENTRY).outfile),
+        cwd: REPO_ROOT,
+        logFile: kubeDevLog,
+        // A launcher killed with -9 runs no cleanup; this child then stops on its own.
+        exitWithParent: true,
+        env: {
+          KUBE_DEV_PORT: String(port),
+          KUBE_DEV_STATE_FILE: path.join(dataDir, 'kube', 'state.jsonl'),
+          KUBE_DEV_KUBECONFIG: kubeconfigFile,
+          JANGAR_SIM_STEP_MS: String(simStepMs(opts)),
+        },
+      });
+      kubeDev = { proc, port };
+      watch(proc, 'kube-dev', proc.exited, kubeDevLog);
+      await waitHealthy('the development Kubernetes API server', proc, `http://127.0.0.1:${port}/readyz`, readyTimeout, signal);
+    };
     const kubeconfig =
       opts.kubeconfig ??
       (await step(
         'kubernetes',
         async () => {
-          const file = path.join(dataDir, 'kubeconfig');
-          const port = await freePort();
-          const logFile = path.join(logs, 'kube-dev.log');
-          const proc = await spawnService({
-            name: 'kube-dev',
-            command: process.execPath,
-            args: bundleArgs(bundleTarget(KUBE_DEV_ENTRY).outfile),
-            cwd: REPO_ROOT,
-            logFile,
-            // A launcher killed with -9 runs no cleanup; this child then stops on its own.
-            exitWithParent: true,
-            env: {
-              KUBE_DEV_PORT: String(port),
-              KUBE_DEV_STATE_FILE: path.join(dataDir, 'kube', 'state.jsonl'),
-              KUBE_DEV_KUBECONFIG: file,
-              JANGAR_SIM_STEP_MS: String(simStepMs(opts)),
-            },
-          });
-          watch(proc, 'kube-dev', proc.exited, logFile);
-          cleanups.push(async () => void (await proc.stop()));
-          await waitHealthy('the development Kubernetes API server', proc, `http://127.0.0.1:${port}/readyz`, readyTimeout, signal);
-          kubeDevUrl = `http://127.0.0.1:${port}`;
-          return file;
+          cleanups.push(async () => void (await kubeDev?.proc.stop()));
+          await launchKubeDev(await freePort());
+          return kubeconfigFile;
         },
         (file) => `development API server (kubeconfig ${path.relative(REPO_ROOT, file) || file})`,
       ));
+    const kubeDevUrl = kubeDev && `http://127.0.0.1:${kubeDev.port}`;
 
     const devToken = opts.devToken ?? 'dev';
     const httpPort = opts.httpPort === undefined || opts.httpPort === 0 ? await freePort() : opts.httpPort;
@@ -374,6 +382,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         if (!pg) throw new Error('Postgres is external to this stack');
         pg = await startPostgres({ ...pgOptions, port: pg.port });
         watch(pg, 'postgres', pg.exited, pgOptions.logFile);
+      },
+      async killKubeDev() {
+        if (!kubeDev) throw new Error('the Kubernetes API server is external to this stack');
+        asked.add(kubeDev.proc);
+        kubeDev.proc.kill('SIGKILL');
+        await kubeDev.proc.exited;
+      },
+      async startKubeDev() {
+        if (!kubeDev) throw new Error('the Kubernetes API server is external to this stack');
+        await launchKubeDev(kubeDev.port);
       },
       async killNats() {
         if (!nats) throw new Error('nats-server is external to this stack');
