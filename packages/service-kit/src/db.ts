@@ -6,6 +6,7 @@
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
 import { Migrator, type Migration } from '@mikro-orm/migrations';
 import type { Constructor, EntitySchema } from '@mikro-orm/core';
+import { withinDeadline } from './deadline.js';
 import { TransientError } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -38,6 +39,13 @@ export interface DatabaseOptions {
   poolMin?: number;
   /** Connections open at most (default 10). */
   poolMax?: number;
+  /**
+   * How long a call (a statement, a transaction, `withEm`'s work, a ping) may take before it fails
+   * with a TransientError; unset, as long as it takes. A Postgres that hangs (stopped, partitioned,
+   * mid-failover) otherwise holds every caller for as long as it hangs, as TCP sees nothing wrong.
+   * The statement is not cancelled: it finishes, or fails, on its connection in the background.
+   */
+  deadlineMs?: number;
 }
 
 /** Opens the pool and brings the service's schema up to date. */
@@ -70,7 +78,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     debug: false,
     allowGlobalContext: false,
   });
-  const db = wrap(orm);
+  const db = wrap(orm, opts.deadlineMs);
   await migrate(orm, opts);
   await openConnections(db, opts.poolMin ?? 0);
   return db;
@@ -174,16 +182,20 @@ async function translated<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function wrap(orm: MikroORM): Database {
+function wrap(orm: MikroORM, deadlineMs: number | undefined): Database {
+  const bounded = <T>(work: () => Promise<T>): Promise<T> =>
+    deadlineMs === undefined
+      ? translated(work)
+      : withinDeadline(translated(work), deadlineMs, () => new TransientError(`the database did not answer within ${deadlineMs} ms`));
   return {
     orm,
     em: () => orm.em.fork(),
-    withEm: (work) => translated(() => work(orm.em.fork())),
+    withEm: (work) => bounded(() => work(orm.em.fork())),
     query(sql, params = []) {
-      return translated(async () => (await orm.em.getConnection().execute(sql, [...params], 'all')) as never);
+      return bounded(async () => (await orm.em.getConnection().execute(sql, [...params], 'all')) as never);
     },
     transaction(fn) {
-      return translated(() =>
+      return bounded(() =>
         orm.em.fork().transactional(async (em) => {
           const ctx = em.getTransactionContext();
           const q = async (sql: string, params: readonly unknown[] = []) =>
@@ -194,7 +206,7 @@ function wrap(orm: MikroORM): Database {
     },
     async ping() {
       try {
-        await orm.em.getConnection().execute('select 1', [], 'all');
+        await bounded(() => orm.em.getConnection().execute('select 1', [], 'all'));
         return true;
       } catch {
         return false;

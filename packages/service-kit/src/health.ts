@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { withinDeadline } from './deadline.js';
 
 /** A named readiness check; it resolves to true when the dependency is usable. */
 export interface ReadinessCheck {
@@ -7,12 +8,27 @@ export interface ReadinessCheck {
   check(): Promise<boolean> | boolean;
 }
 
-/** Runs the checks and reports each one; a check that throws counts as not ready. */
-export async function runChecks(checks: readonly ReadinessCheck[]): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+/**
+ * How long one readiness check may take: under the probes' 3 s timeout (deploy/base). A check
+ * waiting on a dependency that hangs (a stopped Postgres keeps its connections open) would
+ * otherwise hold every probe open until it timed out, instead of answering "not ready" and why.
+ */
+export const READINESS_CHECK_DEADLINE_MS = 2_000;
+
+/** Runs the checks and reports each one; a check that throws, or has not answered within the deadline, counts as not ready. */
+export async function runChecks(
+  checks: readonly ReadinessCheck[],
+  deadlineMs = READINESS_CHECK_DEADLINE_MS,
+): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
   const results = await Promise.all(
     checks.map(async (c) => {
       try {
-        return [c.name, await c.check()] as const;
+        const ok = await withinDeadline(
+          Promise.resolve().then(() => c.check()),
+          deadlineMs,
+          () => new Error(`${c.name} did not answer`),
+        );
+        return [c.name, ok] as const;
       } catch {
         return [c.name, false] as const;
       }

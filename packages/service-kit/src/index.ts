@@ -15,3 +15,4 @@ export * from './naming.js';
 export * from './faults.js';
 export * from './continue-token.js';
 export * from './group-commit.js';
+export * from './deadline.js';

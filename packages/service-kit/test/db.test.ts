@@ -1,7 +1,7 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectPg, scratchPostgres, waitFor, type PostgresHandle } from '@jangar/devstack';
+import { childPids, connectPg, scratchPostgres, waitFor, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '../src/logger.js';
 import { TransientError } from '../src/errors.js';
 import { openDatabase, schemaDrift, type Database } from '../src/db.js';
@@ -140,6 +140,36 @@ describe('a lost connection', () => {
     } finally {
       await db.close();
       await lost.stop();
+    }
+  });
+});
+
+describe('a Postgres that hangs', () => {
+  it('fails each call with a TransientError at the deadline, and the write it cut short is there once Postgres answers again', async () => {
+    // A cluster of its own, since this test stops its processes.
+    const hung = await scratchPostgres('db-hung');
+    const db = await openDatabase({ url: hung.url, schema: 'ledger', migrations: LEDGER_MIGRATIONS, logger, poolMin: 1, deadlineMs: 500 });
+    const processes = [hung.pid, ...(await childPids(hung.pid))];
+    const signal = (name: NodeJS.Signals) => processes.forEach((pid) => process.kill(pid, name));
+    try {
+      signal('SIGSTOP');
+      // SIGSTOP breaks no connection: without a deadline these calls would wait for as long as it lasts.
+      const write = db.query("insert into ledger.entries (id, note) values (2, 'written while hung')");
+      await expect(write).rejects.toThrow(TransientError);
+      await expect(write).rejects.toThrow('the database did not answer within 500 ms');
+      await expect(db.transaction((q) => q('select count(*) from ledger.entries'))).rejects.toThrow(TransientError);
+      expect(await db.ping()).toBe(false);
+
+      signal('SIGCONT');
+      await waitFor('the cut-short insert to be committed', async () => {
+        const rows = await db.query<{ note: string }>('select note from ledger.entries where id = 2');
+        return rows.length === 1 ? true : undefined;
+      });
+      expect(await db.ping()).toBe(true);
+    } finally {
+      signal('SIGCONT');
+      await db.close();
+      await hung.stop();
     }
   });
 });

@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  childPids,
   freePort,
   lockFile,
   LockHeldError,
@@ -67,6 +68,9 @@ export interface StackFailure {
   logFile: string;
 }
 
+/** A dependency that can be frozen: its processes stopped with SIGSTOP, so it hangs instead of failing. */
+export type FreezeTarget = 'postgres' | 'nats-server' | 'kube-dev';
+
 interface Instance {
   proc: ServiceProcess;
   healthPort: number;
@@ -104,6 +108,13 @@ export interface Stack {
   killNats(): Promise<void>;
   /** Starts nats-server again on the same port and JetStream store; services reconnect on their own. */
   startNats(): Promise<void>;
+  /**
+   * Freezes a dependency with SIGSTOP (Postgres: the postmaster and every backend): its connections
+   * stay open and nothing answers, as in a partition, a stalled disk or a failover in progress.
+   */
+  freeze(target: FreezeTarget): Promise<void>;
+  /** Lets a frozen dependency go on (SIGCONT). */
+  thaw(target: FreezeTarget): void;
   /** Stops every process this stack started, services first, and releases the data directory. */
   stop(): Promise<void>;
 }
@@ -180,8 +191,21 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       reportFailure({ name, code, signal, logFile });
     });
   };
+  // What freeze() stopped, by target; thawed before anything is stopped, or a stop would wait on it.
+  const frozen = new Map<FreezeTarget, number[]>();
+  const thaw = (target: FreezeTarget) => {
+    for (const pid of frozen.get(target) ?? []) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // Gone since: nothing to let go on.
+      }
+    }
+    frozen.delete(target);
+  };
   const stopAll = async () => {
     stopping = true;
+    for (const target of [...frozen.keys()]) thaw(target);
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
 
@@ -393,6 +417,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         if (!kubeDev) throw new Error('the Kubernetes API server is external to this stack');
         await launchKubeDev(kubeDev.port);
       },
+      async freeze(target) {
+        if (frozen.has(target)) return;
+        const pids =
+          target === 'postgres'
+            ? pg && [pg.pid, ...(await childPids(pg.pid))]
+            : target === 'nats-server'
+              ? nats && [nats.pid]
+              : kubeDev && [kubeDev.proc.pid];
+        if (!pids) throw new Error(`${target} is external to this stack`);
+        frozen.set(target, pids);
+        for (const pid of pids) process.kill(pid, 'SIGSTOP');
+      },
+      thaw,
       async killNats() {
         if (!nats) throw new Error('nats-server is external to this stack');
         asked.add(nats);

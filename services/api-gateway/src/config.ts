@@ -11,6 +11,13 @@ export const GatewayConfig = DatabaseConfig.extend({
   JANGAR_DEV_TOKEN: z.string().min(1).optional(),
   /** How long a request waits for its outcome before answering 202 with a Location. */
   JANGAR_WAIT_MS: z.coerce.number().int().min(0).default(2_000),
+  /**
+   * How long one call to Postgres may take before its request is answered 503 (retry with the same
+   * deliveryId). A Postgres that hangs would otherwise hold every request for as long as it hangs.
+   * The consumers of the other services have no such bound: their hang is a delay, and JetStream
+   * redelivers what they did not ack.
+   */
+  JANGAR_DB_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
   /** How long a deliveryId and its stored response are kept. */
   JANGAR_IDEMPOTENCY_RETENTION_HOURS: z.coerce
     .number()
@@ -25,7 +32,10 @@ export const GatewayConfig = DatabaseConfig.extend({
     .positive()
     .default(60 * 60 * 1000),
   /** The built web UI (packages/ui/dist, `npm run build -w @jangar/ui`), served at /ui. */
-  JANGAR_UI_DIR: z.string().min(1).default(fileURLToPath(new URL('../../../packages/ui/dist', import.meta.url))),
+  JANGAR_UI_DIR: z
+    .string()
+    .min(1)
+    .default(fileURLToPath(new URL('../../../packages/ui/dist', import.meta.url))),
   JANGAR_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

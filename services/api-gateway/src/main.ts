@@ -20,7 +20,13 @@ await runService({
     if (config.JANGAR_DEV_TOKEN && !loopback) logger.warn('JANGAR_DEV_TOKEN is ignored: the gateway does not listen on loopback');
     const auth = new Authenticator(config.JANGAR_API_TOKENS, loopback ? config.JANGAR_DEV_TOKEN : undefined);
 
-    const db = await openDatabase({ url: config.DATABASE_URL, ...GATEWAY_DATABASE, ...poolOptions(config), logger });
+    const db = await openDatabase({
+      url: config.DATABASE_URL,
+      ...GATEWAY_DATABASE,
+      ...poolOptions(config),
+      deadlineMs: config.JANGAR_DB_DEADLINE_MS,
+      logger,
+    });
     const deliveries = new DeliveryStore(db, config.JANGAR_IDEMPOTENCY_RETENTION_HOURS);
     const marks = publishedMarks({
       write: (keys) => deliveries.markPublished(keys),

@@ -7,7 +7,7 @@
  */
 import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import { Budget, BudgetSpec, BudgetStatus, type BudgetAmounts, type KubeObject } from '@jangar/contracts';
-import type { Logger } from '@jangar/service-kit';
+import { withinDeadline, type Logger } from '@jangar/service-kit';
 import { KUBE_CALL_DEADLINE_MS, withDeadline } from '@jangar/service-kit/kube';
 import { meteredBudgetOf, usageStatus, type RunPeriod } from './budgets.js';
 import type { ClusterView } from './cluster-view.js';
@@ -60,19 +60,6 @@ const settle = () => undefined;
  * as it hangs; past this the transaction ends and the write counts as failed.
  */
 export const STATUS_WRITE_TIMEOUT_MS = 10_000;
-
-/** `work`, or a rejection once `ms` have passed without it settling. */
-async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Writes Budgets' usage on their status from the charges and slots in Postgres, one write at a time per Budget. */
 export class BudgetUsageRecorder {
@@ -149,7 +136,11 @@ export class BudgetUsageRecorder {
     if (!metered) return;
     const timeoutMs = this.deps.writeTimeoutMs ?? STATUS_WRITE_TIMEOUT_MS;
     await this.deps.slots.withUsage(metered, (used) =>
-      within(timeoutMs, `writing the status of ${key}`, this.deps.patchStatus(namespace, name, usageStatus(used))),
+      withinDeadline(
+        this.deps.patchStatus(namespace, name, usageStatus(used)),
+        timeoutMs,
+        () => new Error(`writing the status of ${key} took longer than ${timeoutMs} ms`),
+      ),
     );
   }
 }
