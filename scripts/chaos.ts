@@ -1,8 +1,9 @@
 /**
  * `npm run chaos`: starts the whole control plane on loopback in a temp dir, runs a retry storm
  * (10k creates by default, 30% sent twice, some racing their own first attempt) while each service,
- * then nats-server, then Postgres is killed with SIGKILL and restarted, then checks the
- * invariants and prints the counts. Exits 1 on any violation. See docs/reliability.md.
+ * then the Kubernetes API server, nats-server and Postgres is killed with SIGKILL and restarted, and
+ * Postgres, nats-server and the API server are each frozen with SIGSTOP for a while (`--freeze-s`),
+ * then checks the invariants and prints the counts. Exits 1 on any violation. See docs/reliability.md.
  *
  *   npm run chaos -- --requests 2000 --concurrency 16 --seed 7
  */
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     'retry-share': { type: 'string', default: '0.3' },
     seed: { type: 'string' },
     'timeout-s': { type: 'string', default: '300' },
+    'freeze-s': { type: 'string', default: '15' },
   },
 });
 const positive = (name: string, raw: string | undefined): number => {
@@ -32,6 +34,7 @@ const concurrency = Math.floor(positive('concurrency', values.concurrency));
 const retryShare = positive('retry-share', values['retry-share']);
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : Math.floor(positive('seed', values.seed));
 const timeoutMs = positive('timeout-s', values['timeout-s']) * 1000;
+const freezeMs = positive('freeze-s', values['freeze-s']) * 1000;
 
 const log = (line: string) => console.log(line);
 log(
@@ -54,7 +57,7 @@ try {
   const result = await runChaos(
     stack,
     { kube: kubeConfigOf(stack).makeApiClient(CustomObjectsApi), db: stack.db },
-    { total, concurrency, retryShare, seed, faults: ALL_FAULTS, timeoutMs, log },
+    { total, concurrency, retryShare, seed, faults: ALL_FAULTS, freezeMs, timeoutMs, log },
   );
   for (const line of describeResult(result)) log(line);
   log(

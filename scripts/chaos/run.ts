@@ -21,6 +21,8 @@ export interface ChaosOptions {
   retryShare: number;
   seed: number;
   faults: readonly FaultTarget[];
+  /** How long each freeze fault lasts (default 15 s). */
+  freezeMs?: number;
   /** Deadline of each convergence the verification waits for. */
   timeoutMs: number;
   log: (line: string) => void;
@@ -38,7 +40,7 @@ export async function runChaos(stack: Stack, deps: { kube: CustomObjectsApi; db:
   const ledger = new Ledger();
   const namespace = CHAOS_CALLER.namespaces[0]!;
   const client = new ChaosClient({ gatewayUrl: stack.gatewayUrl, token: CHAOS_CALLER.token, namespace, ledger });
-  const plan = new FaultPlan(stack, o.faults, o.total, log);
+  const plan = new FaultPlan(stack, o.faults, o.total, log, o.freezeMs);
   let lastLine = 0;
   log(`storm: ${o.total} requests, ${o.concurrency} clients, ${Math.round(o.retryShare * 100)}% sent twice, seed ${o.seed}`);
   const storm = await runStorm(client, {

@@ -1,7 +1,8 @@
 /**
  * `npm run chaos` in small: a retry storm of a few hundred creates, a share sent twice (some
  * racing their own first attempt), while the provisioner, the gateway, the Kubernetes API server
- * and nats-server are each killed with SIGKILL and restarted. Afterwards the same invariants as the full run must hold.
+ * and nats-server are each killed with SIGKILL and restarted, and Postgres hangs (SIGSTOP) past the
+ * gateway's database deadline. Afterwards the same invariants as the full run must hold.
  */
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,10 @@ let stack: Awaited<ReturnType<typeof testStack>>;
 
 beforeAll(async () => {
   // Restarts wait for readiness too; on a shared two-core machine a service can take minutes to start.
-  stack = await testStack({ readyTimeoutMs: 300_000, env: { JANGAR_API_TOKENS: JSON.stringify([CHAOS_CALLER]) } });
+  stack = await testStack({
+    readyTimeoutMs: 300_000,
+    env: { JANGAR_API_TOKENS: JSON.stringify([CHAOS_CALLER]), JANGAR_DB_DEADLINE_MS: '1000' },
+  });
   await createAgent(stack, CHAOS_CALLER.namespaces[0]!);
 }, 600_000);
 
@@ -22,7 +26,7 @@ afterAll(async () => {
 
 describe('chaos', () => {
   it(
-    'keeps every invariant through kill -9 of the provisioner, the gateway, the API server and nats-server under a retry storm',
+    'keeps every invariant through kill -9 of the provisioner, the gateway, the API server and nats-server, and a hung Postgres, under a retry storm',
     { timeout: 600_000 },
     async () => {
       const lines: string[] = [];
@@ -34,13 +38,14 @@ describe('chaos', () => {
           concurrency: 8,
           retryShare: 0.3,
           seed: 10,
-          faults: ['provisioner', 'api-gateway', 'kube-dev', 'nats-server'],
+          faults: ['provisioner', 'api-gateway', 'kube-dev', 'nats-server', 'freeze postgres'],
+          freezeMs: 3_000,
           timeoutMs: 60_000,
           log: (l) => lines.push(l),
         },
       );
       expect(result.violations, [...lines, ...describeResult(result)].join('\n')).toEqual([]);
-      expect(result.faults.map((f) => f.target)).toEqual(['provisioner', 'api-gateway', 'kube-dev', 'nats-server']);
+      expect(result.faults.map((f) => f.target)).toEqual(['provisioner', 'api-gateway', 'kube-dev', 'nats-server', 'freeze postgres']);
       expect(result.counts.accepted).toBe(300);
       expect(result.counts['custom resources']).toBe(300);
       expect(result.counts['audit events']).toBe(300);
