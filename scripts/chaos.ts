@@ -1,6 +1,7 @@
 /**
  * `npm run chaos`: starts the whole control plane on loopback in a temp dir, runs a retry storm
- * (10k creates by default, 30% sent twice, some racing their own first attempt) while each service,
+ * (10k creates by default, 30% sent twice, some racing their own first attempt, a tenth of the runs
+ * deleted once created and a tenth patched) while each service,
  * then the Kubernetes API server, nats-server and Postgres is killed with SIGKILL and restarted, and
  * Postgres, nats-server and the API server are each frozen with SIGSTOP for a while (`--freeze-s`),
  * then checks the invariants and prints the counts. Exits 1 on any violation. See docs/reliability.md.
@@ -19,6 +20,8 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '16' },
     'retry-share': { type: 'string', default: '0.3' },
+    'delete-share': { type: 'string', default: '0.1' },
+    'patch-share': { type: 'string', default: '0.1' },
     seed: { type: 'string' },
     'timeout-s': { type: 'string', default: '300' },
     'freeze-s': { type: 'string', default: '15' },
@@ -32,6 +35,14 @@ const positive = (name: string, raw: string | undefined): number => {
 const total = Math.floor(positive('requests', values.requests));
 const concurrency = Math.floor(positive('concurrency', values.concurrency));
 const retryShare = positive('retry-share', values['retry-share']);
+const share = (name: string, raw: string | undefined): number => {
+  const n = Number(raw);
+  if (!(n >= 0 && n <= 1)) throw new Error(`--${name} must be between 0 and 1, not ${raw}`);
+  return n;
+};
+const deleteShare = share('delete-share', values['delete-share']);
+const patchShare = share('patch-share', values['patch-share']);
+if (deleteShare + patchShare > 1) throw new Error('--delete-share and --patch-share together must be at most 1');
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : Math.floor(positive('seed', values.seed));
 const timeoutMs = positive('timeout-s', values['timeout-s']) * 1000;
 const freezeMs = positive('freeze-s', values['freeze-s']) * 1000;
@@ -57,7 +68,7 @@ try {
   const result = await runChaos(
     stack,
     { kube: kubeConfigOf(stack).makeApiClient(CustomObjectsApi), db: stack.db },
-    { total, concurrency, retryShare, seed, faults: ALL_FAULTS, freezeMs, timeoutMs, log },
+    { total, concurrency, retryShare, deleteShare, patchShare, seed, faults: ALL_FAULTS, freezeMs, timeoutMs, log },
   );
   for (const line of describeResult(result)) log(line);
   log(

@@ -1,10 +1,10 @@
 /**
- * The client side of the idempotency contract: a create is sent with a deliveryId, and an answer
+ * The client side of the idempotency contract: a create (a delete, a patch) is sent with a deliveryId, and an answer
  * that says "try again" (a connection error while a process is down, 503, 409 request_in_progress)
  * is retried with the same deliveryId and the same body, with capped backoff, until the gateway
  * gives another answer or the client's patience runs out. Every answer goes into the ledger.
  */
-import { isRetryable, type Answer, type Ledger } from './ledger.js';
+import { isRetryable, type Answer, type ChangeVerb, type Ledger } from './ledger.js';
 
 export interface ChaosClientOptions {
   gatewayUrl: string;
@@ -26,22 +26,48 @@ export function chaosRun(namespace: string, deliveryId: string) {
   };
 }
 
+/** The label a chaos patch sets on a run: its own deliveryId, so the verification can tell it applied. */
+export const PATCH_LABEL = 'chaos-patched';
+
 export class ChaosClient {
+  /** The runs the client deletes or patches, by the change's deliveryId: every attempt of it is the same request. */
+  private readonly changes = new Map<string, { verb: ChangeVerb; name: string }>();
+
   constructor(private readonly o: ChaosClientOptions) {}
 
-  /** One POST, recorded; a refused connection or a timeout is status 0. */
+  /** One attempt, recorded; a refused connection or a timeout is status 0. */
   async attempt(deliveryId: string): Promise<Answer> {
-    const answer = await fetch(`${this.o.gatewayUrl}/v1/agent-runs`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${this.o.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(chaosRun(this.o.namespace, deliveryId)),
-      signal: AbortSignal.timeout(this.o.requestTimeoutMs ?? 30_000),
-    }).then(
+    const answer = await fetch(...this.request(deliveryId)).then(
       async (res) => ({ status: res.status, body: await res.text() }),
       () => ({ status: 0, body: '' }),
     );
     this.o.ledger.record(deliveryId, answer);
     return answer;
+  }
+
+  /** Deletes or patches the run `createdBy` created, as the request `deliveryId`; sent like {@link send}. */
+  async change(deliveryId: string, verb: ChangeVerb, createdBy: string, name: string): Promise<Answer> {
+    this.changes.set(deliveryId, { verb, name });
+    this.o.ledger.noteChange(deliveryId, verb, createdBy);
+    return this.send(deliveryId);
+  }
+
+  private request(deliveryId: string): [string, RequestInit] {
+    const headers = { authorization: `Bearer ${this.o.token}` };
+    const signal = AbortSignal.timeout(this.o.requestTimeoutMs ?? 30_000);
+    const change = this.changes.get(deliveryId);
+    if (!change) {
+      const body = JSON.stringify(chaosRun(this.o.namespace, deliveryId));
+      return [
+        `${this.o.gatewayUrl}/v1/agent-runs`,
+        { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body, signal },
+      ];
+    }
+    const url = `${this.o.gatewayUrl}/v1/agent-runs/${this.o.namespace}/${change.name}`;
+    const keyed = { ...headers, 'idempotency-key': deliveryId };
+    if (change.verb === 'delete') return [url, { method: 'DELETE', headers: keyed, signal }];
+    const body = JSON.stringify({ metadata: { labels: { [PATCH_LABEL]: deliveryId } } });
+    return [url, { method: 'PATCH', headers: { ...keyed, 'content-type': 'application/merge-patch+json' }, body, signal }];
   }
 
   /** Sends until the answer is not a "try again"; returns the last answer (a retryable one if patience ran out). */

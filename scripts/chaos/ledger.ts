@@ -15,9 +15,9 @@ export function isRetryable(a: Answer): boolean {
   return a.status === 409 && a.body.includes('"request_in_progress"');
 }
 
-/** An answer that says the request was accepted: created (201) or still being created (202). */
+/** An answer that says the request was accepted: created (201), deleted or patched (200), or still under way (202). */
 export function isAccepted(a: Answer): boolean {
-  return a.status === 201 || a.status === 202;
+  return a.status === 200 || a.status === 201 || a.status === 202;
 }
 
 /** The stored answer of a request: anything but "try again" and "accepted, not done yet". */
@@ -25,13 +25,37 @@ export function isFinal(a: Answer): boolean {
   return !isRetryable(a) && a.status !== 202;
 }
 
+/** What a change does to the run its create made. */
+export type ChangeVerb = 'delete' | 'patch';
+
 export class Ledger {
   private readonly byDelivery = new Map<string, Answer[]>();
+  /** Changes (deletes and patches), by their deliveryId: which, and the create whose run each one changes. */
+  private readonly changeOf = new Map<string, { verb: ChangeVerb; createdBy: string }>();
 
   record(deliveryId: string, answer: Answer): void {
     const list = this.byDelivery.get(deliveryId);
     if (list) list.push(answer);
     else this.byDelivery.set(deliveryId, [answer]);
+  }
+
+  /** Records that `deliveryId` deletes or patches the run `createdBy` created. */
+  noteChange(deliveryId: string, verb: ChangeVerb, createdBy: string): void {
+    this.changeOf.set(deliveryId, { verb, createdBy });
+  }
+
+  /** The change `deliveryId` is, if it is one (not a create). */
+  changeBy(deliveryId: string): { verb: ChangeVerb; createdBy: string } | undefined {
+    return this.changeOf.get(deliveryId);
+  }
+
+  /** The accepted changes of one verb: for each create whose run one changed, that change's deliveryId. */
+  acceptedChanges(verb: ChangeVerb): Map<string, string> {
+    const changes = new Map<string, string>();
+    for (const [id, change] of this.changeOf) {
+      if (change.verb === verb && this.answers(id).some(isAccepted)) changes.set(change.createdBy, id);
+    }
+    return changes;
   }
 
   deliveryIds(): string[] {
@@ -42,7 +66,7 @@ export class Ledger {
     return this.byDelivery.get(deliveryId) ?? [];
   }
 
-  /** deliveryIds with at least one 201 or 202. */
+  /** deliveryIds with at least one accepted answer. */
   accepted(): string[] {
     return this.deliveryIds().filter((id) => this.answers(id).some(isAccepted));
   }
@@ -66,7 +90,7 @@ export class Ledger {
     return n;
   }
 
-  /** The run id the gateway gave a deliveryId (201 and 202 bodies both carry it). */
+  /** The run id in a deliveryId's accepted answers (a create's 201 and 202, a change's 200). */
   runId(deliveryId: string): string | undefined {
     for (const a of this.answers(deliveryId)) {
       if (!isAccepted(a)) continue;

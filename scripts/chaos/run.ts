@@ -19,6 +19,10 @@ export interface ChaosOptions {
   total: number;
   concurrency: number;
   retryShare: number;
+  /** Share of runs deleted once created (default 0.1). */
+  deleteShare?: number;
+  /** Share of runs patched once created (default 0.1). */
+  patchShare?: number;
   seed: number;
   faults: readonly FaultTarget[];
   /** How long each freeze fault lasts (default 15 s). */
@@ -42,7 +46,10 @@ export async function runChaos(stack: Stack, deps: { kube: CustomObjectsApi; db:
   const client = new ChaosClient({ gatewayUrl: stack.gatewayUrl, token: CHAOS_CALLER.token, namespace, ledger });
   const plan = new FaultPlan(stack, o.faults, o.total, log, o.freezeMs);
   let lastLine = 0;
-  log(`storm: ${o.total} requests, ${o.concurrency} clients, ${Math.round(o.retryShare * 100)}% sent twice, seed ${o.seed}`);
+  log(
+    `storm: ${o.total} requests, ${o.concurrency} clients, ${Math.round(o.retryShare * 100)}% sent twice, ` +
+      `${Math.round((o.deleteShare ?? 0.1) * 100)}% of runs deleted and ${Math.round((o.patchShare ?? 0.1) * 100)}% patched, seed ${o.seed}`,
+  );
   const storm = await runStorm(client, {
     ...o,
     prefix: `chaos-${o.seed}-${t0.toString(36)}`,
@@ -73,6 +80,8 @@ export async function runChaos(stack: Stack, deps: { kube: CustomObjectsApi; db:
   );
   verification.counts['sent twice, concurrently'] = storm.retriedConcurrently;
   verification.counts['sent twice, afterwards'] = storm.retriedAfterwards;
+  verification.counts['deletes sent'] = storm.deletes;
+  verification.counts['patches sent'] = storm.patches;
   return { ...verification, faults, stormMs };
 }
 

@@ -8,7 +8,7 @@ import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type pg from 'pg';
 import { JANGAR_LABELS, TERMINAL_PHASES } from '@jangar/contracts';
 import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
-import type { ChaosClient } from './client.js';
+import { PATCH_LABEL, type ChaosClient } from './client.js';
 import { isAccepted, isFinal, isRetryable, type Ledger } from './ledger.js';
 import { settle } from './settle.js';
 
@@ -64,13 +64,13 @@ async function replayAll(t: VerifyTarget, ledger: Ledger, accepted: string[]): P
   return accepted.length - pending.size;
 }
 
-/** Every final answer of a deliveryId is the same status and body, and carries the id its 202 promised. */
+/** Every final answer of a deliveryId is the same status and body, and carries the id its 202 promised (a change: the id of the run its create made). */
 function checkAnswers(ledger: Ledger, accepted: string[], violations: string[]): void {
   const unexpected = ledger.deliveryIds().filter((id) => ledger.answers(id).some((a) => !isRetryable(a) && !isAccepted(a)));
   if (unexpected.length > 0) {
     const sample = ledger.answers(unexpected[0]!).find((a) => !isRetryable(a) && !isAccepted(a))!;
     violations.push(
-      `answers other than 201/202/503/409 in progress for ${examples(unexpected)}; e.g. ${sample.status} ${sample.body.slice(0, 200)}`,
+      `answers other than 200/201/202/503/409 in progress for ${examples(unexpected)}; e.g. ${sample.status} ${sample.body.slice(0, 200)}`,
     );
   }
   const acceptedSet = new Set(accepted);
@@ -84,7 +84,12 @@ function checkAnswers(ledger: Ledger, accepted: string[], violations: string[]):
     const finals = answers.filter(isFinal);
     if (finals.length === 0) noFinal.push(id);
     else if (finals.some((a) => a.status !== finals[0]!.status || a.body !== finals[0]!.body)) differing.push(id);
-    const ids = new Set(answers.filter(isAccepted).map((a) => (JSON.parse(a.body) as { id?: string }).id));
+    // A change's 202 names the request, not the run (the API says so); its final 200 names the run,
+    // which must be the one its create made.
+    const change = ledger.changeBy(id);
+    const naming = change ? answers.filter((a) => a.status === 200) : answers.filter(isAccepted);
+    const ids = new Set(naming.map((a) => (JSON.parse(a.body) as { id?: string }).id));
+    if (change) ids.add(ledger.runId(change.createdBy));
     if (ids.size !== 1) otherId.push(id);
   }
   if (noFinal.length > 0) violations.push(`no stored answer before the deadline: ${examples(noFinal)}`);
@@ -108,7 +113,7 @@ async function runPhases(t: VerifyTarget): Promise<Map<string, string>> {
 }
 
 async function checkTerminal(t: VerifyTarget, ledger: Ledger, accepted: string[], counts: Verification['counts'], violations: string[]) {
-  const runIds = accepted.map((id) => ledger.runId(id)!);
+  const runIds = accepted.filter((id) => !ledger.changeBy(id)).map((id) => ledger.runId(id)!);
   let phases = new Map<string, string>();
   const terminal = () => runIds.filter((id) => (TERMINAL_PHASES as readonly string[]).includes(phases.get(id) ?? '')).length;
   const result = await settle(
@@ -128,23 +133,38 @@ async function checkTerminal(t: VerifyTarget, ledger: Ledger, accepted: string[]
     );
 }
 
-/** Exactly one AgentRun per accepted deliveryId, and none besides, read from the Kubernetes API. */
-async function checkResources(t: VerifyTarget, accepted: string[], counts: Verification['counts'], violations: string[]) {
+/**
+ * Exactly one AgentRun per accepted create, none once an accepted delete removed it, and none
+ * besides, read from the Kubernetes API; a run an accepted patch changed carries its label.
+ */
+async function checkResources(t: VerifyTarget, ledger: Ledger, accepted: string[], counts: Verification['counts'], violations: string[]) {
   const list = (await t.kube.listNamespacedCustomObject({
     group: 'agents.proompteng.ai',
     version: 'v1alpha1',
     namespace: t.namespace,
     plural: 'agentruns',
   })) as { items: Array<{ metadata: { labels?: Record<string, string> } }> };
-  const byLabel = new Map<string, number>();
+  const byLabel = new Map<string, Array<Record<string, string>>>();
   for (const item of list.items) {
-    const label = item.metadata.labels?.[JANGAR_LABELS.delivery] ?? '(none)';
-    byLabel.set(label, (byLabel.get(label) ?? 0) + 1);
+    const labels = item.metadata.labels ?? {};
+    const delivery = labels[JANGAR_LABELS.delivery] ?? '(none)';
+    byLabel.set(delivery, [...(byLabel.get(delivery) ?? []), labels]);
   }
+  const creates = accepted.filter((id) => !ledger.changeBy(id));
+  const deleted = ledger.acceptedChanges('delete');
+  const patched = ledger.acceptedChanges('patch');
   counts['custom resources'] = list.items.length;
-  const wrong = accepted.filter((id) => byLabel.get(deliveryLabelValue(requestKeyFor(t.subject, id))) !== 1);
+  counts['runs deleted'] = deleted.size;
+  counts['runs patched'] = patched.size;
+  const found = (id: string) => byLabel.get(deliveryLabelValue(requestKeyFor(t.subject, id))) ?? [];
+  const extra = creates.filter((id) => deleted.has(id) && found(id).length !== 0);
+  const wrong = creates.filter((id) => !deleted.has(id) && found(id).length !== 1);
+  const unpatched = [...patched].filter(([id, patchId]) => !deleted.has(id) && found(id)[0]?.[PATCH_LABEL] !== patchId).map(([, p]) => p);
   if (wrong.length > 0) violations.push(`deliveryIds without exactly one AgentRun: ${examples(wrong)}`);
-  if (list.items.length !== accepted.length) violations.push(`${list.items.length} AgentRuns for ${accepted.length} accepted requests`);
+  if (extra.length > 0) violations.push(`deliveryIds whose AgentRun is still there after its delete was accepted: ${examples(extra)}`);
+  if (unpatched.length > 0) violations.push(`accepted patches whose label is not on their run: ${examples(unpatched)}`);
+  const expected = creates.length - deleted.size;
+  if (list.items.length !== expected) violations.push(`${list.items.length} AgentRuns for ${expected} accepted and not deleted runs`);
 }
 
 /** One audit event per accepted deliveryId, once the audit service has caught up. */
@@ -192,13 +212,15 @@ export async function verifyStorm(t: VerifyTarget, ledger: Ledger): Promise<Veri
   const counts: Verification['counts'] = { 'deliveryIds sent': ledger.deliveryIds().length };
   const retriedBeforeReplay = ledger.retriedCount();
   const accepted = ledger.accepted();
-  counts.accepted = accepted.length;
+  counts.accepted = accepted.filter((id) => !ledger.changeBy(id)).length;
+  counts['deletes accepted'] = accepted.filter((id) => ledger.changeBy(id)?.verb === 'delete').length;
+  counts['patches accepted'] = accepted.filter((id) => ledger.changeBy(id)?.verb === 'patch').length;
   counts['replays stored'] = await replayAll(t, ledger, accepted);
   checkAnswers(ledger, accepted, violations);
   counts['retried (503, no answer, in progress)'] = retriedBeforeReplay;
   for (const [status, n] of ledger.statusCounts()) counts[`answers ${status}`] = n;
   await checkTerminal(t, ledger, accepted, counts, violations);
-  await checkResources(t, accepted, counts, violations);
+  await checkResources(t, ledger, accepted, counts, violations);
   await checkAudit(t, accepted, counts, violations);
   await checkChain(t, counts, violations);
   return { counts, violations };
