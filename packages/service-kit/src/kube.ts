@@ -11,7 +11,7 @@ import {
 // The Observable stub client-node's middleware must return; its package has no `exports` map, and
 // this is the module its own `setHeaderOptions` uses.
 import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
-import type { ConfigurationOptions, ObservableMiddleware } from '@kubernetes/client-node';
+import type { ConfigurationOptions, KubernetesListObject, ObservableMiddleware } from '@kubernetes/client-node';
 import type { KindDefinition } from '@jangar/contracts';
 import { DomainError, TransientError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -92,10 +92,24 @@ export function relistOnError<I extends Informer<KubernetesObject>>(informer: I,
 /** An informer on every object of a kind, cluster-wide, not yet started, that lists again after a failure ({@link relistOnError}). */
 export function kindInformer(kc: KubeConfig, api: CustomObjectsApi, kind: KindDefinition, opts: RelistOptions): CachingInformer {
   const { group, version, plural } = kind;
-  const informer = makeInformer<KubernetesObject>(kc, `/apis/${group}/${version}/${plural}`, () =>
-    api.listClusterCustomObject({ group, version, plural }),
-  );
+  const informer = makeInformer<KubernetesObject>(kc, `/apis/${group}/${version}/${plural}`, () => listClusterWide(api, kind));
   return relistOnError(informer, kind.kind, opts);
+}
+
+/**
+ * How long a cluster-wide list may take. Longer than one call's deadline, as a large collection
+ * takes a while to list (the API server's own request timeout is 60 s); but a list the API server
+ * never answers would hold an informer, its cache stale, for as long as TCP takes to give up.
+ */
+export const KUBE_LIST_DEADLINE_MS = 60_000;
+
+/** Every object of a kind in all namespaces, as one list abandoned after `deadlineMs`. */
+export function listClusterWide(
+  api: CustomObjectsApi,
+  kind: { group: string; version: string; plural: string },
+  deadlineMs = KUBE_LIST_DEADLINE_MS,
+): Promise<KubernetesListObject<KubernetesObject>> {
+  return api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }, withDeadline(deadlineMs));
 }
 
 /** How long one call to the API server may take before it is abandoned: well inside a message's 30 s ack wait. */

@@ -11,7 +11,7 @@ import {
   type RunBinding,
 } from '@jangar/contracts';
 import { timeKubeCall, type Logger } from '@jangar/service-kit';
-import { relistOnError } from '@jangar/service-kit/kube';
+import { listClusterWide, relistOnError } from '@jangar/service-kit/kube';
 import { keyedQueue } from './keyed-queue.js';
 import { slimProvider, slimRun, SlimmingWatch } from './slim.js';
 import { pollStatuses } from './sources/poller.js';
@@ -119,9 +119,10 @@ export function watchRuns(
 
   // Every object of a kind, cluster-wide; list items carry no apiVersion or kind, so they are added.
   const listAll = async (kind: Resource) => {
-    const list = (await timeKubeCall('list', kind.kind, () =>
-      api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }),
-    )) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string } };
+    const list = (await timeKubeCall('list', kind.kind, () => listClusterWide(api, kind))) as {
+      items?: KubernetesObject[];
+      metadata?: { resourceVersion?: string };
+    };
     const items = (list.items ?? []).map((item) => ({ apiVersion: `${kind.group}/${kind.version}`, kind: kind.kind, ...item }));
     return { ...list, items };
   };
