@@ -38,7 +38,7 @@ async function apply(message: DecisionMessage, deps: ProvisionerDeps): Promise<O
   try {
     switch (request.verb) {
       case 'create':
-        return await applyCreate(message, kind, deps.cluster, deps.logger);
+        return await applyCreate(message, kind, deps.cluster, deps.tombstones, deps.logger);
       case 'update':
       case 'patch':
         return await applyUpdate(message, kind, deps.cluster);

@@ -6,13 +6,20 @@
  * removed the object, and what the object was, so the redelivery answers as the first attempt
  * would have. One message per request on its own subject (`max_msgs_per_subject` 1, dropped with
  * the stream's retention); nothing consumes them, a redelivery reads one back by subject.
+ *
+ * A delete also records a removal under the create that made the object (by the object's delivery
+ * label): a create redelivered after the delete, its ack lost to a crash, would otherwise find no
+ * object of its name and make the run again, a second side effect of one request.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { dedupIds, SUBJECTS, TombstoneMessage, type KubeObject } from '@jangar/contracts';
-import { publish, sha256 } from '@jangar/service-kit';
+import { dedupIds, JANGAR_LABELS, SUBJECTS, TombstoneMessage, type KubeObject } from '@jangar/contracts';
+import { deliveryLabelValue, publish, sha256 } from '@jangar/service-kit';
 
 /** The subject token of a request's tombstone: its key hashed, since a deliveryId may hold any character. */
 const paramsOf = (requestKey: string) => ({ request: sha256(requestKey) });
+
+/** The key a removal is kept under: the delivery label of the create that made the object. */
+export const removalKey = (deliveryLabel: string) => `removed:${deliveryLabel}`;
 
 export class Tombstones {
   constructor(
@@ -27,6 +34,17 @@ export class Tombstones {
   async record(requestKey: string, object: KubeObject, stage?: 'cancelling'): Promise<void> {
     const message: TombstoneMessage = { requestKey, deletedAt: new Date().toISOString(), object };
     await publish(this.js, SUBJECTS.tombstone, paramsOf(requestKey), message, dedupIds.tombstone(requestKey, stage));
+  }
+
+  /** Records that `object` is being deleted, under the create that made it; an object Jangar did not create has none. */
+  async recordRemoval(object: KubeObject): Promise<void> {
+    const label = object.metadata.labels?.[JANGAR_LABELS.delivery];
+    if (label !== undefined) await this.record(removalKey(label), object);
+  }
+
+  /** The object the create `requestKey` made, if a delete removed it since. */
+  async removalOf(requestKey: string): Promise<KubeObject | undefined> {
+    return this.find(removalKey(deliveryLabelValue(requestKey)));
   }
 
   /** The object `requestKey` deleted, if it recorded one. */

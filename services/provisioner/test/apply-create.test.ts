@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, AgentRun } from '@jangar/contracts';
 import { createLogger } from '@jangar/service-kit';
 import { applyCreate } from '../src/apply/create.js';
-import { createDirectly, decision, deleteDirectly, readDirectly, startHarness, type Harness } from './harness.js';
+import { applyDelete } from '../src/apply/delete.js';
+import { createDirectly, decision, deleteDirectly, MemoryTombstones, readDirectly, startHarness, type Harness } from './harness.js';
 
 const NS = 'creates';
 const RUN_SPEC = { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'work' } } };
@@ -21,15 +22,33 @@ describe('applying a create', () => {
   it('answers a redelivery with the object the first attempt created, though a reference was deleted since', async () => {
     await createDirectly(h.api, Agent, NS, 'coder', { providerRef: { name: 'codex' } });
     const create = decision({ kind: 'AgentRun', verb: 'create', metadata: { namespace: NS, name: 'r1' }, spec: RUN_SPEC });
-    const first = await applyCreate(create, AgentRun, h.cluster, logger);
+    const first = await applyCreate(create, AgentRun, h.cluster, new MemoryTombstones(), logger);
     expect(first).toMatchObject({ result: 'applied', created: true });
     // The provisioner dies before publishing that answer; the Agent is deleted meanwhile.
     await deleteDirectly(h.api, Agent, NS, 'coder');
 
-    const redelivered = await applyCreate(create, AgentRun, h.cluster, logger);
+    const redelivered = await applyCreate(create, AgentRun, h.cluster, new MemoryTombstones(), logger);
 
     const uid = (await readDirectly(h.api, AgentRun, NS, 'r1'))?.metadata.uid;
     expect(redelivered).toMatchObject({ result: 'applied', id: first.id, resource: { metadata: { name: 'r1', uid } } });
+  });
+
+  it('makes nothing when redelivered after a delete removed what its first attempt created', async () => {
+    await createDirectly(h.api, Agent, NS, 'coder', { providerRef: { name: 'codex' } });
+    const tombstones = new MemoryTombstones();
+    const create = decision({ kind: 'AgentRun', verb: 'create', metadata: { namespace: NS, name: 'r-deleted' }, spec: RUN_SPEC });
+    const first = await applyCreate(create, AgentRun, h.cluster, tombstones, logger);
+    expect(first).toMatchObject({ result: 'applied', created: true });
+    // The create's ack is lost to a crash; before it comes back, a client deletes the run.
+    const remove = decision({ kind: 'AgentRun', verb: 'delete', metadata: { namespace: NS, name: 'r-deleted' } });
+    expect(await applyDelete(remove, AgentRun, h.cluster, tombstones)).toMatchObject({ result: 'applied' });
+    expect(await readDirectly(h.api, AgentRun, NS, 'r-deleted')).toBeUndefined();
+
+    const redelivered = await applyCreate(create, AgentRun, h.cluster, tombstones, logger);
+
+    expect(redelivered).toMatchObject({ result: 'applied', id: first.id, resource: { metadata: { name: 'r-deleted' } } });
+    expect(await readDirectly(h.api, AgentRun, NS, 'r-deleted')).toBeUndefined();
+    await deleteDirectly(h.api, Agent, NS, 'coder');
   });
 
   it('refuses a create whose reference does not exist with reference_not_found, naming the field', async () => {
@@ -40,7 +59,7 @@ describe('applying a create', () => {
       spec: { ...RUN_SPEC, agentRef: { name: 'nobody' } },
     });
 
-    expect(await applyCreate(create, AgentRun, h.cluster, logger)).toMatchObject({
+    expect(await applyCreate(create, AgentRun, h.cluster, new MemoryTombstones(), logger)).toMatchObject({
       result: 'rejected',
       error: { code: 'reference_not_found', errors: [{ path: 'spec.agentRef.name' }] },
     });
@@ -67,7 +86,7 @@ describe('applying a create', () => {
       spec: RUN_SPEC,
     });
 
-    expect(await applyCreate(create, AgentRun, h.cluster, logger)).toMatchObject({ result: 'applied' });
+    expect(await applyCreate(create, AgentRun, h.cluster, new MemoryTombstones(), logger)).toMatchObject({ result: 'applied' });
 
     const { labels, annotations } = (await readDirectly(h.api, AgentRun, NS, 'claims-a-parent'))!.metadata;
     expect(labels).toMatchObject({ team: 'a' });

@@ -5,11 +5,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { apiVersionOf, type DecisionMessage, type KindDefinition, type KubeObject, type RequestPayload } from '@jangar/contracts';
+import {
+  apiVersionOf,
+  JANGAR_LABELS,
+  type DecisionMessage,
+  type KindDefinition,
+  type KubeObject,
+  type RequestPayload,
+} from '@jangar/contracts';
 import { kubeconfigFor, startKubeDev, type KubeDev } from '@jangar/kube-dev';
-import { requestKeyFor } from '@jangar/service-kit';
+import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
 import { Cluster } from '../src/cluster.js';
-import type { Tombstones } from '../src/tombstones.js';
+import { removalKey, type Tombstones } from '../src/tombstones.js';
 
 export interface Harness {
   kd: KubeDev;
@@ -62,7 +69,7 @@ export async function deleteDirectly(api: CustomObjectsApi, kind: KindDefinition
 }
 
 /** Tombstones in a map: what the JANGAR_TOMBSTONES stream does, one object per request key. */
-export class MemoryTombstones implements Pick<Tombstones, 'record' | 'find'> {
+export class MemoryTombstones implements Pick<Tombstones, 'record' | 'find' | 'recordRemoval' | 'removalOf'> {
   readonly recorded = new Map<string, KubeObject>();
   /** The stages recorded per request: as JetStream's duplicate window does, a stage recorded again is dropped. */
   private readonly stages = new Set<string>();
@@ -76,6 +83,15 @@ export class MemoryTombstones implements Pick<Tombstones, 'record' | 'find'> {
 
   async find(requestKey: string): Promise<KubeObject | undefined> {
     return this.recorded.get(requestKey);
+  }
+
+  async recordRemoval(object: KubeObject): Promise<void> {
+    const label = object.metadata.labels?.[JANGAR_LABELS.delivery];
+    if (label !== undefined) await this.record(removalKey(label), object);
+  }
+
+  async removalOf(requestKey: string): Promise<KubeObject | undefined> {
+    return this.find(removalKey(deliveryLabelValue(requestKey)));
   }
 }
 

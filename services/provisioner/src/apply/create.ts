@@ -5,16 +5,19 @@ import { bindingOf } from './binding.js';
 import { buildObject } from './build.js';
 import { applied, rejected } from './outcome.js';
 import { missingReferences } from './references.js';
+import type { Tombstones } from '../tombstones.js';
 
 /**
  * Creates the resource. Idempotent under redelivery: its name is derived from the request key, so
  * a second attempt finds the first object (create-or-get) and recognises it by its delivery label —
- * also when a reference it was created with has been deleted since.
+ * also when a reference it was created with has been deleted since, and when the object itself
+ * has been deleted since (its removal is on the bus).
  */
 export async function applyCreate(
   message: DecisionMessage,
   kind: KindDefinition,
   cluster: Cluster,
+  tombstones: Pick<Tombstones, 'removalOf'>,
   logger: Logger,
 ): Promise<OutcomePayload> {
   const request = message.payload.request;
@@ -36,6 +39,11 @@ export async function applyCreate(
   }
   const bound = bindingOf(kind.kind, { name, namespace, id: request.id }, request.spec);
   if ('error' in bound) return rejected(request, bound.error);
+
+  // A redelivery of a create whose object a delete has removed since (its ack was lost to a crash)
+  // must not make the run again: its answer is the object as the delete found it.
+  const removed = await tombstones.removalOf(message.requestKey);
+  if (removed) return applied(request, removed);
 
   const body = buildObject(message, kind, bound.binding, traceparentOf());
   const created = await cluster.create(kind, namespace, body);

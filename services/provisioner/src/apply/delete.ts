@@ -51,13 +51,14 @@ async function cancel(kind: KindDefinition, current: KubeObject, cluster: Cluste
  * as the first attempt did, rather than `not_found` or a second delete. A run is also recorded
  * before it is cancelled: the cancel changes its resourceVersion, and a redelivery that finds its
  * own tombstone on the object carries on from where the first attempt stopped instead of holding
- * the client's resourceVersion against a change its own attempt made.
+ * the client's resourceVersion against a change its own attempt made. The removal is recorded
+ * under the create that made the object too, so a late redelivery of that create makes nothing.
  */
 export async function applyDelete(
   message: DecisionMessage,
   kind: KindDefinition,
   cluster: Cluster,
-  tombstones: Pick<Tombstones, 'record' | 'find'>,
+  tombstones: Pick<Tombstones, 'record' | 'find' | 'recordRemoval'>,
 ): Promise<OutcomePayload> {
   const request = message.payload.request;
   const { namespace, name = '', resourceVersion: precondition } = request.metadata;
@@ -88,6 +89,7 @@ export async function applyDelete(
   }
   faultPoint('provisioner.before-delete');
   await tombstones.record(message.requestKey, target);
+  await tombstones.recordRemoval(target);
   try {
     // The client's resourceVersion holds for an object no attempt has touched yet; the uid always holds.
     const result = await cluster.delete(kind, target, !resuming && target === current ? precondition : undefined);

@@ -1,0 +1,56 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JANGAR_LABELS, streamDefinitions, type KubeObject } from '@jangar/contracts';
+import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
+import { deliveryLabelValue, ensureStreams, requestKeyFor } from '@jangar/service-kit';
+import { Tombstones } from '../src/tombstones.js';
+
+let nats: NatsServerHandle;
+let nc: NatsConnection;
+let tombstones: Tombstones;
+
+beforeAll(async () => {
+  nats = await scratchNats('tombstones');
+  nc = await connect({ servers: nats.url });
+  const jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm, [streamDefinitions().tombstones]);
+  tombstones = new Tombstones(jetstream(nc), jsm);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await nats?.stop();
+});
+
+const runMadeBy = (requestKey: string | undefined, name: string): KubeObject => ({
+  apiVersion: 'agents.proompteng.ai/v1alpha1',
+  kind: 'AgentRun',
+  metadata: {
+    name,
+    namespace: 'team-a',
+    uid: `uid-${name}`,
+    resourceVersion: '7',
+    creationTimestamp: '2026-11-27T05:00:00Z',
+    labels: requestKey === undefined ? {} : { [JANGAR_LABELS.delivery]: deliveryLabelValue(requestKey) },
+  },
+});
+
+describe('the removal of what a create made', () => {
+  it('is found by that create, and by nothing else', async () => {
+    const createKey = requestKeyFor('alice', 'make-r1');
+    const run = runMadeBy(createKey, 'r1');
+    await tombstones.recordRemoval(run);
+
+    expect(await tombstones.removalOf(createKey)).toEqual(run);
+    expect(await tombstones.removalOf(requestKeyFor('alice', 'make-r2'))).toBeUndefined();
+    // The create's key has no delete tombstone of its own: the two kinds of record do not mix.
+    expect(await tombstones.find(createKey)).toBeUndefined();
+  });
+
+  it('is not recorded for an object Jangar did not create', async () => {
+    await tombstones.recordRemoval(runMadeBy(undefined, 'by-hand'));
+    const stream = await (await jetstreamManager(nc)).streams.info(streamDefinitions().tombstones.name);
+    expect(stream.state.messages).toBe(1);
+  });
+});
