@@ -37,11 +37,12 @@ export class ChaosClient {
 
   /** One attempt, recorded; a refused connection or a timeout is status 0. */
   async attempt(deliveryId: string): Promise<Answer> {
+    const sentAt = Date.now();
     const answer = await fetch(...this.request(deliveryId)).then(
       async (res) => ({ status: res.status, body: await res.text() }),
       () => ({ status: 0, body: '' }),
     );
-    this.o.ledger.record(deliveryId, answer);
+    this.o.ledger.record(deliveryId, { ...answer, sentAt, ms: Date.now() - sentAt });
     return answer;
   }
 

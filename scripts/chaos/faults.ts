@@ -21,6 +21,8 @@ export const ALL_FAULTS: readonly FaultTarget[] = [...KILL_FAULTS, ...FREEZE_FAU
 
 export interface FaultReport {
   target: FaultTarget;
+  /** When it struck (epoch ms). */
+  struckAt: number;
   /** From the strike until the process (or service) was ready again, or thawed. */
   downMs: number;
 }
@@ -101,7 +103,7 @@ export class FaultPlan {
       const t0 = Date.now();
       await strikeOnce(this.stack, target, this.freezeMs, this.log, onStruck);
       const downMs = Date.now() - t0;
-      this.reports.push({ target, downMs });
+      this.reports.push({ target, struckAt: t0, downMs });
       this.log(`  ✓ ${frozenOf(target) ?? target} back after ${(downMs / 1000).toFixed(1)}s`);
     });
     run.catch(onFailed);

@@ -9,6 +9,12 @@ export interface Answer {
   body: string;
 }
 
+/** An answer as the ledger keeps it: when its attempt was sent, and how long the answer took. */
+export interface TimedAnswer extends Answer {
+  sentAt: number;
+  ms: number;
+}
+
 /** Answers the client contract says to retry with the same deliveryId: no answer, 503, or a request still in progress. */
 export function isRetryable(a: Answer): boolean {
   if (a.status === 0 || a.status === 503) return true;
@@ -29,11 +35,11 @@ export function isFinal(a: Answer): boolean {
 export type ChangeVerb = 'delete' | 'patch';
 
 export class Ledger {
-  private readonly byDelivery = new Map<string, Answer[]>();
+  private readonly byDelivery = new Map<string, TimedAnswer[]>();
   /** Changes (deletes and patches), by their deliveryId: which, and the create whose run each one changes. */
   private readonly changeOf = new Map<string, { verb: ChangeVerb; createdBy: string }>();
 
-  record(deliveryId: string, answer: Answer): void {
+  record(deliveryId: string, answer: TimedAnswer): void {
     const list = this.byDelivery.get(deliveryId);
     if (list) list.push(answer);
     else this.byDelivery.set(deliveryId, [answer]);
@@ -62,7 +68,7 @@ export class Ledger {
     return [...this.byDelivery.keys()];
   }
 
-  answers(deliveryId: string): readonly Answer[] {
+  answers(deliveryId: string): readonly TimedAnswer[] {
     return this.byDelivery.get(deliveryId) ?? [];
   }
 
@@ -81,6 +87,11 @@ export class Ledger {
       }
     }
     return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** Every attempt sent between `from` and `to` (epoch ms), with its answer. */
+  sentBetween(from: number, to: number): TimedAnswer[] {
+    return [...this.byDelivery.values()].flat().filter((a) => a.sentAt >= from && a.sentAt <= to);
   }
 
   /** Answers the client retried (503, connection error, request_in_progress). */

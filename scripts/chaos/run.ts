@@ -34,7 +34,33 @@ export interface ChaosOptions {
 
 export interface ChaosResult extends Verification {
   faults: FaultReport[];
+  /** What clients got for the attempts they sent while each fault lasted. */
+  duringFaults: FaultAnswers[];
   stormMs: number;
+}
+
+/** The attempts sent while one fault lasted (from its strike until its target was back), and their answers. */
+export interface FaultAnswers {
+  target: FaultTarget;
+  sent: number;
+  /** The longest any of them waited for its answer (or gave up: a connection error or the client's timeout). */
+  slowestMs: number;
+  unavailable: number;
+  noAnswer: number;
+}
+
+/** Sums up the ledger's attempts by the fault they were sent during. */
+export function answersDuring(ledger: Ledger, faults: readonly FaultReport[]): FaultAnswers[] {
+  return faults.map((f) => {
+    const sent = ledger.sentBetween(f.struckAt, f.struckAt + f.downMs);
+    return {
+      target: f.target,
+      sent: sent.length,
+      slowestMs: Math.max(0, ...sent.map((a) => a.ms)),
+      unavailable: sent.filter((a) => a.status === 503).length,
+      noAnswer: sent.filter((a) => a.status === 0).length,
+    };
+  });
 }
 
 /** Runs the storm and the faults, then checks every invariant; the stack needs CHAOS_CALLER's token and an Agent `coder` in its namespace. */
@@ -62,6 +88,7 @@ export async function runChaos(stack: Stack, deps: { kube: CustomObjectsApi; db:
   });
   const faults = await plan.finish();
   const stormMs = Date.now() - t0;
+  const duringFaults = answersDuring(ledger, faults);
   log(`storm done in ${(stormMs / 1000).toFixed(1)}s; verifying`);
   const verification = await verifyStorm(
     {
@@ -82,14 +109,21 @@ export async function runChaos(stack: Stack, deps: { kube: CustomObjectsApi; db:
   verification.counts['sent twice, afterwards'] = storm.retriedAfterwards;
   verification.counts['deletes sent'] = storm.deletes;
   verification.counts['patches sent'] = storm.patches;
-  return { ...verification, faults, stormMs };
+  return { ...verification, faults, duringFaults, stormMs };
 }
 
 /** The result as lines for a person: faults, counts, violations. */
 export function describeResult(r: ChaosResult): string[] {
   const width = Math.max(...Object.keys(r.counts).map((k) => k.length));
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+  const targetWidth = Math.max(...r.duringFaults.map((f) => f.target.length));
   return [
-    `faults: ${r.faults.map((f) => `${f.target} (down ${(f.downMs / 1000).toFixed(1)}s)`).join(', ')}`,
+    `faults: ${r.faults.map((f) => `${f.target} (down ${seconds(f.downMs)})`).join(', ')}`,
+    'attempts sent while each fault lasted: how many, the slowest answer, 503s, no answer',
+    ...r.duringFaults.map(
+      (f) =>
+        `  ${f.target.padEnd(targetWidth)}  ${String(f.sent).padStart(5)}  ${seconds(f.slowestMs).padStart(6)}  ${f.unavailable}  ${f.noAnswer}`,
+    ),
     ...Object.entries(r.counts).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
     r.violations.length === 0 ? 'no violations' : `${r.violations.length} violations:`,
     ...r.violations.map((v) => `  ✗ ${v}`),
