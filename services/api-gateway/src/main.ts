@@ -27,7 +27,7 @@ await runService({
       deadlineMs: config.JANGAR_DB_DEADLINE_MS,
       logger,
     });
-    const deliveries = new DeliveryStore(db, config.JANGAR_IDEMPOTENCY_RETENTION_HOURS);
+    const deliveries = new DeliveryStore(db, config.JANGAR_IDEMPOTENCY_RETENTION_HOURS, config.JANGAR_DB_DEADLINE_MS);
     const marks = publishedMarks({
       write: (keys) => deliveries.markPublished(keys),
       // Long enough to gather a few accepts into one commit, far shorter than the recovery sweep's age.

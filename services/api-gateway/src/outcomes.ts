@@ -72,6 +72,10 @@ export class OutcomeWaiter {
     };
     return async (ms) => {
       const deadline = Date.now() + ms;
+      let expiry: NodeJS.Timeout | undefined;
+      // A poll must not hold the answer past the wait: a Postgres that hangs would hold it until the
+      // statement's own deadline. The answer is then 202, as for any outcome slower than the wait.
+      const over = new Promise<undefined>((r) => (expiry = setTimeout(() => r(undefined), ms)));
       try {
         for (;;) {
           const left = deadline - Date.now();
@@ -81,10 +85,11 @@ export class OutcomeWaiter {
           const got = await Promise.race([arrived, tick]);
           clearTimeout(timer);
           if (got !== 'tick') return got;
-          const polled = await poll();
+          const polled = await Promise.race([poll(), arrived, over]);
           if (polled !== undefined) return polled;
         }
       } finally {
+        clearTimeout(expiry);
         release();
       }
     };

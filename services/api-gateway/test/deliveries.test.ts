@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestMessage, type OutcomePayload } from '@jangar/contracts';
-import { createLogger } from '@jangar/service-kit';
+import { createLogger, TransientError } from '@jangar/service-kit';
+import { connectPg, waitFor } from '@jangar/devstack';
 import type { Database } from '@jangar/service-kit/db';
 import { GATEWAY_DATABASE } from '../src/database.js';
 import { answerOfAttempt, DeliveryStore, storedResponse, type NewDelivery } from '../src/deliveries/store.js';
@@ -137,6 +138,30 @@ describe('the delivery store', () => {
     expect(keys).not.toContain(sentToo.requestKey);
     expect((await store.unpublished(0)).find((r) => r.requestKey === lost.requestKey)?.message).toEqual(lost.message);
   });
+});
+
+describe('a claim while Postgres holds its statement', () => {
+  // Without the claim's deadline both claims wait as long as the lock is held, here until the test's limit.
+  it(
+    'fails at its deadline as transient, the claims queued behind it too; the statement lands once Postgres lets go',
+    { timeout: 20_000 },
+    async () => {
+      const bounded = new DeliveryStore(db, 24, 300);
+      const holder = await connectPg(scratch.url);
+      try {
+        await holder.query('begin');
+        await holder.query('lock table gateway.deliveries in access exclusive mode');
+        const first = delivery('held-1');
+        const claims = [bounded.claim(first), bounded.claim(delivery('held-2'))];
+        for (const claim of claims) await expect(claim).rejects.toBeInstanceOf(TransientError);
+        await holder.query('commit');
+        // What the client's retry with the same deliveryId finds: the claim it was told to retry.
+        await waitFor('the first claim to be stored', async () => ((await bounded.get(first.requestKey)) ? true : undefined));
+      } finally {
+        await holder.end();
+      }
+    },
+  );
 });
 
 describe('retention', () => {

@@ -71,4 +71,15 @@ describe('waiting for an outcome', () => {
     expect(await wait(1_200)).toBeUndefined();
     expect(polls).toBeGreaterThan(0);
   });
+
+  // Without the bound the wait lasts as long as the read does, here for ever: the test then fails at its limit.
+  it('gives up at the end of the wait though a read of the row never returns (a Postgres that hangs)', { timeout: 20_000 }, async () => {
+    let polls = 0;
+    const wait = waiter.expect('alice:w-4', () => {
+      polls += 1;
+      return new Promise<undefined>(() => undefined);
+    });
+    expect(await wait(1_200)).toBeUndefined();
+    expect(polls).toBe(1);
+  });
 });

@@ -3,7 +3,7 @@
  * leaves a pending row that a retry or the recovery sweep publishes again; the answer is stored
  * once, by whichever path sees the outcome first (`where state = 'pending'`).
  */
-import { groupCommit } from '@jangar/service-kit';
+import { groupCommit, TransientError, withinDeadline } from '@jangar/service-kit';
 import { deleteInBatches, type Database } from '@jangar/service-kit/db';
 import type { RequestMessage } from '@jangar/contracts';
 import { Delivery } from '../entities/index.js';
@@ -42,11 +42,26 @@ export class DeliveryStore {
   constructor(
     private readonly db: Database,
     private readonly retentionHours: number,
+    /**
+     * How long a claim may wait, from its call, before it fails as transient. The database's own
+     * deadline bounds each statement, but a claim queued behind a batch that hangs waits for that
+     * batch and then its own: up to twice as long, as many times over as batches queue.
+     */
+    private readonly claimDeadlineMs?: number,
   ) {}
 
   /** Inserts the delivery unless its key exists; returns the existing row when it does. */
   async claim(d: NewDelivery): Promise<{ claimed: true } | { claimed: false; existing: DeliveryRow }> {
-    if (await this.claims.add(d)) return { claimed: true };
+    const added = this.claims.add(d);
+    const inserted =
+      this.claimDeadlineMs === undefined
+        ? await added
+        : await withinDeadline(
+            added,
+            this.claimDeadlineMs,
+            () => new TransientError(`the claim was not stored within ${this.claimDeadlineMs} ms`),
+          );
+    if (inserted) return { claimed: true };
     const existing = await this.get(d.requestKey);
     if (!existing) return this.claim(d); // purged between the two statements
     return { claimed: false, existing };
