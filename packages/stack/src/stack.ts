@@ -419,15 +419,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       },
       async freeze(target) {
         if (frozen.has(target)) return;
-        const pids =
-          target === 'postgres'
-            ? pg && [pg.pid, ...(await childPids(pg.pid))]
-            : target === 'nats-server'
-              ? nats && [nats.pid]
-              : kubeDev && [kubeDev.proc.pid];
-        if (!pids) throw new Error(`${target} is external to this stack`);
-        frozen.set(target, pids);
-        for (const pid of pids) process.kill(pid, 'SIGSTOP');
+        const main = target === 'postgres' ? pg?.pid : target === 'nats-server' ? nats?.pid : kubeDev?.proc.pid;
+        if (main === undefined) throw new Error(`${target} is external to this stack`);
+        const stop = (pid: number) => {
+          try {
+            process.kill(pid, 'SIGSTOP');
+            return true;
+          } catch {
+            return false; // exited since it was listed
+          }
+        };
+        // The postmaster first: stopped, it forks no backend and reaps none while its children are listed.
+        stop(main);
+        frozen.set(target, [main]);
+        if (target === 'postgres') frozen.set(target, [main, ...(await childPids(main)).filter(stop)]);
       },
       thaw,
       async killNats() {

@@ -33,7 +33,7 @@ describe('applying a create', () => {
     expect(redelivered).toMatchObject({ result: 'applied', id: first.id, resource: { metadata: { name: 'r1', uid } } });
   });
 
-  it('makes nothing when redelivered after a delete removed what its first attempt created', async () => {
+  it('makes nothing when redelivered after a delete removed what its first attempt created, though its Agent is gone too', async () => {
     await createDirectly(h.api, Agent, NS, 'coder', { providerRef: { name: 'codex' } });
     const tombstones = new MemoryTombstones();
     const create = decision({ kind: 'AgentRun', verb: 'create', metadata: { namespace: NS, name: 'r-deleted' }, spec: RUN_SPEC });
@@ -43,11 +43,37 @@ describe('applying a create', () => {
     const remove = decision({ kind: 'AgentRun', verb: 'delete', metadata: { namespace: NS, name: 'r-deleted' } });
     expect(await applyDelete(remove, AgentRun, h.cluster, tombstones)).toMatchObject({ result: 'applied' });
     expect(await readDirectly(h.api, AgentRun, NS, 'r-deleted')).toBeUndefined();
+    // Its Agent goes too: the redelivery's answer is still the run it made, not a missing reference.
+    await deleteDirectly(h.api, Agent, NS, 'coder');
 
     const redelivered = await applyCreate(create, AgentRun, h.cluster, tombstones, logger);
 
     expect(redelivered).toMatchObject({ result: 'applied', id: first.id, resource: { metadata: { name: 'r-deleted' } } });
     expect(await readDirectly(h.api, AgentRun, NS, 'r-deleted')).toBeUndefined();
+  });
+
+  it("takes back what a redelivery made when the delete of its first attempt's object ran in between", async () => {
+    await createDirectly(h.api, Agent, NS, 'coder', { providerRef: { name: 'codex' } });
+    const tombstones = new MemoryTombstones();
+    const create = decision({ kind: 'AgentRun', verb: 'create', metadata: { namespace: NS, name: 'r-raced' }, spec: RUN_SPEC });
+    const first = await applyCreate(create, AgentRun, h.cluster, tombstones, logger);
+    const remove = decision({ kind: 'AgentRun', verb: 'delete', metadata: { namespace: NS, name: 'r-raced' } });
+    // The redelivery reads "no removal", then the client's delete runs, then the redelivery creates.
+    let raced = false;
+    const racing: Pick<MemoryTombstones, 'removalOf'> = {
+      async removalOf(requestKey) {
+        if (raced) return tombstones.removalOf(requestKey);
+        raced = true;
+        const before = await tombstones.removalOf(requestKey);
+        await applyDelete(remove, AgentRun, h.cluster, tombstones);
+        return before;
+      },
+    };
+
+    const redelivered = await applyCreate(create, AgentRun, h.cluster, racing, logger, { redelivered: true });
+
+    expect(redelivered).toMatchObject({ result: 'applied', id: first.id, resource: { metadata: { name: 'r-raced' } } });
+    expect(await readDirectly(h.api, AgentRun, NS, 'r-raced')).toBeUndefined();
     await deleteDirectly(h.api, Agent, NS, 'coder');
   });
 

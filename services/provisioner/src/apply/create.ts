@@ -19,8 +19,15 @@ export async function applyCreate(
   cluster: Cluster,
   tombstones: Pick<Tombstones, 'removalOf'>,
   logger: Logger,
+  opts: { redelivered?: boolean } = {},
 ): Promise<OutcomePayload> {
   const request = message.payload.request;
+  // A redelivery of a create whose object a delete has removed since (its ack was lost to a crash)
+  // must not make the run again: its answer is the object as the delete found it. First, before a
+  // reference deleted since could turn that answer into a refusal.
+  const removed = await tombstones.removalOf(message.requestKey);
+  if (removed) return applied(request, removed);
+
   const namespace = request.metadata.namespace;
   const name = request.metadata.name ?? '';
   /** The object this request's delivery already created under that name, if any (create-or-get). */
@@ -40,15 +47,17 @@ export async function applyCreate(
   const bound = bindingOf(kind.kind, { name, namespace, id: request.id }, request.spec);
   if ('error' in bound) return rejected(request, bound.error);
 
-  // A redelivery of a create whose object a delete has removed since (its ack was lost to a crash)
-  // must not make the run again: its answer is the object as the delete found it.
-  const removed = await tombstones.removalOf(message.requestKey);
-  if (removed) return applied(request, removed);
-
   const body = buildObject(message, kind, bound.binding, traceparentOf());
   const created = await cluster.create(kind, namespace, body);
   faultPoint('provisioner.after-create');
-  if (created) return applied(request, created, { created: true });
+  if (created) {
+    // A redelivery can race the delete of what its first attempt made: the delete records the
+    // removal before it deletes, so one recorded by now means this new object must not stay.
+    const removedMeanwhile = opts.redelivered ? await tombstones.removalOf(message.requestKey) : undefined;
+    if (!removedMeanwhile) return applied(request, created, { created: true });
+    await cluster.delete(kind, created);
+    return applied(request, removedMeanwhile);
+  }
 
   const existing = await createdBefore();
   if (existing) return applied(request, existing);
