@@ -43,7 +43,9 @@ export interface DatabaseOptions {
    * How long a call (a statement, a transaction, `withEm`'s work, a ping) may take before it fails
    * with a TransientError; unset, as long as it takes. A Postgres that hangs (stopped, partitioned,
    * mid-failover) otherwise holds every caller for as long as it hangs, as TCP sees nothing wrong.
-   * The statement is not cancelled: it finishes, or fails, on its connection in the background.
+   * The statement is not cancelled: it finishes, or fails, on its connection in the background,
+   * and a transaction may still commit. So a caller that retries after the TransientError must be
+   * idempotent, as the gateway's claims are (an insert `on conflict do nothing`).
    */
   deadlineMs?: number;
 }

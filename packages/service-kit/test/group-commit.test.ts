@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TransientError } from '../src/errors.js';
 import { groupCommit } from '../src/group-commit.js';
 
 describe('group commit', () => {
@@ -22,6 +23,54 @@ describe('group commit', () => {
     });
     const settled = await Promise.allSettled([1, 2, 3, 4].map((n) => commits.add(n)));
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+  });
+
+  it('drops an item whose signal aborts before its write, rejecting its caller with the reason', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const commits = groupCommit<number>(async (items) => {
+      batches.push(items);
+      if (items.includes(1)) await held;
+    });
+    const first = commits.add(1);
+    const expiry = new AbortController();
+    const second = commits.add(2, expiry.signal);
+    const late = new TransientError('too late');
+    expiry.abort(late);
+    await expect(second).rejects.toBe(late);
+    release();
+    await first;
+    await commits.add(3);
+    expect(batches).toEqual([[1], [3]]);
+  });
+
+  it('fails a whole batch at once when the failure is transient, not item by item', async () => {
+    let writes = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const commits = groupCommit<number>(async (items) => {
+      writes++;
+      if (items.includes(0)) return held;
+      throw new TransientError('the database did not answer');
+    });
+    const first = commits.add(0);
+    const batch = [1, 2, 3, 4].map((n) => commits.add(n));
+    release();
+    await first;
+    const settled = await Promise.allSettled(batch);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect(writes).toBe(2);
+  });
+
+  it('refuses an item at once as transient when maxQueued items already wait', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const commits = groupCommit<number>(() => held, { maxQueued: 2 });
+    const waiting = [commits.add(0), commits.add(1), commits.add(2)];
+    await expect(commits.add(3)).rejects.toBeInstanceOf(TransientError);
+    release();
+    await Promise.all(waiting);
   });
 
   it('never writes more than maxBatch items at once', async () => {

@@ -143,7 +143,7 @@ describe('the delivery store', () => {
 describe('a claim while Postgres holds its statement', () => {
   // Without the claim's deadline both claims wait as long as the lock is held, here until the test's limit.
   it(
-    'fails at its deadline as transient, the claims queued behind it too; the statement lands once Postgres lets go',
+    'fails at its deadline as transient, the claims queued behind it too; the statement under way lands once Postgres lets go, the queued one never',
     { timeout: 20_000 },
     async () => {
       const bounded = new DeliveryStore(db, 24, 300);
@@ -155,8 +155,11 @@ describe('a claim while Postgres holds its statement', () => {
         const claims = [bounded.claim(first), bounded.claim(delivery('held-2'))];
         for (const claim of claims) await expect(claim).rejects.toBeInstanceOf(TransientError);
         await holder.query('commit');
-        // What the client's retry with the same deliveryId finds: the claim it was told to retry.
+        // What the client's retry with the same deliveryId finds: the claim it was told to retry, as
+        // its statement was under way; the claim still queued behind it was dropped, never stored.
         await waitFor('the first claim to be stored', async () => ((await bounded.get(first.requestKey)) ? true : undefined));
+        expect(await bounded.claim(delivery('held-3'))).toEqual({ claimed: true });
+        expect(await bounded.get('alice:held-2')).toBeUndefined();
       } finally {
         await holder.end();
       }

@@ -30,6 +30,12 @@ export interface NewDelivery {
   message: RequestMessage;
 }
 
+/**
+ * Claims that may wait for a write at once. At the gateway's rate a queue this long means Postgres
+ * is not answering; a claim past it is refused at once (503) rather than waiting out its deadline.
+ */
+const MAX_QUEUED_CLAIMS = 5_000;
+
 export class DeliveryStore {
   /**
    * Claims are group-committed: the claims that arrive while one insert runs go in the next, as
@@ -37,33 +43,36 @@ export class DeliveryStore {
    * accepts instead of one each, which on a CPU-bound gateway is a third of an accept's cost
    * (docs/benchmarks.md); a lone claim still goes at once, with no added wait.
    */
-  private readonly claims = groupCommit<NewDelivery, boolean>((batch) => this.insertClaims(batch));
+  private readonly claims = groupCommit<NewDelivery, boolean>((batch) => this.insertClaims(batch), { maxQueued: MAX_QUEUED_CLAIMS });
 
   constructor(
     private readonly db: Database,
     private readonly retentionHours: number,
     /**
-     * How long a claim may wait, from its call, before it fails as transient. The database's own
-     * deadline bounds each statement, but a claim queued behind a batch that hangs waits for that
-     * batch and then its own: up to twice as long, as many times over as batches queue.
+     * How long a claim may take, from its call, before it fails as transient. The database's own
+     * deadline bounds each statement, but a claim queued behind a batch that hangs would wait for
+     * that batch and then its own.
      */
     private readonly claimDeadlineMs?: number,
   ) {}
 
   /** Inserts the delivery unless its key exists; returns the existing row when it does. */
   async claim(d: NewDelivery): Promise<{ claimed: true } | { claimed: false; existing: DeliveryRow }> {
-    const added = this.claims.add(d);
-    const inserted =
-      this.claimDeadlineMs === undefined
-        ? await added
-        : await withinDeadline(
-            added,
-            this.claimDeadlineMs,
-            () => new TransientError(`the claim was not stored within ${this.claimDeadlineMs} ms`),
-          );
-    if (inserted) return { claimed: true };
+    const ms = this.claimDeadlineMs;
+    if (ms === undefined) return this.claimOnce(d);
+    // One deadline for the whole claim, counted from this call; a claim still queued when it passes
+    // is dropped, so only one already being written can be stored after its caller got a 503.
+    return withinDeadline(
+      (signal) => this.claimOnce(d, signal),
+      ms,
+      () => new TransientError(`the claim was not stored within ${ms} ms`),
+    );
+  }
+
+  private async claimOnce(d: NewDelivery, signal?: AbortSignal): Promise<{ claimed: true } | { claimed: false; existing: DeliveryRow }> {
+    if (await this.claims.add(d, signal)) return { claimed: true };
     const existing = await this.get(d.requestKey);
-    if (!existing) return this.claim(d); // purged between the two statements
+    if (!existing) return this.claimOnce(d, signal); // purged between the two statements
     return { claimed: false, existing };
   }
 
