@@ -93,6 +93,8 @@ export async function runChaos(stack: Stack, deps: { kube: CustomObjectsApi; db:
   const verification = await verifyStorm(
     {
       gatewayUrl: stack.gatewayUrl,
+      natsUrl: stack.natsUrl,
+      databaseUrl: stack.databaseUrl,
       client,
       token: CHAOS_CALLER.token,
       subject: CHAOS_CALLER.subject,

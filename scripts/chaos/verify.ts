@@ -11,9 +11,13 @@ import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
 import { PATCH_LABEL, type ChaosClient } from './client.js';
 import { isAccepted, isFinal, isRetryable, type Ledger } from './ledger.js';
 import { settle } from './settle.js';
+import { BacklogProbe } from '../bench/settle.js';
 
 export interface VerifyTarget {
   gatewayUrl: string;
+  /** The stack's NATS and Postgres, to wait until no message is left queued or unacked. */
+  natsUrl: string;
+  databaseUrl: string;
   /** The storm's client: replays go through it (and into its ledger). */
   client: ChaosClient;
   /** The storm's caller: its token, subject and namespace (used by nothing else). */
@@ -134,6 +138,32 @@ async function checkTerminal(t: VerifyTarget, ledger: Ledger, accepted: string[]
 }
 
 /**
+ * Waits until no message is queued or unacked on any durable consumer. A message whose ack a crash
+ * lost is delivered again only after the ack wait (30 s): a create redelivered after its run was
+ * deleted would make the run again then, after a list of the runs taken sooner had found none.
+ */
+async function drained(t: VerifyTarget, violations: string[]): Promise<void> {
+  const probe = await BacklogProbe.open(t.natsUrl, t.databaseUrl);
+  try {
+    const result = await settle(
+      'no message left queued or unacked',
+      async () => {
+        const left = await probe.read();
+        return {
+          done: left.consumerBacklog === 0 && left.pendingDeliveries === 0,
+          line: `${left.consumerBacklog} messages queued or unacked, ${left.pendingDeliveries} deliveries without an answer`,
+        };
+      },
+      t.timeoutMs,
+      t.log,
+    );
+    if (!result.done) violations.push(`work still queued at the deadline: ${result.line}`);
+  } finally {
+    await probe.close();
+  }
+}
+
+/**
  * Exactly one AgentRun per accepted create, none once an accepted delete removed it, and none
  * besides, read from the Kubernetes API; a run an accepted patch changed carries its label.
  */
@@ -220,6 +250,7 @@ export async function verifyStorm(t: VerifyTarget, ledger: Ledger): Promise<Veri
   counts['retried (503, no answer, in progress)'] = retriedBeforeReplay;
   for (const [status, n] of ledger.statusCounts()) counts[`answers ${status}`] = n;
   await checkTerminal(t, ledger, accepted, counts, violations);
+  await drained(t, violations);
   await checkResources(t, ledger, accepted, counts, violations);
   await checkAudit(t, accepted, counts, violations);
   await checkChain(t, counts, violations);
