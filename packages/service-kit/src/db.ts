@@ -82,16 +82,19 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   });
   const db = wrap(orm, opts.deadlineMs);
   await migrate(orm, opts);
-  await openConnections(db, opts.poolMin ?? 0);
+  await openConnections(orm, opts.poolMin ?? 0);
   return db;
 }
 
 /**
  * Opens `count` connections now: the pool keeps its minimum once it has it, but opens nothing
- * ahead of demand, so demand for all of them at once makes it open them.
+ * ahead of demand. Each is held until all are, so none is handed back and reused for the next
+ * (with `select 1` on each, a fast first one was, and the pool opened one fewer).
  */
-async function openConnections(db: Database, count: number): Promise<void> {
-  await Promise.all(Array.from({ length: count }, () => db.query('select 1')));
+async function openConnections(orm: MikroORM, count: number): Promise<void> {
+  const { client } = orm.em.getKnex();
+  const held = await Promise.all(Array.from({ length: count }, () => client.acquireConnection()));
+  await Promise.all(held.map((c) => client.releaseConnection(c)));
 }
 
 /**
