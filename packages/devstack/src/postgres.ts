@@ -61,6 +61,22 @@ export interface PostgresHandle {
   stop(): Promise<void>;
   /** SIGKILLs the postmaster and waits until it and its backends are gone, to simulate a crash. */
   kill(): Promise<void>;
+  /**
+   * Stops the postmaster and every backend with SIGSTOP, to simulate a hang: connections stay open
+   * and nothing answers. `resume` lets them go on.
+   */
+  pause(): Promise<void>;
+  resume(): void;
+}
+
+/** Sends `signal` to `pid`; false when the process is gone. */
+function signalled(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const HOST = '127.0.0.1';
@@ -263,6 +279,7 @@ function makeHandle(p: HandleParts): PostgresHandle {
   const pid = p.postmaster.pid ?? 0;
   const exited = exitOf(p.postmaster);
   let finishing: Promise<void> | undefined;
+  let paused: number[] = [];
   const finish = (how: () => Promise<void>) => {
     finishing ??= how().finally(async () => {
       forgetPostmaster(p.instance);
@@ -311,6 +328,15 @@ function makeHandle(p: HandleParts): PostgresHandle {
         );
         p.log('postgres: killed');
       }),
+    async pause() {
+      // The postmaster first: stopped, it forks no backend and reaps none while they are listed.
+      if (!signalled(pid, 'SIGSTOP')) return;
+      paused = [pid];
+      paused.push(...(await childPids(pid)).filter((child) => signalled(child, 'SIGSTOP')));
+    },
+    resume() {
+      for (const stopped of paused.splice(0)) signalled(stopped, 'SIGCONT');
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childPids, connectPg, scratchPostgres, waitFor, type PostgresHandle } from '@jangar/devstack';
+import { connectPg, scratchPostgres, waitFor, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '../src/logger.js';
 import { TransientError } from '../src/errors.js';
 import { openDatabase, schemaDrift, type Database } from '../src/db.js';
@@ -149,10 +149,8 @@ describe('a Postgres that hangs', () => {
     // A cluster of its own, since this test stops its processes.
     const hung = await scratchPostgres('db-hung');
     const db = await openDatabase({ url: hung.url, schema: 'ledger', migrations: LEDGER_MIGRATIONS, logger, poolMin: 1, deadlineMs: 500 });
-    const processes = [hung.pid, ...(await childPids(hung.pid))];
-    const signal = (name: NodeJS.Signals) => processes.forEach((pid) => process.kill(pid, name));
     try {
-      signal('SIGSTOP');
+      await hung.pause();
       // SIGSTOP breaks no connection: without a deadline these calls would wait for as long as it lasts.
       const write = db.query("insert into ledger.entries (id, note) values (2, 'written while hung')");
       await expect(write).rejects.toThrow(TransientError);
@@ -160,7 +158,7 @@ describe('a Postgres that hangs', () => {
       await expect(db.transaction((q) => q('select count(*) from ledger.entries'))).rejects.toThrow(TransientError);
       expect(await db.ping()).toBe(false);
 
-      signal('SIGCONT');
+      hung.resume();
       await waitFor('the cut-short insert to be committed', async () => {
         const rows = await db.query<{ note: string }>('select note from ledger.entries where id = 2');
         return rows.length === 1 ? true : undefined;
@@ -168,7 +166,7 @@ describe('a Postgres that hangs', () => {
       // Let go, it has the hung statements to finish first: a ping may miss its 500 ms once or twice.
       await waitFor('Postgres to answer a ping within the deadline', async () => ((await db.ping()) ? true : undefined));
     } finally {
-      signal('SIGCONT');
+      hung.resume();
       await db.close();
       await hung.stop();
     }

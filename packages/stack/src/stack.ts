@@ -9,7 +9,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  childPids,
   freePort,
   lockFile,
   LockHeldError,
@@ -66,6 +65,15 @@ export interface StackFailure {
   signal: NodeJS.Signals | null;
   /** Where its output went. */
   logFile: string;
+}
+
+/** Sends `signal` to `pid` unless it is gone. */
+function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Gone since: nothing to signal.
+  }
 }
 
 /** A dependency that can be frozen: its processes stopped with SIGSTOP, so it hangs instead of failing. */
@@ -191,16 +199,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       reportFailure({ name, code, signal, logFile });
     });
   };
-  // What freeze() stopped, by target; thawed before anything is stopped, or a stop would wait on it.
-  const frozen = new Map<FreezeTarget, number[]>();
+  // How to let each frozen target go on; thawed before anything is stopped, or a stop would wait on it.
+  const frozen = new Map<FreezeTarget, () => void>();
   const thaw = (target: FreezeTarget) => {
-    for (const pid of frozen.get(target) ?? []) {
-      try {
-        process.kill(pid, 'SIGCONT');
-      } catch {
-        // Gone since: nothing to let go on.
-      }
-    }
+    frozen.get(target)?.();
     frozen.delete(target);
   };
   const stopAll = async () => {
@@ -419,20 +421,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       },
       async freeze(target) {
         if (frozen.has(target)) return;
-        const main = target === 'postgres' ? pg?.pid : target === 'nats-server' ? nats?.pid : kubeDev?.proc.pid;
-        if (main === undefined) throw new Error(`${target} is external to this stack`);
-        const stop = (pid: number) => {
-          try {
-            process.kill(pid, 'SIGSTOP');
-            return true;
-          } catch {
-            return false; // exited since it was listed
-          }
-        };
-        // The postmaster first: stopped, it forks no backend and reaps none while its children are listed.
-        stop(main);
-        frozen.set(target, [main]);
-        if (target === 'postgres') frozen.set(target, [main, ...(await childPids(main)).filter(stop)]);
+        if (target === 'postgres') {
+          if (!pg) throw new Error('Postgres is external to this stack');
+          const paused = pg;
+          frozen.set(target, () => paused.resume());
+          await paused.pause();
+          return;
+        }
+        const pid = target === 'nats-server' ? nats?.pid : kubeDev?.proc.pid;
+        if (pid === undefined) throw new Error(`${target} is external to this stack`);
+        process.kill(pid, 'SIGSTOP');
+        frozen.set(target, () => signalIfAlive(pid, 'SIGCONT'));
       },
       thaw,
       async killNats() {
