@@ -52,6 +52,26 @@ describe('applying a create', () => {
     expect(await readDirectly(h.api, AgentRun, NS, 'r-deleted')).toBeUndefined();
   });
 
+  it('creates again for a new request under the same deliveryId, once the gateway has forgotten the first', async () => {
+    await createDirectly(h.api, Agent, NS, 'coder', { providerRef: { name: 'codex' } });
+    const tombstones = new MemoryTombstones();
+    const spec = { kind: 'AgentRun', verb: 'create', metadata: { namespace: NS, name: 'r-reused' }, spec: RUN_SPEC } as const;
+    await applyCreate(decision(spec, 'reused-id'), AgentRun, h.cluster, tombstones, logger);
+    await applyDelete(
+      decision({ kind: 'AgentRun', verb: 'delete', metadata: { namespace: NS, name: 'r-reused' } }),
+      AgentRun,
+      h.cluster,
+      tombstones,
+    );
+
+    // Past the retention the same deliveryId is a new request: a new Jangar id, the same key.
+    const again = await applyCreate(decision(spec, 'reused-id'), AgentRun, h.cluster, tombstones, logger);
+
+    expect(again).toMatchObject({ result: 'applied', created: true });
+    expect(await readDirectly(h.api, AgentRun, NS, 'r-reused')).toMatchObject({ metadata: { name: 'r-reused' } });
+    await deleteDirectly(h.api, Agent, NS, 'coder');
+  });
+
   it("takes back what a redelivery made when the delete of its first attempt's object ran in between", async () => {
     await createDirectly(h.api, Agent, NS, 'coder', { providerRef: { name: 'codex' } });
     const tombstones = new MemoryTombstones();

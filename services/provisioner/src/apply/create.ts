@@ -22,10 +22,19 @@ export async function applyCreate(
   opts: { redelivered?: boolean } = {},
 ): Promise<OutcomePayload> {
   const request = message.payload.request;
+  /**
+   * What a delete removed of this request's object since its first attempt made it. The object's
+   * Jangar id must be this request's: a deliveryId used again once the gateway forgot it (its
+   * retention past) is a new request under the same key, with an id of its own, and creates.
+   */
+  const removedSince = async (): Promise<KubeObject | undefined> => {
+    const removed = await tombstones.removalOf(message.requestKey);
+    return removed?.metadata.labels?.[JANGAR_LABELS.id] === request.id ? removed : undefined;
+  };
   // A redelivery of a create whose object a delete has removed since (its ack was lost to a crash)
   // must not make the run again: its answer is the object as the delete found it. First, before a
   // reference deleted since could turn that answer into a refusal.
-  const removed = await tombstones.removalOf(message.requestKey);
+  const removed = await removedSince();
   if (removed) return applied(request, removed);
 
   const namespace = request.metadata.namespace;
@@ -53,7 +62,7 @@ export async function applyCreate(
   if (created) {
     // A redelivery can race the delete of what its first attempt made: the delete records the
     // removal before it deletes, so one recorded by now means this new object must not stay.
-    const removedMeanwhile = opts.redelivered ? await tombstones.removalOf(message.requestKey) : undefined;
+    const removedMeanwhile = opts.redelivered ? await removedSince() : undefined;
     if (!removedMeanwhile) return applied(request, created, { created: true });
     await cluster.delete(kind, created);
     return applied(request, removedMeanwhile);
