@@ -1,5 +1,6 @@
 // Last-resort cleanup: if the parent exits without stopping what it started, signal the children so
 // they do not linger holding ports and data directories. Only synchronous work is possible in 'exit'.
+import { signalIfAlive } from './proc.js';
 
 interface Tracked {
   pid: number;
@@ -9,13 +10,7 @@ interface Tracked {
 const tracked = new Set<Tracked>();
 
 function onExit(): void {
-  for (const t of tracked) {
-    try {
-      process.kill(t.pid, t.signal);
-    } catch {
-      // Already gone.
-    }
-  }
+  for (const t of tracked) signalIfAlive(t.pid, t.signal);
 }
 
 /** Whether `fn` is this module's 'exit' listener, so code that strips foreign process hooks can spare it. */

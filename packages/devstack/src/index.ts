@@ -12,6 +12,7 @@ export { startPostgres } from './postgres.js';
 export { scratchNats, scratchPostgres } from './scratch.js';
 export type { PostgresHandle, StartPostgresOptions } from './postgres.js';
 export { spawnService } from './process.js';
+export { signalIfAlive } from './proc.js';
 export type { ExitInfo, ServiceProcess, SpawnServiceOptions } from './process.js';
 export { connectPg, queryOnce } from './pg-client.js';
 export type { PgClient } from './pg-client.js';

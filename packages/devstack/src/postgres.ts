@@ -8,6 +8,7 @@ import { guardChild } from './exit-guard.js';
 import { LineSplitter, RecentLines } from './lines.js';
 import { closeLogFile, openLogFile } from './log-file.js';
 import { childPids, procInfo, stopOrphan } from './orphans.js';
+import { signalIfAlive } from './proc.js';
 import { thisProcess, writeOwner } from './owner.js';
 import { connectPg } from './pg-client.js';
 import { freePort } from './ports.js';
@@ -67,16 +68,6 @@ export interface PostgresHandle {
    */
   pause(): Promise<void>;
   resume(): void;
-}
-
-/** Sends `signal` to `pid`; false when the process is gone. */
-function signalled(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const HOST = '127.0.0.1';
@@ -330,12 +321,12 @@ function makeHandle(p: HandleParts): PostgresHandle {
       }),
     async pause() {
       // The postmaster first: stopped, it forks no backend and reaps none while they are listed.
-      if (!signalled(pid, 'SIGSTOP')) return;
+      if (!signalIfAlive(pid, 'SIGSTOP')) return;
       paused = [pid];
-      paused.push(...(await childPids(pid)).filter((child) => signalled(child, 'SIGSTOP')));
+      paused.push(...(await childPids(pid)).filter((child) => signalIfAlive(child, 'SIGSTOP')));
     },
     resume() {
-      for (const stopped of paused.splice(0)) signalled(stopped, 'SIGCONT');
+      for (const stopped of paused.splice(0)) signalIfAlive(stopped, 'SIGCONT');
     },
   };
 }

@@ -46,3 +46,13 @@ export async function childPids(pid: number): Promise<number[]> {
   );
   return children;
 }
+
+/** Sends `signal` to `pid`; false when the process is gone. */
+export function signalIfAlive(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

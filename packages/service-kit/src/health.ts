@@ -24,7 +24,7 @@ export async function runChecks(
     checks.map(async (c) => {
       try {
         const ok = await withinDeadline(
-          Promise.resolve().then(() => c.check()),
+          async () => c.check(),
           deadlineMs,
           () => new Error(`${c.name} did not answer`),
         );

@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   freePort,
+  signalIfAlive,
   lockFile,
   LockHeldError,
   spawnService,
@@ -65,15 +66,6 @@ export interface StackFailure {
   signal: NodeJS.Signals | null;
   /** Where its output went. */
   logFile: string;
-}
-
-/** Sends `signal` to `pid` unless it is gone. */
-function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // Gone since: nothing to signal.
-  }
 }
 
 /** A dependency that can be frozen: its processes stopped with SIGSTOP, so it hangs instead of failing. */
