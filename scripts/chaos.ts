@@ -5,13 +5,16 @@
  * then the Kubernetes API server, nats-server and Postgres is killed with SIGKILL and restarted, and
  * Postgres, nats-server and the API server are each frozen with SIGSTOP for a while (`--freeze-s`),
  * then checks the invariants and prints the counts. Exits 1 on any violation. See docs/reliability.md.
+ * With `--replicas N`, every service but the gateway runs N processes, and each kill strikes one of
+ * them while the others serve on.
  *
- *   npm run chaos -- --requests 2000 --concurrency 16 --seed 7
+ *   npm run chaos -- --requests 2000 --concurrency 16 --seed 7 --replicas 2
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { ALL_FAULTS } from './chaos/faults.js';
+import { SERVICE_NAMES } from '@jangar/stack';
+import { faultsFor } from './chaos/faults.js';
 import { CHAOS_CALLER, describeResult, runChaos } from './chaos/run.js';
 import { createAgent, kubeConfigOf, testStack } from '../test/support/stack.js';
 
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     'timeout-s': { type: 'string', default: '300' },
     'freeze-s': { type: 'string', default: '15' },
+    replicas: { type: 'string', default: '1' },
   },
 });
 const positive = (name: string, raw: string | undefined): number => {
@@ -46,15 +50,23 @@ if (deleteShare + patchShare > 1) throw new Error('--delete-share and --patch-sh
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : Math.floor(positive('seed', values.seed));
 const timeoutMs = positive('timeout-s', values['timeout-s']) * 1000;
 const freezeMs = positive('freeze-s', values['freeze-s']) * 1000;
+// Every service but the gateway, whose replicas would need a load balancer in front of their one port.
+const replicaCount = Math.floor(positive('replicas', values.replicas));
+const replicas = Object.fromEntries(SERVICE_NAMES.filter((name) => name !== 'api-gateway').map((name) => [name, replicaCount]));
 
 const log = (line: string) => console.log(line);
 log(
   `chaos: ${new Date().toISOString()}, ${os.cpus().length} cores, load average ${os
     .loadavg()
     .map((l) => l.toFixed(2))
-    .join(' ')}`,
+    .join(' ')}${replicaCount > 1 ? `, ${replicaCount} replicas of each service but the gateway` : ''}`,
 );
-const stack = await testStack({ log, readyTimeoutMs: 300_000, env: { JANGAR_API_TOKENS: JSON.stringify([CHAOS_CALLER]) } });
+const stack = await testStack({
+  log,
+  readyTimeoutMs: 300_000,
+  replicas,
+  env: { JANGAR_API_TOKENS: JSON.stringify([CHAOS_CALLER]) },
+});
 let exitCode = 1;
 // Ctrl-C stops the stack too, so no process of this run outlives it.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -68,7 +80,7 @@ try {
   const result = await runChaos(
     stack,
     { kube: kubeConfigOf(stack).makeApiClient(CustomObjectsApi), db: stack.db },
-    { total, concurrency, retryShare, deleteShare, patchShare, seed, faults: ALL_FAULTS, freezeMs, timeoutMs, log },
+    { total, concurrency, retryShare, deleteShare, patchShare, seed, faults: faultsFor(replicas), freezeMs, timeoutMs, log },
   );
   for (const line of describeResult(result)) log(line);
   log(

@@ -9,7 +9,9 @@
  */
 import { SERVICE_NAMES, type FreezeTarget, type ServiceName, type Stack } from '@jangar/stack';
 
-type KillTarget = ServiceName | 'kube-dev' | 'nats-server' | 'postgres';
+/** One replica of a service, named as in the stack's messages: `policy-1` is the second. */
+type ReplicaTarget = `${ServiceName}-${number}`;
+type KillTarget = ServiceName | ReplicaTarget | 'kube-dev' | 'nats-server' | 'postgres';
 export type FaultTarget = KillTarget | `freeze ${FreezeTarget}`;
 
 /** Every service in turn, then the Kubernetes API server, nats-server and Postgres. */
@@ -18,6 +20,25 @@ export const KILL_FAULTS: readonly FaultTarget[] = [...SERVICE_NAMES, 'kube-dev'
 export const FREEZE_FAULTS: readonly FaultTarget[] = ['freeze postgres', 'freeze nats-server', 'freeze kube-dev'];
 /** What `npm run chaos` strikes: every kill, then every freeze. */
 export const ALL_FAULTS: readonly FaultTarget[] = [...KILL_FAULTS, ...FREEZE_FAULTS];
+
+/**
+ * {@link ALL_FAULTS} for a stack with `replicas`: a service with more than one process loses its
+ * second one alone, so the others go on serving its consumers while it is down, as in a rolling
+ * node failure, and the dead replica's unacknowledged messages pass to them.
+ */
+export function faultsFor(replicas: Partial<Record<ServiceName, number>>): FaultTarget[] {
+  return ALL_FAULTS.map((target) => {
+    const count = replicas[target as ServiceName] ?? 1;
+    return count > 1 ? (`${target}-1` as ReplicaTarget) : target;
+  });
+}
+
+/** The service and process index of a one-replica kill target, such as `status-aggregator-1`. */
+export function replicaOf(target: string): { name: ServiceName; index: number } | undefined {
+  const match = /^(.+)-(\d+)$/.exec(target);
+  const name = match?.[1] as ServiceName | undefined;
+  return match && name && SERVICE_NAMES.includes(name) ? { name, index: Number(match[2]) } : undefined;
+}
 
 export interface FaultReport {
   target: FaultTarget;
@@ -31,17 +52,21 @@ const frozenOf = (target: FaultTarget): FreezeTarget | undefined =>
   target.startsWith('freeze ') ? (target.slice('freeze '.length) as FreezeTarget) : undefined;
 
 async function kill(stack: Stack, target: KillTarget): Promise<void> {
+  const replica = replicaOf(target);
+  if (replica) return stack.kill(replica.name, replica.index);
   if (target === 'kube-dev') return stack.killKubeDev();
   if (target === 'nats-server') return stack.killNats();
   if (target === 'postgres') return stack.stopPostgres();
-  return stack.kill(target);
+  return stack.kill(target as ServiceName);
 }
 
 async function start(stack: Stack, target: KillTarget): Promise<void> {
+  const replica = replicaOf(target);
+  if (replica) return stack.revive(replica.name, replica.index);
   if (target === 'kube-dev') return stack.startKubeDev();
   if (target === 'nats-server') return stack.startNats();
   if (target === 'postgres') return stack.startPostgres();
-  return stack.restart(target);
+  return stack.restart(target as ServiceName);
 }
 
 /** Strikes `target`, calls `struck`, and resolves once it is back. */

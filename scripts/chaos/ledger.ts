@@ -89,9 +89,11 @@ export class Ledger {
     return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
   }
 
-  /** Every attempt sent between `from` and `to` (epoch ms), with its answer. */
-  sentBetween(from: number, to: number): TimedAnswer[] {
-    return [...this.byDelivery.values()].flat().filter((a) => a.sentAt >= from && a.sentAt <= to);
+  /** Every attempt sent between `from` and `to` (epoch ms), with its answer and its deliveryId. */
+  sentBetween(from: number, to: number): Array<TimedAnswer & { deliveryId: string }> {
+    return [...this.byDelivery].flatMap(([deliveryId, list]) =>
+      list.filter((a) => a.sentAt >= from && a.sentAt <= to).map((a) => ({ ...a, deliveryId })),
+    );
   }
 
   /** Answers the client retried (503, connection error, request_in_progress). */

@@ -45,6 +45,8 @@ export interface FaultAnswers {
   sent: number;
   /** The longest any of them waited for its answer (or gave up: a connection error or the client's timeout). */
   slowestMs: number;
+  /** What that slowest attempt was, and what it got: `create 201`, `delete 0` (no answer), … */
+  slowest?: string;
   unavailable: number;
   noAnswer: number;
 }
@@ -53,10 +55,12 @@ export interface FaultAnswers {
 export function answersDuring(ledger: Ledger, faults: readonly FaultReport[]): FaultAnswers[] {
   return faults.map((f) => {
     const sent = ledger.sentBetween(f.struckAt, f.struckAt + f.downMs);
+    const slowest = sent.reduce<(typeof sent)[number] | undefined>((a, b) => (a && a.ms >= b.ms ? a : b), undefined);
     return {
       target: f.target,
       sent: sent.length,
-      slowestMs: Math.max(0, ...sent.map((a) => a.ms)),
+      slowestMs: slowest?.ms ?? 0,
+      ...(slowest ? { slowest: `${ledger.changeBy(slowest.deliveryId)?.verb ?? 'create'} ${slowest.status}` } : {}),
       unavailable: sent.filter((a) => a.status === 503).length,
       noAnswer: sent.filter((a) => a.status === 0).length,
     };
@@ -121,10 +125,10 @@ export function describeResult(r: ChaosResult): string[] {
   const targetWidth = Math.max(...r.duringFaults.map((f) => f.target.length));
   return [
     `faults: ${r.faults.map((f) => `${f.target} (down ${seconds(f.downMs)})`).join(', ')}`,
-    'attempts sent while each fault lasted: how many, the slowest answer, 503s, no answer',
+    'attempts sent while each fault lasted: how many, the slowest answer (what it was, what it got), 503s, no answer',
     ...r.duringFaults.map(
       (f) =>
-        `  ${f.target.padEnd(targetWidth)}  ${String(f.sent).padStart(5)}  ${seconds(f.slowestMs).padStart(6)}  ${f.unavailable}  ${f.noAnswer}`,
+        `  ${f.target.padEnd(targetWidth)}  ${String(f.sent).padStart(5)}  ${seconds(f.slowestMs).padStart(6)} ${`(${f.slowest ?? '–'})`.padEnd(12)}  ${f.unavailable}  ${f.noAnswer}`,
     ),
     ...Object.entries(r.counts).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
     r.violations.length === 0 ? 'no violations' : `${r.violations.length} violations:`,

@@ -42,7 +42,26 @@ describe('the answers to attempts sent during a fault', () => {
     ledger.record('during-2', { status: 0, body: '', ...at(5_000, 2) });
     ledger.record('after', { status: 201, body: '{}', ...at(16_001, 30_000) });
     const [during] = answersDuring(ledger, [{ target: 'freeze postgres', struckAt: 1_000, downMs: 15_000 }]);
-    expect(during).toEqual({ target: 'freeze postgres', sent: 3, slowestMs: 10_050, unavailable: 1, noAnswer: 1 });
+    expect(during).toEqual({
+      target: 'freeze postgres',
+      sent: 3,
+      slowestMs: 10_050,
+      slowest: 'create 503',
+      unavailable: 1,
+      noAnswer: 1,
+    });
+  });
+
+  it('names the slowest attempt by what it was: a create, a delete or a patch', () => {
+    const ledger = new Ledger();
+    ledger.record('c-1', { status: 201, body: '{}', ...at(1_000, 30) });
+    ledger.noteChange('c-1-delete', 'delete', 'c-1');
+    ledger.record('c-1-delete', { status: 200, body: '{}', ...at(1_100, 9_900) });
+    const [during] = answersDuring(ledger, [{ target: 'status-aggregator-1', struckAt: 1_000, downMs: 5_000 }]);
+    expect(during).toMatchObject({ sent: 2, slowestMs: 9_900, slowest: 'delete 200' });
+    expect(answersDuring(new Ledger(), [{ target: 'policy', struckAt: 0, downMs: 1 }])).toEqual([
+      { target: 'policy', sent: 0, slowestMs: 0, unavailable: 0, noAnswer: 0 },
+    ]);
   });
 });
 

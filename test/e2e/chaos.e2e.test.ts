@@ -1,13 +1,17 @@
 /**
  * `npm run chaos` in small: a retry storm of a few hundred creates, a share sent twice (some
- * racing their own first attempt), a tenth of the runs deleted once created and a tenth patched, while the provisioner, the gateway, the Kubernetes API server
- * and nats-server are each killed with SIGKILL and restarted, and Postgres hangs (SIGSTOP) past the
+ * racing their own first attempt), a tenth of the runs deleted once created and a tenth patched,
+ * while one of two provisioner replicas, policy, the gateway, the Kubernetes API server and
+ * nats-server are each killed with SIGKILL and restarted, and Postgres hangs (SIGSTOP) past the
  * gateway's database deadline. Afterwards the same invariants as the full run must hold.
  */
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FaultTarget } from '../../scripts/chaos/faults.js';
 import { CHAOS_CALLER, describeResult, runChaos } from '../../scripts/chaos/run.js';
 import { createAgent, kubeConfigOf, testStack } from '../support/stack.js';
+
+const FAULTS: FaultTarget[] = ['provisioner-1', 'policy', 'api-gateway', 'kube-dev', 'nats-server', 'freeze postgres'];
 
 let stack: Awaited<ReturnType<typeof testStack>>;
 
@@ -15,6 +19,8 @@ beforeAll(async () => {
   // Restarts wait for readiness too; on a shared two-core machine a service can take minutes to start.
   stack = await testStack({
     readyTimeoutMs: 300_000,
+    // The killed provisioner replica's messages must pass to the one that lives.
+    replicas: { provisioner: 2 },
     env: { JANGAR_API_TOKENS: JSON.stringify([CHAOS_CALLER]), JANGAR_DB_DEADLINE_MS: '1000' },
   });
   await createAgent(stack, CHAOS_CALLER.namespaces[0]!);
@@ -26,7 +32,7 @@ afterAll(async () => {
 
 describe('chaos', () => {
   it(
-    'keeps every invariant through kill -9 of the provisioner, the gateway, the API server and nats-server, and a hung Postgres, under a retry storm',
+    'keeps every invariant through kill -9 of a provisioner replica, policy, the gateway, the API server and nats-server, and a hung Postgres, under a retry storm',
     { timeout: 600_000 },
     async () => {
       const lines: string[] = [];
@@ -38,14 +44,14 @@ describe('chaos', () => {
           concurrency: 8,
           retryShare: 0.3,
           seed: 10,
-          faults: ['provisioner', 'api-gateway', 'kube-dev', 'nats-server', 'freeze postgres'],
+          faults: FAULTS,
           freezeMs: 3_000,
           timeoutMs: 60_000,
           log: (l) => lines.push(l),
         },
       );
       expect(result.violations, [...lines, ...describeResult(result)].join('\n')).toEqual([]);
-      expect(result.faults.map((f) => f.target)).toEqual(['provisioner', 'api-gateway', 'kube-dev', 'nats-server', 'freeze postgres']);
+      expect(result.faults.map((f) => f.target)).toEqual(FAULTS);
       expect(result.counts.accepted).toBe(300);
       // About a tenth of the runs were deleted once created and a tenth patched: each change was
       // accepted once, removed or changed its run (verified above) and was audited.

@@ -96,6 +96,8 @@ export interface Stack {
   kill(name: ServiceName, index?: number, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a service's processes again (with `env` replacing its per-service variables) and waits until they are ready. */
   restart(name: ServiceName, env?: Record<string, string>): Promise<void>;
+  /** Starts one process of a service again, after {@link kill}, and waits until it is ready; the other replicas run on. */
+  revive(name: ServiceName, index: number): Promise<void>;
   /** Stops the embedded Postgres (as a crash would: services see connection errors). */
   stopPostgres(): Promise<void>;
   /** Starts the embedded Postgres again on the same port and data. */
@@ -390,6 +392,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           }),
         );
         await startService(name);
+      },
+      async revive(name, index) {
+        const started = instances.get(name);
+        const dead = started?.[index];
+        if (!started || !dead) throw new Error(`no process ${index} of ${name}`);
+        asked.add(dead.proc);
+        await dead.proc.stop();
+        const inst = await startInstance(name, index);
+        started[index] = inst;
+        await waitReady(name, inst);
       },
       async stopPostgres() {
         if (!pg) throw new Error('Postgres is external to this stack');
