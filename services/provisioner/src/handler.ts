@@ -19,8 +19,8 @@ export interface ProvisionerDeps {
  * Applies an allowed request and publishes its outcome. The outcome's dedup ID makes a second
  * publication (after a redelivery) a no-op; each verb's apply is idempotent on its own terms.
  */
-export async function handleDecision(message: DecisionMessage, deps: ProvisionerDeps, ctx: { redelivered?: boolean } = {}): Promise<void> {
-  const outcome = await apply(message, deps, ctx);
+export async function handleDecision(message: DecisionMessage, deps: ProvisionerDeps): Promise<void> {
+  const outcome = await apply(message, deps);
   const kind = kindByName(outcome.kind)?.token ?? outcome.kind.toLowerCase();
   await publish(
     deps.js,
@@ -31,14 +31,14 @@ export async function handleDecision(message: DecisionMessage, deps: Provisioner
   );
 }
 
-async function apply(message: DecisionMessage, deps: ProvisionerDeps, ctx: { redelivered?: boolean }): Promise<OutcomePayload> {
+async function apply(message: DecisionMessage, deps: ProvisionerDeps): Promise<OutcomePayload> {
   const request = message.payload.request;
   const kind = kindByName(request.kind);
   if (!kind) return rejected(request, { code: 'validation_failed', detail: `unknown kind "${request.kind}"` });
   try {
     switch (request.verb) {
       case 'create':
-        return await applyCreate(message, kind, deps.cluster, deps.tombstones, deps.logger, ctx);
+        return await applyCreate(message, kind, deps.cluster, deps.tombstones, deps.logger);
       case 'update':
       case 'patch':
         return await applyUpdate(message, kind, deps.cluster);

@@ -19,8 +19,8 @@ await runService({
     references.start();
     const cluster = new Cluster(api, references);
     const tombstones = new Tombstones(js, await manager(nc));
-    const sub = await consume(CONSUMERS.provisionerAllowed, SUBJECTS.decision.schema, (m, ctx) =>
-      handleDecision(m, { js, cluster, tombstones, logger }, ctx),
+    const sub = await consume(CONSUMERS.provisionerAllowed, SUBJECTS.decision.schema, (m) =>
+      handleDecision(m, { js, cluster, tombstones, logger }),
     );
     const service = await serveRpc(
       nc,

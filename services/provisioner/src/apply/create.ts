@@ -19,7 +19,6 @@ export async function applyCreate(
   cluster: Cluster,
   tombstones: Pick<Tombstones, 'removalOf'>,
   logger: Logger,
-  opts: { redelivered?: boolean } = {},
 ): Promise<OutcomePayload> {
   const request = message.payload.request;
   /**
@@ -60,9 +59,12 @@ export async function applyCreate(
   const created = await cluster.create(kind, namespace, body);
   faultPoint('provisioner.after-create');
   if (created) {
-    // A redelivery can race the delete of what its first attempt made: the delete records the
-    // removal before it deletes, so one recorded by now means this new object must not stay.
-    const removedMeanwhile = opts.redelivered ? await removedSince() : undefined;
+    // Another delivery of this request can have made the object, had it answered and deleted, all
+    // between the read above and this create: a redelivery racing the client's delete, or a first
+    // delivery that waited in a replica's buffer past the ack wait while a second one was handled.
+    // The delete records the removal before it deletes, so one recorded by now means this new
+    // object must not stay.
+    const removedMeanwhile = await removedSince();
     if (!removedMeanwhile) return applied(request, created, { created: true });
     await cluster.delete(kind, created);
     return applied(request, removedMeanwhile);
