@@ -139,7 +139,7 @@ async function checkTerminal(t: VerifyTarget, ledger: Ledger, accepted: string[]
 
 /**
  * Waits until no message is queued or unacked on any durable consumer. A message whose ack a crash
- * lost is delivered again only after the ack wait (30 s): a create redelivered after its run was
+ * lost is delivered again only after the ack wait (10 s): a create redelivered after its run was
  * deleted would make the run again then, after a list of the runs taken sooner had found none.
  */
 async function drained(t: VerifyTarget, violations: string[]): Promise<void> {

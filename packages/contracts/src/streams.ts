@@ -46,7 +46,10 @@ export interface ConsumerDefinition {
   readonly stream: string;
   readonly durable: string;
   readonly filter: string;
-  /** Redelivery after this long without an ack (a crashed or stuck replica). */
+  /**
+   * Redelivery after this long without an ack or a "still working" (a replica that died). A live
+   * replica keeps saying it works on what it holds, so this is not a bound on a handler's time.
+   */
   readonly ackWaitMs: number;
   readonly maxDeliver: number;
 }
@@ -55,7 +58,7 @@ const consumer = (stream: string, durable: string, filter: string): ConsumerDefi
   stream,
   durable,
   filter,
-  ackWaitMs: 30_000,
+  ackWaitMs: 10_000,
   maxDeliver: -1,
 });
 

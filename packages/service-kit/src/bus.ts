@@ -3,13 +3,15 @@
  *
  * Delivery: at least once. A consumer acks only after its handler resolved, i.e. after its effect
  * is durable; a crash before the ack means redelivery after `ackWaitMs`, so every handler must be
- * idempotent on the message's dedup ID. Publishers pass a dedup ID as `msgID`, so a re-publish
+ * idempotent on the message's dedup ID. While a message waits for a handler or is handled, the
+ * replica tells JetStream it is still working on it, so the ack wait is how long a dead replica's
+ * messages wait for another one, not a bound on how long a handler may take. Publishers pass a dedup ID as `msgID`, so a re-publish
  * inside the stream's duplicate window is dropped by the server (`PubAck.duplicate`).
  *
  * Shutdown: `stop()` stops pulling, waits for in-flight handlers (bounded), and returns; messages
  * not yet acked are redelivered to another replica.
  */
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { millis, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient, type JsMsg, type PubAck } from '@nats-io/jetstream';
 import type { ConsumerDefinition, SubjectDefinition } from '@jangar/contracts';
 import type { z } from 'zod';
@@ -52,6 +54,64 @@ export interface Subscription {
   readonly handled: () => number;
 }
 
+/**
+ * How long a replica keeps a message to itself by saying it is still working on it. A handler
+ * that takes longer is stuck rather than slow (a provisioner's calls to the API server have 10 s
+ * deadlines, and it makes a few), and the message then goes to another replica one ack wait later.
+ */
+export const MAX_WORKING_MS = 60_000;
+
+/** What {@link HeldMessages} needs of a message: saying "still working" on it. */
+type Workable = Pick<JsMsg, 'working'>;
+
+/**
+ * The messages a replica holds, from the moment its consumer hands one over until the handler
+ * settles, kept from redelivery while the replica lives: each is told "still working" (`+WPI`)
+ * when it is taken, every third of the ack wait after, and again after a reconnect, since what the
+ * client sends while disconnected is dropped. A message held longer than `maxMs` is let go. A
+ * replica that dies says nothing more, and JetStream hands its messages on one ack wait later.
+ */
+export class HeldMessages {
+  private readonly since = new Map<Workable, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ackWaitMs: number,
+    private readonly maxMs = MAX_WORKING_MS,
+  ) {}
+
+  /** Holds `m` until the returned function is called. */
+  hold(m: Workable): () => void {
+    m.working();
+    this.since.set(m, Date.now());
+    if (!this.timer) {
+      this.timer = setInterval(() => this.signal(), Math.max(50, Math.floor(this.ackWaitMs / 3)));
+      this.timer.unref();
+    }
+    return () => this.release(m);
+  }
+
+  /** Says "still working" on every message held, letting go of those held past `maxMs`. */
+  signal(): void {
+    const now = Date.now();
+    for (const [m, since] of this.since) {
+      if (now - since < this.maxMs) m.working();
+      else this.release(m);
+    }
+  }
+
+  get size(): number {
+    return this.since.size;
+  }
+
+  private release(m: Workable): void {
+    this.since.delete(m);
+    if (this.since.size > 0 || !this.timer) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
 /** Delay before a failed message is offered again, growing with each attempt. */
 function backoffMs(deliveryCount: number): number {
   return Math.min(250 * 2 ** Math.max(0, deliveryCount - 1), 10_000);
@@ -70,6 +130,18 @@ export async function consume<S extends z.ZodType>(
 ): Promise<Subscription> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(def.stream, def.durable);
+  // The consumer's own ack wait (JANGAR_ACK_WAIT_MS may have changed it from the definition's).
+  // The consumer's ack wait, or the definition's if that is shorter: JANGAR_ACK_WAIT_MS may have
+  // changed it, and a replica of a newer version may be about to lower it.
+  const ackWait = (await consumer.info(true)).config.ack_wait;
+  const held = new HeldMessages(Math.min(def.ackWaitMs, ackWait === undefined ? def.ackWaitMs : millis(ackWait)));
+  let stopped = false;
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (stopped) break;
+      if (status.type === 'reconnect') held.signal();
+    }
+  })();
   const concurrency = opts.concurrency ?? 16;
   const messages = await consumer.consume({ max_messages: concurrency * 2 });
   const inFlight = new Set<Promise<void>>();
@@ -115,8 +187,13 @@ export async function consume<S extends z.ZodType>(
 
   const loop = (async () => {
     for await (const m of messages) {
+      // From here the message is this replica's: waiting for a free handler counts as working on it.
+      const release = held.hold(m);
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
-      const p = handleOne(m).finally(() => inFlight.delete(p));
+      const p = handleOne(m).finally(() => {
+        release();
+        inFlight.delete(p);
+      });
       inFlight.add(p);
     }
   })();
@@ -124,6 +201,7 @@ export async function consume<S extends z.ZodType>(
   return {
     handled: () => handled,
     async stop() {
+      stopped = true;
       await messages.close();
       const drain = Promise.all([loop, ...inFlight]).then(() => undefined);
       await Promise.race([drain, new Promise<void>((r) => setTimeout(r, opts.drainTimeoutMs ?? 10_000).unref())]);

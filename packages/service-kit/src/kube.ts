@@ -112,14 +112,14 @@ export function listClusterWide(
   return api.listClusterCustomObject({ group: kind.group, version: kind.version, plural: kind.plural }, withDeadline(deadlineMs));
 }
 
-/** How long one call to the API server may take before it is abandoned: well inside a message's 30 s ack wait. */
+/** How long one call to the API server may take before it is abandoned: a handler makes a few, well inside `MAX_WORKING_MS`. */
 export const KUBE_CALL_DEADLINE_MS = 10_000;
 
 /**
  * Options for one API call that abort it after `ms`, added to `options` (say, a patch's content
- * type). Without them a stalled API server holds a call for undici's five minutes, long past a
- * message's ack wait: JetStream would hand the message to another replica while the first still
- * waits. The abort is a network failure, so `translateKubeError` makes it transient.
+ * type). Without them a stalled API server holds a call for undici's five minutes, and the message
+ * (which its replica keeps saying it works on) and any lock the handler holds wait as long. The
+ * abort is a network failure, so `translateKubeError` makes it transient: the message is retried.
  */
 export function withDeadline(ms: number, options?: ConfigurationOptions<ObservableMiddleware>): ConfigurationOptions<ObservableMiddleware> {
   const deadline: ObservableMiddleware = {

@@ -1,0 +1,146 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import type { ConsumerDefinition } from '@jangar/contracts';
+import { scratchNats, waitFor, type NatsServerHandle } from '@jangar/devstack';
+import { consume, HeldMessages, type Subscription } from '../src/bus.js';
+import { createLogger } from '../src/logger.js';
+import { ensureConsumer } from '../src/nats.js';
+
+const logger = createLogger('test', 'silent');
+const STREAM = 'BUS_TEST';
+const Message = z.object({ n: z.number() });
+// A short ack wait, so that a handler outliving it, or a replica dying, shows within a test.
+const ACK_WAIT_MS = 1_000;
+
+let nats: NatsServerHandle;
+let nc: NatsConnection;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  nats = await scratchNats('bus');
+  nc = await connect({ servers: nats.url });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: STREAM, subjects: ['bus.test.>'] });
+});
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await nats?.stop();
+});
+
+/** A durable consumer of its own on the test stream, with the short ack wait. */
+async function consumerFor(name: string): Promise<ConsumerDefinition> {
+  const def = { stream: STREAM, durable: name, filter: `bus.test.${name}`, ackWaitMs: ACK_WAIT_MS, maxDeliver: -1 };
+  await ensureConsumer(await jetstreamManager(nc), def);
+  return def;
+}
+
+async function subscribe(
+  conn: NatsConnection,
+  def: ConsumerDefinition,
+  handler: (m: z.infer<typeof Message>, redelivered: boolean) => Promise<void>,
+): Promise<Subscription> {
+  const sub = await consume(conn, def, Message, (m, ctx) => handler(m, ctx.redelivered), { logger, concurrency: 1 });
+  cleanups.push(() => sub.stop());
+  return sub;
+}
+
+describe('consuming a durable consumer', () => {
+  it('keeps a message whose handler outlives the ack wait, and delivers it once', async () => {
+    const def = await consumerFor('slow');
+    const deliveries: boolean[] = [];
+    const sub = await subscribe(nc, def, async (_, redelivered) => {
+      deliveries.push(redelivered);
+      // Three ack waits: without "still working" JetStream would hand the message out again meanwhile.
+      await new Promise((r) => setTimeout(r, 3 * ACK_WAIT_MS));
+    });
+    await jetstream(nc).publish(def.filter, JSON.stringify({ n: 1 }));
+    await waitFor('the slow message to be handled', async () => sub.handled() === 1, { timeoutMs: 20_000 });
+    const jsm = await jetstreamManager(nc);
+    // Every delivery, a redelivery too, takes a consumer sequence number: one means it went out once.
+    const info = await waitFor('the ack to reach the server', async () => {
+      const now = await jsm.consumers.info(STREAM, def.durable);
+      return now.num_ack_pending === 0 && now;
+    });
+    expect(info.delivered.consumer_seq).toBe(1);
+    expect(deliveries).toEqual([false]);
+  });
+
+  it('hands the messages of a replica that died to one that lives', async () => {
+    const def = await consumerFor('failover');
+    const dying = await connect({ servers: nats.url });
+    let taken!: () => void;
+    const tookIt = new Promise<void>((r) => (taken = r));
+    // The first replica takes the message and never finishes it: its process is about to die.
+    await consume(
+      dying,
+      def,
+      Message,
+      async () => {
+        taken();
+        await new Promise(() => {});
+      },
+      { logger, concurrency: 1 },
+    );
+    await jetstream(nc).publish(def.filter, JSON.stringify({ n: 7 }));
+    await tookIt;
+    // A dead process sends nothing more: no ack, and no "still working".
+    await dying.close();
+    const got: Array<{ n: number; redelivered: boolean }> = [];
+    const live = await subscribe(nc, def, async (m, redelivered) => void got.push({ n: m.n, redelivered }));
+    await waitFor('the live replica to handle the dead one’s message', async () => live.handled() === 1, {
+      timeoutMs: 20_000,
+    });
+    expect(got).toEqual([{ n: 7, redelivered: true }]);
+  });
+});
+
+describe('the messages a replica holds', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('are said to be worked on when taken, then every third of the ack wait until released', () => {
+    vi.useFakeTimers();
+    const held = new HeldMessages(3_000);
+    const a = { working: vi.fn() };
+    const b = { working: vi.fn() };
+    const releaseA = held.hold(a);
+    expect(a.working).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(1_500);
+    held.hold(b);
+    vi.advanceTimersByTime(1_000);
+    expect(a.working).toHaveBeenCalledTimes(3);
+    expect(b.working).toHaveBeenCalledTimes(2);
+    releaseA();
+    vi.advanceTimersByTime(10_000);
+    expect(a.working).toHaveBeenCalledTimes(3);
+    expect(b.working).toHaveBeenCalledTimes(12);
+  });
+
+  it('are let go once held past the longest a handler may take, so a stuck one’s message moves on', () => {
+    vi.useFakeTimers();
+    const held = new HeldMessages(3_000, 10_000);
+    const m = { working: vi.fn() };
+    held.hold(m);
+    vi.advanceTimersByTime(60_000);
+    // At take, then at 1 s, 2 s, … 9 s; at 10 s it is let go.
+    expect(m.working).toHaveBeenCalledTimes(10);
+    expect(held.size).toBe(0);
+  });
+
+  it('are all said to be worked on again at once when asked, as after a reconnect', () => {
+    vi.useFakeTimers();
+    const held = new HeldMessages(30_000);
+    const ms = [{ working: vi.fn() }, { working: vi.fn() }];
+    for (const m of ms) held.hold(m);
+    held.signal();
+    for (const m of ms) expect(m.working).toHaveBeenCalledTimes(2);
+  });
+});
