@@ -8,8 +8,9 @@
  * messages wait for another one, not a bound on how long a handler may take. Publishers pass a dedup ID as `msgID`, so a re-publish
  * inside the stream's duplicate window is dropped by the server (`PubAck.duplicate`).
  *
- * Shutdown: `stop()` stops pulling, waits for in-flight handlers (bounded), and returns; messages
- * not yet acked are redelivered to another replica.
+ * Shutdown: `stop()` stops pulling, gives back (nak) what it fetched and no handler started, waits
+ * for the handlers running (bounded), and returns; another replica takes what was given back at once,
+ * and what a handler did not ack one ack wait later.
  */
 import { millis, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient, type JsMsg, type PubAck } from '@nats-io/jetstream';
@@ -119,7 +120,8 @@ function backoffMs(deliveryCount: number): number {
 
 /**
  * Consumes a durable consumer with at most `concurrency` handlers in flight. A message that does not
- * parse is terminated (it can never succeed); a handler failure is nak'ed with backoff.
+ * parse is terminated (it can never succeed); a handler failure is nak'ed with backoff. `stop()`
+ * gives back at once what no handler has started, and waits (bounded) for the handlers running.
  */
 export async function consume<S extends z.ZodType>(
   nc: NatsConnection,
@@ -185,11 +187,24 @@ export async function consume<S extends z.ZodType>(
     }
   };
 
+  let onStop!: () => void;
+  const stopping = new Promise<void>((r) => (onStop = r));
   const loop = (async () => {
     for await (const m of messages) {
+      // A stopping replica starts nothing more: what the client had fetched, or was waiting for a
+      // free handler, goes back at once, for another replica to take now rather than after the drain.
+      if (stopped) {
+        m.nak();
+        continue;
+      }
       // From here the message is this replica's: waiting for a free handler counts as working on it.
       const release = held.hold(m);
-      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      while (inFlight.size >= concurrency && !stopped) await Promise.race([...inFlight, stopping]);
+      if (stopped) {
+        release();
+        m.nak();
+        continue;
+      }
       const p = handleOne(m).finally(() => {
         release();
         inFlight.delete(p);
@@ -202,9 +217,16 @@ export async function consume<S extends z.ZodType>(
     handled: () => handled,
     async stop() {
       stopped = true;
-      await messages.close();
-      const drain = Promise.all([loop, ...inFlight]).then(() => undefined);
-      await Promise.race([drain, new Promise<void>((r) => setTimeout(r, opts.drainTimeoutMs ?? 10_000).unref())]);
+      onStop();
+      // The drain's deadline counts from here: closing waits until the loop has given back what
+      // the client had fetched, and that too must not hold a shutdown.
+      const deadline = new Promise<void>((r) => setTimeout(r, opts.drainTimeoutMs ?? 10_000).unref());
+      const drain = (async () => {
+        await messages.close();
+        await loop;
+        await Promise.all(inFlight);
+      })();
+      await Promise.race([drain, deadline]);
     },
   };
 }

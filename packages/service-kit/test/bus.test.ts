@@ -101,6 +101,47 @@ describe('consuming a durable consumer', () => {
   });
 });
 
+describe('stopping a replica', () => {
+  it('gives back what no handler has started, for another replica to take at once, and waits for the handler running', async () => {
+    const def = await consumerFor('stopping');
+    const stoppingConn = await connect({ servers: nats.url });
+    cleanups.push(() => stoppingConn.close());
+    const handledThere: number[] = [];
+    let running!: () => void;
+    const firstRunning = new Promise<void>((r) => (running = r));
+    let finishFirst!: () => void;
+    const first = new Promise<void>((r) => (finishFirst = r));
+    const stopping = await consume(
+      stoppingConn,
+      def,
+      Message,
+      async (m) => {
+        handledThere.push(m.n);
+        running();
+        await first;
+      },
+      { logger, concurrency: 1 },
+    );
+    const js = jetstream(nc);
+    for (const n of [1, 2, 3]) await js.publish(def.filter, JSON.stringify({ n }));
+    await firstRunning;
+
+    const stopped = stopping.stop();
+    const got: number[] = [];
+    const live = await subscribe(nc, def, async (m) => void got.push(m.n));
+    // Handed on while the stopping replica's handler still runs: given back, not left to the drain.
+    await waitFor('the live replica to take the two messages the stopping one did not start', async () => live.handled() === 2, {
+      timeoutMs: 20_000,
+    });
+    finishFirst();
+    await stopped;
+
+    expect(got.sort()).toEqual([2, 3]);
+    expect(handledThere).toEqual([1]);
+    expect(stopping.handled()).toBe(1);
+  });
+});
+
 describe('the messages a replica holds', () => {
   afterEach(() => {
     vi.useRealTimers();
