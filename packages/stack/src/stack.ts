@@ -394,13 +394,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         await startService(name);
       },
       async revive(name, index) {
-        const started = instances.get(name);
-        const dead = started?.[index];
-        if (!started || !dead) throw new Error(`no process ${index} of ${name}`);
+        const dead = instances.get(name)?.[index];
+        if (!dead) throw new Error(`no process ${index} of ${name}`);
         asked.add(dead.proc);
         await dead.proc.stop();
         const inst = await startInstance(name, index);
-        started[index] = inst;
+        // Through the map as it is now: a restart meanwhile replaced the list, and a stop meanwhile
+        // has already stopped what the list held, so the new process would be left running.
+        const now = instances.get(name);
+        if (stopping || !now || now[index] !== dead) {
+          asked.add(inst.proc);
+          await inst.proc.stop();
+          throw new Error(`${name} was ${stopping ? 'stopped' : 'restarted'} while its process ${index} was being revived`);
+        }
+        now[index] = inst;
         await waitReady(name, inst);
       },
       async stopPostgres() {
