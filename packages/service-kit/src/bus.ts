@@ -12,7 +12,7 @@
  * for the handlers running (bounded), and returns; another replica takes what was given back at once,
  * and what a handler did not ack one ack wait later.
  */
-import { millis, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { millis, headers as natsHeaders, type NatsConnection, type Status } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient, type JsMsg, type PubAck } from '@nats-io/jetstream';
 import type { ConsumerDefinition, SubjectDefinition } from '@jangar/contracts';
 import type { z } from 'zod';
@@ -58,7 +58,8 @@ export interface Subscription {
 /**
  * How long a replica keeps a message to itself by saying it is still working on it. A handler
  * that takes longer is stuck rather than slow (a provisioner's calls to the API server have 10 s
- * deadlines, and it makes a few), and the message then goes to another replica one ack wait later.
+ * deadlines, and it makes a few), and JetStream delivers the message again one ack wait later, to
+ * any replica, this one included: a duplicate, handled like any other.
  */
 export const MAX_WORKING_MS = 60_000;
 
@@ -105,6 +106,11 @@ export class HeldMessages {
     return this.since.size;
   }
 
+  /** Lets go of every message held: nothing more is said of them. */
+  clear(): void {
+    for (const m of [...this.since.keys()]) this.release(m);
+  }
+
   private release(m: Workable): void {
     this.since.delete(m);
     if (this.since.size > 0 || !this.timer) return;
@@ -132,19 +138,18 @@ export async function consume<S extends z.ZodType>(
 ): Promise<Subscription> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(def.stream, def.durable);
-  // The consumer's own ack wait (JANGAR_ACK_WAIT_MS may have changed it from the definition's).
   // The consumer's ack wait, or the definition's if that is shorter: JANGAR_ACK_WAIT_MS may have
   // changed it, and a replica of a newer version may be about to lower it.
   const ackWait = (await consumer.info(true)).config.ack_wait;
   const held = new HeldMessages(Math.min(def.ackWaitMs, ackWait === undefined ? def.ackWaitMs : millis(ackWait)));
   let stopped = false;
+  // Typed as a plain iterable, it is a queued iterator that stop() takes off the connection.
+  const statuses = nc.status() as AsyncIterable<Status> & { stop(): void };
   void (async () => {
-    for await (const status of nc.status()) {
-      if (stopped) break;
-      if (status.type === 'reconnect') held.signal();
-    }
+    for await (const status of statuses) if (status.type === 'reconnect') held.signal();
   })();
   const concurrency = opts.concurrency ?? 16;
+  if (!(concurrency >= 1)) throw new Error(`consume ${def.durable}: concurrency must be at least 1, not ${concurrency}`);
   const messages = await consumer.consume({ max_messages: concurrency * 2 });
   const inFlight = new Set<Promise<void>>();
   let handled = 0;
@@ -187,8 +192,15 @@ export async function consume<S extends z.ZodType>(
     }
   };
 
-  let onStop!: () => void;
-  const stopping = new Promise<void>((r) => (onStop = r));
+  // The loop waits for room with a promise of its own each time, woken by a handler that settles
+  // or by stop(): racing the handlers against one promise that lives until stop() would keep a
+  // reaction per wait on it, for as long as the process runs.
+  let wake: (() => void) | undefined;
+  const room = () => new Promise<void>((r) => (wake = r));
+  const wakeLoop = () => {
+    wake?.();
+    wake = undefined;
+  };
   const loop = (async () => {
     for await (const m of messages) {
       // A stopping replica starts nothing more: what the client had fetched, or was waiting for a
@@ -199,7 +211,7 @@ export async function consume<S extends z.ZodType>(
       }
       // From here the message is this replica's: waiting for a free handler counts as working on it.
       const release = held.hold(m);
-      while (inFlight.size >= concurrency && !stopped) await Promise.race([...inFlight, stopping]);
+      while (inFlight.size >= concurrency && !stopped) await room();
       if (stopped) {
         release();
         m.nak();
@@ -208,6 +220,7 @@ export async function consume<S extends z.ZodType>(
       const p = handleOne(m).finally(() => {
         release();
         inFlight.delete(p);
+        wakeLoop();
       });
       inFlight.add(p);
     }
@@ -217,7 +230,8 @@ export async function consume<S extends z.ZodType>(
     handled: () => handled,
     async stop() {
       stopped = true;
-      onStop();
+      statuses.stop();
+      wakeLoop();
       // The drain's deadline counts from here: closing waits until the loop has given back what
       // the client had fetched, and that too must not hold a shutdown.
       const deadline = new Promise<void>((r) => setTimeout(r, opts.drainTimeoutMs ?? 10_000).unref());
@@ -227,6 +241,9 @@ export async function consume<S extends z.ZodType>(
         await Promise.all(inFlight);
       })();
       await Promise.race([drain, deadline]);
+      // A handler still running past the deadline is left to end with the process: its message
+      // goes to another replica one ack wait after the last "still working", not a minute later.
+      held.clear();
     },
   };
 }

@@ -101,6 +101,13 @@ describe('consuming a durable consumer', () => {
   });
 });
 
+describe('a consumer without handlers', () => {
+  it('is refused, instead of fetching messages it would never handle', async () => {
+    const def = await consumerFor('idle');
+    await expect(consume(nc, def, Message, async () => {}, { logger, concurrency: 0 })).rejects.toThrow(/at least 1/);
+  });
+});
+
 describe('stopping a replica', () => {
   it('gives back what no handler has started, for another replica to take at once, and waits for the handler running', async () => {
     const def = await consumerFor('stopping');
@@ -128,15 +135,20 @@ describe('stopping a replica', () => {
 
     const stopped = stopping.stop();
     const got: number[] = [];
-    const live = await subscribe(nc, def, async (m) => void got.push(m.n));
+    await subscribe(nc, def, async (m) => void got.push(m.n));
     // Handed on while the stopping replica's handler still runs: given back, not left to the drain.
-    await waitFor('the live replica to take the two messages the stopping one did not start', async () => live.handled() === 2, {
-      timeoutMs: 20_000,
-    });
+    // At least once: on a loaded machine a fetched message can also pass the 1 s ack wait and come twice.
+    await waitFor(
+      'the live replica to take the two messages the stopping one did not start',
+      async () => got.includes(2) && got.includes(3),
+      {
+        timeoutMs: 20_000,
+      },
+    );
     finishFirst();
     await stopped;
 
-    expect(got.sort()).toEqual([2, 3]);
+    expect(new Set(got)).toEqual(new Set([2, 3]));
     expect(handledThere).toEqual([1]);
     expect(stopping.handled()).toBe(1);
   });

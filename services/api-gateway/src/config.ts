@@ -15,7 +15,7 @@ export const GatewayConfig = DatabaseConfig.extend({
    * How long one call to Postgres may take before its request is answered 503 (retry with the same
    * deliveryId). A Postgres that hangs would otherwise hold every request for as long as it hangs.
    * The consumers of the other services have no such bound: their hang is a delay, and JetStream
-   * hands a message held past a minute (`MAX_WORKING_MS`) to another replica.
+   * delivers a message held past a minute (`MAX_WORKING_MS`) again, to any replica.
    */
   JANGAR_DB_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
   /** How long a deliveryId and its stored response are kept. */
