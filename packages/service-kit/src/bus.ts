@@ -5,8 +5,9 @@
  * is durable; a crash before the ack means redelivery after `ackWaitMs`, so every handler must be
  * idempotent on the message's dedup ID. While a message waits for a handler or is handled, the
  * replica tells JetStream it is still working on it, so the ack wait is how long a dead replica's
- * messages wait for another one, not a bound on how long a handler may take. Publishers pass a dedup ID as `msgID`, so a re-publish
- * inside the stream's duplicate window is dropped by the server (`PubAck.duplicate`).
+ * messages wait for another one, not a bound on how long a handler may take. Publishers pass a
+ * dedup ID as `msgID`, so a re-publish inside the stream's duplicate window is dropped by the
+ * server (`PubAck.duplicate`).
  *
  * Shutdown: `stop()` stops pulling, gives back (nak) what it fetched and no handler started, waits
  * for the handlers running (bounded), and returns; another replica takes what was given back at once,
