@@ -5,8 +5,8 @@
  * then the Kubernetes API server, nats-server and Postgres is killed with SIGKILL and restarted, and
  * Postgres, nats-server and the API server are each frozen with SIGSTOP for a while (`--freeze-s`),
  * then checks the invariants and prints the counts. Exits 1 on any violation. See docs/reliability.md.
- * With `--replicas N`, every service but the gateway runs N processes, and each kill strikes one of
- * them while the others serve on.
+ * With `--replicas N`, every service runs N processes, and each kill strikes one of them while the
+ * others serve on; the clients spread their attempts over the gateway's replicas.
  *
  *   npm run chaos -- --requests 2000 --concurrency 16 --seed 7 --replicas 2
  */
@@ -50,16 +50,15 @@ if (deleteShare + patchShare > 1) throw new Error('--delete-share and --patch-sh
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : Math.floor(positive('seed', values.seed));
 const timeoutMs = positive('timeout-s', values['timeout-s']) * 1000;
 const freezeMs = positive('freeze-s', values['freeze-s']) * 1000;
-// Every service but the gateway, whose replicas would need a load balancer in front of their one port.
 const replicaCount = Math.floor(positive('replicas', values.replicas));
-const replicas = Object.fromEntries(SERVICE_NAMES.filter((name) => name !== 'api-gateway').map((name) => [name, replicaCount]));
+const replicas = Object.fromEntries(SERVICE_NAMES.map((name) => [name, replicaCount]));
 
 const log = (line: string) => console.log(line);
 log(
   `chaos: ${new Date().toISOString()}, ${os.cpus().length} cores, load average ${os
     .loadavg()
     .map((l) => l.toFixed(2))
-    .join(' ')}${replicaCount > 1 ? `, ${replicaCount} replicas of each service but the gateway` : ''}`,
+    .join(' ')}${replicaCount > 1 ? `, ${replicaCount} replicas of each service` : ''}`,
 );
 const stack = await testStack({
   log,

@@ -3,11 +3,14 @@
  * that says "try again" (a connection error while a process is down, 503, 409 request_in_progress)
  * is retried with the same deliveryId and the same body, with capped backoff, until the gateway
  * gives another answer or the client's patience runs out. Every answer goes into the ledger.
+ * With several gateway replicas, a deliveryId's attempts go to one replica after another, so a
+ * retry, or a copy racing the first attempt, lands on a replica that did not take the first.
  */
 import { isRetryable, type Answer, type ChangeVerb, type Ledger } from './ledger.js';
 
 export interface ChaosClientOptions {
-  gatewayUrl: string;
+  /** One base URL per gateway replica. */
+  gatewayUrls: readonly string[];
   token: string;
   namespace: string;
   ledger: Ledger;
@@ -32,6 +35,9 @@ export const PATCH_LABEL = 'chaos-patched';
 export class ChaosClient {
   /** The runs the client deletes or patches, by the change's deliveryId: every attempt of it is the same request. */
   private readonly changes = new Map<string, { verb: ChangeVerb; name: string }>();
+  /** Per deliveryId, the replica its next attempt goes to (an index that only grows, taken modulo their count). */
+  private readonly nextReplica = new Map<string, number>();
+  private firstReplica = 0;
 
   constructor(private readonly o: ChaosClientOptions) {}
 
@@ -53,18 +59,23 @@ export class ChaosClient {
     return this.send(deliveryId);
   }
 
+  /** The gateway replica for the next attempt of `deliveryId`: the deliveryIds' first attempts take turns, later ones move on. */
+  replicaFor(deliveryId: string): string {
+    const n = this.nextReplica.get(deliveryId) ?? this.firstReplica++;
+    this.nextReplica.set(deliveryId, n + 1);
+    return this.o.gatewayUrls[n % this.o.gatewayUrls.length]!;
+  }
+
   private request(deliveryId: string): [string, RequestInit] {
+    const gatewayUrl = this.replicaFor(deliveryId);
     const headers = { authorization: `Bearer ${this.o.token}` };
     const signal = AbortSignal.timeout(this.o.requestTimeoutMs ?? 30_000);
     const change = this.changes.get(deliveryId);
     if (!change) {
       const body = JSON.stringify(chaosRun(this.o.namespace, deliveryId));
-      return [
-        `${this.o.gatewayUrl}/v1/agent-runs`,
-        { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body, signal },
-      ];
+      return [`${gatewayUrl}/v1/agent-runs`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body, signal }];
     }
-    const url = `${this.o.gatewayUrl}/v1/agent-runs/${this.o.namespace}/${change.name}`;
+    const url = `${gatewayUrl}/v1/agent-runs/${this.o.namespace}/${change.name}`;
     const keyed = { ...headers, 'idempotency-key': deliveryId };
     if (change.verb === 'delete') return [url, { method: 'DELETE', headers: keyed, signal }];
     const body = JSON.stringify({ metadata: { labels: { [PATCH_LABEL]: deliveryId } } });

@@ -73,7 +73,7 @@ export async function runChaos(stack: Stack, deps: { kube: CustomObjectsApi; db:
   const log = (line: string) => o.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}`);
   const ledger = new Ledger();
   const namespace = CHAOS_CALLER.namespaces[0]!;
-  const client = new ChaosClient({ gatewayUrl: stack.gatewayUrl, token: CHAOS_CALLER.token, namespace, ledger });
+  const client = new ChaosClient({ gatewayUrls: stack.gatewayUrls, token: CHAOS_CALLER.token, namespace, ledger });
   const plan = new FaultPlan(stack, o.faults, o.total, log, o.freezeMs);
   let lastLine = 0;
   log(

@@ -77,7 +77,13 @@ interface Instance {
 }
 
 export interface Stack {
+  /** The first gateway process's base URL. */
   readonly gatewayUrl: string;
+  /**
+   * Every gateway process's base URL, the first's first. Each replica has a port of its own, kept
+   * across restarts; a client spreads its requests over them, as a load balancer would.
+   */
+  readonly gatewayUrls: readonly string[];
   readonly natsUrl: string;
   readonly databaseUrl: string;
   readonly kubeconfig: string;
@@ -292,6 +298,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const devToken = opts.devToken ?? 'dev';
     const httpPort = opts.httpPort === undefined || opts.httpPort === 0 ? await freePort() : opts.httpPort;
     const instances = new Map<ServiceName, Instance[]>();
+    // Node 20 has no SO_REUSEPORT, so gateway replicas cannot share one port: each keeps its own.
+    const gatewayPorts = [httpPort];
+    const gatewayPort = async (index: number) => (gatewayPorts[index] ??= await freePort());
     const baseEnv = { NATS_URL: natsUrl, DATABASE_URL: databaseUrl, KUBECONFIG: kubeconfig, JANGAR_DEV_TOKEN: devToken, ...opts.env };
 
     // What a service gets unless `env` or `serviceEnv` say otherwise (they win, and survive restarts).
@@ -308,7 +317,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         ...defaultServiceEnv[name],
         ...serviceEnv.get(name),
       };
-      if (name === 'api-gateway') env.JANGAR_HTTP_PORT = String(httpPort);
+      if (name === 'api-gateway') env.JANGAR_HTTP_PORT = String(await gatewayPort(index));
       const procName = index === 0 ? name : `${name}-${index}`;
       const logFile = path.join(logs, `${procName}.log`);
       const proc = await spawnService({
@@ -346,7 +355,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         ),
       ),
     );
-    const gatewayUrl = `http://127.0.0.1:${httpPort}`;
+    const gatewayUrls = (instances.get('api-gateway') ?? []).map((_, i) => `http://127.0.0.1:${gatewayPorts[i]}`);
+    const gatewayUrl = gatewayUrls[0]!;
     await step(
       'readiness',
       () =>
@@ -364,6 +374,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     return {
       gatewayUrl,
+      gatewayUrls,
       natsUrl,
       databaseUrl,
       kubeconfig,
