@@ -10,6 +10,7 @@ import { ERROR_CODES, type ErrorCode } from '@jangar/contracts';
 import { activeTraceId, DomainError, TransientError } from '@jangar/service-kit';
 import type { Caller } from './auth.js';
 import type { GatewayDeps } from './deps.js';
+import { refuseWhileClosing } from './closing.js';
 import { instrumentRequests } from './metrics-hook.js';
 import { refuseUnacceptable } from './input-guard.js';
 import { openApiDocument } from './openapi.js';
@@ -50,7 +51,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     genReqId: () => crypto.randomUUID(),
     // Fastify's default (100) is shorter than what paths carry: object names up to 253 characters,
     // correlation ids up to 255. Longer parameters still reach the handlers, to be refused by field.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     // One line per request instead of two: see request-log.ts.
     logController: new LogController({ disableRequestLogging: true }),
     // Errors fastify raises before routing (a URL with a broken percent-escape) skip the error
@@ -59,6 +60,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       const body = problemFor('validation_failed', err.message, { instance: req.url });
       void reply.code(400).type(PROBLEM_CONTENT_TYPE).send(body);
     },
+    // Its answer while closing is a bare JSON 503: refuseWhileClosing answers a problem instead.
+    return503OnClosing: false,
   });
   // The API speaks JSON only: fastify's built-in text/plain parser would let a plain-text body
   // through to the handlers as a string (400 "not an object") where the contract says 415.
@@ -66,6 +69,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   traceRequests(app);
   instrumentRequests(app);
   logRequests(app);
+  refuseWhileClosing(app);
 
   app.setErrorHandler((err: FastifyError | DomainError, req, reply) => {
     const traceId = activeTraceId();
