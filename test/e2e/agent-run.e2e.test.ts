@@ -163,6 +163,21 @@ describe('an AgentRun end to end', () => {
     expect(other.json).toMatchObject({ code: 'idempotency_key_reused' });
   });
 
+  it('answers 413 to a create within the body limit that the bus cannot carry through the pipeline, and creates one just under that', async () => {
+    // The gateway's body limit is 1 MiB, as is nats-server's max_payload; the services after the
+    // gateway carry the request inside larger messages, so it keeps 64 KiB of that free.
+    const withDescription = (bytes: number) => {
+      const r = run('coder');
+      return { ...r, spec: { ...r.spec, implementation: { inline: { ...r.spec.implementation.inline, description: 'x'.repeat(bytes) } } } };
+    };
+    const first = await teamA.post('/v1/agent-runs', { deliveryId: 'run-too-large', ...withDescription(1024 * 1024 - 1_000) });
+    expect(first.status).toBe(413);
+    expect(first.json).toMatchObject({ code: 'payload_too_large', errors: [{ path: 'body' }] });
+    // Nothing was claimed: the deliveryId is free for the request made smaller, which goes all the way.
+    const fits = await teamA.post('/v1/agent-runs', { deliveryId: 'run-too-large', ...withDescription(1024 * 1024 - 66 * 1024) });
+    expect(fits.status).toBe(201);
+  });
+
   it('answers 422 naming spec.agentRef.name when the Agent does not exist', async () => {
     const res = await teamA.post('/v1/agent-runs', { deliveryId: 'run-no-agent', ...run('ghost') });
     expect(res.status).toBe(422);

@@ -21,4 +21,6 @@ export interface GatewayDeps {
    */
   subscribe(subject: string, onMessage: (data: unknown) => void): Promise<() => void>;
   readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }>;
+  /** The largest request message the bus takes, in bytes (its `max_payload`, less room for headers); undefined while unknown. */
+  maxMessageBytes(): number | undefined;
 }

@@ -12,6 +12,14 @@ import { RequestPublisher } from './publisher.js';
 import { readinessProbe } from './readiness.js';
 import { startSweeps } from './sweeps.js';
 
+/**
+ * What a request's message leaves free of the bus's max_payload. The services after the gateway
+ * publish the request again inside larger messages (policy's decision, the provisioner's outcome
+ * with the object as the API server returns it), and their headers; a request that fills the
+ * payload would pass the gateway and then fail in policy on every delivery.
+ */
+const MESSAGE_ROOM_BYTES = 64 * 1024;
+
 await runService({
   name: 'api-gateway',
   config: GatewayConfig,
@@ -74,6 +82,7 @@ await runService({
         return () => sub.unsubscribe();
       },
       readiness,
+      maxMessageBytes: () => (nc.info ? nc.info.max_payload - MESSAGE_ROOM_BYTES : undefined),
     });
     const sweeps = startSweeps({
       publisher,

@@ -930,7 +930,8 @@ function apiDescription(): string {
       'when the outcome is slower. `Prefer: respond-async` (RFC 7240) asks for the 202 as soon as the request is recorded; ' +
       '`Prefer: wait=<seconds>` shortens the wait. The `Location` of a run reads at once, as `Pending` until the run exists.',
     `**Errors.** Every failure is \`${PROBLEM_CONTENT_TYPE}\` (RFC 9457) with a stable \`code\` (the \`ErrorCode\` schema lists them all).`,
-    `**Limits.** A body over \`JANGAR_BODY_LIMIT_BYTES\` (1 MiB by default) is ${cite('payload_too_large')}; a body nested deeper than ` +
+    `**Limits.** A body over \`JANGAR_BODY_LIMIT_BYTES\` (1 MiB by default) is ${cite('payload_too_large')}, and so is a request ` +
+      "whose message on the bus would leave less than 64 KiB of the NATS server's `max_payload` (1 MiB by default) free; a body nested deeper than " +
       `${MAX_BODY_DEPTH} levels (the body itself being the first), or a NUL character (U+0000) or a lone surrogate (U+D800 to U+DFFF, ` +
       'JSON escapes such as `\\ud800` that no Unicode text holds) anywhere in the path, query or body, ' +
       `is ${cite('validation_failed')} naming where it was.`,

@@ -13,6 +13,7 @@ import { DomainError, faultPoint, publish, type Logger } from '@jangar/service-k
 import type { PublishedMarks } from './deliveries/published-marks.js';
 import { answerOfAttempt, storedResponse, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
 import type { OutcomeWaiter } from './outcomes.js';
+import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 import { responseForHold, responseForOutcome } from './responses.js';
 
 /** How many attempts whose answer this replica stored it remembers (the oldest are forgotten first). */
@@ -45,6 +46,10 @@ export class RequestPublisher {
       );
       if (ack.duplicate) this.logger.debug({ requestKey: message.requestKey }, 'request was already on the stream');
     } catch (err) {
+      // The client refuses a message over the server's max_payload before sending it: no retry can help.
+      if (err instanceof Error && err.name === 'InvalidArgumentError' && err.message.includes('max_payload')) {
+        throw new DomainError('payload_too_large', 'the request is larger than the message bus takes', { cause: err });
+      }
       throw new DomainError('unavailable', 'the message bus did not accept the request; retry with the same deliveryId', { cause: err });
     }
     // Not awaited: the mark only steers the recovery sweep, and a mark lost in a crash makes the
@@ -132,16 +137,40 @@ export class RequestPublisher {
     if (response) await this.deliveries.markAwaiting(m.requestKey, m.attempt, response);
   }
 
-  /** Re-publishes requests claimed but never published (a crash hit between the two). */
+  /**
+   * Re-publishes requests claimed but never published (a crash hit between the two); returns how
+   * many it published. One row that fails does not hold up the rest: the oldest come first, so a
+   * row no publish can carry would otherwise stop every replica's sweep for good. Such a row (too
+   * large for the bus, claimed before the gateway checked sizes) gets its refusal as its answer.
+   */
   async sweepUnpublished(olderThanMs: number): Promise<number> {
     const rows = await this.deliveries.unpublished(olderThanMs);
-    for (const row of rows) await this.publish(row.message);
-    if (rows.length > 0) this.logger.info({ count: rows.length }, 'recovered unpublished requests');
-    return rows.length;
+    let published = 0;
+    for (const row of rows) {
+      try {
+        await this.publish(row.message);
+        published++;
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'payload_too_large') {
+          await this.deliveries.complete(row.requestKey, row.attempt, problemResponse(err), undefined);
+          this.logger.warn({ requestKey: row.requestKey }, 'a claimed request is too large for the message bus; answered 413');
+        } else {
+          this.logger.warn({ err, requestKey: row.requestKey }, 'could not publish a claimed request; the next sweep tries again');
+        }
+      }
+    }
+    if (published > 0) this.logger.info({ count: published }, 'recovered unpublished requests');
+    return published;
   }
 }
 
 /** True for a rejection that says "not now": a retry with the same deliveryId is decided again. */
 export function isRetryable(outcome: OutcomePayload): boolean {
   return outcome.result === 'rejected' && RETRYABLE_CODES.includes(outcome.error.code as ErrorCode);
+}
+
+/** The stored answer of a refusal the gateway itself decided. */
+function problemResponse(err: DomainError): StoredResponse {
+  const problem = problemFor(err.code, err.message);
+  return { status: problem.status, contentType: PROBLEM_CONTENT_TYPE, body: JSON.stringify(problem) };
 }

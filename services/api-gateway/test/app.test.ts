@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { GatewayDeps } from '../src/deps.js';
 import { RPCS } from '@jangar/contracts';
@@ -111,6 +112,46 @@ describe('gateway HTTP behaviour', () => {
     });
     expect(res.statusCode).toBe(413);
     expect(res.json().code).toBe('payload_too_large');
+  });
+
+  it('answers 413, and claims nothing, for a body within the limit whose message the bus would refuse', async () => {
+    const claimed: string[] = [];
+    const deliveries = { claim: async (d: { deliveryId: string }) => (claimed.push(d.deliveryId), { claimed: true }) } as never;
+    const bus = testApp({ deliveries, maxMessageBytes: () => 2_000 });
+    const run = (deliveryId: string, text: string) => ({
+      ...validRun,
+      deliveryId,
+      spec: { ...validRun.spec, implementation: { inline: { text } } },
+    });
+    const headers = { ...auth, 'content-type': 'application/json' };
+
+    const over = await bus.inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers,
+      payload: JSON.stringify(run('big', 'x'.repeat(2_500))),
+    });
+    expect(over.statusCode).toBe(413);
+    expect(over.headers['content-type']).toContain('application/problem+json');
+    expect(over.json()).toMatchObject({ code: 'payload_too_large', errors: [{ path: 'body' }] });
+    // Sent without a length (chunked), the body is measured all the same.
+    const chunked = await bus.inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers: { ...headers, 'transfer-encoding': 'chunked' },
+      payload: Readable.from([JSON.stringify(run('big-chunked', 'x'.repeat(2_500)))]),
+    });
+    expect(chunked.statusCode).toBe(413);
+    expect(claimed).toEqual([]);
+
+    const fits = await bus.inject({
+      method: 'POST',
+      url: '/v1/agent-runs',
+      headers,
+      payload: JSON.stringify(run('small', 'x'.repeat(100))),
+    });
+    expect(fits.statusCode).toBe(201);
+    expect(claimed).toEqual(['small']);
   });
 
   it('answers 400, not 500, for malformed JSON', async () => {

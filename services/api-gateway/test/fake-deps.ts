@@ -21,6 +21,7 @@ export function testApp(overrides: Partial<GatewayDeps> = {}) {
     },
     subscribe: async () => () => undefined,
     readiness: async () => ({ ready: true, checks: {} }),
+    maxMessageBytes: () => undefined,
     ...overrides,
   };
   return buildApp(deps);

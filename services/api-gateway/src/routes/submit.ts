@@ -44,6 +44,24 @@ export function correlationHeader(req: FastifyRequest): string | undefined {
 }
 
 /**
+ * Refuses, before its claim, a request the bus would refuse as a message: a 413 now, rather than a
+ * claimed row that no publish can ever carry (every retry a 503, the recovery sweep failing on it).
+ */
+function refuseOversize(deps: GatewayDeps, req: FastifyRequest, message: RequestMessage): void {
+  const max = deps.maxMessageBytes();
+  if (max === undefined) return;
+  // Serialized again, a body grows at most about fivefold (`1e20` prints as 21 digits), so a small
+  // one cannot reach the limit and costs no serialization here.
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) * 8 < max) return;
+  const bytes = Buffer.byteLength(JSON.stringify(message));
+  if (bytes <= max) return;
+  throw new DomainError('payload_too_large', `the request is ${bytes} bytes as a message on the bus, which takes at most ${max}`, {
+    errors: [{ path: 'body', message: `at most ${max} bytes as a message` }],
+  });
+}
+
+/**
  * Claims the deliveryId, publishes the request and answers with its outcome — or, for a retry,
  * with the stored answer of the first attempt. Every mutating route goes through here, so every
  * verb of every kind has the same idempotency.
@@ -65,6 +83,7 @@ export async function submit(deps: GatewayDeps, reply: FastifyReply, s: Submissi
     occurredAt: new Date().toISOString(),
     payload: { id, ...payload },
   };
+  refuseOversize(deps, reply.request, message);
   const claim = await deps.deliveries.claim({
     requestKey,
     principal: caller.subject,
