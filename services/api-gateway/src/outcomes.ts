@@ -29,8 +29,14 @@ function jsonOf(data: Uint8Array): unknown {
   }
 }
 
+/** A request waiting for the outcome of one attempt. */
+interface Waiting {
+  attempt: number;
+  resolve: (m: OutcomeMessage) => void;
+}
+
 export class OutcomeWaiter {
-  private readonly waiters = new Map<string, Set<(m: OutcomeMessage) => void>>();
+  private readonly waiters = new Map<string, Set<Waiting>>();
   private readonly sub: Subscription;
 
   constructor(nc: NatsConnection, logger: Logger) {
@@ -49,25 +55,30 @@ export class OutcomeWaiter {
           logger.warn({ subject: m.subject }, 'ignoring an outcome that does not match its schema');
           continue;
         }
-        const waiting = this.waiters.get(parsed.data.requestKey);
-        if (waiting) for (const resolve of waiting) resolve(parsed.data);
+        // An earlier attempt's outcome, published again by a redelivered handler, is no answer to this one.
+        for (const w of this.waiters.get(parsed.data.requestKey) ?? []) if (w.attempt === parsed.data.attempt) w.resolve(parsed.data);
       }
     })();
   }
 
   /**
-   * Registers interest before the request is published (so the outcome cannot slip by), and
-   * returns a function that waits up to `ms` for it, checking `poll` now and then in case the
-   * outcome passed while this replica was reconnecting.
+   * Registers interest in the outcome of `attempt` of a request before it is published (so the
+   * outcome cannot slip by), and returns a function that waits up to `ms` for it, checking `poll`
+   * now and then in case the outcome passed while this replica was reconnecting.
    */
-  expect<T>(requestKey: string, poll: () => Promise<T | undefined>): (ms: number) => Promise<OutcomeMessage | T | undefined> {
+  expect<T>(
+    requestKey: string,
+    attempt: number,
+    poll: () => Promise<T | undefined>,
+  ): (ms: number) => Promise<OutcomeMessage | T | undefined> {
     let resolveOutcome!: (m: OutcomeMessage) => void;
     const arrived = new Promise<OutcomeMessage>((r) => (resolveOutcome = r));
+    const waiting: Waiting = { attempt, resolve: resolveOutcome };
     const set = this.waiters.get(requestKey) ?? new Set();
-    set.add(resolveOutcome);
+    set.add(waiting);
     this.waiters.set(requestKey, set);
     const release = () => {
-      set.delete(resolveOutcome);
+      set.delete(waiting);
       if (set.size === 0) this.waiters.delete(requestKey);
     };
     return async (ms) => {

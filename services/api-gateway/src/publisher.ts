@@ -11,7 +11,7 @@ import {
 } from '@jangar/contracts';
 import { DomainError, faultPoint, publish, type Logger } from '@jangar/service-kit';
 import type { PublishedMarks } from './deliveries/published-marks.js';
-import { answerOfAttempt, storedResponse, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
+import { answerOfAttempt, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
 import type { OutcomeWaiter } from './outcomes.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
 import { responseForHold, responseForOutcome } from './responses.js';
@@ -65,7 +65,7 @@ export class RequestPublisher {
       return undefined;
     }
     const key = message.requestKey;
-    const wait = this.waiter.expect(key, async () => {
+    const wait = this.waiter.expect(key, message.attempt, async () => {
       const row = await this.deliveries.get(key);
       return row ? answerOfAttempt(row, message.attempt) : undefined;
     });
@@ -88,9 +88,10 @@ export class RequestPublisher {
   async record(requestKey: string, attempt: number, outcome: OutcomePayload): Promise<StoredResponse | undefined> {
     const { stored, storedHere, response } = await this.store(requestKey, attempt, outcome);
     if (stored || storedHere) return response;
-    // Another path stored an answer first (the durable consumer, another replica): that one stands.
+    // Another path stored an answer first (the durable consumer, another replica): that one stands,
+    // a retryable one included, as long as the row is still at this attempt.
     const row = await this.deliveries.get(requestKey);
-    return row ? storedResponse(row) : undefined;
+    return row ? answerOfAttempt(row, attempt) : undefined;
   }
 
   /**
@@ -117,8 +118,7 @@ export class RequestPublisher {
       if (!isRetryable(outcome)) {
         return this.deliveries.complete(requestKey, attempt, response, outcome.result === 'applied' ? outcome.resource : undefined);
       }
-      await this.deliveries.markRetryable(requestKey, attempt, response);
-      return true;
+      return this.deliveries.markRetryable(requestKey, attempt, response);
     })();
     // Remembered only once it stored: a failed or losing write leaves nothing to skip.
     const stored = writing.then(

@@ -210,6 +210,29 @@ describe('storing outcomes as answers', () => {
     expect(JSON.parse(second!.body)).toMatchObject({ metadata: { name: 'first' } });
   });
 
+  const notNow = (): OutcomePayload => ({
+    result: 'rejected',
+    id: randomUUID(),
+    kind: 'AgentRun',
+    verb: 'create',
+    error: { code: 'concurrency_limit', detail: 'not now' },
+  });
+
+  it("answers a waiter with the retryable refusal another replica stored first, and reports no write for an earlier attempt's late copy", async () => {
+    const d = delivery('outcome-6');
+    await store.claim(d);
+    const first = await publisher().store(d.requestKey, 1, notNow());
+    expect(first.stored).toBe(true);
+    // Another replica, whose waiter got the same outcome a moment later.
+    expect(await publisher().record(d.requestKey, 1, notNow())).toEqual(first.response);
+
+    // The client retried: attempt 2 is under way when attempt 1's outcome comes once more.
+    await store.reopen((await store.get(d.requestKey))!);
+    expect((await publisher().store(d.requestKey, 1, notNow())).stored).toBe(false);
+    expect(await publisher().record(d.requestKey, 1, notNow())).toBeUndefined();
+    expect((await store.get(d.requestKey))?.state).toBe('pending');
+  });
+
   it('stores an outcome once, however many paths deliver it', async () => {
     const d = delivery('outcome-2');
     await store.claim(d);

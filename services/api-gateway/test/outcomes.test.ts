@@ -22,10 +22,10 @@ afterAll(async () => {
   await nats?.stop();
 });
 
-const outcome = (requestKey: string): OutcomeMessage => ({
+const outcome = (requestKey: string, attempt = 1): OutcomeMessage => ({
   deliveryId: requestKey,
   requestKey,
-  attempt: 1,
+  attempt,
   correlationId: requestKey,
   principal: { subject: 'alice', roles: [] },
   namespace: 'team-a',
@@ -45,7 +45,7 @@ const publish = (m: OutcomeMessage | string) =>
 describe('waiting for an outcome', () => {
   it('wakes the request waiting for it through the subscription, without reading its row', async () => {
     let polls = 0;
-    const wait = waiter.expect('alice:w-1', async () => {
+    const wait = waiter.expect('alice:w-1', 1, async () => {
       polls += 1;
       return undefined;
     });
@@ -61,9 +61,18 @@ describe('waiting for an outcome', () => {
     expect(polls).toBe(0);
   });
 
+  it("is not woken by an earlier attempt's outcome published again, only by its own attempt's", async () => {
+    const wait = waiter.expect('alice:w-5', 2, async () => undefined);
+    // Attempt 1 was refused "not now"; its handler, redelivered after a crash, publishes that outcome again.
+    publish(outcome('alice:w-5', 1));
+    publish(outcome('alice:w-5', 2));
+    await nc.flush();
+    expect(await wait(10_000)).toMatchObject({ requestKey: 'alice:w-5', attempt: 2 });
+  });
+
   it('gives up at the end of the wait, having read the row in between', async () => {
     let polls = 0;
-    const wait = waiter.expect('alice:w-2', async () => {
+    const wait = waiter.expect('alice:w-2', 1, async () => {
       polls += 1;
       return undefined;
     });
@@ -75,7 +84,7 @@ describe('waiting for an outcome', () => {
   // Without the bound the wait lasts as long as the read does, here for ever: the test then fails at its limit.
   it('gives up at the end of the wait though a read of the row never returns (a Postgres that hangs)', { timeout: 20_000 }, async () => {
     let polls = 0;
-    const wait = waiter.expect('alice:w-4', () => {
+    const wait = waiter.expect('alice:w-4', 1, () => {
       polls += 1;
       return new Promise<undefined>(() => undefined);
     });

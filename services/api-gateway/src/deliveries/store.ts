@@ -156,9 +156,12 @@ export class DeliveryStore {
     return rows.length > 0;
   }
 
-  /** Records a retryable rejection of an attempt: its answer is kept for whoever waits, but it is not final. */
-  async markRetryable(requestKey: string, attempt: number, response: StoredResponse): Promise<void> {
-    await this.setInterim('retryable', requestKey, attempt, response);
+  /**
+   * Records a retryable rejection of an attempt: its answer is kept for whoever waits, but it is not
+   * final. True when this call recorded it; a row past this attempt, or already answered, is left alone.
+   */
+  async markRetryable(requestKey: string, attempt: number, response: StoredResponse): Promise<boolean> {
+    return this.setInterim('retryable', requestKey, attempt, response);
   }
 
   /** Records that an attempt is held for approval: retries replay its 202 until the outcome completes the row. */
@@ -166,14 +169,20 @@ export class DeliveryStore {
     await this.setInterim('awaiting', requestKey, attempt, response);
   }
 
-  private async setInterim(state: 'retryable' | 'awaiting', requestKey: string, attempt: number, response: StoredResponse): Promise<void> {
+  private async setInterim(
+    state: 'retryable' | 'awaiting',
+    requestKey: string,
+    attempt: number,
+    response: StoredResponse,
+  ): Promise<boolean> {
     // Only a row still waiting for this attempt moves: a late message never undoes a final answer.
     // An awaiting answer may give way to a newer one: a run approved, then queued behind a limit.
-    await this.db.query(
+    const rows = await this.db.query(
       `update gateway.deliveries set state = ?, status_code = ?, content_type = ?, response_body = ?, published_at = coalesce(published_at, now())
-       where request_key = ? and state in ('pending', 'awaiting') and attempt = ?`,
+       where request_key = ? and state in ('pending', 'awaiting') and attempt = ? returning request_key`,
       [state, response.status, response.contentType, response.body, requestKey, attempt],
     );
+    return rows.length > 0;
   }
 
   /**
