@@ -14,15 +14,16 @@ import type { PublishedMarks } from './deliveries/published-marks.js';
 import { answerOfAttempt, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
 import type { OutcomeWaiter } from './outcomes.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
+import { RecentAnswers } from './recent-answers.js';
 import { responseForHold, responseForOutcome } from './responses.js';
 
-/** How many attempts whose answer this replica stored it remembers (the oldest are forgotten first). */
-const STORED_HERE_LIMIT = 10_000;
+/** What this replica remembers of the answers it stored (the oldest are forgotten first). */
+const STORED_HERE_LIMITS = { entries: 10_000, bytes: 32 * 1024 * 1024, ageMs: 60_000 };
 
 /** Publishes accepted requests and turns their outcomes into stored answers. */
 export class RequestPublisher {
-  /** Attempts (`<requestKey>#<attempt>`) whose answer this replica is storing or stored, with that answer, most recent last. */
-  private readonly storedHere = new Map<string, Promise<StoredResponse | undefined>>();
+  /** Attempts whose answer this replica is storing or stored lately, with that answer. */
+  private readonly storedHere = new RecentAnswers(STORED_HERE_LIMITS);
 
   constructor(
     private readonly js: JetStreamClient,
@@ -125,9 +126,8 @@ export class RequestPublisher {
       (wrote) => (wrote ? response : undefined),
       () => undefined,
     );
-    this.storedHere.set(key, stored);
-    if (this.storedHere.size > STORED_HERE_LIMIT) this.storedHere.delete(this.storedHere.keys().next().value!);
-    if (!(await stored)) this.storedHere.delete(key);
+    this.storedHere.set(key, stored, response.body.length);
+    if (!(await stored)) this.storedHere.forget(key, stored);
     return { stored: await writing, storedHere: false, response };
   }
 
