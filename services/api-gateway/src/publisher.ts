@@ -55,7 +55,7 @@ export class RequestPublisher {
     }
     // Not awaited: the mark only steers the recovery sweep, and a mark lost in a crash makes the
     // sweep publish again under the same dedup ID (see published-marks.ts).
-    this.marks.add(message.requestKey);
+    this.marks.add(message.requestKey, message.attempt);
   }
 
   /** Publishes, then waits up to `waitMs` for the stored answer; with no wait, nothing listens for it. */

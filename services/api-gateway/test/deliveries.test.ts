@@ -124,6 +124,18 @@ describe('the delivery store', () => {
     expect(await store.reopen(retryable)).toBeUndefined();
   });
 
+  it('leaves a row unmarked for the sweep when a late mark names the attempt before the one a retry reopened it as', async () => {
+    const d = delivery('reopened-1');
+    await store.claim(d);
+    await store.markRetryable(d.requestKey, 1, { status: 429, contentType: 'application/problem+json', body: '{}' });
+    await store.reopen((await store.get(d.requestKey))!);
+    // Attempt 1's mark, held up in its replica's batch, lands after the reopen.
+    await store.markPublished([{ requestKey: d.requestKey, attempt: 1 }]);
+    expect((await store.unpublished(0)).map((r) => r.requestKey)).toContain(d.requestKey);
+    await store.markPublished([{ requestKey: d.requestKey, attempt: 2 }]);
+    expect((await store.unpublished(0)).map((r) => r.requestKey)).not.toContain(d.requestKey);
+  });
+
   it('lists the claims never published, and only those; one statement marks a batch of them', async () => {
     const lost = delivery('lost-1');
     const sent = delivery('sent-1');
@@ -131,7 +143,10 @@ describe('the delivery store', () => {
     await store.claim(lost);
     await store.claim(sent);
     await store.claim(sentToo);
-    await store.markPublished([sent.requestKey, sentToo.requestKey]);
+    await store.markPublished([
+      { requestKey: sent.requestKey, attempt: 1 },
+      { requestKey: sentToo.requestKey, attempt: 1 },
+    ]);
     const keys = (await store.unpublished(0)).map((r) => r.requestKey);
     expect(keys).toContain(lost.requestKey);
     expect(keys).not.toContain(sent.requestKey);

@@ -1,8 +1,9 @@
 /**
  * Group commit of the "published" marks. Marking a claimed delivery published only tells the
  * recovery sweep not to publish it again, so a request need not wait for its mark: marks are
- * collected and written together, one `update … where request_key = any(…)` per batch, off the
- * request's path. That leaves one synchronous commit per accepted request (the claim) instead of two.
+ * collected and written together, one `update` per batch, off the request's path. A mark names
+ * the attempt it was published as: a late mark must not land on the attempt a retry reopened the
+ * row as, which its replica may have died before publishing and only the sweep would publish. That leaves one synchronous commit per accepted request (the claim) instead of two.
  *
  * Why a lost mark is safe: a mark not yet written when the gateway dies leaves its row pending and
  * unmarked, exactly as a crash between claim and publish does. The recovery sweep publishes such a
@@ -14,16 +15,22 @@
  * own keys: create-or-get by delivery label, outcomes stored `where state = 'pending'`, audit rows
  * unique on their dedup IDs.
  */
+/** One attempt of a request, published. */
+export interface PublishedMark {
+  requestKey: string;
+  attempt: number;
+}
+
 export interface PublishedMarks {
   /** Queues the mark; it is written with the next batch. */
-  add(requestKey: string): void;
+  add(requestKey: string, attempt: number): void;
   /** Writes every queued mark now (and waits for a batch already being written). */
   flush(): Promise<void>;
 }
 
 export function publishedMarks(opts: {
-  /** Marks these request keys published, in one statement. */
-  write: (requestKeys: readonly string[]) => Promise<void>;
+  /** Marks these attempts published, in one statement. */
+  write: (marks: readonly PublishedMark[]) => Promise<void>;
   /** How long a first mark waits for others to join its batch. */
   delayMs: number;
   /** At most this many keys per statement. */
@@ -31,21 +38,23 @@ export function publishedMarks(opts: {
   onError: (err: unknown, count: number) => void;
 }): PublishedMarks {
   const maxBatch = opts.maxBatch ?? 500;
-  let queued = new Set<string>();
+  // By `<attempt> <requestKey>`: one mark per attempt and batch, however often it is added.
+  let queued = new Map<string, PublishedMark>();
   let writing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
   // Writes batches until nothing is queued; marks queued meanwhile go in the next batch.
   const drain = async (): Promise<void> => {
     while (queued.size > 0) {
-      const keys = [...queued].slice(0, maxBatch);
-      if (keys.length === queued.size) queued = new Set();
+      const keys = [...queued.keys()].slice(0, maxBatch);
+      const batch = keys.map((k) => queued.get(k)!);
+      if (keys.length === queued.size) queued = new Map();
       else for (const k of keys) queued.delete(k);
       try {
-        await opts.write(keys);
+        await opts.write(batch);
       } catch (err) {
         // Not retried: an unwritten mark is what the recovery sweep is for (see above).
-        opts.onError(err, keys.length);
+        opts.onError(err, batch.length);
       }
     }
   };
@@ -66,8 +75,8 @@ export function publishedMarks(opts: {
   };
 
   return {
-    add(requestKey) {
-      queued.add(requestKey);
+    add(requestKey, attempt) {
+      queued.set(`${attempt} ${requestKey}`, { requestKey, attempt });
       schedule();
     },
     async flush() {

@@ -7,6 +7,7 @@ import { groupCommit, TransientError, withinDeadline } from '@jangar/service-kit
 import { deleteInBatches, type Database } from '@jangar/service-kit/db';
 import type { RequestMessage } from '@jangar/contracts';
 import { Delivery } from '../entities/index.js';
+import type { PublishedMark } from './published-marks.js';
 
 /** A stored delivery, as the ORM maps a row of `gateway.deliveries`. */
 export type DeliveryRow = Delivery;
@@ -131,14 +132,16 @@ export class DeliveryStore {
     return row ? this.db.withEm(async (em) => em.map(Delivery, row)) : undefined;
   }
 
-  /** Marks these deliveries published, in one statement (a batch of `published-marks.ts`). */
-  async markPublished(requestKeys: readonly string[]): Promise<void> {
+  /** Marks these attempts published, in one statement (a batch of `published-marks.ts`); a row reopened since as a later attempt stays unmarked. */
+  async markPublished(marks: readonly PublishedMark[]): Promise<void> {
     // Raw SQL here and in the updates below: each is a conditional single-statement transition
     // (`where state = 'pending' and attempt = ?`, `coalesce`, `now()`) that must not become read-modify-write.
-    // The keys travel as one jsonb array: the query builder would spread a JS array into separate parameters.
+    // The marks travel as one jsonb array: the query builder would spread a JS array into separate parameters.
     await this.db.query(
-      'update gateway.deliveries set published_at = coalesce(published_at, now()) where request_key in (select jsonb_array_elements_text(?::jsonb))',
-      [JSON.stringify(requestKeys)],
+      `update gateway.deliveries d set published_at = coalesce(d.published_at, now())
+       from jsonb_to_recordset(?::jsonb) as m("requestKey" text, attempt int)
+       where d.request_key = m."requestKey" and d.attempt = m.attempt`,
+      [JSON.stringify(marks)],
     );
   }
 
