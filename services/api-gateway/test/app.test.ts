@@ -4,7 +4,7 @@ import type { GatewayDeps } from '../src/deps.js';
 import { RPCS } from '@jangar/contracts';
 import type { AnyRpc } from '@jangar/service-kit';
 import { Authenticator } from '../src/auth.js';
-import { testApp } from './fake-deps.js';
+import { memoryBus, testApp } from './fake-deps.js';
 
 const app = testApp;
 
@@ -152,6 +152,37 @@ describe('gateway HTTP behaviour', () => {
     });
     expect(fits.statusCode).toBe(201);
     expect(claimed).toEqual(['small']);
+  });
+
+  it('answers a retry that reopens a 429 as a first request: a 202 naming the run when its outcome is slower than the wait', async () => {
+    // Attempt 1 is refused "not now"; every later attempt is still being decided when the wait ends.
+    const bus = memoryBus((m) =>
+      m.attempt === 1 ? { status: 429, contentType: 'application/problem+json', body: '{"code":"concurrency_limit"}' } : undefined,
+    );
+    const limited = testApp({ deliveries: bus.deliveries, publishAndWait: bus.publishAndWait });
+    const send = (prefer?: string) =>
+      limited.inject({
+        method: 'POST',
+        url: '/v1/agent-runs',
+        headers: { ...auth, ...(prefer ? { prefer } : {}) },
+        payload: { ...validRun, deliveryId: 'limited' },
+      });
+
+    expect((await send()).statusCode).toBe(429);
+    const retry = await send();
+    expect(retry.statusCode).toBe(202);
+    const { id } = retry.json();
+    expect(id).toBe(bus.published[0]!.payload.id);
+    expect(retry.headers.location).toBe(`/v1/runs/${id}`);
+    expect(bus.published.map((m) => m.attempt)).toEqual([1, 2]);
+
+    // The same with respond-async, once attempt 2 too was told "not now".
+    const row = [...bus.rows.values()][0]!;
+    Object.assign(row, { state: 'retryable', statusCode: 429, contentType: 'application/problem+json', responseBody: '{}' });
+    const async = await send('respond-async');
+    expect(async.statusCode).toBe(202);
+    expect(async.headers['preference-applied']).toBe('respond-async');
+    expect(async.json()).toMatchObject({ id, status: 'Accepted', deliveryId: 'limited' });
   });
 
   it('answers 400, not 500, for malformed JSON', async () => {

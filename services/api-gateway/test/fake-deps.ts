@@ -30,9 +30,9 @@ export function testApp(overrides: Partial<GatewayDeps> = {}) {
 /**
  * An in-memory idempotency store and bus, for `testApp({ deliveries, publishAndWait })`: a claim
  * inserts a row unless its request key exists (then it returns that row), and each publication
- * stores the answer `answer` gives as the row's, as the gateway's outcome path does. `undefined`
- * from `answer` is an outcome slower than the wait budget: the row stays pending. `waits` holds the
- * wait budget of each publication.
+ * stores the answer `answer` gives as the row's, as the gateway's outcome path does (a 429 as the
+ * attempt's retryable answer, which a retry reopens). `undefined` from `answer` is an outcome slower
+ * than the wait budget: the row stays pending. `waits` holds the wait budget of each publication.
  */
 export function memoryBus(answer: (message: RequestMessage) => StoredResponse | undefined) {
   const rows = new Map<string, DeliveryRow>();
@@ -40,6 +40,21 @@ export function memoryBus(answer: (message: RequestMessage) => StoredResponse | 
   const waits: number[] = [];
   const deliveries = {
     findByResource: async (resourceId: string) => [...rows.values()].find((r) => r.resourceId === resourceId),
+    get: async (requestKey: string) => rows.get(requestKey),
+    reopen: async (row: DeliveryRow) => {
+      const now = rows.get(row.requestKey);
+      if (now?.state !== 'retryable' || now.attempt !== row.attempt) return undefined;
+      const attempt = now.attempt + 1;
+      Object.assign(now, {
+        state: 'pending',
+        attempt,
+        message: { ...now.message, attempt },
+        statusCode: null,
+        contentType: null,
+        responseBody: null,
+      });
+      return { ...now };
+    },
     claim: async (d: NewDelivery): Promise<{ claimed: true } | { claimed: false; existing: DeliveryRow }> => {
       const existing = rows.get(d.requestKey);
       if (existing) return { claimed: false, existing };
@@ -73,8 +88,10 @@ export function memoryBus(answer: (message: RequestMessage) => StoredResponse | 
     waits.push(waitMs);
     const row = rows.get(message.requestKey);
     const stored = answer(message);
-    if (row && stored && row.state === 'pending') {
-      Object.assign(row, { state: 'completed', statusCode: stored.status, contentType: stored.contentType, responseBody: stored.body });
+    if (row && stored && row.state === 'pending' && row.attempt === message.attempt) {
+      // A 429 is kept as the attempt's answer only: the next retry reopens the row and is decided again.
+      const state = stored.status === 429 ? 'retryable' : 'completed';
+      Object.assign(row, { state, statusCode: stored.status, contentType: stored.contentType, responseBody: stored.body });
     }
     return stored;
   };

@@ -6,7 +6,7 @@ import type { Caller } from '../auth.js';
 import { storedResponse, type DeliveryRow, type StoredResponse } from '../deliveries/store.js';
 import type { GatewayDeps } from '../deps.js';
 import { requestFingerprint } from '../idempotency.js';
-import { parsePrefer, waitBudgetMs } from '../prefer.js';
+import { parsePrefer, waitBudgetMs, type WaitPreference } from '../prefer.js';
 
 /** One mutating request, validated and ready to go on the bus. */
 export interface Submission {
@@ -96,25 +96,32 @@ export async function submit(deps: GatewayDeps, reply: FastifyReply, s: Submissi
     name: payload.metadata.name,
     message,
   });
-  if (!claim.claimed) return answerExisting(deps, reply, claim.existing, fingerprint, waitMs);
+  if (!claim.claimed) return answerExisting(deps, reply, s, claim.existing, fingerprint, prefer, waitMs);
   faultPoint('gateway.after-claim');
 
   const outcome = await deps.publishAndWait(message, waitMs);
   if (outcome) return send(reply, outcome, false);
+  return accepted(reply, s, id, prefer);
+}
+
+/** The 202 of an attempt published whose outcome is slower than the wait (or not waited for). */
+function accepted(reply: FastifyReply, s: Submission, id: string, prefer: WaitPreference): FastifyReply {
   const location = s.location(id);
   if (prefer.respondAsync) reply.header('Preference-Applied', 'respond-async');
   return reply
     .code(202)
     .header('Location', location)
-    .send({ id, kind: kind.kind, status: 'Accepted', deliveryId, links: { self: location } });
+    .send({ id, kind: s.kind.kind, status: 'Accepted', deliveryId: s.deliveryId, links: { self: location } });
 }
 
 /** A retry: replay the stored answer, refuse a different request, or wait for the one in flight. */
 async function answerExisting(
   deps: GatewayDeps,
   reply: FastifyReply,
+  s: Submission,
   row: DeliveryRow,
   fingerprint: string,
+  prefer: WaitPreference,
   waitMs: number,
 ): Promise<FastifyReply> {
   if (row.fingerprint !== fingerprint) {
@@ -126,14 +133,15 @@ async function answerExisting(
   if (stored) return send(reply, stored, true);
   if (row.state === 'retryable') {
     // The last attempt was told "not now": this retry is a new attempt, decided afresh.
+    // Its answer is a first request's: the outcome, or a 202 when that is slower than the wait.
     const reopened = await deps.deliveries.reopen(row);
     if (reopened) {
       const outcome = await deps.publishAndWait(reopened.message, waitMs);
       if (outcome) return send(reply, outcome, false);
-      throw new DomainError('request_in_progress', 'a request with this deliveryId is still being processed; retry later');
+      return accepted(reply, s, reopened.resourceId, prefer);
     }
     const now = await deps.deliveries.get(row.requestKey);
-    if (now) return answerExisting(deps, reply, now, fingerprint, waitMs);
+    if (now) return answerExisting(deps, reply, s, now, fingerprint, prefer, waitMs);
   }
   // Still pending: publish again (the dedup ID makes it harmless, and it heals a crash between
   // claim and publish), then wait like the first request did.
