@@ -163,6 +163,7 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
   const admission = await deps.slots.admit(
     {
       requestKey: message.requestKey,
+      attempt: message.attempt,
       runId: request.id,
       kind: request.kind,
       namespace: request.metadata.namespace,

@@ -75,6 +75,7 @@ async function admitRun(namespace: string, name: string, key: string, cpu = 0) {
   const admission = await slots.admit(
     {
       requestKey: `alice:${name}`,
+      attempt: 1,
       runId: `id-${name}`,
       kind: 'AgentRun',
       namespace,

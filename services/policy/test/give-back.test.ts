@@ -39,7 +39,10 @@ const refused: KeptDecision = { decision: decision('deny'), error: { code: 'conc
 
 /** Takes a slot for `key`, as an admission does. */
 const takeSlot = (key: string) =>
-  slots.admit({ requestKey: key, runId: randomUUID(), kind: 'AgentRun', namespace: NS, name: key, agent: undefined }, { limits: {} });
+  slots.admit(
+    { requestKey: key, attempt: 1, runId: randomUUID(), kind: 'AgentRun', namespace: NS, name: key, agent: undefined },
+    { limits: {} },
+  );
 
 /** Whether the slot taken by `key` is still held. */
 const holds = async (key: string) =>

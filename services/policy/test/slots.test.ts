@@ -29,9 +29,9 @@ afterAll(async () => {
   await scratch?.stop();
 });
 
-/** Admits run `name` with Jangar id `id` under request key `key`, with no limits. */
-const admit = (key: string, id: string, name: string) =>
-  slots.admit({ requestKey: key, runId: id, kind: 'AgentRun', namespace: NS, name, agent: 'coder' }, { limits: {} });
+/** Admits run `name` with Jangar id `id` under request key `key` (its `attempt`), with no limits. */
+const admit = (key: string, id: string, name: string, attempt = 1) =>
+  slots.admit({ requestKey: key, attempt, runId: id, kind: 'AgentRun', namespace: NS, name, agent: 'coder' }, { limits: {} });
 
 /** Whether the slot taken by `key` is still held. */
 const holds = async (key: string) =>
@@ -44,8 +44,8 @@ const ended = (id: string, name: string): RunStatusMessage =>
     payload: { run: { id, type: 'AgentRun', namespace: NS, name, phase: 'Succeeded' } },
   }) as RunStatusMessage;
 
-const outcome = (requestKey: string, result: 'applied' | 'rejected', kind = 'AgentRun') =>
-  ({ requestKey, payload: { result, kind } }) as OutcomeMessage;
+const outcome = (requestKey: string, result: 'applied' | 'rejected', kind = 'AgentRun', attempt = 1) =>
+  ({ requestKey, attempt, payload: { result, kind } }) as OutcomeMessage;
 
 /** Creates AgentRun `name` carrying Jangar id `id`, in `phase` when one is given. */
 async function createRun(name: string, id: string, phase?: string) {
@@ -81,6 +81,19 @@ describe('releasing a slot', () => {
     expect([await holds('k-rejected'), await holds('k-applied')]).toEqual([false, true]);
     const held = await slots.heldSince(-60_000);
     expect(held.find((h) => h.requestKey === 'k-applied')).toMatchObject({ runId: 'id-applied', created: true });
+  });
+});
+
+describe('a retried request', () => {
+  it('keeps the slot its retry took when the refusal of its earlier attempt is handled late', async () => {
+    // Attempt 1 was refused 429 without a slot; the client's retry, attempt 2, was admitted.
+    await admit('k-retried', 'id-retried', 'retried', 2);
+    // Attempt 1's refusal reaches the outcomes consumer only now (its replica was killed holding it).
+    expect(await settleCreated(slots, outcome('k-retried', 'rejected', 'AgentRun', 1))).toBeUndefined();
+    expect(await holds('k-retried')).toBe(true);
+    // Attempt 2's own outcome still settles it.
+    expect(await settleCreated(slots, outcome('k-retried', 'rejected', 'AgentRun', 2))).toBe(NS);
+    expect(await holds('k-retried')).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-/** A concurrency slot one admitted run holds until it ends (`policy.run_slots`, migrations 0101, 0103, 0104 and 0105). */
+/** A concurrency slot one admitted run holds until it ends (`policy.run_slots`, migrations 0101, 0103, 0104, 0105 and 0107). */
 export const RunSlot = defineEntity({
   name: 'RunSlot',
   schema: 'policy',
@@ -20,6 +20,8 @@ export const RunSlot = defineEntity({
     // The run's Jangar id, and when the provisioner said it created it (migration 0105; null on older slots).
     runId: p.text().nullable(),
     createdAt: p.datetime().columnType('timestamptz').nullable(),
+    // The attempt of the request that holds it (migration 0107): an earlier attempt's late outcome leaves it alone.
+    attempt: p.integer().default(1),
   },
   indexes: [
     // Partial: admission counts only the slots still held.

@@ -84,6 +84,17 @@ export class Migration20261126000106FirstDecisions extends Migration {
   }
 }
 
+/**
+ * The attempt that holds each slot. A retry of a `429` is the request's next attempt and takes the
+ * slot under the same request key; the refused attempt's outcome, handled late (a replica killed
+ * holding it, a backlog on the outcomes consumer), must not release it.
+ */
+export class Migration20261127000107SlotAttempts extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('alter table policy.run_slots add column if not exists attempt int not null default 1');
+  }
+}
+
 export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000101Slots', class: Migration20261126000101Slots },
   { name: 'Migration20261126000102BudgetCharges', class: Migration20261126000102BudgetCharges },
@@ -99,4 +110,5 @@ export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000105SlotRunIds', class: Migration20261126000105SlotRunIds },
   { name: 'Migration20261126000106FirstDecisions', class: Migration20261126000106FirstDecisions },
   { name: 'Migration20261126000304RunQueueLeaseOwner', class: Migration20261126000304RunQueueLeaseOwner },
+  { name: 'Migration20261127000107SlotAttempts', class: Migration20261127000107SlotAttempts },
 ];

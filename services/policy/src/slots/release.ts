@@ -25,8 +25,9 @@ export async function releaseEndedRun(slots: SlotStore, m: RunStatusMessage): Pr
 export async function settleCreated(slots: SlotStore, m: OutcomeMessage): Promise<string | undefined> {
   // Only runs take slots: the creates of every other kind come through here too, and need no statement.
   if (!kindByName(m.payload.kind)?.isRun) return undefined;
-  if (m.payload.result === 'rejected') return slots.releaseRequest(m.requestKey);
-  await slots.markCreated(m.requestKey);
+  // An earlier attempt's refusal, handled late, is not about the slot a retry of it took since.
+  if (m.payload.result === 'rejected') return slots.releaseRequest(m.requestKey, m.attempt);
+  await slots.markCreated(m.requestKey, m.attempt);
   return undefined;
 }
 

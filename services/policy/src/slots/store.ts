@@ -11,6 +11,8 @@ export interface Limits {
 /** A run asking for a slot: its request key (idempotency), identity, Agent and the resources it requests while active. */
 export interface SlotRequest {
   requestKey: string;
+  /** The request's attempt: 1, or more for a retry of a retryable refusal. */
+  attempt: number;
   /** The run's Jangar id (its create's payload id), which its status messages carry. */
   runId: string;
   kind: string;
@@ -208,9 +210,9 @@ export class SlotStore {
         await q('insert into policy.budget_charges (budget, request_key) values (?, ?) on conflict do nothing', [b.key, req.requestKey]);
       }
       await q(
-        `insert into policy.run_slots (request_key, run_id, kind, namespace, name, agent, cpu, memory, gpu) values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         on conflict (request_key) do update set released_at = null, acquired_at = now()`,
-        [req.requestKey, req.runId, req.kind, req.namespace, req.name, req.agent ?? null, asks.cpu, asks.memory, asks.gpu],
+        `insert into policy.run_slots (request_key, attempt, run_id, kind, namespace, name, agent, cpu, memory, gpu) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (request_key) do update set released_at = null, acquired_at = now(), attempt = excluded.attempt`,
+        [req.requestKey, req.attempt, req.runId, req.kind, req.namespace, req.name, req.agent ?? null, asks.cpu, asks.memory, asks.gpu],
       );
       return { refusals, rateRefusals, spent, charged: [...new Set([...budgets, ...resourceBudgets].map((b) => b.key))] };
     });
@@ -282,16 +284,25 @@ export class SlotStore {
     return rows[0]?.namespace;
   }
 
-  /** Notes that the run a request admitted was created, so that its absence later means it is gone. */
-  async markCreated(requestKey: string): Promise<void> {
-    await this.db.query('update policy.run_slots set created_at = coalesce(created_at, now()) where request_key = ?', [requestKey]);
+  /** Notes that the run an attempt of a request admitted was created, so that its absence later means it is gone. */
+  async markCreated(requestKey: string, attempt: number): Promise<void> {
+    await this.db.query('update policy.run_slots set created_at = coalesce(created_at, now()) where request_key = ? and attempt <= ?', [
+      requestKey,
+      attempt,
+    ]);
   }
 
-  /** Releases the slot a request took — rejected after all, or its run gone — and returns its namespace when one was held. */
-  async releaseRequest(requestKey: string): Promise<string | undefined> {
+  /**
+   * Releases the slot a request took — rejected after all, or its run gone — and returns its
+   * namespace when one was held. With `attempt`, only a slot that attempt or an earlier one took: a
+   * later attempt's slot is not this outcome's to free (a slot from before attempts were kept
+   * counts as attempt 1, and no attempt after an admitted one exists).
+   */
+  async releaseRequest(requestKey: string, attempt?: number): Promise<string | undefined> {
     const rows = await this.db.query<{ namespace: string }>(
-      'update policy.run_slots set released_at = now() where request_key = ? and released_at is null returning namespace',
-      [requestKey],
+      `update policy.run_slots set released_at = now() where request_key = ? and released_at is null${attempt === undefined ? '' : ' and attempt <= ?'}
+       returning namespace`,
+      attempt === undefined ? [requestKey] : [requestKey, attempt],
     );
     return rows[0]?.namespace;
   }
