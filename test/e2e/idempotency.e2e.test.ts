@@ -1,8 +1,8 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SUBJECTS } from '@jangar/contracts';
+import { CONSUMERS, SUBJECTS } from '@jangar/contracts';
 import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
 import { api, createAgent, eventually, kubeConfigOf, testStack } from '../support/stack.js';
 import { stuckRunBody } from '../support/fixtures.js';
@@ -254,6 +254,52 @@ describe('crashes lose nothing and duplicate nothing', () => {
     expect(answer).toMatchObject({ state: 'retryable', status_code: 429 });
     expect(JSON.parse(answer.response_body)).toMatchObject({ code: 'concurrency_limit' });
     expect(await resourcesIn(NS, 'redelivered')).toBe(0);
+  });
+
+  it('never starts a queued run deleted before its create came back from a policy replica that died having queued it', async () => {
+    const NS = 'queue-crash';
+    const dev = api(stack.gatewayUrl, stack.devToken);
+    await createAgent(stack, NS);
+    const guardrail = { metadata: { namespace: NS, name: 'queue' }, spec: { concurrency: { namespace: 1 }, queue: {} } };
+    expect((await dev.post('/v1/guardrails', { deliveryId: 'queue-crash-guardrail', ...guardrail })).status).toBe(201);
+    // Runs take slots until policy's informer has the guardrail, and then a run waits in the queue;
+    // deleted, it leaves the queue empty again.
+    let probe = 0;
+    await eventually('a run to wait in the queue', async () =>
+      (await dev.post('/v1/agent-runs', stuckRunBody(NS, `queue-crash-holder-${++probe}`))).status === 202 ? true : undefined,
+    );
+    expect((await dev.delete(`/v1/agent-runs/${NS}/queue-crash-holder-${probe}`, 'queue-crash-probe-delete')).status).toBe(200);
+
+    // An ack wait long enough that the delete below is surely handled before the create comes back.
+    const slowAck = { JANGAR_ACK_WAIT_MS: '8000' };
+    await stack.restart('policy', { ...slowAck, JANGAR_FAULTS: 'policy.after-enqueue' });
+    const [policy] = stack.processes('policy');
+    // Queued, and policy dies before it keeps or publishes that decision; respond-async answers at once.
+    expect((await dev.post('/v1/agent-runs', stuckRunBody(NS, 'queue-crash'), { prefer: 'respond-async' })).status).toBe(202);
+    await policy!.exited;
+    // While policy is down, the namespace's runs end: decided again, the create would now be admitted.
+    await stack.db.query('update policy.run_slots set released_at = now() where namespace = $1', [NS]);
+    await stack.restart('policy', slowAck);
+    // The user deletes the waiting run, and the new replica cancels it.
+    expect((await dev.delete(`/v1/agent-runs/${NS}/queue-crash`, 'queue-crash-delete')).status).toBe(200);
+
+    // One ack wait after the dead replica took it, the create comes back; whatever it leads to is done
+    // once policy and the provisioner have nothing pending.
+    const jsm = await jetstreamManager(nc);
+    const idle = (def: { stream: string; durable: string }) => async () => {
+      const info = await jsm.consumers.info(def.stream, def.durable);
+      return info.num_ack_pending === 0 && info.num_pending === 0 ? true : undefined;
+    };
+    await eventually('policy to have handled the create again', idle(CONSUMERS.policyRequests));
+    await eventually('the provisioner to have handled every allowed request', idle(CONSUMERS.provisionerAllowed));
+    await stack.restart('policy', {});
+
+    expect(await resourcesIn(NS, 'queue-crash')).toBe(0);
+    const cancelled = (await dev.get(`/v1/queue?namespace=${NS}&state=Cancelled`)).json.items as Array<{ deliveryId: string }>;
+    expect(cancelled.map((q) => q.deliveryId)).toContain('queue-crash');
+    const answer = await dev.post('/v1/agent-runs', stuckRunBody(NS, 'queue-crash'));
+    expect(answer.status).toBe(410);
+    expect(answer.json).toMatchObject({ code: 'run_cancelled' });
   });
 
   it('recovers when the gateway dies after publishing but before answering', async () => {

@@ -10,6 +10,7 @@ import {
   type DecisionPayload,
   type DomainErrorPayload,
   type KubeObject,
+  type QueueState,
   type RequestMessage,
   type RequestPayload,
 } from '@jangar/contracts';
@@ -100,10 +101,15 @@ export interface Held {
   queued?: QueueRow;
 }
 
-/** What admission came to: a decision to publish (with the request's rejection, if any) — or, for a queued run a limit still holds back, nothing yet. */
+/**
+ * What admission came to: a decision to publish (with the request's rejection, if any) — or, for a
+ * queued run a limit still holds back, nothing yet; or, for an attempt that already left its queue,
+ * nothing at all.
+ */
 type Admitted =
-  | { decision: DecisionPayload; error?: DomainErrorPayload; blocked?: undefined }
-  | { blocked: Array<Refusal['scope']>; decision?: undefined; error?: undefined };
+  | { decision: DecisionPayload; error?: DomainErrorPayload; blocked?: undefined; settled?: undefined }
+  | { blocked: Array<Refusal['scope']>; decision?: undefined; error?: undefined; settled?: undefined }
+  | { settled: QueueState; decision?: undefined; error?: undefined; blocked?: undefined };
 
 /**
  * Decides a request and, when the rules allow a run, takes its concurrency slot. A run over a limit
@@ -145,6 +151,10 @@ async function admit(message: RequestMessage, deps: PolicyDeps, held: Held): Pro
   if (queue && !queuedRow) {
     // First come, first served: a run does not overtake the runs already waiting in its namespace.
     const waiting = await deps.queue.byRequestKey(message.requestKey);
+    // This attempt was queued by a replica that died before keeping that decision, and has left the
+    // queue since (admitted, refused, expired, or cancelled by a delete): whoever settled it published
+    // its answer. Deciding it afresh could start a run its user deleted, or admit it twice.
+    if (waiting && waiting.attempt === message.attempt && waiting.state !== 'Queued') return { settled: waiting.state };
     if (waiting?.state === 'Queued' && waiting.attempt === message.attempt) {
       return { decision: { ...decision, verdict: 'pending', queue: toQueueSummary(waiting) } };
     }
@@ -228,6 +238,7 @@ async function enqueue(
 ): Promise<Admitted> {
   const queued = await deps.queue.enqueue(message, entry, sizes, randomUUID());
   if ('row' in queued) {
+    faultPoint('policy.after-enqueue');
     deps.onQueued?.();
     return { decision: { ...decision, verdict: 'pending', queue: toQueueSummary(queued.row) } };
   }
@@ -283,6 +294,13 @@ export async function handleRequest(
   }
   const admitted = await admit(message, deps, held);
   if (admitted.blocked) return { blocked: admitted.blocked };
+  if (admitted.settled) {
+    deps.logger.info(
+      { requestKey: message.requestKey, attempt: message.attempt, state: admitted.settled },
+      'this attempt already left its queue',
+    );
+    return {};
+  }
   // An allowed delete of a run still waiting in its queue or for approval is carried out here: there is no object yet.
   if (admitted.decision.verdict === 'allow' && !admitted.error && (await cancelUncreated(message, deps))) return {};
   const decided = fresh ? await keepFirst(message, { decision: admitted.decision, error: admitted.error }, deps) : admitted;
