@@ -50,6 +50,9 @@ export interface DatabaseOptions {
   deadlineMs?: number;
 }
 
+/** How long the server lets a session sit idle inside a transaction before it ends it. */
+export const IDLE_IN_TRANSACTION_MS = 60_000;
+
 /** Opens the pool and brings the service's schema up to date. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const orm = await MikroORM.init({
@@ -58,11 +61,16 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // TCP keepalive: the pool keeps its minimum open however long it idles, and a connection whose
     // server vanished without a reset (a failover by node loss, a middlebox dropping idle flows)
     // must fail within a minute or so, not hang a query until TCP gives up after many more.
+    // The other way round, a replica lost with its node mid-transaction would hold that
+    // transaction's locks (policy's admission lock is cluster-wide) until the server's own TCP
+    // keepalive gave up, hours by default: the server ends a session idle in a transaction for a
+    // minute, far longer than any transaction here waits between statements.
     driverOptions: {
       connection: {
         application_name: applicationName(opts.url, `jangar-${opts.schema}`),
         keepAlive: true,
         keepAliveInitialDelayMillis: 10_000,
+        idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
       },
     },
     entities: [...(opts.entities ?? [])],

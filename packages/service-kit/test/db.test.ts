@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPg, scratchPostgres, waitFor, type PostgresHandle } from '@jangar/devstack';
 import { createLogger } from '../src/logger.js';
 import { TransientError } from '../src/errors.js';
-import { openDatabase, schemaDrift, type Database } from '../src/db.js';
+import { IDLE_IN_TRANSACTION_MS, openDatabase, schemaDrift, type Database } from '../src/db.js';
 
 let pg: PostgresHandle;
 const logger = createLogger('test', 'silent');
@@ -73,6 +73,18 @@ describe('the connections of a service', () => {
       expect(await nameOf(own)).toBe('operator-chosen');
     } finally {
       await Promise.all([named.close(), own.close()]);
+    }
+  });
+
+  it('are ended by the server once they sit idle inside a transaction for a minute, so a lost replica cannot hold its locks', async () => {
+    const db = await openDatabase({ url: pg.url, schema: 'ledger', migrations: LEDGER_MIGRATIONS, logger });
+    try {
+      const [row] = await db.query<{ ms: string }>(
+        "select extract(epoch from current_setting('idle_in_transaction_session_timeout')::interval) * 1000 as ms",
+      );
+      expect(Number(row?.ms)).toBe(IDLE_IN_TRANSACTION_MS);
+    } finally {
+      await db.close();
     }
   });
 
