@@ -44,10 +44,14 @@ const takeSlot = (key: string) =>
     { limits: {} },
   );
 
-/** Whether the slot taken by `key` is still held. */
+/** Whether the slot taken by `key` is still held (a slot given back is no more). */
 const holds = async (key: string) =>
   (await scratch.db.query<{ held: boolean }>('select released_at is null as held from policy.run_slots where request_key = ?', [key]))[0]
-    ?.held;
+    ?.held ?? false;
+
+/** How many rows of `table` are `key`'s. */
+const rowsOf = async (table: 'run_slots' | 'budget_charges', key: string) =>
+  Number((await scratch.db.query<{ n: string }>(`select count(*) as n from policy.${table} where request_key = ?`, [key]))[0]?.n ?? 0);
 
 /** Queues request `key`, as an admission refused at a limit with a queue does; returns the decision saying so. */
 async function queued(key: string): Promise<KeptDecision> {
@@ -60,6 +64,13 @@ describe("an admission that lost to another replica's decision of the same attem
     await takeSlot('k-1');
     expect(await giveBackLostAdmission('k-1', admitted, refused, { slots, queue })).toBe(NS);
     expect(await holds('k-1')).toBe(false);
+  });
+
+  it('undoes the admission whole: no slot row left in the rate window, and no Budget charge', async () => {
+    await takeSlot('k-11');
+    await scratch.db.query("insert into policy.budget_charges (budget, request_key) values ('team-budget', 'k-11')");
+    expect(await giveBackLostAdmission('k-11', admitted, refused, { slots, queue })).toBe(NS);
+    expect([await rowsOf('run_slots', 'k-11'), await rowsOf('budget_charges', 'k-11')]).toEqual([0, 0]);
   });
 
   it('keeps the slot when the standing decision admitted the run too: they took one slot between them', async () => {

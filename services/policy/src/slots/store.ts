@@ -308,16 +308,19 @@ export class SlotStore {
   }
 
   /**
-   * Gives back the slot a request took, unless its run is being started from the queue: its queue
-   * entry admitted, or leased by a drainer, which admits a request that holds a slot without
-   * counting it again — the slot is that run's then. Under the admission lock, so no admission
-   * reads the slot between the check and the release. Returns its namespace when one was released.
+   * Undoes an admission that lost to another replica's decision: deletes the slot the request took
+   * and its Budget charges, as if the admission never happened, so the run that never starts counts
+   * neither against the limits, nor in the rate window, nor against any Budget. Unless its run is
+   * being started from the queue: its queue entry admitted, or leased by a drainer, which admits a
+   * request that holds a slot without counting it again — the slot is that run's then. Under the
+   * admission lock, so no admission reads the slot between the check and the delete. Returns its
+   * namespace when one was given back.
    */
   async releaseUnlessDequeued(requestKey: string): Promise<string | undefined> {
-    return this.db.transaction(async (q) => {
+    const namespace = await this.db.transaction(async (q) => {
       await q('select pg_advisory_xact_lock(?)', [SLOT_LOCK]);
       const rows = await q<{ namespace: string }>(
-        `update policy.run_slots set released_at = now()
+        `delete from policy.run_slots
           where request_key = ? and released_at is null
             and not exists (select 1 from policy.run_queue r where r.request_key = ?
                               and (r.state = 'Admitted' or (r.state = 'Queued' and r.leased_until > now())))
@@ -326,6 +329,10 @@ export class SlotStore {
       );
       return rows[0]?.namespace;
     });
+    // After the admission lock is let go: charges are keyed by Budget first, so this scans them,
+    // and a give-back is rare. A charge counted meanwhile only refuses more, never less.
+    if (namespace !== undefined) await this.db.query('delete from policy.budget_charges where request_key = ?', [requestKey]);
+    return namespace;
   }
 
   /** Slots held longer than `olderThanMs`, for the reconciler to check against the cluster, with their age in ms. */
