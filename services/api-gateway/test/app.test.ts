@@ -124,13 +124,10 @@ describe('gateway HTTP behaviour', () => {
       spec: { ...validRun.spec, implementation: { inline: { text } } },
     });
     const headers = { ...auth, 'content-type': 'application/json' };
+    const post = (deliveryId: string, textBytes: number) =>
+      bus.inject({ method: 'POST', url: '/v1/agent-runs', headers, payload: JSON.stringify(run(deliveryId, 'x'.repeat(textBytes))) });
 
-    const over = await bus.inject({
-      method: 'POST',
-      url: '/v1/agent-runs',
-      headers,
-      payload: JSON.stringify(run('big', 'x'.repeat(2_500))),
-    });
+    const over = await post('big', 2_500);
     expect(over.statusCode).toBe(413);
     expect(over.headers['content-type']).toContain('application/problem+json');
     expect(over.json()).toMatchObject({ code: 'payload_too_large', errors: [{ path: 'body' }] });
@@ -144,12 +141,7 @@ describe('gateway HTTP behaviour', () => {
     expect(chunked.statusCode).toBe(413);
     expect(claimed).toEqual([]);
 
-    const fits = await bus.inject({
-      method: 'POST',
-      url: '/v1/agent-runs',
-      headers,
-      payload: JSON.stringify(run('small', 'x'.repeat(100))),
-    });
+    const fits = await post('small', 100);
     expect(fits.statusCode).toBe(201);
     expect(claimed).toEqual(['small']);
   });

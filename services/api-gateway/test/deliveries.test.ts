@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestMessage, type OutcomePayload } from '@jangar/contracts';
+import type { OutcomePayload } from '@jangar/contracts';
 import { createLogger, TransientError } from '@jangar/service-kit';
 import { connectPg, waitFor } from '@jangar/devstack';
 import type { Database } from '@jangar/service-kit/db';
 import { GATEWAY_DATABASE } from '../src/database.js';
-import { answerOfAttempt, DeliveryStore, storedResponse, type NewDelivery } from '../src/deliveries/store.js';
+import { answerOfAttempt, DeliveryStore, storedResponse } from '../src/deliveries/store.js';
 import { RequestPublisher } from '../src/publisher.js';
+import { claimOf } from './claims.js';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
 let scratch: ScratchDatabase;
@@ -23,30 +24,8 @@ afterAll(async () => {
   await scratch?.stop();
 });
 
-function delivery(deliveryId: string): NewDelivery {
-  const resourceId = randomUUID();
-  const requestKey = `alice:${deliveryId}`;
-  return {
-    requestKey,
-    principal: 'alice',
-    deliveryId,
-    fingerprint: `fp-${deliveryId}`,
-    resourceId,
-    kind: 'AgentRun',
-    verb: 'create',
-    namespace: 'team-a',
-    name: undefined,
-    message: RequestMessage.parse({
-      deliveryId,
-      requestKey,
-      correlationId: deliveryId,
-      principal: { subject: 'alice' },
-      namespace: 'team-a',
-      occurredAt: new Date().toISOString(),
-      payload: { id: resourceId, kind: 'AgentRun', verb: 'create', metadata: { namespace: 'team-a' }, spec: { a: 1 } },
-    }),
-  };
-}
+/** Alice's claim of an AgentRun's create under `deliveryId`. */
+const delivery = (deliveryId: string) => claimOf(deliveryId);
 
 const answer = { status: 201, contentType: 'application/json', body: '{"ok":true}' };
 

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestMessage, STREAM_NAMES, streamDefinitions } from '@jangar/contracts';
+import { STREAM_NAMES, streamDefinitions } from '@jangar/contracts';
 import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
 import { createLogger, ensureStreams } from '@jangar/service-kit';
 import { GATEWAY_DATABASE } from '../src/database.js';
-import { storedResponse, DeliveryStore, type NewDelivery } from '../src/deliveries/store.js';
+import { storedResponse, DeliveryStore } from '../src/deliveries/store.js';
 import { RequestPublisher } from '../src/publisher.js';
+import { claimOf } from './claims.js';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
 let nats: NatsServerHandle;
@@ -29,42 +30,15 @@ afterAll(async () => {
   await Promise.all([nats?.stop(), scratch?.stop()]);
 });
 
-/** A claimed create of an AgentRun whose spec carries `text`; `kind` may be one this gateway does not know. */
-function claimOf(text: string, kind = 'AgentRun'): NewDelivery {
-  const deliveryId = randomUUID();
-  const resourceId = randomUUID();
-  const requestKey = `alice:${deliveryId}`;
-  return {
-    requestKey,
-    principal: 'alice',
-    deliveryId,
-    fingerprint: `fp-${deliveryId}`,
-    resourceId,
-    kind: 'AgentRun',
-    verb: 'create',
-    namespace: 'team-a',
-    name: undefined,
-    message: RequestMessage.parse({
-      deliveryId,
-      requestKey,
-      correlationId: deliveryId,
-      principal: { subject: 'alice' },
-      namespace: 'team-a',
-      occurredAt: new Date().toISOString(),
-      payload: { id: resourceId, kind, verb: 'create', metadata: { namespace: 'team-a' }, spec: { text } },
-    }),
-  };
-}
-
 const noMarks = { add: () => undefined, flush: async () => undefined };
 
 describe('the recovery sweep', () => {
   it('publishes the claims behind one it cannot publish, and answers a claim too large for the bus 413', async () => {
     const publisher = new RequestPublisher(jetstream(nc), store, noMarks, undefined as never, createLogger('test', 'silent'));
     // Claimed oldest first, as the sweep reads them: each would have stopped the sweep before the rows after it.
-    const tooLarge = claimOf('x'.repeat((nc.info?.max_payload ?? 1024 * 1024) + 1));
-    const unknownKind = claimOf('a kind from a newer version', 'Widget');
-    const lost = claimOf('lost between claim and publish');
+    const tooLarge = claimOf(randomUUID(), { text: 'x'.repeat((nc.info?.max_payload ?? 1024 * 1024) + 1) });
+    const unknownKind = claimOf(randomUUID(), { text: 'a kind from a newer version' }, 'Widget');
+    const lost = claimOf(randomUUID(), { text: 'lost between claim and publish' });
     for (const c of [tooLarge, unknownKind, lost]) await store.claim(c);
     const before = (await jsm.streams.info(STREAM_NAMES.requests)).state.messages;
 
