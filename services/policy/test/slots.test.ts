@@ -97,6 +97,19 @@ describe('a retried request', () => {
   });
 });
 
+describe('a late copy of an admitted attempt', () => {
+  it("takes no slot once that attempt's slot was released, while a later attempt takes it again", async () => {
+    await admit('k-late', 'id-late', 'late');
+    // Its create was rejected after all (the provisioner found no Agent): the slot is free.
+    await settleCreated(slots, outcome('k-late', 'rejected'));
+    // A copy of attempt 1, decided again by a replica that read no kept decision, is admitted on no slot.
+    expect(await admit('k-late', 'id-late', 'late')).toMatchObject({ refusals: [], charged: [] });
+    expect(await holds('k-late')).toBe(false);
+    expect(await admit('k-late', 'id-late', 'late', 2)).toMatchObject({ refusals: [] });
+    expect(await holds('k-late')).toBe(true);
+  });
+});
+
 describe('reconciling slots with the cluster', () => {
   it('keeps the slot of an admitted run not created yet, and frees those of runs created and since deleted or ended', async () => {
     await admit('k-backlog', 'id-backlog', 'backlog'); // admitted; the provisioner has not got to it

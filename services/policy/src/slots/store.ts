@@ -126,7 +126,10 @@ export class SlotStore {
   /**
    * Admits a run: charges every budget that counts runs and takes a concurrency slot, or — when a
    * budget is spent or a limit reached that is not `audited` — does neither. A request that already holds its slot (a
-   * redelivery) is admitted again without a second charge.
+   * redelivery) is admitted again without a second charge, and so is an attempt whose slot was
+   * taken and released since (its run rejected or ended): a late copy of it, decided again by a
+   * replica that read no kept decision, or a drainer or approval retried after a crash, must not
+   * take a slot for a run that is over.
    */
   async admit(req: SlotRequest, policy: AdmissionPolicy): Promise<Admission> {
     const { limits, budgets = [], resourceBudgets = [], rates = {}, audited = {} } = policy;
@@ -155,13 +158,21 @@ export class SlotStore {
         started_namespace: string | null;
         started_cluster: string | null;
       }>(
-        `select exists (select 1 from policy.run_slots where request_key = ? and released_at is null) as held,
+        `select exists (select 1 from policy.run_slots where request_key = ? and (released_at is null or attempt >= ?)) as held,
                 count(*) as cluster,
                 count(*) filter (where namespace = ?) as namespace,
                 count(*) filter (where namespace = ? and agent = ?) as agent,
                 ${startedNamespace.sql}, ${startedCluster.sql}
            from policy.run_slots where released_at is null`,
-        [req.requestKey, req.namespace, req.namespace, req.agent ?? null, ...startedNamespace.params, ...startedCluster.params],
+        [
+          req.requestKey,
+          req.attempt,
+          req.namespace,
+          req.namespace,
+          req.agent ?? null,
+          ...startedNamespace.params,
+          ...startedCluster.params,
+        ],
       );
       if (counts?.held) return { refusals: [], rateRefusals: [], spent: [], charged: [] };
 
@@ -211,7 +222,8 @@ export class SlotStore {
       }
       await q(
         `insert into policy.run_slots (request_key, attempt, run_id, kind, namespace, name, agent, cpu, memory, gpu) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         on conflict (request_key) do update set released_at = null, acquired_at = now(), attempt = excluded.attempt`,
+         on conflict (request_key) do update set released_at = null, acquired_at = now(), attempt = excluded.attempt
+           where policy.run_slots.attempt < excluded.attempt`,
         [req.requestKey, req.attempt, req.runId, req.kind, req.namespace, req.name, req.agent ?? null, asks.cpu, asks.memory, asks.gpu],
       );
       return { refusals, rateRefusals, spent, charged: [...new Set([...budgets, ...resourceBudgets].map((b) => b.key))] };
