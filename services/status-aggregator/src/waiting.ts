@@ -62,19 +62,26 @@ export class WaitingRunStore {
     const state = refusalState(code, detail, violations);
     const phase = state.phase === 'Cancelled' ? 'Cancelled' : 'Failed';
     const conditions = state.conditions.map((c) => ({ ...c, lastTransitionTime: c.lastTransitionTime ?? m.occurredAt }));
-    const rows = await this.db.query(
-      `update status.waiting_runs set phase = ?, run = run || ?::jsonb, observed_at = ?::timestamptz, listed = ?, updated_at = now()
-        where id = ? and listed and observed_at < ?::timestamptz returning id`,
-      [phase, JSON.stringify({ phase, conditions, updatedAt: m.occurredAt }), m.occurredAt, !retryable, outcome.id, m.occurredAt],
-    );
-    if (rows.length > 0) return !retryable;
-    await this.db.query(
-      `insert into status.waiting_runs (id, type, namespace, name, phase, run, created_at, observed_at, listed)
-       values (?, ?, ?, '', ?, '{}'::jsonb, ?::timestamptz, ?::timestamptz, false)
-       on conflict (id) do update set observed_at = excluded.observed_at, updated_at = now()
-       where not waiting_runs.listed and waiting_runs.observed_at < excluded.observed_at`,
-      [outcome.id, outcome.kind, m.namespace, phase, m.occurredAt, m.occurredAt],
-    );
+    // The hold and the refusal come through two consumers and may be written at the same moment:
+    // a hold committed between the update and the insert makes the insert a no-op on a listed row,
+    // so the update is tried once more, and then ends that row.
+    for (let tries = 0; tries < 2; tries++) {
+      const ended = await this.db.query(
+        `update status.waiting_runs set phase = ?, run = run || ?::jsonb, observed_at = ?::timestamptz, listed = ?, updated_at = now()
+          where id = ? and listed and observed_at < ?::timestamptz returning id`,
+        [phase, JSON.stringify({ phase, conditions, updatedAt: m.occurredAt }), m.occurredAt, !retryable, outcome.id, m.occurredAt],
+      );
+      if (ended.length > 0) return !retryable;
+      const kept = await this.db.query(
+        `insert into status.waiting_runs (id, type, namespace, name, phase, run, created_at, observed_at, listed)
+         values (?, ?, ?, '', ?, '{}'::jsonb, ?::timestamptz, ?::timestamptz, false)
+         on conflict (id) do update set observed_at = excluded.observed_at, updated_at = now()
+         where not waiting_runs.listed and waiting_runs.observed_at < excluded.observed_at
+         returning id`,
+        [outcome.id, outcome.kind, m.namespace, phase, m.occurredAt, m.occurredAt],
+      );
+      if (kept.length > 0) return false;
+    }
     return false;
   }
 

@@ -163,6 +163,25 @@ describe('runs that wait before they exist', () => {
     expect(await phases()).toEqual([['o2', 'Pending', 'Blocked']]);
   });
 
+  it('are ended by a refusal written while the decision that held them is committed between its two statements', async () => {
+    const r = request('race');
+    // The hold's consumer commits right after the refusal's update found no listed row to end.
+    let interleaved = false;
+    const racing = new WaitingRunStore({
+      ...db,
+      query: async <T>(sql: string, params?: readonly unknown[]) => {
+        const rows = await db.query<T>(sql, params);
+        if (!interleaved && sql.trimStart().startsWith('update status.waiting_runs')) {
+          interleaved = true;
+          await waiting.hold(queued(r, 1));
+        }
+        return rows;
+      },
+    });
+    await racing.refuse(refused(r, 10, 'queue_expired', 'waited 60 s'));
+    expect(await phases()).toEqual([['race', 'Failed', 'Blocked']]);
+  });
+
   it('leave no trace when they never waited, and none once a retryable refusal ends the attempt', async () => {
     const [denied, limited] = [request('n1'), request('l1')];
     await waiting.refuse(refused(denied, 3, 'policy_denied'));
