@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createAgent, eventually, testStack } from '../support/stack.js';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { api, createAgent, eventually, kubeConfigOf, testStack } from '../support/stack.js';
 import { TEAM_TOKENS } from '../support/fixtures.js';
 
 const tokens = TEAM_TOKENS;
@@ -148,6 +149,36 @@ async function readEvents(id: string, headers: Record<string, string> = {}): Pro
     });
   return { status: res.status, events };
 }
+
+describe('a run deleted outside Jangar while it runs', () => {
+  it('reads as Cancelled, its deletion the version that ends it', async () => {
+    await createAgent(stack, 'outside');
+    const created = await dev.post(
+      '/v1/agent-runs',
+      runBody('outside', 'deleted-outside', { suite: 'outside' }, { 'jangar.proompteng.ai/sim-scenario': 'stuck' }),
+    );
+    expect(created.status).toBe(201);
+    const { id, metadata } = created.json as { id: string; metadata: { name: string } };
+    await eventually('the run to be Running', async () => ((await dev.get(`/v1/runs/${id}`)).json?.phase === 'Running' ? true : undefined));
+
+    // As `kubectl delete`, a namespace's deletion or an OrchestrationRun's garbage collection would.
+    await kubeConfigOf(stack)
+      .makeApiClient(CustomObjectsApi)
+      .deleteNamespacedCustomObject({
+        group: 'agents.proompteng.ai',
+        version: 'v1alpha1',
+        namespace: 'outside',
+        plural: 'agentruns',
+        name: metadata.name,
+      });
+
+    const ended = await eventually('the run to read as over', async () => {
+      const run = (await dev.get(`/v1/runs/${id}`)).json as { phase: string; conditions: Array<{ type: string; reason?: string }> };
+      return run?.phase === 'Cancelled' ? run : undefined;
+    });
+    expect(ended.conditions).toContainEqual(expect.objectContaining({ type: 'InProgress', status: 'False', reason: 'Cancelled' }));
+  });
+});
 
 const PHASE_ORDER = ['Pending', 'Running', 'Succeeded'];
 

@@ -57,6 +57,22 @@ export function isTerminalPhase(phase: RunPhase): boolean {
   return TERMINAL_PHASES.includes(phase);
 }
 
+/** The status that records a run cancelled by its deletion, `by` whom: phase Cancelled, InProgress turned False. */
+export function cancelledStatus(current: KubeObject, by: string, now: Date): Record<string, unknown> {
+  const status = (current.status ?? {}) as { conditions?: Condition[] };
+  const at = now.toISOString();
+  const cancelled: Condition = {
+    type: 'InProgress',
+    status: 'False',
+    reason: 'Cancelled',
+    message: `cancelled by ${by}: the run was deleted`,
+    lastTransitionTime: at,
+    ...(current.metadata.generation !== undefined ? { observedGeneration: current.metadata.generation } : {}),
+  };
+  const conditions = [...(status.conditions ?? []).filter((c) => c.type !== 'InProgress'), cancelled];
+  return { phase: 'Cancelled', finishedAt: at, updatedAt: at, reason: 'Cancelled', message: cancelled.message, conditions };
+}
+
 /**
  * The label a provider object (Job, Workflow) carries with the uid of the run it belongs to, so
  * a watcher of provider objects finds the run without parsing every binding.

@@ -2,11 +2,13 @@ import { ListWatch, Watch, type CustomObjectsApi, type KubeConfig, type Kubernet
 import {
   AgentRun,
   bindingOf,
+  cancelledStatus,
   KubeObject,
   OrchestrationRun,
   PROVIDER_RUN_UID_LABEL,
   providerStateOf,
   RunProviderStatus,
+  TERMINAL_PHASES,
   type KindDefinition,
   type RunBinding,
 } from '@jangar/contracts';
@@ -19,6 +21,24 @@ import type { BoundRun, PollingStatusSource } from './sources/types.js';
 import type { WatchState } from './store.js';
 
 export const RUN_KINDS: readonly KindDefinition[] = [AgentRun, OrchestrationRun];
+
+/**
+ * The version to observe for a run deleted before it ended — by `kubectl delete`, its namespace's
+ * deletion, or the garbage collection of its OrchestrationRun's children — which no controller
+ * recorded as over: its deletion is the version that ends it, `Cancelled` as a delete through
+ * Jangar records it. Undefined for a run already over (Jangar's own deletes record `Cancelled`
+ * before they delete). Its times come from the object, so every replica observes the same status.
+ */
+export function deletedRunVersion(obj: unknown): KubeObject | undefined {
+  const parsed = KubeObject.safeParse(obj);
+  if (!parsed.success) return undefined;
+  const run = parsed.data;
+  const status = (run.status ?? {}) as { phase?: string; updatedAt?: string };
+  if ((TERMINAL_PHASES as readonly (string | undefined)[]).includes(status.phase)) return undefined;
+  const at = run.metadata.deletionTimestamp ?? status.updatedAt ?? run.metadata.creationTimestamp;
+  const when = Number.isNaN(Date.parse(at)) ? new Date(0) : new Date(at);
+  return { ...run, status: { ...status, ...cancelledStatus(run, 'its deletion outside Jangar', when) } };
+}
 
 /** Provider object types whose state is folded into a run's `provider.phase`. */
 export const PROVIDER_KINDS = [
@@ -155,7 +175,7 @@ export function watchRuns(
 
   // The provider object is read when the event is queued, not when it is handled: the caches are
   // then no newer than the events already in the queue, so a run is never observed ahead of itself.
-  const enqueue = (raw: KubernetesObject) => {
+  const enqueue = (raw: KubernetesObject | KubeObject) => {
     const parsed = KubeObject.safeParse(raw);
     if (!parsed.success) {
       logger.warn({ name: raw.metadata?.name }, 'ignoring a run object without the expected metadata');
@@ -245,8 +265,11 @@ export function watchRuns(
         failures = 0;
         if (type === 'ERROR') return end(obj);
         const version = obj.metadata?.resourceVersion;
-        if (type === 'DELETED') cache.delete(keyOf(obj));
-        else if (type !== 'BOOKMARK') {
+        if (type === 'DELETED') {
+          cache.delete(keyOf(obj));
+          const ended = deletedRunVersion(slimRun(obj));
+          if (ended) enqueue(ended);
+        } else if (type !== 'BOOKMARK') {
           const slim = slimRun(obj);
           cache.set(keyOf(slim), slim);
           enqueue(slim);

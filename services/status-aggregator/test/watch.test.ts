@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { belongsTo, withLiveProvider } from '../src/watch.js';
+import { normalizeRun } from '@jangar/contracts';
+import { belongsTo, deletedRunVersion, withLiveProvider } from '../src/watch.js';
 import { agentRunObject } from '../../../test/support/fixtures.js';
 
 const run = (status: unknown) => agentRunObject(status);
@@ -28,5 +29,23 @@ describe('belongsTo', () => {
     expect(belongsTo(run({}), labelled('u2'))).toBe(false);
     expect(belongsTo(run({}), { kind: 'Job', metadata: { name: 'r1', namespace: 'ns' } })).toBe(true);
     expect(belongsTo(run({}), { kind: 'Workflow', metadata: { name: 'r1', namespace: 'ns' } })).toBe(false);
+  });
+});
+
+describe('deletedRunVersion', () => {
+  it('ends a run deleted while it ran: Cancelled at its deletion time, InProgress turned False', () => {
+    const running = agentRunObject({ phase: 'Running', conditions: [{ type: 'InProgress', status: 'True' }] });
+    const deleted = { ...running, metadata: { ...running.metadata, deletionTimestamp: '2026-11-27T10:00:00Z' } };
+    const ended = normalizeRun(deletedRunVersion(deleted)!);
+    expect(ended).toMatchObject({ phase: 'Cancelled', finishedAt: '2026-11-27T10:00:00.000Z' });
+    expect(ended.conditions).toEqual([
+      expect.objectContaining({ type: 'InProgress', status: 'False', reason: 'Cancelled', message: expect.stringContaining('deletion') }),
+    ]);
+    // Every replica that sees the deletion observes the same status.
+    expect(deletedRunVersion(deleted)).toEqual(deletedRunVersion(deleted));
+  });
+
+  it('leaves a run that was over when it was deleted as it was', () => {
+    for (const phase of ['Succeeded', 'Failed', 'Cancelled']) expect(deletedRunVersion(agentRunObject({ phase }))).toBeUndefined();
   });
 });

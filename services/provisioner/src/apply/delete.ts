@@ -1,7 +1,7 @@
 import {
+  cancelledStatus,
   JANGAR_ANNOTATIONS,
   TERMINAL_PHASES,
-  type Condition,
   type DecisionMessage,
   type KindDefinition,
   type KubeObject,
@@ -12,22 +12,6 @@ import { Binding } from '../bindings/types.js';
 import type { Cluster } from '../cluster.js';
 import type { Tombstones } from '../tombstones.js';
 import { applied, rejected } from './outcome.js';
-
-/** The status that records a run cancelled by its deletion: phase Cancelled, InProgress turned False. */
-export function cancelledStatus(current: KubeObject, by: string, now: Date): Record<string, unknown> {
-  const status = (current.status ?? {}) as { conditions?: Condition[] };
-  const at = now.toISOString();
-  const cancelled: Condition = {
-    type: 'InProgress',
-    status: 'False',
-    reason: 'Cancelled',
-    message: `cancelled by ${by}: the run was deleted`,
-    lastTransitionTime: at,
-    ...(current.metadata.generation !== undefined ? { observedGeneration: current.metadata.generation } : {}),
-  };
-  const conditions = [...(status.conditions ?? []).filter((c) => c.type !== 'InProgress'), cancelled];
-  return { phase: 'Cancelled', finishedAt: at, updatedAt: at, reason: 'Cancelled', message: cancelled.message, conditions };
-}
 
 function isActiveRun(kind: KindDefinition, obj: KubeObject): boolean {
   const phase = (obj.status as { phase?: string } | undefined)?.phase;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cancelledStatus } from '../src/apply/delete.js';
+import { cancelledStatus } from '../src/index.js';
 import { agentRunObject } from '../../../test/support/fixtures.js';
 
 describe('the status of a run cancelled by its deletion', () => {
