@@ -1,9 +1,10 @@
 /**
  * Group commit of the "published" marks. Marking a claimed delivery published only tells the
  * recovery sweep not to publish it again, so a request need not wait for its mark: marks are
- * collected and written together, one `update` per batch, off the request's path. A mark names
- * the attempt it was published as: a late mark must not land on the attempt a retry reopened the
- * row as, which its replica may have died before publishing and only the sweep would publish. That leaves one synchronous commit per accepted request (the claim) instead of two.
+ * collected and written together, one `update` per batch, off the request's path. That leaves one
+ * synchronous commit per accepted request (the claim) instead of two. A mark names the attempt it
+ * was published as: a late mark must not land on the attempt a retry reopened the row as, which its
+ * replica may have died before publishing and only the sweep would publish.
  *
  * Why a lost mark is safe: a mark not yet written when the gateway dies leaves its row pending and
  * unmarked, exactly as a crash between claim and publish does. The recovery sweep publishes such a
