@@ -6,10 +6,16 @@
  * is best-effort; the durable `gateway-outcomes` consumer (shared by all replicas) stores every
  * outcome's answer in the deliveries table, so an outcome that arrives when nobody waits — after a
  * 202, or after a gateway crash — is still the answer every retry gets.
+ *
+ * Each replica also keeps the outcomes that passed by lately. A client whose replica died before
+ * answering retries on another, which waits for an outcome already published: without them it
+ * waited until the durable consumer stored the answer, one ack wait later, since the dead replica
+ * held that copy too.
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { SUBJECTS, type OutcomeMessage } from '@jangar/contracts';
 import type { Logger } from '@jangar/service-kit';
+import { Recent } from './recent.js';
 
 /**
  * How often a waiting request also reads its row. The subscription delivers nearly every outcome;
@@ -17,6 +23,9 @@ import type { Logger } from '@jangar/service-kit';
  * waiting request, so under load a short interval costs more than the rare miss it shortens.
  */
 const POLL_MS = 1_000;
+
+/** The outcomes a replica keeps: longer than the consumers' ack wait, and no more than a few MiB. */
+const PASSED_BY_LIMITS = { entries: 20_000, bytes: 16 * 1024 * 1024, ageMs: 30_000 };
 
 const decoder = new TextDecoder();
 
@@ -37,18 +46,24 @@ interface Waiting {
 
 export class OutcomeWaiter {
   private readonly waiters = new Map<string, Set<Waiting>>();
+  /** Outcomes that passed by lately, by `<requestKey>#<attempt>`, as their JSON: checked against the schema when a wait finds one. */
+  private readonly passedBy = new Recent<unknown>(PASSED_BY_LIMITS);
   private readonly sub: Subscription;
 
-  constructor(nc: NatsConnection, logger: Logger) {
+  constructor(
+    nc: NatsConnection,
+    private readonly logger: Logger,
+  ) {
     const sub = nc.subscribe(SUBJECTS.outcome.filter());
     this.sub = sub;
     void (async () => {
       for await (const m of sub) {
+        const data = jsonOf(m.data) as { requestKey?: unknown; attempt?: unknown } | undefined;
+        const key = data?.requestKey;
+        if (typeof key === 'string') this.passedBy.set(`${key}#${String(data?.attempt)}`, data, m.data.length);
         // Every replica sees every outcome; most have nobody waiting here (a 202 was answered,
         // another replica took the request): those skip the schema check.
         if (this.waiters.size === 0) continue;
-        const data = jsonOf(m.data);
-        const key = (data as { requestKey?: unknown } | undefined)?.requestKey;
         if (typeof key === 'string' && !this.waiters.has(key)) continue;
         const parsed = SUBJECTS.outcome.schema.safeParse(data);
         if (!parsed.success) {
@@ -74,6 +89,13 @@ export class OutcomeWaiter {
     let resolveOutcome!: (m: OutcomeMessage) => void;
     const arrived = new Promise<OutcomeMessage>((r) => (resolveOutcome = r));
     const waiting: Waiting = { attempt, resolve: resolveOutcome };
+    // Published before this wait began: a retry after the replica that took the request died.
+    const seen = this.passedBy.get(`${requestKey}#${attempt}`);
+    if (seen !== undefined) {
+      const parsed = SUBJECTS.outcome.schema.safeParse(seen);
+      if (parsed.success) resolveOutcome(parsed.data);
+      else this.logger.warn({ requestKey }, 'ignoring an outcome that does not match its schema');
+    }
     const set = this.waiters.get(requestKey) ?? new Set();
     set.add(waiting);
     this.waiters.set(requestKey, set);

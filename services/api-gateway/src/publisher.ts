@@ -14,7 +14,7 @@ import type { PublishedMarks } from './deliveries/published-marks.js';
 import { answerOfAttempt, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
 import type { OutcomeWaiter } from './outcomes.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
-import { RecentAnswers } from './recent-answers.js';
+import { Recent } from './recent.js';
 import { responseForHold, responseForOutcome } from './responses.js';
 
 /** What this replica remembers of the answers it stored (the oldest are forgotten first). */
@@ -23,7 +23,7 @@ const STORED_HERE_LIMITS = { entries: 10_000, bytes: 32 * 1024 * 1024, ageMs: 60
 /** Publishes accepted requests and turns their outcomes into stored answers. */
 export class RequestPublisher {
   /** Attempts whose answer this replica is storing or stored lately, with that answer. */
-  private readonly storedHere = new RecentAnswers(STORED_HERE_LIMITS);
+  private readonly storedHere = new Recent<Promise<StoredResponse | undefined>>(STORED_HERE_LIMITS);
 
   constructor(
     private readonly js: JetStreamClient,

@@ -70,6 +70,24 @@ describe('waiting for an outcome', () => {
     expect(await wait(10_000)).toMatchObject({ requestKey: 'alice:w-5', attempt: 2 });
   });
 
+  it('answers at once a wait that begins after its outcome passed by, as a retry on another replica does', async () => {
+    // The replica that took the request died before answering; the retry's replica saw the outcome go by.
+    // The subscription handles outcomes in order: once the marker's wait ends, w-6's has passed.
+    const marker = waiter.expect('alice:w-6-marker', 1, async () => undefined);
+    publish(outcome('alice:w-6', 1));
+    publish(outcome('alice:w-6-marker', 1));
+    expect(await marker(10_000)).toBeDefined();
+    let polls = 0;
+    const wait = waiter.expect('alice:w-6', 1, async () => {
+      polls += 1;
+      return undefined;
+    });
+    expect(await wait(10_000)).toMatchObject({ requestKey: 'alice:w-6', attempt: 1 });
+    expect(polls).toBe(0);
+    // Another attempt of the same request is not answered by it.
+    expect(await waiter.expect('alice:w-6', 2, async () => undefined)(300)).toBeUndefined();
+  });
+
   it('gives up at the end of the wait, having read the row in between', async () => {
     let polls = 0;
     const wait = waiter.expect('alice:w-2', 1, async () => {

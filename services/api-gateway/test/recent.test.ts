@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredResponse } from '../src/deliveries/store.js';
-import { RecentAnswers } from '../src/recent-answers.js';
+import { Recent } from '../src/recent.js';
 
 const answer = (body: string) => Promise.resolve<StoredResponse>({ status: 201, contentType: 'application/json', body });
 
 describe('the answers a replica stored lately', () => {
   it('forgets the oldest once it holds more answers than its count allows', () => {
-    const recent = new RecentAnswers({ entries: 2, bytes: 1_000, ageMs: 60_000 });
+    const recent = new Recent<Promise<StoredResponse>>({ entries: 2, bytes: 1_000, ageMs: 60_000 });
     recent.set('a#1', answer('a'), 1);
     recent.set('b#1', answer('b'), 1);
     recent.set('c#1', answer('c'), 1);
@@ -15,7 +15,7 @@ describe('the answers a replica stored lately', () => {
   });
 
   it('forgets the oldest once the answers it holds pass its bytes, keeping the newest however large', () => {
-    const recent = new RecentAnswers({ entries: 100, bytes: 1_000, ageMs: 60_000 });
+    const recent = new Recent<Promise<StoredResponse>>({ entries: 100, bytes: 1_000, ageMs: 60_000 });
     recent.set('a#1', answer('a'), 400);
     recent.set('b#1', answer('b'), 400);
     recent.set('c#1', answer('c'), 400);
@@ -28,7 +28,7 @@ describe('the answers a replica stored lately', () => {
 
   it('forgets an answer past its age, so a deliveryId used again after the purge is never answered from it', () => {
     let now = 0;
-    const recent = new RecentAnswers({ entries: 100, bytes: 1_000, ageMs: 60_000 }, () => now);
+    const recent = new Recent<Promise<StoredResponse>>({ entries: 100, bytes: 1_000, ageMs: 60_000 }, () => now);
     recent.set('a#1', answer('a'), 10);
     now = 60_000;
     expect(recent.get('a#1')).toBeDefined();
@@ -38,7 +38,7 @@ describe('the answers a replica stored lately', () => {
   });
 
   it('forgets a failed write only if no later one for the same attempt took its place', async () => {
-    const recent = new RecentAnswers({ entries: 100, bytes: 1_000, ageMs: 60_000 });
+    const recent = new Recent<Promise<StoredResponse>>({ entries: 100, bytes: 1_000, ageMs: 60_000 });
     const failed = answer('failed');
     recent.set('a#1', failed, 10);
     const later = answer('later');
