@@ -13,9 +13,9 @@ import { DomainError, faultPoint, publish, type Logger } from '@jangar/service-k
 import type { PublishedMarks } from './deliveries/published-marks.js';
 import { answerOfAttempt, type DeliveryStore, type StoredResponse } from './deliveries/store.js';
 import type { OutcomeWaiter } from './outcomes.js';
-import { PROBLEM_CONTENT_TYPE, problemFor } from './problems.js';
+import { problemFor } from './problems.js';
 import { Recent } from './recent.js';
-import { responseForHold, responseForOutcome } from './responses.js';
+import { responseForHold, responseForOutcome, responseForProblem } from './responses.js';
 
 /** What this replica remembers of the answers it stored (the oldest are forgotten first). */
 const STORED_HERE_LIMITS = { entries: 10_000, bytes: 32 * 1024 * 1024, ageMs: 60_000 };
@@ -152,7 +152,7 @@ export class RequestPublisher {
         published++;
       } catch (err) {
         if (err instanceof DomainError && err.code === 'payload_too_large') {
-          await this.deliveries.complete(row.requestKey, row.attempt, problemResponse(err), undefined);
+          await this.deliveries.complete(row.requestKey, row.attempt, responseForProblem(problemFor(err.code, err.message)), undefined);
           this.logger.warn({ requestKey: row.requestKey }, 'a claimed request is too large for the message bus; answered 413');
         } else {
           this.logger.warn({ err, requestKey: row.requestKey }, 'could not publish a claimed request; the next sweep tries again');
@@ -167,10 +167,4 @@ export class RequestPublisher {
 /** True for a rejection that says "not now": a retry with the same deliveryId is decided again. */
 export function isRetryable(outcome: OutcomePayload): boolean {
   return outcome.result === 'rejected' && RETRYABLE_CODES.includes(outcome.error.code as ErrorCode);
-}
-
-/** The stored answer of a refusal the gateway itself decided. */
-function problemResponse(err: DomainError): StoredResponse {
-  const problem = problemFor(err.code, err.message);
-  return { status: problem.status, contentType: PROBLEM_CONTENT_TYPE, body: JSON.stringify(problem) };
 }

@@ -7,6 +7,7 @@ import {
   type ErrorCode,
   holdConditions,
   type OutcomePayload,
+  type Problem,
   type QueuedView,
   refusedRunState,
 } from '@jangar/contracts';
@@ -33,6 +34,11 @@ export function responseForOutcome(outcome: OutcomePayload): StoredResponse {
     violations: outcome.error.violations,
     ...(run ? { run } : {}),
   });
+  return responseForProblem(problem);
+}
+
+/** The stored answer that is a problem: its status, problem+json, its bytes. */
+export function responseForProblem(problem: Problem): StoredResponse {
   return { status: problem.status, contentType: PROBLEM_CONTENT_TYPE, body: JSON.stringify(problem) };
 }
 
