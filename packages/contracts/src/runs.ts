@@ -52,9 +52,9 @@ export const NormalizedRun = z.object({
 });
 export type NormalizedRun = z.infer<typeof NormalizedRun>;
 
-/** True for Succeeded, Failed and Cancelled. */
-export function isTerminalPhase(phase: RunPhase): boolean {
-  return TERMINAL_PHASES.includes(phase);
+/** True for Succeeded, Failed and Cancelled; a phase read from an unchecked status may be anything, or nothing. */
+export function isTerminalPhase(phase: string | undefined): boolean {
+  return (TERMINAL_PHASES as readonly (string | undefined)[]).includes(phase);
 }
 
 /** The status that records a run cancelled by its deletion, `by` whom: phase Cancelled, InProgress turned False. */

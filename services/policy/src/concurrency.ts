@@ -1,11 +1,4 @@
-import {
-  DEFAULT_QUEUE,
-  TERMINAL_PHASES,
-  type GuardrailSpec,
-  type PolicyMode,
-  type RequestPayload,
-  type Violation,
-} from '@jangar/contracts';
+import { DEFAULT_QUEUE, type GuardrailSpec, type PolicyMode, type RequestPayload, type Violation } from '@jangar/contracts';
 import type { DecisionContext } from './context.js';
 import type { Limits, RateLimits, RateRefusal, Refusal } from './slots/store.js';
 import type { QueueFull, QueueSizes } from './queue/store.js';
@@ -25,11 +18,6 @@ export interface OwnedLimit {
 /** True for a create of a run: what takes a concurrency slot. */
 export function takesSlot(request: RequestPayload): boolean {
   return request.verb === 'create' && (request.kind === 'AgentRun' || request.kind === 'OrchestrationRun');
-}
-
-/** True once a run has ended, and its slot is free. */
-export function isTerminal(phase: string | undefined): boolean {
-  return (TERMINAL_PHASES as readonly (string | undefined)[]).includes(phase);
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   PROVIDER_RUN_UID_LABEL,
   providerStateOf,
   RunProviderStatus,
-  TERMINAL_PHASES,
+  isTerminalPhase,
   type KindDefinition,
   type RunBinding,
 } from '@jangar/contracts';
@@ -34,7 +34,7 @@ export function deletedRunVersion(obj: unknown): KubeObject | undefined {
   if (!parsed.success) return undefined;
   const run = parsed.data;
   const status = (run.status ?? {}) as { phase?: string; updatedAt?: string };
-  if ((TERMINAL_PHASES as readonly (string | undefined)[]).includes(status.phase)) return undefined;
+  if (isTerminalPhase(status.phase)) return undefined;
   const at = run.metadata.deletionTimestamp ?? status.updatedAt ?? run.metadata.creationTimestamp;
   const when = Number.isNaN(Date.parse(at)) ? new Date(0) : new Date(at);
   return { ...run, status: { ...status, ...cancelledStatus(run, 'its deletion outside Jangar', when) } };

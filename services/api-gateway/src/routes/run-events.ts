@@ -40,7 +40,7 @@ function replayAfter(history: RunHistory | undefined, current: NormalizedRun, af
     const parsed = NormalizedRun.safeParse({
       ...rest,
       ...(entry.phase === 'Pending' ? {} : { startedAt }),
-      ...(isTerminalPhase(entry.phase as NormalizedRun['phase']) ? { finishedAt: current.finishedAt, error: current.error } : {}),
+      ...(isTerminalPhase(entry.phase) ? { finishedAt: current.finishedAt, error: current.error } : {}),
       phase: entry.phase,
       conditions: entry.conditions,
       resourceVersion: entry.resourceVersion,

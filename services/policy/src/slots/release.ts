@@ -1,5 +1,4 @@
-import { JANGAR_LABELS, kindByName, type KubeObject, type OutcomeMessage, type RunStatusMessage } from '@jangar/contracts';
-import { isTerminal } from '../concurrency.js';
+import { isTerminalPhase, JANGAR_LABELS, kindByName, type KubeObject, type OutcomeMessage, type RunStatusMessage } from '@jangar/contracts';
 import type { ReadCurrent } from '../subject.js';
 import type { HeldSlot, SlotStore } from './store.js';
 
@@ -14,7 +13,9 @@ export const UNCREATED_SLOT_MAX_MS = 60 * 60 * 1000;
 /** A run that ended frees its slot (learned from the run-status subjects); returns the slot's namespace when it held one. */
 export async function releaseEndedRun(slots: SlotStore, m: RunStatusMessage): Promise<string | undefined> {
   const run = m.payload.run;
-  return isTerminal(run.phase) ? slots.releaseRun({ id: run.id, kind: run.type, namespace: run.namespace, name: run.name }) : undefined;
+  return isTerminalPhase(run.phase)
+    ? slots.releaseRun({ id: run.id, kind: run.type, namespace: run.namespace, name: run.name })
+    : undefined;
 }
 
 /**
@@ -41,7 +42,7 @@ export function slotRunIsOver(held: HeldSlot, current: KubeObject | undefined): 
   const existed = held.created || held.runId === null;
   const replaced = held.runId !== null && current !== undefined && current.metadata.labels?.[JANGAR_LABELS.id] !== held.runId;
   if (current === undefined || replaced) return existed || held.ageMs > UNCREATED_SLOT_MAX_MS;
-  return isTerminal((current.status as { phase?: string } | undefined)?.phase);
+  return isTerminalPhase((current.status as { phase?: string } | undefined)?.phase);
 }
 
 /**

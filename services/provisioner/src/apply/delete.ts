@@ -1,7 +1,7 @@
 import {
   cancelledStatus,
+  isTerminalPhase,
   JANGAR_ANNOTATIONS,
-  TERMINAL_PHASES,
   type DecisionMessage,
   type KindDefinition,
   type KubeObject,
@@ -15,7 +15,7 @@ import { applied, rejected } from './outcome.js';
 
 function isActiveRun(kind: KindDefinition, obj: KubeObject): boolean {
   const phase = (obj.status as { phase?: string } | undefined)?.phase;
-  return kind.isRun && !(TERMINAL_PHASES as readonly (string | undefined)[]).includes(phase);
+  return kind.isRun && !isTerminalPhase(phase);
 }
 
 /** Stops a run that is still going: records it Cancelled, then removes its provider workload. */

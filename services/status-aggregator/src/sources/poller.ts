@@ -1,11 +1,10 @@
-import { TERMINAL_PHASES, type RunPhase, type RunProviderStatus } from '@jangar/contracts';
+import { isTerminalPhase, type RunProviderStatus } from '@jangar/contracts';
 import type { Logger } from '@jangar/service-kit';
 import type { BoundRun, PollingStatusSource } from './types.js';
 
 /** Polls a terminal run that has no answer yet this often before leaving it be. */
 const FINAL_TRIES = 3;
 
-const isTerminal = (phase: string | undefined) => phase !== undefined && TERMINAL_PHASES.includes(phase as RunPhase);
 const sameState = (a: RunProviderStatus | undefined, b: RunProviderStatus) => a?.phase === b.phase && a.message === b.message;
 
 /** The latest state a {@link PollingStatusSource} reported per run, kept current by polling. */
@@ -55,8 +54,8 @@ export function pollStatuses(
         states.set(run.key, state);
         deps.onChange(run);
       }
-      if (state && isTerminal(state.phase)) settled.add(run.key);
-      else if (isTerminal(run.phase)) {
+      if (state && isTerminalPhase(state.phase)) settled.add(run.key);
+      else if (isTerminalPhase(run.phase)) {
         const tries = (finalTries.get(run.key) ?? 0) + 1;
         if (state || tries >= FINAL_TRIES) {
           settled.add(run.key);
