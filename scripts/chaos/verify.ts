@@ -6,11 +6,12 @@
  */
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type pg from 'pg';
-import { JANGAR_LABELS, TERMINAL_PHASES } from '@jangar/contracts';
+import { isTerminalPhase, JANGAR_LABELS, TERMINAL_PHASES } from '@jangar/contracts';
 import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
 import { PATCH_LABEL, type ChaosClient } from './client.js';
 import { isAccepted, isFinal, isRetryable, type Ledger } from './ledger.js';
 import { settle } from './settle.js';
+import { diagnoseRuns } from './diagnose.js';
 import { BacklogProbe } from '../bench/settle.js';
 
 export interface VerifyTarget {
@@ -117,9 +118,11 @@ async function runPhases(t: VerifyTarget): Promise<Map<string, string>> {
 }
 
 async function checkTerminal(t: VerifyTarget, ledger: Ledger, accepted: string[], counts: Verification['counts'], violations: string[]) {
-  const runIds = accepted.filter((id) => !ledger.changeBy(id)).map((id) => ledger.runId(id)!);
+  const createOf = new Map(accepted.filter((id) => !ledger.changeBy(id)).map((id) => [ledger.runId(id)!, id]));
+  const runIds = [...createOf.keys()];
   let phases = new Map<string, string>();
-  const terminal = () => runIds.filter((id) => (TERMINAL_PHASES as readonly string[]).includes(phases.get(id) ?? '')).length;
+  const isTerminal = (id: string) => isTerminalPhase(phases.get(id));
+  const terminal = () => runIds.filter(isTerminal).length;
   const result = await settle(
     'every accepted run reaches a terminal phase',
     async () => {
@@ -131,10 +134,15 @@ async function checkTerminal(t: VerifyTarget, ledger: Ledger, accepted: string[]
   );
   counts['terminal runs'] = terminal();
   for (const phase of TERMINAL_PHASES) counts[`  ${phase}`] = runIds.filter((id) => phases.get(id) === phase).length;
-  if (!result.done)
-    violations.push(
-      `runs not terminal by the deadline: ${examples(runIds.filter((id) => !TERMINAL_PHASES.includes(phases.get(id) as never)))}`,
-    );
+  if (result.done) return;
+  const stuck = runIds.filter((id) => !isTerminal(id));
+  violations.push(`runs not terminal by the deadline: ${examples(stuck)}`);
+  await diagnoseRuns(
+    t,
+    ledger,
+    stuck.map((id) => createOf.get(id)!),
+    t.log,
+  );
 }
 
 /**
@@ -192,6 +200,7 @@ async function checkResources(t: VerifyTarget, ledger: Ledger, accepted: string[
   const unpatched = [...patched].filter(([id, patchId]) => !deleted.has(id) && found(id)[0]?.[PATCH_LABEL] !== patchId).map(([, p]) => p);
   if (wrong.length > 0) violations.push(`deliveryIds without exactly one AgentRun: ${examples(wrong)}`);
   if (extra.length > 0) violations.push(`deliveryIds whose AgentRun is still there after its delete was accepted: ${examples(extra)}`);
+  await diagnoseRuns(t, ledger, [...wrong, ...extra], t.log);
   if (unpatched.length > 0) violations.push(`accepted patches whose label is not on their run: ${examples(unpatched)}`);
   const expected = creates.length - deleted.size;
   if (list.items.length !== expected) violations.push(`${list.items.length} AgentRuns for ${expected} accepted and not deleted runs`);
