@@ -162,21 +162,67 @@ describe('a run deleted outside Jangar while it runs', () => {
     await eventually('the run to be Running', async () => ((await dev.get(`/v1/runs/${id}`)).json?.phase === 'Running' ? true : undefined));
 
     // As `kubectl delete`, a namespace's deletion or an OrchestrationRun's garbage collection would.
-    await kubeConfigOf(stack)
-      .makeApiClient(CustomObjectsApi)
-      .deleteNamespacedCustomObject({
-        group: 'agents.proompteng.ai',
-        version: 'v1alpha1',
-        namespace: 'outside',
-        plural: 'agentruns',
-        name: metadata.name,
-      });
+    await kubeConfigOf(stack).makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
+      group: 'agents.proompteng.ai',
+      version: 'v1alpha1',
+      namespace: 'outside',
+      plural: 'agentruns',
+      name: metadata.name,
+    });
 
     const ended = await eventually('the run to read as over', async () => {
       const run = (await dev.get(`/v1/runs/${id}`)).json as { phase: string; conditions: Array<{ type: string; reason?: string }> };
       return run?.phase === 'Cancelled' ? run : undefined;
     });
     expect(ended.conditions).toContainEqual(expect.objectContaining({ type: 'InProgress', status: 'False', reason: 'Cancelled' }));
+  });
+});
+
+describe('a run deleted while the status-aggregator could not watch', () => {
+  it('reads as Cancelled once the aggregator lists again and finds it gone', async () => {
+    await createAgent(stack, 'unseen');
+    const created = await dev.post(
+      '/v1/agent-runs',
+      runBody('unseen', 'deleted-unseen', { suite: 'unseen' }, { 'jangar.proompteng.ai/sim-scenario': 'stuck' }),
+    );
+    expect(created.status).toBe(201);
+    const { id, metadata } = created.json as { id: string; metadata: { name: string } };
+    await eventually('the run to be Running', async () => ((await dev.get(`/v1/runs/${id}`)).json?.phase === 'Running' ? true : undefined));
+
+    // Deleted while no aggregator watches; the API server's restart then forgets its history, so
+    // the aggregator's watch cannot resume (410 Gone) and lists again: the deletion is in no
+    // event, only in the list's absence of the run.
+    await stack.kill('status-aggregator');
+    await kubeConfigOf(stack)
+      .makeApiClient(CustomObjectsApi)
+      .deleteNamespacedCustomObject({
+        group: 'agents.proompteng.ai',
+        version: 'v1alpha1',
+        namespace: 'unseen',
+        plural: 'agentruns',
+        name: metadata.name,
+      });
+    await stack.killKubeDev();
+    await stack.startKubeDev();
+    await stack.revive('status-aggregator', 0);
+
+    const ended = await eventually('the run to read as over', async () => {
+      const run = (await dev.get(`/v1/runs/${id}`)).json as {
+        phase: string;
+        conditions: Array<{ type: string; reason?: string; message?: string }>;
+      };
+      return run?.phase === 'Cancelled' ? run : undefined;
+    });
+    expect(ended.conditions).toContainEqual(
+      expect.objectContaining({
+        type: 'InProgress',
+        status: 'False',
+        reason: 'Cancelled',
+        message: expect.stringContaining('no watch saw'),
+      }),
+    );
+    const listed = (await dev.get('/v1/runs?namespace=unseen')).json?.items as Run[];
+    expect(listed.map((r) => [r.id, r.phase])).toEqual([[id, 'Cancelled']]);
   });
 });
 

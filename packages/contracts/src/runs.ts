@@ -57,20 +57,37 @@ export function isTerminalPhase(phase: string | undefined): boolean {
   return (TERMINAL_PHASES as readonly (string | undefined)[]).includes(phase);
 }
 
-/** The status that records a run cancelled by its deletion, `by` whom: phase Cancelled, InProgress turned False. */
-export function cancelledStatus(current: KubeObject, by: string, now: Date): Record<string, unknown> {
-  const status = (current.status ?? {}) as { conditions?: Condition[] };
-  const at = now.toISOString();
+/** A run's conditions with `InProgress` turned False: cancelled by its deletion, `by` whom, at `at`. */
+function cancelledConditions(conditions: readonly Condition[], by: string, at: string, generation: number | undefined): Condition[] {
   const cancelled: Condition = {
     type: 'InProgress',
     status: 'False',
     reason: 'Cancelled',
     message: `cancelled by ${by}: the run was deleted`,
     lastTransitionTime: at,
-    ...(current.metadata.generation !== undefined ? { observedGeneration: current.metadata.generation } : {}),
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
   };
-  const conditions = [...(status.conditions ?? []).filter((c) => c.type !== 'InProgress'), cancelled];
-  return { phase: 'Cancelled', finishedAt: at, updatedAt: at, reason: 'Cancelled', message: cancelled.message, conditions };
+  return [...conditions.filter((c) => c.type !== 'InProgress'), cancelled];
+}
+
+/** The status that records a run cancelled by its deletion, `by` whom: phase Cancelled, InProgress turned False. */
+export function cancelledStatus(current: KubeObject, by: string, now: Date): Record<string, unknown> {
+  const status = (current.status ?? {}) as { conditions?: Condition[] };
+  const at = now.toISOString();
+  const conditions = cancelledConditions(status.conditions ?? [], by, at, current.metadata.generation);
+  return { phase: 'Cancelled', finishedAt: at, updatedAt: at, reason: 'Cancelled', message: conditions.at(-1)!.message, conditions };
+}
+
+/**
+ * A normalized run ended as {@link cancelledStatus} ends its object, at `resourceVersion`: for a
+ * run whose deletion was never seen, only its absence from a later list (a watch that fell behind
+ * the API server's history), so that its last stored state is all there is to end.
+ */
+export function cancelledRun(run: NormalizedRun, by: string, now: Date, resourceVersion: string): NormalizedRun {
+  const at = now.toISOString();
+  const { error: _error, ...rest } = run;
+  const conditions = cancelledConditions(run.conditions, by, at, run.generation);
+  return { ...rest, resourceVersion, phase: 'Cancelled', conditions, finishedAt: at, updatedAt: at };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cancelledStatus } from '../src/index.js';
+import { cancelledRun, cancelledStatus, normalizeRun, type KubeObject } from '../src/index.js';
 import { agentRunObject } from '../../../test/support/fixtures.js';
 
 describe('the status of a run cancelled by its deletion', () => {
@@ -31,5 +31,21 @@ describe('the status of a run cancelled by its deletion', () => {
       (c) => `${c.type}=${c.status}`,
     );
     expect(types).toEqual(['Accepted=True', 'InProgress=False']);
+  });
+
+  it('ends a normalized run as normalizing the cancelled object would, at the version given', () => {
+    const run = agentRunObject({
+      phase: 'Running',
+      conditions: [
+        { type: 'Accepted', status: 'True', reason: 'Submitted' },
+        { type: 'InProgress', status: 'True', reason: 'Running' },
+      ],
+    }) as KubeObject;
+    const cancelledObject = {
+      ...run,
+      metadata: { ...run.metadata, resourceVersion: '90' },
+      status: { ...(run.status as object), ...cancelledStatus(run, 'alice', now) },
+    };
+    expect(cancelledRun(normalizeRun(run), 'alice', now, '90')).toEqual(normalizeRun(cancelledObject));
   });
 });

@@ -5,7 +5,7 @@ import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { coalescingWatchState } from './coalescing-state.js';
 import { StatusConfig } from './config.js';
 import { STATUS_DATABASE } from './database.js';
-import { observeRun } from './observe.js';
+import { observeRun, observeVanished } from './observe.js';
 import { listRuns } from './queries.js';
 import { temporalStatusSource } from './sources/temporal.js';
 import type { PollingStatusSource } from './sources/types.js';
@@ -29,6 +29,7 @@ await runService({
     const watcher = watchRuns(kc, customObjects(kc), async (obj) => void (await observeRun(obj, { js, store })), logger, watchState, {
       sources,
       concurrency: config.JANGAR_STATUS_CONCURRENCY,
+      onVanished: (kind, listed, resourceVersion) => observeVanished(kind, listed, resourceVersion, { js, store }),
     });
     await watcher.start();
     const waiting = new WaitingRunStore(db);

@@ -1,7 +1,20 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { dedupIds, isOlderResourceVersion, JANGAR_ANNOTATIONS, normalizeRun, runStage, SUBJECTS, type KubeObject } from '@jangar/contracts';
+import {
+  cancelledRun,
+  dedupIds,
+  isOlderResourceVersion,
+  JANGAR_ANNOTATIONS,
+  normalizeRun,
+  runStage,
+  SUBJECTS,
+  type KubeObject,
+  type NormalizedRun,
+} from '@jangar/contracts';
 import { contextFromTraceparent, publish, withSpan } from '@jangar/service-kit';
 import { statusDigest, type RunStore } from './store.js';
+
+type ObserveDeps = { js: JetStreamClient; store: RunStore };
+type Observed = 'published' | 'unchanged' | 'stale';
 
 /**
  * Records one observed version of a run. A status change is published before it is stored, with
@@ -12,11 +25,12 @@ import { statusDigest, type RunStore } from './store.js';
  * return to an earlier state. Only the same change again within the duplicate window (a provider
  * flapping twice at one version of the run) is dropped.
  */
-export async function observeRun(
-  obj: KubeObject,
-  deps: { js: JetStreamClient; store: RunStore },
-): Promise<'published' | 'unchanged' | 'stale'> {
-  const run = normalizeRun(obj);
+export async function observeRun(obj: KubeObject, deps: ObserveDeps): Promise<Observed> {
+  return observeVersion(normalizeRun(obj), obj.metadata.annotations?.[JANGAR_ANNOTATIONS.traceparent], deps);
+}
+
+/** {@link observeRun} for a version already normalized, joining the trace `traceparent` names. */
+async function observeVersion(run: NormalizedRun, traceparent: string | undefined, deps: ObserveDeps): Promise<Observed> {
   const previous = await deps.store.previous(run.uid);
   // An older version than the one stored (a resumed watch replaying what a provider's informer
   // already showed, a replica behind another): storing or publishing it would turn the run back.
@@ -30,7 +44,7 @@ export async function observeRun(
   }
   // Only changes join the request's trace: an informer's re-lists would otherwise keep adding
   // spans to traces long finished.
-  const parent = contextFromTraceparent(obj.metadata.annotations?.[JANGAR_ANNOTATIONS.traceparent]);
+  const parent = contextFromTraceparent(traceparent);
   const attributes = { 'k8s.namespace.name': run.namespace, 'k8s.object.name': run.name, 'jangar.run.phase': run.phase };
   return withSpan('observe run', { parent, attributes }, async () => {
     await publish(
@@ -43,4 +57,25 @@ export async function observeRun(
     await deps.store.upsert(run, digest);
     return 'published' as const;
   });
+}
+
+/**
+ * Ends the stored runs of `type` that a list taken at `resourceVersion` left out (`listed` holds
+ * the uids it had): deleted while no watch saw it — the API server's history had moved past the
+ * watch's version, so it answered 410 and the watch listed again — they would otherwise read as
+ * running for good. Each is ended as a deletion seen ends a run (`deletedRunVersion`), at
+ * the list's version and at the time of its last stored state, so every replica that lists ends
+ * it the same way. How it ended before its deletion, if it did, is lost with the object.
+ */
+export async function observeVanished(
+  type: string,
+  listed: ReadonlySet<string>,
+  resourceVersion: string,
+  deps: ObserveDeps,
+): Promise<number> {
+  const gone = (await deps.store.unfinishedBefore(type, resourceVersion)).filter((run) => !listed.has(run.uid));
+  for (const run of gone) {
+    await observeVersion(cancelledRun(run, 'a deletion no watch saw', new Date(run.updatedAt), resourceVersion), undefined, deps);
+  }
+  return gone.length;
 }

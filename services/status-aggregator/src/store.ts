@@ -1,4 +1,4 @@
-import { NormalizedRun, statusView } from '@jangar/contracts';
+import { NormalizedRun, statusView, TERMINAL_PHASES } from '@jangar/contracts';
 import { canonicalJson, groupCommit, sha256 } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import { WatchCursor } from './entities/index.js';
@@ -145,6 +145,20 @@ export class RunStore {
        where not ${OLDER_VERSION('excluded.resource_version', 'status.runs.resource_version')}`,
       [json],
     );
+  }
+
+  /**
+   * The stored runs of `type` not yet over whose version is older than `resourceVersion`: after a
+   * list taken at that version, those the list left out are gone from the cluster.
+   */
+  async unfinishedBefore(type: string, resourceVersion: string): Promise<NormalizedRun[]> {
+    // Raw SQL: the version comparison is OLDER_VERSION's, as the upsert makes it.
+    const rows = await this.db.query<{ run: unknown }>(
+      `select run from status.runs, (select ?::text as rv) as list
+        where type = ? and phase not in (${TERMINAL_PHASES.map(() => '?').join(', ')}) and ${OLDER_VERSION('resource_version', 'list.rv')}`,
+      [resourceVersion, type, ...TERMINAL_PHASES],
+    );
+    return rows.map((r) => NormalizedRun.parse(r.run));
   }
 
   /** A run by Jangar id (or Kubernetes uid). */

@@ -92,8 +92,9 @@ export function isGone(err: unknown): boolean {
  * Watches on every run kind, resumed from the resourceVersion stored in `state`, informers on
  * the provider objects (Jobs, Workflows), cluster-wide, and a poller per status source (Temporal)
  * for the providers that have no objects. A run watch with no stored version (or one
- * the API server no longer keeps: 410 Gone) lists, observes every object, then watches from the
- * list's version; any other end re-watches from the last version seen. Observations go through a
+ * the API server no longer keeps: 410 Gone) lists, observes every object, ends the stored runs the
+ * list left out (`onVanished`: deleted while no watch saw it), then watches from the list's
+ * version; any other end re-watches from the last version seen. Observations go through a
  * {@link keyedQueue} keyed on the run's uid: one run's versions are handled in the order the API
  * server sent them, while different runs are handled side by side (`concurrency` at once), and a
  * kind's version is stored only once everything queued before it was observed (a mark): a restart
@@ -107,7 +108,15 @@ export function watchRuns(
   onObject: (obj: KubeObject) => Promise<void>,
   logger: Logger,
   state: WatchState,
-  options: { sources?: readonly PollingStatusSource[]; concurrency?: number } = {},
+  options: {
+    sources?: readonly PollingStatusSource[];
+    concurrency?: number;
+    /**
+     * Ends the stored runs of a kind not in a list taken at a version (the uids it had), as their
+     * deletion would have; resolves with how many it ended. Without it a relist only adds.
+     */
+    onVanished?: (kind: string, listed: ReadonlySet<string>, resourceVersion: string) => Promise<number>;
+  } = {},
 ) {
   // Ordering matters per run only: `observeRun` reads the run's stored digest, publishes and
   // upserts, so two versions of one run must not overlap, but two runs never share a row or a dedup
@@ -202,6 +211,18 @@ export function watchRuns(
     let markReady!: () => void;
     const ready = new Promise<void>((resolve) => (markReady = () => ((established = true), resolve())));
     const backoff = () => Math.min(250 * 2 ** failures++, 10_000);
+    // Runs deleted while no watch saw them are ended once every version queued before the list is
+    // stored, so none of those lands after its run was ended, and before the list's version is: a
+    // restart before then lists again. The mark has a key of its own, as a position's newer mark
+    // stands in for an older one of its key.
+    const endVanished = (listed: ReadonlySet<string>, rv: string) =>
+      queue.mark(
+        `${kind.kind} vanished`,
+        retrying(`end ${kind.kind} runs deleted before ${rv}`, async () => {
+          const ended = await options.onVanished!(kind.kind, listed, rv);
+          if (ended > 0) logger.info({ kind: kind.kind, runs: ended, resourceVersion: rv }, 'ended runs deleted while no watch saw them');
+        }),
+      );
     const record = (rv: string) =>
       queue.mark(
         kind.kind,
@@ -213,14 +234,19 @@ export function watchRuns(
       try {
         const list = await listAll(kind);
         cache.clear();
+        const listed = new Set<string>();
         for (const item of list.items) {
           const slim = slimRun(item);
           cache.set(keyOf(slim), slim);
+          if (slim.metadata?.uid) listed.add(slim.metadata.uid);
           enqueue(slim);
         }
         lastSeen = list.metadata?.resourceVersion;
-        // Listed items come in no order of version, so only the list's own version is stored.
-        if (lastSeen) record(lastSeen);
+        if (lastSeen) {
+          if (options.onVanished) endVanished(listed, lastSeen);
+          // Listed items come in no order of version, so only the list's own version is stored.
+          record(lastSeen);
+        }
         markReady();
         watchFrom(lastSeen);
       } catch (err) {

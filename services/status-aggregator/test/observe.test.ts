@@ -7,7 +7,7 @@ import { ensureStreams } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 
 import { STATUS_DATABASE } from '../src/database.js';
-import { observeRun } from '../src/observe.js';
+import { observeRun, observeVanished } from '../src/observe.js';
 import { RunStore } from '../src/store.js';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
@@ -161,5 +161,34 @@ describe('observing a run', () => {
     const subject = `jangar.run.status.team-a.agentrun.${obj.metadata.name}.active`;
     const last = await jsm.streams.getMessage(RUN_STATUS, { last_by_subj: subject });
     expect(last?.json<{ payload: { run: NormalizedRun } }>().payload.run.provider).toMatchObject({ phase: 'Running', message: '1 pod' });
+  });
+});
+
+describe('ending the runs a list left out', () => {
+  it('ends a stored run not over that a list left out as Cancelled at the list’s version, once', async () => {
+    const deps = { js: jetstream(nc), store: new RunStore(db) };
+    const gone = at(run({ phase: 'Running' }), '5');
+    const listedRun = at(run({ phase: 'Running' }), '6');
+    const finished = at(run({ phase: 'Succeeded' }), '4');
+    // Created after the list, and stored by a replica further along.
+    const newer = at(run({ phase: 'Pending' }), '20');
+    for (const obj of [gone, listedRun, finished, newer]) await observeRun(obj, deps);
+    // The list had every stored run but one, at version 10.
+    const stored = await db.query<{ uid: string }>('select uid from status.runs');
+    const listed = new Set(stored.map((r) => r.uid).filter((uid) => uid !== gone.metadata.uid && uid !== finished.metadata.uid));
+    const before = await published();
+
+    expect(await observeVanished('AgentRun', listed, '10', deps)).toBe(1);
+    expect(await published()).toBe(before + 1);
+    const ended = await deps.store.get(gone.metadata.uid);
+    expect(ended).toMatchObject({ phase: 'Cancelled', resourceVersion: '10', finishedAt: '2026-11-26T08:00:00.000Z' });
+    expect(ended?.conditions).toContainEqual(expect.objectContaining({ type: 'InProgress', status: 'False', reason: 'Cancelled' }));
+    expect((await deps.store.get(finished.metadata.uid))?.phase).toBe('Succeeded');
+    expect((await deps.store.get(newer.metadata.uid))?.phase).toBe('Pending');
+    expect((await deps.store.get(listedRun.metadata.uid))?.phase).toBe('Running');
+
+    // Another replica's list of the same moment ends nothing more, and publishes nothing.
+    expect(await observeVanished('AgentRun', listed, '10', { ...deps, store: new RunStore(db) })).toBe(0);
+    expect(await published()).toBe(before + 1);
   });
 });

@@ -41,12 +41,19 @@ async function setup(observe?: (obj: KubeObject) => Promise<void>) {
       return new Map();
     },
   };
+  // What each list left out was asked to be ended: the uids listed and the list's version, and
+  // what had been observed by then.
+  const vanished: Array<{ kind: string; listed: string[]; resourceVersion: string; seenBefore: number }> = [];
+  const onVanished = async (kind: string, listed: ReadonlySet<string>, resourceVersion: string) => {
+    vanished.push({ kind, listed: [...listed], resourceVersion, seenBefore: seen.length });
+    return 0;
+  };
   const start = async () => {
     const onObject = async (obj: KubeObject) => {
       await observe?.(obj);
       seen.push(obj);
     };
-    const w = watchRuns(kc, api, onObject, logger, state, { sources: [source] });
+    const w = watchRuns(kc, api, onObject, logger, state, { sources: [source], onVanished });
     await w.start();
     return w;
   };
@@ -70,7 +77,8 @@ async function setup(observe?: (obj: KubeObject) => Promise<void>) {
         spec: { agentRef: { name: 'agent' }, runtime: { type: 'job' }, implementation: { inline: { text: 'x' } } },
       },
     })) as KubeObject;
-  return { stored, seen, start, setPhase, create, polled };
+  const remove = (name: string) => api.deleteNamespacedCustomObject({ ...AR, namespace: NS, name });
+  return { stored, seen, start, setPhase, create, remove, polled, vanished };
 }
 
 const versionsOf = (seen: KubeObject[], name: string) =>
@@ -145,6 +153,32 @@ describe('run watch resumption', () => {
     await eventually('the next version', async () => (versionsOf(seen, 'r2').includes(after.metadata.resourceVersion) ? true : undefined));
     expect(second.synced()).toBe(true);
     await second.stop();
+  });
+
+  it('after a relist, has the runs it left out ended, once the versions before are observed and before the list’s version is stored', async () => {
+    const { stored, seen, start, setPhase, create, remove, vanished } = await setup();
+    const first = await start();
+    const kept = await create('kept');
+    const removed = await create('removed');
+    await eventually('both recorded', async () => (stored.get('AgentRun') === removed.metadata.resourceVersion ? true : undefined));
+    await first.stop();
+    vanished.length = 0;
+
+    // Deleted while nothing watched, and more writes after than the server keeps: the deletion is
+    // in no watch's replay, only in the next list's absence.
+    await remove('removed');
+    let last: KubeObject | undefined;
+    for (let i = 0; i < 8; i++) last = await setPhase('kept', i % 2 === 0 ? 'Pending' : 'Running');
+    seen.length = 0;
+    const second = await start();
+    const asked = await eventually('the relist to ask', async () => vanished.find((v) => v.kind === 'AgentRun'));
+    expect(asked.listed).toEqual([kept.metadata.uid]);
+    expect(Number(asked.resourceVersion)).toBeGreaterThanOrEqual(Number(last!.metadata.resourceVersion));
+    // Every listed version was observed before, and the list's version is stored after.
+    expect(asked.seenBefore).toBe(1);
+    await eventually('the list’s version stored', async () => (stored.get('AgentRun') === asked.resourceVersion ? true : undefined));
+    await second.stop();
+    expect(vanished.filter((v) => v.kind === 'AgentRun')).toHaveLength(1);
   });
 
   it('still knows, after a restart, the runs that did not change while it was down, so their provider is polled', async () => {
