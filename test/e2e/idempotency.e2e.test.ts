@@ -326,6 +326,31 @@ describe('crashes lose nothing and duplicate nothing', () => {
     expect(replay.status).toBe(201);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
   });
+
+  it.each([
+    ['policy', 'policy.before-decide'],
+    ['provisioner', 'provisioner.before-apply'],
+  ] as const)('answers 500, and replays it, when %s cannot process a request, instead of never answering', async (service, fault) => {
+    // A bug in the service, met by this request on every delivery; given up on at the second.
+    await stack.restart(service, { JANGAR_FAULTS: `${fault}=throw`, JANGAR_POISON_AFTER_DELIVERIES: '2' });
+    const deliveryId = `cannot-process-${service}`;
+    const send = () => alice.post('/v1/agent-runs', { deliveryId, ...run() });
+    const answer = await eventually('the final answer', async () => {
+      const r = await send();
+      return r.status === 500 ? r : undefined;
+    });
+    expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(answer.json).toMatchObject({ status: 500, code: 'internal' });
+    // What failed is in the service's log, not in the answer.
+    expect(JSON.stringify(answer.json)).not.toContain('injected');
+
+    const replay = await send();
+    expect([replay.status, replay.json]).toEqual([500, answer.json]);
+    await audited(deliveryId);
+    expect(await auditEventsFor(deliveryId)).toBe(1);
+    expect(await resourcesFor('alice', deliveryId)).toBe(0);
+    await stack.restart(service, {});
+  });
 });
 
 describe('retention', () => {

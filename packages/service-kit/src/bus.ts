@@ -17,6 +17,7 @@ import { millis, headers as natsHeaders, type NatsConnection, type Status } from
 import { jetstream, type JetStreamClient, type JsMsg, type PubAck } from '@nats-io/jetstream';
 import type { ConsumerDefinition, SubjectDefinition } from '@jangar/contracts';
 import type { z } from 'zod';
+import { isDeterministicFailure } from './errors.js';
 import type { Logger } from './logger.js';
 import { metrics } from './metrics.js';
 import { extractTrace, injectTrace, SpanKind, withSpan } from './tracing.js';
@@ -126,16 +127,34 @@ function backoffMs(deliveryCount: number): number {
 }
 
 /**
+ * How a consumer ends a message its handler cannot process — a bug, not an outage — instead of
+ * delivering it for ever while its client waits: from delivery `after` on, a failure
+ * {@link isDeterministicFailure} says no retry can fix calls `answer` (say, publishing the request's
+ * final `internal` outcome) and terminates the message. A failure of `answer` itself leaves the
+ * message to be delivered again.
+ */
+export interface PoisonAnswer<T> {
+  /**
+   * The delivery from which to give up (`JANGAR_POISON_AFTER_DELIVERIES`, 8 by default): a few
+   * more than one, in case the failure was a fluke of a state mid-change, and few enough that the
+   * client has its answer within half a minute (the backoff between them: 0.25, 0.5, 1 … 10 s).
+   */
+  after: number;
+  answer(message: T, err: unknown): Promise<void>;
+}
+
+/**
  * Consumes a durable consumer with at most `concurrency` handlers in flight. A message that does not
- * parse is terminated (it can never succeed); a handler failure is nak'ed with backoff. `stop()`
- * gives back at once what no handler has started, and waits (bounded) for the handlers running.
+ * parse is terminated (it can never succeed); a handler failure is nak'ed with backoff, unless
+ * `poison` ends it. `stop()` gives back at once what no handler has started, and waits (bounded)
+ * for the handlers running.
  */
 export async function consume<S extends z.ZodType>(
   nc: NatsConnection,
   def: ConsumerDefinition,
   schema: S,
   handler: (message: z.infer<S>, ctx: HandlerContext) => Promise<void>,
-  opts: { logger: Logger; concurrency?: number; drainTimeoutMs?: number },
+  opts: { logger: Logger; concurrency?: number; drainTimeoutMs?: number; poison?: PoisonAnswer<z.infer<S>> },
 ): Promise<Subscription> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(def.stream, def.durable);
@@ -160,6 +179,23 @@ export async function consume<S extends z.ZodType>(
   meter.messagesHandled.inc(labels, 0);
   meter.messagesFailed.inc({ ...labels, reason: 'handler' }, 0);
   meter.messagesFailed.inc({ ...labels, reason: 'schema' }, 0);
+  meter.messagesFailed.inc({ ...labels, reason: 'poison' }, 0);
+
+  const endedAsPoison = async (m: JsMsg, message: z.infer<S>, err: unknown, log: Logger): Promise<boolean> => {
+    const { poison } = opts;
+    const deliveryCount = m.info.deliveryCount;
+    if (!poison || deliveryCount < poison.after || !isDeterministicFailure(err)) return false;
+    try {
+      await poison.answer(message, err);
+    } catch (answerErr) {
+      log.warn({ err: answerErr, deliveryCount }, 'could not answer a message its handler cannot process; it will be redelivered');
+      return false;
+    }
+    log.error({ err, deliveryCount }, 'handler cannot process the message (a failure no retry fixes); answered it and terminated it');
+    m.term(); // no reason, as for a schema mismatch below
+    meter.messagesFailed.inc({ ...labels, reason: 'poison' });
+    return true;
+  };
 
   const handleOne = async (m: JsMsg): Promise<void> => {
     const log = opts.logger.child({ consumer: def.durable, subject: m.subject, seq: m.seq });
@@ -168,7 +204,9 @@ export async function consume<S extends z.ZodType>(
       parsed = schema.parse(m.json());
     } catch (err) {
       log.error({ err }, 'message does not match its schema; terminating it');
-      m.term('schema mismatch');
+      // No reason: nats-server 2.9 reads `+TERM <reason>` as no ack at all, and delivers the
+      // message again one ack wait later, for ever (the reason is 2.10's).
+      m.term();
       meter.messagesFailed.inc({ ...labels, reason: 'schema' });
       return;
     }
@@ -186,6 +224,7 @@ export async function consume<S extends z.ZodType>(
       meter.messagesHandled.inc(labels);
     } catch (err) {
       timer();
+      if (await endedAsPoison(m, parsed, err, log)) return;
       const delay = backoffMs(m.info.deliveryCount);
       log.warn({ err, deliveryCount: m.info.deliveryCount, retryInMs: delay }, 'handler failed; message will be redelivered');
       m.nak(delay);

@@ -14,6 +14,11 @@ export const BaseConfig = z.object({
   JANGAR_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** How long a consumer waits for an ack before JetStream redelivers (a crashed replica's work). */
   JANGAR_ACK_WAIT_MS: z.coerce.number().int().positive().optional(),
+  /**
+   * The delivery from which a request a service cannot process (its handler fails in a way no retry
+   * fixes) is answered `internal` instead of delivered again (see `PoisonAnswer`).
+   */
+  JANGAR_POISON_AFTER_DELIVERIES: z.coerce.number().int().min(1).default(8),
   /** How long a draining service waits for in-flight messages before it exits anyway. */
   JANGAR_DRAIN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** Set by the stack that spawned the process: shut down when stdin ends, i.e. when that launcher died. */

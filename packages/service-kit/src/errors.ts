@@ -1,4 +1,5 @@
-import type { DomainErrorPayload, ErrorCode, FieldError, Violation } from '@jangar/contracts';
+import { ZodError } from 'zod';
+import { RETRYABLE_CODES, type DomainErrorPayload, type ErrorCode, type FieldError, type Violation } from '@jangar/contracts';
 
 /**
  * A transport-agnostic failure with a stable code. It crosses the bus as a DomainErrorPayload and
@@ -39,4 +40,21 @@ export class TransientError extends Error {
     super(message, options);
     this.name = 'TransientError';
   }
+}
+
+/** Codes of refusals that say "not now": a later try may succeed. */
+const NOT_NOW: readonly ErrorCode[] = [...RETRYABLE_CODES, 'unavailable', 'timeout'];
+
+/**
+ * True for a failure that a retry cannot fix: a programming error (a `TypeError` reading what is
+ * not there, a schema a message breaks) or a refusal that escaped its handler. Not for a dependency
+ * that failed: a TransientError, a database or network error, and a `TypeError` with a `cause`
+ * (fetch's "fetch failed" is one). A failure that is not known to be deterministic is not.
+ */
+export function isDeterministicFailure(err: unknown): boolean {
+  if (err instanceof TransientError) return false;
+  if (err instanceof DomainError) return !NOT_NOW.includes(err.code);
+  if (err instanceof ZodError) return true;
+  const programming = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
+  return programming && err.cause === undefined;
 }

@@ -1,16 +1,23 @@
 /**
- * Named crash points for fault-injection tests. `JANGAR_FAULTS=provisioner.after-create` makes the
+ * Named fault points for fault-injection tests. `JANGAR_FAULTS=provisioner.after-create` makes the
  * process kill itself with SIGKILL when it reaches that point: no cleanup, no ack, no answer —
- * exactly what a crashed pod leaves behind. Unset in production, a point costs one Set lookup.
+ * exactly what a crashed pod leaves behind. `provisioner.before-apply=throw` throws a `TypeError`
+ * there instead, every time, as a bug would. Unset in production, a point costs one Map lookup.
  */
-const armed = new Set(
+const armed = new Map(
   (process.env.JANGAR_FAULTS ?? '')
     .split(',')
     .map((s) => s.trim())
-    .filter((s) => s !== ''),
+    .filter((s) => s !== '')
+    .map((s) => {
+      const [name, action] = s.split('=');
+      return [name!, action === 'throw' ? ('throw' as const) : ('kill' as const)];
+    }),
 );
 
-/** Kills the process here if the fault `name` is armed. */
+/** Kills the process here, or throws, if the fault `name` is armed. */
 export function faultPoint(name: string): void {
-  if (armed.has(name)) process.kill(process.pid, 'SIGKILL');
+  const action = armed.get(name);
+  if (action === 'kill') process.kill(process.pid, 'SIGKILL');
+  if (action === 'throw') throw new TypeError(`fault ${name} injected`);
 }

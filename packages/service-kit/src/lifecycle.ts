@@ -13,7 +13,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { RETIRED_CONSUMERS, streamDefinitions, type ConsumerDefinition } from '@jangar/contracts';
-import { consume, type HandlerContext, type Subscription } from './bus.js';
+import { consume, type HandlerContext, type PoisonAnswer, type Subscription } from './bus.js';
 import type { z } from 'zod';
 import { BaseConfig, ConfigError, loadConfig } from './config.js';
 import { startHealthServer, type ReadinessCheck } from './health.js';
@@ -32,7 +32,8 @@ export interface ServiceContext<C> {
     def: ConsumerDefinition,
     schema: S,
     handler: (message: z.infer<S>, ctx: HandlerContext) => Promise<void>,
-    opts?: { concurrency?: number },
+    /** `poison.after` is the configured `JANGAR_POISON_AFTER_DELIVERIES`. */
+    opts?: { concurrency?: number; poison?: Omit<PoisonAnswer<z.infer<S>>, 'after'> },
   ): Promise<Subscription>;
 }
 
@@ -94,7 +95,13 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
     async consume(def, schema, handler, opts = {}) {
       await ensureConsumer(jsm, def, { ackWaitMs: config.JANGAR_ACK_WAIT_MS });
       meter.trackConsumer(def.durable, () => jsm.consumers.info(def.stream, def.durable));
-      return consume(nc, def, schema, handler, { logger, drainTimeoutMs: config.JANGAR_DRAIN_TIMEOUT_MS, ...opts });
+      const { poison, ...rest } = opts;
+      return consume(nc, def, schema, handler, {
+        logger,
+        drainTimeoutMs: config.JANGAR_DRAIN_TIMEOUT_MS,
+        ...rest,
+        ...(poison ? { poison: { after: config.JANGAR_POISON_AFTER_DELIVERIES, ...poison } } : {}),
+      });
     },
   };
 

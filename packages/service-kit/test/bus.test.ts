@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ConsumerDefinition } from '@jangar/contracts';
 import { scratchNats, waitFor, type NatsServerHandle } from '@jangar/devstack';
 import { consume, HeldMessages, type Subscription } from '../src/bus.js';
+import { TransientError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { ensureConsumer } from '../src/nats.js';
 
@@ -98,6 +99,108 @@ describe('consuming a durable consumer', () => {
       timeoutMs: 20_000,
     });
     expect(got).toEqual([{ n: 7, redelivered: true }]);
+  });
+});
+
+describe('a message its handler cannot process', () => {
+  /** Consumes `def` with a poison answer from delivery `after`, noting every delivery and every answer. */
+  async function poisoned(
+    def: ConsumerDefinition,
+    after: number,
+    handler: (delivery: number) => Promise<void>,
+    answer: () => Promise<void>,
+  ) {
+    let delivery = 0;
+    const sub = await consume(nc, def, Message, () => handler(++delivery), {
+      logger,
+      concurrency: 1,
+      poison: { after, answer },
+    });
+    cleanups.push(() => sub.stop());
+    return { sub, deliveries: () => delivery };
+  }
+  /** The consumer once nothing is pending or waiting for an ack: the message was acked or terminated. */
+  const settled = async (def: ConsumerDefinition) => {
+    const jsm = await jetstreamManager(nc);
+    return waitFor(
+      'the message to leave the consumer',
+      async () => {
+        const info = await jsm.consumers.info(STREAM, def.durable);
+        return info.num_ack_pending === 0 && info.num_pending === 0 && info.delivered.consumer_seq > 0 && info;
+      },
+      { timeoutMs: 20_000 },
+    );
+  };
+
+  it('is terminated at once, handler untouched, when it does not match its schema', async () => {
+    const def = await consumerFor('mismatch');
+    let handled = 0;
+    let answered = 0;
+    await poisoned(
+      def,
+      1,
+      async () => void handled++,
+      async () => void answered++,
+    );
+    await jetstream(nc).publish(def.filter, JSON.stringify({ n: 'one' }));
+    const info = await settled(def);
+    expect(info.delivered.consumer_seq).toBe(1);
+    expect([handled, answered]).toEqual([0, 0]);
+  });
+
+  it('is answered and terminated at the delivery `after`, and never delivered again', async () => {
+    const def = await consumerFor('poison');
+    let answered = 0;
+    const { deliveries } = await poisoned(
+      def,
+      3,
+      async () => {
+        throw new TypeError("Cannot read properties of undefined (reading 'spec')");
+      },
+      async () => void answered++,
+    );
+    await jetstream(nc).publish(def.filter, JSON.stringify({ n: 1 }));
+    await waitFor('the answer', async () => answered === 1, { timeoutMs: 20_000 });
+    const info = await settled(def);
+    expect(deliveries()).toBe(3);
+    expect(info.delivered.consumer_seq).toBe(3);
+  });
+
+  it('is delivered on past `after` while its handler fails for a dependency, until it succeeds', async () => {
+    const def = await consumerFor('outage');
+    let answered = 0;
+    const { sub, deliveries } = await poisoned(
+      def,
+      2,
+      async (delivery) => {
+        if (delivery < 4) throw new TransientError('postgres is down');
+      },
+      async () => void answered++,
+    );
+    await jetstream(nc).publish(def.filter, JSON.stringify({ n: 2 }));
+    await waitFor('the fourth delivery to succeed', async () => sub.handled() === 1, { timeoutMs: 20_000 });
+    await settled(def);
+    expect(deliveries()).toBe(4);
+    expect(answered).toBe(0);
+  });
+
+  it('is delivered again when its answer could not be published, and answered then', async () => {
+    const def = await consumerFor('unanswered');
+    let answers = 0;
+    const { deliveries } = await poisoned(
+      def,
+      2,
+      async () => {
+        throw new TypeError('a bug');
+      },
+      async () => {
+        if (++answers === 1) throw new Error('nats: timeout');
+      },
+    );
+    await jetstream(nc).publish(def.filter, JSON.stringify({ n: 3 }));
+    await waitFor('the second answer', async () => answers === 2, { timeoutMs: 20_000 });
+    await settled(def);
+    expect(deliveries()).toBe(3);
   });
 });
 

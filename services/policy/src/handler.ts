@@ -287,6 +287,7 @@ export async function handleRequest(
   // A request off the bus, as opposed to one whose approval or queue wait is being carried out
   // (those have dedup IDs of their own): its attempt is decided once, and a redelivery replays that.
   const fresh = !held.approval && !held.queued;
+  if (fresh) faultPoint('policy.before-decide');
   const first = fresh ? await deps.decisions.first(message.requestKey, message.attempt) : undefined;
   if (first) {
     await publishDecision(message, first.decision, first.error, deps);

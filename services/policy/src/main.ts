@@ -1,5 +1,5 @@
 import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { endpoint, poolOptions, runService, serveRpc } from '@jangar/service-kit';
+import { endpoint, poolOptions, publishCannotProcess, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { ClusterView } from './cluster-view.js';
@@ -65,8 +65,8 @@ await runService({
         logger.warn({ err }, 'could not refresh resource Budgets after a slot was given back'),
       );
     const subs = [
-      await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, async (m) => {
-        await handleRequest(m, deps);
+      await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, async (m) => void (await handleRequest(m, deps)), {
+        poison: { answer: (m) => publishCannotProcess(js, m, m.payload, 'policy') },
       }),
       await consume(CONSUMERS.policyRunEnded, SUBJECTS.runStatus.schema, async (m) => released(await releaseEndedRun(slots, m))),
       await consume(CONSUMERS.policyOutcomes, SUBJECTS.outcome.schema, async (m) => released(await settleCreated(slots, m))),

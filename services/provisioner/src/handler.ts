@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { dedupIds, kindByName, SUBJECTS, type DecisionMessage, type OutcomePayload } from '@jangar/contracts';
-import { DomainError, publish, type Logger } from '@jangar/service-kit';
+import { DomainError, faultPoint, publish, type Logger } from '@jangar/service-kit';
 import { applyCreate } from './apply/create.js';
 import { applyDelete } from './apply/delete.js';
 import { rejected } from './apply/outcome.js';
@@ -36,6 +36,7 @@ async function apply(message: DecisionMessage, deps: ProvisionerDeps): Promise<O
   const kind = kindByName(request.kind);
   if (!kind) return rejected(request, { code: 'validation_failed', detail: `unknown kind "${request.kind}"` });
   try {
+    faultPoint('provisioner.before-apply');
     switch (request.verb) {
       case 'create':
         return await applyCreate(message, kind, deps.cluster, deps.tombstones, deps.logger);

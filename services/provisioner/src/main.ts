@@ -1,5 +1,5 @@
 import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { endpoint, manager, runService, serveRpc } from '@jangar/service-kit';
+import { endpoint, manager, publishCannotProcess, runService, serveRpc } from '@jangar/service-kit';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { REFERENCED_KINDS } from './apply/references.js';
 import { Cluster } from './cluster.js';
@@ -19,8 +19,13 @@ await runService({
     references.start();
     const cluster = new Cluster(api, references);
     const tombstones = new Tombstones(js, await manager(nc));
-    const sub = await consume(CONSUMERS.provisionerAllowed, SUBJECTS.decision.schema, (m) =>
-      handleDecision(m, { js, cluster, tombstones, logger }),
+    const sub = await consume(
+      CONSUMERS.provisionerAllowed,
+      SUBJECTS.decision.schema,
+      (m) => handleDecision(m, { js, cluster, tombstones, logger }),
+      {
+        poison: { answer: (m) => publishCannotProcess(js, m, m.payload.request, 'the provisioner') },
+      },
     );
     const service = await serveRpc(
       nc,
