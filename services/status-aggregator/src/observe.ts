@@ -63,9 +63,11 @@ async function observeVersion(run: NormalizedRun, traceparent: string | undefine
  * Ends the stored runs of `type` that a list taken at `resourceVersion` left out (`listed` holds
  * the uids it had): deleted while no watch saw it — the API server's history had moved past the
  * watch's version, so it answered 410 and the watch listed again — they would otherwise read as
- * running for good. Each is ended as a deletion seen ends a run (`deletedRunVersion`), at
- * the list's version and at the time of its last stored state, so every replica that lists ends
- * it the same way. How it ended before its deletion, if it did, is lost with the object.
+ * running for good. Each is ended as a deletion seen ends a run (`deletedRunVersion`), timed by its
+ * last stored state and at its last stored version, not the list's: a replica still behind may yet
+ * observe how the run really ended, and a later version than the one stored (its end, or its
+ * deletion seen) replaces this guess, where the list's version would outrank them all. Two
+ * replicas that list end it alike. How it ended, if no replica saw it, is lost with the object.
  */
 export async function observeVanished(
   type: string,
@@ -73,9 +75,17 @@ export async function observeVanished(
   resourceVersion: string,
   deps: ObserveDeps,
 ): Promise<number> {
-  const gone = (await deps.store.unfinishedBefore(type, resourceVersion)).filter((run) => !listed.has(run.uid));
-  for (const run of gone) {
-    await observeVersion(cancelledRun(run, 'a deletion no watch saw', new Date(run.updatedAt), resourceVersion), undefined, deps);
-  }
+  const gone = await deps.store.unfinishedBefore(type, resourceVersion, listed);
+  // Side by side, as the watch observes runs: a namespace deleted while no watch saw it may leave
+  // thousands, and the marks of both run kinds wait for this one.
+  let next = 0;
+  const observeNext = async () => {
+    for (let run = gone[next++]; run; run = gone[next++]) {
+      const at = Date.parse(run.updatedAt);
+      const when = new Date(Number.isNaN(at) ? Date.parse(run.createdAt) || 0 : at);
+      await observeVersion(cancelledRun(run, 'a deletion no watch saw', when, run.resourceVersion), undefined, deps);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, gone.length) }, observeNext));
   return gone.length;
 }

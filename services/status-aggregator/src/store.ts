@@ -148,17 +148,23 @@ export class RunStore {
   }
 
   /**
-   * The stored runs of `type` not yet over whose version is older than `resourceVersion`: after a
-   * list taken at that version, those the list left out are gone from the cluster.
+   * The stored runs of `type` not yet over, older than `resourceVersion` and not among `listed`
+   * (uids): after a list taken at that version, gone from the cluster. A row that no longer parses
+   * is left out, so one bad row cannot hold back every run's end.
    */
-  async unfinishedBefore(type: string, resourceVersion: string): Promise<NormalizedRun[]> {
-    // Raw SQL: the version comparison is OLDER_VERSION's, as the upsert makes it.
+  async unfinishedBefore(type: string, resourceVersion: string, listed: ReadonlySet<string>): Promise<NormalizedRun[]> {
+    // Raw SQL: the version comparison is OLDER_VERSION's, as the upsert makes it; the uids travel
+    // as one jsonb array, which the query builder would spread into parameters.
     const rows = await this.db.query<{ run: unknown }>(
       `select run from status.runs, (select ?::text as rv) as list
-        where type = ? and phase not in (${TERMINAL_PHASES.map(() => '?').join(', ')}) and ${OLDER_VERSION('resource_version', 'list.rv')}`,
-      [resourceVersion, type, ...TERMINAL_PHASES],
+        where type = ? and phase not in (${TERMINAL_PHASES.map(() => '?').join(', ')}) and ${OLDER_VERSION('resource_version', 'list.rv')}
+          and uid not in (select jsonb_array_elements_text(?::jsonb))`,
+      [resourceVersion, type, ...TERMINAL_PHASES, JSON.stringify([...listed])],
     );
-    return rows.map((r) => NormalizedRun.parse(r.run));
+    return rows.flatMap((r) => {
+      const run = NormalizedRun.safeParse(r.run);
+      return run.success ? [run.data] : [];
+    });
   }
 
   /** A run by Jangar id (or Kubernetes uid). */

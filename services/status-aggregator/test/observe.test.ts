@@ -165,23 +165,24 @@ describe('observing a run', () => {
 });
 
 describe('ending the runs a list left out', () => {
-  it('ends a stored run not over that a list left out as Cancelled at the list’s version, once', async () => {
+  it('ends a stored run not over that a list left out as Cancelled at its last stored version, once', async () => {
     const deps = { js: jetstream(nc), store: new RunStore(db) };
     const gone = at(run({ phase: 'Running' }), '5');
     const listedRun = at(run({ phase: 'Running' }), '6');
     const finished = at(run({ phase: 'Succeeded' }), '4');
-    // Created after the list, and stored by a replica further along.
+    // Created after the list, so not in it, and stored by a replica further along.
     const newer = at(run({ phase: 'Pending' }), '20');
     for (const obj of [gone, listedRun, finished, newer]) await observeRun(obj, deps);
-    // The list had every stored run but one, at version 10.
+    // The list, at version 10, had every run stored before this test's and `listedRun`.
     const stored = await db.query<{ uid: string }>('select uid from status.runs');
-    const listed = new Set(stored.map((r) => r.uid).filter((uid) => uid !== gone.metadata.uid && uid !== finished.metadata.uid));
+    const mine = new Set([gone, finished, newer].map((o) => o.metadata.uid));
+    const listed = new Set(stored.map((r) => r.uid).filter((uid) => !mine.has(uid)));
     const before = await published();
 
     expect(await observeVanished('AgentRun', listed, '10', deps)).toBe(1);
     expect(await published()).toBe(before + 1);
     const ended = await deps.store.get(gone.metadata.uid);
-    expect(ended).toMatchObject({ phase: 'Cancelled', resourceVersion: '10', finishedAt: '2026-11-26T08:00:00.000Z' });
+    expect(ended).toMatchObject({ phase: 'Cancelled', resourceVersion: '5', finishedAt: '2026-11-26T08:00:00.000Z' });
     expect(ended?.conditions).toContainEqual(expect.objectContaining({ type: 'InProgress', status: 'False', reason: 'Cancelled' }));
     expect((await deps.store.get(finished.metadata.uid))?.phase).toBe('Succeeded');
     expect((await deps.store.get(newer.metadata.uid))?.phase).toBe('Pending');
@@ -190,5 +191,31 @@ describe('ending the runs a list left out', () => {
     // Another replica's list of the same moment ends nothing more, and publishes nothing.
     expect(await observeVanished('AgentRun', listed, '10', { ...deps, store: new RunStore(db) })).toBe(0);
     expect(await published()).toBe(before + 1);
+  });
+
+  it('gives way to how the run really ended, seen late by a replica behind', async () => {
+    const deps = { js: jetstream(nc), store: new RunStore(db) };
+    const obj = at(run({ phase: 'Running' }), '5');
+    await observeRun(obj, deps);
+    const listed = new Set(
+      (await db.query<{ uid: string }>('select uid from status.runs where uid <> ?', [obj.metadata.uid])).map((r) => r.uid),
+    );
+    expect(await observeVanished('AgentRun', listed, '10', deps)).toBe(1);
+
+    // It succeeded at 7 and was deleted at 8, before the list at 10: a replica still behind stores that.
+    const behind = { js: jetstream(nc), store: new RunStore(db) };
+    expect(await observeRun(at(obj, '7', { status: { phase: 'Succeeded' } }), behind)).toBe('published');
+    expect((await deps.store.get(obj.metadata.uid))?.phase).toBe('Succeeded');
+  });
+
+  it('ends a run whose stored times do not parse, timed by its creation', async () => {
+    const deps = { js: jetstream(nc), store: new RunStore(db) };
+    const obj = at(run({ phase: 'Running', updatedAt: 'yesterday' }), '5');
+    await observeRun(obj, deps);
+    const listed = new Set(
+      (await db.query<{ uid: string }>('select uid from status.runs where uid <> ?', [obj.metadata.uid])).map((r) => r.uid),
+    );
+    expect(await observeVanished('AgentRun', listed, '10', deps)).toBe(1);
+    expect(await deps.store.get(obj.metadata.uid)).toMatchObject({ phase: 'Cancelled', finishedAt: '2026-11-26T08:00:00.000Z' });
   });
 });
