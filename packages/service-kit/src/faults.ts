@@ -10,8 +10,11 @@ const armed = new Map(
     .map((s) => s.trim())
     .filter((s) => s !== '')
     .map((s) => {
-      const [name, action] = s.split('=');
-      return [name!, action === 'throw' ? ('throw' as const) : ('kill' as const)];
+      const [name, action = 'kill', ...rest] = s.split('=');
+      // A misspelt action must not arm a kill: the process would crash on every hit.
+      if ((action !== 'kill' && action !== 'throw') || rest.length > 0)
+        throw new Error(`JANGAR_FAULTS: "${s}" is not <point>, <point>=kill or <point>=throw`);
+      return [name!, action] as const;
     }),
 );
 

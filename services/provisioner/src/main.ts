@@ -1,7 +1,8 @@
 import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
-import { endpoint, manager, publishCannotProcess, runService, serveRpc } from '@jangar/service-kit';
+import { endpoint, manager, runService, serveRpc } from '@jangar/service-kit';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { REFERENCED_KINDS } from './apply/references.js';
+import { answerCannotProcess } from './cannot-process.js';
 import { Cluster } from './cluster.js';
 import { ReferenceCache } from './reference-cache.js';
 import { ProvisionerConfig } from './config.js';
@@ -24,7 +25,7 @@ await runService({
       SUBJECTS.decision.schema,
       (m) => handleDecision(m, { js, cluster, tombstones, logger }),
       {
-        poison: { answer: (m) => publishCannotProcess(js, m, m.payload.request, 'the provisioner') },
+        poison: { answer: (m) => answerCannotProcess(js, cluster, m) },
       },
     );
     const service = await serveRpc(

@@ -1,0 +1,52 @@
+import { jetstreamManager, jetstream, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentRun, JANGAR_LABELS, streamDefinitions, type OutcomeMessage } from '@jangar/contracts';
+import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
+import { deliveryLabelValue, ensureStreams } from '@jangar/service-kit';
+import { answerCannotProcess } from '../src/cannot-process.js';
+import { createDirectly, decision, startHarness, type Harness } from './harness.js';
+
+let nats: NatsServerHandle;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+let h: Harness;
+const OUTCOMES = streamDefinitions().outcomes.name;
+
+beforeAll(async () => {
+  [nats, h] = await Promise.all([scratchNats('provisioner-cannot-process'), startHarness()]);
+  nc = await connect({ servers: nats.url });
+  jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm, [streamDefinitions().outcomes]);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await Promise.all([nats?.stop(), h?.kd.close()]);
+});
+
+const SPEC = { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'x' } } };
+const create = (name: string) => decision({ kind: 'AgentRun', verb: 'create', metadata: { namespace: 'team-a', name }, spec: SPEC });
+const outcomes = async () => (await jsm.streams.info(OUTCOMES)).state.messages;
+
+describe('answering a request the provisioner cannot process', () => {
+  it('publishes its final internal outcome, naming the service and not the error', async () => {
+    const message = create('never-made');
+    await answerCannotProcess(jetstream(nc), h.cluster, message);
+    const last = await jsm.streams.getMessage(OUTCOMES, { last_by_subj: 'jangar.outcome.agentrun.create' });
+    const outcome = last!.json<OutcomeMessage>();
+    expect(outcome).toMatchObject({ deliveryId: message.deliveryId, requestKey: message.requestKey, attempt: 1 });
+    expect(outcome.payload).toMatchObject({ result: 'rejected', id: message.payload.request.id, error: { code: 'internal' } });
+    expect(JSON.stringify(outcome.payload)).toContain('the provisioner');
+  });
+
+  it('declines, publishing nothing, when its create already made the object', async () => {
+    const message = create('made-already');
+    await createDirectly(h.api, AgentRun, 'team-a', 'made-already', SPEC, {
+      labels: { [JANGAR_LABELS.delivery]: deliveryLabelValue(message.requestKey) },
+    });
+    const before = await outcomes();
+    await expect(answerCannotProcess(jetstream(nc), h.cluster, message)).rejects.toThrow(/made the object/);
+    expect(await outcomes()).toBe(before);
+  });
+});
