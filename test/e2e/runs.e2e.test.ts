@@ -150,69 +150,57 @@ async function readEvents(id: string, headers: Record<string, string> = {}): Pro
   return { status: res.status, events };
 }
 
+/** A run that stays Running, alone in `namespace`: its Jangar id and its object's name. */
+async function runningRun(namespace: string): Promise<{ id: string; name: string }> {
+  await createAgent(stack, namespace);
+  const created = await dev.post(
+    '/v1/agent-runs',
+    runBody(namespace, `deleted-${namespace}`, { suite: namespace }, { 'jangar.proompteng.ai/sim-scenario': 'stuck' }),
+  );
+  expect(created.status).toBe(201);
+  const { id, metadata } = created.json as { id: string; metadata: { name: string } };
+  await eventually('the run to be Running', async () => ((await dev.get(`/v1/runs/${id}`)).json?.phase === 'Running' ? true : undefined));
+  return { id, name: metadata.name };
+}
+
+/** Deletes a run's object on the API server, as `kubectl delete`, a namespace's deletion or an OrchestrationRun's garbage collection would. */
+const deleteOutsideJangar = (namespace: string, name: string) =>
+  kubeConfigOf(stack)
+    .makeApiClient(CustomObjectsApi)
+    .deleteNamespacedCustomObject({ group: 'agents.proompteng.ai', version: 'v1alpha1', namespace, plural: 'agentruns', name });
+
+/** The run once it reads Cancelled, with the condition that says why. */
+const cancelled = (id: string) =>
+  eventually('the run to read as over', async () => {
+    const run = (await dev.get(`/v1/runs/${id}`)).json as {
+      phase: string;
+      conditions: Array<{ type: string; reason?: string; message?: string }>;
+    };
+    return run?.phase === 'Cancelled' ? run : undefined;
+  });
+
 describe('a run deleted outside Jangar while it runs', () => {
   it('reads as Cancelled, its deletion the version that ends it', async () => {
-    await createAgent(stack, 'outside');
-    const created = await dev.post(
-      '/v1/agent-runs',
-      runBody('outside', 'deleted-outside', { suite: 'outside' }, { 'jangar.proompteng.ai/sim-scenario': 'stuck' }),
-    );
-    expect(created.status).toBe(201);
-    const { id, metadata } = created.json as { id: string; metadata: { name: string } };
-    await eventually('the run to be Running', async () => ((await dev.get(`/v1/runs/${id}`)).json?.phase === 'Running' ? true : undefined));
-
-    // As `kubectl delete`, a namespace's deletion or an OrchestrationRun's garbage collection would.
-    await kubeConfigOf(stack).makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
-      group: 'agents.proompteng.ai',
-      version: 'v1alpha1',
-      namespace: 'outside',
-      plural: 'agentruns',
-      name: metadata.name,
-    });
-
-    const ended = await eventually('the run to read as over', async () => {
-      const run = (await dev.get(`/v1/runs/${id}`)).json as { phase: string; conditions: Array<{ type: string; reason?: string }> };
-      return run?.phase === 'Cancelled' ? run : undefined;
-    });
+    const { id, name } = await runningRun('outside');
+    await deleteOutsideJangar('outside', name);
+    const ended = await cancelled(id);
     expect(ended.conditions).toContainEqual(expect.objectContaining({ type: 'InProgress', status: 'False', reason: 'Cancelled' }));
   });
 });
 
 describe('a run deleted while the status-aggregator could not watch', () => {
   it('reads as Cancelled once the aggregator lists again and finds it gone', async () => {
-    await createAgent(stack, 'unseen');
-    const created = await dev.post(
-      '/v1/agent-runs',
-      runBody('unseen', 'deleted-unseen', { suite: 'unseen' }, { 'jangar.proompteng.ai/sim-scenario': 'stuck' }),
-    );
-    expect(created.status).toBe(201);
-    const { id, metadata } = created.json as { id: string; metadata: { name: string } };
-    await eventually('the run to be Running', async () => ((await dev.get(`/v1/runs/${id}`)).json?.phase === 'Running' ? true : undefined));
-
+    const { id, name } = await runningRun('unseen');
     // Deleted while no aggregator watches; the API server's restart then forgets its history, so
     // the aggregator's watch cannot resume (410 Gone) and lists again: the deletion is in no
     // event, only in the list's absence of the run.
     await stack.kill('status-aggregator');
-    await kubeConfigOf(stack)
-      .makeApiClient(CustomObjectsApi)
-      .deleteNamespacedCustomObject({
-        group: 'agents.proompteng.ai',
-        version: 'v1alpha1',
-        namespace: 'unseen',
-        plural: 'agentruns',
-        name: metadata.name,
-      });
+    await deleteOutsideJangar('unseen', name);
     await stack.killKubeDev();
     await stack.startKubeDev();
     await stack.revive('status-aggregator', 0);
 
-    const ended = await eventually('the run to read as over', async () => {
-      const run = (await dev.get(`/v1/runs/${id}`)).json as {
-        phase: string;
-        conditions: Array<{ type: string; reason?: string; message?: string }>;
-      };
-      return run?.phase === 'Cancelled' ? run : undefined;
-    });
+    const ended = await cancelled(id);
     expect(ended.conditions).toContainEqual(
       expect.objectContaining({
         type: 'InProgress',

@@ -19,14 +19,17 @@ describe('the status of a run cancelled by its deletion', () => {
     ]);
   });
 
+  // A run under way, as its controller records it.
+  const running = agentRunObject({
+    phase: 'Running',
+    conditions: [
+      { type: 'Accepted', status: 'True', reason: 'Submitted' },
+      { type: 'InProgress', status: 'True', reason: 'Running' },
+    ],
+  }) as KubeObject;
+
   it('keeps the other conditions and replaces the InProgress one', () => {
-    const run = agentRunObject({
-      phase: 'Running',
-      conditions: [
-        { type: 'Accepted', status: 'True', reason: 'Submitted' },
-        { type: 'InProgress', status: 'True', reason: 'Running' },
-      ],
-    });
+    const run = running;
     const types = (cancelledStatus(run, 'alice', now).conditions as Array<{ type: string; status: string }>).map(
       (c) => `${c.type}=${c.status}`,
     );
@@ -34,13 +37,7 @@ describe('the status of a run cancelled by its deletion', () => {
   });
 
   it('ends a normalized run as normalizing the cancelled object would, at the version given', () => {
-    const run = agentRunObject({
-      phase: 'Running',
-      conditions: [
-        { type: 'Accepted', status: 'True', reason: 'Submitted' },
-        { type: 'InProgress', status: 'True', reason: 'Running' },
-      ],
-    }) as KubeObject;
+    const run = running;
     const cancelledObject = {
       ...run,
       metadata: { ...run.metadata, resourceVersion: '90' },

@@ -103,104 +103,63 @@ describe('consuming a durable consumer', () => {
 });
 
 describe('a message its handler cannot process', () => {
-  /** Consumes `def` with a poison answer from delivery `after`, noting every delivery and every answer. */
+  /**
+   * Publishes `body` to a consumer of its own, consumed with a poison answer from delivery `after`;
+   * `answer` may fail. Resolves once the message has left the consumer, acked or terminated, with
+   * how many deliveries and answers it took and the consumer's sequence.
+   */
   async function poisoned(
-    def: ConsumerDefinition,
+    name: string,
+    body: unknown,
     after: number,
     handler: (delivery: number) => Promise<void>,
-    answer: () => Promise<void>,
+    answer: (n: number) => Promise<void> = async () => {},
   ) {
-    let delivery = 0;
-    const sub = await consume(nc, def, Message, () => handler(++delivery), {
+    const def = await consumerFor(name);
+    let deliveries = 0;
+    let answers = 0;
+    const sub = await consume(nc, def, Message, () => handler(++deliveries), {
       logger,
       concurrency: 1,
-      poison: { after, answer },
+      poison: { after, answer: () => answer(++answers) },
     });
     cleanups.push(() => sub.stop());
-    return { sub, deliveries: () => delivery };
-  }
-  /** The consumer once nothing is pending or waiting for an ack: the message was acked or terminated. */
-  const settled = async (def: ConsumerDefinition) => {
+    await jetstream(nc).publish(def.filter, JSON.stringify(body));
     const jsm = await jetstreamManager(nc);
-    return waitFor(
+    const info = await waitFor(
       'the message to leave the consumer',
       async () => {
-        const info = await jsm.consumers.info(STREAM, def.durable);
-        return info.num_ack_pending === 0 && info.num_pending === 0 && info.delivered.consumer_seq > 0 && info;
+        const now = await jsm.consumers.info(STREAM, def.durable);
+        return now.num_ack_pending === 0 && now.num_pending === 0 && now.delivered.consumer_seq > 0 && now;
       },
       { timeoutMs: 20_000 },
     );
+    return { deliveries, answers, handled: sub.handled(), sequence: info.delivered.consumer_seq };
+  }
+  const bug = async () => {
+    throw new TypeError("Cannot read properties of undefined (reading 'spec')");
   };
 
   it('is terminated at once, handler untouched, when it does not match its schema', async () => {
-    const def = await consumerFor('mismatch');
-    let handled = 0;
-    let answered = 0;
-    await poisoned(
-      def,
-      1,
-      async () => void handled++,
-      async () => void answered++,
-    );
-    await jetstream(nc).publish(def.filter, JSON.stringify({ n: 'one' }));
-    const info = await settled(def);
-    expect(info.delivered.consumer_seq).toBe(1);
-    expect([handled, answered]).toEqual([0, 0]);
+    expect(await poisoned('mismatch', { n: 'one' }, 1, bug)).toEqual({ deliveries: 0, answers: 0, handled: 0, sequence: 1 });
   });
 
   it('is answered and terminated at the delivery `after`, and never delivered again', async () => {
-    const def = await consumerFor('poison');
-    let answered = 0;
-    const { deliveries } = await poisoned(
-      def,
-      3,
-      async () => {
-        throw new TypeError("Cannot read properties of undefined (reading 'spec')");
-      },
-      async () => void answered++,
-    );
-    await jetstream(nc).publish(def.filter, JSON.stringify({ n: 1 }));
-    await waitFor('the answer', async () => answered === 1, { timeoutMs: 20_000 });
-    const info = await settled(def);
-    expect(deliveries()).toBe(3);
-    expect(info.delivered.consumer_seq).toBe(3);
+    expect(await poisoned('poison', { n: 1 }, 3, bug)).toEqual({ deliveries: 3, answers: 1, handled: 0, sequence: 3 });
   });
 
   it('is delivered on past `after` while its handler fails for a dependency, until it succeeds', async () => {
-    const def = await consumerFor('outage');
-    let answered = 0;
-    const { sub, deliveries } = await poisoned(
-      def,
-      2,
-      async (delivery) => {
-        if (delivery < 4) throw new TransientError('postgres is down');
-      },
-      async () => void answered++,
-    );
-    await jetstream(nc).publish(def.filter, JSON.stringify({ n: 2 }));
-    await waitFor('the fourth delivery to succeed', async () => sub.handled() === 1, { timeoutMs: 20_000 });
-    await settled(def);
-    expect(deliveries()).toBe(4);
-    expect(answered).toBe(0);
+    const outage = async (delivery: number) => {
+      if (delivery < 4) throw new TransientError('postgres is down');
+    };
+    expect(await poisoned('outage', { n: 2 }, 2, outage)).toEqual({ deliveries: 4, answers: 0, handled: 1, sequence: 4 });
   });
 
   it('is delivered again when its answer could not be published, and answered then', async () => {
-    const def = await consumerFor('unanswered');
-    let answers = 0;
-    const { deliveries } = await poisoned(
-      def,
-      2,
-      async () => {
-        throw new TypeError('a bug');
-      },
-      async () => {
-        if (++answers === 1) throw new Error('nats: timeout');
-      },
-    );
-    await jetstream(nc).publish(def.filter, JSON.stringify({ n: 3 }));
-    await waitFor('the second answer', async () => answers === 2, { timeoutMs: 20_000 });
-    await settled(def);
-    expect(deliveries()).toBe(3);
+    const flaky = async (n: number) => {
+      if (n === 1) throw new Error('nats: timeout');
+    };
+    expect(await poisoned('unanswered', { n: 3 }, 2, bug, flaky)).toEqual({ deliveries: 3, answers: 2, handled: 0, sequence: 3 });
   });
 });
 
