@@ -128,33 +128,33 @@ function backoffMs(deliveryCount: number): number {
 
 /**
  * How a consumer ends a message its handler cannot process — a bug, not an outage — instead of
- * delivering it for ever while its client waits: from delivery `after` on, a failure
+ * delivering it for ever while its client waits: from the delivery `giveUpAfter` on, a failure
  * {@link isDeterministicFailure} says no retry can fix calls `answer` (say, publishing the request's
  * final `internal` outcome) and terminates the message. A failure of `answer` itself leaves the
  * message to be delivered again.
  */
 export interface PoisonAnswer<T> {
-  /**
-   * The delivery from which to give up (`JANGAR_POISON_AFTER_DELIVERIES`, 8 by default): a few
-   * more than one, in case the failure was a fluke of a state mid-change, and few enough that the
-   * client has its answer within half a minute (the backoff between them: 0.25, 0.5, 1 … 10 s).
-   */
-  after: number;
   answer(message: T, err: unknown): Promise<void>;
 }
 
 /**
- * Consumes a durable consumer with at most `concurrency` handlers in flight. A message that does not
- * parse is terminated (it can never succeed); a handler failure is nak'ed with backoff, unless
- * `poison` ends it. `stop()` gives back at once what no handler has started, and waits (bounded)
- * for the handlers running.
+ * Consumes a durable consumer with at most `concurrency` handlers in flight. A handler failure is
+ * nak'ed with backoff, unless `poison` ends it. A message that does not parse is nak'ed the same
+ * way until the delivery `giveUpAfter` (1 by default), then terminated: during a rolling upgrade it
+ * may be a newer version's, which a replica of that version takes meanwhile. `stop()` gives back at
+ * once what no handler has started, and waits (bounded) for the handlers running.
+ *
+ * `giveUpAfter` (`JANGAR_POISON_AFTER_DELIVERIES`, 8 in a service): a few deliveries more than one,
+ * in case a failure was a fluke of a state mid-change or a replica of the other version took the
+ * message, and few enough that a client has its answer within half a minute (the backoff between
+ * them: 0.25, 0.5, 1 … 10 s).
  */
 export async function consume<S extends z.ZodType>(
   nc: NatsConnection,
   def: ConsumerDefinition,
   schema: S,
   handler: (message: z.infer<S>, ctx: HandlerContext) => Promise<void>,
-  opts: { logger: Logger; concurrency?: number; drainTimeoutMs?: number; poison?: PoisonAnswer<z.infer<S>> },
+  opts: { logger: Logger; concurrency?: number; drainTimeoutMs?: number; giveUpAfter?: number; poison?: PoisonAnswer<z.infer<S>> },
 ): Promise<Subscription> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(def.stream, def.durable);
@@ -180,11 +180,12 @@ export async function consume<S extends z.ZodType>(
   meter.messagesFailed.inc({ ...labels, reason: 'handler' }, 0);
   meter.messagesFailed.inc({ ...labels, reason: 'schema' }, 0);
   meter.messagesFailed.inc({ ...labels, reason: 'poison' }, 0);
+  const giveUpAfter = opts.giveUpAfter ?? 1;
 
   const endedAsPoison = async (m: JsMsg, message: z.infer<S>, err: unknown, log: Logger): Promise<boolean> => {
     const { poison } = opts;
     const deliveryCount = m.info.deliveryCount;
-    if (!poison || deliveryCount < poison.after || !isDeterministicFailure(err)) return false;
+    if (!poison || deliveryCount < giveUpAfter || !isDeterministicFailure(err)) return false;
     try {
       await poison.answer(message, err);
     } catch (answerErr) {
@@ -203,11 +204,17 @@ export async function consume<S extends z.ZodType>(
     try {
       parsed = schema.parse(m.json());
     } catch (err) {
-      log.error({ err }, 'message does not match its schema; terminating it');
+      meter.messagesFailed.inc({ ...labels, reason: 'schema' });
+      const deliveryCount = m.info.deliveryCount;
+      if (deliveryCount < giveUpAfter) {
+        log.warn({ err, deliveryCount }, 'message does not match its schema; leaving it for a replica that may know it');
+        m.nak(backoffMs(deliveryCount));
+        return;
+      }
+      log.error({ err, deliveryCount }, 'message does not match its schema; terminating it');
       // No reason: nats-server 2.9 reads `+TERM <reason>` as no ack at all, and delivers the
       // message again one ack wait later, for ever (the reason is 2.10's).
       m.term();
-      meter.messagesFailed.inc({ ...labels, reason: 'schema' });
       return;
     }
     const parent = extractTrace(m.headers);
