@@ -44,6 +44,13 @@ export async function ensureStreams(jsm: JetStreamManager, streams: readonly Str
       const changed = (['duplicate_window', 'max_age', 'num_replicas', 'max_msgs_per_subject'] as const).some(
         (k) => info.config[k] !== config[k],
       );
+      // A lone server refuses a new stream of several copies, but takes an update to several and
+      // keeps one: it then fails to load the stream at its next restart, far from the cause.
+      if (config.num_replicas > 1 && info.cluster === undefined) {
+        throw new Error(
+          `stream ${def.name}: JANGAR_STREAM_REPLICAS asks for ${config.num_replicas} copies, but the NATS server is not clustered and keeps one`,
+        );
+      }
       if (changed) {
         await jsm.streams.update(def.name, {
           ...info.config,

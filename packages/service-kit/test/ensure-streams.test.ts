@@ -35,3 +35,23 @@ describe('ensuring the streams', () => {
     }
   });
 });
+
+describe('asking for more copies of a stream than the server keeps', () => {
+  it('fails the start loudly, whether the stream is new or there already', async () => {
+    const nats = await scratchNats('ensure-replicas');
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const one = streamDefinitions(undefined, 1).requests;
+      const three = { ...one, replicas: 3 };
+      await expect(ensureStreams(jsm, [three])).rejects.toThrow();
+      await ensureStreams(jsm, [one]);
+      // A lone server takes the update of one copy to three, keeps one, and loses the stream at
+      // its next restart; the start must not go on as if it had three.
+      await expect(ensureStreams(jsm, [three])).rejects.toThrow(/JANGAR_STREAM_REPLICAS/);
+    } finally {
+      await nc.close();
+      await nats.stop();
+    }
+  });
+});
