@@ -7,7 +7,7 @@ import { ClusterView } from './cluster-view.js';
 import { PolicyConfig } from './config.js';
 import { POLICY_DATABASE } from './database.js';
 import { decide, handleRequest, tryQueued, type PolicyDeps } from './handler.js';
-import { releaseEndedRun, reconcileSlots, settleCreated } from './slots/release.js';
+import { releaseEndedRun, reconcileSlots, type ReconcileCursor, settleCreated } from './slots/release.js';
 import { SlotStore } from './slots/store.js';
 import { DecisionStore } from './decisions/store.js';
 import { BudgetUsageRecorder, budgetStatusPatcher, runCountingBudgets } from './budget-usage.js';
@@ -72,8 +72,9 @@ await runService({
       await consume(CONSUMERS.policyRunEnded, SUBJECTS.runStatus.schema, async (m) => released(await releaseEndedRun(slots, m))),
       await consume(CONSUMERS.policyOutcomes, SUBJECTS.outcome.schema, async (m) => released(await settleCreated(slots, m))),
     ];
+    const reconciling: ReconcileCursor = {};
     const reconciler = setInterval(() => {
-      reconcileSlots(slots, readCurrent, config.JANGAR_POLICY_RECONCILE_MS)
+      reconcileSlots(slots, readCurrent, config.JANGAR_POLICY_RECONCILE_MS, reconciling)
         .then(async (namespaces) => {
           for (const namespace of new Set(namespaces)) await released(namespace);
         })

@@ -135,6 +135,30 @@ describe('reconciling slots with the cluster', () => {
   });
 });
 
+describe('reconciling more held slots than one pass checks', () => {
+  it('checks every held slot in turn, a page a pass, however many long-running runs hold the first ones', async () => {
+    // Two runs that go on running, then one deleted behind Jangar's back, admitted last.
+    for (const name of ['z-long-a', 'z-long-b']) {
+      await admit(`${name}-key`, `${name}-id`, name);
+      await settleCreated(slots, outcome(`${name}-key`, 'applied'));
+      await createRun(name, `${name}-id`, 'Running');
+    }
+    await admit('z-z-gone-key', 'z-z-gone-id', 'z-z-gone');
+    await settleCreated(slots, outcome('z-z-gone-key', 'applied'));
+    const heldNow = (await slots.heldSince(-60_000, 10_000)).length;
+
+    const cursor = {};
+    let passes = 0;
+    while ((await holds('z-z-gone-key')) && passes <= heldNow) {
+      await reconcileSlots(slots, readCurrentFrom(api), -60_000, cursor, 2);
+      passes++;
+    }
+    expect(await holds('z-z-gone-key')).toBe(false);
+    expect(passes).toBeLessThanOrEqual(Math.ceil(heldNow / 2));
+    expect([await holds('z-long-a-key'), await holds('z-long-b-key')]).toEqual([true, true]);
+  });
+});
+
 describe('whether a held slot\u2019s run is over', () => {
   const held = (over: Partial<HeldSlot> = {}): HeldSlot => ({
     requestKey: 'k',

@@ -45,14 +45,30 @@ export function slotRunIsOver(held: HeldSlot, current: KubeObject | undefined): 
   return isTerminalPhase((current.status as { phase?: string } | undefined)?.phase);
 }
 
+/** Where a slot reconciler goes on: the request key of the last slot it checked, if its walk is under way. */
+export interface ReconcileCursor {
+  after?: string;
+}
+
 /**
  * Releases slots whose run is gone or ended without the policy service hearing of it (a status
- * message lost past retention, a run deleted behind Jangar's back). Runs slots held longer than
- * `olderThanMs` past the cluster; returns the namespace of each slot it released.
+ * message lost past retention, a run deleted behind Jangar's back). Checks the next `pageSize`
+ * slots held longer than `olderThanMs` against the cluster, one read each, from where the last
+ * pass stopped (`cursor`), and starts over once it has walked them all: every held slot is checked
+ * in turn, however many long-running runs hold the first ones. Returns the namespace of each slot
+ * it released.
  */
-export async function reconcileSlots(slots: SlotStore, readCurrent: ReadCurrent, olderThanMs: number): Promise<string[]> {
+export async function reconcileSlots(
+  slots: SlotStore,
+  readCurrent: ReadCurrent,
+  olderThanMs: number,
+  cursor: ReconcileCursor = {},
+  pageSize = 500,
+): Promise<string[]> {
   const released: string[] = [];
-  for (const held of await slots.heldSince(olderThanMs)) {
+  const page = await slots.heldSince(olderThanMs, pageSize, cursor.after);
+  cursor.after = page.length < pageSize ? undefined : page.at(-1)!.requestKey;
+  for (const held of page) {
     const kind = kindByName(held.kind);
     if (!kind || !slotRunIsOver(held, await readCurrent(kind, held.namespace, held.name))) continue;
     const namespace = await slots.releaseRequest(held.requestKey);

@@ -347,8 +347,11 @@ export class SlotStore {
     return namespace;
   }
 
-  /** Slots held longer than `olderThanMs`, for the reconciler to check against the cluster, with their age in ms. */
-  async heldSince(olderThanMs: number, limit = 500): Promise<HeldSlot[]> {
+  /**
+   * Slots held longer than `olderThanMs`, for the reconciler to check against the cluster, with
+   * their age in ms: `limit` of them in request-key order, after the key `after` when given.
+   */
+  async heldSince(olderThanMs: number, limit = 500, after?: string): Promise<HeldSlot[]> {
     // Raw SQL: the age is measured on the database's clock, the one that stamped acquired_at.
     const rows = await this.db.query<{
       request_key: string;
@@ -362,8 +365,9 @@ export class SlotStore {
       `select request_key, run_id, kind, namespace, name, created_at is not null as created,
               extract(epoch from now() - acquired_at) * 1000 as age_ms
          from policy.run_slots
-        where released_at is null and acquired_at < now() - make_interval(secs => ?) order by acquired_at limit ?`,
-      [olderThanMs / 1000, limit],
+        where released_at is null and acquired_at < now() - make_interval(secs => ?) and request_key > ?
+        order by request_key limit ?`,
+      [olderThanMs / 1000, after ?? '', limit],
     );
     return rows.map((r) => ({
       requestKey: r.request_key,
