@@ -131,3 +131,14 @@ export function decisionDedupId(m: Pick<DecisionMessage, 'requestKey' | 'attempt
   const queue = m.payload.queue ? `:queue-${m.payload.queue.state.toLowerCase()}` : '';
   return dedupIds.decision(m.requestKey, m.attempt) + settled + queue;
 }
+
+/**
+ * The version of the message schemas, carried by every message in {@link SCHEMA_VERSION_HEADER}.
+ * Bump it with any change a consumer of the version before could not parse (a new enum value, a
+ * field made required): during a rolling upgrade a consumer leaves a message of a newer version
+ * for a replica that knows it, and terminates one of its own version or older that does not parse,
+ * as it never will.
+ */
+export const MESSAGE_SCHEMA_VERSION = 1;
+/** The header a message's schema version travels in. */
+export const SCHEMA_VERSION_HEADER = 'Jangar-Schema-Version';

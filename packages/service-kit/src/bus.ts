@@ -15,7 +15,7 @@
  */
 import { millis, headers as natsHeaders, type NatsConnection, type Status } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient, type JsMsg, type PubAck } from '@nats-io/jetstream';
-import type { ConsumerDefinition, SubjectDefinition } from '@jangar/contracts';
+import { MESSAGE_SCHEMA_VERSION, SCHEMA_VERSION_HEADER, type ConsumerDefinition, type SubjectDefinition } from '@jangar/contracts';
 import type { z } from 'zod';
 import { isDeterministicFailure } from './errors.js';
 import type { Logger } from './logger.js';
@@ -37,6 +37,7 @@ export async function publish<T extends string, S extends z.ZodType>(
     { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination': subject, 'messaging.message.id': msgID } },
     async () => {
       const h = natsHeaders();
+      h.set(SCHEMA_VERSION_HEADER, String(MESSAGE_SCHEMA_VERSION));
       injectTrace(h);
       return js.publish(subject, JSON.stringify(body), { msgID, headers: h });
     },
@@ -128,33 +129,41 @@ function backoffMs(deliveryCount: number): number {
 
 /**
  * How a consumer ends a message its handler cannot process — a bug, not an outage — instead of
- * delivering it for ever while its client waits: from the delivery `giveUpAfter` on, a failure
+ * delivering it for ever while its client waits: from delivery `after` on, a failure
  * {@link isDeterministicFailure} says no retry can fix calls `answer` (say, publishing the request's
  * final `internal` outcome) and terminates the message. A failure of `answer` itself leaves the
  * message to be delivered again.
  */
 export interface PoisonAnswer<T> {
+  /**
+   * The delivery from which to give up (`JANGAR_POISON_AFTER_DELIVERIES`, 8 by default): a few
+   * more than one, in case the failure was a fluke of a state mid-change, and few enough that the
+   * client has its answer within half a minute (the backoff between them: 0.25, 0.5, 1 … 10 s).
+   */
+  after: number;
   answer(message: T, err: unknown): Promise<void>;
+}
+
+/** The schema version a message says it was written in; 0 for one without (written before versions were). */
+function schemaVersionOf(m: JsMsg): number {
+  const version = Number(m.headers?.get(SCHEMA_VERSION_HEADER));
+  return Number.isInteger(version) ? version : 0;
 }
 
 /**
  * Consumes a durable consumer with at most `concurrency` handlers in flight. A handler failure is
- * nak'ed with backoff, unless `poison` ends it. A message that does not parse is nak'ed the same
- * way until the delivery `giveUpAfter` (1 by default), then terminated: during a rolling upgrade it
- * may be a newer version's, which a replica of that version takes meanwhile. `stop()` gives back at
- * once what no handler has started, and waits (bounded) for the handlers running.
- *
- * `giveUpAfter` (`JANGAR_POISON_AFTER_DELIVERIES`, 8 in a service): a few deliveries more than one,
- * in case a failure was a fluke of a state mid-change or a replica of the other version took the
- * message, and few enough that a client has its answer within half a minute (the backoff between
- * them: 0.25, 0.5, 1 … 10 s).
+ * nak'ed with backoff, unless `poison` ends it. A message that does not parse is terminated (it
+ * never will), unless it says it was written in a newer schema version than this process knows: a
+ * rolling upgrade is under way, and it is nak'ed with backoff for a replica of that version to
+ * take. `stop()` gives back at once what no handler has started, and waits (bounded) for the
+ * handlers running.
  */
 export async function consume<S extends z.ZodType>(
   nc: NatsConnection,
   def: ConsumerDefinition,
   schema: S,
   handler: (message: z.infer<S>, ctx: HandlerContext) => Promise<void>,
-  opts: { logger: Logger; concurrency?: number; drainTimeoutMs?: number; giveUpAfter?: number; poison?: PoisonAnswer<z.infer<S>> },
+  opts: { logger: Logger; concurrency?: number; drainTimeoutMs?: number; poison?: PoisonAnswer<z.infer<S>> },
 ): Promise<Subscription> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(def.stream, def.durable);
@@ -180,12 +189,11 @@ export async function consume<S extends z.ZodType>(
   meter.messagesFailed.inc({ ...labels, reason: 'handler' }, 0);
   meter.messagesFailed.inc({ ...labels, reason: 'schema' }, 0);
   meter.messagesFailed.inc({ ...labels, reason: 'poison' }, 0);
-  const giveUpAfter = opts.giveUpAfter ?? 1;
 
   const endedAsPoison = async (m: JsMsg, message: z.infer<S>, err: unknown, log: Logger): Promise<boolean> => {
     const { poison } = opts;
     const deliveryCount = m.info.deliveryCount;
-    if (!poison || deliveryCount < giveUpAfter || !isDeterministicFailure(err)) return false;
+    if (!poison || deliveryCount < poison.after || !isDeterministicFailure(err)) return false;
     try {
       await poison.answer(message, err);
     } catch (answerErr) {
@@ -204,17 +212,18 @@ export async function consume<S extends z.ZodType>(
     try {
       parsed = schema.parse(m.json());
     } catch (err) {
-      meter.messagesFailed.inc({ ...labels, reason: 'schema' });
       const deliveryCount = m.info.deliveryCount;
-      if (deliveryCount < giveUpAfter) {
-        log.warn({ err, deliveryCount }, 'message does not match its schema; leaving it for a replica that may know it');
+      const version = schemaVersionOf(m);
+      if (version > MESSAGE_SCHEMA_VERSION) {
+        log.warn({ err, deliveryCount, version }, 'message of a newer schema version; leaving it for a replica that knows it');
         m.nak(backoffMs(deliveryCount));
         return;
       }
-      log.error({ err, deliveryCount }, 'message does not match its schema; terminating it');
+      log.error({ err, deliveryCount, version }, 'message does not match its schema; terminating it');
       // No reason: nats-server 2.9 reads `+TERM <reason>` as no ack at all, and delivers the
       // message again one ack wait later, for ever (the reason is 2.10's).
       m.term();
+      meter.messagesFailed.inc({ ...labels, reason: 'schema' });
       return;
     }
     const parent = extractTrace(m.headers);

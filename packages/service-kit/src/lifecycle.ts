@@ -32,8 +32,8 @@ export interface ServiceContext<C> {
     def: ConsumerDefinition,
     schema: S,
     handler: (message: z.infer<S>, ctx: HandlerContext) => Promise<void>,
-    /** Gives up on a message at the configured `JANGAR_POISON_AFTER_DELIVERIES` (see `consume`). */
-    opts?: { concurrency?: number; poison?: PoisonAnswer<z.infer<S>> },
+    /** `poison.after` is the configured `JANGAR_POISON_AFTER_DELIVERIES`. */
+    opts?: { concurrency?: number; poison?: Omit<PoisonAnswer<z.infer<S>>, 'after'> },
   ): Promise<Subscription>;
 }
 
@@ -95,11 +95,12 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
     async consume(def, schema, handler, opts = {}) {
       await ensureConsumer(jsm, def, { ackWaitMs: config.JANGAR_ACK_WAIT_MS });
       meter.trackConsumer(def.durable, () => jsm.consumers.info(def.stream, def.durable));
+      const { poison, ...rest } = opts;
       return consume(nc, def, schema, handler, {
         logger,
         drainTimeoutMs: config.JANGAR_DRAIN_TIMEOUT_MS,
-        giveUpAfter: config.JANGAR_POISON_AFTER_DELIVERIES,
-        ...opts,
+        ...rest,
+        ...(poison ? { poison: { after: config.JANGAR_POISON_AFTER_DELIVERIES, ...poison } } : {}),
       });
     },
   };

@@ -1,7 +1,14 @@
 import { jetstreamManager, jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentRun, JANGAR_LABELS, streamDefinitions, type OutcomeMessage } from '@jangar/contracts';
+import {
+  AgentRun,
+  JANGAR_LABELS,
+  MESSAGE_SCHEMA_VERSION,
+  SCHEMA_VERSION_HEADER,
+  streamDefinitions,
+  type OutcomeMessage,
+} from '@jangar/contracts';
 import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
 import { deliveryLabelValue, ensureStreams } from '@jangar/service-kit';
 import { answerCannotProcess } from '../src/cannot-process.js';
@@ -38,6 +45,8 @@ describe('answering a request the provisioner cannot process', () => {
     expect(outcome).toMatchObject({ deliveryId: message.deliveryId, requestKey: message.requestKey, attempt: 1 });
     expect(outcome.payload).toMatchObject({ result: 'rejected', id: message.payload.request.id, error: { code: 'internal' } });
     expect(JSON.stringify(outcome.payload)).toContain('the provisioner');
+    // As every message, it says which schema version wrote it, for a consumer mid-upgrade.
+    expect(last!.header.get(SCHEMA_VERSION_HEADER)).toBe(String(MESSAGE_SCHEMA_VERSION));
   });
 
   it('declines, publishing nothing, when its create already made the object', async () => {
