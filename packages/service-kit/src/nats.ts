@@ -45,8 +45,10 @@ export async function ensureStreams(jsm: JetStreamManager, streams: readonly Str
         (k) => info.config[k] !== config[k],
       );
       // A lone server refuses a new stream of several copies, but takes an update to several and
-      // keeps one: it then fails to load the stream at its next restart, far from the cause.
-      if (config.num_replicas > 1 && info.cluster === undefined) {
+      // keeps one: it then fails to load the stream at its next restart, far from the cause. It has
+      // no cluster name (2.9.15 and later answer a `cluster` with only a leader; 2.9.10 none), and
+      // a JetStream cluster cannot start without one.
+      if (config.num_replicas > 1 && !info.cluster?.name) {
         throw new Error(
           `stream ${def.name}: JANGAR_STREAM_REPLICAS asks for ${config.num_replicas} copies, but the NATS server is not clustered and keeps one`,
         );
