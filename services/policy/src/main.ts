@@ -74,7 +74,7 @@ await runService({
     ];
     const reconciling: ReconcileCursor = {};
     const reconciler = setInterval(() => {
-      reconcileSlots(slots, readCurrent, config.JANGAR_POLICY_RECONCILE_MS, reconciling)
+      reconcileSlots(slots, readCurrent, { olderThanMs: config.JANGAR_POLICY_RECONCILE_MS, cursor: reconciling, logger })
         .then(async (namespaces) => {
           for (const namespace of new Set(namespaces)) await released(namespace);
         })

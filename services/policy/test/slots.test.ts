@@ -123,7 +123,7 @@ describe('reconciling slots with the cluster', () => {
     await createRun('running', 'id-running', 'Running');
 
     // Every slot counts as old enough to check (the interval is the reconciler's, not under test).
-    const released = await reconcileSlots(slots, readCurrentFrom(api), -60_000);
+    const released = await reconcileSlots(slots, readCurrentFrom(api), { olderThanMs: -60_000 });
 
     expect(released).toContain(NS);
     expect({
@@ -150,12 +150,28 @@ describe('reconciling more held slots than one pass checks', () => {
     const cursor = {};
     let passes = 0;
     while ((await holds('z-z-gone-key')) && passes <= heldNow) {
-      await reconcileSlots(slots, readCurrentFrom(api), -60_000, cursor, 2);
+      await reconcileSlots(slots, readCurrentFrom(api), { olderThanMs: -60_000, cursor, pageSize: 2 });
       passes++;
     }
     expect(await holds('z-z-gone-key')).toBe(false);
     expect(passes).toBeLessThanOrEqual(Math.ceil(heldNow / 2));
     expect([await holds('z-long-a-key'), await holds('z-long-b-key')]).toEqual([true, true]);
+  });
+});
+
+describe('a held slot whose run cannot be read', () => {
+  it('keeps the rest of its page from being checked no longer', async () => {
+    for (const name of ['y-a-unreadable', 'y-b-gone']) {
+      await admit(`${name}-key`, `${name}-id`, name);
+      await settleCreated(slots, outcome(`${name}-key`, 'applied'));
+    }
+    const read = readCurrentFrom(api);
+    const forbidden: typeof read = async (kind, namespace, name) => {
+      if (name === 'y-a-unreadable') throw new Error('agentruns.agents.proompteng.ai "y-a-unreadable" is forbidden');
+      return read(kind, namespace, name);
+    };
+    await reconcileSlots(slots, forbidden, { olderThanMs: -60_000, pageSize: 10_000 });
+    expect([await holds('y-a-unreadable-key'), await holds('y-b-gone-key')]).toEqual([true, false]);
   });
 });
 

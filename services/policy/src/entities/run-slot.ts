@@ -40,6 +40,11 @@ export const RunSlot = defineEntity({
       name: 'run_slots_run_id',
       expression: 'create index run_slots_run_id on policy.run_slots (run_id) where released_at is null',
     },
+    // The reconciler's walk over the held slots, in request-key order (migration 0108).
+    {
+      name: 'run_slots_held_key',
+      expression: 'create index run_slots_held_key on policy.run_slots (request_key) where released_at is null',
+    },
   ],
 });
 

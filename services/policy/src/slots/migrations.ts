@@ -95,6 +95,16 @@ export class Migration20261127000107SlotAttempts extends Migration {
   }
 }
 
+/**
+ * The held slots in request-key order, as the reconciler walks them: released rows stay a week
+ * (retention), and the primary key in that order would step over every one of them each pass.
+ */
+export class Migration20261127000108HeldSlotKeys extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('create index if not exists run_slots_held_key on policy.run_slots (request_key) where released_at is null');
+  }
+}
+
 export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000101Slots', class: Migration20261126000101Slots },
   { name: 'Migration20261126000102BudgetCharges', class: Migration20261126000102BudgetCharges },
@@ -111,4 +121,5 @@ export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000106FirstDecisions', class: Migration20261126000106FirstDecisions },
   { name: 'Migration20261126000304RunQueueLeaseOwner', class: Migration20261126000304RunQueueLeaseOwner },
   { name: 'Migration20261127000107SlotAttempts', class: Migration20261127000107SlotAttempts },
+  { name: 'Migration20261127000108HeldSlotKeys', class: Migration20261127000108HeldSlotKeys },
 ];

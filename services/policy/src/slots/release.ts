@@ -1,4 +1,5 @@
 import { isTerminalPhase, JANGAR_LABELS, kindByName, type KubeObject, type OutcomeMessage, type RunStatusMessage } from '@jangar/contracts';
+import type { Logger } from '@jangar/service-kit';
 import type { ReadCurrent } from '../subject.js';
 import type { HeldSlot, SlotStore } from './store.js';
 
@@ -61,18 +62,23 @@ export interface ReconcileCursor {
 export async function reconcileSlots(
   slots: SlotStore,
   readCurrent: ReadCurrent,
-  olderThanMs: number,
-  cursor: ReconcileCursor = {},
-  pageSize = 500,
+  opts: { olderThanMs: number; cursor?: ReconcileCursor; pageSize?: number; logger?: Logger },
 ): Promise<string[]> {
+  const { cursor = {}, pageSize = 500 } = opts;
   const released: string[] = [];
-  const page = await slots.heldSince(olderThanMs, pageSize, cursor.after);
+  const page = await slots.heldSince(opts.olderThanMs, pageSize, cursor.after);
   cursor.after = page.length < pageSize ? undefined : page.at(-1)!.requestKey;
   for (const held of page) {
     const kind = kindByName(held.kind);
-    if (!kind || !slotRunIsOver(held, await readCurrent(kind, held.namespace, held.name))) continue;
-    const namespace = await slots.releaseRequest(held.requestKey);
-    if (namespace) released.push(namespace);
+    if (!kind) continue;
+    try {
+      if (!slotRunIsOver(held, await readCurrent(kind, held.namespace, held.name))) continue;
+      const namespace = await slots.releaseRequest(held.requestKey);
+      if (namespace) released.push(namespace);
+    } catch (err) {
+      // One slot whose run cannot be read (forbidden, unreadable) must not keep the rest of its page from being checked.
+      opts.logger?.warn({ err, requestKey: held.requestKey }, 'could not check a held slot against the cluster; the next walk tries again');
+    }
   }
   return released;
 }
