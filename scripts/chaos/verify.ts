@@ -69,8 +69,11 @@ async function replayAll(t: VerifyTarget, ledger: Ledger, accepted: string[]): P
   return accepted.length - pending.size;
 }
 
-/** Every final answer of a deliveryId is the same status and body, and carries the id its 202 promised (a change: the id of the run its create made). */
-function checkAnswers(ledger: Ledger, accepted: string[], violations: string[]): void {
+/**
+ * Every final answer of a deliveryId is the same status and body, and carries the id its 202
+ * promised (a change: the id of the run its create made). Returns the deliveryIds that broke one.
+ */
+function checkAnswers(ledger: Ledger, accepted: string[], violations: string[]): string[] {
   const unexpected = ledger.deliveryIds().filter((id) => ledger.answers(id).some((a) => !isRetryable(a) && !isAccepted(a)));
   if (unexpected.length > 0) {
     const sample = ledger.answers(unexpected[0]!).find((a) => !isRetryable(a) && !isAccepted(a))!;
@@ -100,6 +103,7 @@ function checkAnswers(ledger: Ledger, accepted: string[], violations: string[]):
   if (noFinal.length > 0) violations.push(`no stored answer before the deadline: ${examples(noFinal)}`);
   if (differing.length > 0) violations.push(`a replay differs from the first answer: ${examples(differing)}`);
   if (otherId.length > 0) violations.push(`answers name different run ids: ${examples(otherId)}`);
+  return [...noFinal, ...differing, ...otherId];
 }
 
 /** Phases of the caller's runs in the namespace, through `GET /v1/runs` (paged). */
@@ -255,7 +259,10 @@ export async function verifyStorm(t: VerifyTarget, ledger: Ledger): Promise<Veri
   counts['deletes accepted'] = accepted.filter((id) => ledger.changeBy(id)?.verb === 'delete').length;
   counts['patches accepted'] = accepted.filter((id) => ledger.changeBy(id)?.verb === 'patch').length;
   counts['replays stored'] = await replayAll(t, ledger, accepted);
-  checkAnswers(ledger, accepted, violations);
+  const broken = checkAnswers(ledger, accepted, violations);
+  // A change is described with the run its create made, which is what it changed.
+  const creates = [...new Set(broken.map((id) => ledger.changeBy(id)?.createdBy ?? id))].filter((id) => ledger.runId(id) !== undefined);
+  await diagnoseRuns(t, ledger, creates, t.log);
   counts['retried (503, no answer, in progress)'] = retriedBeforeReplay;
   for (const [status, n] of ledger.statusCounts()) counts[`answers ${status}`] = n;
   await checkTerminal(t, ledger, accepted, counts, violations);
