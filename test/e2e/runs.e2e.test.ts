@@ -214,6 +214,32 @@ describe('a run deleted while the status-aggregator could not watch', () => {
   });
 });
 
+describe('a run made and deleted through Jangar while the status-aggregator could not watch', () => {
+  it('reads and lists as Cancelled, as its delete left it, though no watch event or list ever showed it', async () => {
+    await createAgent(stack, 'unseen-both');
+    await stack.kill('status-aggregator');
+    const created = await dev.post(
+      '/v1/agent-runs',
+      runBody('unseen-both', 'made-unseen', { suite: 'unseen-both' }, { 'jangar.proompteng.ai/sim-scenario': 'stuck' }),
+    );
+    expect(created.status).toBe(201);
+    const { id, metadata } = created.json as { id: string; metadata: { name: string } };
+    expect((await dev.delete(`/v1/agent-runs/unseen-both/${metadata.name}`, 'made-unseen-delete')).status).toBe(200);
+    // The API server's restart forgets its history: the watch lists again, and the run is in no list.
+    await stack.killKubeDev();
+    await stack.startKubeDev();
+    await stack.revive('status-aggregator', 0);
+
+    const ended = await cancelled(id);
+    expect(ended.conditions).toContainEqual(expect.objectContaining({ type: 'InProgress', status: 'False', reason: 'Cancelled' }));
+    const listed = await eventually('the run to be listed', async () => {
+      const items = (await dev.get('/v1/runs?namespace=unseen-both')).json?.items as Run[] | undefined;
+      return items?.length ? items : undefined;
+    });
+    expect(listed.map((r) => [r.id, r.phase])).toEqual([[id, 'Cancelled']]);
+  });
+});
+
 const PHASE_ORDER = ['Pending', 'Running', 'Succeeded'];
 
 describe('GET /v1/runs/{id}/events', () => {

@@ -77,8 +77,11 @@ export const CONSUMERS = {
   policyOutcomes: consumer(STREAM_NAMES.outcomes, 'policy-outcomes', SUBJECTS.outcome.filter({ verb: 'create' })),
   /** Lists the runs that wait, queued or for an approver, before they exist… */
   statusHeld: consumer(STREAM_NAMES.decisions, 'status-held', SUBJECTS.decision.filter({ verdict: 'pending', verb: 'create' })),
-  /** …and how those that waited were refused. */
-  statusOutcomes: consumer(STREAM_NAMES.outcomes, 'status-outcomes', SUBJECTS.outcome.filter({ verb: 'create' })),
+  /**
+   * …and how those that waited were refused; and every run a change applied, as the provisioner
+   * left it, for the versions no watch saw (a run made and deleted while the watches listed again).
+   */
+  statusOutcomes: consumer(STREAM_NAMES.outcomes, 'status-run-outcomes', SUBJECTS.outcome.filter()),
 } as const satisfies Record<string, ConsumerDefinition>;
 
 /**
@@ -88,4 +91,6 @@ export const CONSUMERS = {
  */
 export const RETIRED_CONSUMERS: ReadonlyArray<{ stream: string; durable: string }> = [
   { stream: STREAM_NAMES.runStatus, durable: 'policy-run-status' },
+  // Followed the outcomes of creates only; `status-run-outcomes` follows every outcome.
+  { stream: STREAM_NAMES.outcomes, durable: 'status-outcomes' },
 ];

@@ -1,4 +1,4 @@
-import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
+import { CONSUMERS, kindByName, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { DomainError, endpoint, poolOptions, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
@@ -26,16 +26,27 @@ await runService({
       logger.info({ url: config.JANGAR_TEMPORAL_URL, intervalMs: config.JANGAR_TEMPORAL_POLL_MS }, 'polling Temporal for temporal runs');
     }
     const watchState = coalescingWatchState(new WatchStateStore(db), config.JANGAR_STATUS_POSITION_WRITE_MS, logger);
-    const watcher = watchRuns(kc, customObjects(kc), async (obj) => void (await observeRun(obj, { js, store })), logger, watchState, {
-      sources,
-      concurrency: config.JANGAR_STATUS_CONCURRENCY,
-      onVanished: (kind, listed, resourceVersion) => observeVanished(kind, listed, resourceVersion, { js, store }),
-    });
+    const watcher = watchRuns(
+      kc,
+      customObjects(kc),
+      async (obj, opts) => void (await observeRun(obj, { js, store }, opts)),
+      logger,
+      watchState,
+      {
+        sources,
+        concurrency: config.JANGAR_STATUS_CONCURRENCY,
+        onVanished: (kind, listed, resourceVersion) => observeVanished(kind, listed, resourceVersion, { js, store }),
+      },
+    );
     await watcher.start();
     const waiting = new WaitingRunStore(db);
     const subs = [
       await consume(CONSUMERS.statusHeld, SUBJECTS.decision.schema, async (m) => void (await waiting.hold(m))),
-      await consume(CONSUMERS.statusOutcomes, SUBJECTS.outcome.schema, async (m) => void (await waiting.refuse(m))),
+      await consume(CONSUMERS.statusOutcomes, SUBJECTS.outcome.schema, async (m) => {
+        await waiting.refuse(m);
+        const outcome = m.payload;
+        if (outcome.result === 'applied' && kindByName(outcome.resource.kind)?.isRun) await watcher.observeOutcome(outcome.resource);
+      }),
     ];
     // The rows of runs that came to exist are hidden from the lists at once, and purged from time to time.
     const purge = setInterval(() => {

@@ -25,13 +25,24 @@ type Observed = 'published' | 'unchanged' | 'stale';
  * return to an earlier state. Only the same change again within the duplicate window (a provider
  * flapping twice at one version of the run) is dropped.
  */
-export async function observeRun(obj: KubeObject, deps: ObserveDeps): Promise<Observed> {
-  return observeVersion(normalizeRun(obj), obj.metadata.annotations?.[JANGAR_ANNOTATIONS.traceparent], deps);
+export async function observeRun(obj: KubeObject, deps: ObserveDeps, opts: { fillOnly?: boolean } = {}): Promise<Observed> {
+  return observeVersion(normalizeRun(obj), obj.metadata.annotations?.[JANGAR_ANNOTATIONS.traceparent], deps, opts);
 }
 
-/** {@link observeRun} for a version already normalized, joining the trace `traceparent` names. */
-async function observeVersion(run: NormalizedRun, traceparent: string | undefined, deps: ObserveDeps): Promise<Observed> {
+/**
+ * {@link observeRun} for a version already normalized, joining the trace `traceparent` names.
+ * `fillOnly`: a version from elsewhere than the watch, which lacks what the watch joins to it (the
+ * provider's live state): stored only where it is newer than what is stored, never over the
+ * watch's own observation of the same version.
+ */
+async function observeVersion(
+  run: NormalizedRun,
+  traceparent: string | undefined,
+  deps: ObserveDeps,
+  opts: { fillOnly?: boolean } = {},
+): Promise<Observed> {
   const previous = await deps.store.previous(run.uid);
+  if (opts.fillOnly && previous && !isOlderResourceVersion(previous.resourceVersion, run.resourceVersion)) return 'stale';
   // An older version than the one stored (a resumed watch replaying what a provider's informer
   // already showed, a replica behind another): storing or publishing it would turn the run back.
   if (previous && isOlderResourceVersion(run.resourceVersion, previous.resourceVersion)) return 'stale';

@@ -105,7 +105,7 @@ export function isGone(err: unknown): boolean {
 export function watchRuns(
   kc: KubeConfig,
   api: CustomObjectsApi,
-  onObject: (obj: KubeObject) => Promise<void>,
+  onObject: (obj: KubeObject, opts?: { fillOnly?: boolean }) => Promise<void>,
   logger: Logger,
   state: WatchState,
   options: {
@@ -184,19 +184,20 @@ export function watchRuns(
 
   // The provider object is read when the event is queued, not when it is handled: the caches are
   // then no newer than the events already in the queue, so a run is never observed ahead of itself.
-  const enqueue = (raw: KubernetesObject | KubeObject) => {
+  // `fillOnly`: a version from elsewhere than the watch (a change's outcome), stored only where
+  // it is newer than what is stored; `done` is told once it was observed.
+  const enqueue = (raw: KubernetesObject | KubeObject, opts: { fillOnly?: boolean; done?: () => void } = {}) => {
     const parsed = KubeObject.safeParse(raw);
     if (!parsed.success) {
       logger.warn({ name: raw.metadata?.name }, 'ignoring a run object without the expected metadata');
+      opts.done?.();
       return;
     }
     const provider = providerOf(parsed.data);
     const obj = provider ? withLiveProvider(parsed.data, provider) : withProviderState(parsed.data, polledStateOf(parsed.data));
     const what = `observe ${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}@${obj.metadata.resourceVersion}`;
-    queue.push(
-      obj.metadata.uid,
-      retrying(what, () => onObject(obj)),
-    );
+    const observe = retrying(what, () => onObject(obj, opts.fillOnly ? { fillOnly: true } : undefined));
+    queue.push(obj.metadata.uid, opts.done ? () => observe().finally(opts.done) : observe);
   };
 
   const runWatch = (kind: Resource) => {
@@ -407,6 +408,13 @@ export function watchRuns(
       }
     },
     synced: () => runWatches.every((w) => w.established()),
+    /**
+     * Observes a run as a change through Jangar left it (an applied outcome's object), in its turn
+     * among the watch's versions of that run, where it is newer than what is stored: so a run made
+     * and deleted while every watch listed again, which no watch event and no list showed, still
+     * reads as it was left. Resolves once it was observed.
+     */
+    observeOutcome: (obj: KubeObject) => new Promise<void>((done) => enqueue(obj, { fillOnly: true, done })),
     async stop() {
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       stopped = true;

@@ -164,6 +164,26 @@ describe('observing a run', () => {
   });
 });
 
+describe('observing a version from a change’s outcome', () => {
+  it('stores it where nothing is stored or it is newer, never over the watch’s observation of the same version', async () => {
+    const deps = { js: jetstream(nc), store: new RunStore(db) };
+    const obj = run({ phase: 'Pending' });
+    // Nothing stored yet: the outcome's version is all there is.
+    expect(await observeRun(at(obj, '5'), deps, { fillOnly: true })).toBe('published');
+    // The watch's version 5, with the provider's live state joined to it, replaces it.
+    const watched = at(obj, '5', {
+      status: { phase: 'Pending', provider: { phase: 'Pending', message: 'scheduling' } },
+    } as Partial<KubeObject>);
+    expect(await observeRun(watched, deps)).toBe('published');
+    // The same version again from an outcome, without the provider's state, changes nothing.
+    expect(await observeRun(at(obj, '5'), deps, { fillOnly: true })).toBe('stale');
+    expect((await deps.store.get(obj.metadata.uid))?.provider?.message).toBe('scheduling');
+    // A later one, as a delete left it, is stored.
+    expect(await observeRun(at(obj, '7', { status: { phase: 'Cancelled' } }), deps, { fillOnly: true })).toBe('published');
+    expect((await deps.store.get(obj.metadata.uid))?.phase).toBe('Cancelled');
+  });
+});
+
 describe('ending the runs a list left out', () => {
   it('ends a stored run not over that a list left out as Cancelled at its last stored version, once', async () => {
     const deps = { js: jetstream(nc), store: new RunStore(db) };
