@@ -79,15 +79,15 @@ export function cancelledStatus(current: KubeObject, by: string, now: Date): Rec
 }
 
 /**
- * A normalized run ended as {@link cancelledStatus} ends its object, at `resourceVersion`: for a
- * run whose deletion was never seen, only its absence from a later list (a watch that fell behind
- * the API server's history), so that its last stored state is all there is to end.
+ * A normalized run ended as {@link cancelledStatus} ends its object, at the same version: for a run
+ * whose deletion was never seen, only its absence from a later list (a watch that fell behind the
+ * API server's history), so that its last stored state is all there is to end.
  */
-export function cancelledRun(run: NormalizedRun, by: string, now: Date, resourceVersion: string): NormalizedRun {
+export function cancelledByDeletion(run: NormalizedRun, by: string, now: Date): NormalizedRun {
   const at = now.toISOString();
   const { error: _error, ...rest } = run;
   const conditions = cancelledConditions(run.conditions, by, at, run.generation);
-  return { ...rest, resourceVersion, phase: 'Cancelled', conditions, finishedAt: at, updatedAt: at };
+  return { ...rest, phase: 'Cancelled', conditions, finishedAt: at, updatedAt: at };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cancelledRun, cancelledStatus, normalizeRun, type KubeObject } from '../src/index.js';
+import { cancelledByDeletion, cancelledStatus, normalizeRun, type KubeObject } from '../src/index.js';
 import { agentRunObject } from '../../../test/support/fixtures.js';
 
 describe('the status of a run cancelled by its deletion', () => {
@@ -36,13 +36,9 @@ describe('the status of a run cancelled by its deletion', () => {
     expect(types).toEqual(['Accepted=True', 'InProgress=False']);
   });
 
-  it('ends a normalized run as normalizing the cancelled object would, at the version given', () => {
+  it('ends a normalized run as normalizing the cancelled object would, at the same version', () => {
     const run = running;
-    const cancelledObject = {
-      ...run,
-      metadata: { ...run.metadata, resourceVersion: '90' },
-      status: { ...(run.status as object), ...cancelledStatus(run, 'alice', now) },
-    };
-    expect(cancelledRun(normalizeRun(run), 'alice', now, '90')).toEqual(normalizeRun(cancelledObject));
+    const cancelledObject = { ...run, status: { ...(run.status as object), ...cancelledStatus(run, 'alice', now) } };
+    expect(cancelledByDeletion(normalizeRun(run), 'alice', now)).toEqual(normalizeRun(cancelledObject));
   });
 });

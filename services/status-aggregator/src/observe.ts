@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import {
-  cancelledRun,
+  cancelledByDeletion,
   dedupIds,
   isOlderResourceVersion,
   JANGAR_ANNOTATIONS,
@@ -94,7 +94,7 @@ export async function observeVanished(
     for (let run = gone[next++]; run; run = gone[next++]) {
       const at = Date.parse(run.updatedAt);
       const when = new Date(Number.isNaN(at) ? Date.parse(run.createdAt) || 0 : at);
-      await observeVersion(cancelledRun(run, 'a deletion no watch saw', when, run.resourceVersion), undefined, deps);
+      await observeVersion(cancelledByDeletion(run, 'a deletion no watch saw', when), undefined, deps);
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, gone.length) }, observeNext));
