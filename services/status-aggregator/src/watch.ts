@@ -414,7 +414,12 @@ export function watchRuns(
      * and deleted while every watch listed again, which no watch event and no list showed, still
      * reads as it was left. Resolves once it was observed.
      */
-    observeOutcome: (obj: KubeObject) => new Promise<void>((done) => enqueue(obj, { fillOnly: true, done })),
+    observeOutcome: (obj: KubeObject): Promise<void> => {
+      // A run deleted before it existed (queued, or held for approval) is answered with the object
+      // it would have been, with no uid or version: it is listed from its waiting row, not here.
+      if (!obj.metadata.uid || !obj.metadata.resourceVersion) return Promise.resolve();
+      return new Promise<void>((done) => enqueue(obj, { fillOnly: true, done }));
+    },
     async stop() {
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       stopped = true;
