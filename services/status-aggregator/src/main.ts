@@ -1,4 +1,4 @@
-import { CONSUMERS, kindByName, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
+import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { DomainError, endpoint, poolOptions, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
@@ -44,8 +44,7 @@ await runService({
       await consume(CONSUMERS.statusHeld, SUBJECTS.decision.schema, async (m) => void (await waiting.hold(m))),
       await consume(CONSUMERS.statusOutcomes, SUBJECTS.outcome.schema, async (m) => {
         await waiting.refuse(m);
-        const outcome = m.payload;
-        if (outcome.result === 'applied' && kindByName(outcome.resource.kind)?.isRun) await watcher.observeOutcome(outcome.resource);
+        await watcher.observeOutcome(m.payload);
       }),
     ];
     // The rows of runs that came to exist are hidden from the lists at once, and purged from time to time.

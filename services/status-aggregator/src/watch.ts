@@ -9,7 +9,9 @@ import {
   providerStateOf,
   RunProviderStatus,
   isTerminalPhase,
+  kindByName,
   type KindDefinition,
+  type OutcomePayload,
   type RunBinding,
 } from '@jangar/contracts';
 import { timeKubeCall, type Logger } from '@jangar/service-kit';
@@ -409,12 +411,14 @@ export function watchRuns(
     },
     synced: () => runWatches.every((w) => w.established()),
     /**
-     * Observes a run as a change through Jangar left it (an applied outcome's object), in its turn
-     * among the watch's versions of that run, where it is newer than what is stored: so a run made
-     * and deleted while every watch listed again, which no watch event and no list showed, still
-     * reads as it was left. Resolves once it was observed.
+     * Observes a run as a change through Jangar left it (an applied outcome's object; any other
+     * outcome is passed over), in its turn among the watch's versions of that run, where it is
+     * newer than what is stored: so a run made and deleted while every watch listed again, which
+     * no watch event and no list showed, still reads as it was left. Resolves once it was observed.
      */
-    observeOutcome: (obj: KubeObject): Promise<void> => {
+    observeOutcome: (outcome: OutcomePayload): Promise<void> => {
+      if (outcome.result !== 'applied' || !kindByName(outcome.resource.kind)?.isRun) return Promise.resolve();
+      const obj = outcome.resource;
       // A run deleted before it existed (queued, or held for approval) is answered with the object
       // it would have been, with no uid or version: it is listed from its waiting row, not here.
       if (!obj.metadata.uid || !obj.metadata.resourceVersion) return Promise.resolve();
