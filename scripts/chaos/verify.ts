@@ -7,7 +7,7 @@
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type pg from 'pg';
 import { isTerminalPhase, JANGAR_LABELS, TERMINAL_PHASES } from '@jangar/contracts';
-import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
+import { deliveryLabelValue, forEachLimited, requestKeyFor } from '@jangar/service-kit';
 import { PATCH_LABEL, type ChaosClient } from './client.js';
 import { isAccepted, isFinal, isRetryable, type Ledger } from './ledger.js';
 import { settle } from './settle.js';
@@ -42,23 +42,13 @@ export interface Verification {
 
 const examples = (ids: string[]) => `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? `, … (${ids.length} in all)` : ''}`;
 
-/** Runs `fn` over `items`, `width` at a time. */
-async function eachLimited<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      for (let i = next++; i < items.length; i = next++) await fn(items[i]!);
-    }),
-  );
-}
-
 /** Replays every accepted deliveryId until its stored answer comes back (a 202 turns into the stored 201 once the outcome is in). */
 async function replayAll(t: VerifyTarget, ledger: Ledger, accepted: string[]): Promise<number> {
   const pending = new Set(accepted);
   await settle(
     'every accepted deliveryId replays its stored answer',
     async () => {
-      await eachLimited([...pending], 16, async (id) => {
+      await forEachLimited([...pending], 16, async (id) => {
         if (isFinal(await t.client.send(id))) pending.delete(id);
       });
       return { done: pending.size === 0, line: `${accepted.length - pending.size}/${accepted.length} stored` };

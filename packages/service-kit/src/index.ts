@@ -16,4 +16,5 @@ export * from './naming.js';
 export * from './faults.js';
 export * from './continue-token.js';
 export * from './group-commit.js';
+export * from './limited.js';
 export * from './deadline.js';

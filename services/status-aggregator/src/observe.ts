@@ -10,7 +10,7 @@ import {
   type KubeObject,
   type NormalizedRun,
 } from '@jangar/contracts';
-import { contextFromTraceparent, publish, withSpan } from '@jangar/service-kit';
+import { contextFromTraceparent, forEachLimited, publish, withSpan } from '@jangar/service-kit';
 import { statusDigest, type RunStore } from './store.js';
 
 type ObserveDeps = { js: JetStreamClient; store: RunStore };
@@ -89,14 +89,10 @@ export async function observeVanished(
   const gone = await deps.store.unfinishedBefore(type, resourceVersion, listed);
   // Side by side, as the watch observes runs: a namespace deleted while no watch saw it may leave
   // thousands, and the marks of both run kinds wait for this one.
-  let next = 0;
-  const observeNext = async () => {
-    for (let run = gone[next++]; run; run = gone[next++]) {
-      const at = Date.parse(run.updatedAt);
-      const when = new Date(Number.isNaN(at) ? Date.parse(run.createdAt) || 0 : at);
-      await observeVersion(cancelledByDeletion(run, 'a deletion no watch saw', when), undefined, deps);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, gone.length) }, observeNext));
+  await forEachLimited(gone, 8, async (run) => {
+    const at = Date.parse(run.updatedAt);
+    const when = new Date(Number.isNaN(at) ? Date.parse(run.createdAt) || 0 : at);
+    await observeVersion(cancelledByDeletion(run, 'a deletion no watch saw', when), undefined, deps);
+  });
   return gone.length;
 }

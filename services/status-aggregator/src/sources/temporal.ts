@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RunPhase, RunProviderStatus } from '@jangar/contracts';
-import type { Logger } from '@jangar/service-kit';
+import { forEachLimited, type Logger } from '@jangar/service-kit';
 import type { BoundRun, PollingStatusSource } from './types.js';
 
 /**
@@ -140,16 +140,16 @@ export function temporalStatusSource(opts: TemporalSourceOptions): PollingStatus
     async poll(runs, signal) {
       const states = new Map<string, RunProviderStatus>();
       const failures: Array<{ run: BoundRun; error: string }> = [];
-      let next = 0;
-      const worker = async () => {
-        while (next < runs.length && !signal.aborted) {
-          const run = runs[next++] as BoundRun;
+      await forEachLimited(
+        runs,
+        concurrency,
+        async (run) => {
           const outcome = await describe(run, signal);
           if (outcome.kind === 'state') states.set(run.key, outcome.state);
           else if (outcome.kind === 'failed') failures.push({ run, error: outcome.error });
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, runs.length) }, worker));
+        },
+        signal,
+      );
       if (signal.aborted) return states;
 
       const now = Date.now();
