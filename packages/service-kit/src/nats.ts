@@ -1,5 +1,13 @@
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import type { ConsumerDefinition, StreamDefinition } from '@jangar/contracts';
 import type { Logger } from './logger.js';
 
@@ -81,32 +89,68 @@ export async function ensureStreams(jsm: JetStreamManager, streams: readonly Str
   }
 }
 
-/** Creates the durable consumer if missing (every replica binds the same one); applies a changed ack wait. */
+/**
+ * What a durable's name stands for: which messages it takes and how it acknowledges them. The
+ * server takes an update of the filter, but replicas of the previous version share the durable
+ * during a rolling upgrade and would take the new filter's messages, so a new filter goes under a
+ * new durable name (and the old one into `RETIRED_CONSUMERS`).
+ */
+const CONSUMER_IDENTITY = ['filter_subject', 'ack_policy', 'deliver_policy'] as const;
+/** Settings every replica may take from the newest declaration without changing what the durable is. */
+const CONSUMER_SETTINGS = ['ack_wait', 'max_deliver', 'max_ack_pending'] as const;
+
+/** How many messages one durable hands out before the first is acknowledged, across all its replicas. */
+const MAX_ACK_PENDING = 1000;
+
+/**
+ * Creates the durable consumer if missing (every replica binds the same one) and brings its
+ * settings to the declaration's. One whose filter or acknowledgement differs from the declaration
+ * fails the start: consuming it would quietly take other messages than this version was written for.
+ */
 export async function ensureConsumer(
   jsm: JetStreamManager,
   def: ConsumerDefinition,
   overrides: { ackWaitMs?: number | undefined } = {},
 ): Promise<void> {
-  const ackWait = nanos(overrides.ackWaitMs ?? def.ackWaitMs);
-  try {
-    const info = await jsm.consumers.info(def.stream, def.durable);
-    if (info.config.ack_wait !== ackWait) await jsm.consumers.update(def.stream, def.durable, { ack_wait: ackWait });
-    return;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
+  const wanted = {
+    durable_name: def.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: def.filter,
+    ack_wait: nanos(overrides.ackWaitMs ?? def.ackWaitMs),
+    max_deliver: def.maxDeliver,
+    max_ack_pending: MAX_ACK_PENDING,
+  };
+  const existing = await consumerConfig(jsm, def);
+  if (!existing) {
+    try {
+      await jsm.consumers.add(def.stream, wanted);
+      return;
+    } catch (err) {
+      // Another replica created it between our info() and add(); it may be an older version's.
+      if (!/already in use|exists/i.test(String((err as Error).message))) throw err;
+    }
   }
+  const current = existing ?? (await consumerConfig(jsm, def));
+  if (!current) throw new Error(`consumer ${def.durable} on stream ${def.stream} was neither found nor created`);
+  const drift = CONSUMER_IDENTITY.filter((k) => current[k] !== wanted[k]);
+  if (drift.length > 0) {
+    const says = drift.map((k) => `${k} ${JSON.stringify(current[k])} where this version declares ${JSON.stringify(wanted[k])}`);
+    throw new Error(
+      `consumer ${def.durable} on stream ${def.stream} has ${says.join(', ')}; a durable keeps what it consumes, so declare the change under a new durable name and retire this one`,
+    );
+  }
+  const changed = Object.fromEntries(CONSUMER_SETTINGS.filter((k) => current[k] !== wanted[k]).map((k) => [k, wanted[k]]));
+  if (Object.keys(changed).length > 0) await jsm.consumers.update(def.stream, def.durable, changed);
+}
+
+/** The durable's configuration on the server, or undefined when it has none by that name. */
+async function consumerConfig(jsm: JetStreamManager, def: ConsumerDefinition): Promise<ConsumerConfig | undefined> {
   try {
-    await jsm.consumers.add(def.stream, {
-      durable_name: def.durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: def.filter,
-      ack_wait: ackWait,
-      max_deliver: def.maxDeliver,
-      max_ack_pending: 1000,
-    });
+    return (await jsm.consumers.info(def.stream, def.durable)).config;
   } catch (err) {
-    if (!/already in use|exists/i.test(String((err as Error).message))) throw err;
+    if (isNotFound(err)) return undefined;
+    throw err;
   }
 }
 
