@@ -11,7 +11,9 @@ async function raceOnNewServer(): Promise<{ rejected: unknown[]; names: string[]
   const nats = await scratchNats('ensure-streams');
   const connections = await Promise.all(Array.from({ length: 5 }, () => connect({ servers: nats.url })));
   try {
-    const managers = await Promise.all(connections.map((nc) => jetstreamManager(nc)));
+    // The race is under test, not the machine: a JetStream API request may wait past the default
+    // 5 s on a loaded machine running thirty rounds beside other test files.
+    const managers = await Promise.all(connections.map((nc) => jetstreamManager(nc, { timeout: 30_000 })));
     const results = await Promise.allSettled(managers.map((jsm) => ensureStreams(jsm, streams)));
     const names: string[] = [];
     for await (const s of managers[0]!.streams.list()) names.push(s.config.name);
