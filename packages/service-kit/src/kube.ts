@@ -4,13 +4,11 @@ import {
   KubeConfig,
   ApiException,
   makeInformer,
+  Observable,
   type Informer,
   type KubernetesObject,
   type ObjectCache,
 } from '@kubernetes/client-node';
-// The Observable stub client-node's middleware must return; its package has no `exports` map, and
-// this is the module its own `setHeaderOptions` uses.
-import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
 import type { ConfigurationOptions, KubernetesListObject, ObservableMiddleware } from '@kubernetes/client-node';
 import type { KindDefinition } from '@jangar/contracts';
 import { DomainError, TransientError } from './errors.js';
@@ -125,9 +123,9 @@ export function withDeadline(ms: number, options?: ConfigurationOptions<Observab
   const deadline: ObservableMiddleware = {
     pre: (request) => {
       request.setSignal(AbortSignal.timeout(ms));
-      return of(request);
+      return new Observable(Promise.resolve(request));
     },
-    post: (response) => of(response),
+    post: (response) => new Observable(Promise.resolve(response)),
   };
   return { ...options, middleware: [...(options?.middleware ?? []), deadline], middlewareMergeStrategy: 'append' };
 }
