@@ -2,7 +2,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSUMERS, SUBJECTS } from '@jangar/contracts';
+import { CONSUMERS, deadLetterInfo, STREAM_NAMES, SUBJECTS } from '@jangar/contracts';
 import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
 import { api, createAgent, eventually, kubeConfigOf, testStack } from '../support/stack.js';
 import { stuckRunBody } from '../support/fixtures.js';
@@ -328,29 +328,40 @@ describe('crashes lose nothing and duplicate nothing', () => {
   });
 
   it.each([
-    ['policy', 'policy.before-decide'],
-    ['provisioner', 'provisioner.before-apply'],
-  ] as const)('answers 500, and replays it, when %s cannot process a request, instead of never answering', async (service, fault) => {
-    // A bug in the service, met by this request on every delivery; given up on at the second.
-    await stack.restart(service, { JANGAR_FAULTS: `${fault}=throw`, JANGAR_POISON_AFTER_DELIVERIES: '2' });
-    const deliveryId = `cannot-process-${service}`;
-    const send = () => alice.post('/v1/agent-runs', { deliveryId, ...run() });
-    const answer = await eventually('the final answer', async () => {
-      const r = await send();
-      return r.status === 500 ? r : undefined;
-    });
-    expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(answer.json).toMatchObject({ status: 500, code: 'internal' });
-    // What failed is in the service's log, not in the answer.
-    expect(JSON.stringify(answer.json)).not.toContain('injected');
+    ['policy', 'policy.before-decide', CONSUMERS.policyRequests.durable],
+    ['provisioner', 'provisioner.before-apply', CONSUMERS.provisionerAllowed.durable],
+  ] as const)(
+    'answers 500, and replays it, when %s cannot process a request, instead of never answering; the request is parked',
+    async (service, fault, durable) => {
+      // A bug in the service, met by this request on every delivery; given up on at the second.
+      await stack.restart(service, { JANGAR_FAULTS: `${fault}=throw`, JANGAR_POISON_AFTER_DELIVERIES: '2' });
+      const deliveryId = `cannot-process-${service}`;
+      const send = () => alice.post('/v1/agent-runs', { deliveryId, ...run() });
+      const answer = await eventually('the final answer', async () => {
+        const r = await send();
+        return r.status === 500 ? r : undefined;
+      });
+      expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(answer.json).toMatchObject({ status: 500, code: 'internal' });
+      // What failed is in the service's log, not in the answer.
+      expect(JSON.stringify(answer.json)).not.toContain('injected');
 
-    const replay = await send();
-    expect([replay.status, replay.json]).toEqual([500, answer.json]);
-    await audited(deliveryId);
-    expect(await auditEventsFor(deliveryId)).toBe(1);
-    expect(await resourcesFor('alice', deliveryId)).toBe(0);
-    await stack.restart(service, {});
-  });
+      const replay = await send();
+      expect([replay.status, replay.json]).toEqual([500, answer.json]);
+      await audited(deliveryId);
+      expect(await auditEventsFor(deliveryId)).toBe(1);
+      expect(await resourcesFor('alice', deliveryId)).toBe(0);
+      // Given up on, not lost: the message is in the dead letters as it was delivered, with why.
+      const parked = await (
+        await jetstreamManager(nc)
+      ).streams.getMessage(STREAM_NAMES.deadLetters, {
+        last_by_subj: SUBJECTS.deadLetter.subject({ consumer: durable }),
+      });
+      expect(parked?.json<{ deliveryId: string }>().deliveryId).toBe(deliveryId);
+      expect(deadLetterInfo(parked!.header)).toMatchObject({ consumer: durable, reason: 'poison', deliveryCount: 2, answered: true });
+      await stack.restart(service, {});
+    },
+  );
 });
 
 describe('retention', () => {

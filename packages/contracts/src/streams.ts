@@ -35,6 +35,8 @@ export function streamDefinitions(
     runStatus: { name: STREAM_NAMES.runStatus, subjects: [`${SUBJECTS.runStatus.prefix}.>`], ...common },
     // One per request: a redelivery reads the last one of its subject.
     tombstones: { name: STREAM_NAMES.tombstones, subjects: [`${SUBJECTS.tombstone.prefix}.>`], ...common, maxMsgsPerSubject: 1 },
+    // Kept longer than what they came from: someone must notice them (the metric) and fix the cause first.
+    deadLetters: { name: STREAM_NAMES.deadLetters, subjects: [`${SUBJECTS.deadLetter.prefix}.>`], ...common, maxAgeMs: 30 * DAY },
   };
 }
 

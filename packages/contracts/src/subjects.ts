@@ -48,6 +48,7 @@ export const STREAM_NAMES = {
   outcomes: 'JANGAR_OUTCOMES',
   runStatus: 'JANGAR_RUN_STATUS',
   tombstones: 'JANGAR_TOMBSTONES',
+  deadLetters: 'JANGAR_DEAD_LETTERS',
 } as const;
 
 export const RequestMessage = envelopeOf(RequestPayload);
@@ -61,6 +62,50 @@ export type RunStatusMessage = zod.infer<typeof RunStatusMessage>;
 /** What the provisioner is about to delete for a request: the object as it was, kept to answer a redelivery once it is gone. */
 export const TombstoneMessage = zod.object({ requestKey: zod.string(), deletedAt: zod.string(), object: KubeObject });
 export type TombstoneMessage = zod.infer<typeof TombstoneMessage>;
+
+/**
+ * Why a consumer gave up on a message it parked: it did not match its schema, or its handler failed
+ * in a way no retry fixes. A dead letter's body is the message as delivered, byte for byte, so it
+ * is no larger than what it came from; this goes in its headers ({@link DEAD_LETTER_HEADERS}),
+ * beside the original's own (its trace and schema version).
+ */
+export const DeadLetterInfo = zod.object({
+  consumer: zod.string(),
+  stream: zod.string(),
+  streamSequence: zod.coerce.number().int().nonnegative(),
+  subject: zod.string(),
+  deliveryCount: zod.coerce.number().int().positive(),
+  reason: zod.enum(['schema', 'poison']),
+  /**
+   * The request was answered when it was given up on (`500 internal`, stored for its deliveryId):
+   * publishing it again could make what that answer says never happened, so it is not replayed.
+   * Unsaid, it is taken as answered: not known to be safe to replay.
+   */
+  answered: zod.stringbool().default(true),
+  error: zod.string(),
+  parkedAt: zod.string(),
+});
+export type DeadLetterInfo = zod.infer<typeof DeadLetterInfo>;
+
+/** The NATS header that carries each field of {@link DeadLetterInfo}. */
+export const DEAD_LETTER_HEADERS: Readonly<Record<keyof DeadLetterInfo, string>> = {
+  consumer: 'Jangar-Dead-Consumer',
+  stream: 'Jangar-Dead-Stream',
+  streamSequence: 'Jangar-Dead-Sequence',
+  subject: 'Jangar-Dead-Subject',
+  deliveryCount: 'Jangar-Dead-Deliveries',
+  reason: 'Jangar-Dead-Reason',
+  answered: 'Jangar-Dead-Answered',
+  error: 'Jangar-Dead-Error',
+  parkedAt: 'Jangar-Dead-At',
+};
+
+/** Reads a dead letter's {@link DeadLetterInfo} from its headers (`get` as NATS headers have it). */
+export function deadLetterInfo(headers: { get(name: string): string }): DeadLetterInfo {
+  // NATS headers answer '' for a header a message does not have.
+  const fields = Object.entries(DEAD_LETTER_HEADERS).map(([field, header]) => [field, headers.get(header) || undefined]);
+  return DeadLetterInfo.parse(Object.fromEntries(fields));
+}
 
 export const SUBJECTS = {
   /** `jangar.req.<kind>.<verb>`: accepted requests; dedup ID = requestKey. */
@@ -82,6 +127,12 @@ export const SUBJECTS = {
    * its object gone, and answers as the first attempt did instead of `not_found`.
    */
   tombstone: defineSubject('jangar.tombstone', ['request'], STREAM_NAMES.tombstones, TombstoneMessage),
+  /**
+   * `jangar.dead.<consumer>`: a message a durable consumer gave up on, as it was delivered, with
+   * why in its headers ({@link DeadLetterInfo}); dedup ID = `<stream>:<sequence>:<consumer>`.
+   * Nothing consumes it: operators read it and publish it again (`npm run dead-letters`).
+   */
+  deadLetter: defineSubject('jangar.dead', ['consumer'], STREAM_NAMES.deadLetters, zod.unknown()),
 } as const;
 
 /** The `stage` token of a run-status subject: `ended` once the run is Succeeded, Failed or Cancelled. */
@@ -118,6 +169,8 @@ export const dedupIds = {
    * replaces on the subject).
    */
   tombstone: (requestKey: string, stage?: 'cancelling') => `${requestKey}:tombstone${stage ? `:${stage}` : ''}`,
+  /** A message one consumer parked: every replica that gives up on the same delivery parks it once. */
+  deadLetter: (stream: string, sequence: number, consumer: string) => `${stream}:${sequence}:${consumer}`,
 };
 
 /**

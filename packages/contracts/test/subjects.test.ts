@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   CONSUMERS,
+  DEAD_LETTER_HEADERS,
+  deadLetterInfo,
   decisionDedupId,
   dedupIds,
   ERROR_CODES,
@@ -71,6 +73,37 @@ describe('subjects', () => {
 
   it('validates messages against the subject schema', () => {
     expect(SUBJECTS.request.schema.safeParse({ deliveryId: 'x' }).success).toBe(false);
+  });
+});
+
+describe('a dead letter', () => {
+  const written = {
+    consumer: 'audit-outcomes',
+    stream: 'JANGAR_OUTCOMES',
+    streamSequence: '42',
+    subject: 'jangar.outcome.agentrun.create',
+    deliveryCount: '8',
+    reason: 'poison',
+    answered: 'false',
+    error: "TypeError: Cannot read properties of undefined (reading 'spec')",
+    parkedAt: '2026-11-27T14:00:00.000Z',
+  };
+  const headersOf = (values: Record<string, string>) => ({
+    get: (name: string) => values[Object.entries(DEAD_LETTER_HEADERS).find(([, header]) => header === name)![0]] ?? '',
+  });
+
+  it('reads why it was parked from its headers', () => {
+    expect(deadLetterInfo(headersOf(written))).toEqual({ ...written, streamSequence: 42, deliveryCount: 8, answered: false });
+  });
+
+  it('is taken as answered, and so not replayed, when it does not say', () => {
+    const { answered: _answered, ...unsaid } = written;
+    expect(deadLetterInfo(headersOf(unsaid)).answered).toBe(true);
+  });
+
+  it('without its consumer or reason does not read as one', () => {
+    const { reason: _reason, ...partial } = written;
+    expect(() => deadLetterInfo(headersOf(partial))).toThrow();
   });
 });
 

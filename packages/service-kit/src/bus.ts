@@ -17,6 +17,7 @@ import { millis, headers as natsHeaders, type NatsConnection, type Status } from
 import { jetstream, type JetStreamClient, type JsMsg, type PubAck } from '@nats-io/jetstream';
 import { MESSAGE_SCHEMA_VERSION, SCHEMA_VERSION_HEADER, type ConsumerDefinition, type SubjectDefinition } from '@jangar/contracts';
 import type { z } from 'zod';
+import { park } from './dead-letters.js';
 import { isDeterministicFailure } from './errors.js';
 import type { Logger } from './logger.js';
 import { metrics } from './metrics.js';
@@ -128,20 +129,20 @@ function backoffMs(deliveryCount: number): number {
 }
 
 /**
- * How a consumer ends a message its handler cannot process — a bug, not an outage — instead of
- * delivering it for ever while its client waits: from delivery `after` on, a failure
- * {@link isDeterministicFailure} says no retry can fix calls `answer` (say, publishing the request's
- * final `internal` outcome) and terminates the message. A failure of `answer` itself leaves the
- * message to be delivered again.
+ * How a consumer gives up on a message its handler cannot process — a bug, not an outage — instead
+ * of delivering it for ever: from delivery `after` on, a failure {@link isDeterministicFailure} says
+ * no retry can fix is answered by `answer`, if given (say, publishing the request's final `internal`
+ * outcome, so its client is not left waiting), parked in the dead letters, and terminated. A failure
+ * to answer or to park leaves the message to be delivered again: nothing is given up unkept.
  */
-export interface PoisonAnswer<T> {
+export interface GiveUp<T> {
   /**
    * The delivery from which to give up (`JANGAR_POISON_AFTER_DELIVERIES`, 8 by default): a few
    * more than one, in case the failure was a fluke of a state mid-change, and few enough that the
    * client has its answer within half a minute (the backoff between them: 0.25, 0.5, 1 … 10 s).
    */
   after: number;
-  answer(message: T, err: unknown): Promise<void>;
+  answer?(message: T, err: unknown): Promise<void>;
 }
 
 /** The schema version a message says it was written in; 0 for one without (written before versions were). */
@@ -152,18 +153,18 @@ function schemaVersionOf(m: JsMsg): number {
 
 /**
  * Consumes a durable consumer with at most `concurrency` handlers in flight. A handler failure is
- * nak'ed with backoff, unless `poison` ends it. A message that does not parse is terminated (it
- * never will), unless it says it was written in a newer schema version than this process knows: a
- * rolling upgrade is under way, and it is nak'ed with backoff for a replica of that version to
- * take. `stop()` gives back at once what no handler has started, and waits (bounded) for the
- * handlers running.
+ * nak'ed with backoff, unless `giveUp` ends it. A message that does not parse is parked in the dead
+ * letters and terminated (it never will parse), unless it says it was written in a newer schema
+ * version than this process knows: a rolling upgrade is under way, and it is nak'ed with backoff
+ * for a replica of that version to take. `stop()` gives back at once what no handler has started,
+ * and waits (bounded) for the handlers running.
  */
 export async function consume<S extends z.ZodType>(
   nc: NatsConnection,
   def: ConsumerDefinition,
   schema: S,
   handler: (message: z.infer<S>, ctx: HandlerContext) => Promise<void>,
-  opts: { logger: Logger; concurrency?: number; drainTimeoutMs?: number; poison?: PoisonAnswer<z.infer<S>> },
+  opts: { logger: Logger; concurrency?: number; drainTimeoutMs?: number; giveUp?: GiveUp<z.infer<S>> },
 ): Promise<Subscription> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(def.stream, def.durable);
@@ -191,16 +192,20 @@ export async function consume<S extends z.ZodType>(
   meter.messagesFailed.inc({ ...labels, reason: 'poison' }, 0);
 
   const endedAsPoison = async (m: JsMsg, message: z.infer<S>, err: unknown, log: Logger): Promise<boolean> => {
-    const { poison } = opts;
+    const { giveUp } = opts;
     const deliveryCount = m.info.deliveryCount;
-    if (!poison || deliveryCount < poison.after || !isDeterministicFailure(err)) return false;
+    if (!giveUp || deliveryCount < giveUp.after || !isDeterministicFailure(err)) return false;
     try {
-      await poison.answer(message, err);
-    } catch (answerErr) {
-      log.warn({ err: answerErr, deliveryCount }, 'could not answer a message its handler cannot process; it will be redelivered');
+      await giveUp.answer?.(message, err);
+      await park(js, def.durable, m, { reason: 'poison', answered: giveUp.answer !== undefined }, err);
+    } catch (keepErr) {
+      log.warn({ err: keepErr, deliveryCount }, 'could not answer or park a message its handler cannot process; it will be redelivered');
       return false;
     }
-    log.error({ err, deliveryCount }, 'handler cannot process the message (a failure no retry fixes); answered it and terminated it');
+    log.error(
+      { err, deliveryCount },
+      `handler cannot process the message (a failure no retry fixes); ${giveUp.answer ? 'answered it, ' : ''}parked it in the dead letters and terminated it`,
+    );
     m.term(); // no reason, as for a schema mismatch below
     meter.messagesFailed.inc({ ...labels, reason: 'poison' });
     return true;
@@ -219,7 +224,14 @@ export async function consume<S extends z.ZodType>(
         m.nak(backoffMs(deliveryCount));
         return;
       }
-      log.error({ err, deliveryCount, version }, 'message does not match its schema; terminating it');
+      try {
+        await park(js, def.durable, m, { reason: 'schema', answered: false }, err);
+      } catch (parkErr) {
+        log.warn({ err: parkErr, deliveryCount }, 'message does not match its schema and could not be parked; it will be redelivered');
+        m.nak(backoffMs(deliveryCount));
+        return;
+      }
+      log.error({ err, deliveryCount, version }, 'message does not match its schema; parked it in the dead letters and terminated it');
       // No reason: nats-server 2.9 reads `+TERM <reason>` as no ack at all, and delivers the
       // message again one ack wait later, for ever (the reason is 2.10's).
       m.term();

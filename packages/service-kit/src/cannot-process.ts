@@ -6,7 +6,7 @@ import { publish } from './bus.js';
 type Answered = Omit<RequestMessage, 'payload' | 'occurredAt'>;
 
 /**
- * Publishes the final answer of a request `service` cannot process (a {@link PoisonAnswer}): a
+ * Publishes the final answer of a request `service` cannot process (the `answer` of a `GiveUp`): a
  * rejection with code `internal`, so the client's deliveryId is answered 500, and replayed so,
  * instead of never. What failed stays in the service's log, under the request's key: an error's
  * message is the code's business, not the client's.

@@ -15,8 +15,9 @@ export const BaseConfig = z.object({
   /** How long a consumer waits for an ack before JetStream redelivers (a crashed replica's work). */
   JANGAR_ACK_WAIT_MS: z.coerce.number().int().positive().optional(),
   /**
-   * The delivery from which a request a service cannot process (its handler fails in a way no retry
-   * fixes) is answered `internal` instead of delivered again (see `PoisonAnswer`).
+   * The delivery from which a message a service cannot process (its handler fails in a way no retry
+   * fixes) is given up on instead of delivered again: a request is answered `internal`, and every
+   * such message is parked in the dead letters (see `GiveUp`).
    */
   JANGAR_POISON_AFTER_DELIVERIES: z.coerce.number().int().min(1).default(8),
   /** How long a draining service waits for in-flight messages before it exits anyway. */

@@ -6,6 +6,7 @@ export * from './logger.js';
 export * from './tracing.js';
 export * from './nats.js';
 export * from './bus.js';
+export * from './dead-letters.js';
 export * from './cannot-process.js';
 export * from './rpc.js';
 export * from './health.js';

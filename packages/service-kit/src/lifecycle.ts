@@ -13,7 +13,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { RETIRED_CONSUMERS, streamDefinitions, type ConsumerDefinition } from '@jangar/contracts';
-import { consume, type HandlerContext, type PoisonAnswer, type Subscription } from './bus.js';
+import { consume, type GiveUp, type HandlerContext, type Subscription } from './bus.js';
 import type { z } from 'zod';
 import { BaseConfig, ConfigError, loadConfig } from './config.js';
 import { startHealthServer, type ReadinessCheck } from './health.js';
@@ -27,13 +27,16 @@ export interface ServiceContext<C> {
   readonly logger: Logger;
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
-  /** Ensures the durable consumer (with the configured ack wait) and consumes it. */
+  /**
+   * Ensures the durable consumer (with the configured ack wait) and consumes it. A message its
+   * handler cannot process is given up on from delivery `JANGAR_POISON_AFTER_DELIVERIES`: answered
+   * by `answer`, if given, and parked in the dead letters (see `GiveUp`).
+   */
   consume<S extends z.ZodType>(
     def: ConsumerDefinition,
     schema: S,
     handler: (message: z.infer<S>, ctx: HandlerContext) => Promise<void>,
-    /** `poison.after` is the configured `JANGAR_POISON_AFTER_DELIVERIES`. */
-    opts?: { concurrency?: number; poison?: Omit<PoisonAnswer<z.infer<S>>, 'after'> },
+    opts?: { concurrency?: number; answer?: GiveUp<z.infer<S>>['answer'] },
   ): Promise<Subscription>;
 }
 
@@ -95,12 +98,12 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
     async consume(def, schema, handler, opts = {}) {
       await ensureConsumer(jsm, def, { ackWaitMs: config.JANGAR_ACK_WAIT_MS });
       meter.trackConsumer(def.durable, () => jsm.consumers.info(def.stream, def.durable));
-      const { poison, ...rest } = opts;
+      const { answer, ...rest } = opts;
       return consume(nc, def, schema, handler, {
         logger,
         drainTimeoutMs: config.JANGAR_DRAIN_TIMEOUT_MS,
         ...rest,
-        ...(poison ? { poison: { after: config.JANGAR_POISON_AFTER_DELIVERIES, ...poison } } : {}),
+        giveUp: { after: config.JANGAR_POISON_AFTER_DELIVERIES, ...(answer ? { answer } : {}) },
       });
     },
   };

@@ -2,12 +2,20 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { MESSAGE_SCHEMA_VERSION, SCHEMA_VERSION_HEADER, type ConsumerDefinition } from '@jangar/contracts';
+import {
+  deadLetterInfo,
+  MESSAGE_SCHEMA_VERSION,
+  SCHEMA_VERSION_HEADER,
+  STREAM_NAMES,
+  streamDefinitions,
+  SUBJECTS,
+  type ConsumerDefinition,
+} from '@jangar/contracts';
 import { scratchNats, waitFor, type NatsServerHandle } from '@jangar/devstack';
 import { consume, HeldMessages, type Subscription } from '../src/bus.js';
 import { TransientError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
-import { ensureConsumer } from '../src/nats.js';
+import { ensureConsumer, ensureStreams } from '../src/nats.js';
 
 const logger = createLogger('test', 'silent');
 const STREAM = 'BUS_TEST';
@@ -24,6 +32,7 @@ beforeAll(async () => {
   nc = await connect({ servers: nats.url });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: STREAM, subjects: ['bus.test.>'] });
+  await ensureStreams(jsm, [streamDefinitions().deadLetters]);
 });
 
 afterEach(async () => {
@@ -113,7 +122,7 @@ describe('a message its handler cannot process', () => {
     body: unknown,
     after: number,
     handler: (delivery: number) => Promise<void>,
-    answer: (n: number) => Promise<void> = async () => {},
+    answer: ((n: number) => Promise<void>) | null = async () => {},
   ) {
     const def = await consumerFor(name);
     let deliveries = 0;
@@ -121,7 +130,7 @@ describe('a message its handler cannot process', () => {
     const sub = await consume(nc, def, Message, () => handler(++deliveries), {
       logger,
       concurrency: 1,
-      poison: { after, answer: () => answer(++answers) },
+      giveUp: { after, ...(answer ? { answer: () => answer(++answers) } : {}) },
     });
     cleanups.push(() => sub.stop());
     await jetstream(nc).publish(def.filter, JSON.stringify(body));
@@ -140,8 +149,18 @@ describe('a message its handler cannot process', () => {
     throw new TypeError("Cannot read properties of undefined (reading 'spec')");
   };
 
-  it('is terminated at once, handler untouched, when it does not match its schema', async () => {
+  it('is parked in the dead letters and terminated at once, handler untouched, when it does not match its schema', async () => {
     expect(await poisoned('mismatch', { n: 'one' }, 3, bug)).toEqual({ deliveries: 0, answers: 0, handled: 0, sequence: 1 });
+    const parked = await deadLetterOf('mismatch');
+    expect(parked.body).toBe(JSON.stringify({ n: 'one' }));
+    expect(parked.info).toMatchObject({
+      consumer: 'mismatch',
+      stream: STREAM,
+      subject: 'bus.test.mismatch',
+      deliveryCount: 1,
+      reason: 'schema',
+    });
+    expect(parked.info.error).toMatch(/^ZodError: /);
   });
 
   it('that a replica of an older version cannot parse, is handled by one of the newer version', async () => {
@@ -168,8 +187,23 @@ describe('a message its handler cannot process', () => {
     expect(got).toEqual(['two']);
   });
 
-  it('is answered and terminated at the delivery `after`, and never delivered again', async () => {
+  it('is answered, parked in the dead letters and terminated at the delivery `after`, and never delivered again', async () => {
     expect(await poisoned('poison', { n: 1 }, 3, bug)).toEqual({ deliveries: 3, answers: 1, handled: 0, sequence: 3 });
+    const parked = await deadLetterOf('poison');
+    expect(parked.body).toBe(JSON.stringify({ n: 1 }));
+    expect(parked.info).toMatchObject({
+      consumer: 'poison',
+      subject: 'bus.test.poison',
+      deliveryCount: 3,
+      reason: 'poison',
+      answered: true,
+      error: "TypeError: Cannot read properties of undefined (reading 'spec')",
+    });
+  });
+
+  it('is parked and terminated at the delivery `after` by a consumer that has no answer to give', async () => {
+    expect(await poisoned('unanswerable', { n: 4 }, 2, bug, null)).toEqual({ deliveries: 2, answers: 0, handled: 0, sequence: 2 });
+    expect((await deadLetterOf('unanswerable')).info).toMatchObject({ deliveryCount: 2, reason: 'poison', answered: false });
   });
 
   it('is delivered on past `after` while its handler fails for a dependency, until it succeeds', async () => {
@@ -184,6 +218,52 @@ describe('a message its handler cannot process', () => {
       if (n === 1) throw new Error('nats: timeout');
     };
     expect(await poisoned('unanswered', { n: 3 }, 2, bug, flaky)).toEqual({ deliveries: 3, answers: 2, handled: 0, sequence: 3 });
+  });
+});
+
+/** The last message `durable` parked in the dead letters: its body as text and why it is there. */
+async function deadLetterOf(durable: string) {
+  const jsm = await jetstreamManager(nc);
+  const stored = await jsm.streams.getMessage(STREAM_NAMES.deadLetters, {
+    last_by_subj: SUBJECTS.deadLetter.subject({ consumer: durable }),
+  });
+  if (!stored) throw new Error(`no dead letter of ${durable}`);
+  return { body: stored.string(), info: deadLetterInfo(stored.header) };
+}
+
+describe('a message that cannot be parked', () => {
+  it('is delivered again, not terminated, until the dead letters take it', async () => {
+    // A server of its own, at first without the dead letters' stream.
+    const server = await scratchNats('bus-unparked');
+    const conn = await connect({ servers: server.url });
+    cleanups.push(async () => {
+      await conn.close();
+      await server.stop();
+    });
+    const jsm = await jetstreamManager(conn);
+    await jsm.streams.add({ name: STREAM, subjects: ['bus.test.>'] });
+    const def = { stream: STREAM, durable: 'unparked', filter: 'bus.test.unparked', ackWaitMs: ACK_WAIT_MS, maxDeliver: -1 };
+    await ensureConsumer(jsm, def);
+    const sub = await consume(conn, def, Message, async () => {}, { logger, concurrency: 1 });
+    cleanups.push(() => sub.stop());
+    await jetstream(conn).publish(def.filter, JSON.stringify({ n: 'five' }));
+    await waitFor('a second delivery', async () => (await jsm.consumers.info(STREAM, def.durable)).delivered.consumer_seq >= 2, {
+      timeoutMs: 20_000,
+    });
+    await ensureStreams(jsm, [streamDefinitions().deadLetters]);
+    await waitFor(
+      'the message to leave the consumer, parked',
+      async () => {
+        const now = await jsm.consumers.info(STREAM, def.durable);
+        return now.num_ack_pending === 0 && now.num_pending === 0;
+      },
+      { timeoutMs: 20_000 },
+    );
+    const parked = await jsm.streams.getMessage(STREAM_NAMES.deadLetters, {
+      last_by_subj: SUBJECTS.deadLetter.subject({ consumer: 'unparked' }),
+    });
+    expect(deadLetterInfo(parked!.header).deliveryCount).toBeGreaterThanOrEqual(2);
+    expect(sub.handled()).toBe(0);
   });
 });
 

@@ -4,7 +4,7 @@ import { publishCannotProcess } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 
 /**
- * Answers a request policy cannot process (a `PoisonAnswer`) with its final `internal` outcome,
+ * Answers a request policy cannot process (the `answer` of a `GiveUp`) with its final `internal` outcome,
  * unless its attempt left something live: a kept decision (the provisioner may act on it), a slot,
  * a queued entry or a pending approval (a drainer or an approver may yet start the run). A 500
  * then could be followed by the run, so such a message goes on being delivered, as every message

@@ -67,7 +67,7 @@ await runService({
       );
     const subs = [
       await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, async (m) => void (await handleRequest(m, deps)), {
-        poison: { answer: (m) => answerCannotProcess(js, db, m) },
+        answer: (m) => answerCannotProcess(js, db, m),
       }),
       await consume(CONSUMERS.policyRunEnded, SUBJECTS.runStatus.schema, async (m) => released(await releaseEndedRun(slots, m))),
       await consume(CONSUMERS.policyOutcomes, SUBJECTS.outcome.schema, async (m) => released(await settleCreated(slots, m))),

@@ -4,7 +4,7 @@ import { deliveryLabelValue, publishCannotProcess } from '@jangar/service-kit';
 import type { Cluster } from './cluster.js';
 
 /**
- * Answers a request the provisioner cannot process (a `PoisonAnswer`) with its final `internal`
+ * Answers a request the provisioner cannot process (the `answer` of a `GiveUp`) with its final `internal`
  * outcome, unless its create already made the object: answered 500 then, the run would go on while
  * its client was told it failed, and uncounted, as policy frees a refused create's slot. Such a
  * message goes on being delivered, as every message did before, with its failure in the log.

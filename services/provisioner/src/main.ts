@@ -25,7 +25,7 @@ await runService({
       SUBJECTS.decision.schema,
       (m) => handleDecision(m, { js, cluster, tombstones, logger }),
       {
-        poison: { answer: (m) => answerCannotProcess(js, cluster, m) },
+        answer: (m) => answerCannotProcess(js, cluster, m),
       },
     );
     const service = await serveRpc(

@@ -1,0 +1,109 @@
+/**
+ * The dead letters (`JANGAR_DEAD_LETTERS`): what a consumer gave up on, kept rather than lost.
+ * A consumer parks a message it cannot process ({@link park}); an operator lists them and, once the
+ * cause is fixed, publishes each again on the subject it came from ({@link replayDeadLetter}).
+ */
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { DEAD_LETTER_HEADERS, deadLetterInfo, dedupIds, STREAM_NAMES, SUBJECTS, type DeadLetterInfo } from '@jangar/contracts';
+
+/** The longest error text a dead letter carries; the service's log has the rest. */
+const ERROR_CHARS = 1_000;
+
+/** A parked message: where it sits in the dead letters, why, and its body as delivered. */
+export interface DeadLetter {
+  sequence: number;
+  info: DeadLetterInfo;
+  data: Uint8Array;
+  headers: MsgHdrs;
+}
+
+/** The headers of `from` a republished copy keeps: its own (trace, schema version), not the server's or the parking's. */
+function ownHeaders(from: MsgHdrs | undefined): MsgHdrs {
+  const h = natsHeaders();
+  const parking = new Set(Object.values(DEAD_LETTER_HEADERS).map((name) => name.toLowerCase()));
+  for (const name of from?.keys() ?? []) {
+    const lower = name.toLowerCase();
+    if (lower.startsWith('nats-') || parking.has(lower)) continue;
+    for (const value of from!.values(name)) h.append(name, value);
+  }
+  return h;
+}
+
+/**
+ * Parks `m`, which consumer `durable` gives up on: its body byte for byte, its own headers, and why
+ * ({@link DeadLetterInfo}) in headers of their own, so a message near the size limit still fits.
+ * Every replica giving up on the same delivery parks it once.
+ */
+export async function park(
+  js: JetStreamClient,
+  durable: string,
+  m: JsMsg,
+  why: Pick<DeadLetterInfo, 'reason' | 'answered'>,
+  err: unknown,
+): Promise<void> {
+  const h = ownHeaders(m.headers);
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const info: DeadLetterInfo = {
+    consumer: durable,
+    stream: m.info.stream,
+    streamSequence: m.seq,
+    subject: m.subject,
+    deliveryCount: m.info.deliveryCount,
+    ...why,
+    // A header value is one line.
+    error: text.replace(/\s+/g, ' ').slice(0, ERROR_CHARS),
+    parkedAt: new Date().toISOString(),
+  };
+  for (const [field, header] of Object.entries(DEAD_LETTER_HEADERS)) h.set(header, String(info[field as keyof DeadLetterInfo]));
+  await js.publish(SUBJECTS.deadLetter.subject({ consumer: durable }), m.data, {
+    msgID: dedupIds.deadLetter(m.info.stream, m.seq, durable),
+    headers: h,
+  });
+}
+
+/**
+ * Every dead letter, oldest first, or only those `consumer` parked. It reads them one sequence at a
+ * time (nats-server 2.9 has no batched or next-by-subject get without direct access): an operator's
+ * tool over what should be a handful of messages.
+ */
+export async function listDeadLetters(jsm: JetStreamManager, consumer?: string): Promise<DeadLetter[]> {
+  const stream = STREAM_NAMES.deadLetters;
+  const { state } = await jsm.streams.info(stream);
+  const letters: DeadLetter[] = [];
+  for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
+    const stored = await jsm.streams.getMessage(stream, { seq }).catch((err: unknown) => {
+      // A sequence replayed (and so removed) between the first and the last.
+      if (/no message found/i.test(String((err as Error)?.message))) return null;
+      throw err;
+    });
+    if (!stored) continue;
+    const info = deadLetterInfo(stored.header);
+    if (consumer === undefined || info.consumer === consumer)
+      letters.push({ sequence: stored.seq, info, data: stored.data, headers: stored.header });
+  }
+  return letters;
+}
+
+/**
+ * Publishes dead letter `sequence` again on the subject it came from, as it was delivered, then
+ * removes it; not one that was answered when given up on (its `answered`). Every consumer of that subject gets it, not only the one that gave up: each handles
+ * it as a redelivery, idempotent on its dedup IDs, so the others do nothing new. One that fails
+ * again is parked again.
+ */
+export async function replayDeadLetter(js: JetStreamClient, jsm: JetStreamManager, sequence: number): Promise<DeadLetterInfo> {
+  const stored = await jsm.streams.getMessage(STREAM_NAMES.deadLetters, { seq: sequence });
+  if (!stored) throw new Error(`no dead letter ${sequence}`);
+  const info = deadLetterInfo(stored.header);
+  if (info.answered) {
+    throw new Error(
+      `dead letter ${sequence} was answered 500 when ${info.consumer} gave up on it; publishing it again could carry out what that answer says did not happen. Its client must send the request again with a new deliveryId.`,
+    );
+  }
+  await js.publish(info.subject, stored.data, {
+    msgID: `replay:${info.stream}:${info.streamSequence}:${sequence}`,
+    headers: ownHeaders(stored.header),
+  });
+  await jsm.streams.deleteMessage(STREAM_NAMES.deadLetters, sequence);
+  return info;
+}

@@ -1,0 +1,103 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { streamDefinitions } from '@jangar/contracts';
+import { scratchNats, waitFor, type NatsServerHandle } from '@jangar/devstack';
+import { consume } from '../src/bus.js';
+import { listDeadLetters, replayDeadLetter } from '../src/dead-letters.js';
+import { createLogger } from '../src/logger.js';
+import { ensureConsumer, ensureStreams } from '../src/nats.js';
+
+const logger = createLogger('test', 'silent');
+const STREAM = 'DEAD_LETTER_TEST';
+const Message = z.object({ n: z.number() });
+
+let nats: NatsServerHandle;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+
+beforeAll(async () => {
+  nats = await scratchNats('dead-letters');
+  nc = await connect({ servers: nats.url });
+  jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: STREAM, subjects: ['dl.>'] });
+  await ensureStreams(jsm, [streamDefinitions().deadLetters]);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await nats?.stop();
+});
+
+describe('the dead letters', () => {
+  it('list what a consumer gave up on, and replay it on its subject once the cause is fixed', async () => {
+    const def = { stream: STREAM, durable: 'dl-fixed-later', filter: 'dl.fixed', ackWaitMs: 1_000, maxDeliver: -1 };
+    await ensureConsumer(jsm, def);
+    let fixed = false;
+    const got: number[] = [];
+    const sub = await consume(
+      nc,
+      def,
+      Message,
+      async (m) => {
+        if (!fixed) throw new TypeError("Cannot read properties of undefined (reading 'n')");
+        got.push(m.n);
+      },
+      { logger, concurrency: 1, giveUp: { after: 1 } },
+    );
+    try {
+      const h = headers();
+      h.set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+      await jetstream(nc).publish('dl.fixed', JSON.stringify({ n: 7 }), { headers: h });
+      const [letter] = await waitFor('the message to be parked', async () => {
+        const letters = await listDeadLetters(jsm, def.durable);
+        return letters.length > 0 && letters;
+      });
+      expect(letter!.info).toMatchObject({
+        consumer: def.durable,
+        stream: STREAM,
+        subject: 'dl.fixed',
+        reason: 'poison',
+        deliveryCount: 1,
+      });
+      expect(new TextDecoder().decode(letter!.data)).toBe(JSON.stringify({ n: 7 }));
+      expect(letter!.headers.get('traceparent')).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+      expect(await listDeadLetters(jsm, 'another-consumer')).toEqual([]);
+
+      fixed = true;
+      const info = await replayDeadLetter(jetstream(nc), jsm, letter!.sequence);
+      expect(info.subject).toBe('dl.fixed');
+      await waitFor('the replayed message to be handled', async () => sub.handled() === 1);
+      expect(got).toEqual([7]);
+      expect(await listDeadLetters(jsm, def.durable)).toEqual([]);
+    } finally {
+      await sub.stop();
+    }
+  });
+
+  it('are not replayed when the request was answered as they were parked: that answer stands', async () => {
+    const def = { stream: STREAM, durable: 'dl-answered', filter: 'dl.answered', ackWaitMs: 1_000, maxDeliver: -1 };
+    await ensureConsumer(jsm, def);
+    const bug = async () => {
+      throw new TypeError('a bug');
+    };
+    const sub = await consume(nc, def, Message, bug, { logger, concurrency: 1, giveUp: { after: 1, answer: async () => {} } });
+    try {
+      await jetstream(nc).publish('dl.answered', JSON.stringify({ n: 8 }));
+      const [letter] = await waitFor('the message to be parked', async () => {
+        const letters = await listDeadLetters(jsm, def.durable);
+        return letters.length > 0 && letters;
+      });
+      expect(letter!.info.answered).toBe(true);
+      await expect(replayDeadLetter(jetstream(nc), jsm, letter!.sequence)).rejects.toThrow(/answered 500 .* new deliveryId/);
+      expect(await listDeadLetters(jsm, def.durable)).toHaveLength(1);
+    } finally {
+      await sub.stop();
+    }
+  });
+
+  it('cannot replay a dead letter that is not there', async () => {
+    await expect(replayDeadLetter(jetstream(nc), jsm, 999_999)).rejects.toThrow();
+  });
+});
