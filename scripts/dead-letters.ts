@@ -1,10 +1,10 @@
 /**
  * `npm run dead-letters`: lists the messages consumers gave up on (`JANGAR_DEAD_LETTERS`), and
- * publishes them again on the subjects they came from once their cause is fixed.
+ * publishes one again, once its cause is fixed, for the consumer that gave up on it.
  *
  *   NATS_URL=nats://127.0.0.1:4222 npm run dead-letters                       # list them all
  *   NATS_URL=… npm run dead-letters -- --consumer audit-outcomes              # one consumer's
- *   NATS_URL=… npm run dead-letters -- --replay 3 --replay 4                  # publish again, then remove
+ *   NATS_URL=… npm run dead-letters -- --replay 3 --replay 4                  # publish again for the consumer that parked it, then remove
  *
  * `npm start` prints its NATS URL; in a cluster, port-forward the NATS service.
  */
@@ -55,6 +55,10 @@ async function run(): Promise<void> {
     const letters = await listDeadLetters(jsm, values.consumer);
     if (letters.length === 0) console.log('No dead letters.');
     for (const { sequence, info, data } of letters) {
+      if (!info) {
+        console.log(`${sequence}  (its headers do not say why it was parked; ${data.length} bytes)`);
+        continue;
+      }
       console.log(
         `${sequence}  ${info.parkedAt}  ${info.consumer}  ${info.reason} at delivery ${info.deliveryCount}${info.answered ? ' (answered 500: not replayable)' : ''}  ${info.subject} (${info.stream} #${info.streamSequence}, ${data.length} bytes)\n    ${info.error}`,
       );

@@ -100,6 +100,13 @@ export const DEAD_LETTER_HEADERS: Readonly<Record<keyof DeadLetterInfo, string>>
   parkedAt: 'Jangar-Dead-At',
 };
 
+/**
+ * Names the one durable a replayed dead letter is for: it goes out on its original subject, and
+ * every other durable of that subject passes it by. Handling it again there could carry out an old
+ * decision whose run, slot and tombstone are long gone.
+ */
+export const REPLAY_FOR_HEADER = 'Jangar-Replay-For';
+
 /** Reads a dead letter's {@link DeadLetterInfo} from its headers (`get` as NATS headers have it). */
 export function deadLetterInfo(headers: { get(name: string): string }): DeadLetterInfo {
   // NATS headers answer '' for a header a message does not have.

@@ -17,6 +17,10 @@ import {
 import { agentRunObject } from '../../../test/support/fixtures.js';
 
 describe('subjects', () => {
+  it('declares every durable to deliver without limit, so a message leaves only handled or parked in the dead letters', () => {
+    expect(Object.values(CONSUMERS).filter((c) => c.maxDeliver !== -1)).toEqual([]);
+  });
+
   it('builds concrete subjects and filters from one definition', () => {
     expect(SUBJECTS.request.subject({ kind: 'agentrun', verb: 'create' })).toBe('jangar.req.agentrun.create');
     expect(SUBJECTS.decision.filter({ verdict: 'allow' })).toBe('jangar.decision.allow.*.*');
@@ -101,7 +105,7 @@ describe('a dead letter', () => {
     expect(deadLetterInfo(headersOf(unsaid)).answered).toBe(true);
   });
 
-  it('without its consumer or reason does not read as one', () => {
+  it('without its reason does not read as one', () => {
     const { reason: _reason, ...partial } = written;
     expect(() => deadLetterInfo(headersOf(partial))).toThrow();
   });

@@ -15,7 +15,13 @@
  */
 import { millis, headers as natsHeaders, type NatsConnection, type Status } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient, type JsMsg, type PubAck } from '@nats-io/jetstream';
-import { MESSAGE_SCHEMA_VERSION, SCHEMA_VERSION_HEADER, type ConsumerDefinition, type SubjectDefinition } from '@jangar/contracts';
+import {
+  MESSAGE_SCHEMA_VERSION,
+  REPLAY_FOR_HEADER,
+  SCHEMA_VERSION_HEADER,
+  type ConsumerDefinition,
+  type SubjectDefinition,
+} from '@jangar/contracts';
 import type { z } from 'zod';
 import { park } from './dead-letters.js';
 import { isDeterministicFailure } from './errors.js';
@@ -195,16 +201,20 @@ export async function consume<S extends z.ZodType>(
     const { giveUp } = opts;
     const deliveryCount = m.info.deliveryCount;
     if (!giveUp || deliveryCount < giveUp.after || !isDeterministicFailure(err)) return false;
+    // Written by a newer version than this one: a replica of that version may well process it.
+    if (schemaVersionOf(m) > MESSAGE_SCHEMA_VERSION) return false;
     try {
-      await giveUp.answer?.(message, err);
+      // Parked first: an answer given, then a park that failed, would have the message handled
+      // again after its client was told 500. A second park of the same delivery is deduplicated.
       await park(js, def.durable, m, { reason: 'poison', answered: giveUp.answer !== undefined }, err);
+      await giveUp.answer?.(message, err);
     } catch (keepErr) {
       log.warn({ err: keepErr, deliveryCount }, 'could not answer or park a message its handler cannot process; it will be redelivered');
       return false;
     }
     log.error(
       { err, deliveryCount },
-      `handler cannot process the message (a failure no retry fixes); ${giveUp.answer ? 'answered it, ' : ''}parked it in the dead letters and terminated it`,
+      `handler cannot process the message (a failure no retry fixes); parked it in the dead letters, ${giveUp.answer ? 'answered it ' : ''}and terminated it`,
     );
     m.term(); // no reason, as for a schema mismatch below
     meter.messagesFailed.inc({ ...labels, reason: 'poison' });
@@ -213,6 +223,12 @@ export async function consume<S extends z.ZodType>(
 
   const handleOne = async (m: JsMsg): Promise<void> => {
     const log = opts.logger.child({ consumer: def.durable, subject: m.subject, seq: m.seq });
+    // A dead letter replayed for another durable of the same subject: that one gave up on it, this one did not.
+    const replayedFor = m.headers?.get(REPLAY_FOR_HEADER);
+    if (replayedFor && replayedFor !== def.durable) {
+      m.ack();
+      return;
+    }
     let parsed: z.infer<S>;
     try {
       parsed = schema.parse(m.json());

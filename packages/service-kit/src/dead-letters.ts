@@ -5,15 +5,26 @@
  */
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import { DEAD_LETTER_HEADERS, deadLetterInfo, dedupIds, STREAM_NAMES, SUBJECTS, type DeadLetterInfo } from '@jangar/contracts';
+import {
+  DEAD_LETTER_HEADERS,
+  deadLetterInfo,
+  dedupIds,
+  REPLAY_FOR_HEADER,
+  STREAM_NAMES,
+  SUBJECTS,
+  type DeadLetterInfo,
+} from '@jangar/contracts';
 
-/** The longest error text a dead letter carries; the service's log has the rest. */
-const ERROR_CHARS = 1_000;
+/**
+ * The longest error text a dead letter carries; the service's log has the rest. With the other
+ * headers, a dead letter is at most about 2 KB larger than the message it parks.
+ */
+const ERROR_CHARS = 500;
 
-/** A parked message: where it sits in the dead letters, why, and its body as delivered. */
+/** A parked message: where it sits in the dead letters, why (unless its headers do not say), and its body as delivered. */
 export interface DeadLetter {
   sequence: number;
-  info: DeadLetterInfo;
+  info: DeadLetterInfo | undefined;
   data: Uint8Array;
   headers: MsgHdrs;
 }
@@ -21,7 +32,7 @@ export interface DeadLetter {
 /** The headers of `from` a republished copy keeps: its own (trace, schema version), not the server's or the parking's. */
 function ownHeaders(from: MsgHdrs | undefined): MsgHdrs {
   const h = natsHeaders();
-  const parking = new Set(Object.values(DEAD_LETTER_HEADERS).map((name) => name.toLowerCase()));
+  const parking = new Set([...Object.values(DEAD_LETTER_HEADERS), REPLAY_FOR_HEADER].map((name) => name.toLowerCase()));
   for (const name of from?.keys() ?? []) {
     const lower = name.toLowerCase();
     if (lower.startsWith('nats-') || parking.has(lower)) continue;
@@ -52,7 +63,7 @@ export async function park(
     deliveryCount: m.info.deliveryCount,
     ...why,
     // A header value is one line.
-    error: text.replace(/\s+/g, ' ').slice(0, ERROR_CHARS),
+    error: text.replace(/\s+/g, ' ').slice(0, ERROR_CHARS) || '(no message)',
     parkedAt: new Date().toISOString(),
   };
   for (const [field, header] of Object.entries(DEAD_LETTER_HEADERS)) h.set(header, String(info[field as keyof DeadLetterInfo]));
@@ -72,24 +83,27 @@ export async function listDeadLetters(jsm: JetStreamManager, consumer?: string):
   const { state } = await jsm.streams.info(stream);
   const letters: DeadLetter[] = [];
   for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
-    const stored = await jsm.streams.getMessage(stream, { seq }).catch((err: unknown) => {
-      // A sequence replayed (and so removed) between the first and the last.
-      if (/no message found/i.test(String((err as Error)?.message))) return null;
-      throw err;
-    });
+    // Null for a sequence replayed (and so removed) between the first and the last.
+    const stored = await jsm.streams.getMessage(stream, { seq });
     if (!stored) continue;
-    const info = deadLetterInfo(stored.header);
-    if (consumer === undefined || info.consumer === consumer)
+    // One that does not read as a dead letter (a later version's reason, a stray publish) is still listed.
+    let info: DeadLetterInfo | undefined;
+    try {
+      info = deadLetterInfo(stored.header);
+    } catch {
+      info = undefined;
+    }
+    if (consumer === undefined || info?.consumer === consumer) {
       letters.push({ sequence: stored.seq, info, data: stored.data, headers: stored.header });
+    }
   }
   return letters;
 }
 
 /**
- * Publishes dead letter `sequence` again on the subject it came from, as it was delivered, then
- * removes it; not one that was answered when given up on (its `answered`). Every consumer of that subject gets it, not only the one that gave up: each handles
- * it as a redelivery, idempotent on its dedup IDs, so the others do nothing new. One that fails
- * again is parked again.
+ * Publishes dead letter `sequence` again on the subject it came from, as it was delivered, for the
+ * durable that parked it alone ({@link REPLAY_FOR_HEADER}), then removes it; not one that was
+ * answered when given up on (its `answered`). One that fails again is parked again.
  */
 export async function replayDeadLetter(js: JetStreamClient, jsm: JetStreamManager, sequence: number): Promise<DeadLetterInfo> {
   const stored = await jsm.streams.getMessage(STREAM_NAMES.deadLetters, { seq: sequence });
@@ -100,10 +114,9 @@ export async function replayDeadLetter(js: JetStreamClient, jsm: JetStreamManage
       `dead letter ${sequence} was answered 500 when ${info.consumer} gave up on it; publishing it again could carry out what that answer says did not happen. Its client must send the request again with a new deliveryId.`,
     );
   }
-  await js.publish(info.subject, stored.data, {
-    msgID: `replay:${info.stream}:${info.streamSequence}:${sequence}`,
-    headers: ownHeaders(stored.header),
-  });
+  const h = ownHeaders(stored.header);
+  h.set(REPLAY_FOR_HEADER, info.consumer);
+  await js.publish(info.subject, stored.data, { msgID: `replay:${info.stream}:${info.streamSequence}:${sequence}`, headers: h });
   await jsm.streams.deleteMessage(STREAM_NAMES.deadLetters, sequence);
   return info;
 }

@@ -187,7 +187,7 @@ describe('a message its handler cannot process', () => {
     expect(got).toEqual(['two']);
   });
 
-  it('is answered, parked in the dead letters and terminated at the delivery `after`, and never delivered again', async () => {
+  it('is parked in the dead letters, answered and terminated at the delivery `after`, and never delivered again', async () => {
     expect(await poisoned('poison', { n: 1 }, 3, bug)).toEqual({ deliveries: 3, answers: 1, handled: 0, sequence: 3 });
     const parked = await deadLetterOf('poison');
     expect(parked.body).toBe(JSON.stringify({ n: 1 }));
@@ -232,8 +232,13 @@ async function deadLetterOf(durable: string) {
 }
 
 describe('a message that cannot be parked', () => {
-  it('is delivered again, not terminated, until the dead letters take it', async () => {
-    // A server of its own, at first without the dead letters' stream.
+  /**
+   * On a server of its own, at first without the dead letters' stream: publishes `body`, consumed
+   * by `handler` with a give-up from the first delivery; once it has been delivered twice, adds the
+   * stream and waits for the message to leave. Resolves with how many answers were given before
+   * the stream was there and in all, and the dead letter.
+   */
+  async function parkedLate(durable: string, body: unknown, handler: () => Promise<void>) {
     const server = await scratchNats('bus-unparked');
     const conn = await connect({ servers: server.url });
     cleanups.push(async () => {
@@ -242,14 +247,20 @@ describe('a message that cannot be parked', () => {
     });
     const jsm = await jetstreamManager(conn);
     await jsm.streams.add({ name: STREAM, subjects: ['bus.test.>'] });
-    const def = { stream: STREAM, durable: 'unparked', filter: 'bus.test.unparked', ackWaitMs: ACK_WAIT_MS, maxDeliver: -1 };
+    const def = { stream: STREAM, durable, filter: `bus.test.${durable}`, ackWaitMs: ACK_WAIT_MS, maxDeliver: -1 };
     await ensureConsumer(jsm, def);
-    const sub = await consume(conn, def, Message, async () => {}, { logger, concurrency: 1 });
+    let answers = 0;
+    const sub = await consume(conn, def, Message, handler, {
+      logger,
+      concurrency: 1,
+      giveUp: { after: 1, answer: async () => void answers++ },
+    });
     cleanups.push(() => sub.stop());
-    await jetstream(conn).publish(def.filter, JSON.stringify({ n: 'five' }));
+    await jetstream(conn).publish(def.filter, JSON.stringify(body));
     await waitFor('a second delivery', async () => (await jsm.consumers.info(STREAM, def.durable)).delivered.consumer_seq >= 2, {
       timeoutMs: 20_000,
     });
+    const answersBefore = answers;
     await ensureStreams(jsm, [streamDefinitions().deadLetters]);
     await waitFor(
       'the message to leave the consumer, parked',
@@ -260,10 +271,47 @@ describe('a message that cannot be parked', () => {
       { timeoutMs: 20_000 },
     );
     const parked = await jsm.streams.getMessage(STREAM_NAMES.deadLetters, {
-      last_by_subj: SUBJECTS.deadLetter.subject({ consumer: 'unparked' }),
+      last_by_subj: SUBJECTS.deadLetter.subject({ consumer: durable }),
     });
-    expect(deadLetterInfo(parked!.header).deliveryCount).toBeGreaterThanOrEqual(2);
-    expect(sub.handled()).toBe(0);
+    return { answersBefore, answers, handled: sub.handled(), info: deadLetterInfo(parked!.header) };
+  }
+
+  it('is delivered again, not terminated, until the dead letters take it', async () => {
+    const result = await parkedLate('unparked', { n: 'five' }, async () => {});
+    expect(result.info.deliveryCount).toBeGreaterThanOrEqual(2);
+    expect(result.handled).toBe(0);
+  });
+
+  it('is not answered until it is parked: an answer before a failed park would have it handled again after its 500', async () => {
+    const bug = async () => {
+      throw new TypeError('a bug');
+    };
+    const result = await parkedLate('unparked-answer', { n: 6 }, bug);
+    expect([result.answersBefore, result.answers]).toEqual([0, 1]);
+    expect(result.info).toMatchObject({ reason: 'poison', answered: true });
+  });
+});
+
+describe('a message of a newer schema version that its handler fails on', () => {
+  it('is not given up on by a replica of an older version, which a replica of its own version may process', async () => {
+    const def = await consumerFor('newer-failing');
+    const jsm = await jetstreamManager(nc);
+    let answers = 0;
+    const bug = async () => {
+      throw new TypeError('reads a field the older version has not got');
+    };
+    const sub = await consume(nc, def, Message, bug, { logger, concurrency: 1, giveUp: { after: 1, answer: async () => void answers++ } });
+    cleanups.push(() => sub.stop());
+    const h = headers();
+    h.set(SCHEMA_VERSION_HEADER, String(MESSAGE_SCHEMA_VERSION + 1));
+    await jetstream(nc).publish(def.filter, JSON.stringify({ n: 9 }), { headers: h });
+    await waitFor('a third delivery', async () => (await jsm.consumers.info(STREAM, def.durable)).delivered.consumer_seq >= 3, {
+      timeoutMs: 20_000,
+    });
+    expect(answers).toBe(0);
+    await expect(
+      jsm.streams.getMessage(STREAM_NAMES.deadLetters, { last_by_subj: SUBJECTS.deadLetter.subject({ consumer: def.durable }) }),
+    ).resolves.toBeNull();
   });
 });
 

@@ -89,12 +89,61 @@ describe('the dead letters', () => {
         const letters = await listDeadLetters(jsm, def.durable);
         return letters.length > 0 && letters;
       });
-      expect(letter!.info.answered).toBe(true);
+      expect(letter!.info?.answered).toBe(true);
       await expect(replayDeadLetter(jetstream(nc), jsm, letter!.sequence)).rejects.toThrow(/answered 500 .* new deliveryId/);
       expect(await listDeadLetters(jsm, def.durable)).toHaveLength(1);
     } finally {
       await sub.stop();
     }
+  });
+
+  it('are replayed for the consumer that parked them alone, not for the others of the same subject', async () => {
+    const failing = { stream: STREAM, durable: 'dl-shared-failing', filter: 'dl.shared', ackWaitMs: 1_000, maxDeliver: -1 };
+    const fine = { ...failing, durable: 'dl-shared-fine' };
+    await ensureConsumer(jsm, failing);
+    await ensureConsumer(jsm, fine);
+    let fixed = false;
+    const byFailing: number[] = [];
+    const byFine: number[] = [];
+    const subs = [
+      await consume(
+        nc,
+        failing,
+        Message,
+        async (m) => {
+          if (!fixed) throw new TypeError('a bug');
+          byFailing.push(m.n);
+        },
+        { logger, concurrency: 1, giveUp: { after: 1 } },
+      ),
+      await consume(nc, fine, Message, async (m) => void byFine.push(m.n), { logger, concurrency: 1 }),
+    ];
+    try {
+      await jetstream(nc).publish('dl.shared', JSON.stringify({ n: 10 }));
+      const [letter] = await waitFor('the failing consumer to park it', async () => {
+        const letters = await listDeadLetters(jsm, failing.durable);
+        return letters.length > 0 && letters;
+      });
+      await waitFor('the other consumer to handle it', async () => byFine.length === 1);
+      fixed = true;
+      await replayDeadLetter(jetstream(nc), jsm, letter!.sequence);
+      await waitFor('the failing consumer to handle the replay', async () => byFailing.length === 1);
+      // The other consumer has had the replay too (it is on the subject), and passed it by.
+      await waitFor('the other consumer to pass the replay by', async () => {
+        const info = await jsm.consumers.info(STREAM, fine.durable);
+        return info.delivered.consumer_seq === 2 && info.num_ack_pending === 0;
+      });
+      expect(byFine).toEqual([10]);
+      expect(byFailing).toEqual([10]);
+    } finally {
+      await Promise.all(subs.map((s) => s.stop()));
+    }
+  });
+
+  it('list a message that does not say why it is there, without its reasons', async () => {
+    await jetstream(nc).publish('jangar.dead.stray', 'not parked by a consumer');
+    const stray = (await listDeadLetters(jsm)).filter((l) => l.info === undefined);
+    expect(stray.map((l) => new TextDecoder().decode(l.data))).toEqual(['not parked by a consumer']);
   });
 
   it('cannot replay a dead letter that is not there', async () => {
