@@ -137,9 +137,10 @@ function backoffMs(deliveryCount: number): number {
 /**
  * How a consumer gives up on a message its handler cannot process — a bug, not an outage — instead
  * of delivering it for ever: from delivery `after` on, a failure {@link isDeterministicFailure} says
- * no retry can fix is answered by `answer`, if given (say, publishing the request's final `internal`
- * outcome, so its client is not left waiting), parked in the dead letters, and terminated. A failure
- * to answer or to park leaves the message to be delivered again: nothing is given up unkept.
+ * no retry can fix is parked in the dead letters, answered by `answer`, if given (say, publishing
+ * the request's final `internal` outcome, so its client is not left waiting), and terminated —
+ * unless `declines` says why it must not be given up on yet. A failure to park or to answer leaves
+ * the message to be delivered again: nothing is given up unkept.
  */
 export interface GiveUp<T> {
   /**
@@ -148,6 +149,11 @@ export interface GiveUp<T> {
    * client has its answer within half a minute (the backoff between them: 0.25, 0.5, 1 … 10 s).
    */
   after: number;
+  /**
+   * Why this message must not be given up on now, if it must not: say, its run could still follow
+   * a `500`. It is then neither parked nor answered, and goes on being delivered.
+   */
+  declines?(message: T): Promise<string | undefined>;
   answer?(message: T, err: unknown): Promise<void>;
 }
 
@@ -204,12 +210,20 @@ export async function consume<S extends z.ZodType>(
     // Written by a newer version than this one: a replica of that version may well process it.
     if (schemaVersionOf(m) > MESSAGE_SCHEMA_VERSION) return false;
     try {
+      const declined = await giveUp.declines?.(message);
+      if (declined) {
+        log.warn(
+          { err, deliveryCount, declined },
+          'handler cannot process the message, which must not be given up on; it will be redelivered',
+        );
+        return false;
+      }
       // Parked first: an answer given, then a park that failed, would have the message handled
-      // again after its client was told 500. A second park of the same delivery is deduplicated.
+      // again after its client was told 500.
       await park(js, def.durable, m, { reason: 'poison', answered: giveUp.answer !== undefined }, err);
       await giveUp.answer?.(message, err);
     } catch (keepErr) {
-      log.warn({ err: keepErr, deliveryCount }, 'could not answer or park a message its handler cannot process; it will be redelivered');
+      log.warn({ err: keepErr, deliveryCount }, 'could not park or answer a message its handler cannot process; it will be redelivered');
       return false;
     }
     log.error(

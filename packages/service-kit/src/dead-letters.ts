@@ -100,18 +100,45 @@ export async function listDeadLetters(jsm: JetStreamManager, consumer?: string):
   return letters;
 }
 
+/** True when the NATS subject filter `filter` (`*` one token, a last `>` one or more) takes `subject`. */
+export function filterMatches(filter: string, subject: string): boolean {
+  const wanted = filter.split('.');
+  const tokens = subject.split('.');
+  for (const [i, token] of wanted.entries()) {
+    if (token === '>') return tokens.length > i;
+    if (i >= tokens.length || (token !== '*' && token !== tokens[i])) return false;
+  }
+  return wanted.length === tokens.length;
+}
+
 /**
  * Publishes dead letter `sequence` again on the subject it came from, as it was delivered, for the
  * durable that parked it alone ({@link REPLAY_FOR_HEADER}), then removes it; not one that was
- * answered when given up on (its `answered`). One that fails again is parked again.
+ * answered when given up on (its `answered`), nor one whose durable is gone or takes other subjects
+ * now. One that fails again is parked again.
  */
 export async function replayDeadLetter(js: JetStreamClient, jsm: JetStreamManager, sequence: number): Promise<DeadLetterInfo> {
   const stored = await jsm.streams.getMessage(STREAM_NAMES.deadLetters, { seq: sequence });
   if (!stored) throw new Error(`no dead letter ${sequence}`);
-  const info = deadLetterInfo(stored.header);
+  let info: DeadLetterInfo;
+  try {
+    info = deadLetterInfo(stored.header);
+  } catch {
+    throw new Error(`message ${sequence} of the dead letters does not say why it is there, nor for which consumer; it cannot be replayed`);
+  }
   if (info.answered) {
     throw new Error(
       `dead letter ${sequence} was answered 500 when ${info.consumer} gave up on it; publishing it again could carry out what that answer says did not happen. Its client must send the request again with a new deliveryId.`,
+    );
+  }
+  // Every other durable passes a replay by: one for a durable renamed or retired since would be lost.
+  const durable = await jsm.consumers.info(info.stream, info.consumer).catch((err: unknown) => {
+    if (/not found/i.test(String((err as Error)?.message))) return undefined;
+    throw err;
+  });
+  if (!durable || !filterMatches(durable.config.filter_subject ?? '>', info.subject)) {
+    throw new Error(
+      `dead letter ${sequence} was parked by ${info.consumer}, which no longer takes ${info.subject} from ${info.stream}; no consumer would handle it again`,
     );
   }
   const h = ownHeaders(stored.header);

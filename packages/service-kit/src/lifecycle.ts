@@ -29,14 +29,14 @@ export interface ServiceContext<C> {
   readonly js: JetStreamClient;
   /**
    * Ensures the durable consumer (with the configured ack wait) and consumes it. A message its
-   * handler cannot process is given up on from delivery `JANGAR_POISON_AFTER_DELIVERIES`: answered
-   * by `answer`, if given, and parked in the dead letters (see `GiveUp`).
+   * handler cannot process is given up on from delivery `JANGAR_POISON_AFTER_DELIVERIES`, unless
+   * `giveUp.declines`: parked in the dead letters and answered by `giveUp.answer`, if given (see `GiveUp`).
    */
   consume<S extends z.ZodType>(
     def: ConsumerDefinition,
     schema: S,
     handler: (message: z.infer<S>, ctx: HandlerContext) => Promise<void>,
-    opts?: { concurrency?: number; answer?: GiveUp<z.infer<S>>['answer'] },
+    opts?: { concurrency?: number; giveUp?: Omit<GiveUp<z.infer<S>>, 'after'> },
   ): Promise<Subscription>;
 }
 
@@ -98,12 +98,12 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(opts: {
     async consume(def, schema, handler, opts = {}) {
       await ensureConsumer(jsm, def, { ackWaitMs: config.JANGAR_ACK_WAIT_MS });
       meter.trackConsumer(def.durable, () => jsm.consumers.info(def.stream, def.durable));
-      const { answer, ...rest } = opts;
+      const { giveUp, ...rest } = opts;
       return consume(nc, def, schema, handler, {
         logger,
         drainTimeoutMs: config.JANGAR_DRAIN_TIMEOUT_MS,
         ...rest,
-        giveUp: { after: config.JANGAR_POISON_AFTER_DELIVERIES, ...(answer ? { answer } : {}) },
+        giveUp: { after: config.JANGAR_POISON_AFTER_DELIVERIES, ...giveUp },
       });
     },
   };

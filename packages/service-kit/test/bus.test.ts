@@ -292,6 +292,31 @@ describe('a message that cannot be parked', () => {
   });
 });
 
+describe('a message its handler cannot process, that must not be given up on', () => {
+  it('is neither parked nor answered, and is delivered again', async () => {
+    const def = await consumerFor('declined');
+    const jsm = await jetstreamManager(nc);
+    let answers = 0;
+    const bug = async () => {
+      throw new TypeError('a bug');
+    };
+    const sub = await consume(nc, def, Message, bug, {
+      logger,
+      concurrency: 1,
+      giveUp: { after: 1, declines: async () => 'its run could still follow a 500', answer: async () => void answers++ },
+    });
+    cleanups.push(() => sub.stop());
+    await jetstream(nc).publish(def.filter, JSON.stringify({ n: 12 }));
+    await waitFor('a third delivery', async () => (await jsm.consumers.info(STREAM, def.durable)).delivered.consumer_seq >= 3, {
+      timeoutMs: 20_000,
+    });
+    expect(answers).toBe(0);
+    await expect(
+      jsm.streams.getMessage(STREAM_NAMES.deadLetters, { last_by_subj: SUBJECTS.deadLetter.subject({ consumer: def.durable }) }),
+    ).resolves.toBeNull();
+  });
+});
+
 describe('a message of a newer schema version that its handler fails on', () => {
   it('is not given up on by a replica of an older version, which a replica of its own version may process', async () => {
     const def = await consumerFor('newer-failing');

@@ -2,7 +2,7 @@ import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { endpoint, poolOptions, runService, serveRpc } from '@jangar/service-kit';
 import { openDatabase } from '@jangar/service-kit/db';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
-import { answerCannotProcess } from './cannot-process.js';
+import { answerCannotProcess, declineGivingUp } from './cannot-process.js';
 import { ClusterView } from './cluster-view.js';
 import { PolicyConfig } from './config.js';
 import { POLICY_DATABASE } from './database.js';
@@ -67,7 +67,7 @@ await runService({
       );
     const subs = [
       await consume(CONSUMERS.policyRequests, SUBJECTS.request.schema, async (m) => void (await handleRequest(m, deps)), {
-        answer: (m) => answerCannotProcess(js, db, m),
+        giveUp: { declines: (m) => declineGivingUp(db, m), answer: (m) => answerCannotProcess(js, m) },
       }),
       await consume(CONSUMERS.policyRunEnded, SUBJECTS.runStatus.schema, async (m) => released(await releaseEndedRun(slots, m))),
       await consume(CONSUMERS.policyOutcomes, SUBJECTS.outcome.schema, async (m) => released(await settleCreated(slots, m))),

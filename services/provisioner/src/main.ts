@@ -2,7 +2,7 @@ import { CONSUMERS, RPCS, SERVICE_NAMES, SUBJECTS } from '@jangar/contracts';
 import { endpoint, manager, runService, serveRpc } from '@jangar/service-kit';
 import { customObjects, loadKubeConfig } from '@jangar/service-kit/kube';
 import { REFERENCED_KINDS } from './apply/references.js';
-import { answerCannotProcess } from './cannot-process.js';
+import { answerCannotProcess, declineGivingUp } from './cannot-process.js';
 import { Cluster } from './cluster.js';
 import { ReferenceCache } from './reference-cache.js';
 import { ProvisionerConfig } from './config.js';
@@ -25,7 +25,7 @@ await runService({
       SUBJECTS.decision.schema,
       (m) => handleDecision(m, { js, cluster, tombstones, logger }),
       {
-        answer: (m) => answerCannotProcess(js, cluster, m),
+        giveUp: { declines: (m) => declineGivingUp(cluster, m), answer: (m) => answerCannotProcess(js, m) },
       },
     );
     const service = await serveRpc(
