@@ -2,10 +2,10 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { streamDefinitions } from '@jangar/contracts';
+import { streamDefinitions, type ConsumerDefinition } from '@jangar/contracts';
 import { scratchNats, waitFor, type NatsServerHandle } from '@jangar/devstack';
 import { consume } from '../src/bus.js';
-import { filterMatches, listDeadLetters, replayDeadLetter } from '../src/dead-letters.js';
+import { filterMatches, listDeadLetters, replayDeadLetter, type DeadLetter } from '../src/dead-letters.js';
 import { createLogger } from '../src/logger.js';
 import { ensureConsumer, ensureStreams } from '../src/nats.js';
 
@@ -30,43 +30,53 @@ afterAll(async () => {
   await nats?.stop();
 });
 
+/**
+ * Consumes `def` with a handler that fails as a bug does, given up on at the first delivery, until
+ * `fix()`; `got` has what it handled since.
+ */
+async function buggyUntilFixed(def: ConsumerDefinition) {
+  let fixed = false;
+  const got: number[] = [];
+  const handler = async (m: z.infer<typeof Message>) => {
+    if (!fixed) throw new TypeError("Cannot read properties of undefined (reading 'n')");
+    got.push(m.n);
+  };
+  const sub = await consume(nc, def, Message, handler, { logger, concurrency: 1, giveUp: { after: 1 } });
+  return { sub, got, fix: () => void (fixed = true) };
+}
+
+/** The first dead letter `durable` parks, once it has. */
+async function parkedBy(durable: string): Promise<DeadLetter> {
+  const [letter] = await waitFor(`${durable} to park a message`, async () => {
+    const letters = await listDeadLetters(jsm, durable);
+    return letters.length > 0 && letters;
+  });
+  return letter!;
+}
+
 describe('the dead letters', () => {
   it('list what a consumer gave up on, and replay it on its subject once the cause is fixed', async () => {
     const def = { stream: STREAM, durable: 'dl-fixed-later', filter: 'dl.fixed', ackWaitMs: 1_000, maxDeliver: -1 };
     await ensureConsumer(jsm, def);
-    let fixed = false;
-    const got: number[] = [];
-    const sub = await consume(
-      nc,
-      def,
-      Message,
-      async (m) => {
-        if (!fixed) throw new TypeError("Cannot read properties of undefined (reading 'n')");
-        got.push(m.n);
-      },
-      { logger, concurrency: 1, giveUp: { after: 1 } },
-    );
+    const { sub, got, fix } = await buggyUntilFixed(def);
     try {
       const h = headers();
       h.set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
       await jetstream(nc).publish('dl.fixed', JSON.stringify({ n: 7 }), { headers: h });
-      const [letter] = await waitFor('the message to be parked', async () => {
-        const letters = await listDeadLetters(jsm, def.durable);
-        return letters.length > 0 && letters;
-      });
-      expect(letter!.info).toMatchObject({
+      const letter = await parkedBy(def.durable);
+      expect(letter.info).toMatchObject({
         consumer: def.durable,
         stream: STREAM,
         subject: 'dl.fixed',
         reason: 'poison',
         deliveryCount: 1,
       });
-      expect(new TextDecoder().decode(letter!.data)).toBe(JSON.stringify({ n: 7 }));
-      expect(letter!.headers.get('traceparent')).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+      expect(new TextDecoder().decode(letter.data)).toBe(JSON.stringify({ n: 7 }));
+      expect(letter.headers.get('traceparent')).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
       expect(await listDeadLetters(jsm, 'another-consumer')).toEqual([]);
 
-      fixed = true;
-      const info = await replayDeadLetter(jetstream(nc), jsm, letter!.sequence);
+      fix();
+      const info = await replayDeadLetter(jetstream(nc), jsm, letter.sequence);
       expect(info.subject).toBe('dl.fixed');
       await waitFor('the replayed message to be handled', async () => sub.handled() === 1);
       expect(got).toEqual([7]);
@@ -85,12 +95,9 @@ describe('the dead letters', () => {
     const sub = await consume(nc, def, Message, bug, { logger, concurrency: 1, giveUp: { after: 1, answer: async () => {} } });
     try {
       await jetstream(nc).publish('dl.answered', JSON.stringify({ n: 8 }));
-      const [letter] = await waitFor('the message to be parked', async () => {
-        const letters = await listDeadLetters(jsm, def.durable);
-        return letters.length > 0 && letters;
-      });
-      expect(letter!.info?.answered).toBe(true);
-      await expect(replayDeadLetter(jetstream(nc), jsm, letter!.sequence)).rejects.toThrow(/answered 500 .* new deliveryId/);
+      const letter = await parkedBy(def.durable);
+      expect(letter.info?.answered).toBe(true);
+      await expect(replayDeadLetter(jetstream(nc), jsm, letter.sequence)).rejects.toThrow(/answered 500 .* new deliveryId/);
       expect(await listDeadLetters(jsm, def.durable)).toHaveLength(1);
     } finally {
       await sub.stop();
@@ -102,31 +109,16 @@ describe('the dead letters', () => {
     const fine = { ...failing, durable: 'dl-shared-fine' };
     await ensureConsumer(jsm, failing);
     await ensureConsumer(jsm, fine);
-    let fixed = false;
-    const byFailing: number[] = [];
+    const buggy = await buggyUntilFixed(failing);
+    const byFailing = buggy.got;
     const byFine: number[] = [];
-    const subs = [
-      await consume(
-        nc,
-        failing,
-        Message,
-        async (m) => {
-          if (!fixed) throw new TypeError('a bug');
-          byFailing.push(m.n);
-        },
-        { logger, concurrency: 1, giveUp: { after: 1 } },
-      ),
-      await consume(nc, fine, Message, async (m) => void byFine.push(m.n), { logger, concurrency: 1 }),
-    ];
+    const subs = [buggy.sub, await consume(nc, fine, Message, async (m) => void byFine.push(m.n), { logger, concurrency: 1 })];
     try {
       await jetstream(nc).publish('dl.shared', JSON.stringify({ n: 10 }));
-      const [letter] = await waitFor('the failing consumer to park it', async () => {
-        const letters = await listDeadLetters(jsm, failing.durable);
-        return letters.length > 0 && letters;
-      });
+      const letter = await parkedBy(failing.durable);
       await waitFor('the other consumer to handle it', async () => byFine.length === 1);
-      fixed = true;
-      await replayDeadLetter(jetstream(nc), jsm, letter!.sequence);
+      buggy.fix();
+      await replayDeadLetter(jetstream(nc), jsm, letter.sequence);
       await waitFor('the failing consumer to handle the replay', async () => byFailing.length === 1);
       // The other consumer has had the replay too (it is on the subject), and passed it by.
       await waitFor('the other consumer to pass the replay by', async () => {
@@ -154,13 +146,10 @@ describe('the dead letters', () => {
     };
     const sub = await consume(nc, def, Message, bug, { logger, concurrency: 1, giveUp: { after: 1 } });
     await jetstream(nc).publish('dl.retired', JSON.stringify({ n: 11 }));
-    const [letter] = await waitFor('the message to be parked', async () => {
-      const letters = await listDeadLetters(jsm, def.durable);
-      return letters.length > 0 && letters;
-    });
+    const letter = await parkedBy(def.durable);
     await sub.stop();
     await jsm.consumers.delete(STREAM, def.durable);
-    await expect(replayDeadLetter(jetstream(nc), jsm, letter!.sequence)).rejects.toThrow(/dl-retired, which no longer takes dl.retired/);
+    await expect(replayDeadLetter(jetstream(nc), jsm, letter.sequence)).rejects.toThrow(/dl-retired, which no longer takes dl.retired/);
     expect(await listDeadLetters(jsm, def.durable)).toHaveLength(1);
   });
 
