@@ -65,9 +65,9 @@ export type TombstoneMessage = zod.infer<typeof TombstoneMessage>;
 
 /**
  * Why a consumer gave up on a message it parked: it did not match its schema, or its handler failed
- * in a way no retry fixes. A dead letter's body is the message as delivered, byte for byte, so it
- * is no larger than what it came from; this goes in its headers ({@link DEAD_LETTER_HEADERS}),
- * beside the original's own (its trace and schema version).
+ * in a way no retry fixes. A dead letter's body is the message as delivered, byte for byte; this
+ * goes in its headers ({@link DEAD_LETTER_HEADERS}), beside the original's own (its trace and
+ * schema version), at most about 2 KB in all.
  */
 export const DeadLetterInfo = zod.object({
   consumer: zod.string(),

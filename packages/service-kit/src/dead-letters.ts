@@ -14,6 +14,7 @@ import {
   SUBJECTS,
   type DeadLetterInfo,
 } from '@jangar/contracts';
+import { isNotFound } from './nats.js';
 
 /**
  * The longest error text a dead letter carries; the service's log has the rest. With the other
@@ -29,13 +30,15 @@ export interface DeadLetter {
   headers: MsgHdrs;
 }
 
+/** The headers parking and replaying write, which a copy parked or replayed again writes afresh. */
+const PARKING_HEADERS = new Set([...Object.values(DEAD_LETTER_HEADERS), REPLAY_FOR_HEADER].map((name) => name.toLowerCase()));
+
 /** The headers of `from` a republished copy keeps: its own (trace, schema version), not the server's or the parking's. */
 function ownHeaders(from: MsgHdrs | undefined): MsgHdrs {
   const h = natsHeaders();
-  const parking = new Set([...Object.values(DEAD_LETTER_HEADERS), REPLAY_FOR_HEADER].map((name) => name.toLowerCase()));
   for (const name of from?.keys() ?? []) {
     const lower = name.toLowerCase();
-    if (lower.startsWith('nats-') || parking.has(lower)) continue;
+    if (lower.startsWith('nats-') || PARKING_HEADERS.has(lower)) continue;
     for (const value of from!.values(name)) h.append(name, value);
   }
   return h;
@@ -43,8 +46,8 @@ function ownHeaders(from: MsgHdrs | undefined): MsgHdrs {
 
 /**
  * Parks `m`, which consumer `durable` gives up on: its body byte for byte, its own headers, and why
- * ({@link DeadLetterInfo}) in headers of their own, so a message near the size limit still fits.
- * Every replica giving up on the same delivery parks it once.
+ * ({@link DeadLetterInfo}) in headers of their own. Every replica giving up on the same delivery
+ * within the duplicate window parks it once.
  */
 export async function park(
   js: JetStreamClient,
@@ -133,7 +136,7 @@ export async function replayDeadLetter(js: JetStreamClient, jsm: JetStreamManage
   }
   // Every other durable passes a replay by: one for a durable renamed or retired since would be lost.
   const durable = await jsm.consumers.info(info.stream, info.consumer).catch((err: unknown) => {
-    if (/not found/i.test(String((err as Error)?.message))) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   });
   if (!durable || !filterMatches(durable.config.filter_subject ?? '>', info.subject)) {

@@ -165,7 +165,8 @@ export async function retireConsumers(jsm: JetStreamManager, retired: ReadonlyAr
   }
 }
 
-function isNotFound(err: unknown): boolean {
+/** True for the JetStream API's answer that a stream or consumer does not exist. */
+export function isNotFound(err: unknown): boolean {
   return /not found/i.test(String((err as Error)?.message));
 }
 
