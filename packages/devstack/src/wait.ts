@@ -77,6 +77,8 @@ function throwIfAborted(what: string, signal: AbortSignal | undefined): void {
 }
 
 function describe(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  const message = err.message || err.name;
+  // fetch says only "fetch failed"; what failed (ECONNREFUSED, a reset) is its cause.
+  return err.cause instanceof Error && err.cause.message ? `${message} (${err.cause.message})` : message;
 }

@@ -39,10 +39,20 @@ describe('waitFor', () => {
     ).rejects.toThrow(/Timed out after \d+ ms .*waiting for the moon to turn blue; last error: still grey/);
   });
 
-  test('does not let a hanging probe hold it past the deadline', async () => {
+  test('names the cause of the last error, as a fetch that could not connect has it', async () => {
+    const port = await freePort();
     await expect(
-      waitFor('a probe that never settles', () => new Promise<boolean>(() => undefined), { timeoutMs: 100 }),
-    ).rejects.toThrow(/a probe that never settles; last error: probe did not settle/);
+      waitFor('a server that is not there', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
+        timeoutMs: 100,
+        intervalMs: 10,
+      }),
+    ).rejects.toThrow(/last error: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)/);
+  });
+
+  test('does not let a hanging probe hold it past the deadline', async () => {
+    await expect(waitFor('a probe that never settles', () => new Promise<boolean>(() => undefined), { timeoutMs: 100 })).rejects.toThrow(
+      /a probe that never settles; last error: probe did not settle/,
+    );
   });
 
   test('gives up at once when its signal is aborted', async () => {

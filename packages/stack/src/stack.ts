@@ -159,8 +159,11 @@ async function waitHealthy(
   await waitFor(
     what,
     async () => {
-      const res = await fetch(url).catch(() => undefined);
-      return res?.ok ? true : undefined;
+      // A failed fetch or a "not ready" throws, so a timeout says what the last probe met: which
+      // check a service still failed (its /readyz lists them), or that nothing answered.
+      const res = await fetch(url);
+      if (res.ok) return true;
+      throw new Error(`${url} answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
     },
     { timeoutMs, intervalMs: 100, signal: abandoned ? AbortSignal.any([exited.signal, abandoned]) : exited.signal },
   );
