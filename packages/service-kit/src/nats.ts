@@ -78,7 +78,7 @@ export async function ensureStreams(jsm: JetStreamManager, streams: readonly Str
         // Another replica created it between our info() and add(): fine. The server may say so as
         // "subjects overlap" (the other's stream holds them), so whether the stream now exists
         // under this name decides; an overlap with a stream of another name is a real conflict.
-        if (/already in use|exists/i.test(String((addErr as Error).message))) continue;
+        if (isAlreadyThere(addErr)) continue;
         const created = await jsm.streams.info(def.name).then(
           () => true,
           () => false,
@@ -128,7 +128,7 @@ export async function ensureConsumer(
       return;
     } catch (err) {
       // Another replica created it between our info() and add(); it may be an older version's.
-      if (!/already in use|exists/i.test(String((err as Error).message))) throw err;
+      if (!isAlreadyThere(err)) throw err;
     }
   }
   const current = existing ?? (await consumerConfig(jsm, def));
@@ -168,6 +168,11 @@ export async function retireConsumers(jsm: JetStreamManager, retired: ReadonlyAr
 /** True for the JetStream API's answer that a stream or consumer does not exist. */
 export function isNotFound(err: unknown): boolean {
   return /not found/i.test(String((err as Error)?.message));
+}
+
+/** True for the JetStream API's answer that a stream or consumer of that name is there already. */
+function isAlreadyThere(err: unknown): boolean {
+  return /already in use|exists/i.test(String((err as Error)?.message));
 }
 
 /** A JetStream manager for the connection. */
