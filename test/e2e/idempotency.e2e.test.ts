@@ -355,7 +355,7 @@ describe('crashes lose nothing and duplicate nothing', () => {
       const parked = await (
         await jetstreamManager(nc)
       ).streams.getMessage(STREAM_NAMES.deadLetters, {
-        last_by_subj: SUBJECTS.deadLetter.subject({ consumer: durable }),
+        last_by_subj: SUBJECTS.deadLetter.filter({ consumer: durable }),
       });
       expect(parked?.json<{ deliveryId: string }>().deliveryId).toBe(deliveryId);
       expect(deadLetterInfo(parked!.header)).toMatchObject({ consumer: durable, reason: 'poison', deliveryCount: 2, answered: true });

@@ -135,11 +135,13 @@ export const SUBJECTS = {
    */
   tombstone: defineSubject('jangar.tombstone', ['request'], STREAM_NAMES.tombstones, TombstoneMessage),
   /**
-   * `jangar.dead.<consumer>`: a message a durable consumer gave up on, as it was delivered, with
-   * why in its headers ({@link DeadLetterInfo}); dedup ID = `<stream>:<sequence>:<consumer>`.
-   * Nothing consumes it: operators read it and publish it again (`npm run dead-letters`).
+   * `jangar.dead.<consumer>.<stream>.<sequence>`: a message a durable consumer gave up on, as it
+   * was delivered, with why in its headers ({@link DeadLetterInfo}); dedup ID =
+   * `<stream>:<sequence>:<consumer>`. Its subject names the message, so a consumer delivered it
+   * again reads back by subject whether it already gave up on it. Nothing consumes it: operators
+   * read it and publish it again (`npm run dead-letters`).
    */
-  deadLetter: defineSubject('jangar.dead', ['consumer'], STREAM_NAMES.deadLetters, zod.unknown()),
+  deadLetter: defineSubject('jangar.dead', ['consumer', 'stream', 'sequence'], STREAM_NAMES.deadLetters, zod.unknown()),
 } as const;
 
 /** The `stage` token of a run-status subject: `ended` once the run is Succeeded, Failed or Cancelled. */

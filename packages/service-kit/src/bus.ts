@@ -23,7 +23,7 @@ import {
   type SubjectDefinition,
 } from '@jangar/contracts';
 import type { z } from 'zod';
-import { park } from './dead-letters.js';
+import { findDeadLetter, park } from './dead-letters.js';
 import { isDeterministicFailure } from './errors.js';
 import type { Logger } from './logger.js';
 import { metrics } from './metrics.js';
@@ -140,7 +140,8 @@ function backoffMs(deliveryCount: number): number {
  * no retry can fix is parked in the dead letters, answered by `answer`, if given (say, publishing
  * the request's final `internal` outcome, so its client is not left waiting), and terminated —
  * unless `declines` says why it must not be given up on yet. A failure to park or to answer leaves
- * the message to be delivered again: nothing is given up unkept.
+ * the message to be delivered again: nothing is given up unkept. Once answered, it stays answered:
+ * delivered again (its termination lost), it is answered again and terminated, not handled.
  */
 export interface GiveUp<T> {
   /**
@@ -202,6 +203,43 @@ export async function consume<S extends z.ZodType>(
   meter.messagesFailed.inc({ ...labels, reason: 'handler' }, 0);
   meter.messagesFailed.inc({ ...labels, reason: 'schema' }, 0);
   meter.messagesFailed.inc({ ...labels, reason: 'poison' }, 0);
+
+  // Only a consumer that answers what it gives up on reads its dead letters back.
+  const jsm = opts.giveUp?.answer ? await js.jetstreamManager() : undefined;
+
+  /**
+   * Settles, without its handler, a message an earlier delivery gave up on and answered whose
+   * termination did not land (its answer's PubAck lost, or the replica gone before `term`): it is
+   * answered again (the answer's dedup ID keeps it one) and terminated. Handled instead, it could
+   * succeed and carry out a request whose client already has its 500. True when settled so, or
+   * given back because the dead letters could not be read.
+   */
+  const settledAsGivenUp = async (m: JsMsg, message: z.infer<S>, log: Logger): Promise<boolean> => {
+    const { giveUp } = opts;
+    const deliveryCount = m.info.deliveryCount;
+    // No delivery before the one after `after` can follow one that gave up.
+    if (!giveUp?.answer || !jsm || deliveryCount <= giveUp.after) return false;
+    let parkedAt: string;
+    try {
+      const letter = await findDeadLetter(jsm, def.durable, m.info.stream, m.seq);
+      if (!letter?.info?.answered) return false;
+      parkedAt = letter.info.parkedAt;
+      await giveUp.answer(message, new Error(letter.info.error));
+    } catch (err) {
+      log.warn(
+        { err, deliveryCount },
+        'could not tell whether an earlier delivery gave up on the message, or answer it again; it will be redelivered',
+      );
+      m.nak(backoffMs(deliveryCount));
+      return true;
+    }
+    log.warn(
+      { deliveryCount, parkedAt },
+      'an earlier delivery gave up on the message and answered it; answered it again and terminated it, unhandled',
+    );
+    m.term();
+    return true;
+  };
 
   const endedAsPoison = async (m: JsMsg, message: z.infer<S>, err: unknown, log: Logger): Promise<boolean> => {
     const { giveUp } = opts;
@@ -268,6 +306,7 @@ export async function consume<S extends z.ZodType>(
       meter.messagesFailed.inc({ ...labels, reason: 'schema' });
       return;
     }
+    if (await settledAsGivenUp(m, parsed, log)) return;
     const parent = extractTrace(m.headers);
     const timer = meter.messageHandleSeconds.startTimer(labels);
     try {

@@ -4,7 +4,7 @@
  * cause is fixed, publishes each again on the subject it came from ({@link replayDeadLetter}).
  */
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg, StoredMsg } from '@nats-io/jetstream';
 import {
   DEAD_LETTER_HEADERS,
   deadLetterInfo,
@@ -70,10 +70,47 @@ export async function park(
     parkedAt: new Date().toISOString(),
   };
   for (const [field, header] of Object.entries(DEAD_LETTER_HEADERS)) h.set(header, String(info[field as keyof DeadLetterInfo]));
-  await js.publish(SUBJECTS.deadLetter.subject({ consumer: durable }), m.data, {
+  await js.publish(deadLetterSubject(durable, m.info.stream, m.seq), m.data, {
     msgID: dedupIds.deadLetter(m.info.stream, m.seq, durable),
     headers: h,
   });
+}
+
+/** The subject of the dead letter `durable` parks of message `sequence` of `stream`. */
+function deadLetterSubject(durable: string, stream: string, sequence: number): string {
+  return SUBJECTS.deadLetter.subject({ consumer: durable, stream, sequence: String(sequence) });
+}
+
+/** What the stream holds as a dead letter: why, if its headers say, and the message. */
+function asDeadLetter(stored: StoredMsg): DeadLetter {
+  // One that does not read as a dead letter (a later version's reason, a stray publish) is still listed.
+  let info: DeadLetterInfo | undefined;
+  try {
+    info = deadLetterInfo(stored.header);
+  } catch {
+    info = undefined;
+  }
+  return { sequence: stored.seq, info, data: stored.data, headers: stored.header };
+}
+
+/**
+ * The dead letter `durable` parked of message `sequence` of `stream`, if it parked one that is
+ * still there (not replayed, not past the stream's 30 days, the stream not deleted).
+ */
+export async function findDeadLetter(
+  jsm: JetStreamManager,
+  durable: string,
+  stream: string,
+  sequence: number,
+): Promise<DeadLetter | undefined> {
+  const stored = await jsm.streams
+    .getMessage(STREAM_NAMES.deadLetters, { last_by_subj: deadLetterSubject(durable, stream, sequence) })
+    .catch((err: unknown) => {
+      // Without the stream, nothing was parked: parking needs it.
+      if (isNotFound(err)) return null;
+      throw err;
+    });
+  return stored ? asDeadLetter(stored) : undefined;
 }
 
 /**
@@ -89,16 +126,8 @@ export async function listDeadLetters(jsm: JetStreamManager, consumer?: string):
     // Null for a sequence replayed (and so removed) between the first and the last.
     const stored = await jsm.streams.getMessage(stream, { seq });
     if (!stored) continue;
-    // One that does not read as a dead letter (a later version's reason, a stray publish) is still listed.
-    let info: DeadLetterInfo | undefined;
-    try {
-      info = deadLetterInfo(stored.header);
-    } catch {
-      info = undefined;
-    }
-    if (consumer === undefined || info?.consumer === consumer) {
-      letters.push({ sequence: stored.seq, info, data: stored.data, headers: stored.header });
-    }
+    const letter = asDeadLetter(stored);
+    if (consumer === undefined || letter.info?.consumer === consumer) letters.push(letter);
   }
   return letters;
 }

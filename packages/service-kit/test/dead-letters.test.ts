@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { streamDefinitions, type ConsumerDefinition } from '@jangar/contracts';
 import { scratchNats, waitFor, type NatsServerHandle } from '@jangar/devstack';
 import { consume } from '../src/bus.js';
-import { filterMatches, listDeadLetters, replayDeadLetter, type DeadLetter } from '../src/dead-letters.js';
+import { filterMatches, findDeadLetter, listDeadLetters, replayDeadLetter, type DeadLetter } from '../src/dead-letters.js';
 import { createLogger } from '../src/logger.js';
 import { ensureConsumer, ensureStreams } from '../src/nats.js';
 
@@ -74,6 +74,11 @@ describe('the dead letters', () => {
       expect(new TextDecoder().decode(letter.data)).toBe(JSON.stringify({ n: 7 }));
       expect(letter.headers.get('traceparent')).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
       expect(await listDeadLetters(jsm, 'another-consumer')).toEqual([]);
+      // Found by the message it parks, as a consumer delivered that message again looks for it.
+      const parked = letter.info!.streamSequence;
+      expect((await findDeadLetter(jsm, def.durable, STREAM, parked))?.sequence).toBe(letter.sequence);
+      expect(await findDeadLetter(jsm, 'another-consumer', STREAM, parked)).toBeUndefined();
+      expect(await findDeadLetter(jsm, def.durable, STREAM, parked + 1)).toBeUndefined();
 
       fix();
       const info = await replayDeadLetter(jetstream(nc), jsm, letter.sequence);
@@ -81,6 +86,7 @@ describe('the dead letters', () => {
       await waitFor('the replayed message to be handled', async () => sub.handled() === 1);
       expect(got).toEqual([7]);
       expect(await listDeadLetters(jsm, def.durable)).toEqual([]);
+      expect(await findDeadLetter(jsm, def.durable, STREAM, parked)).toBeUndefined();
     } finally {
       await sub.stop();
     }
