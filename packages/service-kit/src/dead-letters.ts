@@ -4,7 +4,7 @@
  * cause is fixed, publishes each again on the subject it came from ({@link replayDeadLetter}).
  */
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import type { JetStreamClient, JetStreamManager, JsMsg, StoredMsg } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import {
   DEAD_LETTER_HEADERS,
   deadLetterInfo,
@@ -21,6 +21,9 @@ import { isNotFound } from './nats.js';
  * headers, a dead letter is at most about 2 KB larger than the message it parks.
  */
 const ERROR_CHARS = 500;
+
+/** How many dead letters a listing asks the server for at a time. */
+const LIST_BATCH = 256;
 
 /** A parked message: where it sits in the dead letters, why (unless its headers do not say), and its body as delivered. */
 export interface DeadLetter {
@@ -82,15 +85,15 @@ function deadLetterSubject(durable: string, stream: string, sequence: number): s
 }
 
 /** What the stream holds as a dead letter: why, if its headers say, and the message. */
-function asDeadLetter(stored: StoredMsg): DeadLetter {
+function asDeadLetter(sequence: number, data: Uint8Array, headers: MsgHdrs = natsHeaders()): DeadLetter {
   // One that does not read as a dead letter (a later version's reason, a stray publish) is still listed.
   let info: DeadLetterInfo | undefined;
   try {
-    info = deadLetterInfo(stored.header);
+    info = deadLetterInfo(headers);
   } catch {
     info = undefined;
   }
-  return { sequence: stored.seq, info, data: stored.data, headers: stored.header };
+  return { sequence, info, data, headers };
 }
 
 /**
@@ -110,24 +113,32 @@ export async function findDeadLetter(
       if (isNotFound(err)) return null;
       throw err;
     });
-  return stored ? asDeadLetter(stored) : undefined;
+  return stored ? asDeadLetter(stored.seq, stored.data, stored.header) : undefined;
 }
 
 /**
- * Every dead letter, oldest first, or only those `consumer` parked. It reads them one sequence at a
- * time (nats-server 2.9 has no batched or next-by-subject get without direct access): an operator's
- * tool over what should be a handful of messages.
+ * Every dead letter, oldest first, or only those `consumer` parked: read in batches by an ordered
+ * consumer of its own, deleted once the listing ends.
  */
 export async function listDeadLetters(jsm: JetStreamManager, consumer?: string): Promise<DeadLetter[]> {
   const stream = STREAM_NAMES.deadLetters;
-  const { state } = await jsm.streams.info(stream);
+  if ((await jsm.streams.info(stream)).state.messages === 0) return [];
+  // Not filtered by subject: letters parked before their subjects named the message, and strays,
+  // are told apart by their headers.
+  const reader = await jsm.jetstream().consumers.get(stream);
+  const messages = await reader.consume({ max_messages: LIST_BATCH });
   const letters: DeadLetter[] = [];
-  for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
-    // Null for a sequence replayed (and so removed) between the first and the last.
-    const stored = await jsm.streams.getMessage(stream, { seq });
-    if (!stored) continue;
-    const letter = asDeadLetter(stored);
-    if (consumer === undefined || letter.info?.consumer === consumer) letters.push(letter);
+  try {
+    for await (const m of messages) {
+      const letter = asDeadLetter(m.seq, m.data, m.headers);
+      if (consumer === undefined || letter.info?.consumer === consumer) letters.push(letter);
+      // The last one there now; any parked since are for the next listing.
+      if (m.info.pending === 0) break;
+    }
+  } finally {
+    await messages.close();
+    // Else the server keeps it for its inactive threshold (5 minutes).
+    await reader.delete().catch(() => false);
   }
   return letters;
 }

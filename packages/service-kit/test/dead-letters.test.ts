@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { streamDefinitions, type ConsumerDefinition } from '@jangar/contracts';
+import { STREAM_NAMES, streamDefinitions, type ConsumerDefinition } from '@jangar/contracts';
 import { scratchNats, waitFor, type NatsServerHandle } from '@jangar/devstack';
 import { consume } from '../src/bus.js';
 import { filterMatches, findDeadLetter, listDeadLetters, replayDeadLetter, type DeadLetter } from '../src/dead-letters.js';
@@ -87,6 +87,28 @@ describe('the dead letters', () => {
       expect(got).toEqual([7]);
       expect(await listDeadLetters(jsm, def.durable)).toEqual([]);
       expect(await findDeadLetter(jsm, def.durable, STREAM, parked)).toBeUndefined();
+    } finally {
+      await sub.stop();
+    }
+  });
+
+  it('list every one, oldest first, however many batches they take, and leave no consumer behind', async () => {
+    const def = { stream: STREAM, durable: 'dl-many', filter: 'dl.many', ackWaitMs: 1_000, maxDeliver: -1 };
+    await ensureConsumer(jsm, def);
+    const { sub } = await buggyUntilFixed(def);
+    try {
+      const count = 600; // more than two of the listing's batches
+      const js = jetstream(nc);
+      for (let n = 0; n < count; n++) await js.publish('dl.many', JSON.stringify({ n }));
+      const letters = await waitFor('every message to be parked', async () => {
+        const listed = await listDeadLetters(jsm, def.durable);
+        return listed.length === count && listed;
+      });
+      const sequences = letters.map((l) => l.sequence);
+      expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+      const bodies = letters.map((l) => (JSON.parse(new TextDecoder().decode(l.data)) as { n: number }).n);
+      expect(bodies).toEqual(Array.from({ length: count }, (_, n) => n));
+      expect(await jsm.consumers.list(STREAM_NAMES.deadLetters).next()).toEqual([]);
     } finally {
       await sub.stop();
     }
