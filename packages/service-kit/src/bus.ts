@@ -222,7 +222,8 @@ export async function consume<S extends z.ZodType>(
     let parkedAt: string;
     try {
       const letter = await findDeadLetter(jsm, def.durable, m.info.stream, m.seq);
-      if (!letter?.info?.answered) return false;
+      // Byte for byte the message parked: a stream deleted and made again numbers its messages afresh.
+      if (!letter?.info?.answered || !Buffer.from(letter.data).equals(m.data)) return false;
       parkedAt = letter.info.parkedAt;
       await giveUp.answer(message, new Error(letter.info.error));
     } catch (err) {

@@ -22,8 +22,9 @@ import { isNotFound } from './nats.js';
  */
 const ERROR_CHARS = 500;
 
-/** How many dead letters a listing asks the server for at a time. */
+/** How many dead letters a listing asks the server for at a time, and how long it waits for them. */
 const LIST_BATCH = 256;
+const LIST_WAIT_MS = 2_000;
 
 /** A parked message: where it sits in the dead letters, why (unless its headers do not say), and its body as delivered. */
 export interface DeadLetter {
@@ -117,26 +118,35 @@ export async function findDeadLetter(
 }
 
 /**
- * Every dead letter, oldest first, or only those `consumer` parked: read in batches by an ordered
- * consumer of its own, deleted once the listing ends.
+ * Every dead letter, oldest first, or only those `consumer` parked, up to the last one there when
+ * asked: read in batches by an ordered consumer of its own, deleted once the listing ends.
  */
 export async function listDeadLetters(jsm: JetStreamManager, consumer?: string): Promise<DeadLetter[]> {
   const stream = STREAM_NAMES.deadLetters;
-  if ((await jsm.streams.info(stream)).state.messages === 0) return [];
+  const { state } = await jsm.streams.info(stream);
+  if (state.messages === 0) return [];
   // Not filtered by subject: letters parked before their subjects named the message, and strays,
   // are told apart by their headers.
   const reader = await jsm.jetstream().consumers.get(stream);
-  const messages = await reader.consume({ max_messages: LIST_BATCH });
   const letters: DeadLetter[] = [];
   try {
-    for await (const m of messages) {
-      const letter = asDeadLetter(m.seq, m.data, m.headers);
-      if (consumer === undefined || letter.info?.consumer === consumer) letters.push(letter);
-      // The last one there now; any parked since are for the next listing.
-      if (m.info.pending === 0) break;
+    // Letters replayed (so removed) meanwhile never come: a batch that comes back short after its
+    // wait ends the listing, and the last sequence asked about ends it early.
+    for (let done = false; !done;) {
+      const batch = await reader.fetch({ max_messages: LIST_BATCH, expires: LIST_WAIT_MS });
+      let got = 0;
+      for await (const m of batch) {
+        got++;
+        const letter = asDeadLetter(m.seq, m.data, m.headers);
+        if (consumer === undefined || letter.info?.consumer === consumer) letters.push(letter);
+        if (m.seq >= state.last_seq || m.info.pending === 0) {
+          done = true;
+          break;
+        }
+      }
+      if (got < LIST_BATCH) done = true;
     }
   } finally {
-    await messages.close();
     // Else the server keeps it for its inactive threshold (5 minutes).
     await reader.delete().catch(() => false);
   }

@@ -3,6 +3,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
+  DEAD_LETTER_HEADERS,
   deadLetterInfo,
   MESSAGE_SCHEMA_VERSION,
   SCHEMA_VERSION_HEADER,
@@ -224,6 +225,23 @@ describe('a message its handler cannot process', () => {
       if (delivery <= 2) await bug();
     };
     expect(await poisoned('unanswered', { n: 3 }, 2, healed, ackLost)).toEqual({ deliveries: 2, answers: 2, handled: 0, sequence: 3 });
+  });
+
+  it('is handled, not answered again, past `after` when an answered dead letter of its sequence holds another message', async () => {
+    // Parked by the durable of the same name from a stream of the same name, deleted and made
+    // again since: its messages are numbered afresh, and this one has that letter's sequence.
+    const jsm = await jetstreamManager(nc);
+    const sequence = (await jsm.streams.info(STREAM)).state.last_seq + 1;
+    const h = headers();
+    const info = { consumer: 'renumbered', stream: STREAM, streamSequence: sequence, subject: 'bus.test.renumbered', deliveryCount: 2 };
+    const why = { ...info, reason: 'poison', answered: true, error: 'TypeError: an old bug', parkedAt: new Date().toISOString() };
+    for (const [field, header] of Object.entries(DEAD_LETTER_HEADERS)) h.set(header, String(why[field as keyof typeof why]));
+    const subject = SUBJECTS.deadLetter.subject({ consumer: 'renumbered', stream: STREAM, sequence: String(sequence) });
+    await jetstream(nc).publish(subject, JSON.stringify({ n: 99 }), { headers: h });
+    const outage = async (delivery: number) => {
+      if (delivery <= 2) throw new TransientError('postgres is down');
+    };
+    expect(await poisoned('renumbered', { n: 7 }, 2, outage)).toEqual({ deliveries: 3, answers: 0, handled: 1, sequence: 3 });
   });
 });
 
