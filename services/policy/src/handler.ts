@@ -34,7 +34,7 @@ import { contextFor, type DecisionContext, type PolicySettings } from './context
 import { evaluate } from './evaluate.js';
 import type { SlotStore } from './slots/store.js';
 import type { DecisionStore } from './decisions/store.js';
-import { admits, keepFirst } from './decisions/give-back.js';
+import { keepFirst, keepSettling, leavesAs } from './decisions/give-back.js';
 import { APPROVAL_RULE, approvalGates, type ApprovalGates } from './approvals/gates.js';
 import { toApproval, type ApprovalRow, type ApprovalStore } from './approvals/store.js';
 import { agentNameOf, subjectOf, type ReadCurrent } from './subject.js';
@@ -304,9 +304,11 @@ export async function handleRequest(
   }
   // An allowed delete of a run still waiting in its queue or for approval is carried out here: there is no object yet.
   if (admitted.decision.verdict === 'allow' && !admitted.error && (await cancelUncreated(message, deps))) return {};
-  const decided = fresh ? await keepFirst(message, { decision: admitted.decision, error: admitted.error }, deps) : admitted;
+  const ours = { decision: admitted.decision, error: admitted.error };
+  const decided = fresh ? await keepFirst(message, ours, deps) : await keepSettling(message, ours, deps, held.queued);
   await publishDecision(message, decided.decision, decided.error, deps);
-  const left = admitted.decision.queue?.state;
+  // Another decision standing, the entry has left the queue as it says (keepSettling).
+  const left = decided === ours ? admitted.decision.queue?.state : undefined;
   return held.queued && (left === 'Admitted' || left === 'Rejected') ? { left } : {};
 }
 
@@ -345,9 +347,11 @@ async function publishDecision(
 
 /**
  * Refuses a queued run whose wait ran out with `queue_expired`: a final answer, like an expired
- * approval's, so a client polling its deliveryId learns the run will not start.
+ * approval's, so a client polling its deliveryId learns the run will not start. Unless another
+ * final decision of the attempt stands (keepSettling), which is published instead; the entry has
+ * then left the queue as that one says. True when the expiry stood.
  */
-export async function expireQueued(row: QueueRow, message: RequestMessage, deps: PolicyDeps): Promise<void> {
+async function expireQueued(row: QueueRow, message: RequestMessage, deps: PolicyDeps): Promise<boolean> {
   const summary = { ...toQueueSummary(row), state: 'Expired' as const, settledAt: new Date().toISOString() };
   const ruleId = row.reason === 'ConcurrencyLimit' ? 'concurrency-limit' : 'rate-limit';
   const reason = `waited in the queue from ${row.enqueued_at} to ${row.expires_at}: ${row.detail}`;
@@ -361,8 +365,13 @@ export async function expireQueued(row: QueueRow, message: RequestMessage, deps:
     evaluatedAt: summary.settledAt,
     queue: summary,
   };
-  const detail = `${reason}; submit again with a new deliveryId`;
-  await publishDecision(message, decision, { code: 'queue_expired', detail, violations }, deps);
+  const expiry = {
+    decision,
+    error: { code: 'queue_expired' as const, detail: `${reason}; submit again with a new deliveryId`, violations },
+  };
+  const decided = await keepSettling(message, expiry, deps, row);
+  await publishDecision(message, decided.decision, decided.error, deps);
+  return decided === expiry;
 }
 
 /**
@@ -533,16 +542,18 @@ export async function tryQueued(row: QueueRow, deps: PolicyDeps): Promise<{ bloc
     await deps.queue.settle(row.id, 'Rejected');
     return {};
   }
-  // Another replica decided this attempt first and admitted or refused the run (giveBackLostAdmission):
-  // this entry was the losing replica's, and leaves without a decision of its own.
   const kept = await deps.decisions.first(row.request_key, row.attempt);
-  if (kept && kept.decision.verdict !== 'pending' && kept.decision.queue?.id !== row.id) {
-    await deps.queue.settle(row.id, admits(kept) ? 'Admitted' : 'Rejected');
+  if (kept && kept.decision.verdict !== 'pending') {
+    // An earlier try settled this entry and kept that, and a crash left the entry waiting: its
+    // answer again, not a new decision, which could differ.
+    if (kept.decision.queue?.id === row.id) await publishDecision(stored.data, kept.decision, kept.error, deps);
+    // Else another replica decided this attempt first and admitted or refused the run
+    // (giveBackLostAdmission): this entry was the losing replica's, and leaves without a decision of its own.
+    await deps.queue.settle(row.id, leavesAs(kept, row));
     return {};
   }
   if (row.due) {
-    await expireQueued(row, stored.data, deps);
-    await deps.queue.settle(row.id, 'Expired');
+    if (await expireQueued(row, stored.data, deps)) await deps.queue.settle(row.id, 'Expired');
     return {};
   }
   const result = await handleRequest(stored.data, deps, { queued: row });

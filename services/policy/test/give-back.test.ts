@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionPayload } from '@jangar/contracts';
 import { POLICY_DATABASE } from '../src/database.js';
 import { createLogger } from '@jangar/service-kit';
-import { giveBackLostAdmission, keepFirst } from '../src/decisions/give-back.js';
+import { giveBackLostAdmission, keepFirst, keepSettling } from '../src/decisions/give-back.js';
 import { DecisionStore, type KeptDecision } from '../src/decisions/store.js';
 import { QueueStore, toQueueSummary } from '../src/queue/store.js';
 import { SlotStore } from '../src/slots/store.js';
@@ -134,5 +134,52 @@ describe("an admission that lost to another replica's decision of the same attem
     const alone: KeptDecision = { decision: decision('allow') };
     expect(await keepFirst({ requestKey: 'k-7', attempt: 1 }, alone, deps)).toBe(alone);
     expect(await holds('k-7')).toBe(true);
+  });
+});
+
+describe('a drainer settling a queued attempt', () => {
+  const logger = createLogger('test', 'silent');
+  /** `key` queued with its pending decision kept (unless `kept` is false), leased by a drainer whose admission took its slot. */
+  async function leasedWithSlot(key: string, kept = true) {
+    const decisions = new DecisionStore(scratch.db);
+    const pending = await queued(key);
+    if (kept) await decisions.keep(key, 1, pending);
+    const entry = pending.decision.queue!;
+    expect(await queue.lease(entry.id, 30_000, randomUUID())).toBeDefined();
+    await takeSlot(key);
+    const ours: KeptDecision = { decision: decision('allow', { queue: { ...entry, state: 'Admitted' } }) };
+    return { decisions, entry, ours };
+  }
+
+  it('admits the run in place of the pending decision that queued it', async () => {
+    const { decisions, entry, ours } = await leasedWithSlot('k-20');
+    expect(await keepSettling({ requestKey: 'k-20', attempt: 1 }, ours, { decisions, slots, queue, logger }, entry)).toBe(ours);
+    expect(await decisions.first('k-20', 1)).toEqual(ours);
+    expect(await holds('k-20')).toBe(true);
+    // The caller settles the entry once the decision is on the bus.
+    expect((await queue.byRequestKey('k-20'))?.state).toBe('Queued');
+  });
+
+  it('lets its admission go when another replica kept a refusal of the attempt after the drainer read none, and answers with that', async () => {
+    // The replica that queued the run died before keeping its pending decision; a redelivery was refused.
+    const { decisions, entry, ours } = await leasedWithSlot('k-21', false);
+    await decisions.keep('k-21', 1, refused);
+    const freed: string[] = [];
+    const deps = { decisions, slots, queue, logger, onSlotReleased: (ns: string) => freed.push(ns) };
+    expect(await keepSettling({ requestKey: 'k-21', attempt: 1 }, ours, deps, entry)).toEqual(refused);
+    expect((await queue.byRequestKey('k-21'))?.state).toBe('Rejected');
+    expect(await rowsOf('run_slots', 'k-21')).toBe(0);
+    expect(freed).toEqual([NS]);
+  });
+
+  it('answers as an earlier try of the same entry did, whose entry a crash left waiting, and keeps the slot it admitted on', async () => {
+    const { decisions, entry } = await leasedWithSlot('k-22');
+    const earlier: KeptDecision = { decision: decision('allow', { queue: { ...entry, state: 'Admitted' }, policyVersion: 'v0' }) };
+    await decisions.settle('k-22', 1, earlier);
+    // Tried again, the run is refused now (say, a rule changed): the earlier admission stands.
+    const now: KeptDecision = { decision: decision('deny', { queue: { ...entry, state: 'Rejected' } }), error: refused.error };
+    expect(await keepSettling({ requestKey: 'k-22', attempt: 1 }, now, { decisions, slots, queue, logger }, entry)).toEqual(earlier);
+    expect((await queue.byRequestKey('k-22'))?.state).toBe('Admitted');
+    expect(await holds('k-22')).toBe(true);
   });
 });

@@ -1,24 +1,47 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DecisionPayload } from '@jangar/contracts';
-import { createLogger } from '@jangar/service-kit';
+import { STREAM_NAMES, streamDefinitions, type DecisionPayload } from '@jangar/contracts';
+import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
+import { createLogger, ensureStreams } from '@jangar/service-kit';
 import { POLICY_DATABASE } from '../src/database.js';
 import { tryQueued, type PolicyDeps } from '../src/handler.js';
-import { QueueStore } from '../src/queue/store.js';
+import { QueueStore, toQueueSummary } from '../src/queue/store.js';
+import { SlotStore } from '../src/slots/store.js';
 import { DecisionStore } from '../src/decisions/store.js';
 import { queueRun } from './queued-run.js';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
 let scratch: ScratchDatabase;
 let queue: QueueStore;
+let nats: NatsServerHandle;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
 
 beforeAll(async () => {
-  scratch = await scratchDatabase('queue-try', POLICY_DATABASE);
+  [scratch, nats] = await Promise.all([scratchDatabase('queue-try', POLICY_DATABASE), scratchNats('queue-try')]);
   queue = new QueueStore(scratch.db);
+  nc = await connect({ servers: nats.url });
+  jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm, [streamDefinitions().decisions, streamDefinitions().outcomes]);
 });
 
 afterAll(async () => {
-  await scratch?.stop();
+  await nc?.close();
+  await Promise.all([scratch?.stop(), nats?.stop()]);
 });
+
+/** Every message on `subject`'s stream whose request key is `requestKey`, oldest first. */
+async function publishedFor(stream: string, requestKey: string) {
+  const { state } = await jsm.streams.info(stream);
+  const found: Array<{ subject: string; payload: { verdict?: string; result?: string } }> = [];
+  for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq });
+    const body = m?.json<{ requestKey: string; payload: { verdict?: string; result?: string } }>();
+    if (body?.requestKey === requestKey) found.push({ subject: m!.subject, payload: body.payload });
+  }
+  return found;
+}
 
 describe('trying a queued run', () => {
   it('takes a run whose stored request no longer parses out of the queue at once, rather than trying it on every pass', async () => {
@@ -49,5 +72,51 @@ describe('trying a queued run', () => {
     const deps = { queue, decisions, logger: createLogger('test', 'silent') } as unknown as PolicyDeps;
     expect(await tryQueued(entry, deps)).toEqual({});
     expect((await queue.byRequestKey('alice:d2'))?.state).toBe('Admitted');
+  });
+
+  it('answers a run whose wait ran out as an earlier try of the entry did, not with an expiry, when a crash left the entry waiting', async () => {
+    const { message, row: entry } = await queueRun(queue, 'q1', 'r3', 'alice:d3');
+    const decisions = new DecisionStore(scratch.db);
+    const allow: DecisionPayload = {
+      request: message.payload,
+      verdict: 'allow',
+      mode: 'enforce',
+      violations: [],
+      policyVersion: 'v1',
+      evaluatedAt: new Date().toISOString(),
+      queue: { ...toQueueSummary(entry), state: 'Admitted', settledAt: new Date().toISOString() },
+    };
+    // An earlier try admitted the run and kept that, then died before marking the entry.
+    await decisions.settle('alice:d3', 1, { decision: allow });
+    await scratch.db.query(`update policy.run_queue set expires_at = now() - interval '1 second' where id = ?`, [entry.id]);
+    const [due] = await queue.waiting(10);
+    expect(due).toMatchObject({ id: entry.id, due: true });
+    const deps = { js: jetstream(nc), queue, decisions, slots: new SlotStore(scratch.db), logger: createLogger('test', 'silent') };
+    expect(await tryQueued(due!, deps as unknown as PolicyDeps)).toEqual({});
+    expect((await queue.byRequestKey('alice:d3'))?.state).toBe('Admitted');
+    expect((await publishedFor(STREAM_NAMES.decisions, 'alice:d3')).map((m) => m.payload.verdict)).toEqual(['allow']);
+    expect(await publishedFor(STREAM_NAMES.outcomes, 'alice:d3')).toEqual([]);
+  });
+
+  it('answers a run whose expiry an earlier try kept, and marks it Expired, when a crash left the entry waiting', async () => {
+    const { message, row: entry } = await queueRun(queue, 'q1', 'r4', 'alice:d4');
+    const decisions = new DecisionStore(scratch.db);
+    const settledAt = new Date().toISOString();
+    const expiry: DecisionPayload = {
+      request: message.payload,
+      verdict: 'deny',
+      mode: 'enforce',
+      violations: [],
+      policyVersion: 'queue',
+      evaluatedAt: settledAt,
+      queue: { ...toQueueSummary(entry), state: 'Expired', settledAt },
+    };
+    await decisions.settle('alice:d4', 1, { decision: expiry, error: { code: 'queue_expired', detail: 'waited too long' } });
+    const waiting = (await queue.waiting(10)).find((r) => r.id === entry.id);
+    const deps = { js: jetstream(nc), queue, decisions, slots: new SlotStore(scratch.db), logger: createLogger('test', 'silent') };
+    expect(await tryQueued(waiting!, deps as unknown as PolicyDeps)).toEqual({});
+    expect((await queue.byRequestKey('alice:d4'))?.state).toBe('Expired');
+    expect((await publishedFor(STREAM_NAMES.decisions, 'alice:d4')).map((m) => m.payload.verdict)).toEqual(['deny']);
+    expect((await publishedFor(STREAM_NAMES.outcomes, 'alice:d4')).map((m) => m.payload.result)).toEqual(['rejected']);
   });
 });

@@ -1,6 +1,6 @@
 import type { Logger } from '@jangar/service-kit';
-import type { RequestMessage } from '@jangar/contracts';
-import type { QueueStore } from '../queue/store.js';
+import type { QueueState, RequestMessage } from '@jangar/contracts';
+import type { QueueRow, QueueStore } from '../queue/store.js';
 import type { SlotStore } from '../slots/store.js';
 import type { DecisionStore, KeptDecision } from './store.js';
 
@@ -8,6 +8,13 @@ interface GiveBackDeps {
   slots: Pick<SlotStore, 'releaseUnlessDequeued'>;
   queue: Pick<QueueStore, 'settleUnleased'>;
 }
+
+type KeepDeps<M extends keyof DecisionStore, Q extends keyof QueueStore = never> = Omit<GiveBackDeps, 'queue'> & {
+  queue: Pick<QueueStore, 'settleUnleased' | Q>;
+  decisions: Pick<DecisionStore, M>;
+  logger: Logger;
+  onSlotReleased?: (namespace: string) => void;
+};
 
 /** Whether a decision lets its run start now: allowed, with no rejection. */
 export const admits = (d: KeptDecision) => d.decision.verdict === 'allow' && !d.error;
@@ -26,7 +33,8 @@ export async function giveBackLostAdmission(
   deps: GiveBackDeps,
 ): Promise<string | undefined> {
   const queued = ours.decision.queue;
-  // A drainer trying the entry now finds the standing decision kept (tryQueued) and lets it go.
+  // A drainer trying the entry now finds the standing decision kept (tryQueued) or loses to it
+  // (keepSettling), and lets the entry go as it says.
   if (queued?.state === 'Queued' && standing.decision.queue?.id !== queued.id) {
     await deps.queue.settleUnleased(queued.id, admits(standing) ? 'Admitted' : 'Rejected');
   }
@@ -43,12 +51,58 @@ export async function giveBackLostAdmission(
 export async function keepFirst(
   message: Pick<RequestMessage, 'requestKey' | 'attempt'>,
   ours: KeptDecision,
-  deps: GiveBackDeps & { decisions: Pick<DecisionStore, 'keep'>; logger: Logger; onSlotReleased?: (namespace: string) => void },
+  deps: KeepDeps<'keep'>,
 ): Promise<KeptDecision> {
-  const standing = await deps.decisions.keep(message.requestKey, message.attempt, ours);
+  return givenBackUnlessStands(message, ours, await deps.decisions.keep(message.requestKey, message.attempt, ours), deps);
+}
+
+/**
+ * Keeps `ours`, the decision that settles an attempt held in the queue (`entry`, being tried) or
+ * for approval, in place of the `pending` one kept while it was held; returns the decision that
+ * stands. Another final decision of the attempt may stand already: another replica's, kept after
+ * the drainer read none (the replica that queued the run died before keeping its `pending`, and a
+ * redelivery was refused), or an earlier try's, whose entry a crash left waiting. Publishing ours
+ * too would answer the attempt twice — a refusal for its client, and a run. So the entry leaves the
+ * queue as the standing decision says, what ours took is given back, and that decision is the one
+ * to publish.
+ */
+export async function keepSettling(
+  message: Pick<RequestMessage, 'requestKey' | 'attempt'>,
+  ours: KeptDecision,
+  deps: KeepDeps<'settle', 'settle'>,
+  entry?: Pick<QueueRow, 'id'>,
+): Promise<KeptDecision> {
+  const standing = await deps.decisions.settle(message.requestKey, message.attempt, ours);
+  // Settling replaces a pending one; one that stood against it would be a decision kept by a version that settles otherwise.
+  if (standing.decision.verdict === 'pending') throw new Error(`a pending decision of ${message.requestKey} stood against its settling`);
+  // Settled first: while this drainer's lease holds the entry, the slot counts as its run's.
+  if (standing !== ours && entry) await deps.queue.settle(entry.id, leavesAs(standing, entry));
+  return givenBackUnlessStands(message, ours, standing, deps);
+}
+
+/**
+ * How queue entry `entry` leaves the queue by final decision `standing`: as the decision says when
+ * it settled this very entry (an expiry is `Expired`), else admitted or rejected by its verdict.
+ */
+export function leavesAs(standing: KeptDecision, entry: Pick<QueueRow, 'id'>): Exclude<QueueState, 'Queued'> {
+  const settled = standing.decision.queue;
+  if (settled?.id === entry.id && settled.state !== 'Queued') return settled.state;
+  return admits(standing) ? 'Admitted' : 'Rejected';
+}
+
+/** `ours` when it stands; else the standing decision, once what ours took is given back. */
+async function givenBackUnlessStands(
+  message: Pick<RequestMessage, 'requestKey' | 'attempt'>,
+  ours: KeptDecision,
+  standing: KeptDecision,
+  deps: KeepDeps<never>,
+): Promise<KeptDecision> {
   if (standing === ours) return ours;
   const freed = await giveBackLostAdmission(message.requestKey, ours, standing, deps);
-  deps.logger.info({ requestKey: message.requestKey, attempt: message.attempt, freed }, 'another replica decided this attempt first');
+  deps.logger.info(
+    { requestKey: message.requestKey, attempt: message.attempt, freed },
+    'a decision of this attempt kept first stands; publishing it instead of this one',
+  );
   if (freed) deps.onSlotReleased?.(freed);
   return standing;
 }

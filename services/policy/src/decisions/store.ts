@@ -3,7 +3,8 @@
  * request decided again could land otherwise — refused at a limit the first time, admitted once a
  * slot freed — and the second decision, published under the same dedup ID, would be dropped while
  * its effects (a slot taken, a budget charged) stayed, and the client would get no answer. So the
- * first decision is kept, and a redelivery publishes it again instead of deciding.
+ * first decision is kept, and a redelivery publishes it again instead of deciding. A held attempt's
+ * `pending` is the one decision that gives way, to the decision that settles it ({@link DecisionStore.settle}).
  */
 import { DecisionPayload, DomainErrorPayload } from '@jangar/contracts';
 import { groupCommit } from '@jangar/service-kit';
@@ -44,6 +45,27 @@ export class DecisionStore {
    */
   async keep(requestKey: string, attempt: number, kept: KeptDecision): Promise<KeptDecision> {
     if (await this.keeps.add({ requestKey, attempt, ...kept })) return kept;
+    return (await this.first(requestKey, attempt)) ?? kept;
+  }
+
+  /**
+   * Keeps `kept`, the decision that settles an attempt that was held (its queue wait or approval
+   * carried out), in place of the `pending` decision kept while it was held, or as the first if
+   * none was kept (the replica that held it died first); returns the decision that stands: `kept`
+   * itself, or one already final — another replica's of the same attempt, or an earlier settling
+   * of it whose queue entry a crash left waiting.
+   */
+  async settle(requestKey: string, attempt: number, kept: KeptDecision): Promise<KeptDecision> {
+    // Raw SQL: an insert that, on a decision kept already, replaces it only while it is `pending`.
+    // The conflict waits for a keep still being written and then reads the row it committed.
+    const won = await this.db.query(
+      `insert into policy.first_decisions (request_key, attempt, decision, error) values (?, ?, ?::jsonb, ?::jsonb)
+       on conflict (request_key, attempt) do update set decision = excluded.decision, error = excluded.error
+        where policy.first_decisions.decision->>'verdict' = 'pending'
+       returning 1`,
+      [requestKey, attempt, JSON.stringify(kept.decision), kept.error === undefined ? null : JSON.stringify(kept.error)],
+    );
+    if (won.length > 0) return kept;
     return (await this.first(requestKey, attempt)) ?? kept;
   }
 
