@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stuckRunBody } from '../support/fixtures.js';
 import { api, eventually, testStack } from '../support/stack.js';
 
 let stack: Awaited<ReturnType<typeof testStack>>;
@@ -10,8 +11,8 @@ let carol: ReturnType<typeof api>;
 let eve: ReturnType<typeof api>;
 
 const TOKENS = [
-  { token: 'alice-token', subject: 'alice', namespaces: ['apr-a', 'apr-expiry', 'apr-audit'] },
-  { token: 'bob-token', subject: 'bob', namespaces: ['apr-a', 'apr-expiry'], roles: ['approver'] },
+  { token: 'alice-token', subject: 'alice', namespaces: ['apr-a', 'apr-expiry', 'apr-audit', 'apr-queue'] },
+  { token: 'bob-token', subject: 'bob', namespaces: ['apr-a', 'apr-expiry', 'apr-queue'], roles: ['approver'] },
   { token: 'carol-token', subject: 'carol', namespaces: ['apr-a'] },
   { token: 'eve-token', subject: 'eve', namespaces: ['apr-b'], roles: ['approver'] },
 ];
@@ -184,6 +185,47 @@ describe('approvals', () => {
       return r.rows.length === 2 ? r.rows.map((row: { verdict: string }) => row.verdict) : undefined;
     });
     expect(verdicts).toEqual(['pending', 'allow']);
+  });
+
+  it('queues an approved run its namespace has no room for, tells its requester 202 Queued, and starts it once a slot frees', async () => {
+    const ns = 'apr-queue';
+    await gatedNamespace(ns, { approverRole: 'approver' });
+    const evaluate = () => dev.post('/v1/policy/evaluate', { kind: 'AgentRun', ...stuckRunBody(ns, 'probe') });
+    const before = (await evaluate()).json.policyVersion;
+    const limit = await dev.post('/v1/guardrails', {
+      deliveryId: 'guardrail-apr-queue-limit',
+      metadata: { namespace: ns, name: 'limit' },
+      spec: { concurrency: { namespace: 1 }, queue: { namespace: 2 } },
+    });
+    expect(limit.status, limit.text).toBe(201);
+    await eventually('the policy service to know the limit', async () =>
+      (await evaluate()).json?.policyVersion !== before ? true : undefined,
+    );
+    const holder = await alice.post('/v1/agent-runs', stuckRunBody(ns, 'apr-queue-holder'));
+    expect(holder.status, holder.text).toBe(201);
+    const { id } = await held(ns, 'deploy-q');
+    const approved = await bob.post(`/v1/approvals/${id}/approve`, { deliveryId: 'bob-approves-q' });
+    expect(approved.status, approved.text).toBe(200);
+
+    // Approved with no room, the run waits in its namespace's queue, and its requester is told so.
+    const queued = await eventually('the approved run to be queued', async () => {
+      const r = await alice.post('/v1/agent-runs', privilegedRun(ns, 'deploy-q', 'run-deploy-q'));
+      return r.status === 202 && r.json?.status === 'Queued' ? r : undefined;
+    });
+    expect(queued.json.queue).toMatchObject({ state: 'Queued', namespace: ns, reason: 'ConcurrencyLimit' });
+
+    expect((await dev.delete(`/v1/agent-runs/${ns}/apr-queue-holder`, 'end-apr-queue-holder')).status).toBe(200);
+    const answer = await eventually('the approved run to start', async () => {
+      const r = await alice.post('/v1/agent-runs', privilegedRun(ns, 'deploy-q', 'run-deploy-q'));
+      return r.status === 201 ? r : undefined;
+    });
+    expect(answer.json).toMatchObject({ kind: 'AgentRun', metadata: { name: 'deploy-q', namespace: ns } });
+    // Audit keeps the hold, the wait its approval led to, and the start.
+    const verdicts = await eventually('the three decisions to be recorded', async () => {
+      const r = await stack.db.query(`select verdict from audit.policy_decisions where delivery_id = 'run-deploy-q' order by decided_at`);
+      return r.rows.length === 3 ? r.rows.map((row: { verdict: string }) => row.verdict) : undefined;
+    });
+    expect(verdicts).toEqual(['pending', 'pending', 'allow']);
   });
 
   it("rejects a denied run with 403 approval_denied and the approver's reason, and never creates it", async () => {

@@ -539,7 +539,7 @@ export async function tryQueued(row: QueueRow, deps: PolicyDeps): Promise<{ bloc
       { queued: row.id, requestKey: row.request_key, issues },
       'a queued request no longer parses; it leaves the queue unanswered',
     );
-    await deps.queue.settle(row.id, 'Rejected');
+    await deps.queue.settle(row, 'Rejected');
     return {};
   }
   const kept = await deps.decisions.first(row.request_key, row.attempt);
@@ -549,16 +549,16 @@ export async function tryQueued(row: QueueRow, deps: PolicyDeps): Promise<{ bloc
     if (kept.decision.queue?.id === row.id) await publishDecision(stored.data, kept.decision, kept.error, deps);
     // Else another replica decided this attempt first and admitted or refused the run
     // (giveBackLostAdmission): this entry was the losing replica's, and leaves without a decision of its own.
-    await deps.queue.settle(row.id, leavesAs(kept, row));
+    await deps.queue.settle(row, leavesAs(kept, row));
     return {};
   }
   if (row.due) {
-    if (await expireQueued(row, stored.data, deps)) await deps.queue.settle(row.id, 'Expired');
+    if (await expireQueued(row, stored.data, deps)) await deps.queue.settle(row, 'Expired');
     return {};
   }
   const result = await handleRequest(stored.data, deps, { queued: row });
   // The decision saying how the run left the queue is on the bus; only now is the row marked, so a crash in between tries it again.
-  if (result.left) await deps.queue.settle(row.id, result.left);
+  if (result.left) await deps.queue.settle(row, result.left);
   return result.blocked ? { blocked: result.blocked } : {};
 }
 

@@ -96,7 +96,7 @@ describe("an admission that lost to another replica's decision of the same attem
     expect(await holds('k-8')).toBe(true);
     const admittedFromQueue = await queued('k-9');
     await takeSlot('k-9');
-    await queue.settle(admittedFromQueue.decision.queue!.id, 'Admitted');
+    await queue.settle({ id: admittedFromQueue.decision.queue!.id, attempt: 1 }, 'Admitted');
     expect(await giveBackLostAdmission('k-9', admitted, admittedFromQueue, { slots, queue })).toBeUndefined();
     expect(await holds('k-9')).toBe(true);
   });
@@ -144,11 +144,11 @@ describe('a drainer settling a queued attempt', () => {
     const decisions = new DecisionStore(scratch.db);
     const pending = await queued(key);
     if (kept) await decisions.keep(key, 1, pending);
-    const entry = pending.decision.queue!;
-    expect(await queue.lease(entry.id, 30_000, randomUUID())).toBeDefined();
+    const summary = pending.decision.queue!;
+    expect(await queue.lease(summary.id, 30_000, randomUUID())).toBeDefined();
     await takeSlot(key);
-    const ours: KeptDecision = { decision: decision('allow', { queue: { ...entry, state: 'Admitted' } }) };
-    return { decisions, entry, ours };
+    const ours: KeptDecision = { decision: decision('allow', { queue: { ...summary, state: 'Admitted' } }) };
+    return { decisions, summary, entry: { id: summary.id, attempt: 1 }, ours };
   }
 
   it('admits the run in place of the pending decision that queued it', async () => {
@@ -173,13 +173,23 @@ describe('a drainer settling a queued attempt', () => {
   });
 
   it('answers as an earlier try of the same entry did, whose entry a crash left waiting, and keeps the slot it admitted on', async () => {
-    const { decisions, entry } = await leasedWithSlot('k-22');
-    const earlier: KeptDecision = { decision: decision('allow', { queue: { ...entry, state: 'Admitted' }, policyVersion: 'v0' }) };
+    const { decisions, summary, entry } = await leasedWithSlot('k-22');
+    const earlier: KeptDecision = { decision: decision('allow', { queue: { ...summary, state: 'Admitted' }, policyVersion: 'v0' }) };
     await decisions.settle('k-22', 1, earlier);
     // Tried again, the run is refused now (say, a rule changed): the earlier admission stands.
-    const now: KeptDecision = { decision: decision('deny', { queue: { ...entry, state: 'Rejected' } }), error: refused.error };
+    const now: KeptDecision = { decision: decision('deny', { queue: { ...summary, state: 'Rejected' } }), error: refused.error };
     expect(await keepSettling({ requestKey: 'k-22', attempt: 1 }, now, { decisions, slots, queue, logger }, entry)).toEqual(earlier);
     expect((await queue.byRequestKey('k-22'))?.state).toBe('Admitted');
     expect(await holds('k-22')).toBe(true);
+  });
+
+  it('keeps an approved run that must wait in its queue, pending again, in place of the pending that held it for approval', async () => {
+    const decisions = new DecisionStore(scratch.db);
+    const awaitingApproval: KeptDecision = { decision: decision('pending', { policyVersion: 'approval-gate' }) };
+    await decisions.keep('k-23', 1, awaitingApproval);
+    const nowQueued = await queued('k-23');
+    expect(await keepSettling({ requestKey: 'k-23', attempt: 1 }, nowQueued, { decisions, slots, queue, logger })).toBe(nowQueued);
+    expect(await decisions.first('k-23', 1)).toEqual(nowQueued);
+    expect((await queue.byRequestKey('k-23'))?.state).toBe('Queued');
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,5 +119,17 @@ describe('trying a queued run', () => {
     expect((await queue.byRequestKey('alice:d4'))?.state).toBe('Expired');
     expect((await publishedFor(STREAM_NAMES.decisions, 'alice:d4')).map((m) => m.payload.verdict)).toEqual(['deny']);
     expect((await publishedFor(STREAM_NAMES.outcomes, 'alice:d4')).map((m) => m.payload.result)).toEqual(['rejected']);
+  });
+
+  it("leaves a retry's attempt waiting in the entry when a late try of the attempt before it settles", async () => {
+    const { message, row: first } = await queueRun(queue, 'q1', 'r5', 'alice:d5');
+    expect(await queue.settle(first, 'Rejected')).toBeDefined();
+    // The client retried its 429: attempt 2 waits in the same entry.
+    const retry = { ...message, attempt: 2 };
+    const entry = { agent: undefined, reason: 'ConcurrencyLimit' as const, detail: 'full' };
+    const again = await queue.enqueue(retry, entry, { namespace: 10, cluster: undefined, maxWaitSeconds: 600 }, randomUUID());
+    expect('row' in again && again.row).toMatchObject({ id: first.id, attempt: 2, state: 'Queued' });
+    expect(await queue.settle(first, 'Admitted')).toBeUndefined();
+    expect(await queue.byRequestKey('alice:d5')).toMatchObject({ attempt: 2, state: 'Queued' });
   });
 });

@@ -70,13 +70,14 @@ export async function keepSettling(
   message: Pick<RequestMessage, 'requestKey' | 'attempt'>,
   ours: KeptDecision,
   deps: KeepDeps<'settle', 'settle'>,
-  entry?: Pick<QueueRow, 'id'>,
+  entry?: Pick<QueueRow, 'id' | 'attempt'>,
 ): Promise<KeptDecision> {
   const standing = await deps.decisions.settle(message.requestKey, message.attempt, ours);
-  // Settling replaces a pending one; one that stood against it would be a decision kept by a version that settles otherwise.
+  if (standing === ours) return ours;
+  // Settling replaces a pending decision; one standing against it was kept by a version that settles otherwise.
   if (standing.decision.verdict === 'pending') throw new Error(`a pending decision of ${message.requestKey} stood against its settling`);
   // Settled first: while this drainer's lease holds the entry, the slot counts as its run's.
-  if (standing !== ours && entry) await deps.queue.settle(entry.id, leavesAs(standing, entry));
+  if (entry) await deps.queue.settle(entry, leavesAs(standing, entry));
   return givenBackUnlessStands(message, ours, standing, deps);
 }
 

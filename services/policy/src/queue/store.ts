@@ -205,11 +205,16 @@ export class QueueStore {
     );
   }
 
-  /** Takes a run out of the queue: admitted, refused or expired. Undefined if it had left already. */
-  async settle(id: string, state: Exclude<QueueState, 'Queued'>): Promise<QueueRow | undefined> {
+  /**
+   * Takes a run's attempt out of the queue: admitted, refused or expired. Undefined if it had left
+   * already. A retry's attempt waits in the same entry, which a try of the attempt before it, late,
+   * must not take out.
+   */
+  async settle(entry: Pick<QueueRow, 'id' | 'attempt'>, state: Exclude<QueueState, 'Queued'>): Promise<QueueRow | undefined> {
     const [row] = await this.db.query<QueueRow>(
-      `update policy.run_queue set state = ?, settled_at = now(), leased_until = null, leased_by = null where id = ? and state = 'Queued' returning ${COLUMNS}`,
-      [state, id],
+      `update policy.run_queue set state = ?, settled_at = now(), leased_until = null, leased_by = null
+        where id = ? and attempt = ? and state = 'Queued' returning ${COLUMNS}`,
+      [state, entry.id, entry.attempt],
     );
     return row;
   }
