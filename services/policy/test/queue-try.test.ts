@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STREAM_NAMES, streamDefinitions, type DecisionPayload } from '@jangar/contracts';
+import { STREAM_NAMES, streamDefinitions, type DecisionPayload, type RequestMessage } from '@jangar/contracts';
 import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
 import { createLogger, ensureStreams } from '@jangar/service-kit';
 import { POLICY_DATABASE } from '../src/database.js';
@@ -44,6 +44,31 @@ async function publishedFor(stream: string, requestKey: string) {
   return found;
 }
 
+/** A decision of the queued request `message` with `verdict`, as policy publishes it. */
+const decisionOf = (
+  message: RequestMessage,
+  verdict: DecisionPayload['verdict'],
+  extra: Partial<DecisionPayload> = {},
+): DecisionPayload => ({
+  request: message.payload,
+  verdict,
+  mode: 'enforce',
+  violations: [],
+  policyVersion: 'v1',
+  evaluatedAt: new Date().toISOString(),
+  ...extra,
+});
+
+/** What a try that publishes needs: the bus, the queue, the decisions and the slots. */
+const publishingDeps = (decisions: DecisionStore) =>
+  ({
+    js: jetstream(nc),
+    queue,
+    decisions,
+    slots: new SlotStore(scratch.db),
+    logger: createLogger('test', 'silent'),
+  }) as unknown as PolicyDeps;
+
 describe('trying a queued run', () => {
   it('takes a run whose stored request no longer parses out of the queue at once, rather than trying it on every pass', async () => {
     const { row: entry } = await queueRun(queue, 'q1', 'r1', 'alice:d1');
@@ -60,15 +85,7 @@ describe('trying a queued run', () => {
   it("lets an entry go without a decision of its own when another replica's decision of the attempt admitted the run", async () => {
     const { message, row: entry } = await queueRun(queue, 'q1', 'r2', 'alice:d2');
     const decisions = new DecisionStore(scratch.db);
-    const allow: DecisionPayload = {
-      request: message.payload,
-      verdict: 'allow',
-      mode: 'enforce',
-      violations: [],
-      policyVersion: 'v1',
-      evaluatedAt: new Date().toISOString(),
-    };
-    await decisions.keep('alice:d2', 1, { decision: allow });
+    await decisions.keep('alice:d2', 1, { decision: decisionOf(message, 'allow') });
     // No bus here: a decision published for the entry would fail the try.
     const deps = { queue, decisions, logger: createLogger('test', 'silent') } as unknown as PolicyDeps;
     expect(await tryQueued(entry, deps)).toEqual({});
@@ -78,22 +95,15 @@ describe('trying a queued run', () => {
   it('answers a run whose wait ran out as an earlier try of the entry did, not with an expiry, when a crash left the entry waiting', async () => {
     const { message, row: entry } = await queueRun(queue, 'q1', 'r3', 'alice:d3');
     const decisions = new DecisionStore(scratch.db);
-    const allow: DecisionPayload = {
-      request: message.payload,
-      verdict: 'allow',
-      mode: 'enforce',
-      violations: [],
-      policyVersion: 'v1',
-      evaluatedAt: new Date().toISOString(),
+    const allow = decisionOf(message, 'allow', {
       queue: { ...toQueueSummary(entry), state: 'Admitted', settledAt: new Date().toISOString() },
-    };
+    });
     // An earlier try admitted the run and kept that, then died before marking the entry.
     await decisions.settle('alice:d3', 1, { decision: allow });
     await scratch.db.query(`update policy.run_queue set expires_at = now() - interval '1 second' where id = ?`, [entry.id]);
     const [due] = await queue.waiting(10);
     expect(due).toMatchObject({ id: entry.id, due: true });
-    const deps = { js: jetstream(nc), queue, decisions, slots: new SlotStore(scratch.db), logger: createLogger('test', 'silent') };
-    expect(await tryQueued(due!, deps as unknown as PolicyDeps)).toEqual({});
+    expect(await tryQueued(due!, publishingDeps(decisions))).toEqual({});
     expect((await queue.byRequestKey('alice:d3'))?.state).toBe('Admitted');
     expect((await publishedFor(STREAM_NAMES.decisions, 'alice:d3')).map((m) => m.payload.verdict)).toEqual(['allow']);
     expect(await publishedFor(STREAM_NAMES.outcomes, 'alice:d3')).toEqual([]);
@@ -102,20 +112,12 @@ describe('trying a queued run', () => {
   it('answers a run whose expiry an earlier try kept, and marks it Expired, when a crash left the entry waiting', async () => {
     const { message, row: entry } = await queueRun(queue, 'q1', 'r4', 'alice:d4');
     const decisions = new DecisionStore(scratch.db);
-    const settledAt = new Date().toISOString();
-    const expiry: DecisionPayload = {
-      request: message.payload,
-      verdict: 'deny',
-      mode: 'enforce',
-      violations: [],
-      policyVersion: 'queue',
-      evaluatedAt: settledAt,
-      queue: { ...toQueueSummary(entry), state: 'Expired', settledAt },
-    };
+    const expiry = decisionOf(message, 'deny', {
+      queue: { ...toQueueSummary(entry), state: 'Expired', settledAt: new Date().toISOString() },
+    });
     await decisions.settle('alice:d4', 1, { decision: expiry, error: { code: 'queue_expired', detail: 'waited too long' } });
     const waiting = (await queue.waiting(10)).find((r) => r.id === entry.id);
-    const deps = { js: jetstream(nc), queue, decisions, slots: new SlotStore(scratch.db), logger: createLogger('test', 'silent') };
-    expect(await tryQueued(waiting!, deps as unknown as PolicyDeps)).toEqual({});
+    expect(await tryQueued(waiting!, publishingDeps(decisions))).toEqual({});
     expect((await queue.byRequestKey('alice:d4'))?.state).toBe('Expired');
     expect((await publishedFor(STREAM_NAMES.decisions, 'alice:d4')).map((m) => m.payload.verdict)).toEqual(['deny']);
     expect((await publishedFor(STREAM_NAMES.outcomes, 'alice:d4')).map((m) => m.payload.result)).toEqual(['rejected']);
