@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestMessage } from '@jangar/contracts';
 import type { Database } from '@jangar/service-kit/db';
 import { POLICY_DATABASE } from '../src/database.js';
-import { ApprovalStore } from '../src/approvals/store.js';
+import { ApprovalStore, type ApprovalRow } from '../src/approvals/store.js';
+import { sweepApprovals } from '../src/approvals/endpoints.js';
+import type { PolicyDeps } from '../src/handler.js';
+import { createLogger } from '@jangar/service-kit';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
 
 let scratch: ScratchDatabase;
@@ -139,5 +142,21 @@ describe('cancelling a run held for approval', () => {
     expect(await approvals.cancel(target('h5', 'gone'), 'carol:del-7', 'carol')).toBeUndefined();
     expect((await approvals.get(create.id, ['*'])).state).toBe('Pending');
     expect((await approvals.get(deleting.id, ['*'])).state).toBe('Pending');
+  });
+});
+
+describe('the approval sweep', () => {
+  it('settles the approvals after one that fails, and leaves that one for the next pass', async () => {
+    const [stuck, next] = [await held('x9', 'stuck'), await held('x9', 'next')];
+    await db.query("update policy.approvals set expires_at = now() - interval '2 seconds' where id = ?", [stuck.id]);
+    await db.query("update policy.approvals set expires_at = now() - interval '1 second' where id = ?", [next.id]);
+    const settled: string[] = [];
+    const settle = async (row: ApprovalRow) => {
+      if (row.id === stuck.id) throw new Error('its request no longer reads');
+      settled.push(row.id);
+    };
+    const deps = { approvals, logger: createLogger('test', 'silent') } as unknown as PolicyDeps;
+    expect(await sweepApprovals(deps, 60_000, settle)).toBe(1);
+    expect(settled).toEqual([next.id]);
   });
 });

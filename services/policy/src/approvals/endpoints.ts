@@ -1,7 +1,7 @@
 import { RPCS, type Approval } from '@jangar/contracts';
 import { DomainError, endpoint } from '@jangar/service-kit';
 import { settleApproval, type PolicyDeps } from '../handler.js';
-import { toApproval } from './store.js';
+import { toApproval, type ApprovalRow } from './store.js';
 
 /** The approval RPCs the gateway's `/v1/approvals` routes call. */
 export function approvalEndpoints(deps: PolicyDeps) {
@@ -26,9 +26,25 @@ export function approvalEndpoints(deps: PolicyDeps) {
   ];
 }
 
-/** Expires approvals nobody decided in time and settles decided ones whose consequence never reached the bus. */
-export async function sweepApprovals(deps: PolicyDeps, graceMs: number): Promise<number> {
+/**
+ * Expires approvals nobody decided in time and settles decided ones whose consequence never reached
+ * the bus; returns how many it settled. One that fails is logged and left for the next pass: the
+ * oldest come first, so one that always failed would otherwise hold up every approval after it.
+ */
+export async function sweepApprovals(
+  deps: PolicyDeps,
+  graceMs: number,
+  settle: (row: ApprovalRow) => Promise<void> = (row) => settleApproval(row, deps),
+): Promise<number> {
   const due = [...(await deps.approvals.expireDue()), ...(await deps.approvals.unreleased(graceMs))];
-  for (const row of due) await settleApproval(row, deps);
-  return due.length;
+  let settled = 0;
+  for (const row of due) {
+    try {
+      await settle(row);
+      settled++;
+    } catch (err) {
+      deps.logger.warn({ err, approval: row.id }, 'could not settle an approval; the next sweep tries it again');
+    }
+  }
+  return settled;
 }
