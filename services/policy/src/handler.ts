@@ -33,8 +33,8 @@ import {
 import { contextFor, type DecisionContext, type PolicySettings } from './context.js';
 import { evaluate } from './evaluate.js';
 import type { SlotStore } from './slots/store.js';
-import type { DecisionStore } from './decisions/store.js';
-import { keepFirst, keepSettling, leavesAs } from './decisions/give-back.js';
+import type { DecisionStore, KeptDecision } from './decisions/store.js';
+import { admits, keepFirst, keepSettling, leavesAs } from './decisions/give-back.js';
 import { APPROVAL_RULE, approvalGates, type ApprovalGates } from './approvals/gates.js';
 import { toApproval, type ApprovalRow, type ApprovalStore } from './approvals/store.js';
 import { agentNameOf, subjectOf, type ReadCurrent } from './subject.js';
@@ -387,7 +387,7 @@ async function cancelUncreated(message: RequestMessage, deps: PolicyDeps): Promi
 }
 
 /** The run a delete names. */
-interface RunTarget {
+export interface RunTarget {
   namespace: string;
   kind: string;
   name: string;
@@ -400,14 +400,30 @@ interface RunTarget {
  * False when no run of that name waits. While the drainer is trying the run, this throws, and the
  * delete comes back after a backoff to find it admitted (then deleted like any run) or still queued.
  */
-async function cancelQueued(message: RequestMessage, target: RunTarget, deps: PolicyDeps): Promise<boolean> {
-  const found = await deps.queue.cancel(target, message.requestKey);
+export async function cancelQueued(message: RequestMessage, target: RunTarget, deps: PolicyDeps): Promise<boolean> {
+  const leaving = () => new Error(`${target.kind} ${target.namespace}/${target.name} is leaving its queue; the delete will be tried again`);
+  const found = await deps.queue.cancellable(target, message.requestKey);
   if (found === undefined) return false;
-  if ('leaving' in found)
-    throw new Error(`${target.kind} ${target.namespace}/${target.name} is leaving its queue; the delete will be tried again`);
-  for (const row of found.cancelled) await refuseCancelled(row, message, deps);
-  const create = RequestMessageSchema.parse(found.cancelled[0]!.message).payload;
-  await answerCancellingDelete(message, create, cancelledRun(create, found.cancelled[0]!.enqueued_at, WHILE_QUEUED), deps);
+  if ('leaving' in found) throw leaving();
+  const cancelled: QueueRow[] = [];
+  for (const entry of found.entries) {
+    const create = RequestMessageSchema.parse(entry.message);
+    const ours = cancellationOf(entry, create, message);
+    // Kept before the entry leaves the queue: a drainer whose lease lapsed may be settling the same
+    // attempt, and whichever decision is kept first stands. A cancellation standing (this delete's,
+    // kept before a crash, or another delete's) is carried out as this one.
+    const standing = await deps.decisions.settle(entry.request_key, entry.attempt, ours);
+    if (standing !== ours && standing.decision.queue?.state !== 'Cancelled') {
+      // Admitted first: the run is on its way to start, and the delete will find it.
+      if (admits(standing)) throw leaving();
+      continue; // refused as it left the queue: there is no run to cancel
+    }
+    cancelled.push((await deps.queue.markCancelled(entry, message.requestKey)) ?? entry);
+    await publishDecision(create, standing.decision, standing.error, deps);
+  }
+  if (cancelled.length === 0) return false;
+  const create = RequestMessageSchema.parse(cancelled[0]!.message).payload;
+  await answerCancellingDelete(message, create, cancelledRun(create, cancelled[0]!.enqueued_at, WHILE_QUEUED), deps);
   return true;
 }
 
@@ -512,9 +528,8 @@ function heldRunCancelled(row: ApprovalRow): DomainErrorPayload {
   };
 }
 
-/** The final answer of a queued run's create once a delete cancelled it: `run_cancelled`, like an expired wait's. */
-async function refuseCancelled(row: QueueRow, deleted: RequestMessage, deps: PolicyDeps): Promise<void> {
-  const message = RequestMessageSchema.parse(row.message);
+/** The final answer of a queued run's create `message` once the delete `deleted` cancelled it: `run_cancelled`, like an expired wait's. */
+function cancellationOf(row: QueueRow, message: RequestMessage, deleted: RequestMessage): KeptDecision {
   const settledAt = row.settled_at ?? new Date().toISOString();
   const decision: DecisionPayload = {
     request: message.payload,
@@ -526,7 +541,7 @@ async function refuseCancelled(row: QueueRow, deleted: RequestMessage, deps: Pol
     queue: { ...toQueueSummary(row), state: 'Cancelled', settledAt },
   };
   const detail = `${deleted.principal.subject} deleted the run (deliveryId "${deleted.deliveryId}") while it waited in its queue; it never started`;
-  await publishDecision(message, decision, { code: 'run_cancelled', detail }, deps);
+  return { decision, error: { code: 'run_cancelled', detail } };
 }
 
 /** Tries one queued run: admits it, refuses it, or — a limit still full — leaves it waiting. */

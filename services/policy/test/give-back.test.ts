@@ -192,4 +192,16 @@ describe('a drainer settling a queued attempt', () => {
     expect(await decisions.first('k-23', 1)).toEqual(nowQueued);
     expect((await queue.byRequestKey('k-23'))?.state).toBe('Queued');
   });
+
+  it('lets its admission go when a delete cancelled the run while its lease lapsed, and answers with the cancellation', async () => {
+    const { decisions, summary, entry, ours } = await leasedWithSlot('k-24');
+    const cancellation: KeptDecision = {
+      decision: decision('deny', { queue: { ...summary, state: 'Cancelled' } }),
+      error: { code: 'run_cancelled', detail: 'bob deleted the run while it waited in its queue; it never started' },
+    };
+    await decisions.settle('k-24', 1, cancellation);
+    expect(await keepSettling({ requestKey: 'k-24', attempt: 1 }, ours, { decisions, slots, queue, logger }, entry)).toEqual(cancellation);
+    expect((await queue.byRequestKey('k-24'))?.state).toBe('Cancelled');
+    expect(await rowsOf('run_slots', 'k-24')).toBe(0);
+  });
 });

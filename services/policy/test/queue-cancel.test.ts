@@ -29,14 +29,21 @@ const queued = async (namespace: string, name: string) => (await queueRun(queue,
 
 const target = (namespace: string, name: string) => ({ namespace, kind: 'AgentRun', name });
 
+/** What a delete does to the queue: takes out every entry it may cancel (its decisions kept, as the handler keeps them first). */
+async function cancel(t: ReturnType<typeof target>, requestKey: string) {
+  const found = await queue.cancellable(t, requestKey);
+  if (found === undefined || 'leaving' in found) return found;
+  return { cancelled: await Promise.all(found.entries.map(async (e) => (await queue.markCancelled(e, requestKey))!)) };
+}
+
 describe('cancelling a queued run', () => {
   it('takes the waiting run of that name out of the queue, once, and hands the same delete its entry again', async () => {
     const row = await queued('c1', 'r1');
-    const first = await queue.cancel(target('c1', 'r1'), 'alice:del-1');
+    const first = await cancel(target('c1', 'r1'), 'alice:del-1');
     expect(first).toEqual({ cancelled: [expect.objectContaining({ id: row.id, state: 'Cancelled', settled_at: expect.any(String) })] });
     // A redelivered delete finds its own work; another delete finds no waiting run.
-    expect(await queue.cancel(target('c1', 'r1'), 'alice:del-1')).toEqual(first);
-    expect(await queue.cancel(target('c1', 'r1'), 'alice:del-2')).toBeUndefined();
+    expect(await cancel(target('c1', 'r1'), 'alice:del-1')).toEqual(first);
+    expect(await cancel(target('c1', 'r1'), 'alice:del-2')).toBeUndefined();
     expect(await queue.waiting(100)).not.toContainEqual(expect.objectContaining({ id: row.id }));
     expect(await queue.lease(row.id, 30_000, OWNER)).toBeUndefined();
     expect((await queue.byRequestKey(row.request_key))?.state).toBe('Cancelled');
@@ -44,17 +51,17 @@ describe('cancelling a queued run', () => {
 
   it('finds nothing for a run that does not wait, or waits under another name, kind or namespace', async () => {
     await queued('c2', 'r2');
-    expect(await queue.cancel(target('c2', 'other'), 'alice:del-3')).toBeUndefined();
-    expect(await queue.cancel(target('elsewhere', 'r2'), 'alice:del-3')).toBeUndefined();
-    expect(await queue.cancel({ ...target('c2', 'r2'), kind: 'OrchestrationRun' }, 'alice:del-3')).toBeUndefined();
+    expect(await cancel(target('c2', 'other'), 'alice:del-3')).toBeUndefined();
+    expect(await cancel(target('elsewhere', 'r2'), 'alice:del-3')).toBeUndefined();
+    expect(await cancel({ ...target('c2', 'r2'), kind: 'OrchestrationRun' }, 'alice:del-3')).toBeUndefined();
   });
 
   it('says the run is leaving while the drainer holds its lease, and cancels it once the lease is given back', async () => {
     const row = await queued('c3', 'r3');
     expect(await queue.lease(row.id, 30_000, OWNER)).toMatchObject({ id: row.id });
-    expect(await queue.cancel(target('c3', 'r3'), 'alice:del-4')).toEqual({ leaving: true });
+    expect(await cancel(target('c3', 'r3'), 'alice:del-4')).toEqual({ leaving: true });
     await queue.unlease(row.id, OWNER);
-    expect(await queue.cancel(target('c3', 'r3'), 'alice:del-4')).toMatchObject({ cancelled: [{ id: row.id, state: 'Cancelled' }] });
+    expect(await cancel(target('c3', 'r3'), 'alice:del-4')).toMatchObject({ cancelled: [{ id: row.id, state: 'Cancelled' }] });
   });
 
   it('lets only the owner of a lease renew or give it back, and another drainer take it once it lapsed', async () => {
@@ -86,8 +93,8 @@ describe('a delete while the drainer works the queue', () => {
       if (r.id === slow.id) {
         // A try that outlasts its lease several times over: an admission waiting on the API server, say.
         await new Promise((resolve) => setTimeout(resolve, leaseMs * 4));
-        duringTry.push(await queue.cancel(target('c5', 'slow'), 'alice:del-5'));
-        duringTry.push(await queue.cancel(target('c5', 'behind'), 'alice:del-6'));
+        duringTry.push(await cancel(target('c5', 'slow'), 'alice:del-5'));
+        duringTry.push(await cancel(target('c5', 'behind'), 'alice:del-6'));
       }
       return {};
     };

@@ -6,7 +6,7 @@ import { STREAM_NAMES, streamDefinitions, type DecisionPayload, type RequestMess
 import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
 import { createLogger, ensureStreams } from '@jangar/service-kit';
 import { POLICY_DATABASE } from '../src/database.js';
-import { tryQueued, type PolicyDeps } from '../src/handler.js';
+import { cancelQueued, tryQueued, type PolicyDeps } from '../src/handler.js';
 import { QueueStore, toQueueSummary } from '../src/queue/store.js';
 import { SlotStore } from '../src/slots/store.js';
 import { DecisionStore } from '../src/decisions/store.js';
@@ -133,5 +133,50 @@ describe('trying a queued run', () => {
     expect('row' in again && again.row).toMatchObject({ id: first.id, attempt: 2, state: 'Queued' });
     expect(await queue.settle(first, 'Admitted')).toBeUndefined();
     expect(await queue.byRequestKey('alice:d5')).toMatchObject({ attempt: 2, state: 'Queued' });
+  });
+});
+
+describe('deleting a queued run', () => {
+  /** bob's delete of the AgentRun `name` in q2. */
+  const deleteOf = (name: string): RequestMessage => ({
+    deliveryId: `del-${name}`,
+    requestKey: `bob:del-${name}`,
+    attempt: 1,
+    correlationId: `del-${name}`,
+    principal: { subject: 'bob', roles: [] },
+    namespace: 'q2',
+    occurredAt: new Date().toISOString(),
+    payload: { id: randomUUID(), kind: 'AgentRun', verb: 'delete', metadata: { namespace: 'q2', name } },
+  });
+  const target = (name: string) => ({ namespace: 'q2', kind: 'AgentRun', name });
+
+  it('does not cancel a run a drainer admitted first, past its lease, and leaves the delete to come back for the run', async () => {
+    const { message, row: entry } = await queueRun(queue, 'q2', 'r6', 'alice:d6');
+    const decisions = new DecisionStore(scratch.db);
+    // The drainer kept its admission; its lease lapsed before it marked the entry.
+    const admitted = decisionOf(message, 'allow', {
+      queue: { ...toQueueSummary(entry), state: 'Admitted', settledAt: new Date().toISOString() },
+    });
+    await decisions.settle('alice:d6', 1, { decision: admitted });
+    await expect(cancelQueued(deleteOf('r6'), target('r6'), publishingDeps(decisions))).rejects.toThrow(/leaving its queue/);
+    expect((await queue.byRequestKey('alice:d6'))?.state).toBe('Queued');
+    expect(await decisions.first('alice:d6', 1)).toEqual({ decision: admitted });
+    expect(await publishedFor(STREAM_NAMES.decisions, 'alice:d6')).toEqual([]);
+  });
+
+  it('cancels a waiting run by keeping its cancellation first, which a drainer trying it then answers with', async () => {
+    const { row: entry } = await queueRun(queue, 'q2', 'r7', 'alice:d7');
+    const decisions = new DecisionStore(scratch.db);
+    expect(await cancelQueued(deleteOf('r7'), target('r7'), publishingDeps(decisions))).toBe(true);
+    expect((await queue.byRequestKey('alice:d7'))?.state).toBe('Cancelled');
+    const kept = await decisions.first('alice:d7', 1);
+    expect(kept).toMatchObject({
+      decision: { verdict: 'deny', queue: { id: entry.id, state: 'Cancelled' } },
+      error: { code: 'run_cancelled' },
+    });
+    expect((await publishedFor(STREAM_NAMES.decisions, 'alice:d7')).map((m) => m.payload.verdict)).toEqual(['deny']);
+    // Redelivered, the delete finds its own cancellation and answers as before.
+    expect(await cancelQueued(deleteOf('r7'), target('r7'), publishingDeps(decisions))).toBe(true);
+    expect(await decisions.first('alice:d7', 1)).toEqual(kept);
   });
 });

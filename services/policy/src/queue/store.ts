@@ -266,25 +266,39 @@ export class QueueStore {
   }
 
   /**
-   * Takes the waiting runs named `target` out of the queue for the delete `requestKey`, and
-   * returns them — again to a redelivery of the same delete, so it can finish what it started.
+   * The waiting runs named `target` the delete `requestKey` may cancel, and those it cancelled
+   * already — again to a redelivery of the same delete, so it can finish what it started.
    * `leaving` while the drainer holds the run's lease: it may be admitted this very moment.
    */
-  async cancel(
+  async cancellable(
     target: { namespace: string; kind: string; name: string },
     requestKey: string,
-  ): Promise<{ cancelled: QueueRow[] } | { leaving: true } | undefined> {
+  ): Promise<{ entries: QueueRow[] } | { leaving: true } | undefined> {
     const match = 'namespace = ? and kind = ? and name = ?';
     const where = [target.namespace, target.kind, target.name];
-    const cancelled = await this.db.query<QueueRow>(
-      `update policy.run_queue set state = 'Cancelled', settled_at = coalesce(settled_at, now()), leased_until = null, leased_by = null, cancelled_by = ?
-        where ${match} and ((state = 'Queued' and (leased_until is null or leased_until < now())) or (state = 'Cancelled' and cancelled_by = ?))
-        returning ${COLUMNS}`,
-      [requestKey, ...where, requestKey],
+    const entries = await this.db.query<QueueRow>(
+      `select ${COLUMNS} from policy.run_queue
+        where ${match} and ((state = 'Queued' and (leased_until is null or leased_until < now())) or (state = 'Cancelled' and cancelled_by = ?))`,
+      [...where, requestKey],
     );
-    if (cancelled.length > 0) return { cancelled };
+    if (entries.length > 0) return { entries };
     const leased = await this.db.query(`select 1 from policy.run_queue where ${match} and state = 'Queued' limit 1`, where);
     return leased.length > 0 ? { leaving: true } : undefined;
+  }
+
+  /**
+   * Takes `entry` out of the queue as cancelled by the delete `requestKey`, once its cancellation
+   * is kept as the attempt's decision: so also from under a drainer whose lease lapsed, which
+   * loses to it, and after that drainer marked it `Cancelled` itself. The row as it is then.
+   */
+  async markCancelled(entry: Pick<QueueRow, 'id' | 'attempt'>, requestKey: string): Promise<QueueRow | undefined> {
+    const [row] = await this.db.query<QueueRow>(
+      `update policy.run_queue set state = 'Cancelled', settled_at = coalesce(settled_at, now()), leased_until = null, leased_by = null,
+              cancelled_by = coalesce(cancelled_by, ?)
+        where id = ? and attempt = ? and state in ('Queued', 'Cancelled') returning ${COLUMNS}`,
+      [requestKey, entry.id, entry.attempt],
+    );
+    return row;
   }
 
   /** The queue entry of a request, whatever its state. */
