@@ -408,23 +408,37 @@ export async function cancelQueued(message: RequestMessage, target: RunTarget, d
   const cancelled: QueueRow[] = [];
   for (const entry of found.entries) {
     const create = RequestMessageSchema.parse(entry.message);
-    const ours = cancellationOf(entry, create, message);
-    // Kept before the entry leaves the queue: a drainer whose lease lapsed may be settling the same
-    // attempt, and whichever decision is kept first stands. A cancellation standing (this delete's,
-    // kept before a crash, or another delete's) is carried out as this one.
-    const standing = await deps.decisions.settle(entry.request_key, entry.attempt, ours);
-    if (standing !== ours && standing.decision.queue?.state !== 'Cancelled') {
-      // Admitted first: the run is on its way to start, and the delete will find it.
-      if (admits(standing)) throw leaving();
-      continue; // refused as it left the queue: there is no run to cancel
+    // Kept as the attempt's decision before the entry leaves the queue, in one transaction: a
+    // drainer whose lease lapsed mid-try may be settling the same attempt, and whichever decision
+    // is kept first stands.
+    const { standing, row } = await deps.queue.cancel(entry, message.requestKey, cancellationOf(entry, create, message), deps.decisions);
+    if (standing.decision.queue?.state === 'Cancelled') {
+      // This delete's, kept now or before a crash, or another delete's of the same run.
+      cancelled.push(row ?? entry);
+      await publishDecision(create, standing.decision, standing.error, deps);
+      continue;
     }
-    cancelled.push((await deps.queue.markCancelled(entry, message.requestKey)) ?? entry);
-    await publishDecision(create, standing.decision, standing.error, deps);
+    // Decided otherwise first: the entry leaves the queue as that decision says, as a drainer would
+    // have it leave, rather than wait for one, which a full scope ahead of it may never let try it.
+    await leaveAsKept(entry, create, standing, deps);
+    // Admitted from this entry just now: the run is on its way, and the delete will find it.
+    if (admits(standing) && standing.decision.queue?.id === entry.id) throw leaving();
   }
   if (cancelled.length === 0) return false;
   const create = RequestMessageSchema.parse(cancelled[0]!.message).payload;
   await answerCancellingDelete(message, create, cancelledRun(create, cancelled[0]!.enqueued_at, WHILE_QUEUED), deps);
   return true;
+}
+
+/**
+ * Takes `entry` out of the queue as `kept`, the final decision its attempt got first, says. When
+ * that decision settled this very entry (an earlier try's, whose entry a crash left waiting), it
+ * is published again first; else it was another replica's, which published it, and this entry
+ * was the losing replica's (giveBackLostAdmission).
+ */
+async function leaveAsKept(entry: QueueRow, create: RequestMessage, kept: KeptDecision, deps: PolicyDeps): Promise<void> {
+  if (kept.decision.queue?.id === entry.id) await publishDecision(create, kept.decision, kept.error, deps);
+  await deps.queue.settle(entry, leavesAs(kept, entry));
 }
 
 /**
@@ -530,6 +544,7 @@ function heldRunCancelled(row: ApprovalRow): DomainErrorPayload {
 
 /** The final answer of a queued run's create `message` once the delete `deleted` cancelled it: `run_cancelled`, like an expired wait's. */
 function cancellationOf(row: QueueRow, message: RequestMessage, deleted: RequestMessage): KeptDecision {
+  // The entry is marked with the same time.
   const settledAt = row.settled_at ?? new Date().toISOString();
   const decision: DecisionPayload = {
     request: message.payload,
@@ -557,14 +572,10 @@ export async function tryQueued(row: QueueRow, deps: PolicyDeps): Promise<{ bloc
     await deps.queue.settle(row, 'Rejected');
     return {};
   }
+  // Decided already: not again, which could come out otherwise.
   const kept = await deps.decisions.first(row.request_key, row.attempt);
   if (kept && kept.decision.verdict !== 'pending') {
-    // An earlier try settled this entry and kept that, and a crash left the entry waiting: its
-    // answer again, not a new decision, which could differ.
-    if (kept.decision.queue?.id === row.id) await publishDecision(stored.data, kept.decision, kept.error, deps);
-    // Else another replica decided this attempt first and admitted or refused the run
-    // (giveBackLostAdmission): this entry was the losing replica's, and leaves without a decision of its own.
-    await deps.queue.settle(row, leavesAs(kept, row));
+    await leaveAsKept(row, stored.data, kept, deps);
     return {};
   }
   if (row.due) {

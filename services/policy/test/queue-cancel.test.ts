@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import { POLICY_DATABASE } from '../src/database.js';
-import { QueueStore } from '../src/queue/store.js';
+import { RequestMessage } from '@jangar/contracts';
+import { QueueStore, toQueueSummary, type QueueRow } from '../src/queue/store.js';
+import { DecisionStore, type KeptDecision } from '../src/decisions/store.js';
 import { QueueDrainer, type TryQueued } from '../src/queue/drain.js';
 import { queueRun } from './queued-run.js';
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/database.js';
@@ -11,11 +13,13 @@ import { scratchDatabase, type ScratchDatabase } from '../../../test/support/dat
 let scratch: ScratchDatabase;
 let db: Database;
 let queue: QueueStore;
+let decisions: DecisionStore;
 
 beforeAll(async () => {
   scratch = await scratchDatabase('queue-cancel', POLICY_DATABASE);
   db = scratch.db;
   queue = new QueueStore(db);
+  decisions = new DecisionStore(db);
 });
 
 afterAll(async () => {
@@ -29,11 +33,30 @@ const queued = async (namespace: string, name: string) => (await queueRun(queue,
 
 const target = (namespace: string, name: string) => ({ namespace, kind: 'AgentRun', name });
 
-/** What a delete does to the queue: takes out every entry it may cancel (its decisions kept, as the handler keeps them first). */
+/** A delete's cancellation of `entry`, as the attempt's decision. */
+const cancellationOf = (entry: QueueRow): KeptDecision => {
+  const settledAt = new Date().toISOString();
+  return {
+    decision: {
+      request: RequestMessage.parse(entry.message).payload,
+      verdict: 'deny',
+      mode: 'enforce',
+      violations: [],
+      policyVersion: 'queue',
+      evaluatedAt: settledAt,
+      queue: { ...toQueueSummary(entry), state: 'Cancelled', settledAt },
+    },
+    error: { code: 'run_cancelled', detail: 'deleted while it waited in its queue' },
+  };
+};
+
+/** What a delete does to the queue: takes out every entry it may cancel, each with its cancellation kept. */
 async function cancel(t: ReturnType<typeof target>, requestKey: string) {
   const found = await queue.cancellable(t, requestKey);
   if (found === undefined || 'leaving' in found) return found;
-  return { cancelled: await Promise.all(found.entries.map(async (e) => (await queue.markCancelled(e, requestKey))!)) };
+  const cancelled: QueueRow[] = [];
+  for (const entry of found.entries) cancelled.push((await queue.cancel(entry, requestKey, cancellationOf(entry), decisions)).row ?? entry);
+  return { cancelled };
 }
 
 describe('cancelling a queued run', () => {
@@ -47,6 +70,20 @@ describe('cancelling a queued run', () => {
     expect(await queue.waiting(100)).not.toContainEqual(expect.objectContaining({ id: row.id }));
     expect(await queue.lease(row.id, 30_000, OWNER)).toBeUndefined();
     expect((await queue.byRequestKey(row.request_key))?.state).toBe('Cancelled');
+  });
+
+  it('keeps one cancellation of an entry two deletes found waiting at once, marked with the key of the delete it is', async () => {
+    const entry = await queued('c6', 'r6');
+    const [one, two] = [
+      await queue.cancellable(target('c6', 'r6'), 'alice:del-7'),
+      await queue.cancellable(target('c6', 'r6'), 'alice:del-8'),
+    ];
+    expect([one, two]).toEqual([{ entries: [entry] }, { entries: [entry] }]);
+    const first = cancellationOf(entry);
+    expect((await queue.cancel(entry, 'alice:del-7', first, decisions)).row).toMatchObject({ id: entry.id, state: 'Cancelled' });
+    expect(await queue.cancel(entry, 'alice:del-8', cancellationOf(entry), decisions)).toEqual({ standing: first });
+    expect(await queue.cancellable(target('c6', 'r6'), 'alice:del-7')).toMatchObject({ entries: [{ id: entry.id, state: 'Cancelled' }] });
+    expect(await queue.cancellable(target('c6', 'r6'), 'alice:del-8')).toBeUndefined();
   });
 
   it('finds nothing for a run that does not wait, or waits under another name, kind or namespace', async () => {

@@ -159,9 +159,33 @@ describe('deleting a queued run', () => {
     });
     await decisions.settle('alice:d6', 1, { decision: admitted });
     await expect(cancelQueued(deleteOf('r6'), target('r6'), publishingDeps(decisions))).rejects.toThrow(/leaving its queue/);
-    expect((await queue.byRequestKey('alice:d6'))?.state).toBe('Queued');
     expect(await decisions.first('alice:d6', 1)).toEqual({ decision: admitted });
-    expect(await publishedFor(STREAM_NAMES.decisions, 'alice:d6')).toEqual([]);
+    // The entry leaves the queue as admitted, its admission published again, without waiting for
+    // a drainer, which a full scope ahead of it may never let try it: the delete comes back for the run.
+    expect((await queue.byRequestKey('alice:d6'))?.state).toBe('Admitted');
+    expect((await publishedFor(STREAM_NAMES.decisions, 'alice:d6')).map((m) => m.payload.verdict)).toEqual(['allow']);
+    expect(await cancelQueued(deleteOf('r6'), target('r6'), publishingDeps(decisions))).toBe(false);
+  });
+
+  it("goes on to the run another replica admitted, taking out an entry that replica's twin queued and left", async () => {
+    const { message } = await queueRun(queue, 'q2', 'r8', 'alice:d8');
+    const decisions = new DecisionStore(scratch.db);
+    // Admitted directly by one replica while another queued the same attempt and died.
+    await decisions.keep('alice:d8', 1, { decision: decisionOf(message, 'allow') });
+    expect(await cancelQueued(deleteOf('r8'), target('r8'), publishingDeps(decisions))).toBe(false);
+    expect((await queue.byRequestKey('alice:d8'))?.state).toBe('Admitted');
+    expect(await publishedFor(STREAM_NAMES.decisions, 'alice:d8')).toEqual([]);
+  });
+
+  it('leaves a later delete of a cancelled run to go on as any delete, and answers the first, delivered again, as it did', async () => {
+    const { row: entry } = await queueRun(queue, 'q2', 'r9', 'alice:d9');
+    const decisions = new DecisionStore(scratch.db);
+    const [first, second] = [deleteOf('r9'), { ...deleteOf('r9'), deliveryId: 'del-r9-again', requestKey: 'bob:del-r9-again' }];
+    expect(await cancelQueued(first, target('r9'), publishingDeps(decisions))).toBe(true);
+    expect(await cancelQueued(second, target('r9'), publishingDeps(decisions))).toBe(false);
+    expect(await cancelQueued(first, target('r9'), publishingDeps(decisions))).toBe(true);
+    expect(await decisions.first('alice:d9', 1)).toMatchObject({ decision: { queue: { id: entry.id, state: 'Cancelled' } } });
+    expect((await publishedFor(STREAM_NAMES.decisions, 'alice:d9')).map((m) => m.payload.verdict)).toEqual(['deny']);
   });
 
   it('cancels a waiting run by keeping its cancellation first, which a drainer trying it then answers with', async () => {

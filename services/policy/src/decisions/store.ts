@@ -16,6 +16,9 @@ export interface KeptDecision {
   error?: DomainErrorPayload | undefined;
 }
 
+/** Runs one statement: the database's, or a transaction's. */
+export type Query = Database['query'];
+
 interface Keep extends KeptDecision {
   requestKey: string;
   attempt: number;
@@ -25,12 +28,16 @@ export class DecisionStore {
   // One insert per decision would be policy's most frequent statement; side by side they go together.
   private readonly keeps = groupCommit<Keep, boolean>((batch) => this.insert(batch));
 
-  constructor(private readonly db: Database) {}
+  private readonly query: Query;
 
-  /** The decision this attempt first got, if it was decided. */
-  async first(requestKey: string, attempt: number): Promise<KeptDecision | undefined> {
+  constructor(private readonly db: Database) {
+    this.query = (sql, params) => db.query(sql, params);
+  }
+
+  /** The decision this attempt first got, if it was decided (read with `q`, in a transaction, if given). */
+  async first(requestKey: string, attempt: number, q: Query = this.query): Promise<KeptDecision | undefined> {
     // Raw SQL: one indexed read of a composite key.
-    const [row] = await this.db.query<{ decision: unknown; error: unknown }>(
+    const [row] = await q<{ decision: unknown; error: unknown }>(
       'select decision, error from policy.first_decisions where request_key = ? and attempt = ?',
       [requestKey, attempt],
     );
@@ -55,18 +62,19 @@ export class DecisionStore {
    * itself, or one already final — another replica's of the same attempt, or an earlier settling
    * of it whose queue entry a crash left waiting.
    */
-  async settle(requestKey: string, attempt: number, kept: KeptDecision): Promise<KeptDecision> {
+  async settle(requestKey: string, attempt: number, kept: KeptDecision, q: Query = this.query): Promise<KeptDecision> {
     // Raw SQL: an insert that, on a decision kept already, replaces it only while it is `pending`.
     // The conflict waits for a keep still being written and then reads the row it committed.
-    const won = await this.db.query(
+    // Retention counts from the settling: a run may wait in its queue longer than it.
+    const won = await q(
       `insert into policy.first_decisions (request_key, attempt, decision, error) values (?, ?, ?::jsonb, ?::jsonb)
-       on conflict (request_key, attempt) do update set decision = excluded.decision, error = excluded.error
+       on conflict (request_key, attempt) do update set decision = excluded.decision, error = excluded.error, decided_at = now()
         where policy.first_decisions.decision->>'verdict' = 'pending'
        returning 1`,
       [requestKey, attempt, JSON.stringify(kept.decision), kept.error === undefined ? null : JSON.stringify(kept.error)],
     );
     if (won.length > 0) return kept;
-    return (await this.first(requestKey, attempt)) ?? kept;
+    return (await this.first(requestKey, attempt, q)) ?? kept;
   }
 
   private async insert(batch: readonly Keep[]): Promise<boolean[]> {

@@ -3,6 +3,7 @@ import type { QueueEntryView, QueueQuery, QueueState, QueueSummary, RequestMessa
 import { continueToken, cursorInstant } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import { namespaceScope } from '../scope.js';
+import type { DecisionStore, KeptDecision } from '../decisions/store.js';
 
 /** A row of `policy.run_queue`, times as RFC 3339 text; `due` once its wait has run out. */
 export interface QueueRow {
@@ -287,18 +288,30 @@ export class QueueStore {
   }
 
   /**
-   * Takes `entry` out of the queue as cancelled by the delete `requestKey`, once its cancellation
-   * is kept as the attempt's decision: so also from under a drainer whose lease lapsed, which
-   * loses to it, and after that drainer marked it `Cancelled` itself. The row as it is then.
+   * Keeps `cancellation`, the delete `requestKey`'s, as the decision of the queued attempt `entry`
+   * ({@link DecisionStore.settle}) and, in the same transaction, when it is kept, takes the entry
+   * out of the queue as cancelled by that delete. So a cancellation is never kept without its mark,
+   * for a drainer to find or another delete to take as its own. Returns the decision that stands —
+   * the cancellation, or one kept first: a drainer's, whose lease lapsed mid-try, another delete's
+   * cancellation, an expiry — and the entry as marked, if it was.
    */
-  async markCancelled(entry: Pick<QueueRow, 'id' | 'attempt'>, requestKey: string): Promise<QueueRow | undefined> {
-    const [row] = await this.db.query<QueueRow>(
-      `update policy.run_queue set state = 'Cancelled', settled_at = coalesce(settled_at, now()), leased_until = null, leased_by = null,
-              cancelled_by = coalesce(cancelled_by, ?)
-        where id = ? and attempt = ? and state in ('Queued', 'Cancelled') returning ${COLUMNS}`,
-      [requestKey, entry.id, entry.attempt],
-    );
-    return row;
+  async cancel(
+    entry: Pick<QueueRow, 'id' | 'attempt' | 'request_key'>,
+    requestKey: string,
+    cancellation: KeptDecision,
+    decisions: Pick<DecisionStore, 'settle'>,
+  ): Promise<{ standing: KeptDecision; row?: QueueRow }> {
+    return this.db.transaction(async (q) => {
+      const standing = await decisions.settle(entry.request_key, entry.attempt, cancellation, q);
+      if (standing !== cancellation) return { standing };
+      const [row] = await q<QueueRow>(
+        `update policy.run_queue set state = 'Cancelled', settled_at = coalesce(?::timestamptz, now()), leased_until = null, leased_by = null,
+                cancelled_by = ?
+          where id = ? and attempt = ? and state = 'Queued' returning ${COLUMNS}`,
+        [cancellation.decision.queue?.settledAt ?? null, requestKey, entry.id, entry.attempt],
+      );
+      return { standing, ...(row ? { row } : {}) };
+    });
   }
 
   /** The queue entry of a request, whatever its state. */
