@@ -352,23 +352,14 @@ async function publishDecision(
  * then left the queue as that one says. True when the expiry stood.
  */
 async function expireQueued(row: QueueRow, message: RequestMessage, deps: PolicyDeps): Promise<boolean> {
-  const summary = { ...toQueueSummary(row), state: 'Expired' as const, settledAt: new Date().toISOString() };
   const ruleId = row.reason === 'ConcurrencyLimit' ? 'concurrency-limit' : 'rate-limit';
   const reason = `waited in the queue from ${row.enqueued_at} to ${row.expires_at}: ${row.detail}`;
   const violations = [{ ruleId, path: 'metadata.namespace', reason }];
-  const decision: DecisionPayload = {
-    request: message.payload,
-    verdict: 'deny',
-    mode: 'enforce',
+  const expiry = refusedAsItLeft(row, message, 'Expired', new Date().toISOString(), {
+    code: 'queue_expired',
+    detail: `${reason}; submit again with a new deliveryId`,
     violations,
-    policyVersion: 'queue',
-    evaluatedAt: summary.settledAt,
-    queue: summary,
-  };
-  const expiry = {
-    decision,
-    error: { code: 'queue_expired' as const, detail: `${reason}; submit again with a new deliveryId`, violations },
-  };
+  });
   const decided = await keepSettling(message, expiry, deps, row);
   await publishDecision(message, decided.decision, decided.error, deps);
   return decided === expiry;
@@ -544,19 +535,32 @@ function heldRunCancelled(row: ApprovalRow): DomainErrorPayload {
 
 /** The final answer of a queued run's create `message` once the delete `deleted` cancelled it: `run_cancelled`, like an expired wait's. */
 function cancellationOf(row: QueueRow, message: RequestMessage, deleted: RequestMessage): KeptDecision {
+  const detail = `${deleted.principal.subject} deleted the run (deliveryId "${deleted.deliveryId}") while it waited in its queue; it never started`;
   // The entry is marked with the same time.
-  const settledAt = row.settled_at ?? new Date().toISOString();
+  return refusedAsItLeft(row, message, 'Cancelled', row.settled_at ?? new Date().toISOString(), { code: 'run_cancelled', detail });
+}
+
+/**
+ * The queue's own final refusal of `row`'s attempt, leaving the queue `state` at `settledAt`: its
+ * wait ran out or a delete ended it, not a rule, so the decision carries the refusal's violations alone.
+ */
+function refusedAsItLeft(
+  row: QueueRow,
+  message: RequestMessage,
+  state: 'Expired' | 'Cancelled',
+  settledAt: string,
+  error: DomainErrorPayload,
+): KeptDecision {
   const decision: DecisionPayload = {
     request: message.payload,
     verdict: 'deny',
     mode: 'enforce',
-    violations: [],
+    violations: error.violations ?? [],
     policyVersion: 'queue',
     evaluatedAt: settledAt,
-    queue: { ...toQueueSummary(row), state: 'Cancelled', settledAt },
+    queue: { ...toQueueSummary(row), state, settledAt },
   };
-  const detail = `${deleted.principal.subject} deleted the run (deliveryId "${deleted.deliveryId}") while it waited in its queue; it never started`;
-  return { decision, error: { code: 'run_cancelled', detail } };
+  return { decision, error };
 }
 
 /** Tries one queued run: admits it, refuses it, or — a limit still full — leaves it waiting. */
