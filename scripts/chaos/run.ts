@@ -9,21 +9,14 @@ import type { Stack } from '@jangar/stack';
 import { ChaosClient } from './client.js';
 import { FaultPlan, type FaultReport, type FaultTarget } from './faults.js';
 import { Ledger } from './ledger.js';
-import { runStorm } from './storm.js';
+import { runStorm, type StormOptions } from './storm.js';
 import { verifyStorm, type Verification } from './verify.js';
 
 /** The caller a chaos run creates runs as; its namespace holds nothing else. */
 export const CHAOS_CALLER = { token: 'chaos-token-0001', subject: 'chaos', namespaces: ['chaos'] };
 
-export interface ChaosOptions {
-  total: number;
-  concurrency: number;
-  retryShare: number;
-  /** Share of runs deleted once created (default 0.1). */
-  deleteShare?: number;
-  /** Share of runs patched once created (default 0.1). */
-  patchShare?: number;
-  seed: number;
+/** The storm's shape (its sizes, shares and seed), the faults that strike during it, and the verification's deadline. */
+export interface ChaosOptions extends Pick<StormOptions, 'total' | 'concurrency' | 'retryShare' | 'deleteShare' | 'patchShare' | 'seed'> {
   faults: readonly FaultTarget[];
   /** How long each freeze fault lasts (default 15 s). */
   freezeMs?: number;
