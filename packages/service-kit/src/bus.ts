@@ -203,6 +203,7 @@ export async function consume<S extends z.ZodType>(
   meter.messagesFailed.inc({ ...labels, reason: 'handler' }, 0);
   meter.messagesFailed.inc({ ...labels, reason: 'schema' }, 0);
   meter.messagesFailed.inc({ ...labels, reason: 'poison' }, 0);
+  meter.messagesFailed.inc({ ...labels, reason: 'given-up' }, 0);
 
   // Only a consumer that answers what it gives up on reads its dead letters back.
   const jsm = opts.giveUp?.answer ? await js.jetstreamManager() : undefined;
@@ -239,6 +240,7 @@ export async function consume<S extends z.ZodType>(
       'an earlier delivery gave up on the message and answered it; answered it again and terminated it, unhandled',
     );
     m.term();
+    meter.messagesFailed.inc({ ...labels, reason: 'given-up' });
     return true;
   };
 

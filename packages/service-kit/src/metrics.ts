@@ -96,7 +96,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
     }),
     messagesFailed: new Counter({
       name: 'jangar_messages_failed_total',
-      help: 'Messages that failed: reason "handler" (nak, redelivered later), "schema" (terminated) or "poison" (answered internal, terminated).',
+      help: 'Messages that failed: reason "handler" (nak, redelivered later), "schema" (terminated), "poison" (answered internal, terminated) or "given-up" (delivered again after a delivery gave up on it: answered again, terminated).',
       labelNames: ['consumer', 'reason'],
       registers: [registry],
     }),

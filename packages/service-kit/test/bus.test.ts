@@ -16,7 +16,9 @@ import { scratchNats, waitFor, type NatsServerHandle } from '@jangar/devstack';
 import { consume, HeldMessages, type Subscription } from '../src/bus.js';
 import { TransientError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
+import { metrics } from '../src/metrics.js';
 import { ensureConsumer, ensureStreams } from '../src/nats.js';
+import { metricSample } from '../../../test/support/fixtures.js';
 
 const logger = createLogger('test', 'silent');
 const STREAM = 'BUS_TEST';
@@ -225,6 +227,8 @@ describe('a message its handler cannot process', () => {
       if (delivery <= 2) await bug();
     };
     expect(await poisoned('unanswered', { n: 3 }, 2, healed, ackLost)).toEqual({ deliveries: 2, answers: 2, handled: 0, sequence: 3 });
+    // The give-up whose answer failed counted nothing; the delivery that settled it counts, for an alert.
+    expect(await failures('unanswered')).toEqual({ poison: 0, 'given-up': 1 });
   });
 
   it('is handled, not answered again, past `after` when an answered dead letter of its sequence holds another message', async () => {
@@ -242,8 +246,16 @@ describe('a message its handler cannot process', () => {
       if (delivery <= 2) throw new TransientError('postgres is down');
     };
     expect(await poisoned('renumbered', { n: 7 }, 2, outage)).toEqual({ deliveries: 3, answers: 0, handled: 1, sequence: 3 });
+    expect(await failures('renumbered')).toEqual({ poison: 0, 'given-up': 0 });
   });
 });
+
+/** How many of `durable`'s messages this process counted as given up on, and as delivered again after that. */
+async function failures(durable: string) {
+  const { body } = await metrics().render();
+  const count = (reason: string) => metricSample(body, 'jangar_messages_failed_total', { consumer: durable, reason });
+  return { poison: count('poison'), 'given-up': count('given-up') };
+}
 
 /** The last message `durable` parked in the dead letters: its body as text and why it is there. */
 async function deadLetterOf(durable: string) {
