@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, AgentRun } from '@jangar/contracts';
+import { Agent, AgentRun, apiVersionOf, JANGAR_ANNOTATIONS } from '@jangar/contracts';
 import { TransientError } from '@jangar/service-kit';
 import type { Cluster } from '../src/cluster.js';
 import { applyDelete } from '../src/apply/delete.js';
@@ -88,6 +88,62 @@ describe('applying a delete', () => {
 
     expect(await applyDelete(d1, AgentRun, h.cluster, tombstones)).toMatchObject({ result: 'rejected', error: { code: 'conflict' } });
     expect((await readDirectly(h.api, AgentRun, NS, 'stale'))?.status).toBeUndefined();
+  });
+
+  it('keeps refusing, and keeps the object, when a delete the API server refused as stale is delivered again', async () => {
+    const tombstones = new MemoryTombstones();
+    const agent = await createDirectly(h.api, Agent, NS, 'guarded', AGENT_SPEC);
+    const d1 = decision({
+      kind: 'Agent',
+      verb: 'delete',
+      metadata: { namespace: NS, name: 'guarded', resourceVersion: agent.metadata.resourceVersion },
+    });
+    // Another writer changes the Agent between this delete's read and its call.
+    const overtaken: Cluster = Object.assign(Object.create(h.cluster) as Cluster, {
+      delete: async (...args: Parameters<Cluster['delete']>) => {
+        const now = (await readDirectly(h.api, Agent, NS, 'guarded'))!;
+        const body = { ...now, apiVersion: apiVersionOf(Agent), kind: 'Agent', metadata: { ...now.metadata, labels: { team: 'b' } } };
+        await h.api.replaceNamespacedCustomObject({
+          group: Agent.group,
+          version: Agent.version,
+          plural: Agent.plural,
+          namespace: NS,
+          name: 'guarded',
+          body,
+        });
+        return h.cluster.delete(...args);
+      },
+    });
+    const answer = await applyDelete(d1, Agent, overtaken, tombstones);
+    expect(answer).toMatchObject({ result: 'rejected', error: { code: 'conflict' } });
+
+    // Its outcome's publish failed, say: the same request comes again.
+    expect(await applyDelete(d1, Agent, h.cluster, tombstones)).toMatchObject({ result: 'rejected', error: { code: 'conflict' } });
+    expect((await readDirectly(h.api, Agent, NS, 'guarded'))?.metadata.labels).toEqual({ team: 'b' });
+  });
+
+  it("removes a cancelled run's workload when delivered again after the removal failed", async () => {
+    const tombstones = new MemoryTombstones();
+    const job = { apiVersion: 'batch/v1', kind: 'Job', name: 'working', namespace: NS };
+    await createDirectly(h.api, AgentRun, NS, 'working', RUN_SPEC, {
+      annotations: { [JANGAR_ANNOTATIONS.binding]: JSON.stringify({ provider: 'job', resource: job, config: {} }) },
+    });
+    const d1 = decision({ kind: 'AgentRun', verb: 'delete', metadata: { namespace: NS, name: 'working' } });
+    const removals: unknown[] = [];
+    const flaky: Cluster = Object.assign(Object.create(h.cluster) as Cluster, {
+      deleteProviderResource: async (ref: unknown) => {
+        removals.push(ref);
+        if (removals.length === 1) throw new TransientError('the API server did not answer');
+      },
+    });
+    await expect(applyDelete(d1, AgentRun, flaky, tombstones)).rejects.toBeInstanceOf(TransientError);
+    expect((await readDirectly(h.api, AgentRun, NS, 'working'))?.status).toMatchObject({ phase: 'Cancelled' });
+
+    const redelivered = await applyDelete(d1, AgentRun, flaky, tombstones);
+
+    expect(redelivered).toMatchObject({ result: 'applied', deletion: 'completed' });
+    expect(removals).toEqual([job, job]);
+    expect(await readDirectly(h.api, AgentRun, NS, 'working')).toBeUndefined();
   });
 
   it('answers a redelivered delete from its tombstone when the run vanished while it was being cancelled', async () => {
