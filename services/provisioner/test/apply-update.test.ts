@@ -164,6 +164,22 @@ describe("an update of a run's runtime", () => {
     expect(await bindingOf('started')).toEqual({ provider: 'job', config: {} });
   });
 
+  it('leaves a run that started without a binding unbound, and refuses to change its runtime', async () => {
+    // An orchestration's step: made by its controller, with no binding of Jangar's.
+    await createDirectly(h.api, AgentRun, NS, 'step', RUN_SPEC, { labels: { 'jangar.proompteng.ai/id': 'id-step' } });
+    await h.cluster.patchStatus(AgentRun, NS, 'step', { phase: 'Running' });
+
+    expect(await applyUpdate(patchOf('step', { metadata: { labels: { team: 'a' } } }), AgentRun, h.cluster)).toMatchObject({
+      result: 'applied',
+    });
+    expect(await bindingOf('step')).toBeNull();
+    expect(await applyUpdate(patchOf('step', { spec: { runtime: TEMPORAL_SPEC.runtime } }), AgentRun, h.cluster)).toMatchObject({
+      result: 'rejected',
+      error: { code: 'conflict', errors: [{ path: 'spec.runtime' }] },
+    });
+    expect(await bindingOf('step')).toBeNull();
+  });
+
   it('binds a run that has not started to its new runtime, under a workflow id of its own', async () => {
     await createDirectly(h.api, AgentRun, NS, 'waiting', RUN_SPEC, {
       labels: { 'jangar.proompteng.ai/id': 'id-waiting' },

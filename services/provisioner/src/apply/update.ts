@@ -24,13 +24,16 @@ import { missingReferences } from './references.js';
  * created from it, and a binding recomputed by newer code (a Temporal workflow id now ending in the
  * run's id) would point the status-aggregator and a later delete at one that does not exist. A
  * runtime changed on a run that has started is refused: its workload already runs on the old one.
+ * A run that started without a binding (made by an orchestration, or outside Jangar) stays without
+ * one: its workload came from whatever made it, and a binding computed now would name another.
  */
 function nextBinding(kind: KindDefinition, current: KubeObject, spec: unknown): ReturnType<typeof bindingOf> | 'unchanged' {
   const runtimeOf = (s: unknown) => canonicalJson((s as { runtime?: unknown } | undefined)?.runtime ?? null);
   const kept = current.metadata.annotations?.[JANGAR_ANNOTATIONS.binding];
-  if (kept !== undefined && runtimeOf(current.spec) === runtimeOf(spec)) return 'unchanged';
   const phase = (current.status as { phase?: string } | undefined)?.phase;
-  if (kind.isRun && kept !== undefined && phase !== undefined && phase !== 'Pending') {
+  const started = kind.isRun && phase !== undefined && phase !== 'Pending';
+  if ((kept !== undefined || started) && runtimeOf(current.spec) === runtimeOf(spec)) return 'unchanged';
+  if (started) {
     return {
       error: {
         code: 'conflict',
