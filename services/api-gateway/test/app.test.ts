@@ -66,6 +66,28 @@ describe('gateway HTTP behaviour', () => {
     });
   });
 
+  it('answers 413, and calls nothing, for an evaluation whose message the bus would refuse', async () => {
+    const called: string[] = [];
+    const evaluator = testApp({
+      maxMessageBytes: () => 2_000,
+      call: (async (def: AnyRpc) => (called.push(def.subject), { verdict: 'allow' })) as GatewayDeps['call'],
+    });
+    const evaluate = (text: string) =>
+      evaluator.inject({
+        method: 'POST',
+        url: '/v1/policy/evaluate',
+        headers: auth,
+        payload: { ...validRun, kind: 'AgentRun', spec: { ...validRun.spec, implementation: { inline: { text } } } },
+      });
+
+    const over = await evaluate('x'.repeat(2_500));
+    expect(over.statusCode).toBe(413);
+    expect(over.json()).toMatchObject({ code: 'payload_too_large', errors: [{ path: 'body' }] });
+    expect(called).toEqual([]);
+    expect((await evaluate('x')).statusCode).toBe(200);
+    expect(called).toEqual([RPCS.evaluatePolicy.subject]);
+  });
+
   it('takes the deliveryId from the Idempotency-Key header', async () => {
     const res = await app().inject({
       method: 'POST',

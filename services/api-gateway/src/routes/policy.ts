@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { mayAccess } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
 import { refuseOwnedKeys } from './create.js';
+import { refuseOversize } from './oversize.js';
 
 const KindName = z.enum(KINDS.map((k) => k.kind) as [string, ...string[]]);
 
@@ -34,6 +35,9 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: GatewayDeps): v
         errors: [{ path: 'metadata.namespace', message: "not one of the token's namespaces" }],
       });
     }
-    return deps.call(RPCS.evaluatePolicy, { id: randomUUID(), kind: kind.kind, verb: 'create', metadata, spec });
+    const request = { id: randomUUID(), kind: kind.kind, verb: 'create' as const, metadata, spec };
+    // As a create would be: past the bus's limit the call could only fail as though policy were away.
+    refuseOversize(deps, req, request);
+    return deps.call(RPCS.evaluatePolicy, request);
   });
 }

@@ -7,6 +7,7 @@ import { storedResponse, type DeliveryRow, type StoredResponse } from '../delive
 import type { GatewayDeps } from '../deps.js';
 import { requestFingerprint } from '../idempotency.js';
 import { parsePrefer, waitBudgetMs, type WaitPreference } from '../prefer.js';
+import { refuseOversize } from './oversize.js';
 
 /** One mutating request, validated and ready to go on the bus. */
 export interface Submission {
@@ -41,24 +42,6 @@ export function correlationHeader(req: FastifyRequest): string | undefined {
     });
   }
   return value;
-}
-
-/**
- * Refuses, before its claim, a request the bus would refuse as a message: a 413 now, rather than a
- * claimed row that no publish can ever carry (every retry a 503, the recovery sweep failing on it).
- */
-function refuseOversize(deps: GatewayDeps, req: FastifyRequest, message: RequestMessage): void {
-  const max = deps.maxMessageBytes();
-  if (max === undefined) return;
-  // Serialized again, a body grows at most about fivefold (`1e20` prints as 21 digits), so a small
-  // one cannot reach the limit and costs no serialization here.
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) * 8 < max) return;
-  const bytes = Buffer.byteLength(JSON.stringify(message));
-  if (bytes <= max) return;
-  throw new DomainError('payload_too_large', `the request is ${bytes} bytes as a message on the bus, which takes at most ${max}`, {
-    errors: [{ path: 'body', message: `at most ${max} bytes as a message` }],
-  });
 }
 
 /**
