@@ -70,15 +70,16 @@ const Scope = z.object({ namespaces: z.array(z.string()).min(1) });
 
 /** The filters of `GET /v1/audit`, as the query string carries them (hence the coercion). */
 export const AuditFilter = z.strictObject({
-  namespace: z.string().optional(),
-  actor: z.string().optional(),
-  action: z.string().optional(),
+  // An empty filter is refused, not read as "no filter" by one service and as "the empty value" by another.
+  namespace: z.string().min(1).optional(),
+  actor: z.string().min(1).optional(),
+  action: z.string().min(1).optional(),
   /** A kind (`AgentRun`), a kind with namespace and name (`AgentRun/team-a/r1`), or a Jangar id. */
-  resource: z.string().optional(),
+  resource: z.string().min(1).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  continue: z.string().optional(),
+  continue: z.string().min(1).optional(),
 });
 
 /** The audit service's list request: the filters plus the caller's scope. */

@@ -246,6 +246,14 @@ describe('gateway HTTP behaviour', () => {
     },
   );
 
+  // Found by review: `?namespace=` passed the caller's scope as "no namespace" and the audit
+  // service then read events of the namespace "", answering 200 with nothing.
+  it.each(['namespace', 'actor', 'action', 'resource', 'continue'])('refuses an empty audit filter %s with 400 naming it', async (name) => {
+    const res = await app().inject({ method: 'GET', url: `/v1/audit?${name}=`, headers: auth });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: `query.${name}` }] });
+  });
+
   // Found by fuzzing: a NUL in a path parameter reached the audit service's Postgres query and
   // came back as a 500; Postgres text and jsonb cannot hold one, and no valid field does.
   it.each([
