@@ -2,7 +2,7 @@ import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import type { RpcDefinition } from '@jangar/contracts';
 import type { z } from 'zod';
-import { DomainError } from './errors.js';
+import { DomainError, TransientError } from './errors.js';
 import type { Logger } from './logger.js';
 import { extractTrace, injectTrace, SpanKind, withSpan } from './tracing.js';
 
@@ -56,6 +56,12 @@ async function answer(ep: RpcEndpoint, msg: ServiceMsg, logger: Logger): Promise
     } catch (err) {
       if (err instanceof DomainError) {
         reply({ ok: false, error: err.toPayload() });
+        return;
+      }
+      // The database away, or past its deadline: the caller may retry (503), where a bug may not (500).
+      if (err instanceof TransientError) {
+        logger.warn({ err, rpc: ep.def.subject }, 'rpc handler could not answer for now');
+        reply({ ok: false, error: { code: 'unavailable', detail: `${ep.def.service} cannot answer for now; retry` } });
         return;
       }
       logger.error({ err, rpc: ep.def.subject }, 'rpc handler failed');

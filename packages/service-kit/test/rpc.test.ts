@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import { RPCS } from '@jangar/contracts';
 import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
-import { callRpc } from '../src/rpc.js';
-import { DomainError } from '../src/errors.js';
+import { callRpc, endpoint, serveRpc } from '../src/rpc.js';
+import { DomainError, TransientError } from '../src/errors.js';
+import { createLogger } from '../src/logger.js';
 
 let nats: NatsServerHandle;
 let nc: NatsConnection;
@@ -30,5 +31,28 @@ describe('calling an RPC', () => {
     const call = callRpc(nc, RPCS.correlation, { correlationId: 'c-1', namespaces: ['team-a'] }, 200);
     await expect(call).rejects.toMatchObject({ code: 'unavailable' });
     await expect(call).rejects.toBeInstanceOf(DomainError);
+  });
+});
+
+describe('answering an RPC', () => {
+  it('answers unavailable, which a client may retry, when its handler fails for a dependency; internal for anything else', async () => {
+    let failure: Error = new TransientError('the database did not answer within 5000 ms');
+    const service = await serveRpc(
+      nc,
+      'status',
+      [
+        endpoint(RPCS.getRun, async () => {
+          throw failure;
+        }),
+      ],
+      createLogger('test', 'silent'),
+    );
+    try {
+      await expect(callRpc(nc, RPCS.getRun, { id: 'r-1' }, 2_000)).rejects.toMatchObject({ code: 'unavailable' });
+      failure = new TypeError("Cannot read properties of undefined (reading 'phase')");
+      await expect(callRpc(nc, RPCS.getRun, { id: 'r-1' }, 2_000)).rejects.toMatchObject({ code: 'internal' });
+    } finally {
+      await service.stop();
+    }
   });
 });

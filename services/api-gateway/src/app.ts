@@ -75,7 +75,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     const traceId = activeTraceId();
     const instance = req.url;
     if (err instanceof DomainError) {
-      if (err.code === 'request_in_progress') reply.header('Retry-After', '1');
+      // A service that cannot answer for now, like a request still in progress, is worth a retry soon.
+      if (err.code === 'request_in_progress' || err.code === 'unavailable') reply.header('Retry-After', '1');
       if (ERROR_CODES[err.code].status >= 500) req.log.warn({ err }, 'request failed');
       const body = problemFor(err.code, err.message, {
         errors: err.errors,

@@ -221,10 +221,12 @@ describe('GET /v1/<route>/{id} and /v1/<route>/{namespace}/{name}', () => {
     expect(res.json()).toMatchObject({ code: 'not_found', instance: '/v1/agents/team-b/coder' });
   });
 
-  it('answers 503 when the provisioner does not answer', async () => {
+  it('answers 503 with Retry-After when the provisioner does not answer, or cannot for now', async () => {
     const { call } = recordingCall(new DomainError('unavailable', 'provisioner did not answer'));
     const res = await testApp({ call }).inject({ method: 'GET', url: '/v1/agents', headers: alice });
     expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.json()).toMatchObject({ code: 'unavailable' });
   });
 });
 
