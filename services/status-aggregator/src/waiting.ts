@@ -32,11 +32,12 @@ export class WaitingRunStore {
       { deliveryId: m.deliveryId, correlationId: m.correlationId },
       { phase: 'Pending', conditions, createdAt: m.occurredAt },
     );
-    // Raw SQL: a conditional upsert that keeps the first createdAt of a listed row, in the row and in its view.
+    // Raw SQL: a conditional upsert that keeps the first createdAt of a listed row, in the row and in
+    // its view. The name and labels are set too: a row a refusal left knows neither, and a selector reads them.
     await this.db.query(
       `insert into status.waiting_runs (id, type, namespace, name, phase, labels, run, created_at, observed_at)
        values (?, ?, ?, ?, 'Pending', ?::jsonb, ?::jsonb, ?::timestamptz, ?::timestamptz)
-       on conflict (id) do update set phase = excluded.phase,
+       on conflict (id) do update set phase = excluded.phase, name = excluded.name, labels = excluded.labels,
          run = case when waiting_runs.listed then jsonb_set(excluded.run, '{createdAt}', waiting_runs.run->'createdAt') else excluded.run end,
          created_at = case when waiting_runs.listed then waiting_runs.created_at else excluded.created_at end,
          observed_at = excluded.observed_at, listed = true, updated_at = now()

@@ -191,6 +191,15 @@ describe('runs that wait before they exist', () => {
     expect(await phases()).toEqual([]);
   });
 
+  it('are found by their labels when a retry queues after a retryable refusal left their row', async () => {
+    const r = request('o3', { labels: { team: 'red' } });
+    await waiting.refuse(refused(r, 9, 'concurrency_limit'));
+    await waiting.hold(queued(r, 12));
+
+    expect(await phases({ labelSelector: 'team=red' })).toEqual([['o3', 'Pending', 'Blocked']]);
+    expect(await phases({ labelSelector: 'team!=red' })).toEqual([]);
+  });
+
   it('are listed once, as the run, when they come to exist — and their rows are purged', async () => {
     const r = request('x1');
     await waiting.hold(queued(r, 1));
