@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeRun } from '@jangar/contracts';
-import { belongsTo, deletedRunVersion, withLiveProvider } from '../src/watch.js';
+import { belongsTo, deletedRunVersion, wentQuiet, withLiveProvider } from '../src/watch.js';
 import { agentRunObject } from '../../../test/support/fixtures.js';
 
 const run = (status: unknown) => agentRunObject(status);
@@ -47,5 +47,14 @@ describe('deletedRunVersion', () => {
 
   it('leaves a run that was over when it was deleted as it was', () => {
     for (const phase of ['Succeeded', 'Failed', 'Cancelled']) expect(deletedRunVersion(agentRunObject({ phase }))).toBeUndefined();
+  });
+});
+
+describe('wentQuiet', () => {
+  it("is true for client-node's inactivity timeout, which renews a watch at once, and false for failures that back off", () => {
+    expect(wentQuiet(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))).toBe(true);
+    expect(wentQuiet(Object.assign(new Error('Gone'), { statusCode: 410 }))).toBe(false);
+    expect(wentQuiet(new TypeError('fetch failed'))).toBe(false);
+    expect(wentQuiet(null)).toBe(false);
   });
 });
