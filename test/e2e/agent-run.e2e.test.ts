@@ -178,6 +178,29 @@ describe('an AgentRun end to end', () => {
     expect(fits.status).toBe(201);
   });
 
+  it('lists objects too large to share one reply a few to a page, each page with its token, and none lost', async () => {
+    // Three specs of 400 KB each: one page of them would be more than nats-server carries in a reply.
+    for (const name of ['large-1', 'large-2', 'large-3']) {
+      const spec = { text: 'do it', description: 'x'.repeat(400_000) };
+      const res = await teamA.post('/v1/implementation-specs', {
+        deliveryId: name,
+        metadata: { namespace: 'team-a', name, labels: { size: 'large' } },
+        spec,
+      });
+      expect(res.status).toBe(201);
+    }
+    const names: string[] = [];
+    let page = await teamA.get('/v1/implementation-specs?namespace=team-a&labelSelector=size%3Dlarge');
+    for (;;) {
+      expect(page.status).toBe(200);
+      expect(page.json.items.length).toBeLessThan(3);
+      names.push(...page.json.items.map((i: { metadata: { name: string } }) => i.metadata.name));
+      if (!page.json.continue) break;
+      page = await teamA.get(`/v1/implementation-specs?namespace=team-a&labelSelector=size%3Dlarge&continue=${page.json.continue}`);
+    }
+    expect(names.sort()).toEqual(['large-1', 'large-2', 'large-3']);
+  });
+
   it('answers 422 naming spec.agentRef.name when the Agent does not exist', async () => {
     const res = await teamA.post('/v1/agent-runs', { deliveryId: 'run-no-agent', ...run('ghost') });
     expect(res.status).toBe(422);

@@ -22,12 +22,16 @@ export function endpoint<D extends AnyRpc>(def: D, handle: (request: z.infer<D['
   return { def, handle };
 }
 
+/** What a reply keeps free of its payload limit for the envelope's headers. */
+const REPLY_ROOM_BYTES = 4 * 1024;
+
 /**
  * Registers the service with `@nats-io/services` (so PING/INFO/STATS work and readiness can find
  * it) and serves its endpoints; replicas share a queue group, so each request reaches one.
  */
 export async function serveRpc(nc: NatsConnection, name: string, endpoints: readonly RpcEndpoint[], logger: Logger): Promise<Service> {
   const service = await new Svcm(nc).add({ name, version: '0.1.0', description: `Jangar ${name}` });
+  const maxReplyBytes = () => (nc.info?.max_payload ?? 1024 * 1024) - REPLY_ROOM_BYTES;
   for (const ep of endpoints) {
     service.addEndpoint(ep.def.name, {
       subject: ep.def.subject,
@@ -36,14 +40,23 @@ export async function serveRpc(nc: NatsConnection, name: string, endpoints: read
           logger.error({ err }, 'rpc endpoint failed');
           return;
         }
-        void answer(ep, msg, logger);
+        void answer(ep, msg, maxReplyBytes(), logger);
       },
     });
   }
   return service;
 }
 
-async function answer(ep: RpcEndpoint, msg: ServiceMsg, logger: Logger): Promise<void> {
+/**
+ * The same request for a page half as long, or undefined when it asks for no page (it has no
+ * `limit`) or for one item.
+ */
+function halved(request: unknown): unknown {
+  const limit = (request as { limit?: unknown } | null)?.limit;
+  return typeof limit === 'number' && limit > 1 ? { ...(request as object), limit: Math.floor(limit / 2) } : undefined;
+}
+
+async function answer(ep: RpcEndpoint, msg: ServiceMsg, maxBytes: number, logger: Logger): Promise<void> {
   const reply = (body: unknown) => msg.respond(JSON.stringify(body));
   await withSpan(`rpc ${ep.def.subject}`, { kind: SpanKind.SERVER, parent: extractTrace(msg.headers) }, async () => {
     const parsed = ep.def.request.safeParse(msg.json());
@@ -52,7 +65,21 @@ async function answer(ep: RpcEndpoint, msg: ServiceMsg, logger: Logger): Promise
       return;
     }
     try {
-      reply({ ok: true, value: await ep.handle(parsed.data) });
+      // A page of large objects (specs of hundreds of kilobytes) can outgrow what the bus carries in
+      // one reply, which NATS refuses outright. Pages are keyset-paged and `limit` is a maximum,
+      // so the page is asked again half as long until it fits: a shorter page, with its token.
+      let request: unknown = parsed.data;
+      for (;;) {
+        const body = JSON.stringify({ ok: true, value: await ep.handle(request) });
+        const bytes = Buffer.byteLength(body);
+        const shorter = bytes > maxBytes ? halved(request) : undefined;
+        if (shorter === undefined) {
+          if (bytes > maxBytes) throw new Error(`the answer is ${bytes} bytes, more than the ${maxBytes} a reply carries`);
+          msg.respond(body);
+          return;
+        }
+        request = shorter;
+      }
     } catch (err) {
       if (err instanceof DomainError) {
         reply({ ok: false, error: err.toPayload() });

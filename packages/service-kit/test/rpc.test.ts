@@ -55,4 +55,42 @@ describe('answering an RPC', () => {
       await service.stop();
     }
   });
+
+  it('answers a page too large for one reply as a shorter page with its token, rather than failing', async () => {
+    // Events of about 100 KB each: fifty would be five times what a reply carries.
+    const event = (seq: number) => ({
+      seq,
+      id: `e-${seq}`,
+      occurredAt: '2026-11-27T00:00:00.000Z',
+      actor: 'alice',
+      action: 'agentrun.create',
+      resource: { kind: 'AgentRun', namespace: 'team-a' },
+      deliveryId: `d-${seq}`,
+      correlationId: `c-${seq}`,
+      outcome: 'applied',
+      summary: { spec: 'x'.repeat(100_000) },
+      hash: 'h',
+      prevHash: 'p',
+    });
+    const asked: number[] = [];
+    const service = await serveRpc(
+      nc,
+      'audit',
+      [
+        endpoint(RPCS.listAuditEvents, async (q) => {
+          asked.push(q.limit);
+          return { items: Array.from({ length: q.limit }, (_, i) => event(1000 - i)), continue: `after-${1000 - q.limit + 1}` };
+        }),
+      ],
+      createLogger('test', 'silent'),
+    );
+    try {
+      const page = await callRpc(nc, RPCS.listAuditEvents, { namespaces: ['team-a'], limit: 50 }, 5_000);
+      expect(asked).toEqual([50, 25, 12, 6]);
+      expect(page.items.map((e) => e.seq)).toEqual([1000, 999, 998, 997, 996, 995]);
+      expect(page.continue).toBe('after-995');
+    } finally {
+      await service.stop();
+    }
+  });
 });
