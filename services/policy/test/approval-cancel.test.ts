@@ -72,6 +72,21 @@ describe('deciding an approval past its expiry', () => {
   });
 });
 
+describe('deciding an approval with a deliveryId sent before', () => {
+  it('replays the same decision, and refuses another decision or another approval with idempotency_key_reused', async () => {
+    const [x, y] = [await held('keys', 'x'), await held('keys', 'y')];
+    const k = `bob-${randomUUID()}`;
+    expect(await approvals.decide(decision(x.id, 'approve', k))).toMatchObject({ row: { state: 'Approved' }, replayed: false });
+    expect(await approvals.decide(decision(x.id, 'approve', k))).toMatchObject({ row: { state: 'Approved' }, replayed: true });
+
+    const refused = { code: 'idempotency_key_reused', errors: [{ path: 'deliveryId' }] };
+    await expect(approvals.decide(decision(x.id, 'deny', k))).rejects.toMatchObject(refused);
+    await expect(approvals.decide({ ...decision(x.id, 'approve', k), reason: 'another reason' })).rejects.toMatchObject(refused);
+    await expect(approvals.decide(decision(y.id, 'approve', k))).rejects.toMatchObject(refused);
+    expect((await approvals.get(y.id, ['*'])).state).toBe('Pending');
+  });
+});
+
 describe('cancelling a run held for approval', () => {
   it('cancels the pending approval of that run once, records the delete, and releases it so retention counts it as carried out', async () => {
     const row = await held('h1', 'r1');

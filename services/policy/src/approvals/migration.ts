@@ -50,3 +50,15 @@ export class Migration20261126000202ApprovalsCancelled extends Migration {
     this.addSql('alter table policy.approvals add column if not exists cancelled_by text');
   }
 }
+
+/**
+ * An approver's decisions by deliveryId: a deliveryId that decided one approval must not decide
+ * another, and the decision looks for it across approvals under the row's lock.
+ */
+export class Migration20261127000203ApprovalDecisionKeys extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(
+      'create index if not exists approvals_decision_key on policy.approvals (decided_by, decision_delivery_id) where decision_delivery_id is not null',
+    );
+  }
+}

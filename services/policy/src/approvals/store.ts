@@ -76,6 +76,16 @@ export function toApproval(row: ApprovalRow): Approval {
 /** What deciding an approval did: the row after it, and whether this deliveryId had decided it already. */
 export type DecideResult = { row: ApprovalRow; replayed: boolean } | { expired: ApprovalRow };
 
+/** The state a verdict leaves an approval in. */
+const decidedState = (verdict: ApprovalDecision['verdict']) => (verdict === 'approve' ? 'Approved' : 'Denied');
+
+/** The refusal of a deliveryId sent again with another decision than the one it made. */
+function keyReused(d: ApprovalDecision, made: string): DomainError {
+  return new DomainError('idempotency_key_reused', `deliveryId "${d.deliveryId}" was used for another decision: ${made}`, {
+    errors: [{ path: 'deliveryId', message: 'used for another decision; send a new one' }],
+  });
+}
+
 /**
  * Approvals in Postgres, shared by every policy replica. A request is held once (its request key
  * is unique), decided once (row lock, `state = 'Pending'`), and its decision settled once.
@@ -171,7 +181,10 @@ export class ApprovalStore {
           const { due: _due, ...expired } = row;
           return { expired };
         }
-        if (row.decision_delivery_id === d.deliveryId && row.decided_by === d.principal.subject) return { row, replayed: true };
+        if (row.decision_delivery_id === d.deliveryId && row.decided_by === d.principal.subject) {
+          if (row.state === decidedState(d.verdict) && row.reason === (d.reason ?? null)) return { row, replayed: true };
+          throw keyReused(d, `it decided approval ${row.id} ${row.state.toLowerCase()}${row.reason === null ? '' : ` (${row.reason})`}`);
+        }
         const by = row.decided_by ? ` by ${row.decided_by}` : '';
         throw new DomainError('approval_already_decided', `approval ${row.id} is already ${row.state.toLowerCase()}${by}`);
       }
@@ -189,10 +202,16 @@ export class ApprovalStore {
       if (!d.principal.roles.includes(row.approver_role)) {
         throw new DomainError('approver_role_required', `deciding approval ${row.id} needs the "${row.approver_role}" role`);
       }
+      // A deliveryId stands for one decision: one that decided another approval is not this one's.
+      const [elsewhere] = await q<{ id: string }>(
+        'select id from policy.approvals where decided_by = ? and decision_delivery_id = ? and id <> ? limit 1',
+        [d.principal.subject, d.deliveryId, row.id],
+      );
+      if (elsewhere) throw keyReused(d, `it decided approval ${elsewhere.id}`);
       const [decided] = await q<ApprovalRow>(
         `update policy.approvals set state = ?, decided_by = ?, decided_at = now(), decision_delivery_id = ?, reason = ?
           where id = ? returning ${COLUMNS}`,
-        [d.verdict === 'approve' ? 'Approved' : 'Denied', d.principal.subject, d.deliveryId, d.reason ?? null, row.id],
+        [decidedState(d.verdict), d.principal.subject, d.deliveryId, d.reason ?? null, row.id],
       );
       return { row: decided!, replayed: false };
     });

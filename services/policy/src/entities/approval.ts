@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { ApprovalState, type RequestMessage, type Violation } from '@jangar/contracts';
 
-/** A request held for an approver, from hold to decision (or cancellation) and settlement (`policy.approvals`, migrations 0201-0202). */
+/** A request held for an approver, from hold to decision (or cancellation) and settlement (`policy.approvals`, migrations 0201-0203). */
 export const Approval = defineEntity({
   name: 'Approval',
   schema: 'policy',
@@ -44,6 +44,11 @@ export const Approval = defineEntity({
     {
       name: 'approvals_unreleased',
       expression: "create index approvals_unreleased on policy.approvals (decided_at) where state <> 'Pending' and released_at is null",
+    },
+    {
+      name: 'approvals_decision_key',
+      expression:
+        'create index approvals_decision_key on policy.approvals (decided_by, decision_delivery_id) where decision_delivery_id is not null',
     },
   ],
 });

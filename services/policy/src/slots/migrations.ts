@@ -1,5 +1,9 @@
 import { Migration } from '@mikro-orm/migrations';
-import { Migration20261126000201Approvals, Migration20261126000202ApprovalsCancelled } from '../approvals/migration.js';
+import {
+  Migration20261126000201Approvals,
+  Migration20261126000202ApprovalsCancelled,
+  Migration20261127000203ApprovalDecisionKeys,
+} from '../approvals/migration.js';
 import {
   Migration20261126000301RunQueue,
   Migration20261126000302RunQueueSettled,
@@ -122,4 +126,5 @@ export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000304RunQueueLeaseOwner', class: Migration20261126000304RunQueueLeaseOwner },
   { name: 'Migration20261127000107SlotAttempts', class: Migration20261127000107SlotAttempts },
   { name: 'Migration20261127000108HeldSlotKeys', class: Migration20261127000108HeldSlotKeys },
+  { name: 'Migration20261127000203ApprovalDecisionKeys', class: Migration20261127000203ApprovalDecisionKeys },
 ];
