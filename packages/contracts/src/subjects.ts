@@ -60,7 +60,13 @@ export type OutcomeMessage = zod.infer<typeof OutcomeMessage>;
 export const RunStatusMessage = zod.object({ occurredAt: zod.string(), payload: RunStatusPayload });
 export type RunStatusMessage = zod.infer<typeof RunStatusMessage>;
 /** What the provisioner is about to delete for a request: the object as it was, kept to answer a redelivery once it is gone. */
-export const TombstoneMessage = zod.object({ requestKey: zod.string(), deletedAt: zod.string(), object: KubeObject });
+export const TombstoneMessage = zod.object({
+  requestKey: zod.string(),
+  /** The id of the request that recorded it; absent on tombstones recorded before it was kept. */
+  requestId: zod.string().optional(),
+  deletedAt: zod.string(),
+  object: KubeObject,
+});
 export type TombstoneMessage = zod.infer<typeof TombstoneMessage>;
 
 /**

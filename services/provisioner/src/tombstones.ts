@@ -21,6 +21,21 @@ const paramsOf = (requestKey: string) => ({ request: sha256(requestKey) });
 /** The key a removal is kept under: the delivery label of the create that made the object. */
 export const removalKey = (deliveryLabel: string) => `removed:${deliveryLabel}`;
 
+/**
+ * The request a tombstone belongs to: its key, and its id. A deliveryId the gateway has forgotten
+ * (past `JANGAR_IDEMPOTENCY_RETENTION_HOURS`) may come back as a new request with the same key and
+ * another id; an older request's tombstone is not that one's.
+ */
+export interface TombstoneOwner {
+  key: string;
+  id?: string;
+}
+
+/** Whether a stored tombstone is `owner`'s: same key, and no other request id. */
+export function belongsTo(stored: TombstoneMessage, owner: TombstoneOwner): boolean {
+  return stored.requestKey === owner.key && (stored.requestId === undefined || owner.id === undefined || stored.requestId === owner.id);
+}
+
 export class Tombstones {
   constructor(
     private readonly js: JetStreamClient,
@@ -31,29 +46,34 @@ export class Tombstones {
    * Records that `requestKey` is deleting `object` (`cancelling`: is about to cancel the run before
    * deleting it); resolves once the stream has it. Each stage is recorded once per request.
    */
-  async record(requestKey: string, object: KubeObject, stage?: 'cancelling'): Promise<void> {
-    const message: TombstoneMessage = { requestKey, deletedAt: new Date().toISOString(), object };
-    await publish(this.js, SUBJECTS.tombstone, paramsOf(requestKey), message, dedupIds.tombstone(requestKey, stage));
+  async record(owner: TombstoneOwner, object: KubeObject, stage?: 'cancelling'): Promise<void> {
+    const message: TombstoneMessage = {
+      requestKey: owner.key,
+      ...(owner.id === undefined ? {} : { requestId: owner.id }),
+      deletedAt: new Date().toISOString(),
+      object,
+    };
+    await publish(this.js, SUBJECTS.tombstone, paramsOf(owner.key), message, dedupIds.tombstone(owner.key, stage));
   }
 
   /** Records that `object` is being deleted, under the create that made it; an object Jangar did not create has none. */
   async recordRemoval(object: KubeObject): Promise<void> {
     const label = object.metadata.labels?.[JANGAR_LABELS.delivery];
-    if (label !== undefined) await this.record(removalKey(label), object);
+    if (label !== undefined) await this.record({ key: removalKey(label) }, object);
   }
 
   /** The object the create `requestKey` made, if a delete removed it since. */
   async removalOf(requestKey: string): Promise<KubeObject | undefined> {
-    return this.find(removalKey(deliveryLabelValue(requestKey)));
+    return this.find({ key: removalKey(deliveryLabelValue(requestKey)) });
   }
 
-  /** The object `requestKey` deleted, if it recorded one. */
-  async find(requestKey: string): Promise<KubeObject | undefined> {
+  /** The object `owner` deleted, if it recorded one. */
+  async find(owner: TombstoneOwner): Promise<KubeObject | undefined> {
     const stored = await this.jsm.streams.getMessage(SUBJECTS.tombstone.stream, {
-      last_by_subj: SUBJECTS.tombstone.subject(paramsOf(requestKey)),
+      last_by_subj: SUBJECTS.tombstone.subject(paramsOf(owner.key)),
     });
     if (!stored) return undefined;
     const parsed = TombstoneMessage.safeParse(stored.json());
-    return parsed.success && parsed.data.requestKey === requestKey ? parsed.data.object : undefined;
+    return parsed.success && belongsTo(parsed.data, owner) ? parsed.data.object : undefined;
   }
 }

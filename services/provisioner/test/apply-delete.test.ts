@@ -36,6 +36,23 @@ describe('applying a delete', () => {
     expect((await readDirectly(h.api, Agent, NS, 'b'))?.metadata.uid).toBe(second.metadata.uid);
   });
 
+  it('deletes the object of that name again for a deliveryId the gateway forgot, which comes back as another request', async () => {
+    const tombstones = new MemoryTombstones();
+    await createDirectly(h.api, Agent, NS, 'reused', AGENT_SPEC);
+    const request = { kind: 'Agent', verb: 'delete' as const, metadata: { namespace: NS, name: 'reused' } };
+    const first = decision(request, 'delete-reused');
+    expect(await applyDelete(first, Agent, h.cluster, tombstones)).toMatchObject({ result: 'applied', deletion: 'completed' });
+    const second = await createDirectly(h.api, Agent, NS, 'reused', AGENT_SPEC);
+
+    // Days later, past the gateway's retention: the same deliveryId is a new request, with an id of its own.
+    const again = decision(request, 'delete-reused');
+    expect(again.requestKey).toBe(first.requestKey);
+    const answer = await applyDelete(again, Agent, h.cluster, tombstones);
+
+    expect(answer).toMatchObject({ result: 'applied', deletion: 'completed', resource: { metadata: { uid: second.metadata.uid } } });
+    expect(await readDirectly(h.api, Agent, NS, 'reused')).toBeUndefined();
+  });
+
   it('answers a redelivered delete that finds the object gone from its tombstone, and another request with not_found', async () => {
     const tombstones = new MemoryTombstones();
     await createDirectly(h.api, Agent, NS, 'c', AGENT_SPEC);

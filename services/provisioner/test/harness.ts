@@ -12,11 +12,12 @@ import {
   type KindDefinition,
   type KubeObject,
   type RequestPayload,
+  type TombstoneMessage,
 } from '@jangar/contracts';
 import { kubeconfigFor, startKubeDev, type KubeDev } from '@jangar/kube-dev';
 import { deliveryLabelValue, requestKeyFor } from '@jangar/service-kit';
 import { Cluster } from '../src/cluster.js';
-import { removalKey, type Tombstones } from '../src/tombstones.js';
+import { belongsTo, removalKey, type TombstoneOwner, type Tombstones } from '../src/tombstones.js';
 
 export interface Harness {
   kd: KubeDev;
@@ -70,28 +71,29 @@ export async function deleteDirectly(api: CustomObjectsApi, kind: KindDefinition
 
 /** Tombstones in a map: what the JANGAR_TOMBSTONES stream does, one object per request key. */
 export class MemoryTombstones implements Pick<Tombstones, 'record' | 'find' | 'recordRemoval' | 'removalOf'> {
-  readonly recorded = new Map<string, KubeObject>();
+  readonly recorded = new Map<string, TombstoneMessage>();
   /** The stages recorded per request: as JetStream's duplicate window does, a stage recorded again is dropped. */
   private readonly stages = new Set<string>();
 
-  async record(requestKey: string, object: KubeObject, stage?: 'cancelling'): Promise<void> {
-    const id = `${requestKey}:${stage ?? 'deleting'}`;
+  async record(owner: TombstoneOwner, object: KubeObject, stage?: 'cancelling'): Promise<void> {
+    const id = `${owner.key}:${stage ?? 'deleting'}`;
     if (this.stages.has(id)) return;
     this.stages.add(id);
-    this.recorded.set(requestKey, object);
+    this.recorded.set(owner.key, { requestKey: owner.key, requestId: owner.id, deletedAt: new Date().toISOString(), object });
   }
 
-  async find(requestKey: string): Promise<KubeObject | undefined> {
-    return this.recorded.get(requestKey);
+  async find(owner: TombstoneOwner): Promise<KubeObject | undefined> {
+    const stored = this.recorded.get(owner.key);
+    return stored && belongsTo(stored, owner) ? stored.object : undefined;
   }
 
   async recordRemoval(object: KubeObject): Promise<void> {
     const label = object.metadata.labels?.[JANGAR_LABELS.delivery];
-    if (label !== undefined) await this.record(removalKey(label), object);
+    if (label !== undefined) await this.record({ key: removalKey(label) }, object);
   }
 
   async removalOf(requestKey: string): Promise<KubeObject | undefined> {
-    return this.find(removalKey(deliveryLabelValue(requestKey)));
+    return this.find({ key: removalKey(deliveryLabelValue(requestKey)) });
   }
 }
 

@@ -45,7 +45,7 @@ describe('the removal of what a create made', () => {
     expect(await tombstones.removalOf(createKey)).toEqual(run);
     expect(await tombstones.removalOf(requestKeyFor('alice', 'make-r2'))).toBeUndefined();
     // The create's key has no delete tombstone of its own: the two kinds of record do not mix.
-    expect(await tombstones.find(createKey)).toBeUndefined();
+    expect(await tombstones.find({ key: createKey })).toBeUndefined();
   });
 
   it('is not recorded for an object Jangar did not create', async () => {
@@ -54,5 +54,16 @@ describe('the removal of what a create made', () => {
     const before = await messages();
     await tombstones.recordRemoval(runMadeBy(undefined, 'by-hand'));
     expect(await messages()).toBe(before);
+  });
+});
+
+describe("a delete's tombstone", () => {
+  it('is found by its request, and not by a later request that reuses its deliveryId', async () => {
+    const key = requestKeyFor('alice', 'delete-r3');
+    const run = runMadeBy(undefined, 'r3');
+    await tombstones.record({ key, id: 'request-1' }, run);
+
+    expect(await tombstones.find({ key, id: 'request-1' })).toEqual(run);
+    expect(await tombstones.find({ key, id: 'request-2' })).toBeUndefined();
   });
 });

@@ -54,7 +54,8 @@ export async function applyDelete(
   const { namespace, name = '', resourceVersion: precondition } = request.metadata;
   // The tombstone first: an object of this name that is not the one this request recorded was
   // created after the first attempt deleted that one, and a redelivery must not delete it too.
-  const deleted = await tombstones.find(message.requestKey);
+  const owner = { key: message.requestKey, id: request.id };
+  const deleted = await tombstones.find(owner);
   const current = await cluster.get(kind, namespace, name);
   if (deleted && current?.metadata.uid !== deleted.metadata.uid) return applied(request, deleted, { deletion: 'completed' });
   if (!current) return rejected(request, { code: 'not_found', detail: `no ${kind.kind} "${name}" in namespace "${namespace}"` });
@@ -79,14 +80,14 @@ export async function applyDelete(
   // failed, or the replica died): the run reads as ended now, and the workload must still go.
   if (cancelled) await removeWorkload(current, cluster);
   if (isActiveRun(kind, current)) {
-    await tombstones.record(message.requestKey, current, 'cancelling');
+    await tombstones.record(owner, current, 'cancelling');
     faultPoint('provisioner.before-cancel');
     const left = await cancel(kind, current, cluster, message.principal.subject);
     if (!left) return applied(request, current, { deletion: 'completed' });
     target = left;
   }
   faultPoint('provisioner.before-delete');
-  await tombstones.record(message.requestKey, target);
+  await tombstones.record(owner, target);
   await tombstones.recordRemoval(target);
   try {
     // The client's resourceVersion holds for an object no attempt has touched yet; the uid always holds.
