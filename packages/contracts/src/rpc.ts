@@ -235,6 +235,16 @@ export const CorrelationFilter = z.strictObject({
 export const CorrelationQuery = CorrelationFilter.extend({ correlationId: CorrelationId, ...Scope.shape });
 export type CorrelationQuery = z.infer<typeof CorrelationQuery>;
 
+/** The page of `GET /v1/<kind>/{namespace}/{name}/revisions`, as the query string carries it. */
+export const RevisionsFilter = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  continue: z.string().min(1).optional(),
+});
+
+/** The audit service's revisions request: which primitive, and the page. */
+export const RevisionsQuery = RevisionsFilter.extend({ kind: z.string(), namespace: z.string(), name: z.string() });
+export type RevisionsQuery = z.infer<typeof RevisionsQuery>;
+
 export const Revision = z.object({
   generation: z.number().int(),
   resourceVersion: z.string(),
@@ -245,7 +255,16 @@ export const Revision = z.object({
   occurredAt: z.string(),
 });
 
-export const Revisions = z.object({ kind: z.string(), namespace: z.string(), name: z.string(), items: z.array(Revision) });
+export type Revision = z.infer<typeof Revision>;
+
+export const Revisions = z.object({
+  kind: z.string(),
+  namespace: z.string(),
+  name: z.string(),
+  items: z.array(Revision),
+  /** More revisions follow: pass this as `continue`. */
+  continue: z.string().optional(),
+});
 export type Revisions = z.infer<typeof Revisions>;
 
 /**
@@ -288,6 +307,6 @@ export const RPCS = {
   listAuditEvents: defineRpc('audit', 'list-events', AuditQuery, listOf(AuditEventView)),
   verifyAudit: defineRpc('audit', 'verify', VerifyFilter, ChainVerification),
   runHistory: defineRpc('audit', 'run-history', z.object({ id: z.string() }), RunHistory),
-  revisions: defineRpc('audit', 'revisions', z.object({ kind: z.string(), namespace: z.string(), name: z.string() }), Revisions),
+  revisions: defineRpc('audit', 'revisions', RevisionsQuery, Revisions),
   correlation: defineRpc('audit', 'correlation', CorrelationQuery, Correlation),
 } as const;

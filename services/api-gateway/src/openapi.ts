@@ -700,9 +700,14 @@ function auditPaths(): Record<string, Json> {
         readOperation(
           `list${kind.kind}Revisions${route === kind.route ? '' : 'Alias'}`,
           'audit',
-          `Every spec revision of a ${kind.kind}, oldest first`,
+          `Every spec revision of a ${kind.kind}, oldest first, a page at a time`,
           'Revisions',
-          [pathParam('namespace', 'The namespace.'), pathParam('name', 'The name.')],
+          [
+            pathParam('namespace', 'The namespace.'),
+            pathParam('name', 'The name.'),
+            queryParam('limit', 'Page size, 1-500 (default 100).', { type: 'integer', minimum: 1, maximum: 500 }),
+            queryParam('continue', 'The `continue` token of the previous page.'),
+          ],
         ),
       ]),
     ),

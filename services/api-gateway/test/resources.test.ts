@@ -221,6 +221,18 @@ describe('GET /v1/<route>/{id} and /v1/<route>/{namespace}/{name}', () => {
     expect(res.json()).toMatchObject({ code: 'not_found', instance: '/v1/agents/team-b/coder' });
   });
 
+  it("asks audit for a page of a primitive's revisions, and refuses a page size out of range", async () => {
+    const { calls, call } = recordingCall();
+    const app = testApp({ call });
+    await app.inject({ method: 'GET', url: '/v1/agents/team-a/coder/revisions?limit=2&continue=tok', headers: alice });
+    expect(calls.map((c) => [c.def, c.request])).toEqual([
+      [RPCS.revisions, { kind: 'Agent', namespace: 'team-a', name: 'coder', limit: 2, continue: 'tok' }],
+    ]);
+    const tooMany = await app.inject({ method: 'GET', url: '/v1/agents/team-a/coder/revisions?limit=501', headers: alice });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'query.limit' }] });
+  });
+
   it('answers 503 with Retry-After when the provisioner does not answer, or cannot for now', async () => {
     const { call } = recordingCall(new DomainError('unavailable', 'provisioner did not answer'));
     const res = await testApp({ call }).inject({ method: 'GET', url: '/v1/agents', headers: alice });

@@ -5,16 +5,17 @@ import type {
   Correlation,
   CorrelationQuery,
   Revisions,
+  RevisionsQuery,
   RunHistory,
   RunType,
   VerifyFilter,
 } from '@jangar/contracts';
 import { z } from 'zod';
-import { continueToken, DomainError } from '@jangar/service-kit';
+import { continueToken, cursorInstant, DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import type { FilterQuery } from '@mikro-orm/core';
 import { chainHash, GENESIS_HASH } from './chain.js';
-import { AuditEvent, Revision, RunTransition } from './entities/index.js';
+import { AuditEvent, RunTransition } from './entities/index.js';
 
 const optional = <T>(v: T | null | undefined) => (v === null ? undefined : v);
 
@@ -322,22 +323,55 @@ async function correlatedRuns(db: Database, q: CorrelationQuery, after: number) 
   );
 }
 
-/** Every recorded spec revision of one primitive, oldest first. */
-export async function revisions(db: Database, q: { kind: string; namespace: string; name: string }): Promise<Revisions> {
-  const rows = await db.withEm((em) =>
-    em.find(Revision, { kind: q.kind, namespace: q.namespace, name: q.name }, { orderBy: [{ generation: 'asc' }, { occurredAt: 'asc' }] }),
+/** Where a revisions page ended: the generation, time (to the microsecond) and dedup id of its last revision. */
+const revisionCursor = continueToken(z.object({ g: z.number().int(), at: cursorInstant, d: z.string() }));
+
+/** Every recorded spec revision of one primitive, oldest first, keyset-paged on (generation, time, dedup id). */
+export async function revisions(db: Database, q: RevisionsQuery): Promise<Revisions> {
+  const where = ['kind = ?', 'namespace = ?', 'name = ?'];
+  const params: unknown[] = [q.kind, q.namespace, q.name];
+  if (q.continue !== undefined) {
+    const after = revisionCursor.decode(q.continue);
+    where.push('(generation, occurred_at, dedup_id) > (?, ?::timestamptz, ?)');
+    params.push(after.g, after.at, after.d);
+  }
+  // Raw SQL: a row-value keyset cursor, and the time at the microsecond the cursor needs.
+  const rows = await db.query<{
+    generation: number;
+    resource_version: string;
+    spec: unknown;
+    labels: Record<string, string>;
+    actor: string;
+    delivery_id: string;
+    occurred_at: Date;
+    dedup_id: string;
+    at_key: string;
+  }>(
+    `select generation, resource_version, spec, labels, actor, delivery_id, occurred_at, dedup_id,
+            to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at_key
+       from audit.revisions where ${where.join(' and ')}
+      order by generation, occurred_at, dedup_id limit ?`,
+    [...params, q.limit + 1],
   );
-  if (rows.length === 0) throw new DomainError('not_found', `no revisions of ${q.kind} ${q.namespace}/${q.name}`);
+  if (rows.length === 0 && q.continue === undefined)
+    throw new DomainError('not_found', `no revisions of ${q.kind} ${q.namespace}/${q.name}`);
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
   return {
-    ...q,
-    items: rows.map((r) => ({
+    kind: q.kind,
+    namespace: q.namespace,
+    name: q.name,
+    items: page.map((r) => ({
       generation: r.generation,
-      resourceVersion: r.resourceVersion,
+      resourceVersion: r.resource_version,
       spec: r.spec,
       labels: r.labels,
       actor: r.actor,
-      deliveryId: r.deliveryId,
-      occurredAt: iso(r.occurredAt),
+      deliveryId: r.delivery_id,
+      occurredAt: iso(r.occurred_at),
     })),
+    ...(rows.length > q.limit && last
+      ? { continue: revisionCursor.encode({ g: last.generation, at: last.at_key, d: last.dedup_id }) }
+      : {}),
   };
 }

@@ -119,12 +119,48 @@ describe('run history and revisions', () => {
         [`rev-${generation}`, generation, `${generation}0`, JSON.stringify({ gen: generation }), `d-rev-${generation}`],
       );
     }
-    const revs = await revisions(db, { kind: 'Agent', namespace: 'team-a', name: 'coder' });
+    const revs = await revisions(db, { kind: 'Agent', namespace: 'team-a', name: 'coder', limit: 100 });
     expect(revs.items.map((r) => [r.generation, r.spec, r.labels, r.deliveryId])).toEqual([
       [1, { gen: 1 }, { app: 'x' }, 'd-rev-1'],
       [2, { gen: 2 }, { app: 'x' }, 'd-rev-2'],
     ]);
-    await expect(revisions(db, { kind: 'Agent', namespace: 'team-a', name: 'none' })).rejects.toMatchObject({ code: 'not_found' });
+    expect(revs.continue).toBeUndefined();
+    await expect(revisions(db, { kind: 'Agent', namespace: 'team-a', name: 'none', limit: 100 })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+  });
+
+  it('pages the revisions oldest first, a re-created object of the same name after the first at each generation, none lost or repeated', async () => {
+    // Two objects named `paged` (the first deleted and made again): generations 1-3 and 1-2.
+    const rows = [
+      ['uid-old', 1, '2026-01-01T00:00:00.000001Z'],
+      ['uid-old', 2, '2026-01-01T00:00:00.000002Z'],
+      ['uid-old', 3, '2026-01-01T00:00:00.000003Z'],
+      ['uid-new', 1, '2026-01-02T00:00:00.000001Z'],
+      ['uid-new', 2, '2026-01-02T00:00:00.000002Z'],
+    ] as const;
+    for (const [uid, generation, at] of rows) {
+      await db.query(
+        `insert into audit.revisions (dedup_id, kind, namespace, name, uid, resource_id, generation, resource_version, spec, labels, actor, delivery_id, occurred_at)
+         values (?, 'Agent', 'team-a', 'paged', ?, ?, ?, ?, '{}'::jsonb, '{}', 'alice', ?, ?::timestamptz)`,
+        [`rev-${uid}-${generation}`, uid, `id-${uid}`, generation, `${generation}`, `d-${uid}-${generation}`, at],
+      );
+    }
+    const seen: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await revisions(db, {
+        kind: 'Agent',
+        namespace: 'team-a',
+        name: 'paged',
+        limit: 2,
+        ...(token ? { continue: token } : {}),
+      });
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((r) => r.deliveryId));
+      token = page.continue;
+    } while (token);
+    expect(seen).toEqual(['d-uid-old-1', 'd-uid-new-1', 'd-uid-old-2', 'd-uid-new-2', 'd-uid-old-3']);
   });
 });
 

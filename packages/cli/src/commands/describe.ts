@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { KindDefinition, NormalizedRun, ResourceView, Revisions, RunHistory } from '@jangar/contracts';
+import type { KindDefinition, NormalizedRun, ResourceView, Revision, RunHistory } from '@jangar/contracts';
 import type { ApiClient } from '../client.js';
 import { contextOf, objectNamespace, type Context, type NamespaceOptions, type Runtime } from '../context.js';
 import { ApiError, UsageError } from '../errors.js';
@@ -120,7 +120,12 @@ export function describeRunLines(ctx: Context, run: NormalizedRun, history: RunH
 }
 
 /** The describe text of a resource: metadata, spec and status as YAML, and its spec revisions. */
-export function describeResourceLines(ctx: Context, kind: KindDefinition, r: ResourceView, revisions: Revisions | undefined): string[] {
+export function describeResourceLines(
+  ctx: Context,
+  kind: KindDefinition,
+  r: ResourceView,
+  revisions: readonly Revision[] | undefined,
+): string[] {
   const status = r.status && typeof r.status === 'object' && Object.keys(r.status).length > 0 ? r.status : undefined;
   return [
     ...field('Name', r.metadata.name),
@@ -142,7 +147,7 @@ export function describeResourceLines(ctx: Context, kind: KindDefinition, r: Res
       ctx,
       'Revisions',
       ['GENERATION', 'ACTOR', 'DELIVERY ID', 'AGE'],
-      (revisions?.items ?? []).map((v) => [String(v.generation), v.actor, v.deliveryId, age(v.occurredAt)]),
+      (revisions ?? []).map((v) => [String(v.generation), v.actor, v.deliveryId, age(v.occurredAt)]),
     ),
     ...(kind.isRun ? ['', `Run status: jangar describe run ${r.id}`] : []),
   ];
@@ -157,7 +162,8 @@ async function describeRun(ctx: Context, idArg: string): Promise<void> {
 
 async function describeResource(ctx: Context, client: ApiClient, kind: KindDefinition, namespace: string, name: string): Promise<void> {
   const r = await getResource(client, kind, namespace, name);
-  const revisions = await optional(() => client.get<Revisions>(`${resourcePath(kind, r.metadata.namespace, r.metadata.name)}/revisions`));
+  // Every revision: the endpoint pages them, oldest first.
+  const revisions = await optional(() => client.list<Revision>(`${resourcePath(kind, r.metadata.namespace, r.metadata.name)}/revisions`));
   for (const line of describeResourceLines(ctx, kind, r, revisions)) ctx.io.out(line);
 }
 

@@ -50,3 +50,19 @@ export async function apiGet<T>(path: string, token: string, signal?: AbortSigna
   }
   return body as T;
 }
+
+/** Every item of a list endpoint, following its `continue` tokens to the last page. */
+export async function apiGetAll<T>(path: string, token: string, signal?: AbortSignal): Promise<T[]> {
+  const items: T[] = [];
+  let next: string | undefined;
+  do {
+    const page = await apiGet<{ items: T[]; continue?: string }>(
+      `${path}${path.includes('?') ? '&' : '?'}${queryString({ limit: 500, continue: next }).slice(1)}`,
+      token,
+      signal,
+    );
+    items.push(...page.items);
+    next = page.continue;
+  } while (next);
+  return items;
+}

@@ -3,17 +3,21 @@
  * revisions (the latest two to begin with) are compared as a YAML diff, older on the left.
  */
 import { useEffect, useId, useState } from 'react';
-import type { Revisions } from '../api/types.js';
+import { apiGetAll } from '../api/client.js';
 import { useApi } from '../hooks/useApi.js';
 import { ageOf } from '../lib/age.js';
 import { diffRevisions, type Revision } from '../lib/revision-diff.js';
 import { Empty, ErrorState, Loading } from './States.js';
 
 export function RevisionTimeline({ path, now }: { path: string; now: number }) {
-  const revisions = useApi<Revisions>(path);
+  // Every page: the endpoint lists them oldest first, and the newest are the ones to show.
+  const revisions = useApi<Revision[]>(path, 0, apiGetAll);
   const [picked, setPicked] = useState<number[]>([]);
-  const items = revisions.data ? [...revisions.data.items].sort((a, b) => b.generation - a.generation) : [];
-  const newestTwo = items.slice(0, 2).map((r) => r.generation).join(',');
+  const items = revisions.data ? [...revisions.data].sort((a, b) => b.generation - a.generation) : [];
+  const newestTwo = items
+    .slice(0, 2)
+    .map((r) => r.generation)
+    .join(',');
   useEffect(() => setPicked(newestTwo ? newestTwo.split(',').map(Number) : []), [newestTwo]);
 
   if (revisions.error) return <ErrorState error={revisions.error} onRetry={revisions.reload} />;
@@ -37,14 +41,21 @@ export function RevisionTimeline({ path, now }: { path: string; now: number }) {
                 <strong>Revision {r.generation}</strong>
               </label>
               <span>
-                by {r.actor}, <time dateTime={r.occurredAt} title={r.occurredAt}>{ageOf(r.occurredAt, now)} ago</time>
+                by {r.actor},{' '}
+                <time dateTime={r.occurredAt} title={r.occurredAt}>
+                  {ageOf(r.occurredAt, now)} ago
+                </time>
               </span>
               <span className="mono">deliveryId {r.deliveryId}</span>
             </li>
           ))}
         </ol>
       </fieldset>
-      {chosen.length === 2 ? <Diff from={chosen[0]!} to={chosen[1]!} /> : <p className="muted">Check a second revision to see what changed.</p>}
+      {chosen.length === 2 ? (
+        <Diff from={chosen[0]!} to={chosen[1]!} />
+      ) : (
+        <p className="muted">Check a second revision to see what changed.</p>
+      )}
     </div>
   );
 }

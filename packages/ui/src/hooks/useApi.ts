@@ -12,9 +12,14 @@ export interface Query<T> {
 
 /**
  * GETs `path` whenever it, the token or `refreshKey` changes; `null` fetches nothing. A newer
- * request aborts an older one; the last data stays shown while a refresh is under way.
+ * request aborts an older one; the last data stays shown while a refresh is under way. `load` reads
+ * it (one GET by default; `apiGetAll` for every page of a list).
  */
-export function useApi<T>(path: string | null, refreshKey: unknown = 0): Query<T> {
+export function useApi<T>(
+  path: string | null,
+  refreshKey: unknown = 0,
+  load: (path: string, token: string, signal: AbortSignal) => Promise<T> = apiGet,
+): Query<T> {
   const { token } = useToken();
   const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: path !== null });
   const [attempt, setAttempt] = useState(0);
@@ -22,7 +27,7 @@ export function useApi<T>(path: string | null, refreshKey: unknown = 0): Query<T
     if (path === null) return;
     const controller = new AbortController();
     setState((s) => ({ data: s.data, loading: true }));
-    apiGet<T>(path, token, controller.signal).then(
+    load(path, token, controller.signal).then(
       (data) => setState({ data, loading: false }),
       (error: unknown) => {
         if (!controller.signal.aborted) setState({ error, loading: false });

@@ -3,10 +3,10 @@
  * records), for the revision timeline's compare view.
  */
 import { diffLines } from 'diff';
-import type { Revisions } from '@jangar/contracts';
+import type { Revision } from '@jangar/contracts';
 import { toYaml } from './yaml.js';
 
-export type Revision = Revisions['items'][number];
+export type { Revision };
 
 export interface DiffLine {
   kind: 'added' | 'removed' | 'same';
@@ -22,6 +22,9 @@ export function revisionYaml(rev: Revision): string {
 export function diffRevisions(from: Revision, to: Revision): DiffLine[] {
   return diffLines(revisionYaml(from), revisionYaml(to)).flatMap((part) => {
     const kind: DiffLine['kind'] = part.added ? 'added' : part.removed ? 'removed' : 'same';
-    return part.value.replace(/\n$/, '').split('\n').map((text) => ({ kind, text }));
+    return part.value
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((text) => ({ kind, text }));
   });
 }

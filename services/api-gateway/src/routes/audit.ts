@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AuditFilter, CorrelationFilter, CorrelationId, KINDS, RPCS, VerifyFilter } from '@jangar/contracts';
+import { AuditFilter, CorrelationFilter, CorrelationId, KINDS, RevisionsFilter, RPCS, VerifyFilter } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import { assertMayList, mayAccess, type Caller } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
@@ -39,7 +39,8 @@ export function registerAuditRoutes(app: FastifyInstance, deps: GatewayDeps): vo
       app.get<{ Params: { namespace: string; name: string } }>(`/v1/${route}/:namespace/:name/revisions`, async (req) => {
         const { namespace, name } = req.params;
         if (!mayAccess(req.caller!, namespace)) throw new DomainError('not_found', `no revisions of ${kind.kind} ${namespace}/${name}`);
-        return deps.call(RPCS.revisions, { kind: kind.kind, namespace, name });
+        const q = parseQuery(RevisionsFilter, req.query);
+        return deps.call(RPCS.revisions, { ...q, kind: kind.kind, namespace, name });
       });
     }
   }
