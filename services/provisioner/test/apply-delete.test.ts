@@ -163,6 +163,27 @@ describe('applying a delete', () => {
     expect(await readDirectly(h.api, AgentRun, NS, 'working')).toBeUndefined();
   });
 
+  it("holds the client's resourceVersion against a run that ended on its own after the first attempt began its cancel", async () => {
+    const tombstones = new MemoryTombstones();
+    const run = await createDirectly(h.api, AgentRun, NS, 'finishing', RUN_SPEC);
+    const d1 = decision({
+      kind: 'AgentRun',
+      verb: 'delete',
+      metadata: { namespace: NS, name: 'finishing', resourceVersion: run.metadata.resourceVersion },
+    });
+    // The first attempt records that it is cancelling, then dies before its cancel lands.
+    const dying: Cluster = Object.assign(Object.create(h.cluster) as Cluster, {
+      patchStatus: async () => {
+        throw new TransientError('the provisioner died');
+      },
+    });
+    await expect(applyDelete(d1, AgentRun, dying, tombstones)).rejects.toBeInstanceOf(TransientError);
+    await h.cluster.patchStatus(AgentRun, NS, 'finishing', { phase: 'Succeeded' });
+
+    expect(await applyDelete(d1, AgentRun, h.cluster, tombstones)).toMatchObject({ result: 'rejected', error: { code: 'conflict' } });
+    expect((await readDirectly(h.api, AgentRun, NS, 'finishing'))?.status).toMatchObject({ phase: 'Succeeded' });
+  });
+
   it('answers a redelivered delete from its tombstone when the run vanished while it was being cancelled', async () => {
     const tombstones = new MemoryTombstones();
     await createDirectly(h.api, AgentRun, NS, 'vanishing', RUN_SPEC);

@@ -61,11 +61,12 @@ export async function applyDelete(
   if (!current) return rejected(request, { code: 'not_found', detail: `no ${kind.kind} "${name}" in namespace "${namespace}"` });
   if (current.metadata.deletionTimestamp !== undefined) return applied(request, current, { deletion: 'pending' });
   // An earlier attempt changed the object itself when its tombstone is the run it was about to
-  // cancel and the run has ended since, or is the run its cancel left (a resourceVersion of its own
-  // making). A tombstone of the object as it passed the precondition says only that an attempt
-  // began: a delete refused as stale by the API server, or lost on the way, keeps the client's check.
+  // cancel and the run reads Cancelled now, or is the run its cancel left (a resourceVersion of its
+  // own making). A tombstone of the object as it passed the precondition says only that an attempt
+  // began: a delete refused as stale by the API server, or lost on the way, keeps the client's
+  // check, as does a run that ended on its own before the cancel.
   const cancelBegun = deleted !== undefined && isActiveRun(kind, deleted);
-  const cancelled = cancelBegun && !isActiveRun(kind, current);
+  const cancelled = cancelBegun && (current.status as { phase?: string } | undefined)?.phase === 'Cancelled';
   const changedByThisRequest = cancelled || (deleted !== undefined && !cancelBegun && deleted.metadata.resourceVersion !== precondition);
   if (!changedByThisRequest && precondition !== undefined && precondition !== current.metadata.resourceVersion) {
     return rejected(request, {
