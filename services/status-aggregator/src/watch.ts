@@ -94,7 +94,8 @@ export function isGone(err: unknown): boolean {
  * True when a watch ended because it went quiet: client-node ends one after 30 s without a byte,
  * and a real API server sends a bookmark only about once a minute, so on a quiet cluster every
  * watch ends so. It is renewed at once, as client-node's own informers do (the 30 s already
- * spaced it): counted as a failure, its backoff grew to 10 s with nothing watched.
+ * spaced it): counted as a failure, its backoff grew to 10 s with nothing watched. Only a watch
+ * the server answered went quiet; the same timeout before an answer is a server not answering.
  */
 export function wentQuiet(err: unknown): boolean {
   return (err as { name?: unknown } | null | undefined)?.name === 'TimeoutError';
@@ -287,6 +288,9 @@ export function watchRuns(
       if (stopped) return;
       if (rv === undefined) return void relist();
       let ended = false;
+      // Set once the API server answered the watch: client-node's 30 s timer also runs while it
+      // waits for that answer, and a server that never gives one is a failure, not a quiet watch.
+      let opened = false;
       const end = (err: unknown) => {
         if (ended || stopped) return;
         ended = true;
@@ -296,7 +300,7 @@ export function watchRuns(
           void relist();
           return;
         }
-        if (wentQuiet(err)) {
+        if (opened && wentQuiet(err)) {
           failures = 0;
           logger.debug({ kind: kind.kind }, 'watch went quiet; renewing it');
           return watchFrom(lastSeen);
@@ -326,6 +330,7 @@ export function watchRuns(
       new Watch(kc).watch(path, { resourceVersion: rv, allowWatchBookmarks: true }, onEvent, end).then((controller) => {
         abort = controller;
         if (ended || stopped) return controller.abort();
+        opened = true;
         if (!established) markReady();
       }, end);
     };
