@@ -817,6 +817,7 @@ const APPROVAL_DECISION_CODES: readonly ErrorCode[] = [
   'not_found',
   'approval_already_decided',
   'approval_expired',
+  'idempotency_key_reused',
   'payload_too_large',
   'unsupported_media_type',
   'internal',
@@ -832,7 +833,8 @@ function approvalDecisionOperation(verdict: 'approve' | 'deny'): Json {
       summary: `${verdict === 'approve' ? 'Approve' : 'Deny'} a held request`,
       description:
         `Records the decision with the caller as approver and ${effect}. Idempotent on the deliveryId: the same approver retrying ` +
-        'with it gets the same answer (`Idempotent-Replayed`); any other decision of a decided approval is 409, as is any decision of one ' +
+        'the same decision with it gets the same answer (`Idempotent-Replayed`); that deliveryId with another verdict or reason, or ' +
+        'on another approval, is 422 `idempotency_key_reused`; any other decision of a decided approval is 409, as is any decision of one ' +
         'cancelled by a delete of its run (which then never starts). The requester may not ' +
         'decide their own request, and the caller needs the role the gating guardrail names (default `approver`).',
       parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }, pathParam('id', 'The approval id.')],

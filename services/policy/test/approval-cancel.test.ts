@@ -85,6 +85,19 @@ describe('deciding an approval with a deliveryId sent before', () => {
     await expect(approvals.decide(decision(y.id, 'approve', k))).rejects.toMatchObject(refused);
     expect((await approvals.get(y.id, ['*'])).state).toBe('Pending');
   });
+
+  it('decides one of two approvals sent the same deliveryId at once, and refuses the other', async () => {
+    for (let round = 0; round < 5; round++) {
+      const [x, y] = [await held('keys', `x${round}`), await held('keys', `y${round}`)];
+      const k = `bob-${randomUUID()}`;
+      const settled = await Promise.allSettled([
+        approvals.decide(decision(x.id, 'approve', k)),
+        approvals.decide(decision(y.id, 'approve', k)),
+      ]);
+      expect(settled.map((s) => s.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(settled.find((s) => s.status === 'rejected')).toMatchObject({ reason: { code: 'idempotency_key_reused' } });
+    }
+  });
 });
 
 describe('cancelling a run held for approval', () => {

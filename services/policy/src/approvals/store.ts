@@ -203,6 +203,9 @@ export class ApprovalStore {
         throw new DomainError('approver_role_required', `deciding approval ${row.id} needs the "${row.approver_role}" role`);
       }
       // A deliveryId stands for one decision: one that decided another approval is not this one's.
+      // Two decisions under one deliveryId at once each lock only their own approval, so the
+      // deliveryId itself is locked too, until the transaction ends.
+      await q('select pg_advisory_xact_lock(hashtext(?))', [`jangar:approval-decision:${d.principal.subject}:${d.deliveryId}`]);
       const [elsewhere] = await q<{ id: string }>(
         'select id from policy.approvals where decided_by = ? and decision_delivery_id = ? and id <> ? limit 1',
         [d.principal.subject, d.deliveryId, row.id],
