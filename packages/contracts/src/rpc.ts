@@ -183,6 +183,19 @@ export const ChainVerification = z.object({
 });
 export type ChainVerification = z.infer<typeof ChainVerification>;
 
+/**
+ * The page of a list that has no filters of its own (a primitive's revisions, a run's history), as
+ * the query string carries it.
+ */
+export const PageFilter = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  continue: z.string().min(1).optional(),
+});
+
+/** The audit service's run-history request: the run (its Jangar id or uid), and the page. */
+export const RunHistoryQuery = PageFilter.extend({ id: z.string() });
+export type RunHistoryQuery = z.infer<typeof RunHistoryQuery>;
+
 export const RunHistoryEntry = z.object({
   phase: z.string(),
   previousPhase: z.string().optional(),
@@ -199,8 +212,11 @@ export const RunHistory = z.object({
   type: z.string(),
   name: z.string(),
   items: z.array(RunHistoryEntry),
+  /** More transitions follow: pass this as `continue`. */
+  continue: z.string().optional(),
 });
 export type RunHistory = z.infer<typeof RunHistory>;
+export type RunHistoryEntry = z.infer<typeof RunHistoryEntry>;
 
 /**
  * Everything one correlation id ties together: the requests that carried it and the runs they
@@ -235,14 +251,8 @@ export const CorrelationFilter = z.strictObject({
 export const CorrelationQuery = CorrelationFilter.extend({ correlationId: CorrelationId, ...Scope.shape });
 export type CorrelationQuery = z.infer<typeof CorrelationQuery>;
 
-/** The page of `GET /v1/<kind>/{namespace}/{name}/revisions`, as the query string carries it. */
-export const RevisionsFilter = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  continue: z.string().min(1).optional(),
-});
-
 /** The audit service's revisions request: which primitive, and the page. */
-export const RevisionsQuery = RevisionsFilter.extend({ kind: z.string(), namespace: z.string(), name: z.string() });
+export const RevisionsQuery = PageFilter.extend({ kind: z.string(), namespace: z.string(), name: z.string() });
 export type RevisionsQuery = z.infer<typeof RevisionsQuery>;
 
 export const Revision = z.object({
@@ -306,7 +316,7 @@ export const RPCS = {
   listRuns: defineRpc('status', 'list-runs', RunQuery, listOf(NormalizedRun)),
   listAuditEvents: defineRpc('audit', 'list-events', AuditQuery, listOf(AuditEventView)),
   verifyAudit: defineRpc('audit', 'verify', VerifyFilter, ChainVerification),
-  runHistory: defineRpc('audit', 'run-history', z.object({ id: z.string() }), RunHistory),
+  runHistory: defineRpc('audit', 'run-history', RunHistoryQuery, RunHistory),
   revisions: defineRpc('audit', 'revisions', RevisionsQuery, Revisions),
   correlation: defineRpc('audit', 'correlation', CorrelationQuery, Correlation),
 } as const;

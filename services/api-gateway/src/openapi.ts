@@ -691,6 +691,14 @@ function readOperation(
   };
 }
 
+/** The query parameters of a list that has no filters of its own (`PageFilter`). */
+function pageParams(): Json[] {
+  return [
+    queryParam('limit', 'Page size, 1-500 (default 100).', { type: 'integer', minimum: 1, maximum: 500 }),
+    queryParam('continue', 'The `continue` token of the previous page.'),
+  ];
+}
+
 /** The audit trail, its verification, run history, correlations and revisions. */
 function auditPaths(): Record<string, Json> {
   const revisions = Object.fromEntries(
@@ -702,12 +710,7 @@ function auditPaths(): Record<string, Json> {
           'audit',
           `Every spec revision of a ${kind.kind}, oldest first, a page at a time`,
           'Revisions',
-          [
-            pathParam('namespace', 'The namespace.'),
-            pathParam('name', 'The name.'),
-            queryParam('limit', 'Page size, 1-500 (default 100).', { type: 'integer', minimum: 1, maximum: 500 }),
-            queryParam('continue', 'The `continue` token of the previous page.'),
-          ],
+          [pathParam('namespace', 'The namespace.'), pathParam('name', 'The name.'), ...pageParams()],
         ),
       ]),
     ),
@@ -745,9 +748,9 @@ function auditPaths(): Record<string, Json> {
     '/v1/runs/{id}/history': readOperation(
       'getRunHistory',
       'runs',
-      'Every recorded status transition of a run, oldest first',
+      'Every recorded status transition of a run, oldest first, a page at a time',
       'RunHistory',
-      [pathParam('id', 'The run id.')],
+      [pathParam('id', 'The run id.'), ...pageParams()],
     ),
     '/v1/correlations/{correlationId}': readOperation(
       'getCorrelation',

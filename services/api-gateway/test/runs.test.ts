@@ -227,6 +227,55 @@ describe('GET /v1/runs/{id}/events', () => {
     });
     expect(res.body.match(/^id: .*$/gm)).toEqual(['id: 7', 'id: 9']);
   });
+
+  it('replays from every page of a history too long for one', async () => {
+    const entry = (phase: string, resourceVersion: string) => ({
+      phase,
+      resourceVersion,
+      conditions: [],
+      observedAt: '2026-11-25T00:00:00Z',
+    });
+    const pages: Record<string, unknown> = {
+      first: {
+        id: run().id,
+        namespace: 'team-a',
+        type: 'AgentRun',
+        name: 'r1',
+        items: [entry('Pending', '5'), entry('Running', '7')],
+        continue: 'p2',
+      },
+      p2: { id: run().id, namespace: 'team-a', type: 'AgentRun', name: 'r1', items: [entry('Succeeded', '9')] },
+    };
+    const asked: unknown[] = [];
+    const call = (async (def: AnyRpc, request: { continue?: string }) => {
+      if (def === RPCS.getRun) return run({ resourceVersion: '9', phase: 'Succeeded' });
+      if (def === RPCS.runHistory) return (asked.push(request), pages[request.continue ?? 'first']);
+      throw new DomainError('not_found', 'nothing here');
+    }) as GatewayDeps['call'];
+    const res = await testApp({ call }).inject({
+      method: 'GET',
+      url: `/v1/runs/${run().id}/events`,
+      headers: { ...auth, 'last-event-id': '5' },
+    });
+    expect(res.body.match(/^id: .*$/gm)).toEqual(['id: 7', 'id: 9']);
+    expect(asked).toEqual([
+      { id: run().id, limit: 500 },
+      { id: run().id, limit: 500, continue: 'p2' },
+    ]);
+  });
+
+  it('asks audit for a page of the history, and refuses a page size out of range', async () => {
+    const history = { id: run().id, namespace: 'team-a', type: 'AgentRun', name: 'r1', items: [] };
+    const { calls, call } = recording({ history });
+    const app = testApp({ call });
+    expect((await app.inject({ method: 'GET', url: `/v1/runs/${run().id}/history?limit=2&continue=tok`, headers: auth })).statusCode).toBe(
+      200,
+    );
+    expect(calls.map((c) => c.request)).toEqual([{ id: run().id, limit: 2, continue: 'tok' }]);
+    const bad = await app.inject({ method: 'GET', url: `/v1/runs/${run().id}/history?limit=0`, headers: auth });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'query.limit' }] });
+  });
 });
 
 describe('resourceVersion order', () => {

@@ -29,7 +29,7 @@ await runService({
       [
         endpoint(RPCS.listAuditEvents, (q) => listEvents(db, q)),
         endpoint(RPCS.verifyAudit, (q) => verifyChain(db, q)),
-        endpoint(RPCS.runHistory, ({ id }) => runHistory(db, id)),
+        endpoint(RPCS.runHistory, (q) => runHistory(db, q)),
         endpoint(RPCS.correlation, (q) => correlation(db, q)),
         endpoint(RPCS.revisions, (q) => revisions(db, q)),
       ],

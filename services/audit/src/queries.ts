@@ -7,6 +7,7 @@ import type {
   Revisions,
   RevisionsQuery,
   RunHistory,
+  RunHistoryQuery,
   RunType,
   VerifyFilter,
 } from '@jangar/contracts';
@@ -15,12 +16,15 @@ import { continueToken, cursorInstant, DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import type { FilterQuery } from '@mikro-orm/core';
 import { chainHash, GENESIS_HASH } from './chain.js';
-import { AuditEvent, RunTransition } from './entities/index.js';
+import { AuditEvent } from './entities/index.js';
 
 const optional = <T>(v: T | null | undefined) => (v === null ? undefined : v);
 
 /** Timestamps arrive as Date or as Postgres text, depending on the driver's type parsers. */
 const iso = (v: Date | string) => new Date(v).toISOString();
+
+/** A timestamptz column as the microsecond instant a continue token carries (`cursorInstant`). */
+const MICROS_SQL = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 function toView(e: AuditEvent): AuditEventView {
   return {
@@ -213,27 +217,60 @@ export async function verifyChain(db: Database, q: VerifyFilter, opts: VerifyOpt
   }
 }
 
-/** Every recorded status transition of one run, oldest first. */
-export async function runHistory(db: Database, id: string): Promise<RunHistory> {
-  const rows = await db.withEm((em) =>
-    em.find(RunTransition, { $or: [{ runId: id }, { uid: id }] }, { orderBy: [{ observedAt: 'asc' }, { recordedAt: 'asc' }] }),
+/** Where a history page ended: the observed and recorded times (to the microsecond) and dedup id of its last transition. */
+const historyCursor = continueToken(z.object({ at: cursorInstant, rec: cursorInstant, d: z.string() }));
+
+/** Every recorded status transition of one run (by Jangar id or uid), oldest first, keyset-paged. */
+export async function runHistory(db: Database, q: RunHistoryQuery): Promise<RunHistory> {
+  const where = ['(run_id = ? or uid = ?)'];
+  const params: unknown[] = [q.id, q.id];
+  if (q.continue !== undefined) {
+    const after = historyCursor.decode(q.continue);
+    where.push('(observed_at, recorded_at, dedup_id) > (?::timestamptz, ?::timestamptz, ?)');
+    params.push(after.at, after.rec, after.d);
+  }
+  // Raw SQL: a row-value keyset cursor, and the times at the microsecond the cursor needs.
+  const rows = await db.query<{
+    run_id: string;
+    namespace: string;
+    type: string;
+    name: string;
+    phase: string;
+    previous_phase: string | null;
+    reason: string | null;
+    message: string | null;
+    resource_version: string;
+    conditions: unknown[];
+    observed_at: Date;
+    dedup_id: string;
+    at_key: string;
+    rec_key: string;
+  }>(
+    `select run_id, namespace, type, name, phase, previous_phase, reason, message, resource_version, conditions, observed_at, dedup_id,
+            ${MICROS_SQL('observed_at')} as at_key, ${MICROS_SQL('recorded_at')} as rec_key
+       from audit.run_history where ${where.join(' and ')}
+      order by observed_at, recorded_at, dedup_id limit ?`,
+    [...params, q.limit + 1],
   );
   const first = rows[0];
-  if (!first) throw new DomainError('not_found', `no history for run "${id}"`);
+  if (!first) throw new DomainError('not_found', `no history for run "${q.id}"`);
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1)!;
   return {
-    id: first.runId,
+    id: first.run_id,
     namespace: first.namespace,
     type: first.type,
     name: first.name,
-    items: rows.map((r) => ({
+    items: page.map((r) => ({
       phase: r.phase,
-      previousPhase: optional(r.previousPhase),
+      previousPhase: optional(r.previous_phase),
       reason: optional(r.reason),
       message: optional(r.message),
-      resourceVersion: r.resourceVersion,
+      resourceVersion: r.resource_version,
       conditions: r.conditions,
-      observedAt: iso(r.observedAt),
+      observedAt: iso(r.observed_at),
     })),
+    ...(rows.length > q.limit ? { continue: historyCursor.encode({ at: last.at_key, rec: last.rec_key, d: last.dedup_id }) } : {}),
   };
 }
 
@@ -348,7 +385,7 @@ export async function revisions(db: Database, q: RevisionsQuery): Promise<Revisi
     at_key: string;
   }>(
     `select generation, resource_version, spec, labels, actor, delivery_id, occurred_at, dedup_id,
-            to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at_key
+            ${MICROS_SQL('occurred_at')} as at_key
        from audit.revisions where ${where.join(' and ')}
       order by generation, occurred_at, dedup_id limit ?`,
     [...params, q.limit + 1],

@@ -86,7 +86,7 @@ describe('run history and revisions', () => {
         [`h-${n}`, phase, previous, String(n), new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString()],
       );
     }
-    const history = await runHistory(db, 'uid-1');
+    const history = await runHistory(db, { id: 'uid-1', limit: 100 });
     expect(history).toMatchObject({ id: 'run-1', namespace: 'team-a', type: 'AgentRun', name: 'r1' });
     expect(history.items).toEqual([
       {
@@ -108,7 +108,39 @@ describe('run history and revisions', () => {
         observedAt: '2026-01-01T00:02:00.000Z',
       },
     ]);
-    await expect(runHistory(db, 'run-none')).rejects.toMatchObject({ code: 'not_found' });
+    expect(history.continue).toBeUndefined();
+    await expect(runHistory(db, { id: 'run-none', limit: 100 })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('pages a long run history oldest first, transitions observed in one microsecond in the order recorded, none lost or repeated', async () => {
+    // Seven transitions, three of them observed at the same instant and told apart by when audit recorded them.
+    const at = (micros: number) => `2026-02-01T00:00:00.00000${micros}Z`;
+    const transitions = [
+      [1, at(1), at(1)],
+      [2, at(2), at(2)],
+      [3, at(3), at(3)],
+      [4, at(3), at(4)],
+      [5, at(3), at(5)],
+      [6, at(6), at(6)],
+      [7, at(7), at(7)],
+    ] as const;
+    for (const [n, observed, recorded] of transitions.toReversed()) {
+      await db.query(
+        `insert into audit.run_history (dedup_id, run_id, uid, type, namespace, name, phase, resource_version, conditions, observed_at, recorded_at)
+         values (?, 'run-long', 'uid-long', 'AgentRun', 'team-a', 'long', 'Running', ?, '[]', ?::timestamptz, ?::timestamptz)`,
+        [`long-${n}`, String(n), observed, recorded],
+      );
+    }
+    const seen: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await runHistory(db, { id: 'run-long', limit: 2, ...(token ? { continue: token } : {}) });
+      expect(page).toMatchObject({ id: 'run-long', namespace: 'team-a' });
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((h) => h.resourceVersion));
+      token = page.continue;
+    } while (token);
+    expect(seen).toEqual(['1', '2', '3', '4', '5', '6', '7']);
   });
 
   it('reads the revisions of a primitive by generation', async () => {

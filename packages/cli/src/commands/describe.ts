@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { KindDefinition, NormalizedRun, ResourceView, Revision, RunHistory } from '@jangar/contracts';
+import type { KindDefinition, NormalizedRun, ResourceView, Revision, RunHistoryEntry } from '@jangar/contracts';
 import type { ApiClient } from '../client.js';
 import { contextOf, objectNamespace, type Context, type NamespaceOptions, type Runtime } from '../context.js';
 import { ApiError, UsageError } from '../errors.js';
@@ -59,7 +59,7 @@ function durationOf(run: NormalizedRun): string {
 }
 
 /** The describe text of a normalized run and its recorded history. */
-export function describeRunLines(ctx: Context, run: NormalizedRun, history: RunHistory | undefined): string[] {
+export function describeRunLines(ctx: Context, run: NormalizedRun, history: readonly RunHistoryEntry[] | undefined): string[] {
   const c = ctx.io.color;
   const provider = run.provider
     ? [
@@ -114,7 +114,7 @@ export function describeRunLines(ctx: Context, run: NormalizedRun, history: RunH
       ctx,
       'History',
       ['OBSERVED', 'FROM', 'PHASE', 'REASON', 'MESSAGE'],
-      (history?.items ?? []).map((h) => [h.observedAt, h.previousPhase ?? '', h.phase, h.reason ?? '', h.message ?? '']),
+      (history ?? []).map((h) => [h.observedAt, h.previousPhase ?? '', h.phase, h.reason ?? '', h.message ?? '']),
     ),
   ];
 }
@@ -156,7 +156,8 @@ export function describeResourceLines(
 async function describeRun(ctx: Context, idArg: string): Promise<void> {
   const id = runIdOf(idArg);
   const run = await getRun(ctx.client, id);
-  const history = await optional(() => ctx.client.get<RunHistory>(`${runPath(run.id)}/history`));
+  // Every transition: the history is paged, oldest first.
+  const history = await optional(() => ctx.client.list<RunHistoryEntry>(`${runPath(run.id)}/history`));
   for (const line of describeRunLines(ctx, run, history)) ctx.io.out(line);
 }
 

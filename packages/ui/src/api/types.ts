@@ -8,6 +8,7 @@ export type {
   ResourceView,
   Revisions,
   RunHistory,
+  RunHistoryEntry,
 } from '@jangar/contracts';
 
 /** A page of any list endpoint. */

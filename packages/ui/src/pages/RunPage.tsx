@@ -6,7 +6,8 @@
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { JANGAR_LABELS } from '@jangar/contracts';
-import type { NormalizedRun, RunHistory } from '../api/types.js';
+import { apiGetAll } from '../api/client.js';
+import type { NormalizedRun, RunHistoryEntry } from '../api/types.js';
 import { AuditTrail } from '../components/AuditTrail.js';
 import { Breadcrumbs } from '../components/Breadcrumbs.js';
 import { Conditions } from '../components/Conditions.js';
@@ -45,7 +46,12 @@ function Run({ id }: { id: string }) {
   return (
     <section aria-labelledby="run-title">
       <Breadcrumbs
-        trail={[{ label: 'Jangar', to: '/' }, { label: route === 'agent-runs' ? 'Agent runs' : 'Orchestration runs', to: `/${route}` }, { label: run.namespace }, { label: run.name }]}
+        trail={[
+          { label: 'Jangar', to: '/' },
+          { label: route === 'agent-runs' ? 'Agent runs' : 'Orchestration runs', to: `/${route}` },
+          { label: run.namespace },
+          { label: run.name },
+        ]}
       />
       <h1 id="run-title">
         {run.type} {run.namespace}/{run.name} <PhaseBadge phase={run.phase} />
@@ -90,7 +96,9 @@ function RunFacts({ run, now }: { run: NormalizedRun; now: number }) {
         {p?.message ? <span className="muted"> — {p.message}</span> : null}
       </dd>
       <dt>Provider resource</dt>
-      <dd className="mono">{p?.resource ? `${p.resource.kind} ${p.resource.namespace}/${p.resource.name} (${p.resource.apiVersion})` : '-'}</dd>
+      <dd className="mono">
+        {p?.resource ? `${p.resource.kind} ${p.resource.namespace}/${p.resource.name} (${p.resource.apiVersion})` : '-'}
+      </dd>
       <dt>Created</dt>
       <dd title={run.createdAt}>{ageOf(run.createdAt, now)} ago</dd>
       <dt>Started</dt>
@@ -147,8 +155,9 @@ const HISTORY_RETRIES = 30;
 
 function History({ id, version, phase, now }: { id: string; version: string; phase: string; now: number }) {
   const [attempt, setAttempt] = useState(0);
-  const history = useApi<RunHistory>(`/v1/runs/${encodeURIComponent(id)}/history`, `${version}#${attempt}`);
-  const behind = history.data !== undefined && !history.loading && history.data.items.at(-1)?.phase !== phase;
+  // Every page: the history is paged, oldest first.
+  const history = useApi<RunHistoryEntry[]>(`/v1/runs/${encodeURIComponent(id)}/history`, `${version}#${attempt}`, apiGetAll);
+  const behind = history.data !== undefined && !history.loading && history.data.at(-1)?.phase !== phase;
   useEffect(() => setAttempt(0), [version]);
   useEffect(() => {
     if (!behind || attempt >= HISTORY_RETRIES) return;
@@ -157,10 +166,10 @@ function History({ id, version, phase, now }: { id: string; version: string; pha
   }, [behind, attempt]);
   if (history.error) return <ErrorState error={history.error} onRetry={history.reload} />;
   if (!history.data) return <Loading what="the history" />;
-  if (history.data.items.length === 0) return <p className="muted">No transitions recorded yet.</p>;
+  if (history.data.length === 0) return <p className="muted">No transitions recorded yet.</p>;
   return (
     <ol className="timeline" aria-label="lifecycle history">
-      {history.data.items.map((h) => (
+      {history.data.map((h) => (
         <li key={h.resourceVersion}>
           {h.previousPhase ? <PhaseBadge phase={h.previousPhase} /> : null}
           {h.previousPhase ? <span aria-label="to"> → </span> : null}

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AuditFilter, CorrelationFilter, CorrelationId, KINDS, RevisionsFilter, RPCS, VerifyFilter } from '@jangar/contracts';
+import { AuditFilter, CorrelationFilter, CorrelationId, KINDS, PageFilter, RPCS, VerifyFilter } from '@jangar/contracts';
 import { DomainError } from '@jangar/service-kit';
 import { assertMayList, mayAccess, type Caller } from '../auth.js';
 import type { GatewayDeps } from '../deps.js';
@@ -29,7 +29,8 @@ export function registerAuditRoutes(app: FastifyInstance, deps: GatewayDeps): vo
   });
 
   app.get<{ Params: { id: string } }>('/v1/runs/:id/history', async (req) => {
-    const history = await deps.call(RPCS.runHistory, { id: req.params.id });
+    const q = parseQuery(PageFilter, req.query);
+    const history = await deps.call(RPCS.runHistory, { ...q, id: req.params.id });
     if (!mayAccess(req.caller!, history.namespace)) throw new DomainError('not_found', `no history for run "${req.params.id}"`);
     return history;
   });
@@ -39,7 +40,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: GatewayDeps): vo
       app.get<{ Params: { namespace: string; name: string } }>(`/v1/${route}/:namespace/:name/revisions`, async (req) => {
         const { namespace, name } = req.params;
         if (!mayAccess(req.caller!, namespace)) throw new DomainError('not_found', `no revisions of ${kind.kind} ${namespace}/${name}`);
-        const q = parseQuery(RevisionsFilter, req.query);
+        const q = parseQuery(PageFilter, req.query);
         return deps.call(RPCS.revisions, { ...q, kind: kind.kind, namespace, name });
       });
     }

@@ -50,9 +50,17 @@ function replayAfter(history: RunHistory | undefined, current: NormalizedRun, af
   });
 }
 
+/** The run's whole recorded history, every page of it; undefined when none is recorded. */
 async function historyOf(deps: GatewayDeps, id: string): Promise<RunHistory | undefined> {
   try {
-    return await deps.call(RPCS.runHistory, { id });
+    const first = await deps.call(RPCS.runHistory, { id, limit: 500 });
+    const items = [...first.items];
+    for (let next = first.continue; next !== undefined;) {
+      const page = await deps.call(RPCS.runHistory, { id, limit: 500, continue: next });
+      items.push(...page.items);
+      next = page.continue;
+    }
+    return { ...first, items };
   } catch (err) {
     if (err instanceof DomainError && err.code === 'not_found') return undefined;
     throw err;
