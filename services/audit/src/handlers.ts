@@ -130,8 +130,8 @@ export async function recordDecision(decisions: GroupCommit<DecisionRow>, m: Dec
   });
 }
 
-/** One row of `audit.run_history`. */
-interface RunHistoryRow {
+/** One row of `audit.run_history`, as written (times as ISO text). */
+export interface RunHistoryRow {
   dedup_id: string;
   run_id: string;
   uid: string;

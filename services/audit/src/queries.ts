@@ -16,6 +16,7 @@ import { continueToken, cursorInstant, DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import type { FilterQuery } from '@mikro-orm/core';
 import { chainHash, GENESIS_HASH } from './chain.js';
+import type { RunHistoryRow } from './handlers.js';
 import { AuditEvent } from './entities/index.js';
 
 const optional = <T>(v: T | null | undefined) => (v === null ? undefined : v);
@@ -230,22 +231,9 @@ export async function runHistory(db: Database, q: RunHistoryQuery): Promise<RunH
     params.push(after.at, after.rec, after.d);
   }
   // Raw SQL: a row-value keyset cursor, and the times at the microsecond the cursor needs.
-  const rows = await db.query<{
-    run_id: string;
-    namespace: string;
-    type: string;
-    name: string;
-    phase: string;
-    previous_phase: string | null;
-    reason: string | null;
-    message: string | null;
-    resource_version: string;
-    conditions: unknown[];
-    observed_at: Date;
-    dedup_id: string;
-    at_key: string;
-    rec_key: string;
-  }>(
+  const rows = await db.query<
+    Omit<RunHistoryRow, 'observed_at' | 'conditions'> & { conditions: unknown[]; observed_at: Date; at_key: string; rec_key: string }
+  >(
     `select run_id, namespace, type, name, phase, previous_phase, reason, message, resource_version, conditions, observed_at, dedup_id,
             ${MICROS_SQL('observed_at')} as at_key, ${MICROS_SQL('recorded_at')} as rec_key
        from audit.run_history where ${where.join(' and ')}

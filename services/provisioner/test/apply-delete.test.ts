@@ -10,6 +10,18 @@ const AGENT_SPEC = { providerRef: { name: 'codex' } };
 const RUN_SPEC = { agentRef: { name: 'coder' }, runtime: { type: 'job' }, implementation: { inline: { text: 'work' } } };
 let h: Harness;
 
+/** The cluster with some of its calls replaced: a failure, a race, a count. */
+const clusterWith = (calls: Partial<Cluster>): Cluster => Object.assign(Object.create(h.cluster) as Cluster, calls);
+
+/** A call that fails as the provisioner dying in it would leave things. */
+const dies = async (): Promise<never> => {
+  throw new TransientError('the provisioner died');
+};
+
+/** alice's delete of `name` of `kind`, preconditioned on `resourceVersion` when one is given. */
+const deleteOf = (kind: string, name: string, resourceVersion?: string) =>
+  decision({ kind, verb: 'delete', metadata: { namespace: NS, name, ...(resourceVersion === undefined ? {} : { resourceVersion }) } });
+
 beforeAll(async () => {
   h = await startHarness();
 });
@@ -72,18 +84,9 @@ describe('applying a delete', () => {
   it("carries on a redelivered delete of a running run after its own cancel, instead of holding the client's resourceVersion against it", async () => {
     const tombstones = new MemoryTombstones();
     const run = await createDirectly(h.api, AgentRun, NS, 'running', RUN_SPEC);
-    const d1 = decision({
-      kind: 'AgentRun',
-      verb: 'delete',
-      metadata: { namespace: NS, name: 'running', resourceVersion: run.metadata.resourceVersion },
-    });
+    const d1 = deleteOf('AgentRun', 'running', run.metadata.resourceVersion);
     // The first attempt cancels the run (a new resourceVersion), then dies before the delete.
-    const dying: Cluster = Object.assign(Object.create(h.cluster) as Cluster, {
-      delete: async () => {
-        throw new TransientError('the provisioner died');
-      },
-    });
-    await expect(applyDelete(d1, AgentRun, dying, tombstones)).rejects.toBeInstanceOf(TransientError);
+    await expect(applyDelete(d1, AgentRun, clusterWith({ delete: dies }), tombstones)).rejects.toBeInstanceOf(TransientError);
     const cancelled = await readDirectly(h.api, AgentRun, NS, 'running');
     expect(cancelled?.status).toMatchObject({ phase: 'Cancelled' });
     expect(cancelled?.metadata.resourceVersion).not.toBe(run.metadata.resourceVersion);
@@ -110,13 +113,9 @@ describe('applying a delete', () => {
   it('keeps refusing, and keeps the object, when a delete the API server refused as stale is delivered again', async () => {
     const tombstones = new MemoryTombstones();
     const agent = await createDirectly(h.api, Agent, NS, 'guarded', AGENT_SPEC);
-    const d1 = decision({
-      kind: 'Agent',
-      verb: 'delete',
-      metadata: { namespace: NS, name: 'guarded', resourceVersion: agent.metadata.resourceVersion },
-    });
+    const d1 = deleteOf('Agent', 'guarded', agent.metadata.resourceVersion);
     // Another writer changes the Agent between this delete's read and its call.
-    const overtaken: Cluster = Object.assign(Object.create(h.cluster) as Cluster, {
+    const overtaken = clusterWith({
       delete: async (...args: Parameters<Cluster['delete']>) => {
         const now = (await readDirectly(h.api, Agent, NS, 'guarded'))!;
         const body = { ...now, apiVersion: apiVersionOf(Agent), kind: 'Agent', metadata: { ...now.metadata, labels: { team: 'b' } } };
@@ -147,7 +146,7 @@ describe('applying a delete', () => {
     });
     const d1 = decision({ kind: 'AgentRun', verb: 'delete', metadata: { namespace: NS, name: 'working' } });
     const removals: unknown[] = [];
-    const flaky: Cluster = Object.assign(Object.create(h.cluster) as Cluster, {
+    const flaky = clusterWith({
       deleteProviderResource: async (ref: unknown) => {
         removals.push(ref);
         if (removals.length === 1) throw new TransientError('the API server did not answer');
@@ -166,18 +165,9 @@ describe('applying a delete', () => {
   it("holds the client's resourceVersion against a run that ended on its own after the first attempt began its cancel", async () => {
     const tombstones = new MemoryTombstones();
     const run = await createDirectly(h.api, AgentRun, NS, 'finishing', RUN_SPEC);
-    const d1 = decision({
-      kind: 'AgentRun',
-      verb: 'delete',
-      metadata: { namespace: NS, name: 'finishing', resourceVersion: run.metadata.resourceVersion },
-    });
+    const d1 = deleteOf('AgentRun', 'finishing', run.metadata.resourceVersion);
     // The first attempt records that it is cancelling, then dies before its cancel lands.
-    const dying: Cluster = Object.assign(Object.create(h.cluster) as Cluster, {
-      patchStatus: async () => {
-        throw new TransientError('the provisioner died');
-      },
-    });
-    await expect(applyDelete(d1, AgentRun, dying, tombstones)).rejects.toBeInstanceOf(TransientError);
+    await expect(applyDelete(d1, AgentRun, clusterWith({ patchStatus: dies }), tombstones)).rejects.toBeInstanceOf(TransientError);
     await h.cluster.patchStatus(AgentRun, NS, 'finishing', { phase: 'Succeeded' });
 
     expect(await applyDelete(d1, AgentRun, h.cluster, tombstones)).toMatchObject({ result: 'rejected', error: { code: 'conflict' } });
@@ -189,7 +179,7 @@ describe('applying a delete', () => {
     await createDirectly(h.api, AgentRun, NS, 'vanishing', RUN_SPEC);
     const d1 = decision({ kind: 'AgentRun', verb: 'delete', metadata: { namespace: NS, name: 'vanishing' } });
     // Something else deletes the run between this delete's read and its cancel.
-    const racing: Cluster = Object.assign(Object.create(h.cluster) as Cluster, {
+    const racing = clusterWith({
       patchStatus: async () => {
         await deleteDirectly(h.api, AgentRun, NS, 'vanishing');
         return undefined;
