@@ -208,9 +208,20 @@ export class Migration20261125000204CorrelationRuns extends Migration {
   }
 }
 
+/**
+ * A run's history by its uid: `GET /v1/runs/{id}/history` takes either id, and the `or` of the two
+ * can use an index only when both halves have one; without this, every page read the whole table.
+ */
+export class Migration20261127000205RunHistoryUid extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('create index if not exists run_history_uid on audit.run_history (uid)');
+  }
+}
+
 export const AUDIT_MIGRATIONS = [
   { name: 'Migration20261125000201Audit', class: Migration20261125000201Audit },
   { name: 'Migration20261125000202Revisions', class: Migration20261125000202Revisions },
   { name: 'Migration20261125000203RunCorrelation', class: Migration20261125000203RunCorrelation },
   { name: 'Migration20261125000204CorrelationRuns', class: Migration20261125000204CorrelationRuns },
+  { name: 'Migration20261127000205RunHistoryUid', class: Migration20261127000205RunHistoryUid },
 ];

@@ -348,17 +348,21 @@ async function correlatedRuns(db: Database, q: CorrelationQuery, after: number) 
   );
 }
 
-/** Where a revisions page ended: the generation, time (to the microsecond) and dedup id of its last revision. */
+/** Where a revisions page ended: the time (to the microsecond), generation and dedup id of its last revision. */
 const revisionCursor = continueToken(z.object({ g: z.number().int(), at: cursorInstant, d: z.string() }));
 
-/** Every recorded spec revision of one primitive, oldest first, keyset-paged on (generation, time, dedup id). */
+/**
+ * Every recorded spec revision of one primitive, oldest first, keyset-paged on (time, generation,
+ * dedup id). By time first: an object deleted and made again under the name numbers its
+ * generations from 1 again, and by generation the two objects' revisions would interleave.
+ */
 export async function revisions(db: Database, q: RevisionsQuery): Promise<Revisions> {
   const where = ['kind = ?', 'namespace = ?', 'name = ?'];
   const params: unknown[] = [q.kind, q.namespace, q.name];
   if (q.continue !== undefined) {
     const after = revisionCursor.decode(q.continue);
-    where.push('(generation, occurred_at, dedup_id) > (?, ?::timestamptz, ?)');
-    params.push(after.g, after.at, after.d);
+    where.push('(occurred_at, generation, dedup_id) > (?::timestamptz, ?, ?)');
+    params.push(after.at, after.g, after.d);
   }
   // Raw SQL: a row-value keyset cursor, and the time at the microsecond the cursor needs.
   const rows = await db.query<{
@@ -375,7 +379,7 @@ export async function revisions(db: Database, q: RevisionsQuery): Promise<Revisi
     `select generation, resource_version, spec, labels, actor, delivery_id, occurred_at, dedup_id,
             ${MICROS_SQL('occurred_at')} as at_key
        from audit.revisions where ${where.join(' and ')}
-      order by generation, occurred_at, dedup_id limit ?`,
+      order by occurred_at, generation, dedup_id limit ?`,
     [...params, q.limit + 1],
   );
   if (rows.length === 0 && q.continue === undefined)

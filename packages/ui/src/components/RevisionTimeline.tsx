@@ -12,22 +12,25 @@ import { Empty, ErrorState, Loading } from './States.js';
 export function RevisionTimeline({ path, now }: { path: string; now: number }) {
   // Every page: the endpoint lists them oldest first, and the newest are the ones to show.
   const revisions = useApi<Revision[]>(path, 0, apiGetAll);
-  const [picked, setPicked] = useState<number[]>([]);
-  const items = revisions.data ? [...revisions.data].sort((a, b) => b.generation - a.generation) : [];
+  // Picked by resourceVersion: an object deleted and made again under the name numbers its
+  // generations from 1 again, so a generation may name two revisions.
+  const [picked, setPicked] = useState<string[]>([]);
+  const items = revisions.data ? [...revisions.data].reverse() : [];
   const newestTwo = items
     .slice(0, 2)
-    .map((r) => r.generation)
+    .map((r) => r.resourceVersion)
     .join(',');
-  useEffect(() => setPicked(newestTwo ? newestTwo.split(',').map(Number) : []), [newestTwo]);
+  useEffect(() => setPicked(newestTwo ? newestTwo.split(',') : []), [newestTwo]);
 
   if (revisions.error) return <ErrorState error={revisions.error} onRetry={revisions.reload} />;
   if (!revisions.data) return <Loading what="revisions" />;
   if (items.length === 0) return <Empty>No revisions recorded.</Empty>;
 
-  const toggle = (generation: number, on: boolean) =>
+  const toggle = (version: string, on: boolean) =>
     // At most two: checking a third replaces the one checked longest ago.
-    setPicked((prev) => (on ? [...prev.filter((g) => g !== generation), generation].slice(-2) : prev.filter((g) => g !== generation)));
-  const chosen = items.filter((r) => picked.includes(r.generation)).sort((a, b) => a.generation - b.generation);
+    setPicked((prev) => (on ? [...prev.filter((v) => v !== version), version].slice(-2) : prev.filter((v) => v !== version)));
+  // Older on the left: the list is newest first.
+  const chosen = items.filter((r) => picked.includes(r.resourceVersion)).reverse();
 
   return (
     <div className="revisions">
@@ -35,9 +38,13 @@ export function RevisionTimeline({ path, now }: { path: string; now: number }) {
         <legend>Revisions (check two to compare)</legend>
         <ol className="timeline">
           {items.map((r) => (
-            <li key={r.generation}>
+            <li key={r.resourceVersion}>
               <label className="check">
-                <input type="checkbox" checked={picked.includes(r.generation)} onChange={(e) => toggle(r.generation, e.target.checked)} />
+                <input
+                  type="checkbox"
+                  checked={picked.includes(r.resourceVersion)}
+                  onChange={(e) => toggle(r.resourceVersion, e.target.checked)}
+                />
                 <strong>Revision {r.generation}</strong>
               </label>
               <span>

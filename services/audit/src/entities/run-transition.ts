@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-/** One observed status transition of a run (`audit.run_history`, migrations 0201, 0203 and 0204). */
+/** One observed status transition of a run (`audit.run_history`, migrations 0201, 0203, 0204 and 0205). */
 export const RunTransition = defineEntity({
   name: 'RunTransition',
   schema: 'audit',
@@ -27,6 +27,8 @@ export const RunTransition = defineEntity({
   indexes: [
     // Read by the correlation query before migration 0204; kept until no replica runs it.
     { name: 'run_history_run', properties: ['runId', 'observedAt'] },
+    // With run_history_run, serves a history read by either id (`run_id = ? or uid = ?`).
+    { name: 'run_history_uid', properties: ['uid'] },
     {
       name: 'run_history_correlation',
       expression: 'create index run_history_correlation on audit.run_history (correlation_id) where correlation_id is not null',
