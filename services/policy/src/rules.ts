@@ -1,10 +1,14 @@
 import type { PolicyMode, Violation } from '@jangar/contracts';
 import type { DecisionContext } from './context.js';
 
-/** What is being decided: a kind, and the spec it would have once applied (a patch already merged). */
+/**
+ * What is being decided: a kind, and the spec it would have once applied (a patch already merged);
+ * for a change of a run, `before` is its spec as it stands.
+ */
 export interface Subject {
   kind: string;
   spec: unknown;
+  before?: unknown;
 }
 
 /** A guardrail: a stable id, the kinds it looks at, and a pure check returning its violations. */
@@ -14,12 +18,52 @@ export interface Rule {
   check(subject: Subject, ctx: DecisionContext): Violation[];
 }
 
+/**
+ * What the rules read of a run's spec. A patch is merged before it is validated (the provisioner
+ * validates the result), so nothing here can be trusted to have its type: every list is read
+ * through {@link listOf}.
+ */
 interface RunSpecView {
   agentRef?: { name?: string };
   runtime?: { type?: string; config?: { serviceAccountName?: unknown } };
-  secrets?: string[];
-  workload?: { image?: string };
-  workflow?: { steps?: Array<{ name?: string; workload?: { image?: string } }> };
+  serviceAccountName?: unknown;
+  secrets?: unknown;
+  workload?: WorkloadView;
+  workflow?: { steps?: unknown };
+}
+
+interface WorkloadView {
+  image?: string;
+  volumes?: unknown;
+}
+
+/** `value` when it is a list, else none: a merged patch may hold anything where a list belongs. */
+const listOf = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
+
+/** The workloads of a run, each with where it stands: the run's own and every step's. */
+function workloadsOf(spec: RunSpecView): Array<{ workload: WorkloadView; path: string }> {
+  const all = spec.workload ? [{ workload: spec.workload, path: 'spec.workload' }] : [];
+  listOf<{ workload?: WorkloadView } | null>(spec.workflow?.steps).forEach((step, i) => {
+    if (step?.workload) all.push({ workload: step.workload, path: `spec.workflow.steps[${i}].workload` });
+  });
+  return all;
+}
+
+/**
+ * Every secret a run asks for, with where it asks: its `secrets`, and each secret volume of its
+ * workloads (a secret mounted is a secret used, whichever field names it).
+ */
+function secretsOf(spec: RunSpecView): Array<{ secret: string; path: string }> {
+  const named = listOf<unknown>(spec.secrets).flatMap((secret, i) =>
+    typeof secret === 'string' ? [{ secret, path: `spec.secrets[${i}]` }] : [],
+  );
+  for (const { workload, path } of workloadsOf(spec)) {
+    listOf<{ type?: unknown; secretName?: unknown } | null>(workload.volumes).forEach((volume, i) => {
+      if (typeof volume?.secretName === 'string' && volume.secretName !== '')
+        named.push({ secret: volume.secretName, path: `${path}.volumes[${i}].secretName` });
+    });
+  }
+  return named;
 }
 
 const violation = (ruleId: string, path: string, reason: string, policy: string, mode: PolicyMode): Violation => ({
@@ -43,17 +87,27 @@ export function imageMatches(pattern: string, image: string): boolean {
 
 /** The service account a run executes as: the one its runtime config names, else `default`. */
 export function effectiveServiceAccount(spec: RunSpecView): string {
-  const named = spec.runtime?.config?.serviceAccountName;
-  return typeof named === 'string' && named !== '' ? named : 'default';
+  return serviceAccountsOf(spec)[0]!.account;
+}
+
+/**
+ * Every service account a run names, with where: its runtime config's and its own
+ * `spec.serviceAccountName` (the runtime decides which it uses, so policy holds both to the
+ * rules); `default` when it names none.
+ */
+export function serviceAccountsOf(spec: RunSpecView | undefined): Array<{ account: string; path: string }> {
+  const named = [
+    { account: spec?.runtime?.config?.serviceAccountName, path: 'spec.runtime.config.serviceAccountName' },
+    { account: spec?.serviceAccountName, path: 'spec.serviceAccountName' },
+  ].filter((n): n is { account: string; path: string } => typeof n.account === 'string' && n.account !== '');
+  return named.length > 0 ? named : [{ account: 'default', path: 'spec.runtime.config.serviceAccountName' }];
 }
 
 /** Every image a run asks for, with where it asks. */
 function imagesOf(spec: RunSpecView): Array<{ image: string; path: string }> {
-  const images = spec.workload?.image ? [{ image: spec.workload.image, path: 'spec.workload.image' }] : [];
-  (spec.workflow?.steps ?? []).forEach((step, i) => {
-    if (step.workload?.image) images.push({ image: step.workload.image, path: `spec.workflow.steps[${i}].workload.image` });
-  });
-  return images;
+  return workloadsOf(spec).flatMap(({ workload, path }) =>
+    typeof workload.image === 'string' && workload.image !== '' ? [{ image: workload.image, path: `${path}.image` }] : [],
+  );
 }
 
 export const RULES: readonly Rule[] = [
@@ -107,34 +161,34 @@ export const RULES: readonly Rule[] = [
     kinds: ['AgentRun'],
     check(subject, ctx) {
       const spec = subject.spec as RunSpecView;
-      const account = effectiveServiceAccount(spec);
-      const path = 'spec.runtime.config.serviceAccountName';
       const out: Violation[] = [];
       // The Agent's own allowlist; an Agent that lists none allows only `default`.
       const agentAllows = ctx.agent?.spec.security?.allowedServiceAccounts ?? ['default'];
-      if (!agentAllows.includes(account)) {
-        const agent = ctx.agent?.id ?? `Agent ${ctx.namespace}/${spec.agentRef?.name ?? '?'}`;
-        out.push(
-          violation(
-            this.id,
-            path,
-            `service account "${account}" is not allowed by ${agent} (allowed: ${agentAllows.join(', ')})`,
-            agent,
-            ctx.baselineMode,
-          ),
-        );
-      }
-      for (const g of ctx.guardrails) {
-        if (g.spec.allowedServiceAccounts !== undefined && !g.spec.allowedServiceAccounts.includes(account)) {
+      for (const { account, path } of serviceAccountsOf(spec)) {
+        if (!agentAllows.includes(account)) {
+          const agent = ctx.agent?.id ?? `Agent ${ctx.namespace}/${spec.agentRef?.name ?? '?'}`;
           out.push(
             violation(
               this.id,
               path,
-              `service account "${account}" is not allowed (allowed: ${g.spec.allowedServiceAccounts.join(', ') || 'none'})`,
-              g.id,
-              g.mode,
+              `service account "${account}" is not allowed by ${agent} (allowed: ${agentAllows.join(', ')})`,
+              agent,
+              ctx.baselineMode,
             ),
           );
+        }
+        for (const g of ctx.guardrails) {
+          if (g.spec.allowedServiceAccounts !== undefined && !g.spec.allowedServiceAccounts.includes(account)) {
+            out.push(
+              violation(
+                this.id,
+                path,
+                `service account "${account}" is not allowed (allowed: ${g.spec.allowedServiceAccounts.join(', ') || 'none'})`,
+                g.id,
+                g.mode,
+              ),
+            );
+          }
         }
       }
       return out;
@@ -161,8 +215,7 @@ export const RULES: readonly Rule[] = [
                 ((s.kind === 'Agent' && s.name === agentName) || (s.kind === 'ServiceAccount' && s.name === account)),
             ),
         );
-      return (spec.secrets ?? []).flatMap((secret, i) => {
-        const path = `spec.secrets[${i}]`;
+      return secretsOf(spec).flatMap(({ secret, path }) => {
         if (!agentAllows.includes(secret)) {
           return [violation(this.id, path, `secret "${secret}" is not in the allowedSecrets of ${agentId}`, agentId, ctx.baselineMode)];
         }

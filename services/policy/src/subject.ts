@@ -30,13 +30,20 @@ export function readCurrentFrom(api: CustomObjectsApi, deadlineMs = KUBE_CALL_DE
  */
 export async function subjectOf(request: RequestPayload, readCurrent: ReadCurrent): Promise<Subject | undefined> {
   if (request.verb === 'delete') return undefined;
-  if (request.verb !== 'patch') return { kind: request.kind, spec: request.spec };
+  if (request.verb === 'create') return { kind: request.kind, spec: request.spec };
   const kind = kindByName(request.kind);
+  if (request.verb === 'update') {
+    // A run's spec as it stands: the approval gates hold a change to a privileged account.
+    if (!kind?.isRun || request.metadata.name === undefined) return { kind: request.kind, spec: request.spec };
+    const current = await readCurrent(kind, request.metadata.namespace, request.metadata.name);
+    return { kind: request.kind, spec: request.spec, ...(current ? { before: current.spec } : {}) };
+  }
   const patch = MergePatchBody.safeParse(request.patch ?? {});
   if (!kind || !patch.success || request.metadata.name === undefined) return undefined;
   const current = await readCurrent(kind, request.metadata.namespace, request.metadata.name);
   if (!current) return undefined;
-  return { kind: request.kind, spec: patch.data.spec === undefined ? current.spec : mergePatch(current.spec ?? {}, patch.data.spec) };
+  const spec = patch.data.spec === undefined ? current.spec : mergePatch(current.spec ?? {}, patch.data.spec);
+  return { kind: request.kind, spec, before: current.spec };
 }
 
 /** The Agent a subject's rules consult: the run's `agentRef`. */

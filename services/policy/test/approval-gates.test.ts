@@ -50,6 +50,20 @@ describe('approval gates', () => {
     expect(gatesOf(run(plain), ctx({ privilegedServiceAccounts: ['deployer'] })).gates).toEqual([]);
   });
 
+  it('holds a change that makes a run privileged, through either field, and not one to a run that already was', () => {
+    const c = ctx({ privilegedServiceAccounts: ['deployer'] });
+    const patch = (before: object, after: object) =>
+      approvalGates({ ...run(after), verb: 'patch', patch: {} }, { kind: 'AgentRun', spec: after, before }, c).gates.map((g) => g.path);
+    // Created as `default`, unheld; then patched to run as `deployer` before it starts.
+    expect(patch(plain, asDeployer)).toEqual(['spec.runtime.config.serviceAccountName']);
+    expect(patch(plain, { ...plain, serviceAccountName: 'deployer' })).toEqual(['spec.serviceAccountName']);
+    // Its create was held for `deployer`: a label change holds nothing.
+    expect(patch(asDeployer, asDeployer)).toEqual([]);
+    expect(
+      approvalGates({ ...run(asDeployer), verb: 'update' }, { kind: 'AgentRun', spec: asDeployer, before: plain }, c).gates,
+    ).toHaveLength(1);
+  });
+
   it('holds a deployment: a run whose labels match the selector', () => {
     const c = ctx({ deploymentSelector: 'proompteng.ai/deploy=true,env in (prod)' });
     expect(gatesOf(run(plain, { 'proompteng.ai/deploy': 'true', env: 'prod' }), c).gates).toHaveLength(1);

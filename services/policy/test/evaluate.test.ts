@@ -116,6 +116,32 @@ describe('policy decisions', () => {
     ]);
   });
 
+  it('holds a secret mounted as a volume, of the run or of a step, to the same allowlist as one it names', () => {
+    const volume = (secretName: string) => ({ name: 'v', mountPath: '/s', type: 'secret', secretName });
+    const spec = runSpec({
+      workload: { volumes: [volume('prod-db')] },
+      workflow: {
+        steps: [{ name: 'a', workload: { volumes: [{ name: 'scratch', mountPath: '/t', type: 'emptyDir' }, volume('aws-root')] } }],
+      },
+    });
+    expect(decide(spec).violations).toEqual([
+      expect.objectContaining({ ruleId: 'secrets-allowlist', path: 'spec.workload.volumes[0].secretName' }),
+      expect.objectContaining({ ruleId: 'secrets-allowlist', path: 'spec.workflow.steps[0].workload.volumes[1].secretName' }),
+    ]);
+  });
+
+  it("holds a run's own serviceAccountName to the same allowlists as its runtime config's", () => {
+    expect(decide(runSpec({ serviceAccountName: 'deployer' })).violations).toEqual([
+      expect.objectContaining({ ruleId: 'service-account-allowed', path: 'spec.serviceAccountName' }),
+    ]);
+  });
+
+  it('decides, without failing, a merged patch that holds something else where a list belongs', () => {
+    for (const odd of [{ secrets: 'x' }, { workflow: { steps: {} } }, { workload: { volumes: 'x' } }, { workflow: { steps: [null] } }]) {
+      expect(() => decide(runSpec(odd))).not.toThrow();
+    }
+  });
+
   it('checks the workload image and every step image against allowed patterns', () => {
     const ctx = context({ guardrails: [guardrail({ allowedImages: ['ghcr.io/proompteng/*'] })] });
     const spec = runSpec({

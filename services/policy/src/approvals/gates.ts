@@ -7,7 +7,7 @@ import {
   type Violation,
 } from '@jangar/contracts';
 import type { DecisionContext } from '../context.js';
-import { effectiveServiceAccount, type Subject } from '../rules.js';
+import { serviceAccountsOf, type Subject } from '../rules.js';
 
 /** The id every approval gate reports under, so a decision's violations say why a request waits. */
 export const APPROVAL_RULE = 'approval-required';
@@ -51,23 +51,30 @@ function namedBy(request: RequestPayload, subject: Subject | undefined): Array<{
 export function approvalGates(request: RequestPayload, subject: Subject | undefined, ctx: DecisionContext): ApprovalGates {
   const gates: Violation[] = [];
   const isNewRun = request.verb === 'create' && (request.kind === 'AgentRun' || request.kind === 'OrchestrationRun');
+  // A change of a run that has not started may still change the account it will run as.
+  const isRunChange = (request.verb === 'patch' || request.verb === 'update') && request.kind === 'AgentRun' && subject !== undefined;
   let settings: { approverRole: string; expireAfterSeconds: number } | undefined;
   let raisedBy: { approverRole: string; expireAfterSeconds: number } | undefined;
   for (const g of ctx.guardrails) {
     const approvals = g.spec.approvals;
     if (!approvals) continue;
     settings = approvals; // guardrails come least specific first
-    if (!isNewRun) continue;
+    if (!isNewRun && !isRunChange) continue;
     const before = gates.length;
     if (request.kind === 'AgentRun' && approvals.privilegedServiceAccounts?.length) {
-      const account = effectiveServiceAccount((subject?.spec ?? {}) as Parameters<typeof effectiveServiceAccount>[0]);
-      if (approvals.privilegedServiceAccounts.includes(account)) {
-        gates.push(
-          gate('spec.runtime.config.serviceAccountName', `runs as privileged service account "${account}" (${g.id})`, g.id, g.mode),
-        );
+      // A change is held only for an account the run did not already name: its create was held for that one.
+      const had = new Set(isRunChange ? serviceAccountsOf(subject?.before as never).map((a) => a.account) : []);
+      for (const { account, path } of serviceAccountsOf(subject?.spec as never)) {
+        if (approvals.privilegedServiceAccounts.includes(account) && !had.has(account)) {
+          gates.push(gate(path, `runs as privileged service account "${account}" (${g.id})`, g.id, g.mode));
+        }
       }
     }
-    if (approvals.deploymentSelector && matchesLabelSelector(parseLabelSelector(approvals.deploymentSelector), request.metadata.labels)) {
+    if (
+      isNewRun &&
+      approvals.deploymentSelector &&
+      matchesLabelSelector(parseLabelSelector(approvals.deploymentSelector), request.metadata.labels)
+    ) {
       gates.push(gate('metadata.labels', `is a deployment: its labels match "${approvals.deploymentSelector}" (${g.id})`, g.id, g.mode));
     }
     if (gates.length > before && g.mode === 'enforce') raisedBy ??= approvals;
