@@ -22,8 +22,10 @@ export function takesSlot(request: RequestPayload): boolean {
 
 /**
  * The limits for a namespace, one per scope: the most specific guardrail that sets each one wins
- * (built-in < cluster default < the namespace's own; among the namespace's, the lowest). A
- * cluster-wide limit comes only from the built-in guardrail and the cluster default.
+ * (built-in < cluster default < the namespace's own; among the namespace's, an enforced one over
+ * an audited one, then the lowest). A cluster-wide limit comes only from the built-in guardrail
+ * and the cluster default. An audited limit lower than an enforced one would otherwise stand in
+ * for it, and runs past the enforced one would be let through with only an audit violation.
  */
 function mostSpecific<S extends string>(
   ctx: DecisionContext,
@@ -37,8 +39,8 @@ function mostSpecific<S extends string>(
       const picked = pick(g.spec, scope);
       if (picked === undefined || (scope === 'cluster' && fromNamespace)) continue;
       const current = out[scope];
-      // Guardrails come least specific first; two of the namespace's own: the lower limit holds.
-      if (current?.fromNamespace && fromNamespace && current.limit <= picked.limit) continue;
+      // Guardrails come least specific first; two of the namespace's own: the enforced, then the lower, holds.
+      if (current?.fromNamespace && fromNamespace && !holdsOver(picked.limit, g.mode, current)) continue;
       out[scope] = { ...picked, policy: g.id, mode: g.mode, fromNamespace };
     }
   }
@@ -48,6 +50,12 @@ function mostSpecific<S extends string>(
       return [k, owned];
     }),
   ) as Partial<Record<S, OwnedLimit>>;
+}
+
+/** Whether a limit in `mode` holds over `current`, both set by the namespace's own guardrails. */
+function holdsOver(limit: number, mode: PolicyMode, current: OwnedLimit): boolean {
+  if (mode !== current.mode) return mode === 'enforce';
+  return limit < current.limit;
 }
 
 /** The concurrency limits for a namespace: active runs per namespace, per Agent, in the cluster. */

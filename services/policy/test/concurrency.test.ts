@@ -61,6 +61,14 @@ describe('concurrency limits', () => {
     expect(limits.cluster).toMatchObject({ limit: 100, policy: 'built-in' });
   });
 
+  it('take an enforced namespace limit over a lower audited one, in either order, so the audit cannot lift it', () => {
+    const enforced = g('Guardrail team-a/enforced', 'namespace', { namespace: 10 });
+    const audited = g('Guardrail team-a/trial', 'namespace', { namespace: 5 }, 'audit');
+    for (const order of [ctx(builtIn, enforced, audited), ctx(builtIn, audited, enforced)]) {
+      expect(limitsFor(order).namespace).toEqual({ limit: 10, policy: 'Guardrail team-a/enforced', mode: 'enforce' });
+    }
+  });
+
   it('explain a refusal with the figures, the scope and the guardrail that set the limit', () => {
     const c = ctx(builtIn, g('Guardrail team-a/small', 'namespace', { namespace: 3 }, 'audit'));
     expect(refusalViolations([{ scope: 'namespace', active: 3, limit: 3 }], limitsFor(c), c, 'coder')).toEqual([
