@@ -84,6 +84,28 @@ describe('releasing a slot', () => {
   });
 });
 
+describe('a create the provisioner refused', () => {
+  it('gives back its Budget charge and its start in the rate window, and still keeps a late copy of it from a slot', async () => {
+    const ns = 'refusals';
+    const policy = {
+      limits: {},
+      budgets: [{ key: `Budget ${ns}/one`, limit: 1, periodMs: 3_600_000 }],
+      rates: { namespace: { limit: 1, periodMs: 3_600_000 } },
+    };
+    const run = (key: string, attempt = 1) =>
+      slots.admit({ requestKey: key, attempt, runId: `id-${key}`, kind: 'AgentRun', namespace: ns, name: key, agent: 'coder' }, policy);
+    expect(await run('k-typo')).toMatchObject({ refusals: [], rateRefusals: [], spent: [] });
+    // The provisioner finds no Agent of that name: the run never starts.
+    expect(await settleCreated(slots, outcome('k-typo', 'rejected'))).toBe(ns);
+
+    expect(await slots.runsCharged([{ key: `Budget ${ns}/one`, periodMs: 3_600_000 }])).toEqual(new Map([[`Budget ${ns}/one`, 0]]));
+    expect(await run('k-fixed')).toMatchObject({ refusals: [], rateRefusals: [], spent: [] });
+    // A late copy of the refused attempt takes no slot and charges nothing.
+    expect(await run('k-typo')).toMatchObject({ charged: [] });
+    expect(await holds('k-typo')).toBe(false);
+  });
+});
+
 describe('a retried request', () => {
   it('keeps the slot its retry took when the refusal of its earlier attempt is handled late', async () => {
     // Attempt 1 was refused 429 without a slot; the client's retry, attempt 2, was admitted.

@@ -109,6 +109,16 @@ export class Migration20261127000108HeldSlotKeys extends Migration {
   }
 }
 
+/**
+ * A slot whose create the provisioner refused: its run never started, so it leaves the rate
+ * windows, while its released row still keeps a late copy of the attempt from taking a slot.
+ */
+export class Migration20261127000109RefusedSlots extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('alter table policy.run_slots add column if not exists refused_at timestamptz');
+  }
+}
+
 export const POLICY_MIGRATIONS = [
   { name: 'Migration20261126000101Slots', class: Migration20261126000101Slots },
   { name: 'Migration20261126000102BudgetCharges', class: Migration20261126000102BudgetCharges },
@@ -127,4 +137,5 @@ export const POLICY_MIGRATIONS = [
   { name: 'Migration20261127000107SlotAttempts', class: Migration20261127000107SlotAttempts },
   { name: 'Migration20261127000108HeldSlotKeys', class: Migration20261127000108HeldSlotKeys },
   { name: 'Migration20261127000203ApprovalDecisionKeys', class: Migration20261127000203ApprovalDecisionKeys },
+  { name: 'Migration20261127000109RefusedSlots', class: Migration20261127000109RefusedSlots },
 ];

@@ -21,14 +21,15 @@ export async function releaseEndedRun(slots: SlotStore, m: RunStatusMessage): Pr
 
 /**
  * What the outcome of an admitted create means for its slot: rejected after all, the run never
- * started and its slot is free (returns its namespace when it held one); applied, the run exists,
- * so from now on its absence means it is gone.
+ * started, and its slot and Budget charges are given back as if it had never been admitted
+ * (returns its namespace when it held one); applied, the run exists, so from now on its absence
+ * means it is gone.
  */
 export async function settleCreated(slots: SlotStore, m: OutcomeMessage): Promise<string | undefined> {
   // Only runs take slots: the creates of every other kind come through here too, and need no statement.
   if (!kindByName(m.payload.kind)?.isRun) return undefined;
   // An earlier attempt's refusal, handled late, is not about the slot a retry of it took since.
-  if (m.payload.result === 'rejected') return slots.releaseRequest(m.requestKey, m.attempt);
+  if (m.payload.result === 'rejected') return slots.giveBackRefused(m.requestKey, m.attempt);
   await slots.markCreated(m.requestKey, m.attempt);
   return undefined;
 }

@@ -144,12 +144,13 @@ export class SlotStore {
         if (!rate) return { sql: `null as started_${scope}`, params: [] };
         const where = scope === 'namespace' ? ' and namespace = ?' : '';
         return {
-          sql: `(select count(*) from policy.run_slots where acquired_at > now() - make_interval(secs => ?)${where}) as started_${scope}`,
+          sql: `(select count(*) from policy.run_slots where acquired_at > now() - make_interval(secs => ?) and refused_at is null${where}) as started_${scope}`,
           params: scope === 'namespace' ? [rate.periodMs / 1000, req.namespace] : [rate.periodMs / 1000],
         };
       };
       const [startedNamespace, startedCluster] = [rateCount('namespace'), rateCount('cluster')];
-      // Every admitted run keeps its row (released or not), so its start counts for the whole rate window.
+      // Every admitted run keeps its row (released or not), so its start counts for the whole rate
+      // window; one the provisioner refused never started, and does not.
       const [counts] = await q<{
         held: boolean;
         cluster: string;
@@ -222,7 +223,7 @@ export class SlotStore {
       }
       await q(
         `insert into policy.run_slots (request_key, attempt, run_id, kind, namespace, name, agent, cpu, memory, gpu) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         on conflict (request_key) do update set released_at = null, acquired_at = now(), attempt = excluded.attempt
+         on conflict (request_key) do update set released_at = null, refused_at = null, acquired_at = now(), attempt = excluded.attempt
            where policy.run_slots.attempt < excluded.attempt`,
         [req.requestKey, req.attempt, req.runId, req.kind, req.namespace, req.name, req.agent ?? null, asks.cpu, asks.memory, asks.gpu],
       );
@@ -317,6 +318,24 @@ export class SlotStore {
       attempt === undefined ? [requestKey] : [requestKey, attempt],
     );
     return rows[0]?.namespace;
+  }
+
+  /**
+   * Undoes the admission of a create the provisioner refused: its run never started, so it counts
+   * neither in the rate window (its slot is released and marked refused) nor against a Budget
+   * (whose `runs` are the runs started; its charges go). With `attempt`, as {@link releaseRequest}.
+   * Returns the slot's namespace when one was held.
+   */
+  async giveBackRefused(requestKey: string, attempt: number): Promise<string | undefined> {
+    // The row stays, released: it is what keeps a late copy of the attempt from taking a slot again.
+    const rows = await this.db.query<{ namespace: string }>(
+      `update policy.run_slots set released_at = now(), refused_at = now()
+        where request_key = ? and released_at is null and attempt <= ? returning namespace`,
+      [requestKey, attempt],
+    );
+    const namespace = rows[0]?.namespace;
+    if (namespace !== undefined) await this.db.query('delete from policy.budget_charges where request_key = ?', [requestKey]);
+    return namespace;
   }
 
   /**
