@@ -37,12 +37,6 @@ export interface DecisionContext {
   budgets: Array<Used<BudgetSpec> & { used: BudgetAmounts | undefined }>;
   /** The namespace's ApprovalPolicies: what they name waits for an approver. */
   approvalPolicies: Array<Used<ApprovalPolicySpec>>;
-  /**
-   * Guardrails in scope whose spec does not parse (applied past Jangar, by kubectl or GitOps):
-   * what they would allow is unknown, so a decision fails closed on them rather than going on
-   * without them.
-   */
-  invalidGuardrails?: Array<{ id: string; version: string | undefined; mode: PolicyMode; problem: string }>;
 }
 
 /** What the policy service is configured with: the built-in guardrail and where the cluster default lives. */
@@ -78,8 +72,7 @@ const parser =
 /**
  * The context of a decision in `namespace`: the built-in guardrail, the cluster default, the
  * namespace's own guardrails, the named Agent and the namespace's SecretBindings. A resource whose
- * spec does not parse is left out (its admission would have refused it); a Guardrail so is also
- * named in `invalidGuardrails`, for the decision to fail closed on.
+ * spec does not parse is left out (its admission would have refused it).
  */
 export function contextFor(view: ClusterView, settings: PolicySettings, namespace: string, agentName: string | undefined): DecisionContext {
   const builtIn = {
@@ -99,23 +92,12 @@ export function contextFor(view: ClusterView, settings: PolicySettings, namespac
       .map((g) => used(Guardrail, g, parser(GuardrailSpec)))
       .filter((g): g is Used<GuardrailSpec> => g !== undefined)
       .map((g) => ({ ...g, mode: g.spec.mode, scope }));
-  const invalid = (objs: KubeObject[]) =>
-    objs.flatMap((g) => {
-      const parsed = GuardrailSpec.safeParse(g.spec);
-      if (parsed.success) return [];
-      const issue = parsed.error.issues[0];
-      const mode: PolicyMode = (g.spec as { mode?: unknown } | undefined)?.mode === 'audit' ? 'audit' : 'enforce';
-      const problem = `spec.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`;
-      return [{ id: `${Guardrail.kind} ${g.metadata.namespace}/${g.metadata.name}`, version: g.metadata.resourceVersion, mode, problem }];
-    });
   const clusterDefault = view.get(Guardrail, settings.policyNamespace, CLUSTER_DEFAULT_GUARDRAIL);
   // In the policy namespace the cluster default is not counted twice.
   const own = view
     .list(Guardrail, namespace)
     .filter((g) => !(namespace === settings.policyNamespace && g.metadata.name === CLUSTER_DEFAULT_GUARDRAIL));
-  const inScope = [...(clusterDefault ? [clusterDefault] : []), ...own];
   const guardrails = [...resolve(clusterDefault ? [clusterDefault] : [], 'cluster'), ...resolve(own, 'namespace')];
-  const invalidGuardrails = invalid(inScope);
   const agentObj = agentName ? view.get(Agent, namespace, agentName) : undefined;
   return {
     namespace,
@@ -139,6 +121,5 @@ export function contextFor(view: ClusterView, settings: PolicySettings, namespac
       const status = BudgetStatus.safeParse(b.status ?? {});
       return applies ? [{ ...u, used: status.success ? status.data.used : undefined }] : [];
     }),
-    ...(invalidGuardrails.length > 0 ? { invalidGuardrails } : {}),
   };
 }

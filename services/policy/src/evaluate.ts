@@ -11,7 +11,6 @@ export function policyVersion(ctx: DecisionContext, rules: readonly Rule[] = RUL
     ...ctx.secretBindings,
     ...ctx.budgets,
     ...ctx.approvalPolicies,
-    ...(ctx.invalidGuardrails ?? []),
   ].map((u) => `${u.id}@${u.version}`);
   return sha256(
     canonicalJson({ rules: rules.map((r) => r.id), consulted, baseline: ctx.baselineMode, builtIn: ctx.guardrails[0]?.spec }),

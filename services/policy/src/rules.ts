@@ -1,4 +1,4 @@
-import { KINDS, type PolicyMode, type Violation } from '@jangar/contracts';
+import type { PolicyMode, Violation } from '@jangar/contracts';
 import type { DecisionContext } from './context.js';
 
 /**
@@ -110,25 +110,7 @@ function imagesOf(spec: RunSpecView): Array<{ image: string; path: string }> {
   );
 }
 
-/** Every kind a request can name but Guardrail: a broken Guardrail must not keep itself from being mended. */
-const ALL_BUT_GUARDRAILS = KINDS.map((k) => k.kind).filter((k) => k !== 'Guardrail');
-
 export const RULES: readonly Rule[] = [
-  {
-    id: 'guardrail-valid',
-    kinds: ALL_BUT_GUARDRAILS,
-    check(_subject, ctx) {
-      return (ctx.invalidGuardrails ?? []).map((g) =>
-        violation(
-          this.id,
-          'metadata.namespace',
-          `${g.id} is not valid (${g.problem}); fix it for requests it governs to be decided`,
-          g.id,
-          g.mode,
-        ),
-      );
-    },
-  },
   {
     id: 'runtime-type-allowed',
     kinds: ['AgentRun'],
