@@ -85,11 +85,6 @@ export function imageMatches(pattern: string, image: string): boolean {
   return regex.test(image);
 }
 
-/** The service account a run executes as: the one its runtime config names, else `default`. */
-export function effectiveServiceAccount(spec: RunSpecView): string {
-  return serviceAccountsOf(spec)[0]!.account;
-}
-
 /**
  * Every service account a run names, with where: its runtime config's and its own
  * `spec.serviceAccountName` (the runtime decides which it uses, so policy holds both to the
@@ -99,7 +94,10 @@ export function serviceAccountsOf(spec: RunSpecView | undefined): Array<{ accoun
   const named = [
     { account: spec?.runtime?.config?.serviceAccountName, path: 'spec.runtime.config.serviceAccountName' },
     { account: spec?.serviceAccountName, path: 'spec.serviceAccountName' },
-  ].filter((n): n is { account: string; path: string } => typeof n.account === 'string' && n.account !== '');
+  ]
+    .filter((n): n is { account: string; path: string } => typeof n.account === 'string' && n.account !== '')
+    // The same account in both fields is one account, checked once.
+    .filter((n, i, all) => all.findIndex((m) => m.account === n.account) === i);
   return named.length > 0 ? named : [{ account: 'default', path: 'spec.runtime.config.serviceAccountName' }];
 }
 
@@ -202,19 +200,20 @@ export const RULES: readonly Rule[] = [
       const agentName = spec.agentRef?.name ?? '';
       const agentId = ctx.agent?.id ?? `Agent ${ctx.namespace}/${agentName}`;
       const agentAllows = ctx.agent?.spec.security?.allowedSecrets ?? [];
-      const account = effectiveServiceAccount(spec);
+      const accounts = serviceAccountsOf(spec).map((a) => a.account);
       // A SecretBinding covers a secret for this run when it lists the secret and names the run's
-      // Agent or service account among its subjects.
-      const bound = (secret: string) =>
+      // Agent among its subjects, or when bindings name every service account the run names (the
+      // runtime may run it as either).
+      const grants = (secret: string, subject: (s: { kind: string; name: string }) => boolean) =>
         ctx.secretBindings.some(
           (b) =>
             (b.spec.allowedSecrets ?? []).includes(secret) &&
-            (b.spec.subjects ?? []).some(
-              (s) =>
-                (s.namespace ?? ctx.namespace) === ctx.namespace &&
-                ((s.kind === 'Agent' && s.name === agentName) || (s.kind === 'ServiceAccount' && s.name === account)),
-            ),
+            (b.spec.subjects ?? []).some((s) => (s.namespace ?? ctx.namespace) === ctx.namespace && subject(s)),
         );
+      const bound = (secret: string) =>
+        grants(secret, (s) => s.kind === 'Agent' && s.name === agentName) ||
+        accounts.every((account) => grants(secret, (s) => s.kind === 'ServiceAccount' && s.name === account));
+      const account = accounts.join('" and "');
       return secretsOf(spec).flatMap(({ secret, path }) => {
         if (!agentAllows.includes(secret)) {
           return [violation(this.id, path, `secret "${secret}" is not in the allowedSecrets of ${agentId}`, agentId, ctx.baselineMode)];

@@ -34,7 +34,7 @@ export async function subjectOf(request: RequestPayload, readCurrent: ReadCurren
   const kind = kindByName(request.kind);
   if (request.verb === 'update') {
     // A run's spec as it stands: the approval gates hold a change to a privileged account.
-    if (!kind?.isRun || request.metadata.name === undefined) return { kind: request.kind, spec: request.spec };
+    if (!kind || request.kind !== 'AgentRun' || request.metadata.name === undefined) return { kind: request.kind, spec: request.spec };
     const current = await readCurrent(kind, request.metadata.namespace, request.metadata.name);
     return { kind: request.kind, spec: request.spec, ...(current ? { before: current.spec } : {}) };
   }

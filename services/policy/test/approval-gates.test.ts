@@ -62,6 +62,8 @@ describe('approval gates', () => {
     expect(
       approvalGates({ ...run(asDeployer), verb: 'update' }, { kind: 'AgentRun', spec: asDeployer, before: plain }, c).gates,
     ).toHaveLength(1);
+    // No object to change (gone, or not made yet): nothing to hold; the provisioner answers 404.
+    expect(approvalGates({ ...run(asDeployer), verb: 'update' }, { kind: 'AgentRun', spec: asDeployer }, c).gates).toEqual([]);
   });
 
   it('holds a deployment: a run whose labels match the selector', () => {

@@ -130,10 +130,37 @@ describe('policy decisions', () => {
     ]);
   });
 
-  it("holds a run's own serviceAccountName to the same allowlists as its runtime config's", () => {
+  it("holds a run's own serviceAccountName to the same allowlists as its runtime config's, once when both name it", () => {
     expect(decide(runSpec({ serviceAccountName: 'deployer' })).violations).toEqual([
       expect.objectContaining({ ruleId: 'service-account-allowed', path: 'spec.serviceAccountName' }),
     ]);
+    const both = runSpec({ runtime: { type: 'job', config: { serviceAccountName: 'deployer' } }, serviceAccountName: 'deployer' });
+    expect(decide(both).violations).toHaveLength(1);
+  });
+
+  it('grants a secret through service accounts only when bindings name every account the run names', () => {
+    const agent = {
+      id: 'Agent team-a/coder',
+      version: '3',
+      spec: {
+        providerRef: { name: 'codex' },
+        security: { allowedSecrets: ['github-token'], allowedServiceAccounts: ['builder', 'deployer'] },
+      },
+    };
+    const toAccount = (name: string) => ({
+      id: `SecretBinding team-a/${name}`,
+      version: '1',
+      spec: { allowedSecrets: ['github-token'], subjects: [{ kind: 'ServiceAccount', name }] },
+    });
+    const spec = runSpec({
+      secrets: ['github-token'],
+      runtime: { type: 'job', config: { serviceAccountName: 'builder' } },
+      serviceAccountName: 'deployer',
+    });
+    expect(decide(spec, context({ agent, secretBindings: [toAccount('builder')] })).violations).toEqual([
+      expect.objectContaining({ ruleId: 'secrets-allowlist', reason: expect.stringContaining('"builder" and "deployer"') }),
+    ]);
+    expect(decide(spec, context({ agent, secretBindings: [toAccount('builder'), toAccount('deployer')] })).violations).toEqual([]);
   });
 
   it('decides, without failing, a merged patch that holds something else where a list belongs', () => {

@@ -85,12 +85,12 @@ describe('releasing a slot', () => {
 });
 
 describe('a create the provisioner refused', () => {
-  it('gives back its Budget charge and its start in the rate window, and still keeps a late copy of it from a slot', async () => {
+  it('gives back its Budget charge, keeps its start in the rate window, and still keeps a late copy of it from a slot', async () => {
     const ns = 'refusals';
     const policy = {
       limits: {},
       budgets: [{ key: `Budget ${ns}/one`, limit: 1, periodMs: 3_600_000 }],
-      rates: { namespace: { limit: 1, periodMs: 3_600_000 } },
+      rates: { namespace: { limit: 2, periodMs: 3_600_000 } },
     };
     const run = (key: string, attempt = 1) =>
       slots.admit({ requestKey: key, attempt, runId: `id-${key}`, kind: 'AgentRun', namespace: ns, name: key, agent: 'coder' }, policy);
@@ -100,6 +100,8 @@ describe('a create the provisioner refused', () => {
 
     expect(await slots.runsCharged([{ key: `Budget ${ns}/one`, periodMs: 3_600_000 }])).toEqual(new Map([[`Budget ${ns}/one`, 0]]));
     expect(await run('k-fixed')).toMatchObject({ refusals: [], rateRefusals: [], spent: [] });
+    // Both admissions count in the window: a loop of refused creates is throttled as any other.
+    expect(await run('k-third')).toMatchObject({ rateRefusals: [{ scope: 'namespace', started: 2, limit: 2 }] });
     // A late copy of the refused attempt takes no slot and charges nothing.
     expect(await run('k-typo')).toMatchObject({ charged: [] });
     expect(await holds('k-typo')).toBe(false);

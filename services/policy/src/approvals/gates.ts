@@ -52,7 +52,9 @@ export function approvalGates(request: RequestPayload, subject: Subject | undefi
   const gates: Violation[] = [];
   const isNewRun = request.verb === 'create' && (request.kind === 'AgentRun' || request.kind === 'OrchestrationRun');
   // A change of a run that has not started may still change the account it will run as.
-  const isRunChange = (request.verb === 'patch' || request.verb === 'update') && request.kind === 'AgentRun' && subject !== undefined;
+  // With no object to change (gone, or not made yet) there is nothing to hold: the provisioner answers 404.
+  const isRunChange =
+    (request.verb === 'patch' || request.verb === 'update') && request.kind === 'AgentRun' && subject?.before !== undefined;
   let settings: { approverRole: string; expireAfterSeconds: number } | undefined;
   let raisedBy: { approverRole: string; expireAfterSeconds: number } | undefined;
   for (const g of ctx.guardrails) {

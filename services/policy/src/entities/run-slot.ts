@@ -22,7 +22,7 @@ export const RunSlot = defineEntity({
     createdAt: p.datetime().columnType('timestamptz').nullable(),
     // The attempt of the request that holds it (migration 0107): an earlier attempt's late outcome leaves it alone.
     attempt: p.integer().default(1),
-    // When the provisioner refused its create (migration 0109): its run never started, and counts in no rate window.
+    // When the provisioner refused its create (migration 0109): its run never started, and no Budget counts it.
     refusedAt: p.datetime().columnType('timestamptz').nullable(),
   },
   indexes: [

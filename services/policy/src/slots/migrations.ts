@@ -109,10 +109,7 @@ export class Migration20261127000108HeldSlotKeys extends Migration {
   }
 }
 
-/**
- * A slot whose create the provisioner refused: its run never started, so it leaves the rate
- * windows, while its released row still keeps a late copy of the attempt from taking a slot.
- */
+/** When the provisioner refused a slot's create: its run never started, and no Budget counts it. */
 export class Migration20261127000109RefusedSlots extends Migration {
   override async up(): Promise<void> {
     this.addSql('alter table policy.run_slots add column if not exists refused_at timestamptz');

@@ -144,13 +144,14 @@ export class SlotStore {
         if (!rate) return { sql: `null as started_${scope}`, params: [] };
         const where = scope === 'namespace' ? ' and namespace = ?' : '';
         return {
-          sql: `(select count(*) from policy.run_slots where acquired_at > now() - make_interval(secs => ?) and refused_at is null${where}) as started_${scope}`,
+          sql: `(select count(*) from policy.run_slots where acquired_at > now() - make_interval(secs => ?)${where}) as started_${scope}`,
           params: scope === 'namespace' ? [rate.periodMs / 1000, req.namespace] : [rate.periodMs / 1000],
         };
       };
       const [startedNamespace, startedCluster] = [rateCount('namespace'), rateCount('cluster')];
       // Every admitted run keeps its row (released or not), so its start counts for the whole rate
-      // window; one the provisioner refused never started, and does not.
+      // window: one the provisioner refused too, or a client's loop of creates it refuses would
+      // take the admission lock and the provisioner's reads unthrottled.
       const [counts] = await q<{
         held: boolean;
         cluster: string;
@@ -321,10 +322,10 @@ export class SlotStore {
   }
 
   /**
-   * Undoes the admission of a create the provisioner refused: its run never started, so it counts
-   * neither in the rate window (its slot is released and marked refused) nor against a Budget
-   * (whose `runs` are the runs started; its charges go). With `attempt`, as {@link releaseRequest}.
-   * Returns the slot's namespace when one was held.
+   * Settles the admission of a create the provisioner refused: its run never started, so its slot
+   * is released (marked refused) and it counts against no Budget (whose `runs` are the runs
+   * started; its charges go). It still counts in the rate window, as a request admitted. With
+   * `attempt`, as {@link releaseRequest}. Returns the slot's namespace when one was held.
    */
   async giveBackRefused(requestKey: string, attempt: number): Promise<string | undefined> {
     // The row stays, released: it is what keeps a late copy of the attempt from taking a slot again.
