@@ -27,6 +27,11 @@ export function continueToken<S extends z.ZodType>(schema: S, path = 'query.cont
 
 const MICROS = /^(\d{4})-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
+/** The SQL that reads a timestamptz `column` as a {@link cursorInstant}: UTC, to the microsecond. */
+export function cursorInstantSql(column: string): string {
+  return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
 /**
  * A cursor's timestamp: RFC 3339 in UTC with microseconds, as Postgres keeps them, naming an instant
  * that exists. The form alone lets through a 13th month or a 30th of February, which Postgres

@@ -12,7 +12,7 @@ import type {
   VerifyFilter,
 } from '@jangar/contracts';
 import { z } from 'zod';
-import { continueToken, cursorInstant, DomainError } from '@jangar/service-kit';
+import { continueToken, cursorInstant, cursorInstantSql, DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import type { FilterQuery } from '@mikro-orm/core';
 import { chainHash, GENESIS_HASH } from './chain.js';
@@ -23,9 +23,6 @@ const optional = <T>(v: T | null | undefined) => (v === null ? undefined : v);
 
 /** Timestamps arrive as Date or as Postgres text, depending on the driver's type parsers. */
 const iso = (v: Date | string) => new Date(v).toISOString();
-
-/** A timestamptz column as the microsecond instant a continue token carries (`cursorInstant`). */
-const MICROS_SQL = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 function toView(e: AuditEvent): AuditEventView {
   return {
@@ -235,7 +232,7 @@ export async function runHistory(db: Database, q: RunHistoryQuery): Promise<RunH
     Omit<RunHistoryRow, 'observed_at' | 'conditions'> & { conditions: unknown[]; observed_at: Date; at_key: string; rec_key: string }
   >(
     `select run_id, namespace, type, name, phase, previous_phase, reason, message, resource_version, conditions, observed_at, dedup_id,
-            ${MICROS_SQL('observed_at')} as at_key, ${MICROS_SQL('recorded_at')} as rec_key
+            ${cursorInstantSql('observed_at')} as at_key, ${cursorInstantSql('recorded_at')} as rec_key
        from audit.run_history where ${where.join(' and ')}
       order by observed_at, recorded_at, dedup_id limit ?`,
     [...params, q.limit + 1],
@@ -377,7 +374,7 @@ export async function revisions(db: Database, q: RevisionsQuery): Promise<Revisi
     at_key: string;
   }>(
     `select generation, resource_version, spec, labels, actor, delivery_id, occurred_at, dedup_id,
-            ${MICROS_SQL('occurred_at')} as at_key
+            ${cursorInstantSql('occurred_at')} as at_key
        from audit.revisions where ${where.join(' and ')}
       order by occurred_at, generation, dedup_id limit ?`,
     [...params, q.limit + 1],

@@ -1,6 +1,6 @@
 import { LabelSelectorError, NormalizedRun, parseLabelSelector, type LabelRequirement, type RunQuery } from '@jangar/contracts';
 import { z } from 'zod';
-import { continueToken, cursorInstant, DomainError } from '@jangar/service-kit';
+import { continueToken, cursorInstant, cursorInstantSql, DomainError } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 
 /** A page of runs and, when more follow, the token of the next page. */
@@ -10,7 +10,7 @@ export interface RunPage {
 }
 
 // Knex would read a `?` in SQL text as a binding, so this format has none.
-const CURSOR_TIME_SQL = `to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const CURSOR_TIME_SQL = cursorInstantSql('created_at');
 
 /** Where a page ended: the sort key of its last run, `at` in microseconds as Postgres keeps it, so no precision is lost. */
 const cursor = continueToken(z.object({ at: cursorInstant, id: z.string() }));

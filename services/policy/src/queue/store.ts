@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { QueueEntryView, QueueQuery, QueueState, QueueSummary, RequestMessage } from '@jangar/contracts';
-import { continueToken, cursorInstant } from '@jangar/service-kit';
+import { continueToken, cursorInstant, cursorInstantSql } from '@jangar/service-kit';
 import type { Database } from '@jangar/service-kit/db';
 import { namespaceScope } from '../scope.js';
 import type { DecisionStore, KeptDecision } from '../decisions/store.js';
@@ -52,16 +52,13 @@ export interface QueueFull {
 }
 
 const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-// Microseconds: runs queued by several replicas within one millisecond still read in their queue order.
-const isoMicros = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 const COLUMNS = [
   'id, request_key, attempt, state, namespace, kind, name, agent, reason, detail, message',
-  `${isoMicros('enqueued_at')} as enqueued_at, ${iso('expires_at')} as expires_at, ${iso('settled_at')} as settled_at`,
+  // Microseconds: runs queued by several replicas within one millisecond still read in their queue order.
+  `${cursorInstantSql('enqueued_at')} as enqueued_at, ${iso('expires_at')} as expires_at, ${iso('settled_at')} as settled_at`,
   'expires_at <= now() as due',
 ].join(', ');
 
-// The microseconds a keyset cursor needs, as RFC 3339 text.
-const keyOf = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 const cursor = continueToken(z.object({ at: cursorInstant, id: z.guid() }));
 
 // Count-then-insert of a queue entry happens under one lock across replicas, so a queue never overfills.
@@ -164,7 +161,7 @@ export class QueueStore {
    */
   async waiting(limit: number, after?: QueuePosition): Promise<Array<QueueRow & { position: QueuePosition }>> {
     const rows = await this.db.query<QueueRow & { enqueued_key: string }>(
-      `select ${COLUMNS}, ${keyOf('enqueued_at')} as enqueued_key from policy.run_queue
+      `select ${COLUMNS}, ${cursorInstantSql('enqueued_at')} as enqueued_key from policy.run_queue
         where state = 'Queued' and (leased_until is null or leased_until < now())
           ${after ? 'and (enqueued_at, id) > (?::timestamptz, ?::uuid)' : ''}
         order by enqueued_at, id limit ?`,
@@ -243,7 +240,7 @@ export class QueueStore {
     const page = await this.db.query<QueueRow & { key: string; delivery_id: string; requested_by: string; position: string | null }>(
       // Positions are numbered before the cursor cuts the page, so page two goes on counting.
       `select * from (
-         select ${COLUMNS}, ${keyOf('enqueued_at')} as key,
+         select ${COLUMNS}, ${cursorInstantSql('enqueued_at')} as key,
                 message->>'deliveryId' as delivery_id, message->'principal'->>'subject' as requested_by,
                 ${waiting ? 'row_number() over (partition by namespace order by enqueued_at, id)' : 'null'} as position,
                 enqueued_at as sort_at
