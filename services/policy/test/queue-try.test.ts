@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STREAM_NAMES, streamDefinitions, type DecisionPayload, type RequestMessage } from '@jangar/contracts';
+import { STREAM_NAMES, streamDefinitions, type DecisionPayload, type QueueState, type RequestMessage } from '@jangar/contracts';
 import { scratchNats, type NatsServerHandle } from '@jangar/devstack';
 import { createLogger, ensureStreams } from '@jangar/service-kit';
 import { POLICY_DATABASE } from '../src/database.js';
 import { cancelQueued, tryQueued, type PolicyDeps } from '../src/handler.js';
-import { QueueStore, toQueueSummary } from '../src/queue/store.js';
+import { QueueStore, toQueueSummary, type QueueRow } from '../src/queue/store.js';
 import { SlotStore } from '../src/slots/store.js';
 import { DecisionStore } from '../src/decisions/store.js';
 import { queueRun } from './queued-run.js';
@@ -59,6 +59,10 @@ const decisionOf = (
   ...extra,
 });
 
+/** The decision of `message` with which its queue `entry` left the queue as `state` just now. */
+const leftAs = (message: RequestMessage, entry: QueueRow, verdict: DecisionPayload['verdict'], state: QueueState) =>
+  decisionOf(message, verdict, { queue: { ...toQueueSummary(entry), state, settledAt: new Date().toISOString() } });
+
 /** What a try that publishes needs: the bus, the queue, the decisions and the slots. */
 const publishingDeps = (decisions: DecisionStore) =>
   ({
@@ -95,9 +99,7 @@ describe('trying a queued run', () => {
   it('answers a run whose wait ran out as an earlier try of the entry did, not with an expiry, when a crash left the entry waiting', async () => {
     const { message, row: entry } = await queueRun(queue, 'q1', 'r3', 'alice:d3');
     const decisions = new DecisionStore(scratch.db);
-    const allow = decisionOf(message, 'allow', {
-      queue: { ...toQueueSummary(entry), state: 'Admitted', settledAt: new Date().toISOString() },
-    });
+    const allow = leftAs(message, entry, 'allow', 'Admitted');
     // An earlier try admitted the run and kept that, then died before marking the entry.
     await decisions.settle('alice:d3', 1, { decision: allow });
     await scratch.db.query(`update policy.run_queue set expires_at = now() - interval '1 second' where id = ?`, [entry.id]);
@@ -112,9 +114,7 @@ describe('trying a queued run', () => {
   it('answers a run whose expiry an earlier try kept, and marks it Expired, when a crash left the entry waiting', async () => {
     const { message, row: entry } = await queueRun(queue, 'q1', 'r4', 'alice:d4');
     const decisions = new DecisionStore(scratch.db);
-    const expiry = decisionOf(message, 'deny', {
-      queue: { ...toQueueSummary(entry), state: 'Expired', settledAt: new Date().toISOString() },
-    });
+    const expiry = leftAs(message, entry, 'deny', 'Expired');
     await decisions.settle('alice:d4', 1, { decision: expiry, error: { code: 'queue_expired', detail: 'waited too long' } });
     const waiting = (await queue.waiting(10)).find((r) => r.id === entry.id);
     expect(await tryQueued(waiting!, publishingDeps(decisions))).toEqual({});
@@ -154,9 +154,7 @@ describe('deleting a queued run', () => {
     const { message, row: entry } = await queueRun(queue, 'q2', 'r6', 'alice:d6');
     const decisions = new DecisionStore(scratch.db);
     // The drainer kept its admission; its lease lapsed before it marked the entry.
-    const admitted = decisionOf(message, 'allow', {
-      queue: { ...toQueueSummary(entry), state: 'Admitted', settledAt: new Date().toISOString() },
-    });
+    const admitted = leftAs(message, entry, 'allow', 'Admitted');
     await decisions.settle('alice:d6', 1, { decision: admitted });
     await expect(cancelQueued(deleteOf('r6'), target('r6'), publishingDeps(decisions))).rejects.toThrow(/leaving its queue/);
     expect(await decisions.first('alice:d6', 1)).toEqual({ decision: admitted });
