@@ -21,9 +21,9 @@ export async function releaseEndedRun(slots: SlotStore, m: RunStatusMessage): Pr
 
 /**
  * What the outcome of an admitted create means for its slot: rejected after all, the run never
- * started, and its slot and Budget charges are given back as if it had never been admitted
- * (returns its namespace when it held one); applied, the run exists, so from now on its absence
- * means it is gone.
+ * started, so its slot is released and its Budget charges given back, while it keeps its place in
+ * the rate window (returns its namespace when it held one); applied, the run exists, so from now
+ * on its absence means it is gone.
  */
 export async function settleCreated(slots: SlotStore, m: OutcomeMessage): Promise<string | undefined> {
   // Only runs take slots: the creates of every other kind come through here too, and need no statement.

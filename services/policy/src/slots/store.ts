@@ -335,8 +335,13 @@ export class SlotStore {
       [requestKey, attempt],
     );
     const namespace = rows[0]?.namespace;
-    if (namespace !== undefined) await this.db.query('delete from policy.budget_charges where request_key = ?', [requestKey]);
+    if (namespace !== undefined) await this.dropCharges(requestKey);
     return namespace;
+  }
+
+  /** Deletes the Budget charges of a request whose run never starts. */
+  private async dropCharges(requestKey: string): Promise<void> {
+    await this.db.query('delete from policy.budget_charges where request_key = ?', [requestKey]);
   }
 
   /**
@@ -363,7 +368,7 @@ export class SlotStore {
     });
     // After the admission lock is let go: charges are keyed by Budget first, so this scans them,
     // and a give-back is rare. A charge counted meanwhile only refuses more, never less.
-    if (namespace !== undefined) await this.db.query('delete from policy.budget_charges where request_key = ?', [requestKey]);
+    if (namespace !== undefined) await this.dropCharges(requestKey);
     return namespace;
   }
 
